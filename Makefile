@@ -1,0 +1,45 @@
+# fieldexp: two commands set everything up on a fresh machine.
+#   make demo   creates .venv, installs fieldexp, runs the demo analysis on the shipped fixtures
+#   make test   creates/updates .venv, runs the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test venv lint typecheck fixtures reference bench clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip setuptools wheel
+	$(PY) -m pip install -e '.[test,dev,bench]'
+	$(PY) -m ipykernel install --user --name fieldexp-venv --display-name "fieldexp (.venv)" >/dev/null 2>&1 || true
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m fieldexp demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check fieldexp tests benchmarks
+	$(VENV)/bin/ruff format --check fieldexp tests benchmarks
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy fieldexp
+
+# Regenerate the shipped fixtures with the exact commands recorded in fixtures/README.md
+fixtures: $(STAMP)
+	$(PY) -m fieldexp simulate --preset fixtures --out fixtures
+
+# Refresh tests/reference/*.csv (needs R with estimatr, clubSandwich, sandwich)
+reference:
+	Rscript tests/reference/make_reference.R
+
+bench: $(STAMP)
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache

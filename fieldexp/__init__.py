@@ -1,0 +1,81 @@
+"""fieldexp: did knocking on doors raise turnout and registration, and by how much?
+
+The pipeline, one sub-package per stage::
+
+    raw files ─► fieldexp.io          validated canonical tables (voters, vote_history, contacts, ...)
+              ─► fieldexp.analysis    the unit-level analysis table + a reconciliation report
+              ─► fieldexp.stats       sufficient statistics and shared numerics (pure functions)
+              ─► fieldexp.experiment  ITT / CACE / balance / randomisation inference
+                 fieldexp.did         two-way FE, event studies, staggered DiD
+              ─► fieldexp.results     typed, frozen results (one schema)
+              ─► fieldexp.report      HTML / Markdown / JSON reports
+
+``import fieldexp as fx`` is cheap: public names are imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from fieldexp._version import __version__
+from fieldexp.errors import (
+    DataError,
+    DesignError,
+    EstimationError,
+    FieldexpError,
+    FieldexpWarning,
+    SpecificationError,
+)
+from fieldexp.results import EffectResult, FirstStage
+
+# public name -> module that defines it (imported lazily)
+_LAZY: dict[str, str] = {
+    "itt": "fieldexp.experiment.api",
+    "cace": "fieldexp.experiment.api",
+    "simulate": "fieldexp.simulate",
+    "SimulatedExperiment": "fieldexp.simulate",
+    "Design": "fieldexp.design",
+    "walk_list": "fieldexp.design",
+    "balance": "fieldexp.experiment.balance",
+    "power": "fieldexp.design.power",
+    "diagnose": "fieldexp.design.diagnose",
+    "randomization_inference": "fieldexp.experiment.ri",
+    "heterogeneity": "fieldexp.experiment.heterogeneity",
+    "adjust_pvalues": "fieldexp.experiment.multiplicity",
+    "build_analysis_table": "fieldexp.analysis",
+    "did": "fieldexp.did",
+    "event_study": "fieldexp.did",
+    "staggered_did": "fieldexp.did",
+}
+
+__all__ = [
+    "DataError",
+    "DesignError",
+    "EffectResult",
+    "EstimationError",
+    "FieldexpError",
+    "FieldexpWarning",
+    "FirstStage",
+    "SpecificationError",
+    "__version__",
+    *sorted(_LAZY),
+]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'fieldexp' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fieldexp.experiment.api import cace, itt
+    from fieldexp.simulate import SimulatedExperiment, simulate

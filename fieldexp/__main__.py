@@ -1,0 +1,3 @@
+from fieldexp.cli import main
+
+raise SystemExit(main())
