@@ -1,0 +1,1001 @@
+r"""Seeded, vectorised simulation of a door-to-door canvassing experiment.
+
+The data-generating process (DGP), for voter :math:`i` in household :math:`h`,
+precinct (block) :math:`p` and city :math:`c`:
+
+**Structure.** Household sizes are :math:`1 + \mathrm{Poisson}(\bar m - 1)` (mean
+``mean_household_size``). Households are laid out in order and cut into precincts of
+:math:`U(0.75, 1.25) \times` ``voters_per_precinct`` voters (a precinct never splits a
+household); precincts are split evenly, in order, into ``n_cities`` cities.
+
+**Latent propensity** (household-correlated):
+
+.. math::
+
+    \eta_i = 0.1 + \gamma_c + \pi_p + \alpha_h + \varepsilon_i + 0.035\,(\min(a_i, 75) - 45),
+
+with :math:`\gamma_c \sim N(0, 0.25^2)`, :math:`\pi_p \sim N(0, 0.35^2)`,
+:math:`\alpha_h \sim N(0, 0.8^2)`, :math:`\varepsilon_i \sim N(0, 1)` and age
+:math:`a_i = \mathrm{clip}(\mathrm{round}(A_h + N(0, 10^2)), 18, 98)`,
+:math:`A_h = 18 + 62\,\mathrm{Beta}(2, 2.4)`.
+
+**Registration.** A share ``unregistered_share`` of records (more among the young and the
+low-propensity) are unregistered before the campaign; registered voters registered
+:math:`\min(a_i - 18 + U, \mathrm{Exp}(14))` years before the campaign.
+
+**Vote history.** For each past general election :math:`t` (every two years before
+``target_year``), with salience :math:`s_t = 0.9` for presidential and 0 for midterm years,
+
+.. math::
+
+    V_{it} \sim \mathrm{Bernoulli}\big(E_{it}\,\mathrm{expit}(\eta_i + s_t)\big),
+
+where :math:`E_{it} = 1` if :math:`i` was registered 25 days before election :math:`t`.
+``propensity_band`` is ``"rare"`` (voted in none of the past elections), ``"regular"``
+(voted in all) or ``"intermittent"`` (in between).
+
+**Assignment** (block-and-cluster). Within each precinct with :math:`n_p` households,
+exactly :math:`\lfloor n_p q \rfloor` or :math:`\lceil n_p q \rceil` households
+(:math:`q` = ``p_treat``; the ceiling with probability :math:`n_p q - \lfloor n_p q \rfloor`)
+are assigned, :math:`Z_h = 1`, uniformly at random, so :math:`P(Z_h = 1) = q` exactly.
+
+**Contact** (potential treatments). A household is attempted with probability
+``attempt_rate``; voter :math:`i` is home with probability
+
+.. math::
+
+    \pi^{home}_i = \mathrm{clip}\big(k\,\exp(0.25\,\tilde\eta_i + 0.5\,[a_i \ge 65]
+    - 0.25\,[a_i < 30]), 0.005, 0.95\big),
+
+:math:`\tilde\eta` standardised and :math:`k` set so the mean is
+``contact_rate / attempt_rate``; members of a household are home together more often
+(Gaussian copula, correlation 0.5). With :math:`C_i \sim \mathrm{Bernoulli}`
+(``control_contact_rate``) the contacts that happen whatever the assignment,
+:math:`D_i(0) = C_i` and :math:`D_i(1) = \max(C_i, \mathrm{attempted}_h\,\mathrm{home}_i)`
+(monotone; one-sided noncompliance when ``control_contact_rate = 0``).
+
+**Exposure and outcomes.** Under household assignment :math:`z`, voter :math:`i` is
+directly exposed if :math:`D_i(z) = 1`, exposed to a spillover if not but another member of
+the household was contacted, else unexposed; :math:`w_i(z) \in \{1, \lambda, 0\}` with
+:math:`\lambda` = ``spillover``. With one pair of uniforms :math:`(U_i, R_i)` shared by both
+potential outcomes (so effects are monotone and the sample truth is exact),
+
+.. math::
+
+    \mathrm{Reg}_i(z) &= \mathrm{registered}_i \lor
+        \big(R_i < 0.10 + \rho\, w_i(z)\big), \\
+    Y_i(z) &= \mathrm{Reg}_i(z)\,\big[U_i < \min\{1,\ \mathrm{expit}(\eta_i + s_T)
+        + \tau_{b(i)}\, w_i(z)\}\big],
+
+with :math:`\rho` = ``registration_effect`` and band effects :math:`\tau_b \propto`
+``band_effect_ratio`` scaled so the mean of :math:`\tau_{b(i)}` over compliers
+(:math:`D_i(1) > D_i(0)`) is ``contact_effect``. The observed data are
+:math:`D_i = D_i(Z_{h(i)})`, :math:`Y_i = Y_i(Z_{h(i)})`.
+
+**Truth** (in the sample, from the potential outcomes): ITT :math:`=\overline{Y(1) - Y(0)}`,
+ITT\ :sub:`D` :math:`=\overline{D(1) - D(0)}`, CACE :math:`=` ITT / ITT\ :sub:`D` (the
+estimand of the IV/Wald estimator, which with spillovers slightly exceeds the complier
+average direct effect, also recorded).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date, timedelta
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy.special import expit, ndtr
+
+from fieldexp.errors import SpecificationError
+
+__all__ = [
+    "BANDS",
+    "EffectTruth",
+    "SimulatedExperiment",
+    "SimulationParams",
+    "Truth",
+    "simulate",
+]
+
+#: Propensity bands, in order (the categories of ``propensity_band``).
+BANDS: tuple[str, str, str] = ("rare", "intermittent", "regular")
+
+#: Result codes of the contact log; every code is an attempt, only the first two a contact.
+RESULT_CODES: tuple[str, ...] = ("Canvassed", "Refused", "Not Home", "Moved", "Inaccessible")
+_CANVASSED, _REFUSED, _NOT_HOME, _MOVED, _INACCESSIBLE = range(5)
+
+_METHODS: tuple[str, ...] = ("in_person", "early", "absentee")
+_CITY_NAMES: tuple[str, ...] = (
+    "Northport",
+    "Riverton",
+    "Lakeside",
+    "Fairview",
+    "Milltown",
+    "Cedar Falls",
+    "Brookfield",
+    "Hillcrest",
+    "Oakdale",
+    "Westbury",
+)
+_BASE_REGISTRATION = 0.10  # P(unregistered voter registers anyway before the election)
+_REG_DEADLINE_DAYS = 25
+_CAMPAIGN_DAYS = 35
+_WEIGHTS = np.array([0.5, 0.75, 1.0, 1.5, 2.0, 3.0])
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
+
+
+# --------------------------------------------------------------------------- records
+@dataclass(frozen=True, slots=True)
+class SimulationParams:
+    """Every argument of :func:`simulate`, including the seed (see :func:`simulate`)."""
+
+    n_voters: int
+    seed: int
+    mean_household_size: float = 1.7
+    voters_per_precinct: int = 1000
+    n_cities: int = 3
+    p_treat: float = 0.5
+    contact_rate: float = 0.30
+    attempt_rate: float = 0.95
+    control_contact_rate: float = 0.0
+    contact_effect: float = 0.08
+    band_effect_ratio: tuple[float, float, float] = (0.6, 1.5, 0.5)
+    spillover: float = 0.3
+    registration_effect: float = 0.04
+    unregistered_share: float = 0.08
+    n_past_elections: int = 3
+    target_year: int = 2022
+    id_type: Literal["str", "int"] = "str"
+    pii: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        """The parameters as a plain dict (JSON-friendly)."""
+        out = asdict(self)
+        out["band_effect_ratio"] = list(self.band_effect_ratio)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class EffectTruth:
+    """Sample truth for one group of voters (everyone, or one propensity band).
+
+    Attributes
+    ----------
+    group : str
+        ``"all"`` or the band name.
+    n : int
+        Voters in the group.
+    itt : float
+        :math:`\\overline{Y(1) - Y(0)}`, the intent-to-treat effect on turnout.
+    itt_d : float
+        :math:`\\overline{D(1) - D(0)}`, the effect of assignment on contact.
+    cace : float
+        ``itt / itt_d``, the estimand of the Wald/2SLS estimator (includes spillovers onto
+        non-contacted household members).
+    complier_effect : float
+        Mean of :math:`Y(1) - Y(0)` among compliers (:math:`D(1) > D(0)`), the direct effect.
+    control_mean : float
+        :math:`\\overline{Y(0)}`, turnout without canvassing.
+    itt_registration : float
+        :math:`\\overline{\\mathrm{Reg}(1) - \\mathrm{Reg}(0)}` among voters unregistered
+        before the campaign (NaN if there are none).
+    """
+
+    group: str
+    n: int
+    itt: float
+    itt_d: float
+    cace: float
+    complier_effect: float
+    control_mean: float
+    itt_registration: float
+
+
+@dataclass(frozen=True, slots=True)
+class Truth:
+    """The true effects in the simulated sample, computed from the potential outcomes.
+
+    Attributes
+    ----------
+    itt, itt_d, cace, complier_effect, control_mean, itt_registration : float
+        As in :class:`EffectTruth`, for all voters.
+    spillover_effect : float
+        Mean of :math:`Y(1) - Y(0)` among voters who are spillover-exposed (household contacted,
+        they were not) under assignment and unexposed under control.
+    contact_rate : float
+        Realised share of assigned voters contacted.
+    control_contact_rate : float
+        Realised share of control voters contacted.
+    by_band : tuple of EffectTruth
+        The same quantities per propensity band (``rare``, ``intermittent``, ``regular``).
+    n_voters, n_households, n_precincts, n_cities : int
+        Sizes of the simulated population.
+    """
+
+    itt: float
+    itt_d: float
+    cace: float
+    complier_effect: float
+    control_mean: float
+    itt_registration: float
+    spillover_effect: float
+    contact_rate: float
+    control_contact_rate: float
+    by_band: tuple[EffectTruth, ...]
+    n_voters: int
+    n_households: int
+    n_precincts: int
+    n_cities: int
+
+    def band(self, name: str) -> EffectTruth:
+        """The truth for one propensity band."""
+        for item in self.by_band:
+            if item.group == name:
+                return item
+        raise SpecificationError(f"band: expected one of {list(BANDS)}, got {name!r}")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row for all voters, then one per band, with the :class:`EffectTruth` columns."""
+        overall = EffectTruth(
+            group="all",
+            n=self.n_voters,
+            itt=self.itt,
+            itt_d=self.itt_d,
+            cace=self.cace,
+            complier_effect=self.complier_effect,
+            control_mean=self.control_mean,
+            itt_registration=self.itt_registration,
+        )
+        rows = [asdict(overall), *(asdict(b) for b in self.by_band)]
+        return pd.DataFrame(rows, columns=[f.name for f in fields(EffectTruth)])
+
+    def as_dict(self) -> dict[str, object]:
+        """All fields as a plain dict (bands as a list of dicts), e.g. for JSON."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["by_band"] = [asdict(b) for b in self.by_band]
+        return out
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SimulatedExperiment:
+    """A simulated canvassing experiment: canonical tables, the analysis table and the truth.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        The unit-level analysis table, one row per voter: ``voter_id, household_id,
+        precinct_id, city, assigned, attempted, contacted, voted, registered,
+        registered_after, voted_<year>`` (one per past election), ``age, female,
+        propensity_band, weight``. Indicators are ``int8`` 0/1; ``weight`` is a made-up
+        sampling weight in [0.5, 3] for testing weighted estimators.
+    voters : pandas.DataFrame
+        The voter file before the campaign: ``voter_id, household_id, precinct_id, city,
+        registered, registration_date, age, female``, past-vote covariates and
+        ``propensity_band`` (plus fake ``name, address, birth_date`` when ``pii=True``).
+    vote_history : pandas.DataFrame
+        Long: ``voter_id, election_id, election_date, election_type, voted, method``, one row
+        per voter and election, the target election included.
+    elections : pandas.DataFrame
+        ``election_id, election_date, election_type, presidential, target``.
+    assignment : pandas.DataFrame
+        One row per household: ``household_id, precinct_id, arm`` (0/1), ``probability``.
+    contacts : pandas.DataFrame
+        Contact log, one row per voter and door attempt: ``contact_id, voter_id,
+        household_id, timestamp, channel, result, attempted, contacted, canvasser_id,
+        attempt``.
+    potential_outcomes : pandas.DataFrame
+        ``voter_id, d0, d1, exposure0, exposure1, reg0, reg1, y0, y1`` (exposure: 0 none,
+        1 spillover, 2 direct contact).
+    truth : Truth
+        True effects in this sample.
+    params : SimulationParams
+        The arguments that made it (seed included).
+    """
+
+    table: pd.DataFrame
+    voters: pd.DataFrame
+    vote_history: pd.DataFrame
+    elections: pd.DataFrame
+    assignment: pd.DataFrame
+    contacts: pd.DataFrame
+    potential_outcomes: pd.DataFrame
+    truth: Truth
+    params: SimulationParams = field(repr=False)
+
+    def __repr__(self) -> str:
+        t = self.truth
+        return (
+            f"SimulatedExperiment(n_voters={t.n_voters:,}, n_households={t.n_households:,}, "
+            f"n_precincts={t.n_precincts:,}, seed={self.params.seed}, itt={t.itt:.4f}, "
+            f"cace={t.cace:.4f}, contact_rate={t.contact_rate:.3f})"
+        )
+
+    def __str__(self) -> str:
+        t = self.truth
+        lines = [
+            repr(self),
+            f"  true ITT {t.itt:.4f}   ITT_D {t.itt_d:.4f}   CACE {t.cace:.4f}   "
+            f"complier direct effect {t.complier_effect:.4f}   spillover {t.spillover_effect:.4f}",
+        ]
+        for b in t.by_band:
+            lines.append(
+                f"  {b.group:<12} n {b.n:>9,}   ITT {b.itt: .4f}   ITT_D {b.itt_d:.4f}   "
+                f"CACE {b.cace: .4f}   control turnout {b.control_mean:.3f}"
+            )
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- helpers
+def _labels(prefix: str, numbers: IntArray, width: int) -> pd.Series:
+    """``prefix`` + zero-padded numbers as a string Series, built without a Python loop."""
+    n = numbers.shape[0]
+    buf = np.empty((n, len(prefix) + width), dtype=np.uint8)
+    buf[:, : len(prefix)] = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
+    rest = numbers.astype(np.int64, copy=True)
+    for j in range(len(prefix) + width - 1, len(prefix) - 1, -1):
+        buf[:, j] = 48 + rest % 10
+        rest //= 10
+    size = len(prefix) + width
+    text = buf.view(f"S{size}").ravel().astype(f"U{size}")
+    return pd.Series(text, dtype="str")
+
+
+def _ids(prefix: str, count: int, id_type: str) -> pd.Series:
+    numbers = np.arange(1, count + 1, dtype=np.int64)
+    if id_type == "int":
+        return pd.Series(numbers)
+    width = max(len(str(count)), 4 if prefix == "P" else 7)
+    return _labels(prefix, numbers, width)
+
+
+def _election_day(year: int) -> date:
+    """US general election day: the Tuesday after the first Monday of November."""
+    nov1 = date(year, 11, 1)
+    first_monday = nov1 + timedelta(days=(0 - nov1.weekday()) % 7)
+    return first_monday + timedelta(days=1)
+
+
+def _mean_or_nan(values: npt.NDArray[np.generic], mask: BoolArray | None = None) -> float:
+    if mask is not None:
+        values = values[mask]
+    return float(values.mean()) if values.size else math.nan
+
+
+def _ratio(num: float, den: float) -> float:
+    return num / den if den != 0 and math.isfinite(den) else math.nan
+
+
+def _check_params(p: SimulationParams) -> None:
+    def bad(name: str, rule: str, value: object) -> SpecificationError:
+        return SpecificationError(f"{name}: must be {rule}, got {value!r}")
+
+    if isinstance(p.seed, bool) or not isinstance(p.seed, (int, np.integer)) or p.seed < 0:
+        raise bad("seed", "a non-negative integer", p.seed)
+    if isinstance(p.n_voters, bool) or not isinstance(p.n_voters, (int, np.integer)):
+        raise bad("n_voters", "an integer", p.n_voters)
+    if p.n_voters < 2:
+        raise bad("n_voters", "at least 2", p.n_voters)
+    if not 1.0 <= p.mean_household_size <= 10.0:
+        raise bad("mean_household_size", "between 1 and 10", p.mean_household_size)
+    if p.voters_per_precinct < 10:
+        raise bad("voters_per_precinct", "at least 10", p.voters_per_precinct)
+    if p.n_cities < 1:
+        raise bad("n_cities", "at least 1", p.n_cities)
+    if not 0.0 < p.p_treat < 1.0:
+        raise bad("p_treat", "strictly between 0 and 1", p.p_treat)
+    if not 0.0 < p.attempt_rate <= 1.0:
+        raise bad("attempt_rate", "in (0, 1]", p.attempt_rate)
+    if not 0.0 < p.contact_rate <= 0.9 * p.attempt_rate:
+        raise bad("contact_rate", f"in (0, 0.9 * attempt_rate = {0.9 * p.attempt_rate:g}]", p.contact_rate)
+    if not 0.0 <= p.control_contact_rate < p.contact_rate:
+        raise bad("control_contact_rate", "in [0, contact_rate)", p.control_contact_rate)
+    if not -1.0 < p.contact_effect < 1.0:
+        raise bad("contact_effect", "in (-1, 1)", p.contact_effect)
+    if len(p.band_effect_ratio) != 3 or any(r < 0 for r in p.band_effect_ratio):
+        raise bad("band_effect_ratio", "three non-negative numbers (rare, intermittent, regular)", p.band_effect_ratio)
+    if sum(p.band_effect_ratio) <= 0:
+        raise bad("band_effect_ratio", "not all zero", p.band_effect_ratio)
+    if not 0.0 <= p.spillover <= 1.0:
+        raise bad("spillover", "in [0, 1]", p.spillover)
+    if not 0.0 <= p.registration_effect <= 1.0 - _BASE_REGISTRATION:
+        raise bad("registration_effect", f"in [0, {1 - _BASE_REGISTRATION:g}]", p.registration_effect)
+    if not 0.0 <= p.unregistered_share < 0.9:
+        raise bad("unregistered_share", "in [0, 0.9)", p.unregistered_share)
+    if not 1 <= p.n_past_elections <= 20:
+        raise bad("n_past_elections", "between 1 and 20", p.n_past_elections)
+    if not 1900 <= p.target_year <= 2200:
+        raise bad("target_year", "a year between 1900 and 2200", p.target_year)
+    if p.id_type not in ("str", "int"):
+        raise bad("id_type", "'str' or 'int'", p.id_type)
+
+
+# --------------------------------------------------------------------------- simulate
+def simulate(
+    n_voters: int = 7000,
+    *,
+    seed: int,
+    mean_household_size: float = 1.7,
+    voters_per_precinct: int = 1000,
+    n_cities: int = 3,
+    p_treat: float = 0.5,
+    contact_rate: float = 0.30,
+    attempt_rate: float = 0.95,
+    control_contact_rate: float = 0.0,
+    contact_effect: float = 0.08,
+    band_effect_ratio: tuple[float, float, float] = (0.6, 1.5, 0.5),
+    spillover: float = 0.3,
+    registration_effect: float = 0.04,
+    unregistered_share: float = 0.08,
+    n_past_elections: int = 3,
+    target_year: int = 2022,
+    id_type: Literal["str", "int"] = "str",
+    pii: bool = False,
+) -> SimulatedExperiment:
+    """Simulate a seeded, realistic door-to-door canvassing experiment.
+
+    The data-generating process is written out in the docstring of
+    :mod:`fieldexp.simulate.experiment`; in short: voters in households in precincts in
+    cities, a household-correlated latent turnout propensity that drives the vote history,
+    households randomised within precincts, contact only if assigned and someone is home,
+    turnout and registration with a known effect of contact and a household spillover.
+
+    Parameters
+    ----------
+    n_voters : int
+        Voters in the file (records, registered or not).
+    seed : int
+        Seed of ``numpy.random.default_rng``; required. Same arguments, same tables.
+    mean_household_size : float
+        Mean voters per household (sizes are ``1 + Poisson(mean - 1)``).
+    voters_per_precinct : int
+        Mean voters per precinct (precincts are the randomisation blocks).
+    n_cities : int
+        Cities (at most one per precinct).
+    p_treat : float
+        Share of households assigned to canvassing in each precinct.
+    contact_rate : float
+        Expected share of assigned voters contacted (someone answered).
+    attempt_rate : float
+        Share of assigned households the canvassers knock at least once.
+    control_contact_rate : float
+        Share of voters contacted whatever their assignment (0: one-sided noncompliance).
+    contact_effect : float
+        Mean direct effect of contact on the turnout probability among compliers.
+    band_effect_ratio : tuple of 3 floats
+        Relative effect of contact for rare, intermittent and regular voters.
+    spillover : float
+        Effect on non-contacted members of a contacted household, as a share of the direct
+        effect (and of the registration effect).
+    registration_effect : float
+        Effect of contact on the registration probability of unregistered voters.
+    unregistered_share : float
+        Expected share of records unregistered before the campaign.
+    n_past_elections : int
+        Past general elections in the vote history (every two years before ``target_year``).
+    target_year : int
+        Year of the target general election (early November).
+    id_type : {"str", "int"}
+        ``"str"`` gives ids such as ``"V0000001"``, ``"H0000001"``, ``"P0001"``; ``"int"``
+        gives 1-based integers (faster and smaller at millions of voters).
+    pii : bool
+        Add fake ``name``, ``address`` and ``birth_date`` columns to ``voters`` (for testing
+        that importers drop them). Never in ``table``.
+
+    Returns
+    -------
+    SimulatedExperiment
+
+    Examples
+    --------
+    >>> import fieldexp as fx
+    >>> exp = fx.simulate(5000, seed=1)
+    >>> exp.table[["assigned", "contacted", "voted"]].mean()  # doctest: +SKIP
+    >>> exp.truth.itt, exp.truth.cace  # doctest: +SKIP
+    """
+    params = SimulationParams(
+        n_voters=n_voters,
+        seed=seed,
+        mean_household_size=float(mean_household_size),
+        voters_per_precinct=voters_per_precinct,
+        n_cities=n_cities,
+        p_treat=float(p_treat),
+        contact_rate=float(contact_rate),
+        attempt_rate=float(attempt_rate),
+        control_contact_rate=float(control_contact_rate),
+        contact_effect=float(contact_effect),
+        band_effect_ratio=tuple(float(r) for r in band_effect_ratio),  # type: ignore[arg-type]
+        spillover=float(spillover),
+        registration_effect=float(registration_effect),
+        unregistered_share=float(unregistered_share),
+        n_past_elections=n_past_elections,
+        target_year=target_year,
+        id_type=id_type,
+        pii=bool(pii),
+    )
+    _check_params(params)
+    params = SimulationParams(**{**asdict(params), "n_voters": int(n_voters), "seed": int(seed)})
+    return _simulate(params)
+
+
+def _household_sizes(rng: np.random.Generator, n: int, mean: float) -> IntArray:
+    lam = mean - 1.0
+    chunk = int(n / mean * 1.02) + 64
+    sizes = 1 + rng.poisson(lam, chunk)
+    while int(sizes.sum()) < n:
+        sizes = np.concatenate([sizes, 1 + rng.poisson(lam, chunk // 10 + 64)])
+    cum = np.cumsum(sizes)
+    n_households = int(np.searchsorted(cum, n, side="left")) + 1
+    sizes = sizes[:n_households].astype(np.int64)
+    sizes[-1] -= int(cum[n_households - 1]) - n
+    return sizes
+
+
+def _precincts(rng: np.random.Generator, sizes: IntArray, n: int, per_precinct: int) -> IntArray:
+    """Precinct code (0-based, contiguous) of each household; households laid out in order."""
+    starts = np.cumsum(sizes) - sizes
+    n_targets = int(n / (0.75 * per_precinct)) + 2
+    bounds = np.cumsum(per_precinct * rng.uniform(0.75, 1.25, n_targets))
+    raw = np.searchsorted(bounds, starts, side="right")
+    codes = np.concatenate([[0], np.cumsum(np.diff(raw) != 0)]).astype(np.int64)
+    # merge a small trailing precinct, and any precinct with fewer than 2 households, into
+    # its predecessor (or successor, for the first), so every block can hold both arms
+    while True:
+        n_prec = int(codes[-1]) + 1
+        if n_prec == 1:
+            return codes
+        voters = np.bincount(codes, weights=sizes, minlength=n_prec)
+        households = np.bincount(codes, minlength=n_prec)
+        small = np.flatnonzero(households < 2)
+        if voters[-1] < per_precinct / 2:
+            small = np.union1d(small, [n_prec - 1])
+        if small.size == 0:
+            return codes
+        target = int(small[0])
+        into = target - 1 if target > 0 else 1
+        codes = np.where(codes == target, into, codes)
+        codes = np.concatenate([[0], np.cumsum(np.diff(codes) != 0)]).astype(np.int64)
+
+
+def _simulate(p: SimulationParams) -> SimulatedExperiment:
+    rng = np.random.default_rng(p.seed)
+    n = p.n_voters
+
+    # ---- structure: households -> precincts -> cities
+    sizes = _household_sizes(rng, n, p.mean_household_size)
+    n_hh = sizes.shape[0]
+    hh = np.repeat(np.arange(n_hh, dtype=np.int64), sizes)
+    prec_of_hh = _precincts(rng, sizes, n, p.voters_per_precinct)
+    n_prec = int(prec_of_hh[-1]) + 1
+    n_city = min(p.n_cities, n_prec)
+    city_of_prec = (np.arange(n_prec, dtype=np.int64) * n_city) // n_prec
+    prec = prec_of_hh[hh]
+    city = city_of_prec[prec]
+
+    # ---- latent propensity, age, sex
+    city_eff = rng.normal(0.0, 0.25, n_city)
+    prec_eff = rng.normal(0.0, 0.35, n_prec)
+    hh_eff = rng.normal(0.0, 0.8, n_hh)
+    hh_age = 18.0 + 62.0 * rng.beta(2.0, 2.4, n_hh)
+    age = np.clip(np.rint(hh_age[hh] + rng.normal(0.0, 10.0, n)), 18, 98).astype(np.int64)
+    female = (rng.random(n) < 0.52).astype(np.int8)
+    eta = (
+        0.1
+        + city_eff[city]
+        + prec_eff[prec]
+        + hh_eff[hh]
+        + rng.standard_normal(n)
+        + 0.035 * (np.minimum(age, 75) - 45)
+    )
+    eta_std = (eta - eta.mean()) / (eta.std() or 1.0)
+
+    # ---- registration before the campaign
+    target_day = np.datetime64(_election_day(p.target_year), "D")
+    campaign_start = target_day - np.timedelta64(_CAMPAIGN_DAYS, "D")
+    raw = np.exp(-0.5 * eta_std) * np.where(age < 30, 1.8, 1.0)
+    p_unreg = np.clip(p.unregistered_share * raw / raw.mean(), 0.0, 0.95)
+    registered = rng.random(n) >= p_unreg
+    years = np.minimum(age - 18 + rng.random(n), rng.exponential(14.0, n))
+    reg_day = campaign_start - np.rint(years * 365.25).astype("timedelta64[D]")
+    reg_day = np.where(registered, reg_day, np.datetime64("NaT", "D"))
+
+    # ---- elections and vote history
+    years_past = [p.target_year - 2 * k for k in range(p.n_past_elections, 0, -1)]
+    all_years = [*years_past, p.target_year]
+    days = [np.datetime64(_election_day(y), "D") for y in all_years]
+    salience = [0.9 if y % 4 == 0 else 0.0 for y in all_years]
+    n_past = len(years_past)
+    past_voted = np.empty((n_past, n), dtype=np.int8)
+    for t in range(n_past):  # loop over elections (a handful), vectorised over voters
+        eligible = registered & (reg_day <= days[t] - np.timedelta64(_REG_DEADLINE_DAYS, "D"))
+        prob = expit(eta + salience[t])
+        past_voted[t] = eligible & (rng.random(n) < prob)
+    n_votes = past_voted.sum(axis=0, dtype=np.int64)
+    band = np.where(n_votes == 0, 0, np.where(n_votes == n_past, 2, 1)).astype(np.int8)
+
+    # ---- potential contact
+    home_raw = np.exp(0.25 * eta_std + 0.5 * (age >= 65) - 0.25 * (age < 30))
+    p_home = np.clip(home_raw * (p.contact_rate / p.attempt_rate) / home_raw.mean(), 0.005, 0.95)
+    latent = math.sqrt(0.5) * rng.standard_normal(n_hh)[hh] + math.sqrt(0.5) * rng.standard_normal(n)
+    home = ndtr(latent) < p_home
+    always = rng.random(n) < p.control_contact_rate
+    attempted_hh = (rng.random(n_hh) < p.attempt_rate) | (np.bincount(hh, weights=always, minlength=n_hh) > 0)
+    home |= always
+    d1 = attempted_hh[hh] & home
+    d0 = always
+    reach1 = np.bincount(hh, weights=d1, minlength=n_hh) > 0
+    reach0 = np.bincount(hh, weights=d0, minlength=n_hh) > 0
+    exposure1 = np.where(d1, 2, np.where(reach1[hh], 1, 0)).astype(np.int8)
+    exposure0 = np.where(d0, 2, np.where(reach0[hh], 1, 0)).astype(np.int8)
+    dose = np.array([0.0, p.spillover, 1.0])
+    w1 = dose[exposure1]
+    w0 = dose[exposure0]
+
+    # ---- effects and potential outcomes
+    ratio = np.asarray(p.band_effect_ratio, dtype=np.float64)[band]
+    compliers = d1 & ~d0
+    norm = float(ratio[compliers].mean()) if compliers.any() else float(ratio.mean())
+    tau = p.contact_effect * ratio / (norm if norm > 0 else 1.0)
+    p0 = expit(eta + (0.9 if p.target_year % 4 == 0 else 0.0))
+    u = rng.random(n)
+    v = rng.random(n)
+    reg0 = registered | (v < _BASE_REGISTRATION + p.registration_effect * w0)
+    reg1 = registered | (v < _BASE_REGISTRATION + p.registration_effect * w1)
+    y0 = reg0 & (u < np.clip(p0 + tau * w0, 0.0, 1.0))
+    y1 = reg1 & (u < np.clip(p0 + tau * w1, 0.0, 1.0))
+    del w0, w1, ratio, latent, home_raw
+
+    # ---- block-and-cluster assignment: complete randomisation of households per precinct
+    hh_per_prec = np.bincount(prec_of_hh, minlength=n_prec)
+    exact = hh_per_prec * p.p_treat
+    n_treat = np.floor(exact).astype(np.int64)
+    n_treat += rng.random(n_prec) < (exact - n_treat)
+    order = np.lexsort((rng.random(n_hh), prec_of_hh))
+    first = np.cumsum(hh_per_prec) - hh_per_prec
+    rank = np.empty(n_hh, dtype=np.int64)
+    rank[order] = np.arange(n_hh) - first[prec_of_hh[order]]
+    z_hh = rank < n_treat[prec_of_hh]
+    z = z_hh[hh]
+    d = np.where(z, d1, d0)
+    y = np.where(z, y1, y0)
+    reg_after = np.where(z, reg1, reg0)
+    attempted = np.where(z, attempted_hh[hh], reach0[hh])
+
+    # ---- methods of voting (past and target), ids, weights
+    n_el = len(all_years)
+    voted_all = np.empty((n_el, n), dtype=np.int8)
+    voted_all[:n_past] = past_voted
+    voted_all[n_past] = y
+    method_codes = np.full((n_el, n), -1, dtype=np.int8)
+    old = age >= 65
+    for t, year in enumerate(all_years):
+        pa = 0.08 + 0.22 * old + (0.30 if year == 2020 else 0.0)
+        draw = rng.random(n)
+        code = np.where(draw < pa, 2, np.where(draw < pa + 0.30, 1, 0)).astype(np.int8)
+        method_codes[t] = np.where(voted_all[t] == 1, code, -1)
+
+    weight_code = np.clip(
+        rng.integers(0, 4, n) + (age >= 50) + (band == 0) - (female == 1), 0, len(_WEIGHTS) - 1
+    )
+    weight = _WEIGHTS[weight_code]
+
+    voter_id = _ids("V", n, p.id_type)
+    household_ids = _ids("H", n_hh, p.id_type)
+    precinct_ids = _ids("P", n_prec, p.id_type)
+    household_id = household_ids.take(hh).reset_index(drop=True)
+    precinct_id = precinct_ids.take(prec).reset_index(drop=True)
+    city_names = [_CITY_NAMES[c] if c < len(_CITY_NAMES) else f"City {c + 1}" for c in range(n_city)]
+    city_cat = pd.Categorical.from_codes(city, categories=city_names)
+    band_cat = pd.Categorical.from_codes(band, categories=list(BANDS), ordered=True)
+
+    past_cols = {f"voted_{year}": past_voted[t] for t, year in enumerate(years_past)}
+    table = pd.DataFrame(
+        {
+            "voter_id": voter_id,
+            "household_id": household_id,
+            "precinct_id": precinct_id,
+            "city": city_cat,
+            "assigned": z.astype(np.int8),
+            "attempted": attempted.astype(np.int8),
+            "contacted": d.astype(np.int8),
+            "voted": y.astype(np.int8),
+            "registered": registered.astype(np.int8),
+            "registered_after": reg_after.astype(np.int8),
+            **past_cols,
+            "age": age,
+            "female": female,
+            "propensity_band": band_cat,
+            "weight": weight,
+        }
+    )
+
+    voters_cols: dict[str, object] = {
+        "voter_id": voter_id,
+        "household_id": household_id,
+        "precinct_id": precinct_id,
+        "city": city_cat,
+        "registered": registered.astype(np.int8),
+        "registration_date": reg_day.astype("datetime64[s]"),
+        "age": age,
+        "female": female,
+        **past_cols,
+        "propensity_band": band_cat,
+    }
+    if p.pii:
+        voters_cols.update(_fake_pii(rng, n, hh, age, target_day))
+    voters = pd.DataFrame(voters_cols)
+
+    election_ids = [f"{year}_general" for year in all_years]
+    elections = pd.DataFrame(
+        {
+            "election_id": election_ids,
+            "election_date": np.array(days, dtype="datetime64[s]"),
+            "election_type": ["general"] * n_el,
+            "presidential": np.array([y % 4 == 0 for y in all_years], dtype=np.int8),
+            "target": np.array([y == p.target_year for y in all_years], dtype=np.int8),
+        }
+    )
+    el_codes = np.tile(np.arange(n_el, dtype=np.int8), n)
+    vote_history = pd.DataFrame(
+        {
+            "voter_id": voter_id.take(np.repeat(np.arange(n), n_el)).reset_index(drop=True),
+            "election_id": pd.Categorical.from_codes(el_codes, categories=election_ids),
+            "election_date": np.array(days, dtype="datetime64[s]")[el_codes],
+            "election_type": pd.Categorical.from_codes(np.zeros(n * n_el, dtype=np.int8), categories=["general"]),
+            "voted": voted_all.T.ravel(),
+            "method": pd.Categorical.from_codes(method_codes.T.ravel(), categories=list(_METHODS)),
+        }
+    )
+    del voted_all, method_codes, el_codes
+
+    assignment = pd.DataFrame(
+        {
+            "household_id": household_ids,
+            "precinct_id": precinct_ids.take(prec_of_hh).reset_index(drop=True),
+            "arm": z_hh.astype(np.int8),
+            "probability": np.full(n_hh, p.p_treat),
+        }
+    )
+
+    contacts = _contact_log(
+        rng,
+        p,
+        sizes=sizes,
+        prec_of_hh=prec_of_hh,
+        n_prec=n_prec,
+        log_hh=(z_hh & attempted_hh) | (~z_hh & reach0),
+        reached=np.where(z_hh, reach1, reach0),
+        z_hh=z_hh,
+        contacted=d,
+        voter_id=voter_id,
+        household_ids=household_ids,
+        campaign_start=campaign_start,
+    )
+
+    potential = pd.DataFrame(
+        {
+            "voter_id": voter_id,
+            "d0": d0.astype(np.int8),
+            "d1": d1.astype(np.int8),
+            "exposure0": exposure0,
+            "exposure1": exposure1,
+            "reg0": reg0.astype(np.int8),
+            "reg1": reg1.astype(np.int8),
+            "y0": y0.astype(np.int8),
+            "y1": y1.astype(np.int8),
+        }
+    )
+
+    truth = _truth(
+        y0=y0,
+        y1=y1,
+        d0=d0,
+        d1=d1,
+        reg0=reg0,
+        reg1=reg1,
+        registered=registered,
+        exposure0=exposure0,
+        exposure1=exposure1,
+        band=band,
+        z=z,
+        d=d,
+        n_households=n_hh,
+        n_precincts=n_prec,
+        n_cities=n_city,
+    )
+    return SimulatedExperiment(
+        table=table,
+        voters=voters,
+        vote_history=vote_history,
+        elections=elections,
+        assignment=assignment,
+        contacts=contacts,
+        potential_outcomes=potential,
+        truth=truth,
+        params=p,
+    )
+
+
+def _contact_log(
+    rng: np.random.Generator,
+    p: SimulationParams,
+    *,
+    sizes: IntArray,
+    prec_of_hh: IntArray,
+    n_prec: int,
+    log_hh: BoolArray,
+    reached: BoolArray,
+    z_hh: BoolArray,
+    contacted: BoolArray,
+    voter_id: pd.Series,
+    household_ids: pd.Series,
+    campaign_start: np.datetime64,
+) -> pd.DataFrame:
+    """One row per voter and door attempt at every household in the log.
+
+    Assigned, attempted households get 1–3 attempts; a reached household is knocked until
+    someone answers (1, 2 or 3 attempts with probabilities 0.6, 0.3, 0.1), an unreached one
+    1–3 times (0.2, 0.3, 0.5). At the last attempt at a reached household, contacted voters
+    are ``Canvassed`` (or ``Refused``, 10%), others ``Not Home``; at an unreached household
+    the last result is ``Inaccessible`` (4% of households), ``Moved`` (2% of voters) or
+    ``Not Home``. Contacts among controls are a single ``Canvassed`` attempt.
+    """
+    n_hh = sizes.shape[0]
+    draw = rng.random(n_hh)
+    n_att = np.where(
+        reached,
+        1 + (draw >= 0.6) + (draw >= 0.9),
+        1 + (draw >= 0.2) + (draw >= 0.5),
+    ).astype(np.int64)
+    n_att = np.where(z_hh, n_att, 1)
+    inaccessible = rng.random(n_hh) < 0.04
+    day_gap = rng.integers(1, 5, (3, n_hh))
+    first_day = rng.integers(0, _CAMPAIGN_DAYS - 12, n_hh)
+    tod = rng.integers(10 * 3600, 20 * 3600, (3, n_hh))
+    canvasser = prec_of_hh * 3 + rng.integers(0, 3, n_hh)
+
+    # expand households x attempts, then x voters
+    hh_sel = np.flatnonzero(log_hh)
+    att_per = n_att[hh_sel]
+    hh_att = np.repeat(hh_sel, att_per)
+    att_start = np.cumsum(att_per) - att_per
+    attempt = np.arange(hh_att.shape[0], dtype=np.int64) - np.repeat(att_start, att_per)
+    rows_per = sizes[hh_att]
+    row_hh = np.repeat(hh_att, rows_per)
+    row_att = np.repeat(attempt, rows_per)
+    row_start = np.cumsum(rows_per) - rows_per
+    offset = np.arange(row_hh.shape[0], dtype=np.int64) - np.repeat(row_start, rows_per)
+    hh_first_voter = np.cumsum(sizes) - sizes
+    voter = hh_first_voter[row_hh] + offset
+    n_rows = voter.shape[0]
+
+    last = row_att == n_att[row_hh] - 1
+    got = contacted[voter] & last
+    refused = rng.random(n_rows) < 0.10
+    moved = rng.random(n_rows) < 0.02
+    result = np.full(n_rows, _NOT_HOME, dtype=np.int8)
+    unreached_last = last & ~reached[row_hh]
+    result[unreached_last & moved] = _MOVED
+    result[unreached_last & inaccessible[row_hh]] = _INACCESSIBLE
+    result[got] = np.where(refused[got], _REFUSED, _CANVASSED)
+
+    day = first_day[row_hh] + np.cumsum(day_gap, axis=0)[np.maximum(row_att - 1, 0), row_hh] * (row_att > 0)
+    seconds = day * 86400 + tod[row_att, row_hh] + 20 * offset
+    timestamp = campaign_start.astype("datetime64[s]") + seconds.astype("timedelta64[s]")
+
+    n_canvassers = 3 * n_prec
+    if p.id_type == "int":
+        canvasser_col: pd.Series | pd.Categorical = pd.Series(canvasser[row_hh] + 1)
+    else:
+        width = max(len(str(n_canvassers)), 4)
+        names = _labels("K", np.arange(1, n_canvassers + 1, dtype=np.int64), width)
+        canvasser_col = pd.Categorical.from_codes(canvasser[row_hh], categories=names.to_numpy())
+    return pd.DataFrame(
+        {
+            "contact_id": np.arange(1, n_rows + 1, dtype=np.int64),
+            "voter_id": voter_id.take(voter).reset_index(drop=True),
+            "household_id": household_ids.take(row_hh).reset_index(drop=True),
+            "timestamp": timestamp,
+            "channel": pd.Categorical.from_codes(np.zeros(n_rows, dtype=np.int8), categories=["door"]),
+            "result": pd.Categorical.from_codes(result, categories=list(RESULT_CODES)),
+            "attempted": np.ones(n_rows, dtype=np.int8),
+            "contacted": (result <= _REFUSED).astype(np.int8),
+            "canvasser_id": canvasser_col,
+            "attempt": (row_att + 1).astype(np.int8),
+        }
+    )
+
+
+def _fake_pii(
+    rng: np.random.Generator, n: int, hh: IntArray, age: IntArray, target_day: np.datetime64
+) -> dict[str, object]:
+    first = np.array(["Alex", "Sam", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie", "Avery", "Quinn"])
+    last = np.array(["Smith", "Garcia", "Nguyen", "Brown", "Lopez", "Martin", "Khan", "Dubois", "Rossi", "Kim"])
+    streets = np.array(["Oak St", "Maple Ave", "Elm St", "Main St", "Pine Rd", "Cedar Ln", "Lake Dr", "Hill Rd"])
+    n_hh = int(hh[-1]) + 1
+    surname = last[rng.integers(0, last.size, n_hh)][hh]
+    name = np.char.add(np.char.add(first[rng.integers(0, first.size, n)], " "), surname)
+    number = rng.integers(1, 9999, n_hh).astype(str)
+    address = np.char.add(np.char.add(number, " "), streets[rng.integers(0, streets.size, n_hh)])[hh]
+    birth = target_day - (age * 365.25 + rng.integers(0, 365, n)).astype("timedelta64[D]")
+    return {
+        "name": pd.Series(name, dtype="str"),
+        "address": pd.Series(address, dtype="str"),
+        "birth_date": birth.astype("datetime64[s]"),
+    }
+
+
+def _effect_truth(
+    group: str,
+    y0: BoolArray,
+    y1: BoolArray,
+    d0: BoolArray,
+    d1: BoolArray,
+    reg0: BoolArray,
+    reg1: BoolArray,
+    registered: BoolArray,
+) -> EffectTruth:
+    dy = y1.astype(np.int8) - y0.astype(np.int8)
+    dd = d1.astype(np.int8) - d0.astype(np.int8)
+    itt = _mean_or_nan(dy)
+    itt_d = _mean_or_nan(dd)
+    dreg = reg1.astype(np.int8) - reg0.astype(np.int8)
+    return EffectTruth(
+        group=group,
+        n=int(y0.shape[0]),
+        itt=itt,
+        itt_d=itt_d,
+        cace=_ratio(itt, itt_d),
+        complier_effect=_mean_or_nan(dy, d1 & ~d0),
+        control_mean=_mean_or_nan(y0),
+        itt_registration=_mean_or_nan(dreg, ~registered),
+    )
+
+
+def _truth(
+    *,
+    y0: BoolArray,
+    y1: BoolArray,
+    d0: BoolArray,
+    d1: BoolArray,
+    reg0: BoolArray,
+    reg1: BoolArray,
+    registered: BoolArray,
+    exposure0: npt.NDArray[np.int8],
+    exposure1: npt.NDArray[np.int8],
+    band: npt.NDArray[np.int8],
+    z: BoolArray,
+    d: BoolArray,
+    n_households: int,
+    n_precincts: int,
+    n_cities: int,
+) -> Truth:
+    overall = _effect_truth("all", y0, y1, d0, d1, reg0, reg1, registered)
+    by_band = []
+    for code, name in enumerate(BANDS):
+        m = band == code
+        by_band.append(_effect_truth(name, y0[m], y1[m], d0[m], d1[m], reg0[m], reg1[m], registered[m]))
+    spill = (exposure1 == 1) & (exposure0 == 0)
+    dy = y1.astype(np.int8) - y0.astype(np.int8)
+    return Truth(
+        itt=overall.itt,
+        itt_d=overall.itt_d,
+        cace=overall.cace,
+        complier_effect=overall.complier_effect,
+        control_mean=overall.control_mean,
+        itt_registration=overall.itt_registration,
+        spillover_effect=_mean_or_nan(dy, spill),
+        contact_rate=_mean_or_nan(d, z),
+        control_contact_rate=_mean_or_nan(d, ~z),
+        by_band=tuple(by_band),
+        n_voters=int(y0.shape[0]),
+        n_households=n_households,
+        n_precincts=n_precincts,
+        n_cities=n_cities,
+    )
