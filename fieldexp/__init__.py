@@ -77,5 +77,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
-    from fieldexp.experiment.api import cace, itt
-    from fieldexp.simulate import SimulatedExperiment, simulate
+    from fieldexp.experiment.api import cace as cace
+    from fieldexp.experiment.api import itt as itt
+    from fieldexp.simulate import SimulatedExperiment as SimulatedExperiment
+    from fieldexp.simulate import simulate as simulate

@@ -17,7 +17,7 @@ import pandas as pd
 
 from fieldexp.stats.inference import t_inference
 
-__all__ = ["EffectResult", "FirstStage", "RESULT_COLUMNS"]
+__all__ = ["RESULT_COLUMNS", "EffectResult", "FirstStage"]
 
 #: The columns of :meth:`EffectResult.to_frame`, in order (the results.json schema uses them too).
 RESULT_COLUMNS: tuple[str, ...] = (

@@ -1,0 +1,418 @@
+r"""Sandwich variance estimators behind one checked registry.
+
+Every estimator computes
+
+.. math::  \hat V = M \Big(\sum_c s_c s_c^\top\Big) M, \qquad M = (X^\top W X)^{-1},
+
+from the *scores* :math:`s_c` of a row (heteroskedasticity-robust, ``HC*``) or of a
+cluster (cluster-robust, ``CR*``), with the finite-sample corrections of R estimatr
+(``lm_robust``; see its *mathematical notes*):
+
+=========  ==============================================================  =====================
+se_type    score                                                           df
+=========  ==============================================================  =====================
+HC0        :math:`w_i e_i x_i`                                             :math:`n - r`
+HC1        HC0 :math:`\times \sqrt{n/(n-r)}`                               :math:`n - r`
+HC2        :math:`w_i e_i x_i / \sqrt{1-h_{ii}}`                           :math:`n - r`
+HC3        :math:`w_i e_i x_i / (1-h_{ii})`                                :math:`n - r`
+CR0        :math:`\sum_{i\in g} w_i e_i x_i`                               :math:`G - 1`
+stata      CR0 :math:`\times \sqrt{\frac{G(n-1)}{(G-1)(n-r)}}` (CR1)       :math:`G - 1`
+CR2        :math:`X_g^{w\top} A_g e_g`, :math:`A_g = B_g^{-1/2}`           Bell–McCaffrey
+=========  ==============================================================  =====================
+
+``r`` is the rank of the regressors plus the rank of the absorbed fixed effects,
+:math:`h_{ii}` the leverage in the full model (absorbed fixed effects included), and for
+CR2 (Bell & McCaffrey 2002; Pustejovsky & Tipton 2018, eq. 6, in the form estimatr takes
+from clubSandwich) with unit weights :math:`B_g = I - H_{gg}`; with weights :math:`W`,
+:math:`B_g = I - H_g - H_g^\top + U_g \Omega U_g^\top` with :math:`H_g = U_g M U_g^\top W_g`
+and :math:`\Omega = M U^\top W^2 U M`. The Bell–McCaffrey degrees of freedom for
+coefficient *j* are :math:`(\operatorname{tr} P)^2 / \operatorname{tr}(P^2)` with
+:math:`P = G^\top G`, :math:`G_{\cdot g} = (I-H)_{\cdot g} A_g X^w_g M e_j` (Imbens & Kolesár 2016).
+estimatr forms the :math:`G \times G` matrix *P*; we use that every such *P* is a
+diagonal plus a low-rank term, :math:`P = \operatorname{diag}(\lVert a_g\rVert^2) + F^\top K F`,
+and compute both traces in :math:`O(G k^2)` time and memory.
+
+All of :math:`B_g` have the form :math:`I + V_g K V_g^\top` for a small matrix ``K``; we
+apply :math:`B_g^{-1/2}` through a thin QR of :math:`V_g` and a small eigenproblem,
+batched over clusters of equal size, instead of an eigen-decomposition of each
+:math:`n_g \times n_g` block.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from fieldexp.errors import SpecificationError, did_you_mean
+from fieldexp.stats.groups import GroupIndex
+
+__all__ = [
+    "SE_TYPES",
+    "Covariance",
+    "CovarianceEstimator",
+    "SandwichInputs",
+    "get_covariance_estimator",
+    "resolve_se_type",
+]
+
+#: eigenvalues of :math:`B_g` at or below this are treated as zero (as estimatr does)
+EIGEN_TOL = 1e-12
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SandwichInputs:
+    """Everything a sandwich estimator needs, as plain arrays.
+
+    Attributes
+    ----------
+    X : ndarray (n, k)
+        Regressors entering the scores (after absorbing fixed effects; for 2SLS the
+        first-stage fitted regressors), *unweighted*.
+    resid : ndarray (n,)
+        Residuals :math:`e = y - X\\beta` (structural residuals for 2SLS), unweighted.
+    bread : ndarray (k, k)
+        :math:`M = (X^\\top W X)^{-1}`.
+    weights : ndarray (n,) or None
+        Weights normalised to mean one.
+    clusters : GroupIndex or None
+    fe : GroupIndex or None
+        One absorbed fixed-effect factor whose dummies enter the leverage (HC2, HC3, CR2).
+        For CR2, clusters must be nested in it.
+    rank : int
+        Rank of the full model: regressors plus absorbed fixed effects.
+    df_terms : tuple of int
+        Coefficients for which CR2 computes Bell–McCaffrey degrees of freedom.
+    """
+
+    X: np.ndarray
+    resid: np.ndarray
+    bread: np.ndarray
+    weights: np.ndarray | None
+    clusters: GroupIndex | None
+    fe: GroupIndex | None
+    rank: int
+    df_terms: tuple[int, ...]
+
+    @property
+    def n(self) -> int:
+        return int(self.X.shape[0])
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Covariance:
+    """A variance-covariance matrix with per-coefficient degrees of freedom (NaN if not computed)."""
+
+    vcov: np.ndarray
+    df: np.ndarray
+    se_type: str
+
+
+class CovarianceEstimator(ABC):
+    """One variance estimator: a name, whether it needs clusters, and a pure computation."""
+
+    name: ClassVar[str]
+    clustered: ClassVar[bool]
+    uses_leverage: ClassVar[bool] = False
+
+    @abstractmethod
+    def compute(self, inputs: SandwichInputs) -> Covariance: ...
+
+
+def _sandwich(bread: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    meat = scores.T @ scores
+    v = bread @ meat @ bread
+    return (v + v.T) / 2.0
+
+
+def _row_scores(inputs: SandwichInputs) -> np.ndarray:
+    """:math:`w_i e_i x_i`, shape (n, k)."""
+    ew = inputs.resid if inputs.weights is None else inputs.resid * inputs.weights
+    return inputs.X * ew[:, None]
+
+
+def leverage(inputs: SandwichInputs) -> np.ndarray:
+    r"""Diagonal of the hat matrix of the full model.
+
+    .. math:: h_{ii} = w_i x_i^\top M x_i + w_i / \textstyle\sum_{j \in b(i)} w_j
+
+    (the second term from the absorbed fixed effects, by Frisch–Waugh–Lovell).
+    """
+    X, M = inputs.X, inputs.bread
+    h = np.einsum("ij,jk,ik->i", X, M, X)
+    w = inputs.weights
+    if w is not None:
+        h = h * w
+    if inputs.fe is not None:
+        g = inputs.fe
+        if w is None:
+            h = h + 1.0 / g.counts[g.codes]
+        else:
+            wsum = np.bincount(g.codes, weights=w, minlength=g.n_groups)
+            h = h + w / wsum[g.codes]
+    return h
+
+
+def _residual_df(inputs: SandwichInputs) -> np.ndarray:
+    return np.full(inputs.X.shape[1], float(inputs.n - inputs.rank))
+
+
+class HC0(CovarianceEstimator):
+    name = "HC0"
+    clustered = False
+
+    def compute(self, inputs: SandwichInputs) -> Covariance:
+        v = _sandwich(inputs.bread, _row_scores(inputs))
+        return Covariance(v, _residual_df(inputs), self.name)
+
+
+class HC1(CovarianceEstimator):
+    name = "HC1"
+    clustered = False
+
+    def compute(self, inputs: SandwichInputs) -> Covariance:
+        n, r = inputs.n, inputs.rank
+        v = _sandwich(inputs.bread, _row_scores(inputs)) * (n / (n - r))
+        return Covariance(v, _residual_df(inputs), self.name)
+
+
+class HC2(CovarianceEstimator):
+    name = "HC2"
+    clustered = False
+    uses_leverage = True
+    power: ClassVar[float] = 0.5
+
+    def compute(self, inputs: SandwichInputs) -> Covariance:
+        h = leverage(inputs)
+        scores = _row_scores(inputs) / ((1.0 - h) ** self.power)[:, None]
+        return Covariance(_sandwich(inputs.bread, scores), _residual_df(inputs), self.name)
+
+
+class HC3(HC2):
+    name = "HC3"
+    power = 1.0
+
+
+def _cluster_scores(inputs: SandwichInputs) -> np.ndarray:
+    g = inputs.clusters
+    if g is None:  # guarded by the registry; kept for type checkers
+        raise SpecificationError("a cluster-robust se_type needs `clusters`")
+    return g.sums(_row_scores(inputs))
+
+
+class CR0(CovarianceEstimator):
+    name = "CR0"
+    clustered = True
+
+    def compute(self, inputs: SandwichInputs) -> Covariance:
+        v = _sandwich(inputs.bread, _cluster_scores(inputs))
+        G = inputs.clusters.n_groups  # type: ignore[union-attr]
+        return Covariance(v, np.full(inputs.X.shape[1], float(G - 1)), self.name)
+
+
+class CR1Stata(CovarianceEstimator):
+    """Stata's CR1: CR0 times :math:`G(n-1)/((G-1)(n-r))`, with :math:`G-1` df."""
+
+    name = "stata"
+    clustered = True
+
+    def compute(self, inputs: SandwichInputs) -> Covariance:
+        G = inputs.clusters.n_groups  # type: ignore[union-attr]
+        n, r = inputs.n, inputs.rank
+        v = _sandwich(inputs.bread, _cluster_scores(inputs)) * (G * (n - 1) / ((G - 1) * (n - r)))
+        return Covariance(v, np.full(inputs.X.shape[1], float(G - 1)), self.name)
+
+
+class CR2(CovarianceEstimator):
+    """Bias-reduced linearisation (Bell & McCaffrey 2002) with Bell–McCaffrey df."""
+
+    name = "CR2"
+    clustered = True
+    uses_leverage = True
+
+    def compute(self, inputs: SandwichInputs) -> Covariance:
+        return _cr2(inputs)
+
+
+# --------------------------------------------------------------------------- CR2 kernel
+def _cluster_layout(g: GroupIndex) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(g.codes, kind="stable")
+    starts = np.zeros(g.n_groups, dtype=np.int64)
+    np.cumsum(g.counts[:-1], out=starts[1:])
+    return order, starts
+
+
+def _inv_sqrt_apply(
+    V: np.ndarray, K: np.ndarray, rhs: np.ndarray, extra_K: np.ndarray | None = None
+) -> np.ndarray:
+    """Apply :math:`(I + V K V^\\top)^{-1/2}` to ``rhs`` for a stack of clusters.
+
+    ``V`` (m, s, p), ``K`` (p, p) or (m, p, p), ``rhs`` (m, s, q). Eigenvalues of
+    :math:`I + VKV^\\top` at or below ``EIGEN_TOL`` map to zero, as in estimatr.
+    """
+    Q, R = np.linalg.qr(V)  # Q (m, s, r), R (m, r, p)
+    C = R @ K @ np.swapaxes(R, 1, 2)
+    C = (C + np.swapaxes(C, 1, 2)) / 2.0
+    lam, E = np.linalg.eigh(C)
+    ev = 1.0 + lam
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where(ev > EIGEN_TOL, 1.0 / np.sqrt(np.where(ev > EIGEN_TOL, ev, 1.0)), 0.0)
+    QE = Q @ E  # (m, s, r)
+    coef = np.swapaxes(QE, 1, 2) @ rhs  # (m, r, q)
+    out = rhs + QE @ ((f - 1.0)[:, :, None] * coef)
+    # directions of R^s orthogonal to span(V) keep eigenvalue 1 (no change); if the span
+    # is rank deficient, eigh already returned lam = 0 there (f = 1, no change).
+    return out
+
+
+def _cr2(inputs: SandwichInputs) -> Covariance:
+    g = inputs.clusters
+    if g is None:
+        raise SpecificationError("se_type='CR2' needs `clusters`")
+    X, e, M, w = inputs.X, inputs.resid, inputs.bread, inputs.weights
+    n, k = X.shape
+    terms = inputs.df_terms
+    fe = inputs.fe
+
+    if w is None:
+        Xw = X
+        if fe is None:
+            V_all = X
+            K = -M
+        else:
+            inv_sqrt_nb = 1.0 / np.sqrt(fe.counts[fe.codes].astype(np.float64))
+            V_all = np.column_stack([X, inv_sqrt_nb])
+            K = np.zeros((k + 1, k + 1))
+            K[:k, :k] = -M
+            K[k, k] = -1.0
+    else:
+        if fe is not None:
+            raise SpecificationError(
+                "internal: weighted CR2 with absorbed fixed effects must use explicit dummies"
+            )
+        Xw = X * w[:, None]
+        omega = M @ (Xw.T @ Xw) @ M
+        V_all = np.column_stack([X, Xw])
+        K = np.block([[omega, -M], [-M, np.zeros((k, k))]])
+
+    XwM = Xw @ M[:, list(terms)] if terms else np.empty((n, 0))
+    rhs_all = np.column_stack([e, XwM])
+
+    order, starts = _cluster_layout(g)
+    scores = np.empty((g.n_groups, k))
+    nt = len(terms)
+    q = np.empty((g.n_groups, nt))
+    p = V_all.shape[1]
+    f = np.empty((g.n_groups, p, nt))
+    for s in np.unique(g.counts):
+        cl = np.flatnonzero(g.counts == s)
+        idx = order[starts[cl][:, None] + np.arange(s)]  # (m, s)
+        V = V_all[idx]  # (m, s, p)
+        A_rhs = _inv_sqrt_apply(V, K, rhs_all[idx])
+        Ae = A_rhs[:, :, 0]  # (m, s)
+        scores[cl] = np.einsum("ms,msk->mk", Ae, Xw[idx])
+        if nt:
+            a = A_rhs[:, :, 1:]  # (m, s, nt)
+            q[cl] = np.einsum("msj,msj->mj", a, a)
+            f[cl] = np.swapaxes(V, 1, 2) @ a  # (m, p, nt)
+
+    vcov = _sandwich(M, scores)
+    df = np.full(k, np.nan)
+    for col, j in enumerate(terms):
+        df[j] = _bell_mccaffrey_df(q[:, col], f[:, :, col], K, fe if w is None else None, g, k)
+    return Covariance(vcov, df, "CR2")
+
+
+def _bell_mccaffrey_df(
+    q: np.ndarray,
+    f: np.ndarray,
+    K: np.ndarray,
+    fe: GroupIndex | None,
+    clusters: GroupIndex,
+    k: int,
+) -> float:
+    r"""Degrees of freedom :math:`(\operatorname{tr}P)^2/\operatorname{tr}(P^2)` for
+    :math:`P = \operatorname{diag}(q) + F^\top K F`, without forming *P*.
+
+    With an absorbed factor the last entry of each :math:`f_g` lives in the slot of the
+    cluster's fixed-effect level, so only clusters of the same level interact there.
+    """
+    if fe is None:
+        fKf = np.einsum("gp,pq,gq->g", f, K, f)
+        S = f.T @ f
+        KS = K @ S
+        tr_P = q.sum() + fKf.sum()
+        sq = (q**2).sum() + 2.0 * (q * fKf).sum() + np.einsum("ij,ji->", KS, KS)
+        return float(tr_P**2 / sq)
+    Kx = K[:k, :k]
+    fx, fe_val = f[:, :k], f[:, k]
+    # level of each cluster (clusters are nested in the factor)
+    order, starts = _cluster_layout(clusters)
+    level = fe.codes[order[starts]]
+    fKf = np.einsum("gp,pq,gq->g", fx, Kx, fx) - fe_val**2
+    tr_P = q.sum() + fKf.sum()
+    Sx = fx.T @ fx
+    KS = Kx @ Sx
+    q1 = np.einsum("ij,ji->", KS, KS)
+    e2 = np.bincount(level, weights=fe_val**2, minlength=fe.n_groups)
+    q2 = float((e2**2).sum())
+    t = np.column_stack(
+        [np.bincount(level, weights=fe_val * fx[:, j], minlength=fe.n_groups) for j in range(k)]
+    )
+    cross = float(np.einsum("bi,ij,bj->", t, Kx, t))
+    # ||Fx'Kx Fx - Fe'Fe||^2 = ||Q1||^2 + ||Q2||^2 - 2 tr(Q1 Q2)
+    sq = (q**2).sum() + 2.0 * (q * fKf).sum() + q1 + q2 - 2.0 * cross
+    return float(tr_P**2 / sq)
+
+
+# --------------------------------------------------------------------------- registry
+_REGISTRY: dict[str, type[CovarianceEstimator]] = {
+    cls.name: cls for cls in (HC0, HC1, HC2, HC3, CR0, CR1Stata, CR2)
+}
+SE_TYPES: tuple[str, ...] = ("HC0", "HC1", "HC2", "HC3", "CR0", "CR2", "stata")
+_UNCLUSTERED = ("HC0", "HC1", "HC2", "HC3", "stata")
+_CLUSTERED = ("CR0", "CR2", "stata")
+
+
+def resolve_se_type(se_type: str | None, clustered: bool, *, argument: str = "se_type") -> str:
+    """estimatr's defaults and checks: HC2 unclustered, CR2 clustered, ``stata`` = HC1 unclustered.
+
+    Raises
+    ------
+    SpecificationError
+        Unknown name (listing the choices), or a type that needs/forbids clusters.
+    """
+    if se_type is None:
+        return "CR2" if clustered else "HC2"
+    if not isinstance(se_type, str) or se_type not in SE_TYPES:
+        hint = did_you_mean(str(se_type), SE_TYPES) if isinstance(se_type, str) else ""
+        raise SpecificationError(
+            f"The {argument!r} parameter must be one of {', '.join(map(repr, SE_TYPES))} "
+            f"(or None for the default). Got {se_type!r} instead.{hint}"
+        )
+    if clustered and se_type not in _CLUSTERED:
+        raise SpecificationError(
+            f"The {argument!r} parameter must be 'CR0', 'CR2' or 'stata' when `clusters` are "
+            f"given. Got {se_type!r} instead."
+        )
+    if not clustered and se_type not in _UNCLUSTERED:
+        raise SpecificationError(
+            f"The {argument!r} parameter {se_type!r} is cluster-robust and needs `clusters`; "
+            f"without clusters use one of 'HC0', 'HC1', 'HC2', 'HC3', 'stata'."
+        )
+    if se_type == "stata" and not clustered:
+        return "HC1"
+    return se_type
+
+
+def get_covariance_estimator(se_type: str) -> CovarianceEstimator:
+    """The estimator registered under a resolved ``se_type`` name."""
+    try:
+        return _REGISTRY[se_type]()
+    except KeyError:
+        raise SpecificationError(
+            f"The 'se_type' parameter must be one of {', '.join(map(repr, sorted(_REGISTRY)))}. "
+            f"Got {se_type!r} instead.{did_you_mean(se_type, list(_REGISTRY))}"
+        ) from None

@@ -1,0 +1,84 @@
+"""Integer-coded groupings (blocks, clusters, fixed effects) and group sums.
+
+Everything downstream works on dense codes ``0..G-1``; sums over groups use
+``np.bincount``, the cheapest scatter-add numpy offers, so cluster totals of a
+5M-row table take milliseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["GroupIndex", "factorize", "group_sums"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class GroupIndex:
+    """Dense integer codes for a grouping of ``n`` rows into ``n_groups`` groups.
+
+    Attributes
+    ----------
+    codes : ndarray of int64, shape (n,)
+        Group of each row, ``0 .. n_groups - 1`` (codes follow the sorted group labels).
+    n_groups : int
+    counts : ndarray of int64, shape (n_groups,)
+        Rows per group.
+    """
+
+    codes: np.ndarray
+    n_groups: int
+    counts: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.codes.shape[0])
+
+    def sums(self, values: np.ndarray) -> np.ndarray:
+        """Group sums of a vector ``(n,)`` or of each column of a matrix ``(n, k)``."""
+        return group_sums(self.codes, values, self.n_groups)
+
+    def subset(self, mask: np.ndarray) -> GroupIndex:
+        """The grouping restricted to ``mask`` rows, re-coded densely."""
+        return from_codes(self.codes[mask])
+
+
+def from_codes(codes: np.ndarray) -> GroupIndex:
+    """Re-code arbitrary non-negative integer codes densely (order preserved)."""
+    uniq, dense = np.unique(codes, return_inverse=True)
+    dense = dense.astype(np.int64, copy=False)
+    counts = np.bincount(dense, minlength=uniq.shape[0]).astype(np.int64)
+    return GroupIndex(codes=dense, n_groups=int(uniq.shape[0]), counts=counts)
+
+
+def factorize(values: object) -> GroupIndex:
+    """Dense codes for the labels in ``values`` (any 1-d array-like without missing values)."""
+    codes, uniques = pd.factorize(pd.Series(values), sort=True)
+    codes = np.asarray(codes, dtype=np.int64)
+    n_groups = len(uniques)
+    counts = np.bincount(codes, minlength=n_groups).astype(np.int64)
+    return GroupIndex(codes=codes, n_groups=n_groups, counts=counts)
+
+
+def group_sums(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sums of ``values`` by group.
+
+    Parameters
+    ----------
+    codes : ndarray (n,)
+        Dense group codes.
+    values : ndarray (n,) or (n, k)
+    n_groups : int
+
+    Returns
+    -------
+    ndarray (n_groups,) or (n_groups, k)
+    """
+    if values.ndim == 1:
+        return np.bincount(codes, weights=values, minlength=n_groups)
+    out = np.empty((n_groups, values.shape[1]), dtype=np.float64)
+    for j in range(values.shape[1]):
+        out[:, j] = np.bincount(codes, weights=values[:, j], minlength=n_groups)
+    return out
