@@ -1,0 +1,1 @@
+"""Randomised experiments: ITT, CACE, balance, randomisation inference, subgroups."""

@@ -1,0 +1,233 @@
+"""From the caller's DataFrame to validated arrays for the experiment estimators.
+
+:func:`prepare_experiment` is the boundary: it checks every column and design rule,
+drops incomplete rows listwise (warning with counts), and returns an
+:class:`ExperimentData` of plain arrays. The caller's DataFrame is never modified.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from fieldexp._validate import (
+    as_column_list,
+    check_binary,
+    check_columns,
+    check_frame,
+    check_positive,
+    drop_missing,
+    numeric,
+)
+from fieldexp.errors import DataError, DesignError, FieldexpWarning, format_rows
+from fieldexp.stats.groups import GroupIndex, factorize
+from fieldexp.stats.linear import is_nested
+
+__all__ = ["ExperimentData", "prepare_experiment"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ExperimentData:
+    """Validated arrays for one estimation.
+
+    Attributes
+    ----------
+    y, z : ndarray (n,)
+        Outcome and 0/1 assignment.
+    d : ndarray (n,) or None
+        0/1 treatment actually received (contact), for CACE.
+    X : ndarray (n, p)
+        Covariates (categorical ones expanded to indicator columns).
+    covariate_names : tuple of str
+    blocks, clusters : GroupIndex or None
+    weights : ndarray (n,) or None
+    nobs, n_dropped : int
+    outcome, assignment, treatment : str
+    notes : tuple of str
+    """
+
+    y: np.ndarray
+    z: np.ndarray
+    d: np.ndarray | None
+    X: np.ndarray
+    covariate_names: tuple[str, ...]
+    blocks: GroupIndex | None
+    clusters: GroupIndex | None
+    weights: np.ndarray | None
+    nobs: int
+    n_dropped: int
+    outcome: str
+    assignment: str
+    treatment: str | None
+    notes: tuple[str, ...]
+
+
+def _covariate_matrix(
+    frame: pd.DataFrame, covariates: list[str], *, function: str
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    cols: list[np.ndarray] = []
+    names: list[str] = []
+    for c in covariates:
+        s = frame[c]
+        if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+            cols.append(numeric(s, argument="covariates", function=function))
+            names.append(c)
+        else:
+            levels = sorted(pd.unique(s.astype(str)))
+            if len(levels) > 200:
+                raise DataError(
+                    f"column {c!r} (argument 'covariates' of {function}) is not numeric and has "
+                    f"{len(levels):,} distinct values; encode it numerically or use it as `blocks`."
+                )
+            for lev in levels[1:]:
+                cols.append((s.astype(str) == lev).to_numpy(dtype=np.float64))
+                names.append(f"{c}[{lev}]")
+    if not cols:
+        return np.empty((len(frame), 0)), ()
+    return np.column_stack(cols), tuple(names)
+
+
+def _check_cluster_constant(
+    values: np.ndarray,
+    clusters: GroupIndex,
+    index: pd.Index,
+    *,
+    column: str,
+    cluster_col: str,
+    function: str,
+) -> None:
+    lo = np.full(clusters.n_groups, np.inf)
+    hi = np.full(clusters.n_groups, -np.inf)
+    np.minimum.at(lo, clusters.codes, values)
+    np.maximum.at(hi, clusters.codes, values)
+    bad_cl = lo != hi
+    if bad_cl.any():
+        rows = index[bad_cl[clusters.codes]]
+        raise DesignError(
+            f"column {column!r} must be constant within each cluster of {cluster_col!r} (clusters "
+            f"are assigned whole); {int(bad_cl.sum()):,} clusters mix arms, in "
+            f"{format_rows(rows[:5], total=len(rows))} ({function})."
+        )
+
+
+def prepare_experiment(
+    data: object,
+    *,
+    function: str,
+    outcome: str,
+    assignment: str,
+    treatment: str | None = None,
+    blocks: str | None = None,
+    clusters: str | None = None,
+    covariates: object = None,
+    weights: str | None = None,
+) -> ExperimentData:
+    """Validate the inputs of an experiment estimator and return arrays.
+
+    Raises
+    ------
+    SpecificationError, ColumnNotFoundError, DataError, DesignError
+        With the argument/column, the rule, and the first offending rows.
+    """
+    frame = check_frame(data, function=function)
+    covs = as_column_list(covariates, function=function, argument="covariates")
+    roles: dict[str, str | None] = {
+        "outcome": outcome,
+        "assignment": assignment,
+        "treatment": treatment,
+        "blocks": blocks,
+        "clusters": clusters,
+        "weights": weights,
+    }
+    check_columns(frame, roles, function=function)
+    for c in covs:
+        check_columns(frame, {"covariates": c}, function=function)
+        if c in roles.values():
+            raise DataError(
+                f"column {c!r} is given both in 'covariates' and as another role in {function}."
+            )
+    used = [c for c in roles.values() if c is not None] + covs
+    sub, n_dropped = drop_missing(frame, used, function=function)
+
+    y = numeric(sub[outcome], argument="outcome", function=function)
+    z = check_binary(sub[assignment], argument="assignment", function=function)
+    d = (
+        check_binary(sub[treatment], argument="treatment", function=function)
+        if treatment is not None
+        else None
+    )
+    w = check_positive(sub[weights], argument="weights", function=function) if weights else None
+    X, cov_names = _covariate_matrix(sub, covs, function=function)
+
+    if np.all(z == z[0]):
+        raise DataError(
+            f"column {assignment!r} (argument 'assignment' of {function}) has no variation: every "
+            f"one of the {len(z):,} rows used is {z[0]:g}; an effect needs both arms."
+        )
+    if np.all(y == y[0]):
+        raise DataError(
+            f"column {outcome!r} (argument 'outcome' of {function}) has no variation: every one of "
+            f"the {len(y):,} rows used is {y[0]:g}."
+        )
+    block_idx = factorize(sub[blocks].to_numpy()) if blocks else None
+    cluster_idx = factorize(sub[clusters].to_numpy()) if clusters else None
+    if cluster_idx is not None:
+        _check_cluster_constant(
+            z,
+            cluster_idx,
+            sub.index,
+            column=assignment,
+            cluster_col=clusters or "",
+            function=function,
+        )
+        if cluster_idx.n_groups < 2:
+            raise DesignError(f"only one cluster in {clusters!r} ({function}); need at least two.")
+    if block_idx is not None:
+        if cluster_idx is not None and not is_nested(cluster_idx, block_idx):
+            first = np.full(cluster_idx.n_groups, -1)
+            first[cluster_idx.codes] = block_idx.codes
+            bad = first[cluster_idx.codes] != block_idx.codes
+            raise DesignError(
+                f"clusters {clusters!r} are not nested in blocks {blocks!r}: some clusters span "
+                f"several blocks, in {format_rows(sub.index[bad][:5], total=int(bad.sum()))} "
+                f"({function})."
+            )
+        treated = np.bincount(block_idx.codes, weights=z, minlength=block_idx.n_groups)
+        one_arm = (treated == 0) | (treated == block_idx.counts)
+        if one_arm.any():
+            labels = pd.unique(sub[blocks].to_numpy()[one_arm[block_idx.codes]])
+            raise DesignError(
+                f"{int(one_arm.sum()):,} block(s) of {blocks!r} have units in one arm only "
+                f"(blocks {format_rows(labels[:5], total=len(labels)).removeprefix('rows ').removeprefix('row ')}); "
+                f"every block needs assigned and not-assigned units ({function})."
+            )
+    notes: list[str] = []
+    if d is not None:
+        control_contacts = int(((z == 0) & (d == 1)).sum())
+        if control_contacts:
+            msg = (
+                f"{control_contacts:,} units not assigned to treatment were recorded as treated "
+                f"({treatment!r} = 1 with {assignment!r} = 0): estimating with two-sided "
+                "noncompliance (still a valid IV estimate of the complier effect under monotonicity)."
+            )
+            notes.append(msg)
+            warnings.warn(msg, FieldexpWarning, stacklevel=3)
+    return ExperimentData(
+        y=y,
+        z=z,
+        d=d,
+        X=X,
+        covariate_names=cov_names,
+        blocks=block_idx,
+        clusters=cluster_idx,
+        weights=w,
+        nobs=len(y),
+        n_dropped=n_dropped,
+        outcome=outcome,
+        assignment=assignment,
+        treatment=treatment,
+        notes=tuple(notes),
+    )
