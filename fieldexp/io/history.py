@@ -1,0 +1,304 @@
+"""Vote histories: long files (generic, North Carolina ncvhis, Florida) and wide files
+(generic, Ohio statewide, L2-style), all returned as the long ``vote_history`` table.
+
+``voted`` is 1 for a **counted** ballot: Florida's ``B`` (absentee ballot not counted)
+and ``P`` (provisional not counted) give ``voted=0`` with their ``method`` kept, by
+default; edit the ``history_codes`` mapping table to change it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fieldexp.errors import FileFormatError, SpecificationError, did_you_mean, format_rows
+from fieldexp.io._common import election_id, lookup_codes, note_import, require
+from fieldexp.io._text import parse_dates, read_delimited, warn_dropped
+from fieldexp.io.mappings import (
+    MappingSpec,
+    code_table,
+    parse_mapping,
+    resolve_columns,
+)
+from fieldexp.io.schema import validate_vote_history
+
+__all__ = ["election_columns", "read_vote_history"]
+
+HISTORY_FORMATS = ("long", "wide", "ncvhis", "ohio", "l2", "florida")
+
+# Wide-file election columns: Ohio `GENERAL-11/08/2016`, L2 `General_2020_11_03`,
+# and ISO-dated `general_2020-11-03`.
+_OHIO = re.compile(r"^(?P<type>[A-Za-z][A-Za-z _]*?)-(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})$")
+_L2 = re.compile(r"^(?P<type>[A-Za-z][A-Za-z]*?)_(?P<y>\d{4})_(?P<m>\d{2})_(?P<d>\d{2})$")
+_ISO = re.compile(r"^(?P<type>[A-Za-z][A-Za-z _]*?)[_-](?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})$")
+
+
+def _election_type(raw: pd.Series, spec: MappingSpec, path: Path) -> pd.Series:
+    """Map election type words (GEN, PRIMARY, PresidentialPrimary...) to canonical types."""
+    words = raw.astype("str").map(
+        lambda s: re.sub(r"(?<=[a-z])(?=[A-Z])", " ", s).strip().lower().replace("_", " ")
+    )
+    codes = mapping_types(spec)
+    known = set(codes["code"].str.lower())
+
+    def canon(w: str) -> str:
+        if w in known:
+            return w
+        for token in (
+            "presidential primary",
+            "second primary",
+            "municipal",
+            "special",
+            "runoff",
+            "primary",
+            "general",
+            "other",
+        ):
+            if token in w:
+                return token
+        return w
+
+    folded = words.map(canon)
+    return lookup_codes(folded, codes, what="election type", table_name="vote_history", path=path)[
+        "election_type"
+    ]
+
+
+def mapping_types(spec: MappingSpec) -> pd.DataFrame:
+    t = code_table("election_types", "", MappingSpec())
+    extra = spec.option("election_type")
+    if isinstance(extra, dict):
+        user = pd.DataFrame({"code": list(extra), "election_type": list(extra.values())})
+        t = pd.concat([t[~t["code"].isin(user["code"])], user], ignore_index=True)
+    return t
+
+
+def election_columns(columns: list[str]) -> dict[str, tuple[str, str]]:
+    """Which wide-file columns are elections: ``{column: (type word, YYYY-MM-DD)}``."""
+    out: dict[str, tuple[str, str]] = {}
+    for col in columns:
+        for pat in (_OHIO, _L2, _ISO):
+            m = pat.match(str(col).strip())
+            if m:
+                date = f"{m.group('y')}-{int(m.group('m')):02d}-{int(m.group('d')):02d}"
+                out[col] = (m.group("type"), date)
+                break
+    return out
+
+
+def read_vote_history(
+    path: str | Path,
+    *,
+    format: str = "long",
+    mapping: Any = None,
+) -> pd.DataFrame:
+    """Read a vote history into the canonical long ``vote_history`` table.
+
+    Parameters
+    ----------
+    path
+        Delimited text file.
+    format
+        ``"long"``: one row per voter and election (``voter_id, election_date,
+        election_type`` and ``voted``; ``election_id``/``method`` optional).
+        ``"ncvhis"``: North Carolina's tab-separated history (``ncid``,
+        ``election_lbl`` MM/DD/YYYY, ``election_desc``, ``voting_method`` with the older
+        and newer value sets); duplicate voter-election rows are set aside with a
+        warning. ``"florida"``: Florida's headerless tab-separated history (county,
+        voter id, date, type, code A/B/E/N/P/Y). ``"wide"``, ``"ohio"``, ``"l2"``: one
+        row per voter and one column per election (``GENERAL-11/08/2016`` = ``X`` or
+        a party letter or blank; ``General_2020_11_03`` = ``Y``).
+    mapping
+        Column names, ``codes`` (history codes: ``code, voted, method``) and
+        ``options`` (``encoding``, ``delimiter``, ``date_format``, ``election_type``).
+
+    Returns
+    -------
+    DataFrame
+        Validated long ``vote_history``; wide files give one row per voter and
+        election column (blank = ``voted=0``). ``attrs["fieldexp_import"]`` records rows
+        read and set aside.
+    """
+    if format not in HISTORY_FORMATS:
+        raise SpecificationError(
+            f"read_vote_history: format must be one of {list(HISTORY_FORMATS)}, got "
+            f"{format!r}." + did_you_mean(str(format), list(HISTORY_FORMATS))
+        )
+    spec = parse_mapping(mapping)
+    p = Path(path)
+    date_format = spec.option("date_format")
+    fmts = [date_format] if date_format else None
+    header = bool(spec.option("header", format != "florida"))
+    names = spec.option("names")
+    if format == "florida" and not header and names is None:
+        names = ["County Code", "Voter ID", "Election Date", "Election Type", "History Code"]
+    raw = read_delimited(
+        p,
+        table="vote_history",
+        encoding=spec.option("encoding"),
+        delimiter=spec.option("delimiter"),
+        header=header,
+        names=names,
+    )
+    rows_read = len(raw)
+    rename = resolve_columns(list(raw.columns), table="vote_history", fmt=format, spec=spec)
+    df = raw.rename(columns=rename)
+    df.attrs["_raw_columns"] = list(raw.columns)
+    set_aside: dict[str, int] = {}
+
+    if format in ("wide", "ohio", "l2"):
+        out = _wide(df, raw, rename, p, format, spec)
+        rows_read = len(out)  # each voter x election cell is a row of the long table
+    else:
+        if format == "ncvhis":
+            require(
+                df,
+                ["voter_id", "election_date", "method"],
+                table="vote_history",
+                path=p,
+                fmt=format,
+            )
+            desc = (
+                df["election_desc"]
+                if "election_desc" in df.columns
+                else pd.Series("general", index=df.index)
+            )
+            df["election_type"] = desc.astype("str").str.replace(r"^[\d/]+\s*", "", regex=True)
+            codes = lookup_codes(
+                df["method"],
+                code_table("history_codes", format, spec),
+                what="voting_method",
+                table_name="vote_history",
+                path=p,
+            )
+        elif format == "florida":
+            require(
+                df,
+                ["voter_id", "election_date", "election_type", "code"],
+                table="vote_history",
+                path=p,
+                fmt=format,
+            )
+            codes = lookup_codes(
+                df["code"],
+                code_table("history_codes", format, spec),
+                what="history",
+                table_name="vote_history",
+                path=p,
+                case_insensitive=False,
+            )
+        else:
+            require(
+                df,
+                ["voter_id", "election_date", "election_type", "voted"],
+                table="vote_history",
+                path=p,
+                fmt=format,
+            )
+            codes = lookup_codes(
+                df["voted"],
+                code_table("history_codes", format, spec),
+                what="voted",
+                table_name="vote_history",
+                path=p,
+            )
+            if "method" in df.columns:
+                codes["method"] = df["method"].where(df["method"].notna(), codes["method"])
+        df["voted"] = pd.to_numeric(codes["voted"]).astype("Int8")
+        df["method"] = codes["method"].where(codes["method"].astype("str") != "", None)
+        df["election_date"] = parse_dates(
+            df["election_date"], column="election_date", table="vote_history", formats=fmts
+        )
+        df["election_type"] = _election_type(df["election_type"], spec, p)
+        if "election_id" not in df.columns:
+            df["election_id"] = election_id(df["election_type"], df["election_date"])
+        dup = df.duplicated(["voter_id", "election_id"], keep=False)
+        if dup.any():
+            # keep one row per voter and election: a counted ballot wins, then the first row
+            order = df.assign(_v=df["voted"].fillna(0), _line=np.arange(len(df))).sort_values(
+                ["_v", "_line"], ascending=[False, True], kind="stable"
+            )
+            keep = ~order.duplicated(["voter_id", "election_id"], keep="first")
+            dropped = order.index[~keep.to_numpy()]
+            set_aside["duplicate voter-election row"] = len(dropped)
+            warn_dropped(
+                "vote_history",
+                len(dropped),
+                f"duplicate voter-election rows (one kept per pair) at "
+                f"{format_rows(sorted(dropped), total=len(dropped))}".replace("rows ", "lines ", 1),
+            )
+            df = df.drop(index=dropped)
+        out = df
+    cols = ["voter_id", "election_id", "election_date", "election_type", "voted", "method"]
+    extra = [c for c in ("ballot_party", "party", "county_id", "county_code") if c in out.columns]
+    result = validate_vote_history(out[cols + extra])
+    return note_import(result, path=p, fmt=format, rows_read=rows_read, set_aside=set_aside)
+
+
+def _wide(
+    df: pd.DataFrame,
+    raw: pd.DataFrame,
+    rename: dict[str, str],
+    p: Path,
+    fmt: str,
+    spec: MappingSpec,
+) -> pd.DataFrame:
+    require(df, ["voter_id"], table="vote_history", path=p, fmt=fmt)
+    elections = election_columns(list(raw.columns))
+    if not elections:
+        raise FileFormatError(
+            f"vote_history: file {p.name!r} ({fmt} layout) has no election columns; expected "
+            "names like 'GENERAL-11/08/2016' (Ohio), 'General_2020_11_03' (L2) or "
+            f"'general_2020-11-03'; header: {list(raw.columns)[:12]}"
+        )
+    dup_ids = df["voter_id"].duplicated(keep=False)
+    if dup_ids.any():
+        raise FileFormatError(
+            f"vote_history: file {p.name!r} ({fmt} layout) must have one row per voter; voter ids "
+            f"repeat in {format_rows(df.index[dup_ids.to_numpy()], total=int(dup_ids.sum()))}".replace(
+                "rows ", "lines ", 1
+            )
+        )
+    codes = code_table("history_codes", fmt, spec)
+    ids = df["voter_id"].to_numpy()
+    pieces = []
+    for col, (kind, date) in elections.items():
+        values = raw[col]
+        looked = lookup_codes(
+            values,
+            codes,
+            what=f"history (column {col!r})",
+            table_name="vote_history",
+            path=p,
+            case_insensitive=fmt != "ohio",
+        )
+        piece = pd.DataFrame(
+            {
+                "voter_id": ids,
+                "election_type_raw": kind,
+                "election_date": pd.Timestamp(date),
+                "voted": pd.to_numeric(looked["voted"]).to_numpy(),
+                "method": looked["method"].where(looked["method"] != "", None).to_numpy(),
+            }
+        )
+        if fmt == "ohio":
+            v = values.astype("str").str.strip().str.upper()
+            party = v.where(values.notna() & (v != "X") & (v != ""), None)
+            piece["ballot_party"] = party.to_numpy()
+        pieces.append(piece)
+    long = pd.concat(pieces, ignore_index=True)
+    long["election_type"] = _election_type(long["election_type_raw"], spec, p).to_numpy()
+    long["election_date"] = long["election_date"].astype("datetime64[us]")
+    long["election_id"] = election_id(long["election_type"], long["election_date"])
+    dup = long.duplicated(["voter_id", "election_id"])
+    if dup.any():
+        names = sorted({n for n in long.loc[dup, "election_id"]})
+        raise FileFormatError(
+            f"vote_history: file {p.name!r} has two columns for the same election {names[:3]}"
+        )
+    long["voted"] = long["voted"].astype("Int8")
+    return long
