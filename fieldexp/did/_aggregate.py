@@ -1,4 +1,4 @@
-r"""Aggregations of ATT(g,t) and their influence functions (R ``did``'s ``compute.aggte``), pure arrays.
+r"""Aggregations of ATT(g,t) and their influence functions (R ``did``'s ``compute.aggte``).
 
 Every aggregate is a weighted sum :math:`\theta=\sum_k v_k\,ATT(g_k,t_k)` with weights built from
 cohort shares :math:`\hat p_g = n^{-1}\sum_i w_i 1\{G_i=g\}`. Its influence function is
@@ -13,7 +13,8 @@ estimated weights :math:`v_k=\hat p_{g_k}/\sum_{j\in J}\hat p_{g_j}`:
 .. math::
 
     \xi_{ik} = \frac{w_i1\{G_i=g_k\}-\hat p_{g_k}}{\sum_{j\in J}\hat p_{g_j}}
-      - \frac{\hat p_{g_k}}{(\sum_{j\in J}\hat p_{g_j})^2}\sum_{j\in J}(w_i1\{G_i=g_j\}-\hat p_{g_j}).
+      - \frac{\hat p_{g_k}}{(\sum_{j\in J}\hat p_{g_j})^2}
+        \sum_{j\in J}(w_i1\{G_i=g_j\}-\hat p_{g_j}).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ __all__ = ["Aggregation", "aggregate_gt"]
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Aggregation:
-    """Components (``labels``, ``att``, ``influence`` n x m) and the overall effect with its influence."""
+    """Components (``labels``, ``att``, ``influence`` n x m), the overall effect and influence."""
 
     kind: str
     labels: np.ndarray
@@ -74,7 +75,8 @@ def aggregate_gt(
     """Aggregate ATT(g,t) into ``simple``, ``group``, ``dynamic`` or ``calendar`` effects.
 
     ``simple``: :math:`\\sum_{t\\ge g}\\hat p_g ATT(g,t)/\\sum_{t\\ge g}\\hat p_g`;
-    ``group``: per cohort the mean of its post-period ATT(g,t), overall weighted by :math:`\\hat p_g`;
+    ``group``: per cohort the mean of its post-period ATT(g,t), overall weighted by
+    :math:`\\hat p_g`;
     ``dynamic``: per event time :math:`e=t-g` the :math:`\\hat p_g`-weighted mean, overall the mean
     over :math:`e\\ge0`; ``calendar``: per period the :math:`\\hat p_g`-weighted mean over cohorts
     treated by then, overall the mean over periods (Callaway & Sant'Anna 2021, Section 3).

@@ -1,4 +1,4 @@
-r"""Pure numerical kernels for Callaway & Sant'Anna (2021) group-time ATTs (arrays in, dataclasses out).
+r"""Numerical kernels for Callaway & Sant'Anna (2021) group-time ATTs (arrays in, dataclasses out).
 
 Notation: :math:`n` units, periods :math:`t_1<\dots<t_T`, cohorts :math:`g` (first treated
 period, 0 = never treated), unit weights :math:`w_i` normalised to mean one.
@@ -83,7 +83,7 @@ class GtDesign:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class AttGt:
-    """ATT(g,t) estimates (``att``), analytic standard errors (``se``) and the ``n x K`` influence matrix."""
+    """ATT(g,t) estimates, analytic standard errors and the ``n x K`` influence matrix."""
 
     att: np.ndarray
     se: np.ndarray
@@ -94,7 +94,7 @@ class AttGt:
 
 @dataclass(frozen=True, slots=True)
 class TwoByTwo:
-    """One 2x2 DiD on a subsample: the ATT and its influence function (one entry per subsample unit)."""
+    """One 2x2 DiD on a subsample: the ATT and its influence function (one entry per unit)."""
 
     att: float
     influence: np.ndarray
@@ -102,7 +102,7 @@ class TwoByTwo:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Bootstrap:
-    """Multiplier bootstrap: per-column bootstrap SE (IQR-based, as R ``did``) and the sup-t critical value."""
+    """Multiplier bootstrap: per-column SE (IQR-based, as R ``did``) and sup-t critical value."""
 
     se: np.ndarray
     crit_val: float
@@ -118,7 +118,7 @@ def gt_design(
     base_period: str,
     anticipation: float,
 ) -> GtDesign:
-    """Enumerate the (g,t) cells and their base periods exactly as R ``did``'s ``compute.att_gt``."""
+    """Enumerate the (g,t) cells and their base periods as R ``did``'s ``compute.att_gt``."""
     T = len(periods)
     rows: list[tuple[float, float, float, int, int, int, float, bool]] = []
     for gi, g in enumerate(cohorts, start=1):
@@ -129,10 +129,7 @@ def gt_design(
         t_range = range(T) if base_period == "universal" else range(1, T)
         for ti in t_range:
             post = g <= periods[ti]
-            if base_period == "universal" or post:
-                bi = last_pre
-            else:
-                bi = ti - 1
+            bi = last_pre if base_period == "universal" or post else ti - 1
             thr = (
                 math.inf
                 if control == "never_treated"
@@ -141,7 +138,7 @@ def gt_design(
             rows.append(
                 (float(g), float(periods[ti]), float(periods[bi]), ti, bi, gi, thr, bi == ti)
             )
-    arr = list(zip(*rows, strict=True)) if rows else [[]] * 8
+    arr: list[tuple[object, ...]] = list(zip(*rows, strict=True)) if rows else [()] * 8
     return GtDesign(
         group=np.asarray(arr[0], dtype=float),
         time=np.asarray(arr[1], dtype=float),
@@ -320,7 +317,8 @@ def reg_did_panel(
     .. math::
 
         \hat\tau^{reg} = \frac{\sum w_iD_i(\Delta Y_i - X_i'\hat\beta_0)}{\sum w_iD_i},
-        \quad \hat\beta_0 \text{ from weighted OLS of } \Delta Y \text{ on } X \text{ among controls.}
+        \quad \hat\beta_0 \text{ from weighted OLS of } \Delta Y \text{ on } X
+        \text{ among controls.}
     """
     n = len(D)
     w = w / w.mean()
@@ -345,12 +343,13 @@ def reg_did_panel(
 def std_ipw_did_panel(
     y1: np.ndarray, y0: np.ndarray, D: np.ndarray, X: np.ndarray, w: np.ndarray
 ) -> TwoByTwo:
-    r"""Normalised (Hájek) inverse-probability-weighted DiD (Abadie 2005; R ``DRDID::std_ipw_did_panel``).
+    r"""Normalised inverse-probability-weighted DiD (Abadie 2005; R ``DRDID::std_ipw_did_panel``).
 
     .. math::
 
         \hat\tau^{ipw} = \frac{\sum w_iD_i\Delta Y_i}{\sum w_iD_i}
-        - \frac{\sum w_i\frac{\hat p(1-D_i)}{1-\hat p}\Delta Y_i}{\sum w_i\frac{\hat p(1-D_i)}{1-\hat p}}
+        - \frac{\sum w_i\frac{\hat p(1-D_i)}{1-\hat p}\Delta Y_i}
+               {\sum w_i\frac{\hat p(1-D_i)}{1-\hat p}}
     """
     n = len(D)
     w = w / w.mean()
@@ -489,7 +488,8 @@ def multiplier_bootstrap(
     r"""Multiplier bootstrap of influence functions (Callaway & Sant'Anna 2021, Algorithm 1).
 
     Draw :math:`V_{bc}` i.i.d. (Rademacher :math:`\pm1`, or Mammen's two-point weights) per unit or
-    cluster :math:`c`, form :math:`\hat\theta^*_b-\hat\theta = n^{-1}\sum_c V_{bc}\sum_{i\in c}\psi_i`,
+    cluster :math:`c`, form
+    :math:`\hat\theta^*_b-\hat\theta = n^{-1}\sum_c V_{bc}\sum_{i\in c}\psi_i`,
     estimate each column's scale robustly, :math:`\hat\sigma = (q_{.75}-q_{.25})/(z_{.75}-z_{.25})`
     (R ``did``'s ``mboot``), and take the :math:`1-\alpha` quantile of
     :math:`\max_k |\hat\theta^*_{bk}-\hat\theta_k|/\hat\sigma_k` as the simultaneous critical value.

@@ -1,4 +1,4 @@
-"""Validate a long unit x period panel and turn it into arrays (the boundary of :mod:`fieldexp.did`).
+"""Validate a long unit x period panel and turn it into arrays (:mod:`fieldexp.did`'s boundary).
 
 Every row of the caller's data is accounted for: used, dropped with a counted
 :class:`~fieldexp.errors.RowsDroppedWarning` (missing values, units not observed in
@@ -111,16 +111,16 @@ class WidePanel:
 def check_columns(data: pd.DataFrame, columns: Sequence[str | None], *, what: str = "data") -> None:
     """Raise :class:`ColumnNotFoundError` for the first named column not in ``data``."""
     if not isinstance(data, pd.DataFrame):
-        raise SpecificationError(
-            f"{what} must be a pandas DataFrame; found {type(data).__name__}."
-        )
+        raise SpecificationError(f"{what} must be a pandas DataFrame; found {type(data).__name__}.")
     for col in columns:
         if col is None:
             continue
         if col not in data.columns:
             raise ColumnNotFoundError(
-                f"column {col!r} is not in {what} (columns: {', '.join(map(str, data.columns[:12]))}"
-                f"{', ...' if len(data.columns) > 12 else ''}).{did_you_mean(str(col), [str(c) for c in data.columns])}"
+                f"column {col!r} is not in {what} (columns: "
+                f"{', '.join(map(str, data.columns[:12]))}"
+                f"{', ...' if len(data.columns) > 12 else ''})."
+                f"{did_you_mean(str(col), [str(c) for c in data.columns])}"
             )
 
 
@@ -166,8 +166,8 @@ def prepare_wide_panel(
       non-negative and not after the last period.
     * ``weights`` and ``clusters`` are constant within unit; weights are positive.
     * rows with a missing outcome/covariate/weight/cluster are dropped (warning), then units not
-      observed in every period are dropped (warning; R ``did``'s ``panel=TRUE`` balancing), then units
-      already treated in the first period (warning, as R ``did``).
+      observed in every period are dropped (warning; R ``did``'s ``panel=TRUE`` balancing),
+      then units already treated in the first period (warning, as R ``did``).
     """
     covariates = list(covariates or [])
     check_columns(data, [outcome, unit, time, cohort, weights, clusters, *covariates])
@@ -188,16 +188,16 @@ def prepare_wide_panel(
 
     g = np.where(np.isnan(g), 0.0, g)
     if np.any(g < 0):
-        bad = data.index[g < 0]
+        neg = data.index[g < 0]
         raise DataError(
             f"cohort column {cohort!r} must be the first treated period, or 0/missing for never "
-            f"treated; found negative values in {format_rows(bad[:5], total=len(bad))}."
+            f"treated; found negative values in {format_rows(neg[:5], total=len(neg))}."
         )
     if w is not None and np.any(w <= 0):
-        bad = data.index[w <= 0]
+        nonpos = data.index[w <= 0]
         raise DataError(
             f"weights column {weights!r} must be positive; found values <= 0 in "
-            f"{format_rows(bad[:5], total=len(bad))}."
+            f"{format_rows(nonpos[:5], total=len(nonpos))}."
         )
 
     keep = ~np.isnan(y) & ~np.isnan(t) & unit_values.notna().to_numpy()
@@ -265,9 +265,9 @@ def prepare_wide_panel(
         raise DataError(
             f"cohort column {cohort!r} has cohorts after the panel's last period ({last:g}): "
             f"{', '.join(f'{v:g}' for v in np.unique(gk[late])[:5])} at "
-            f"{format_rows(labels[idx[rows[:5]]], total=len(rows))}. Units first treated after the "
-            "panel ends are untreated throughout: code their cohort as 0 to use them as never treated, "
-            "or extend the panel."
+            f"{format_rows(labels[idx[rows[:5]]], total=len(rows))}. Units first treated after "
+            "the panel ends are untreated throughout: code their cohort as 0 to use them as never "
+            "treated, or extend the panel."
         )
 
     # balance
@@ -328,16 +328,17 @@ def prepare_wide_panel(
         )
     if n_unbalanced:
         warnings.warn(
-            f"{n_unbalanced:,} units ({int(per_unit[~full].sum()):,} rows) dropped: not observed with "
-            f"complete data in all {n_periods} periods; the estimator uses the balanced panel of "
-            f"{int(full.sum()):,} units.",
+            f"{n_unbalanced:,} units ({int(per_unit[~full].sum()):,} rows) dropped: not observed "
+            f"with complete data in all {n_periods} periods; the estimator uses the balanced "
+            f"panel of {int(full.sum()):,} units.",
             RowsDroppedWarning,
             stacklevel=3,
         )
     if n_early:
         warnings.warn(
             f"{n_early:,} units dropped: already treated in the first period ({first:g}"
-            f"{f' + anticipation {anticipation}' if anticipation else ''}); they have no pre-period.",
+            f"{f' + anticipation {anticipation}' if anticipation else ''}); "
+            "they have no pre-period.",
             RowsDroppedWarning,
             stacklevel=3,
         )

@@ -44,7 +44,8 @@ class PreTest:
     r"""Wald pre-test that every pre-treatment ATT(g,t) is zero (R ``did``'s ``W``/``Wpval``).
 
     :math:`W = \widehat{ATT}_{pre}'\,\hat V_{pre}^{-1}\,\widehat{ATT}_{pre}` with
-    :math:`\hat V = \Psi'\Psi/n^2` (cluster sums of :math:`\Psi` with ``clusters``), :math:`\chi^2_q`.
+    :math:`\hat V = \Psi'\Psi/n^2` (cluster sums of :math:`\Psi` with ``clusters``),
+    :math:`\chi^2_q`.
     """
 
     statistic: float
@@ -54,7 +55,7 @@ class PreTest:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class AggregatedEffects:
-    """An aggregation of ATT(g,t): overall effect plus components with pointwise and simultaneous bands.
+    """An aggregation of ATT(g,t): overall effect and components with pointwise/simultaneous bands.
 
     ``components`` columns: the label (``event_time``, ``cohort`` or ``time``; none for ``simple``),
     ``estimate, std_error, ci_low, ci_high`` (pointwise, normal) and ``cband_low, cband_high``
@@ -109,8 +110,8 @@ class AggregatedEffects:
 
     def _repr_html_(self) -> str:
         head = (
-            f"<p><strong>Callaway-Sant'Anna aggregation: {html.escape(self.kind)}</strong> - overall "
-            f"ATT {self.estimate:.4f} (s.e. {self.std_error:.4f}), "
+            f"<p><strong>Callaway-Sant'Anna aggregation: {html.escape(self.kind)}</strong> - "
+            f"overall ATT {self.estimate:.4f} (s.e. {self.std_error:.4f}), "
             f"{round(100 * (1 - self.alpha))}% CI [{self.ci_low:.4f}, {self.ci_high:.4f}]</p>"
         )
         table = self.components.to_html(index=False, float_format=lambda v: f"{v:.4f}")
@@ -124,7 +125,12 @@ class AggregatedEffects:
             _, ax = plt.subplots(figsize=(7, 4))
         comp = self.components
         if not len(comp):
-            ax.errorbar([0], [self.estimate], yerr=[[self.estimate - self.ci_low], [self.ci_high - self.estimate]], fmt="o")
+            ax.errorbar(
+                [0],
+                [self.estimate],
+                yerr=[[self.estimate - self.ci_low], [self.ci_high - self.estimate]],
+                fmt="o",
+            )
             ax.set_xticks([0], ["overall"])
             return ax
         label = comp.columns[0]
@@ -154,7 +160,8 @@ class StaggeredDiD:
         ci_high, n_treated, n_control`` (pointwise normal CIs; the universal base period row has
         estimate 0 and no standard error).
     influence : ndarray, shape (n_units, n_cells)
-        Influence function of every ATT(g,t), scaled as R ``did`` (:math:`se=\\sqrt{\\sum\\psi^2}/n`).
+        Influence function of every ATT(g,t), scaled as R ``did``
+        (:math:`se=\\sqrt{\\sum\\psi^2}/n`).
     pretest : PreTest or None
         Wald test that all pre-treatment ATT(g,t) are zero.
     sample : SampleReport
@@ -207,7 +214,8 @@ class StaggeredDiD:
             overall weighted by cohort size; ``calendar``: by period, overall the mean over periods.
         reps, seed : int
             Multiplier-bootstrap draws and seed for the simultaneous band
-            (``np.random.default_rng(seed)``); standard errors are analytic and do not depend on them.
+            (``np.random.default_rng(seed)``); standard errors are analytic and do not depend on
+            them.
         alpha : float, optional
             Defaults to the ``alpha`` of :func:`staggered_did`.
         bootstrap_weights : {"rademacher", "mammen"}
@@ -336,7 +344,7 @@ class StaggeredDiD:
         return f'<div class="fieldexp-result"><p>{head}</p>{table}</div>'
 
     def plot(self) -> Any:
-        """One panel per cohort: ATT(g,t) by period with pointwise CIs (pre-periods grey); returns the Figure."""
+        """One panel per cohort: ATT(g,t) by period with pointwise CIs; returns the Figure."""
         import matplotlib.pyplot as plt
 
         cohorts = self.cohorts
@@ -452,9 +460,14 @@ def staggered_did(
         raise SpecificationError(
             f"est_method must be one of 'dr', 'reg', 'ipw'; found {est_method!r}."
         )
-    if isinstance(anticipation, bool) or not isinstance(anticipation, (int, np.integer)) or anticipation < 0:
+    if (
+        isinstance(anticipation, bool)
+        or not isinstance(anticipation, (int, np.integer))
+        or anticipation < 0
+    ):
         raise SpecificationError(
-            f"anticipation must be a non-negative integer number of periods; found {anticipation!r}."
+            "anticipation must be a non-negative integer number of periods; "
+            f"found {anticipation!r}."
         )
     if isinstance(covariates, str):
         covariates = [covariates]
@@ -484,9 +497,9 @@ def staggered_did(
         )
     if control == "never_treated" and not np.any(unit_cohort == 0):
         raise DataError(
-            f"control='never_treated' needs never-treated units (cohort 0 or missing in {cohort!r}); "
-            "found none. Use control='not_yet_treated' (the last cohort then serves as control, "
-            "as in R did)."
+            "control='never_treated' needs never-treated units (cohort 0 or missing in "
+            f"{cohort!r}); found none. Use control='not_yet_treated' (the last cohort then "
+            "serves as control, as in R did)."
         )
     design = gt_design(
         panel.periods,
