@@ -81,6 +81,7 @@ average direct effect, also recorded).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, timedelta
 from typing import Literal
@@ -90,7 +91,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.special import expit, ndtr
 
-from fieldexp.errors import SpecificationError
+from fieldexp.errors import SpecificationError, did_you_mean
 
 __all__ = [
     "BANDS",
@@ -154,11 +155,19 @@ class SimulationParams:
     target_year: int = 2022
     id_type: Literal["str", "int"] = "str"
     pii: bool = False
+    frames: tuple[str, ...] = (
+        "voters",
+        "vote_history",
+        "assignment",
+        "contacts",
+        "potential_outcomes",
+    )
 
     def as_dict(self) -> dict[str, object]:
         """The parameters as a plain dict (JSON-friendly)."""
         out = asdict(self)
         out["band_effect_ratio"] = list(self.band_effect_ratio)
+        out["frames"] = list(self.frames)
         return out
 
 
@@ -372,6 +381,61 @@ def _ratio(num: float, den: float) -> float:
     return num / den if den != 0 and math.isfinite(den) else math.nan
 
 
+#: The optional frames of :func:`simulate` and their columns (when left out, they are empty).
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    "voters": (),  # built with the past-vote columns, which depend on the elections
+    "vote_history": (
+        "voter_id",
+        "election_id",
+        "election_date",
+        "election_type",
+        "voted",
+        "method",
+    ),
+    "assignment": ("household_id", "precinct_id", "arm", "probability"),
+    "contacts": (
+        "contact_id",
+        "voter_id",
+        "household_id",
+        "timestamp",
+        "channel",
+        "result",
+        "attempted",
+        "contacted",
+        "canvasser_id",
+        "attempt",
+    ),
+    "potential_outcomes": (
+        "voter_id",
+        "d0",
+        "d1",
+        "exposure0",
+        "exposure1",
+        "reg0",
+        "reg1",
+        "y0",
+        "y1",
+    ),
+}
+
+
+def _check_frames(frames: Iterable[str] | None) -> tuple[str, ...]:
+    if frames is None:
+        return tuple(_COLUMNS)
+    if isinstance(frames, str):
+        frames = [frames]
+    chosen = []
+    for name in frames:
+        if name not in _COLUMNS:
+            raise SpecificationError(
+                f"frames: each name must be one of {list(_COLUMNS)}, got {name!r}."
+                + did_you_mean(str(name), list(_COLUMNS))
+            )
+        if name not in chosen:
+            chosen.append(name)
+    return tuple(n for n in _COLUMNS if n in chosen)
+
+
 def _check_params(p: SimulationParams) -> None:
     def bad(name: str, rule: str, value: object) -> SpecificationError:
         return SpecificationError(f"{name}: must be {rule}, got {value!r}")
@@ -393,19 +457,27 @@ def _check_params(p: SimulationParams) -> None:
     if not 0.0 < p.attempt_rate <= 1.0:
         raise bad("attempt_rate", "in (0, 1]", p.attempt_rate)
     if not 0.0 < p.contact_rate <= 0.9 * p.attempt_rate:
-        raise bad("contact_rate", f"in (0, 0.9 * attempt_rate = {0.9 * p.attempt_rate:g}]", p.contact_rate)
+        raise bad(
+            "contact_rate", f"in (0, 0.9 * attempt_rate = {0.9 * p.attempt_rate:g}]", p.contact_rate
+        )
     if not 0.0 <= p.control_contact_rate < p.contact_rate:
         raise bad("control_contact_rate", "in [0, contact_rate)", p.control_contact_rate)
     if not -1.0 < p.contact_effect < 1.0:
         raise bad("contact_effect", "in (-1, 1)", p.contact_effect)
     if len(p.band_effect_ratio) != 3 or any(r < 0 for r in p.band_effect_ratio):
-        raise bad("band_effect_ratio", "three non-negative numbers (rare, intermittent, regular)", p.band_effect_ratio)
+        raise bad(
+            "band_effect_ratio",
+            "three non-negative numbers (rare, intermittent, regular)",
+            p.band_effect_ratio,
+        )
     if sum(p.band_effect_ratio) <= 0:
         raise bad("band_effect_ratio", "not all zero", p.band_effect_ratio)
     if not 0.0 <= p.spillover <= 1.0:
         raise bad("spillover", "in [0, 1]", p.spillover)
     if not 0.0 <= p.registration_effect <= 1.0 - _BASE_REGISTRATION:
-        raise bad("registration_effect", f"in [0, {1 - _BASE_REGISTRATION:g}]", p.registration_effect)
+        raise bad(
+            "registration_effect", f"in [0, {1 - _BASE_REGISTRATION:g}]", p.registration_effect
+        )
     if not 0.0 <= p.unregistered_share < 0.9:
         raise bad("unregistered_share", "in [0, 0.9)", p.unregistered_share)
     if not 1 <= p.n_past_elections <= 20:
@@ -437,6 +509,7 @@ def simulate(
     target_year: int = 2022,
     id_type: Literal["str", "int"] = "str",
     pii: bool = False,
+    frames: Iterable[str] | None = None,
 ) -> SimulatedExperiment:
     """Simulate a seeded, realistic door-to-door canvassing experiment.
 
@@ -487,6 +560,12 @@ def simulate(
     pii : bool
         Add fake ``name``, ``address`` and ``birth_date`` columns to ``voters`` (for testing
         that importers drop them). Never in ``table``.
+    frames : iterable of str, optional
+        Which frames besides ``table``, ``elections`` and ``truth`` to build, among
+        ``"voters", "vote_history", "assignment", "contacts", "potential_outcomes"``; default
+        all. Frames left out are empty (with their columns). Each optional frame draws from its
+        own random sub-stream, so the analysis table is the same whichever frames are built;
+        ``frames=()`` is the fastest, smallest way to make millions of voters for benchmarks.
 
     Returns
     -------
@@ -518,6 +597,7 @@ def simulate(
         target_year=target_year,
         id_type=id_type,
         pii=bool(pii),
+        frames=_check_frames(frames),
     )
     _check_params(params)
     params = SimulationParams(**{**asdict(params), "n_voters": int(n_voters), "seed": int(seed)})
@@ -565,11 +645,12 @@ def _precincts(rng: np.random.Generator, sizes: IntArray, n: int, per_precinct: 
 
 def _simulate(p: SimulationParams) -> SimulatedExperiment:
     rng = np.random.default_rng(p.seed)
+    rng_history, rng_log, rng_pii = rng.spawn(3)
     n = p.n_voters
 
     # ---- structure: households -> precincts -> cities
     sizes = _household_sizes(rng, n, p.mean_household_size)
-    n_hh = sizes.shape[0]
+    n_hh = int(sizes.shape[0])
     hh = np.repeat(np.arange(n_hh, dtype=np.int64), sizes)
     prec_of_hh = _precincts(rng, sizes, n, p.voters_per_precinct)
     n_prec = int(prec_of_hh[-1]) + 1
@@ -579,9 +660,9 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
     city = city_of_prec[prec]
 
     # ---- latent propensity, age, sex
-    city_eff = rng.normal(0.0, 0.25, n_city)
-    prec_eff = rng.normal(0.0, 0.35, n_prec)
-    hh_eff = rng.normal(0.0, 0.8, n_hh)
+    city_eff = rng.normal(0.0, 0.25, size=n_city)
+    prec_eff = rng.normal(0.0, 0.35, size=n_prec)
+    hh_eff = rng.normal(0.0, 0.8, size=n_hh)
     hh_age = 18.0 + 62.0 * rng.beta(2.0, 2.4, n_hh)
     age = np.clip(np.rint(hh_age[hh] + rng.normal(0.0, 10.0, n)), 18, 98).astype(np.int64)
     female = (rng.random(n) < 0.52).astype(np.int8)
@@ -622,10 +703,14 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
     # ---- potential contact
     home_raw = np.exp(0.25 * eta_std + 0.5 * (age >= 65) - 0.25 * (age < 30))
     p_home = np.clip(home_raw * (p.contact_rate / p.attempt_rate) / home_raw.mean(), 0.005, 0.95)
-    latent = math.sqrt(0.5) * rng.standard_normal(n_hh)[hh] + math.sqrt(0.5) * rng.standard_normal(n)
+    latent = math.sqrt(0.5) * rng.standard_normal(n_hh)[hh] + math.sqrt(0.5) * rng.standard_normal(
+        n
+    )
     home = ndtr(latent) < p_home
     always = rng.random(n) < p.control_contact_rate
-    attempted_hh = (rng.random(n_hh) < p.attempt_rate) | (np.bincount(hh, weights=always, minlength=n_hh) > 0)
+    attempted_hh = (rng.random(n_hh) < p.attempt_rate) | (
+        np.bincount(hh, weights=always, minlength=n_hh) > 0
+    )
     home |= always
     d1 = attempted_hh[hh] & home
     d0 = always
@@ -656,7 +741,8 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
     exact = hh_per_prec * p.p_treat
     n_treat = np.floor(exact).astype(np.int64)
     n_treat += rng.random(n_prec) < (exact - n_treat)
-    order = np.lexsort((rng.random(n_hh), prec_of_hh))
+    shuffle_key: FloatArray = rng.random(n_hh)
+    order = np.lexsort((shuffle_key, prec_of_hh))
     first = np.cumsum(hh_per_prec) - hh_per_prec
     rank = np.empty(n_hh, dtype=np.int64)
     rank[order] = np.arange(n_hh) - first[prec_of_hh[order]]
@@ -667,32 +753,26 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
     reg_after = np.where(z, reg1, reg0)
     attempted = np.where(z, attempted_hh[hh], reach0[hh])
 
-    # ---- methods of voting (past and target), ids, weights
-    n_el = len(all_years)
-    voted_all = np.empty((n_el, n), dtype=np.int8)
-    voted_all[:n_past] = past_voted
-    voted_all[n_past] = y
-    method_codes = np.full((n_el, n), -1, dtype=np.int8)
-    old = age >= 65
-    for t, year in enumerate(all_years):
-        pa = 0.08 + 0.22 * old + (0.30 if year == 2020 else 0.0)
-        draw = rng.random(n)
-        code = np.where(draw < pa, 2, np.where(draw < pa + 0.30, 1, 0)).astype(np.int8)
-        method_codes[t] = np.where(voted_all[t] == 1, code, -1)
-
+    # ---- made-up sampling weights (main stream: the analysis table never depends on `frames`)
     weight_code = np.clip(
         rng.integers(0, 4, n) + (age >= 50) + (band == 0) - (female == 1), 0, len(_WEIGHTS) - 1
     )
     weight = _WEIGHTS[weight_code]
+    del weight_code
 
+    # ---- ids and the analysis table
+    int_ids = p.id_type == "int"
     voter_id = _ids("V", n, p.id_type)
     household_ids = _ids("H", n_hh, p.id_type)
     precinct_ids = _ids("P", n_prec, p.id_type)
-    household_id = household_ids.take(hh).reset_index(drop=True)
-    precinct_id = precinct_ids.take(prec).reset_index(drop=True)
-    city_names = [_CITY_NAMES[c] if c < len(_CITY_NAMES) else f"City {c + 1}" for c in range(n_city)]
-    city_cat = pd.Categorical.from_codes(city, categories=city_names)
-    band_cat = pd.Categorical.from_codes(band, categories=list(BANDS), ordered=True)
+    household_id = _take(household_ids, hh)
+    precinct_id = _take(precinct_ids, prec)
+    city_names = [
+        _CITY_NAMES[c] if c < len(_CITY_NAMES) else f"City {c + 1}" for c in range(n_city)
+    ]
+    city_cat = _categorical(city.astype(np.int16), city_names)
+    band_cat = _categorical(band, list(BANDS), ordered=True)
+    del city
 
     past_cols = {f"voted_{year}": past_voted[t] for t, year in enumerate(years_past)}
     table = pd.DataFrame(
@@ -714,83 +794,7 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
             "weight": weight,
         }
     )
-
-    voters_cols: dict[str, object] = {
-        "voter_id": voter_id,
-        "household_id": household_id,
-        "precinct_id": precinct_id,
-        "city": city_cat,
-        "registered": registered.astype(np.int8),
-        "registration_date": reg_day.astype("datetime64[s]"),
-        "age": age,
-        "female": female,
-        **past_cols,
-        "propensity_band": band_cat,
-    }
-    if p.pii:
-        voters_cols.update(_fake_pii(rng, n, hh, age, target_day))
-    voters = pd.DataFrame(voters_cols)
-
-    election_ids = [f"{year}_general" for year in all_years]
-    elections = pd.DataFrame(
-        {
-            "election_id": election_ids,
-            "election_date": np.array(days, dtype="datetime64[s]"),
-            "election_type": ["general"] * n_el,
-            "presidential": np.array([y % 4 == 0 for y in all_years], dtype=np.int8),
-            "target": np.array([y == p.target_year for y in all_years], dtype=np.int8),
-        }
-    )
-    el_codes = np.tile(np.arange(n_el, dtype=np.int8), n)
-    vote_history = pd.DataFrame(
-        {
-            "voter_id": voter_id.take(np.repeat(np.arange(n), n_el)).reset_index(drop=True),
-            "election_id": pd.Categorical.from_codes(el_codes, categories=election_ids),
-            "election_date": np.array(days, dtype="datetime64[s]")[el_codes],
-            "election_type": pd.Categorical.from_codes(np.zeros(n * n_el, dtype=np.int8), categories=["general"]),
-            "voted": voted_all.T.ravel(),
-            "method": pd.Categorical.from_codes(method_codes.T.ravel(), categories=list(_METHODS)),
-        }
-    )
-    del voted_all, method_codes, el_codes
-
-    assignment = pd.DataFrame(
-        {
-            "household_id": household_ids,
-            "precinct_id": precinct_ids.take(prec_of_hh).reset_index(drop=True),
-            "arm": z_hh.astype(np.int8),
-            "probability": np.full(n_hh, p.p_treat),
-        }
-    )
-
-    contacts = _contact_log(
-        rng,
-        p,
-        sizes=sizes,
-        prec_of_hh=prec_of_hh,
-        n_prec=n_prec,
-        log_hh=(z_hh & attempted_hh) | (~z_hh & reach0),
-        reached=np.where(z_hh, reach1, reach0),
-        z_hh=z_hh,
-        contacted=d,
-        voter_id=voter_id,
-        household_ids=household_ids,
-        campaign_start=campaign_start,
-    )
-
-    potential = pd.DataFrame(
-        {
-            "voter_id": voter_id,
-            "d0": d0.astype(np.int8),
-            "d1": d1.astype(np.int8),
-            "exposure0": exposure0,
-            "exposure1": exposure1,
-            "reg0": reg0.astype(np.int8),
-            "reg1": reg1.astype(np.int8),
-            "y0": y0.astype(np.int8),
-            "y1": y1.astype(np.int8),
-        }
-    )
+    del attempted, reg_after, weight
 
     truth = _truth(
         y0=y0,
@@ -809,6 +813,117 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
         n_precincts=n_prec,
         n_cities=n_city,
     )
+
+    # ---- optional frames, each from its own sub-stream so that skipping one changes nothing else
+    wanted = set(p.frames)
+    if "potential_outcomes" in wanted:
+        potential = pd.DataFrame(
+            {
+                "voter_id": voter_id,
+                "d0": d0.astype(np.int8),
+                "d1": d1.astype(np.int8),
+                "exposure0": exposure0,
+                "exposure1": exposure1,
+                "reg0": reg0.astype(np.int8),
+                "reg1": reg1.astype(np.int8),
+                "y0": y0.astype(np.int8),
+                "y1": y1.astype(np.int8),
+            }
+        )
+    else:
+        potential = _empty(_COLUMNS["potential_outcomes"])
+    del d0, d1, exposure0, exposure1, reg0, reg1, y0, y1
+
+    if "voters" in wanted:
+        voters_cols: dict[str, object] = {
+            "voter_id": voter_id,
+            "household_id": household_id,
+            "precinct_id": precinct_id,
+            "city": city_cat,
+            "registered": registered.astype(np.int8),
+            "registration_date": reg_day.astype("datetime64[s]"),
+            "age": age,
+            "female": female,
+            **past_cols,
+            "propensity_band": band_cat,
+        }
+        if p.pii:
+            voters_cols.update(_fake_pii(rng_pii, n, hh, age, target_day))
+        voters = pd.DataFrame(voters_cols)
+    else:
+        voters = _empty(
+            [
+                "voter_id",
+                "household_id",
+                "precinct_id",
+                "city",
+                "registered",
+                "registration_date",
+                "age",
+                "female",
+                *past_cols,
+                "propensity_band",
+            ]
+        )
+    del reg_day, household_id, precinct_id
+
+    election_ids = [f"{year}_general" for year in all_years]
+    election_days = np.array(days, dtype="datetime64[s]")
+    elections = pd.DataFrame(
+        {
+            "election_id": election_ids,
+            "election_date": election_days,
+            "election_type": ["general"] * len(all_years),
+            "presidential": np.array([y % 4 == 0 for y in all_years], dtype=np.int8),
+            "target": np.array([y == p.target_year for y in all_years], dtype=np.int8),
+        }
+    )
+    if "vote_history" in wanted:
+        vote_history = _vote_history(
+            rng_history,
+            voter_id=voter_id,
+            past_voted=past_voted,
+            voted=y,
+            old=age >= 65,
+            years=all_years,
+            election_ids=election_ids,
+            election_days=election_days,
+            int_ids=int_ids,
+        )
+    else:
+        vote_history = _empty(_COLUMNS["vote_history"])
+    del past_voted
+
+    if "assignment" in wanted:
+        assignment = pd.DataFrame(
+            {
+                "household_id": household_ids,
+                "precinct_id": _take(precinct_ids, prec_of_hh),
+                "arm": z_hh.astype(np.int8),
+                "probability": np.full(n_hh, p.p_treat),
+            }
+        )
+    else:
+        assignment = _empty(_COLUMNS["assignment"])
+
+    if "contacts" in wanted:
+        contacts = _contact_log(
+            rng_log,
+            p,
+            sizes=sizes,
+            prec_of_hh=prec_of_hh,
+            n_prec=n_prec,
+            log_hh=(z_hh & attempted_hh) | (~z_hh & reach0),
+            reached=np.where(z_hh, reach1, reach0),
+            z_hh=z_hh,
+            contacted=d,
+            voter_id=voter_id,
+            household_ids=household_ids,
+            campaign_start=campaign_start,
+        )
+    else:
+        contacts = _empty(_COLUMNS["contacts"])
+
     return SimulatedExperiment(
         table=table,
         voters=voters,
@@ -819,6 +934,71 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
         potential_outcomes=potential,
         truth=truth,
         params=p,
+    )
+
+
+def _categorical(
+    codes: npt.NDArray[np.integer], categories: object, ordered: bool = False
+) -> pd.Categorical:
+    """A Categorical from integer codes (-1 = missing) without copying the categories."""
+    dtype = pd.CategoricalDtype(categories=categories, ordered=ordered)  # type: ignore[arg-type]
+    return pd.Categorical.from_codes(codes, dtype=dtype)
+
+
+def _take(labels: pd.Series, codes: IntArray) -> pd.Series:
+    """``labels[codes]`` as a fresh Series (numpy fancy indexing for ints, Arrow take for str)."""
+    if labels.dtype.kind in "iu":
+        return pd.Series(labels.to_numpy()[codes])
+    return labels.take(codes).reset_index(drop=True)
+
+
+def _empty(columns: list[str] | tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+
+
+def _vote_history(
+    rng: np.random.Generator,
+    *,
+    voter_id: pd.Series,
+    past_voted: npt.NDArray[np.int8],
+    voted: BoolArray,
+    old: BoolArray,
+    years: list[int],
+    election_ids: list[str],
+    election_days: npt.NDArray[np.datetime64],
+    int_ids: bool,
+) -> pd.DataFrame:
+    """Long vote history, voter-major, one row per voter and election (target included).
+
+    Method of voting for those who voted: absentee with probability
+    :math:`0.08 + 0.22 [a_i \\ge 65] + 0.30 [\\text{2020}]`, early 0.30, else in person.
+    """
+    n_el = len(years)
+    n = voted.shape[0]
+    voted_all = np.empty((n, n_el), dtype=np.int8)
+    voted_all[:, : n_el - 1] = past_voted.T
+    voted_all[:, n_el - 1] = voted
+    draw = rng.random((n, n_el), dtype=np.float32)
+    covid = np.array([0.30 if y == 2020 else 0.0 for y in years], dtype=np.float32)
+    p_absentee = np.float32(0.08) + np.float32(0.22) * old[:, None].astype(np.float32) + covid
+    codes = (draw < p_absentee + np.float32(0.30)).astype(np.int8) + (draw < p_absentee)
+    codes[voted_all == 0] = -1
+    del draw, p_absentee
+    el_codes = np.tile(np.arange(n_el, dtype=np.int8), n)
+    rows = np.repeat(np.arange(n, dtype=np.int64), n_el)
+    vid = pd.Series(voter_id.to_numpy()[rows]) if int_ids else _take(voter_id, rows)
+    del rows
+    return pd.DataFrame(
+        {
+            "voter_id": vid,
+            "election_id": _categorical(el_codes, election_ids),
+            "election_date": election_days[el_codes],
+            "election_type": _categorical(
+                np.zeros(n * n_el, dtype=np.int8), categories=["general"]
+            ),
+            "voted": voted_all.ravel(),
+            "method": _categorical(codes.ravel(), list(_METHODS)),
+        }
     )
 
 
@@ -839,14 +1019,14 @@ def _contact_log(
 ) -> pd.DataFrame:
     """One row per voter and door attempt at every household in the log.
 
-    Assigned, attempted households get 1–3 attempts; a reached household is knocked until
+    Assigned, attempted households get 1-3 attempts; a reached household is knocked until
     someone answers (1, 2 or 3 attempts with probabilities 0.6, 0.3, 0.1), an unreached one
-    1–3 times (0.2, 0.3, 0.5). At the last attempt at a reached household, contacted voters
+    1-3 times (0.2, 0.3, 0.5). At the last attempt at a reached household, contacted voters
     are ``Canvassed`` (or ``Refused``, 10%), others ``Not Home``; at an unreached household
     the last result is ``Inaccessible`` (4% of households), ``Moved`` (2% of voters) or
     ``Not Home``. Contacts among controls are a single ``Canvassed`` attempt.
     """
-    n_hh = sizes.shape[0]
+    n_hh = int(sizes.shape[0])
     draw = rng.random(n_hh)
     n_att = np.where(
         reached,
@@ -854,10 +1034,10 @@ def _contact_log(
         1 + (draw >= 0.2) + (draw >= 0.5),
     ).astype(np.int64)
     n_att = np.where(z_hh, n_att, 1)
-    inaccessible = rng.random(n_hh) < 0.04
-    day_gap = rng.integers(1, 5, (3, n_hh))
+    inaccessible: BoolArray = rng.random(n_hh) < 0.04
+    day_gap = rng.integers(1, 5, size=(3, n_hh))
     first_day = rng.integers(0, _CAMPAIGN_DAYS - 12, n_hh)
-    tod = rng.integers(10 * 3600, 20 * 3600, (3, n_hh))
+    tod = rng.integers(10 * 3600, 20 * 3600, size=(3, n_hh))
     canvasser = prec_of_hh * 3 + rng.integers(0, 3, n_hh)
 
     # expand households x attempts, then x voters
@@ -873,19 +1053,21 @@ def _contact_log(
     offset = np.arange(row_hh.shape[0], dtype=np.int64) - np.repeat(row_start, rows_per)
     hh_first_voter = np.cumsum(sizes) - sizes
     voter = hh_first_voter[row_hh] + offset
-    n_rows = voter.shape[0]
+    n_rows = int(voter.shape[0])
 
     last = row_att == n_att[row_hh] - 1
     got = contacted[voter] & last
-    refused = rng.random(n_rows) < 0.10
-    moved = rng.random(n_rows) < 0.02
+    refused: BoolArray = rng.random(n_rows) < 0.10
+    moved: BoolArray = rng.random(n_rows) < 0.02
     result = np.full(n_rows, _NOT_HOME, dtype=np.int8)
     unreached_last = last & ~reached[row_hh]
     result[unreached_last & moved] = _MOVED
     result[unreached_last & inaccessible[row_hh]] = _INACCESSIBLE
     result[got] = np.where(refused[got], _REFUSED, _CANVASSED)
 
-    day = first_day[row_hh] + np.cumsum(day_gap, axis=0)[np.maximum(row_att - 1, 0), row_hh] * (row_att > 0)
+    day = first_day[row_hh] + np.cumsum(day_gap, axis=0)[np.maximum(row_att - 1, 0), row_hh] * (
+        row_att > 0
+    )
     seconds = day * 86400 + tod[row_att, row_hh] + 20 * offset
     timestamp = campaign_start.astype("datetime64[s]") + seconds.astype("timedelta64[s]")
 
@@ -895,15 +1077,15 @@ def _contact_log(
     else:
         width = max(len(str(n_canvassers)), 4)
         names = _labels("K", np.arange(1, n_canvassers + 1, dtype=np.int64), width)
-        canvasser_col = pd.Categorical.from_codes(canvasser[row_hh], categories=names.to_numpy())
+        canvasser_col = _categorical(canvasser[row_hh], names.to_numpy())
     return pd.DataFrame(
         {
             "contact_id": np.arange(1, n_rows + 1, dtype=np.int64),
             "voter_id": voter_id.take(voter).reset_index(drop=True),
             "household_id": household_ids.take(row_hh).reset_index(drop=True),
             "timestamp": timestamp,
-            "channel": pd.Categorical.from_codes(np.zeros(n_rows, dtype=np.int8), categories=["door"]),
-            "result": pd.Categorical.from_codes(result, categories=list(RESULT_CODES)),
+            "channel": _categorical(np.zeros(n_rows, dtype=np.int8), categories=["door"]),
+            "result": _categorical(result, list(RESULT_CODES)),
             "attempted": np.ones(n_rows, dtype=np.int8),
             "contacted": (result <= _REFUSED).astype(np.int8),
             "canvasser_id": canvasser_col,
@@ -915,14 +1097,22 @@ def _contact_log(
 def _fake_pii(
     rng: np.random.Generator, n: int, hh: IntArray, age: IntArray, target_day: np.datetime64
 ) -> dict[str, object]:
-    first = np.array(["Alex", "Sam", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie", "Avery", "Quinn"])
-    last = np.array(["Smith", "Garcia", "Nguyen", "Brown", "Lopez", "Martin", "Khan", "Dubois", "Rossi", "Kim"])
-    streets = np.array(["Oak St", "Maple Ave", "Elm St", "Main St", "Pine Rd", "Cedar Ln", "Lake Dr", "Hill Rd"])
+    first = np.array(
+        ["Alex", "Sam", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie", "Avery", "Quinn"]
+    )
+    last = np.array(
+        ["Smith", "Garcia", "Nguyen", "Brown", "Lopez", "Martin", "Khan", "Dubois", "Rossi", "Kim"]
+    )
+    streets = np.array(
+        ["Oak St", "Maple Ave", "Elm St", "Main St", "Pine Rd", "Cedar Ln", "Lake Dr", "Hill Rd"]
+    )
     n_hh = int(hh[-1]) + 1
     surname = last[rng.integers(0, last.size, n_hh)][hh]
     name = np.char.add(np.char.add(first[rng.integers(0, first.size, n)], " "), surname)
     number = rng.integers(1, 9999, n_hh).astype(str)
-    address = np.char.add(np.char.add(number, " "), streets[rng.integers(0, streets.size, n_hh)])[hh]
+    address = np.char.add(np.char.add(number, " "), streets[rng.integers(0, streets.size, n_hh)])[
+        hh
+    ]
     birth = target_day - (age * 365.25 + rng.integers(0, 365, n)).astype("timedelta64[D]")
     return {
         "name": pd.Series(name, dtype="str"),
@@ -980,7 +1170,9 @@ def _truth(
     by_band = []
     for code, name in enumerate(BANDS):
         m = band == code
-        by_band.append(_effect_truth(name, y0[m], y1[m], d0[m], d1[m], reg0[m], reg1[m], registered[m]))
+        by_band.append(
+            _effect_truth(name, y0[m], y1[m], d0[m], d1[m], reg0[m], reg1[m], registered[m])
+        )
     spill = (exposure1 == 1) & (exposure0 == 0)
     dy = y1.astype(np.int8) - y0.astype(np.int8)
     return Truth(

@@ -10,6 +10,8 @@ potential outcomes: :math:`Y_i = Z_i Y_i(1) + (1 - Z_i) Y_i(0)`, and likewise fo
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 
@@ -24,7 +26,7 @@ def matched_pairs(
     *,
     seed: int,
     clustered: bool = False,
-    id_type: str = "str",
+    id_type: Literal["str", "int"] = "str",
 ) -> pd.DataFrame:
     """A small matched-pair experiment, one assigned unit per pair.
 
@@ -52,7 +54,9 @@ def matched_pairs(
         raise SpecificationError(f"n_pairs: must be an integer of at least 2, got {n_pairs!r}")
     n_units = 2 * int(n_pairs)
     pool_size = max(2000, 12 * n_units)
-    exp = simulate(pool_size, seed=seed, voters_per_precinct=max(200, pool_size // 4), id_type=id_type)  # type: ignore[arg-type]
+    exp = simulate(
+        pool_size, seed=seed, voters_per_precinct=max(200, pool_size // 4), id_type=id_type
+    )
     table = exp.table
     po = exp.potential_outcomes
     rng = np.random.default_rng([seed, 1])
@@ -66,16 +70,17 @@ def matched_pairs(
     n_hh = hh_size.shape[0]
     first_row = np.full(n_hh, -1, dtype=np.int64)
     first_row[hh_codes[::-1]] = np.arange(len(table) - 1, -1, -1)
-    if clustered:
-        candidates = np.arange(n_hh)
-    else:
-        candidates = np.flatnonzero(hh_size == 1)
+    candidates = np.arange(n_hh) if clustered else np.flatnonzero(hh_size == 1)
     if candidates.size < n_units:
-        raise SpecificationError(f"n_pairs: {n_pairs} pairs need more units than the simulated pool holds")
+        raise SpecificationError(
+            f"n_pairs: {n_pairs} pairs need more units than the simulated pool holds"
+        )
     chosen = np.sort(rng.choice(candidates, size=n_units, replace=False))
     mean_votes = np.bincount(hh_codes, weights=n_votes) / hh_size
     mean_age = np.bincount(hh_codes, weights=table["age"].to_numpy()) / hh_size
-    key = np.lexsort((mean_age[chosen], mean_votes[chosen], hh_size[chosen], prec_codes[first_row[chosen]]))
+    key = np.lexsort(
+        (mean_age[chosen], mean_votes[chosen], hh_size[chosen], prec_codes[first_row[chosen]])
+    )
     ordered = chosen[key]
     pair_of_unit = np.repeat(np.arange(1, int(n_pairs) + 1), 2)
     flip = rng.random(int(n_pairs)) < 0.5
@@ -96,11 +101,21 @@ def matched_pairs(
             "household_id": table["household_id"].to_numpy()[rows],
             "precinct_id": table["precinct_id"].to_numpy()[rows],
             "assigned": z,
-            "contacted": np.where(z == 1, po["d1"].to_numpy()[rows], po["d0"].to_numpy()[rows]).astype(np.int8),
-            "voted": np.where(z == 1, po["y1"].to_numpy()[rows], po["y0"].to_numpy()[rows]).astype(np.int8),
+            "contacted": np.where(
+                z == 1, po["d1"].to_numpy()[rows], po["d0"].to_numpy()[rows]
+            ).astype(np.int8),
+            "voted": np.where(z == 1, po["y1"].to_numpy()[rows], po["y0"].to_numpy()[rows]).astype(
+                np.int8
+            ),
         }
     )
     for col in [*past, "age", "propensity_band", "weight"]:
-        out[col] = table[col].to_numpy()[rows] if col != "propensity_band" else table[col].iloc[rows].to_numpy()
+        out[col] = (
+            table[col].to_numpy()[rows]
+            if col != "propensity_band"
+            else table[col].iloc[rows].to_numpy()
+        )
     del hh_uniques
-    return out.sort_values(["pair_id", "household_id", "voter_id"], kind="stable").reset_index(drop=True)
+    return out.sort_values(["pair_id", "household_id", "voter_id"], kind="stable").reset_index(
+        drop=True
+    )
