@@ -1,0 +1,199 @@
+"""The reconciliation report: every input row is used or set aside, with a reason.
+
+Rows are identified by their **row label** (the input DataFrame's index label, which
+is the file line number for tables read by :mod:`fieldexp.io`, or the 0-based row
+position for Parquet/CSV paths), never by a voter id, name or address, so the report
+can be shared.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from fieldexp.errors import ReconciliationError, format_rows
+
+__all__ = ["FlowRow", "Reconciliation", "ReconciliationEntry"]
+
+USED = "used"
+SET_ASIDE = "set aside"
+OUTCOME_MISSING = "outcome missing"
+INPUT_TABLES = ("voters", "assignment", "contacts", "vote_history")
+
+
+@dataclass(frozen=True, slots=True)
+class ReconciliationEntry:
+    """``rows`` rows of ``table`` were ``status`` (used / set aside) for ``reason``."""
+
+    table: str
+    status: str
+    reason: str
+    rows: int
+    first_rows: tuple[object, ...] = ()
+    arm: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FlowRow:
+    """Sample flow of one arm: assigned -> attempted -> contacted -> outcome observed."""
+
+    arm: str
+    assigned: int
+    attempted: int
+    contacted: int
+    outcome_observed: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    """Counts of rows read, used and set aside by reason, for every input table.
+
+    Attributes
+    ----------
+    rows_read : tuple of (table, rows)
+        Rows read per input table (``voters``, ``assignment``, ``contacts``,
+        ``vote_history``; ``precinct_results`` for the precinct table).
+    entries : tuple of ReconciliationEntry
+        For each input table, the rows used and set aside by reason; they add up to
+        the rows read (:meth:`check`). Entries of table ``"analysis"`` describe the
+        output (assigned units whose outcome is missing, by arm and reason).
+    flow : tuple of FlowRow
+        Assigned, attempted, contacted and outcome-observed units per arm.
+    imports : tuple of dict
+        What the importers recorded (file name, layout, rows read, set aside at import).
+    election, campaign_window
+        The target election and the contact window applied (ISO dates, open ends None).
+    """
+
+    rows_read: tuple[tuple[str, int], ...]
+    entries: tuple[ReconciliationEntry, ...]
+    flow: tuple[FlowRow, ...] = ()
+    imports: tuple[dict[str, object], ...] = ()
+    election: str = ""
+    campaign_window: tuple[str | None, str | None] = (None, None)
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    # ----------------------------------------------------------------- queries
+    def read(self, table: str) -> int:
+        """Rows read from ``table``."""
+        return dict(self.rows_read).get(table, 0)
+
+    def _sum(self, table: str, status: str) -> int:
+        return sum(e.rows for e in self.entries if e.table == table and e.status == status)
+
+    def used(self, table: str) -> int:
+        """Rows of ``table`` used."""
+        return self._sum(table, USED)
+
+    def set_aside(self, table: str, reason: str | None = None) -> int:
+        """Rows of ``table`` set aside (for ``reason``, or for any reason)."""
+        return sum(
+            e.rows
+            for e in self.entries
+            if e.table == table and e.status == SET_ASIDE and (reason is None or e.reason == reason)
+        )
+
+    def count(self, table: str, reason: str) -> int:
+        """Rows of ``table`` counted under ``reason`` (used or set aside)."""
+        return sum(e.rows for e in self.entries if e.table == table and e.reason == reason)
+
+    def check(self) -> None:
+        """Raise :class:`ReconciliationError` unless used + set aside = read, per table."""
+        for table, n in self.rows_read:
+            accounted = self.used(table) + self.set_aside(table)
+            if accounted != n:
+                raise ReconciliationError(
+                    f"reconciliation: {table}: {n} rows read but {accounted} accounted for "
+                    f"({self.used(table)} used, {self.set_aside(table)} set aside)"
+                )
+
+    # ------------------------------------------------------------------- views
+    def to_frame(self) -> pd.DataFrame:
+        """One row per (table, status, reason[, arm]) with counts and first row labels."""
+        rows = [
+            {
+                "table": e.table,
+                "status": e.status,
+                "reason": e.reason,
+                "arm": e.arm,
+                "rows": e.rows,
+                "first_rows": ", ".join(map(str, e.first_rows)),
+            }
+            for e in self.entries
+        ]
+        return pd.DataFrame(rows, columns=["table", "status", "reason", "arm", "rows", "first_rows"])
+
+    def flow_frame(self) -> pd.DataFrame:
+        """The sample flow by arm as a DataFrame."""
+        return pd.DataFrame(
+            [
+                {
+                    "arm": f.arm,
+                    "assigned": f.assigned,
+                    "attempted": f.attempted,
+                    "contacted": f.contacted,
+                    "outcome_observed": f.outcome_observed,
+                }
+                for f in self.flow
+            ],
+            columns=["arm", "assigned", "attempted", "contacted", "outcome_observed"],
+        )
+
+    def __str__(self) -> str:
+        lines = [f"Reconciliation for election {self.election!r}"]
+        lo, hi = self.campaign_window
+        lines.append(f"  campaign window: {lo or '-inf'} .. {hi or '+inf'}")
+        for table, n in self.rows_read:
+            lines.append(
+                f"  {table}: {n:,} rows read, {self.used(table):,} used, "
+                f"{self.set_aside(table):,} set aside"
+            )
+            for e in self.entries:
+                if e.table != table:
+                    continue
+                where = (
+                    f"  [{format_rows(e.first_rows, total=e.rows)}]"
+                    if e.first_rows and e.status == SET_ASIDE
+                    else ""
+                )
+                lines.append(f"    {e.status:<9} {e.rows:>10,}  {e.reason}{where}")
+        missing = [e for e in self.entries if e.table == "analysis"]
+        if missing:
+            lines.append("  analysis table:")
+            for e in missing:
+                lines.append(f"    arm {e.arm}: {e.rows:,} {e.status} ({e.reason})")
+        if self.flow:
+            lines.append("  sample flow (arm: assigned / attempted / contacted / outcome observed):")
+            for f in self.flow:
+                lines.append(
+                    f"    {f.arm}: {f.assigned:,} / {f.attempted:,} / {f.contacted:,} / "
+                    f"{f.outcome_observed:,}"
+                )
+        for imp in self.imports:
+            aside = imp.get("set_aside") or {}
+            extra = "; ".join(f"{k}: {v}" for k, v in dict(aside).items())  # type: ignore[call-overload]
+            lines.append(
+                f"  imported {imp.get('table')} from {imp.get('file')!r} ({imp.get('format')}): "
+                f"{imp.get('rows_read')} rows" + (f", set aside at import: {extra}" if extra else "")
+            )
+        lines.extend(f"  note: {n}" for n in self.notes)
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        totals = ", ".join(f"{t}={n}" for t, n in self.rows_read)
+        return f"Reconciliation(election={self.election!r}, rows_read: {totals})"
+
+    def _repr_html_(self) -> str:
+        frame = self.to_frame()
+        head = (
+            f"<p><b>Reconciliation</b> for election <code>{html.escape(self.election)}</code>; "
+            + ", ".join(
+                f"{html.escape(t)}: {n:,} read / {self.used(t):,} used / {self.set_aside(t):,} set aside"
+                for t, n in self.rows_read
+            )
+            + "</p>"
+        )
+        flow = self.flow_frame().to_html(index=False) if self.flow else ""
+        return head + frame.to_html(index=False, na_rep="") + flow
