@@ -792,7 +792,8 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
             "female": female,
             "propensity_band": band_cat,
             "weight": weight,
-        }
+        },
+        copy=False,
     )
     del attempted, reg_after, weight
 
@@ -828,7 +829,8 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
                 "reg1": reg1.astype(np.int8),
                 "y0": y0.astype(np.int8),
                 "y1": y1.astype(np.int8),
-            }
+            },
+            copy=False,
         )
     else:
         potential = _empty(_COLUMNS["potential_outcomes"])
@@ -849,7 +851,7 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
         }
         if p.pii:
             voters_cols.update(_fake_pii(rng_pii, n, hh, age, target_day))
-        voters = pd.DataFrame(voters_cols)
+        voters = pd.DataFrame(voters_cols, copy=False)
     else:
         voters = _empty(
             [
@@ -876,7 +878,8 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
             "election_type": ["general"] * len(all_years),
             "presidential": np.array([y % 4 == 0 for y in all_years], dtype=np.int8),
             "target": np.array([y == p.target_year for y in all_years], dtype=np.int8),
-        }
+        },
+        copy=False,
     )
     if "vote_history" in wanted:
         vote_history = _vote_history(
@@ -901,7 +904,8 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
                 "precinct_id": _take(precinct_ids, prec_of_hh),
                 "arm": z_hh.astype(np.int8),
                 "probability": np.full(n_hh, p.p_treat),
-            }
+            },
+            copy=False,
         )
     else:
         assignment = _empty(_COLUMNS["assignment"])
@@ -998,7 +1002,8 @@ def _vote_history(
             ),
             "voted": voted_all.ravel(),
             "method": _categorical(codes.ravel(), list(_METHODS)),
-        }
+        },
+        copy=False,
     )
 
 
@@ -1090,7 +1095,8 @@ def _contact_log(
             "contacted": (result <= _REFUSED).astype(np.int8),
             "canvasser_id": canvasser_col,
             "attempt": (row_att + 1).astype(np.int8),
-        }
+        },
+        copy=False,
     )
 
 
