@@ -1,0 +1,133 @@
+"""Group indexing, group sums and fixed-effect absorption against loops and dummy regressions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fieldexp.stats.absorb import demean, fe_rank
+from fieldexp.stats.groups import factorize, from_codes, group_sums
+from fieldexp.stats.linear import is_nested
+
+
+def _dummies(labels: np.ndarray) -> np.ndarray:
+    levels = np.unique(labels)
+    return (labels[:, None] == levels[None, :]).astype(float)
+
+
+def _weighted_residual(x: np.ndarray, D: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    """Residual of the (weighted) least-squares regression of x on the columns of D."""
+    w = np.ones(len(D)) if w is None else w
+    sw = np.sqrt(w)
+    coef, *_ = np.linalg.lstsq(D * sw[:, None], (x.T * sw).T, rcond=None)
+    return x - D @ coef
+
+
+# --------------------------------------------------------------------------- factorize
+def test_factorize_codes_follow_sorted_labels() -> None:
+    labels = np.array(["b", "a", "c", "a", "b", "b"])
+    g = factorize(labels)
+    assert g.n_groups == 3
+    np.testing.assert_array_equal(g.codes, [1, 0, 2, 0, 1, 1])
+    np.testing.assert_array_equal(g.counts, [2, 3, 1])
+    assert g.n == 6
+    assert g.codes.dtype == np.int64
+
+
+def test_factorize_integers_and_roundtrip() -> None:
+    rng = np.random.default_rng(0)
+    labels = rng.choice([40, -3, 7, 1000], size=200)
+    g = factorize(labels)
+    levels = np.sort(np.unique(labels))
+    np.testing.assert_array_equal(levels[g.codes], labels)
+    for j, lev in enumerate(levels):
+        assert g.counts[j] == np.sum(labels == lev)
+
+
+def test_subset_recodes_densely() -> None:
+    g = factorize(np.array(["a", "b", "c", "b", "c", "a"]))
+    sub = g.subset(np.array([False, True, True, True, True, False]))  # drops every "a"
+    assert sub.n_groups == 2
+    np.testing.assert_array_equal(sub.codes, [0, 1, 0, 1])
+    np.testing.assert_array_equal(sub.counts, [2, 2])
+    f = from_codes(np.array([9, 4, 9, 100]))
+    np.testing.assert_array_equal(f.codes, [1, 0, 1, 2])
+    np.testing.assert_array_equal(f.counts, [1, 2, 1])
+
+
+# --------------------------------------------------------------------------- group sums
+@pytest.mark.parametrize("ncol", [None, 1, 3])
+def test_group_sums_match_loop(ncol: int | None) -> None:
+    rng = np.random.default_rng(ncol or 0)
+    codes = rng.integers(0, 7, size=150)
+    codes[codes == 5] = 6  # an empty group 5 must give zeros
+    values = rng.normal(size=150) if ncol is None else rng.normal(size=(150, ncol))
+    out = group_sums(codes, values, 8)
+    expected = np.zeros((8, *values.shape[1:]))
+    for i, c in enumerate(codes):
+        expected[c] += values[i]
+    np.testing.assert_allclose(out, expected, rtol=1e-13, atol=1e-13)
+    assert out.shape == expected.shape
+    g = from_codes(codes)
+    np.testing.assert_allclose(g.sums(values), expected[np.unique(codes)], rtol=1e-13, atol=1e-13)
+
+
+# --------------------------------------------------------------------------- nesting / rank
+def test_is_nested() -> None:
+    block = factorize(np.array([0, 0, 0, 1, 1, 1]))
+    nested = factorize(np.array(["h1", "h1", "h2", "h3", "h3", "h4"]))
+    crossing = factorize(np.array(["h1", "h1", "h2", "h2", "h3", "h3"]))
+    assert is_nested(nested, block)
+    assert not is_nested(crossing, block)
+    assert is_nested(block, block)
+    assert not is_nested(block, nested)
+
+
+def test_fe_rank_counts_like_estimatr() -> None:
+    a = factorize(np.arange(12) % 4)
+    b = factorize(np.arange(12) % 3)
+    assert fe_rank([]) == 0
+    assert fe_rank([a]) == 4
+    assert fe_rank([a, b]) == 4 + 3 - 1
+    D = np.column_stack([_dummies(np.arange(12) % 4), _dummies(np.arange(12) % 3)])
+    assert np.linalg.matrix_rank(D) == fe_rank([a, b])
+
+
+# --------------------------------------------------------------------------- demean
+@pytest.mark.parametrize("weighted", [False, True])
+def test_demean_one_factor_equals_dummy_regression_residual(weighted: bool) -> None:
+    rng = np.random.default_rng(1)
+    n = 90
+    labels = rng.choice(["p1", "p2", "p3", "p4", "p5"], size=n)
+    X = rng.normal(size=(n, 3)) + rng.integers(0, 5, size=(n, 1))
+    w = rng.uniform(0.2, 4.0, size=n) if weighted else None
+    out = demean(X, [factorize(labels)], w)
+    np.testing.assert_allclose(out, _weighted_residual(X, _dummies(labels), w), atol=1e-12)
+    vec = demean(X[:, 0], [factorize(labels)], w)
+    assert vec.shape == (n,)
+    np.testing.assert_allclose(vec, out[:, 0], atol=1e-14)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_demean_two_factors_equals_dummy_regression_residual(weighted: bool) -> None:
+    rng = np.random.default_rng(2)
+    n = 120
+    f1 = rng.integers(0, 6, size=n)
+    f2 = rng.integers(0, 4, size=n)
+    X = rng.normal(size=(n, 2)) + f1[:, None] * 0.7 - f2[:, None]
+    w = rng.uniform(0.2, 4.0, size=n) if weighted else None
+    out = demean(X, [factorize(f1), factorize(f2)], w)
+    D = np.column_stack([_dummies(f1), _dummies(f2)])
+    np.testing.assert_allclose(out, _weighted_residual(X, D, w), atol=1e-9)
+
+
+def test_demean_does_not_modify_input_and_no_factors_copies() -> None:
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(30, 2))
+    before = X.copy()
+    g = factorize(rng.integers(0, 3, size=30))
+    demean(X, [g])
+    np.testing.assert_array_equal(X, before)
+    out = demean(X, [])
+    np.testing.assert_array_equal(out, X)
+    assert out is not X
