@@ -652,6 +652,7 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
     sizes = _household_sizes(rng, n, p.mean_household_size)
     n_hh = int(sizes.shape[0])
     hh = np.repeat(np.arange(n_hh, dtype=np.int64), sizes)
+    hh_first = np.cumsum(sizes) - sizes  # first voter of each household
     prec_of_hh = _precincts(rng, sizes, n, p.voters_per_precinct)
     n_prec = int(prec_of_hh[-1]) + 1
     n_city = min(p.n_cities, n_prec)
@@ -708,14 +709,12 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
     )
     home = ndtr(latent) < p_home
     always = rng.random(n) < p.control_contact_rate
-    attempted_hh = (rng.random(n_hh) < p.attempt_rate) | (
-        np.bincount(hh, weights=always, minlength=n_hh) > 0
-    )
+    attempted_hh = (rng.random(n_hh) < p.attempt_rate) | (np.logical_or.reduceat(always, hh_first))
     home |= always
     d1 = attempted_hh[hh] & home
     d0 = always
-    reach1 = np.bincount(hh, weights=d1, minlength=n_hh) > 0
-    reach0 = np.bincount(hh, weights=d0, minlength=n_hh) > 0
+    reach1 = np.logical_or.reduceat(d1, hh_first)
+    reach0 = np.logical_or.reduceat(d0, hh_first)
     exposure1 = np.where(d1, 2, np.where(reach1[hh], 1, 0)).astype(np.int8)
     exposure0 = np.where(d0, 2, np.where(reach0[hh], 1, 0)).astype(np.int8)
     dose = np.array([0.0, p.spillover, 1.0])
@@ -742,7 +741,8 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
     n_treat = np.floor(exact).astype(np.int64)
     n_treat += rng.random(n_prec) < (exact - n_treat)
     shuffle_key: FloatArray = rng.random(n_hh)
-    order = np.lexsort((shuffle_key, prec_of_hh))
+    # == np.lexsort((shuffle_key, prec_of_hh)), as one float sort (keys within a block differ)
+    order = np.argsort(prec_of_hh + shuffle_key, kind="stable")
     first = np.cumsum(hh_per_prec) - hh_per_prec
     rank = np.empty(n_hh, dtype=np.int64)
     rank[order] = np.arange(n_hh) - first[prec_of_hh[order]]
@@ -989,9 +989,10 @@ def _vote_history(
     codes[voted_all == 0] = -1
     del draw, p_absentee
     el_codes = np.tile(np.arange(n_el, dtype=np.int8), n)
-    rows = np.repeat(np.arange(n, dtype=np.int64), n_el)
-    vid = pd.Series(voter_id.to_numpy()[rows]) if int_ids else _take(voter_id, rows)
-    del rows
+    if int_ids:
+        vid = pd.Series(np.repeat(voter_id.to_numpy(), n_el))
+    else:
+        vid = _take(voter_id, np.repeat(np.arange(n, dtype=np.int64), n_el))
     return pd.DataFrame(
         {
             "voter_id": vid,
@@ -1070,10 +1071,11 @@ def _contact_log(
     result[unreached_last & inaccessible[row_hh]] = _INACCESSIBLE
     result[got] = np.where(refused[got], _REFUSED, _CANVASSED)
 
-    day = first_day[row_hh] + np.cumsum(day_gap, axis=0)[np.maximum(row_att - 1, 0), row_hh] * (
-        row_att > 0
+    att_day = first_day[hh_att] + np.cumsum(day_gap, axis=0)[np.maximum(attempt - 1, 0), hh_att] * (
+        attempt > 0
     )
-    seconds = day * 86400 + tod[row_att, row_hh] + 20 * offset
+    att_seconds = att_day * 86400 + tod[attempt, hh_att]
+    seconds = np.repeat(att_seconds, rows_per) + 20 * offset
     timestamp = campaign_start.astype("datetime64[s]") + seconds.astype("timedelta64[s]")
 
     n_canvassers = 3 * n_prec
@@ -1086,10 +1088,10 @@ def _contact_log(
     return pd.DataFrame(
         {
             "contact_id": np.arange(1, n_rows + 1, dtype=np.int64),
-            "voter_id": voter_id.take(voter).reset_index(drop=True),
-            "household_id": household_ids.take(row_hh).reset_index(drop=True),
+            "voter_id": _take(voter_id, voter),
+            "household_id": _take(household_ids, row_hh),
             "timestamp": timestamp,
-            "channel": _categorical(np.zeros(n_rows, dtype=np.int8), categories=["door"]),
+            "channel": _categorical(np.zeros(n_rows, dtype=np.int8), ["door"]),
             "result": _categorical(result, list(RESULT_CODES)),
             "attempted": np.ones(n_rows, dtype=np.int8),
             "contacted": (result <= _REFUSED).astype(np.int8),
@@ -1127,8 +1129,13 @@ def _fake_pii(
     }
 
 
-def _effect_truth(
-    group: str,
+def _div(num: float, den: float) -> float:
+    return float(num) / float(den) if den else math.nan
+
+
+def _group_truths(
+    names: tuple[str, ...],
+    codes: npt.NDArray[np.int8],
     y0: BoolArray,
     y1: BoolArray,
     d0: BoolArray,
@@ -1136,22 +1143,51 @@ def _effect_truth(
     reg0: BoolArray,
     reg1: BoolArray,
     registered: BoolArray,
-) -> EffectTruth:
-    dy = y1.astype(np.int8) - y0.astype(np.int8)
-    dd = d1.astype(np.int8) - d0.astype(np.int8)
-    itt = _mean_or_nan(dy)
-    itt_d = _mean_or_nan(dd)
-    dreg = reg1.astype(np.int8) - reg0.astype(np.int8)
-    return EffectTruth(
-        group=group,
-        n=int(y0.shape[0]),
-        itt=itt,
-        itt_d=itt_d,
-        cace=_ratio(itt, itt_d),
-        complier_effect=_mean_or_nan(dy, d1 & ~d0),
-        control_mean=_mean_or_nan(y0),
-        itt_registration=_mean_or_nan(dreg, ~registered),
-    )
+) -> list[EffectTruth]:
+    """Truth for ``"all"`` and for each group, from exact integer sums (one pass per sum)."""
+    k = len(names)
+    dy = y1.view(np.int8) - y0.view(np.int8)
+    dd = d1.view(np.int8) - d0.view(np.int8)
+    compliers = d1 & ~d0
+    unreg = ~registered
+    dreg = reg1[unreg].view(np.int8) - reg0[unreg].view(np.int8)
+
+    def total(values: npt.NDArray[np.generic] | None, mask: BoolArray | None = None) -> FloatArray:
+        c = codes if mask is None else codes[mask]
+        if values is None:
+            return np.bincount(c, minlength=k).astype(np.float64)
+        v = values if mask is None or values.shape[0] != codes.shape[0] else values[mask]
+        return np.asarray(np.bincount(c, weights=v, minlength=k), dtype=np.float64)
+
+    sums = {
+        "n": total(None),
+        "dy": total(dy),
+        "dd": total(dd),
+        "y0": total(y0),
+        "n_comp": total(None, compliers),
+        "dy_comp": total(dy, compliers),
+        "n_unreg": total(None, unreg),
+        "dreg": total(dreg, unreg),
+    }
+    rows = [{key: float(v.sum()) for key, v in sums.items()}]
+    rows += [{key: float(v[g]) for key, v in sums.items()} for g in range(k)]
+    out = []
+    for name, r in zip(("all", *names), rows, strict=True):
+        itt = _div(r["dy"], r["n"])
+        itt_d = _div(r["dd"], r["n"])
+        out.append(
+            EffectTruth(
+                group=name,
+                n=int(r["n"]),
+                itt=itt,
+                itt_d=itt_d,
+                cace=_ratio(itt, itt_d),
+                complier_effect=_div(r["dy_comp"], r["n_comp"]),
+                control_mean=_div(r["y0"], r["n"]),
+                itt_registration=_div(r["dreg"], r["n_unreg"]),
+            )
+        )
+    return out
 
 
 def _truth(
@@ -1172,15 +1208,9 @@ def _truth(
     n_precincts: int,
     n_cities: int,
 ) -> Truth:
-    overall = _effect_truth("all", y0, y1, d0, d1, reg0, reg1, registered)
-    by_band = []
-    for code, name in enumerate(BANDS):
-        m = band == code
-        by_band.append(
-            _effect_truth(name, y0[m], y1[m], d0[m], d1[m], reg0[m], reg1[m], registered[m])
-        )
+    overall, *by_band = _group_truths(BANDS, band, y0, y1, d0, d1, reg0, reg1, registered)
     spill = (exposure1 == 1) & (exposure0 == 0)
-    dy = y1.astype(np.int8) - y0.astype(np.int8)
+    dy = y1[spill].view(np.int8) - y0[spill].view(np.int8)
     return Truth(
         itt=overall.itt,
         itt_d=overall.itt_d,
@@ -1188,7 +1218,7 @@ def _truth(
         complier_effect=overall.complier_effect,
         control_mean=overall.control_mean,
         itt_registration=overall.itt_registration,
-        spillover_effect=_mean_or_nan(dy, spill),
+        spillover_effect=_mean_or_nan(dy),
         contact_rate=_mean_or_nan(d, z),
         control_contact_rate=_mean_or_nan(d, ~z),
         by_band=tuple(by_band),
