@@ -30,7 +30,15 @@ from fieldexp.stats.absorb import demean, fe_rank
 from fieldexp.stats.covariance import SandwichInputs, get_covariance_estimator
 from fieldexp.stats.groups import GroupIndex
 
-__all__ = ["LinearFit", "fit_2sls", "fit_ols", "is_nested"]
+__all__ = [
+    "Absorbed",
+    "LinearFit",
+    "absorb_columns",
+    "fit_2sls",
+    "fit_absorbed",
+    "fit_ols",
+    "is_nested",
+]
 
 #: relative size below which a pivot of the scaled Gram matrix marks a collinear column
 COLLINEAR_TOL = 1e-10
@@ -163,6 +171,55 @@ def _plan_fixed_effects(
     return _FEPlan((), factors, None)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Absorbed:
+    """Columns after absorbing fixed effects, with what the variance estimator must know.
+
+    Attributes
+    ----------
+    columns : ndarray (n, m), Fortran order
+        The within-transformed columns (unchanged when the plan uses explicit dummies).
+    dummies : ndarray (n, d) or None
+        Explicit fixed-effect dummies to append to regressors and instruments.
+    weights : ndarray (n,) or None
+        Weights normalised to mean one.
+    leverage_fe : GroupIndex or None
+        Absorbed factor whose dummies enter the leverage (HC2, HC3, CR2).
+    rank_fe : int
+        Rank of the absorbed fixed effects (0 when they are explicit dummies).
+    """
+
+    columns: np.ndarray
+    dummies: np.ndarray | None
+    weights: np.ndarray | None
+    leverage_fe: GroupIndex | None
+    rank_fe: int
+
+
+def absorb_columns(
+    columns: np.ndarray,
+    *,
+    se_type: str,
+    weights: np.ndarray | None = None,
+    absorb: Sequence[GroupIndex] = (),
+    clusters: GroupIndex | None = None,
+) -> Absorbed:
+    """Within-transform the columns of a matrix once, for one or several fits.
+
+    The plan depends on the variance estimator: HC2, HC3 and CR2 need the leverage of the
+    fixed effects, which we have in closed form for one factor (with clusters nested in it
+    for CR2, unweighted); otherwise the fixed effects become explicit dummy columns.
+    """
+    w = None if weights is None else np.asarray(weights, dtype=np.float64) / np.mean(weights)
+    plan = _plan_fixed_effects(absorb, se_type, w is not None, clusters)
+    cols = np.asfortranarray(columns, dtype=np.float64)
+    if plan.dummies:
+        return Absorbed(cols, _dummies(plan.dummies, cols.shape[0]), w, None, 0)
+    if plan.absorb:
+        cols = demean(cols, plan.absorb, w)
+    return Absorbed(cols, None, w, plan.leverage_fe, fe_rank(tuple(absorb)))
+
+
 def fit_ols(
     X: np.ndarray,
     y: np.ndarray,
@@ -197,14 +254,16 @@ def fit_ols(
     df_terms : sequence of str, optional
         Coefficients for which CR2 computes Bell–McCaffrey df (default: all).
     """
-    return _fit(
-        X,
-        y,
-        None,
+    k = X.shape[1]
+    ab = absorb_columns(
+        np.column_stack([y, X]), se_type=se_type, weights=weights, absorb=absorb, clusters=clusters
+    )
+    return fit_absorbed(
+        ab,
+        y_col=0,
+        x_cols=range(1, k + 1),
         names=names,
         se_type=se_type,
-        weights=weights,
-        absorb=absorb,
         clusters=clusters,
         df_terms=df_terms,
     )
@@ -239,50 +298,56 @@ def fit_2sls(
         Instruments, exogenous regressors included.
     Other parameters as :func:`fit_ols`.
     """
-    return _fit(
-        X,
-        y,
-        Z,
-        names=names,
+    k, m = X.shape[1], Z.shape[1]
+    ab = absorb_columns(
+        np.column_stack([y, X, Z]),
         se_type=se_type,
         weights=weights,
         absorb=absorb,
+        clusters=clusters,
+    )
+    return fit_absorbed(
+        ab,
+        y_col=0,
+        x_cols=range(1, k + 1),
+        z_cols=range(k + 1, k + 1 + m),
+        names=names,
+        se_type=se_type,
         clusters=clusters,
         df_terms=df_terms,
     )
 
 
-def _fit(
-    X: np.ndarray,
-    y: np.ndarray,
-    Z: np.ndarray | None,
+def fit_absorbed(
+    absorbed: Absorbed,
     *,
+    y_col: int,
+    x_cols: Sequence[int] | range,
     names: Sequence[str],
     se_type: str,
-    weights: np.ndarray | None,
-    absorb: Sequence[GroupIndex],
     clusters: GroupIndex | None,
-    df_terms: Sequence[str] | None,
+    z_cols: Sequence[int] | range | None = None,
+    df_terms: Sequence[str] | None = None,
 ) -> LinearFit:
+    """OLS (or 2SLS when ``z_cols`` is given) on columns of an :class:`Absorbed` matrix.
+
+    Lets several fits (a CACE and its first stage) share one within transformation.
+    """
     names = tuple(names)
-    n, k = X.shape
-    w = None if weights is None else np.asarray(weights, dtype=np.float64) / np.mean(weights)
-    plan = _plan_fixed_effects(absorb, se_type, w is not None, clusters)
-    rank_fe = fe_rank(tuple(absorb))
+    cols = absorbed.columns
+    y = cols[:, y_col]
+    X = cols[:, list(x_cols)]
+    Z = None if z_cols is None else cols[:, list(z_cols)]
+    k = X.shape[1]
     all_names = names
-    if plan.dummies:
-        D = _dummies(plan.dummies, n)
+    if absorbed.dummies is not None:
+        D = absorbed.dummies
         X = np.column_stack([X, D])
         if Z is not None:
             Z = np.column_stack([Z, D])
         all_names = names + tuple(f"_fe{j}" for j in range(D.shape[1]))
-        rank_fe = 0  # the dummies are ordinary columns now
-    elif plan.absorb:
-        X = demean(X, plan.absorb, w)
-        y = demean(y, plan.absorb, w)
-        if Z is not None:
-            Z = demean(Z, plan.absorb, w)
-
+    X = np.asfortranarray(X)
+    w = absorbed.weights
     sw = None if w is None else np.sqrt(w)
     Xw = X if sw is None else X * sw[:, None]
     yw = y if sw is None else y * sw
@@ -291,17 +356,17 @@ def _fit(
         beta = _solve(Xw, yw, M)
         X_scores = X
     else:
+        Z = np.asfortranarray(Z)
         Zw = Z if sw is None else Z * sw[:, None]
         MZ = _gram_inverse(Zw, [f"instrument {j}" for j in range(Z.shape[1])])
         Pi = MZ @ (Zw.T @ Xw)
         Pi = Pi + MZ @ (Zw.T @ (Xw - Zw @ Pi))
-        X_hat = Z @ Pi
-        Xhw = X_hat if sw is None else X_hat * sw[:, None]
+        X_scores = np.asfortranarray(Z @ Pi)
+        Xhw = X_scores if sw is None else X_scores * sw[:, None]
         M = _gram_inverse(Xhw, all_names)
         beta = _solve(Xhw, yw, M)
-        X_scores = X_hat
     resid = y - X @ beta
-    rank = X.shape[1] + rank_fe
+    rank = X.shape[1] + absorbed.rank_fe
 
     wanted = all_names[:k] if df_terms is None else tuple(df_terms)
     terms = tuple(all_names.index(t) for t in wanted)
@@ -311,7 +376,7 @@ def _fit(
         bread=M,
         weights=w,
         clusters=clusters,
-        fe=plan.leverage_fe,
+        fe=absorbed.leverage_fe,
         rank=rank,
         df_terms=terms,
     )
@@ -323,7 +388,7 @@ def _fit(
         vcov=cov.vcov[sl, sl],
         df=cov.df[sl],
         se_type=se_type,
-        nobs=n,
+        nobs=X.shape[0],
         nclusters=None if clusters is None else clusters.n_groups,
         rank=rank,
     )
