@@ -58,8 +58,8 @@ OPTION_KEYS = (
     "election_type",
     "election_id",
     "unit_level",
-    "round",
     "id_salt",
+    "commune",
 )
 
 
