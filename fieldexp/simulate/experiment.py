@@ -686,6 +686,7 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
     years = np.minimum(age - 18 + rng.random(n), rng.exponential(14.0, n))
     reg_day = campaign_start - np.rint(years * 365.25).astype("timedelta64[D]")
     reg_day = np.where(registered, reg_day, np.datetime64("NaT", "D"))
+    del raw, p_unreg, years
 
     # ---- elections and vote history
     years_past = [p.target_year - 2 * k for k in range(p.n_past_elections, 0, -1)]
@@ -700,6 +701,7 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
         past_voted[t] = eligible & (rng.random(n) < prob)
     n_votes = past_voted.sum(axis=0, dtype=np.int64)
     band = np.where(n_votes == 0, 0, np.where(n_votes == n_past, 2, 1)).astype(np.int8)
+    del n_votes, eligible, prob
 
     # ---- potential contact
     home_raw = np.exp(0.25 * eta_std + 0.5 * (age >= 65) - 0.25 * (age < 30))
@@ -708,6 +710,7 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
         n
     )
     home = ndtr(latent) < p_home
+    del p_home, latent, home_raw, eta_std
     always = rng.random(n) < p.control_contact_rate
     attempted_hh = (rng.random(n_hh) < p.attempt_rate) | (np.logical_or.reduceat(always, hh_first))
     home |= always
@@ -733,7 +736,7 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
     reg1 = registered | (v < _BASE_REGISTRATION + p.registration_effect * w1)
     y0 = reg0 & (u < np.clip(p0 + tau * w0, 0.0, 1.0))
     y1 = reg1 & (u < np.clip(p0 + tau * w1, 0.0, 1.0))
-    del w0, w1, ratio, latent, home_raw
+    del w0, w1, ratio, tau, p0, u, v, eta
 
     # ---- block-and-cluster assignment: complete randomisation of households per precinct
     hh_per_prec = np.bincount(prec_of_hh, minlength=n_prec)
