@@ -21,7 +21,7 @@ from fieldexp.experiment.designs import lin_design, ols_design
 from fieldexp.experiment.dim import difference_in_means
 from fieldexp.results import EffectResult, FirstStage
 from fieldexp.stats.covariance import resolve_se_type
-from fieldexp.stats.linear import LinearFit, fit_2sls, fit_ols
+from fieldexp.stats.linear import LinearFit, absorb_columns, fit_absorbed, fit_ols
 
 __all__ = ["cace", "itt"]
 
@@ -272,14 +272,24 @@ def cace(
             f"(every row is {d[0]:g}); the CACE is not identified."
         )
 
-    fs_design = ols_design(z, assignment, prepared.X, prepared.covariate_names, prepared.blocks)
-    fs_fit = fit_ols(
-        fs_design.X,
-        d,
-        names=fs_design.names,
+    # one within transformation shared by the first stage and the 2SLS fit
+    n, p = prepared.X.shape
+    lead = [] if prepared.blocks is not None else [np.ones(n)]
+    absorbed = absorb_columns(
+        np.column_stack([prepared.y, d, z, *lead, prepared.X]),
         se_type=resolved,
         weights=w,
-        absorb=fs_design.absorb,
+        absorb=() if prepared.blocks is None else (prepared.blocks,),
+        clusters=prepared.clusters,
+    )
+    const = ("(Intercept)",) if lead else ()
+    exog = list(range(3, 3 + len(lead) + p))
+    fs_fit = fit_absorbed(
+        absorbed,
+        y_col=1,
+        x_cols=[2, *exog],
+        names=(assignment, *const, *prepared.covariate_names),
+        se_type=resolved,
         clusters=prepared.clusters,
         df_terms=(assignment,),
     )
@@ -307,17 +317,13 @@ def cace(
         warnings.warn(msg, WeakInstrumentWarning, stacklevel=2)
         notes = (msg,)
 
-    iv_design = ols_design(
-        d, treatment, prepared.X, prepared.covariate_names, prepared.blocks, instrument=z
-    )
-    fit = fit_2sls(
-        iv_design.X,
-        prepared.y,
-        iv_design.Z,
-        names=iv_design.names,
+    fit = fit_absorbed(
+        absorbed,
+        y_col=0,
+        x_cols=[1, *exog],
+        z_cols=[2, *exog],
+        names=(treatment, *const, *prepared.covariate_names),
         se_type=resolved,
-        weights=w,
-        absorb=iv_design.absorb,
         clusters=prepared.clusters,
         df_terms=(treatment,),
     )

@@ -99,11 +99,9 @@ def _check_cluster_constant(
     cluster_col: str,
     function: str,
 ) -> None:
-    lo = np.full(clusters.n_groups, np.inf)
-    hi = np.full(clusters.n_groups, -np.inf)
-    np.minimum.at(lo, clusters.codes, values)
-    np.maximum.at(hi, clusters.codes, values)
-    bad_cl = lo != hi
+    """A 0/1 column is constant within clusters iff its cluster sum is 0 or the cluster size."""
+    total = np.bincount(clusters.codes, weights=values, minlength=clusters.n_groups)
+    bad_cl = (total != 0) & (total != clusters.counts)
     if bad_cl.any():
         rows = index[bad_cl[clusters.codes]]
         raise DesignError(

@@ -23,15 +23,21 @@ __all__ = ["demean", "fe_rank"]
 
 
 def _demean_once(x: np.ndarray, g: GroupIndex, w: np.ndarray | None) -> np.ndarray:
+    """One within transformation; column by column, as contiguous columns scatter fastest."""
     if w is None:
-        means = group_sums(g.codes, x, g.n_groups) / (
-            g.counts if x.ndim == 1 else g.counts[:, None]
-        )
+        denom = g.counts.astype(np.float64)
     else:
-        wsum = np.bincount(g.codes, weights=w, minlength=g.n_groups)
-        wx = x * (w if x.ndim == 1 else w[:, None])
-        means = group_sums(g.codes, wx, g.n_groups) / (wsum if x.ndim == 1 else wsum[:, None])
-    return x - means[g.codes]
+        denom = np.bincount(g.codes, weights=w, minlength=g.n_groups)
+    if x.ndim == 1:
+        wx = x if w is None else x * w
+        return x - (np.bincount(g.codes, weights=wx, minlength=g.n_groups) / denom)[g.codes]
+    out = np.empty_like(x, order="F")
+    for j in range(x.shape[1]):
+        col = x[:, j]
+        wx = col if w is None else col * w
+        means = np.bincount(g.codes, weights=wx, minlength=g.n_groups) / denom
+        np.subtract(col, means[g.codes], out=out[:, j])
+    return out
 
 
 def demean(
@@ -60,6 +66,8 @@ def demean(
     ndarray, same shape as ``x``: the residual of projecting ``x`` on the factor dummies.
     """
     x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 2:
+        x = np.asfortranarray(x)
     if not factors:
         return x.copy()
     out = _demean_once(x, factors[0], weights)

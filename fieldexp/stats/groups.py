@@ -22,7 +22,7 @@ class GroupIndex:
     Attributes
     ----------
     codes : ndarray of int64, shape (n,)
-        Group of each row, ``0 .. n_groups - 1`` (codes follow the sorted group labels).
+        Group of each row, ``0 .. n_groups - 1`` (in order of first appearance).
     n_groups : int
     counts : ndarray of int64, shape (n_groups,)
         Rows per group.
@@ -55,7 +55,9 @@ def from_codes(codes: np.ndarray) -> GroupIndex:
 
 def factorize(values: object) -> GroupIndex:
     """Dense codes for the labels in ``values`` (any 1-d array-like without missing values)."""
-    codes, uniques = pd.factorize(pd.Series(values), sort=True)
+    arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+    # order of first appearance: hashing only, no sort (codes need not follow label order)
+    codes, uniques = pd.factorize(arr, sort=False)
     codes = np.asarray(codes, dtype=np.int64)
     n_groups = len(uniques)
     counts = np.bincount(codes, minlength=n_groups).astype(np.int64)
@@ -78,7 +80,7 @@ def group_sums(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarr
     """
     if values.ndim == 1:
         return np.bincount(codes, weights=values, minlength=n_groups)
-    out = np.empty((n_groups, values.shape[1]), dtype=np.float64)
+    out = np.empty((n_groups, values.shape[1]), dtype=np.float64, order="F")
     for j in range(values.shape[1]):
         out[:, j] = np.bincount(codes, weights=values[:, j], minlength=n_groups)
     return out
