@@ -1,0 +1,223 @@
+r"""Two-way fixed-effects difference-in-differences: ``fieldexp.did``.
+
+.. math::
+
+    Y_{it} = \alpha_i + \lambda_t + \tau D_{it} + X_{it}'\beta + \varepsilon_{it},
+
+estimated by (weighted) least squares with unit and period effects absorbed
+(:func:`fieldexp.stats.linear.fit_ols`), equal to R estimatr's
+``lm_robust(outcome ~ treatment + covariates, fixed_effects = ~ unit + time, clusters=,
+se_type=, weights=)``. With two groups and two periods :math:`\hat\tau` is the canonical 2x2
+difference in differences. Under staggered adoption with heterogeneous effects :math:`\hat\tau`
+is a weighted average of 2x2 comparisons some of which use already-treated units as controls
+(Goodman-Bacon 2021, *J. Econometrics* 225(2)), and can have the wrong sign: use
+:func:`fieldexp.staggered_did` or :func:`fieldexp.event_study` with ``estimator="sun_abraham"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from fieldexp._validate import (
+    as_column_list,
+    check_binary,
+    check_choice,
+    check_columns,
+    check_frame,
+    check_positive,
+    check_probability,
+    drop_missing,
+    numeric,
+)
+from fieldexp.errors import DataError, format_rows
+from fieldexp.results import EffectResult
+from fieldexp.stats.covariance import SE_TYPES, resolve_se_type
+from fieldexp.stats.groups import GroupIndex, factorize
+from fieldexp.stats.linear import fit_ols
+
+__all__ = ["did", "check_absorbing", "panel_index"]
+
+_FN = "fieldexp.did"
+
+
+def sorted_index(values: np.ndarray) -> GroupIndex:
+    """Grouping whose codes follow the sorted labels (periods: code order is time order)."""
+    uniq, inv = np.unique(values, return_inverse=True)
+    codes = inv.astype(np.int64).reshape(-1)
+    return GroupIndex(
+        codes=codes, n_groups=len(uniq), counts=np.bincount(codes, minlength=len(uniq))
+    )
+
+
+def panel_index(
+    unit_values: np.ndarray, time_values: np.ndarray, *, labels: pd.Index, unit: str, time: str
+) -> tuple[GroupIndex, GroupIndex]:
+    """Unit and (time-ordered) period groupings; duplicated unit-period rows are a DataError."""
+    units = factorize(unit_values)
+    periods = sorted_index(time_values)
+    cell = units.codes * periods.n_groups + periods.codes
+    counts = np.bincount(cell, minlength=units.n_groups * periods.n_groups)
+    if counts.max(initial=0) > 1:
+        dup = np.flatnonzero(counts[cell] > 1)
+        raise DataError(
+            f"{unit!r} x {time!r} must identify rows (one row per unit and period); found "
+            f"{len(dup):,} rows in duplicated unit-period cells: "
+            f"{format_rows(labels[dup[:5]], total=len(dup))}."
+        )
+    return units, periods
+
+
+def check_absorbing(
+    d: np.ndarray,
+    units: GroupIndex,
+    periods: GroupIndex,
+    *,
+    labels: pd.Index,
+    treatment: str,
+    unit: str,
+) -> None:
+    """Treatment must be absorbing: once a unit is treated it stays treated in later periods."""
+    wide = np.full((units.n_groups, periods.n_groups), -1, dtype=np.int8)
+    wide[units.codes, periods.codes] = d.astype(np.int8)
+    seen = np.zeros(units.n_groups, dtype=bool)
+    off = np.zeros(units.n_groups, dtype=bool)
+    for j in range(periods.n_groups):
+        col = wide[:, j]
+        off |= seen & (col == 0)
+        seen |= col == 1
+    if off.any():
+        bad_units = np.flatnonzero(off)
+        rows = np.flatnonzero(np.isin(units.codes, bad_units[:5]) & (d == 0))
+        raise DataError(
+            f"treatment column {treatment!r} switches off: {len(bad_units):,} units of {unit!r} "
+            "are treated and then untreated in a later period (canvassing exposure is absorbing: "
+            "code a unit as treated from its first canvassed election on). First untreated rows "
+            f"after treatment among them: {format_rows(labels[rows[:5]], total=len(rows))}."
+        )
+
+
+def did(
+    data: pd.DataFrame,
+    outcome: str,
+    unit: str,
+    time: str,
+    treatment: str,
+    *,
+    covariates: Sequence[str] | str | None = None,
+    clusters: str | None = None,
+    weights: str | None = None,
+    se_type: str = "stata",
+    alpha: float = 0.05,
+) -> EffectResult:
+    r"""Two-way fixed-effects DiD, equal to estimatr's ``lm_robust`` with unit and time effects.
+
+    .. math::
+
+        Y_{it} = \alpha_i + \lambda_t + \tau D_{it} + X_{it}'\beta + \varepsilon_{it}
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel, one row per unit and period (unbalanced panels are fine).
+    outcome, unit, time : str
+        Outcome, unit id and period columns (unit and period are absorbed as fixed effects).
+    treatment : str
+        Binary, absorbing treatment indicator :math:`D_{it}` (1 from the unit's first treated
+        period on). A treatment that switches off is a :class:`~fieldexp.errors.DataError`.
+    covariates : list of str, optional
+        Time-varying covariates :math:`X_{it}`.
+    clusters : str, optional
+        Cluster column. Panels should usually be clustered by unit (or a coarser level,
+        e.g. precinct) because outcomes of one unit are correlated over time; fieldexp does not
+        pick clusters for you.
+    weights : str, optional
+        Positive weights (e.g. registered voters for precinct turnout).
+    se_type : {"stata", "HC0", "HC1", "HC2", "HC3", "CR0", "CR2"}
+        estimatr's meanings: ``"stata"`` is CR1 with ``G - 1`` df when ``clusters`` are given and
+        HC1 otherwise; a cluster-robust type (``"CR0"``, ``"CR2"``) without ``clusters`` is a
+        :class:`~fieldexp.errors.SpecificationError`.
+    alpha : float
+
+    Returns
+    -------
+    EffectResult
+        ``estimand="ATT"``, ``method="twfe"``, ``term=treatment``.
+    """
+    check_frame(data, function=_FN)
+    covs = as_column_list(covariates, function=_FN, argument="covariates")
+    check_columns(
+        data,
+        {
+            "outcome": outcome,
+            "unit": unit,
+            "time": time,
+            "treatment": treatment,
+            "weights": weights,
+        },
+        function=_FN,
+    )
+    # clustering by the unit column itself is the usual panel choice
+    check_columns(data, {"clusters": clusters}, function=_FN)
+    check_columns(data, {f"covariates[{i}]": c for i, c in enumerate(covs)}, function=_FN)
+    check_choice(se_type, SE_TYPES, argument="se_type", function=_FN)
+    alpha = check_probability(alpha, argument="alpha", function=_FN)
+    resolved = resolve_se_type(se_type, clusters is not None)
+
+    needed = [outcome, unit, time, treatment, *covs]
+    if clusters is not None:
+        needed.append(clusters)
+    if weights is not None:
+        needed.append(weights)
+    sub, n_dropped = drop_missing(data, needed, function=_FN)
+    y = numeric(sub[outcome], argument="outcome", function=_FN)
+    d = check_binary(sub[treatment], argument="treatment", function=_FN)
+    w = check_positive(sub[weights], argument="weights", function=_FN) if weights else None
+    X = np.column_stack([d, *(numeric(sub[c], argument="covariates", function=_FN) for c in covs)])
+    units, periods = panel_index(
+        sub[unit].to_numpy(), sub[time].to_numpy(), labels=sub.index, unit=unit, time=time
+    )
+    check_absorbing(d, units, periods, labels=sub.index, treatment=treatment, unit=unit)
+    cl = factorize(sub[clusters].to_numpy()) if clusters is not None else None
+
+    names = [treatment, *covs]
+    absorb: tuple[GroupIndex, ...] = (units, periods)
+    if resolved in ("HC2", "HC3", "CR2") and periods.n_groups <= 200:
+        # Leverage-based variances need the hat matrix of the fixed effects. With period effects
+        # as explicit dummies only the unit factor is absorbed, which the kernel handles exactly
+        # without forming n x units dummies (same column space, same rank, same numbers).
+        D = np.zeros((len(y), periods.n_groups - 1))
+        keep = periods.codes > 0
+        D[np.flatnonzero(keep), periods.codes[keep] - 1] = 1.0
+        X = np.column_stack([X, D])
+        names += [f"_period{j}" for j in range(1, periods.n_groups)]
+        absorb = (units,)
+    fit = fit_ols(
+        X,
+        y,
+        names=names,
+        se_type=resolved,
+        weights=w,
+        absorb=absorb,
+        clusters=cl,
+        df_terms=[treatment],
+    )
+    design = "panel" if cl is None else "clustered panel"
+    return EffectResult.from_estimate(
+        estimate=float(fit.coef[0]),
+        std_error=float(fit.std_error[0]),
+        df=float(fit.df[0]),
+        alpha=alpha,
+        nobs=fit.nobs,
+        nclusters=fit.nclusters,
+        se_type=fit.se_type,
+        method="twfe",
+        design=design + (" (weighted)" if w is not None else ""),
+        outcome=outcome,
+        term=treatment,
+        estimand="ATT",
+        n_dropped=n_dropped,
+        notes=(f"two-way fixed effects: {units.n_groups:,} units x {periods.n_groups:,} periods",),
+    )
