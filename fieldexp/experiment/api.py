@@ -17,7 +17,7 @@ import pandas as pd
 from fieldexp._validate import check_choice
 from fieldexp.errors import SpecificationError, WeakInstrumentWarning
 from fieldexp.experiment.data import ExperimentData, prepare_experiment
-from fieldexp.experiment.designs import lin_design, ols_design
+from fieldexp.experiment.designs import lin_design
 from fieldexp.experiment.dim import difference_in_means
 from fieldexp.results import EffectResult, FirstStage
 from fieldexp.stats.covariance import resolve_se_type
@@ -187,8 +187,31 @@ def itt(
         )
     resolved = resolve_se_type(se_type, prepared.clusters is not None)
     if method == "ols":
-        design = ols_design(
-            prepared.z, assignment, prepared.X, prepared.covariate_names, prepared.blocks
+        # [y, z, (1), X] in one Fortran matrix, absorbed once
+        n, p = prepared.X.shape
+        lead = 0 if prepared.blocks is not None else 1
+        cols = np.empty((n, 2 + lead + p), order="F")
+        cols[:, 0] = prepared.y
+        cols[:, 1] = prepared.z
+        if lead:
+            cols[:, 2] = 1.0
+        cols[:, 2 + lead :] = prepared.X
+        absorbed = absorb_columns(
+            cols,
+            se_type=resolved,
+            weights=prepared.weights,
+            absorb=() if prepared.blocks is None else (prepared.blocks,),
+            clusters=prepared.clusters,
+        )
+        names = (assignment, *(("(Intercept)",) if lead else ()), *prepared.covariate_names)
+        fit = fit_absorbed(
+            absorbed,
+            y_col=0,
+            x_cols=range(1, 2 + lead + p),
+            names=names,
+            se_type=resolved,
+            clusters=prepared.clusters,
+            df_terms=(assignment,),
         )
     else:
         design = lin_design(
@@ -199,16 +222,16 @@ def itt(
             prepared.blocks,
             prepared.weights,
         )
-    fit = fit_ols(
-        design.X,
-        prepared.y,
-        names=design.names,
-        se_type=resolved,
-        weights=prepared.weights,
-        absorb=design.absorb,
-        clusters=prepared.clusters,
-        df_terms=(assignment,),
-    )
+        fit = fit_ols(
+            design.X,
+            prepared.y,
+            names=design.names,
+            se_type=resolved,
+            weights=prepared.weights,
+            absorb=design.absorb,
+            clusters=prepared.clusters,
+            df_terms=(assignment,),
+        )
     return _from_fit(fit, assignment, prepared, alpha=alpha, method=method, estimand="ITT")
 
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from fieldexp.errors import EstimationError
-from fieldexp.stats.groups import GroupIndex, group_sums
+from fieldexp.stats.groups import GroupIndex
 
 __all__ = ["demean", "fe_rank"]
 

@@ -196,10 +196,16 @@ class HC3(HC2):
 
 
 def _cluster_scores(inputs: SandwichInputs) -> np.ndarray:
+    """:math:`\\sum_{i \\in g} w_i e_i x_i`, shape (G, k), one column at a time."""
     g = inputs.clusters
     if g is None:  # guarded by the registry; kept for type checkers
         raise SpecificationError("a cluster-robust se_type needs `clusters`")
-    return g.sums(_row_scores(inputs))
+    ew = inputs.resid if inputs.weights is None else inputs.resid * inputs.weights
+    X = inputs.X
+    out = np.empty((g.n_groups, X.shape[1]), order="F")
+    for j in range(X.shape[1]):
+        out[:, j] = np.bincount(g.codes, weights=X[:, j] * ew, minlength=g.n_groups)
+    return out
 
 
 class CR0(CovarianceEstimator):

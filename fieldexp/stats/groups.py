@@ -54,8 +54,23 @@ def from_codes(codes: np.ndarray) -> GroupIndex:
 
 
 def factorize(values: object) -> GroupIndex:
-    """Dense codes for the labels in ``values`` (any 1-d array-like without missing values)."""
+    """Dense codes for the labels in ``values`` (any 1-d array-like without missing values).
+
+    Integer labels in a compact range (household or precinct numbers) are coded by direct
+    addressing, without hashing; other labels by ``pandas.factorize``.
+    """
     arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+    if arr.dtype.kind in "iu" and arr.size:
+        lo, hi = int(arr.min()), int(arr.max())
+        span = hi - lo + 1
+        if span <= 2 * arr.size + 1024:
+            offset = (arr - lo).astype(np.intp, copy=False)
+            counts_all = np.bincount(offset, minlength=span)
+            present = counts_all > 0
+            remap = np.cumsum(present) - 1
+            codes = remap[offset].astype(np.int64, copy=False)
+            counts = counts_all[present].astype(np.int64, copy=False)
+            return GroupIndex(codes=codes, n_groups=int(counts.shape[0]), counts=counts)
     # order of first appearance: hashing only, no sort (codes need not follow label order)
     codes, uniques = pd.factorize(arr, sort=False)
     codes = np.asarray(codes, dtype=np.int64)
