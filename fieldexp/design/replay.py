@@ -1,0 +1,228 @@
+"""Replay a blocked, clustered complete randomisation many times, on cluster totals.
+
+Pure numpy kernels behind randomisation inference, the balance omnibus test and
+heterogeneity tests. A statistic is described by cluster-level columns ``V`` (one row per
+cluster: totals such as :math:`\\sum y`, :math:`\\sum 1`, ...) and a *reducer* that maps
+the per-block sums over the treated clusters, ``S1`` (draws x columns), to additive
+per-block contributions (draws x accumulators). Accumulators are summed over blocks and a
+finaliser turns them into the statistic. Nothing is refitted per draw.
+
+Three engines draw the treated sets; all replay the same distribution (the count of treated
+clusters in a block is drawn from its exact distribution, then a uniformly random subset of
+that size):
+
+``"dense"``
+    a (draws x clusters) matrix of uniform keys per block, in chunks; the ``m`` smallest
+    keys are treated (``np.partition``); ``S1 = Z @ V``. The draws depend only on the seed,
+    the block labels and the cluster order, not on the outcome, so two analyses with the
+    same design and seed see the *same* assignments (needed by Westfall-Young).
+``"grouped"``
+    clusters with identical rows of ``V`` within a block are exchangeable for the statistic,
+    so the number of treated clusters of each distinct row is drawn from the multivariate
+    hypergeometric distribution (a sequence of hypergeometric draws). Exact, and much
+    faster for binary outcomes with small household clusters, but the draws depend on ``V``.
+``"exact"``
+    every assignment is enumerated with its probability (used when their number is at most
+    the requested draws).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from fractions import Fraction
+from itertools import combinations
+
+import numpy as np
+
+from fieldexp.design.kernels import block_rng
+
+__all__ = [
+    "Reducer",
+    "ReplayPlan",
+    "block_totals",
+    "count_assignments",
+    "enumerate_draws",
+    "replay_draws",
+]
+
+#: reducer(block index, S1 (draws x k), block totals (k,)) -> contributions (draws x a)
+Reducer = Callable[[int, np.ndarray, np.ndarray], np.ndarray]
+
+_STREAM_RI = 1  # stream 0 of a block's generator is the assignment itself
+_DENSE_CHUNK = 1 << 22  # keys per chunk (32 MB of float64)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayPlan:
+    """Blocks of a two-group (treated vs control) complete randomisation of clusters.
+
+    Attributes
+    ----------
+    block_starts : ndarray
+        Clusters of block ``b`` are rows ``block_starts[b]:block_starts[b+1]`` of ``V``
+        (sorted by cluster id within the block).
+    block_keys : tuple of str
+        Seeding text of each block (:func:`fieldexp.design.assign.block_key`).
+    support : tuple of tuple of (int, Fraction)
+        Per block, the exact distribution of the number of treated clusters.
+    """
+
+    block_starts: np.ndarray
+    block_keys: tuple[str, ...]
+    support: tuple[tuple[tuple[int, Fraction], ...], ...]
+
+    @property
+    def n_blocks(self) -> int:
+        return len(self.block_keys)
+
+    def block_size(self, b: int) -> int:
+        return int(self.block_starts[b + 1] - self.block_starts[b])
+
+
+def block_totals(plan: ReplayPlan, V: np.ndarray) -> np.ndarray:
+    """Column sums of ``V`` per block (blocks x k)."""
+    out = np.zeros((plan.n_blocks, V.shape[1]))
+    for b in range(plan.n_blocks):
+        out[b] = V[plan.block_starts[b] : plan.block_starts[b + 1]].sum(axis=0)
+    return out
+
+
+def count_assignments(plan: ReplayPlan, limit: int) -> int | None:
+    """Number of possible assignments, or ``None`` when it exceeds ``limit``."""
+    total = 1
+    for b in range(plan.n_blocks):
+        n = plan.block_size(b)
+        total *= sum(math.comb(n, m) for m, p in plan.support[b] if p > 0)
+        if total > limit:
+            return None
+    return total
+
+
+def _draw_m(
+    rng: np.random.Generator, support: Sequence[tuple[int, Fraction]], reps: int
+) -> np.ndarray:
+    ms = np.array([m for m, _ in support], dtype=np.int64)
+    if len(ms) == 1:
+        return np.full(reps, ms[0], dtype=np.int64)
+    cum = np.cumsum([float(p) for _, p in support])
+    cum[-1] = 1.0
+    u = rng.random(reps)
+    return ms[np.searchsorted(cum, u, side="right")]
+
+
+def _dense_block(
+    V: np.ndarray, support: Sequence[tuple[int, Fraction]], reps: int, rng: np.random.Generator
+) -> Iterator[np.ndarray]:
+    n = V.shape[0]
+    chunk = max(1, _DENSE_CHUNK // max(n, 1))
+    done = 0
+    while done < reps:
+        r = min(chunk, reps - done)
+        m = _draw_m(rng, support, r)
+        keys = rng.random((r, n))
+        kth = sorted({int(x) - 1 for x in np.unique(m) if 0 < x <= n})
+        if kth:
+            part = np.partition(keys, kth, axis=1)
+            thr = part[np.arange(r), np.clip(m - 1, 0, n - 1)]
+            thr = np.where(m > 0, thr, -1.0)
+        else:
+            thr = np.full(r, -1.0)
+        z = (keys <= thr[:, None]).astype(V.dtype)
+        yield z @ V
+        done += r
+
+
+def _grouped_block(
+    V: np.ndarray, support: Sequence[tuple[int, Fraction]], reps: int, rng: np.random.Generator
+) -> np.ndarray:
+    types, colors = np.unique(V, axis=0, return_counts=True)
+    m = _draw_m(rng, support, reps)
+    x = np.empty((reps, len(colors)), dtype=np.float64)
+    for value in np.unique(m):
+        rows = np.flatnonzero(m == value)
+        x[rows] = rng.multivariate_hypergeometric(
+            colors, int(value), size=len(rows), method="marginals"
+        )
+    return x @ types
+
+
+def _threads(n_blocks: int, work: int) -> int:
+    if n_blocks < 2 or work < 2_000_000:
+        return 1
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def replay_draws(
+    plan: ReplayPlan,
+    V: np.ndarray,
+    reducer: Reducer,
+    n_acc: int,
+    *,
+    reps: int,
+    seed: int,
+    engine: str = "dense",
+) -> np.ndarray:
+    """Accumulators of ``reps`` re-randomisations, summed over blocks: (reps x n_acc).
+
+    Each block has its own generator (seed, block label, stream 1), so the draws do not
+    depend on threading or on the other blocks.
+    """
+    totals = block_totals(plan, V)
+    work = reps * V.shape[0]
+
+    def one(b: int) -> np.ndarray:
+        lo, hi = int(plan.block_starts[b]), int(plan.block_starts[b + 1])
+        rng = block_rng(seed, plan.block_keys[b], _STREAM_RI)
+        Vb = V[lo:hi]
+        if engine == "grouped":
+            return reducer(b, _grouped_block(Vb, plan.support[b], reps, rng), totals[b])
+        parts = [reducer(b, s1, totals[b]) for s1 in _dense_block(Vb, plan.support[b], reps, rng)]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
+
+    acc = np.zeros((reps, n_acc))
+    nthreads = _threads(plan.n_blocks, work)
+    blocks = [b for b in range(plan.n_blocks) if plan.block_size(b) > 0]
+    if nthreads == 1:
+        for b in blocks:
+            acc += one(b)
+        return acc
+    with ThreadPoolExecutor(max_workers=nthreads) as pool:
+        batch = 4 * nthreads
+        for i in range(0, len(blocks), batch):
+            for contrib in pool.map(one, blocks[i : i + batch]):  # in block order: deterministic
+                acc += contrib
+    return acc
+
+
+def enumerate_draws(
+    plan: ReplayPlan, V: np.ndarray, reducer: Reducer, n_acc: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every assignment's accumulators and probability: ``(acc (N x n_acc), prob (N,))``."""
+    totals = block_totals(plan, V)
+    acc = np.zeros((1, n_acc))
+    prob = np.ones(1)
+    for b in range(plan.n_blocks):
+        n = plan.block_size(b)
+        if n == 0:
+            continue
+        lo = int(plan.block_starts[b])
+        rows: list[np.ndarray] = []
+        probs: list[float] = []
+        for m, p in plan.support[b]:
+            if p == 0:
+                continue
+            k = math.comb(n, m)
+            for subset in combinations(range(n), m):
+                z = np.zeros(n)
+                z[list(subset)] = 1.0
+                rows.append(z)
+                probs.append(float(p / k))
+        Z = np.array(rows)
+        contrib = reducer(b, Z @ V[lo : lo + n], totals[b])
+        acc = (acc[:, None, :] + contrib[None, :, :]).reshape(-1, n_acc)
+        prob = (prob[:, None] * np.array(probs)[None, :]).reshape(-1)
+    return acc, prob

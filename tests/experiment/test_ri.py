@@ -1,0 +1,270 @@
+"""Randomisation inference: equals brute-force enumeration on small designs; replays the design."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import fieldexp as fx
+from fieldexp.design import Design
+from fieldexp.errors import DataError, DesignError, SpecificationError
+
+
+def small_experiment(seed=0, sizes=(4, 5), probs=None, effect=0.7):
+    """Households of 1-2 voters in blocks; outcome continuous, contact one-sided."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    vid = 0
+    for b, n_hh in enumerate(sizes):
+        for h in range(n_hh):
+            for _ in range(1 + (h % 2)):
+                rows.append((vid, b * 100 + h, f"B{b}", rng.normal(), rng.normal()))
+                vid += 1
+    df = pd.DataFrame(rows, columns=["v", "h", "b", "y0", "x"])
+    design = Design("v", blocks="b", clusters="h", arms=probs or {0: 0.5, 1: 0.5})
+    out = design.assign(df, seed=seed + 1)
+    df = df.merge(out[["v", "arm"]], on="v")
+    df["d"] = ((df["arm"] == 1) & (rng.random(len(df)) < 0.7)).astype(int)
+    df["y"] = df["y0"] + effect * df["d"] + 0.3 * df["x"]
+    return df, design
+
+
+def brute_force(df, design, *, stat):
+    """Every assignment of households within blocks with its probability (independent code)."""
+    hh = df.groupby("h").agg(b=("b", "first"), arm=("arm", "first")).reset_index()
+    p1 = design.arms[1]
+    per_block = []
+    for _, g in hh.groupby("b"):
+        n = len(g)
+        lo = math.floor(n * p1)
+        frac = n * p1 - lo
+        options = []
+        for m, pm in ((lo, 1 - frac), (lo + 1, frac)):
+            if pm <= 1e-15 or m > n:
+                continue
+            k = math.comb(n, m)
+            for treated in itertools.combinations(list(g["h"]), m):
+                options.append((set(treated), pm / k))
+        per_block.append(options)
+    values, weights = [], []
+    for combo in itertools.product(*per_block):
+        treated = set().union(*[c[0] for c in combo])
+        weights.append(math.prod(c[1] for c in combo))
+        z = df["h"].isin(treated).astype(int).to_numpy()
+        values.append(stat(z))
+    return np.array(values), np.array(weights)
+
+
+def blocked_dim(df, y, z):
+    tot = 0.0
+    for _, idx in df.groupby("b").groups.items():
+        pos = df.index.get_indexer(idx)
+        yy, zz = y[pos], z[pos]
+        tot += len(pos) / len(df) * (yy[zz == 1].mean() - yy[zz == 0].mean())
+    return tot
+
+
+def blocked_t(df, y, z):
+    """DiM / sqrt(sum_b w_b^2 (V1 + V0)), V = c/(c-1) sum_c (Y_c - mean n_c)^2 / n^2 (loops)."""
+    est = blocked_dim(df, y, z)
+    var = 0.0
+    for _, idx in df.groupby("b").groups.items():
+        pos = df.index.get_indexer(idx)
+        w = len(pos) / len(df)
+        for arm in (0, 1):
+            sel = pos[z[pos] == arm]
+            mean = y[sel].mean()
+            clusters = df["h"].to_numpy()[sel]
+            ss = 0.0
+            uniq = sorted(set(clusters))
+            for c in uniq:
+                members = sel[clusters == c]
+                ss += (y[members].sum() - mean * len(members)) ** 2
+            var += w * w * len(uniq) / (len(uniq) - 1) * ss / len(sel) ** 2
+    return est / math.sqrt(var)
+
+
+def p_two_sided(values, weights, obs):
+    hit = np.abs(values) >= abs(obs) - 1e-9 * (1 + abs(obs))
+    return float(weights[hit].sum() / weights.sum())
+
+
+@pytest.mark.parametrize("studentize", [False, True])
+def test_itt_p_value_equals_enumeration(studentize):
+    df, design = small_experiment(seed=3)
+    y = df["y"].to_numpy()
+    stat = (lambda z: blocked_t(df, y, z)) if studentize else (lambda z: blocked_dim(df, y, z))
+    values, weights = brute_force(df, design, stat=stat)
+    obs = stat(df["arm"].to_numpy())
+    res = fx.randomization_inference(
+        df, "y", "arm", design, reps=10_000, seed=1, studentize=studentize
+    )
+    assert res.exact
+    assert res.reps == len(values)
+    assert res.statistic == pytest.approx(obs, rel=1e-10)
+    assert res.p_value == pytest.approx(p_two_sided(values, weights, obs), abs=1e-12)
+    assert res.p_value_se == 0
+    assert np.sort(res.draws) == pytest.approx(np.sort(values), rel=1e-9, abs=1e-12)
+    one_sided = float(weights[values >= obs - 1e-9].sum())
+    res_g = fx.randomization_inference(
+        df, "y", "arm", design, reps=10_000, seed=1, studentize=studentize, alternative="greater"
+    )
+    assert res_g.p_value == pytest.approx(one_sided, abs=1e-12)
+
+
+def test_unequal_probabilities_with_remainders_equal_enumeration():
+    # p = 1/3 with 4 and 5 households: counts 1 or 2 drawn with the exact remainder law
+    df, design = small_experiment(seed=5, sizes=(4, 5), probs={0: 2 / 3, 1: 1 / 3})
+    y = df["y"].to_numpy()
+    values, weights = brute_force(df, design, stat=lambda z: blocked_dim(df, y, z))
+    assert weights.sum() == pytest.approx(1.0)
+    obs = blocked_dim(df, y, df["arm"].to_numpy())
+    res = fx.randomization_inference(df, "y", "arm", design, reps=100_000, seed=2)
+    assert res.exact
+    assert res.p_value == pytest.approx(p_two_sided(values, weights, obs), abs=1e-12)
+
+
+def test_cace_wald_equals_enumeration():
+    df, design = small_experiment(seed=7)
+    y, d, z_obs = df["y"].to_numpy(), df["d"].to_numpy(), df["arm"].to_numpy()
+    first_stage = blocked_dim(df, d.astype(float), z_obs)
+    tau0 = 0.25
+    y_adj = y - tau0 * d
+    values, weights = brute_force(
+        df, design, stat=lambda z: blocked_dim(df, y_adj, z) / first_stage
+    )
+    obs = blocked_dim(df, y_adj, z_obs) / first_stage
+    res = fx.randomization_inference(
+        df, "y", "arm", design, estimator="cace", treatment="d", sharp_null=tau0, reps=5000, seed=1
+    )
+    assert res.exact
+    assert res.statistic == pytest.approx(obs, rel=1e-10)
+    assert res.estimate == pytest.approx(blocked_dim(df, y, z_obs) / first_stage, rel=1e-10)
+    assert res.p_value == pytest.approx(p_two_sided(values, weights, obs), abs=1e-12)
+
+
+def test_covariate_adjusted_equals_enumeration():
+    df, design = small_experiment(seed=8)
+    # residualise y on x and block indicators (the statistic's definition)
+    X = np.column_stack([df["x"], pd.get_dummies(df["b"]).to_numpy(float)])
+    beta, *_ = np.linalg.lstsq(X, df["y"].to_numpy(), rcond=None)
+    r = df["y"].to_numpy() - X @ beta
+    values, weights = brute_force(df, design, stat=lambda z: blocked_dim(df, r, z))
+    obs = blocked_dim(df, r, df["arm"].to_numpy())
+    res = fx.randomization_inference(df, "y", "arm", design, covariates=["x"], reps=5000, seed=1)
+    assert res.statistic == pytest.approx(obs, rel=1e-8)
+    assert res.p_value == pytest.approx(p_two_sided(values, weights, obs), abs=1e-12)
+
+
+def medium_experiment(seed=0, n_blocks=3, hh_per_block=14):
+    rng = np.random.default_rng(seed)
+    rows = []
+    vid = 0
+    for b in range(n_blocks):
+        for h in range(hh_per_block):
+            for _ in range(int(rng.integers(1, 4))):
+                rows.append((vid, b * 1000 + h, b, int(rng.random() < 0.5)))
+                vid += 1
+    df = pd.DataFrame(rows, columns=["v", "h", "b", "base"])
+    design = Design("v", blocks="b", clusters="h")
+    df = df.merge(design.assign(df, seed=seed)[["v", "arm"]], on="v")
+    df["voted"] = ((df["base"] + 0.3 * df["arm"] * rng.random(len(df))) > 0.5).astype(int)
+    return df, design
+
+
+def test_monte_carlo_engines_agree_with_exact():
+    df, design = medium_experiment(seed=4, n_blocks=2, hh_per_block=8)  # 70**2 = 4,900 assignments
+    exact = fx.randomization_inference(df, "voted", "arm", design, reps=5000, seed=1)
+    assert exact.exact and exact.reps == 4900
+    for engine in ("dense", "grouped"):
+        mc = fx.randomization_inference(
+            df, "voted", "arm", design, reps=20_000, seed=3, engine=engine
+        )
+        assert not mc.exact and mc.engine == engine and mc.reps == 20_000
+        assert abs(mc.p_value - exact.p_value) < 4.5 * max(mc.p_value_se, 1e-3)
+        assert mc.statistic == pytest.approx(exact.statistic)
+
+
+def test_reproducible_row_order_free_and_aligned():
+    df, design = medium_experiment(seed=1)
+    a = fx.randomization_inference(df, "voted", "arm", design, reps=500, seed=9, engine="dense")
+    b = fx.randomization_inference(
+        df.sample(frac=1, random_state=3), "voted", "arm", design, reps=500, seed=9, engine="dense"
+    )
+    np.testing.assert_array_equal(a.draws, b.draws)
+    assert a.p_value == b.p_value
+    other = fx.randomization_inference(df, "base", "arm", design, reps=500, seed=9, engine="dense")
+    assert other.draw_key == a.draw_key is not None
+    c = fx.randomization_inference(df, "voted", "arm", design, reps=500, seed=10, engine="dense")
+    assert c.draw_key != a.draw_key
+    g = fx.randomization_inference(df, "voted", "arm", design, reps=500, seed=9, engine="grouped")
+    assert g.draw_key is None
+
+
+def test_assignment_frame_is_accepted_and_data_untouched():
+    df, design = medium_experiment(seed=2)
+    assignment = design.assign(df.drop(columns="arm"), seed=2)
+    before = df.copy()
+    a = fx.randomization_inference(
+        df.drop(columns="arm"), "voted", assignment, design, reps=200, seed=1
+    )
+    b = fx.randomization_inference(df, "voted", "arm", design, reps=200, seed=1)
+    pd.testing.assert_frame_equal(df, before)
+    assert a.p_value == b.p_value and a.statistic == b.statistic
+
+
+def test_ci_by_test_inversion():
+    df, design = medium_experiment(seed=3, n_blocks=4, hh_per_block=20)
+    res = fx.randomization_inference(df, "voted", "arm", design, reps=2000, seed=5, ci=True)
+    assert res.ci_low < res.estimate < res.ci_high
+    inside = fx.randomization_inference(
+        df, "voted", "arm", design, reps=2000, seed=5, sharp_null=res.ci_high - 1e-6
+    )
+    outside = fx.randomization_inference(
+        df, "voted", "arm", design, reps=2000, seed=5, sharp_null=res.ci_high + 1e-3
+    )
+    assert inside.p_value > 0.05 >= outside.p_value
+    assert "test inversion" in str(res)
+    assert "<div" in res._repr_html_()
+    assert list(res.to_frame().columns)[:3] == ["outcome", "estimand", "arm"]
+
+
+def test_multi_arm_conditional():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"v": range(60), "b": np.repeat([0, 1], 30)})
+    design = Design("v", blocks="b", arms={"c": 0.5, "door": 0.25, "mail": 0.25})
+    df = df.merge(design.assign(df, seed=1)[["v", "arm"]], on="v")
+    df["y"] = rng.normal(size=60) + (df["arm"] == "door")
+    with pytest.raises(SpecificationError, match=r"'arm' parameter .* is required"):
+        fx.randomization_inference(df, "y", "arm", design, seed=1)
+    res = fx.randomization_inference(df, "y", "arm", design, arm="door", reps=300, seed=1)
+    assert any("holding the observed counts fixed" in n for n in res.notes)
+    assert res.nclusters == int(df["arm"].isin(["c", "door"]).sum())
+
+
+def test_bad_inputs():
+    df, design = medium_experiment(seed=1)
+    with pytest.raises(SpecificationError, match="'treatment' parameter"):
+        fx.randomization_inference(df, "voted", "arm", design, estimator="cace", seed=1)
+    with pytest.raises(TypeError):
+        fx.randomization_inference(df, "voted", "arm", design)  # seed is required
+    broken = df.copy()
+    first_treated = broken.index[broken["arm"] == 1][0]
+    hh = broken.loc[first_treated, "h"]
+    broken.loc[broken["h"] == hh, "arm"] = 0
+    with pytest.raises(DesignError, match="does not match the design"):
+        fx.randomization_inference(broken, "voted", "arm", design, seed=1)
+    split = df.copy()
+    multi = split.groupby("h")["v"].transform("size") > 1
+    split.loc[split.index[multi][0], "arm"] = 1 - split.loc[split.index[multi][0], "arm"]
+    with pytest.raises(DesignError, match="varies within clusters"):
+        fx.randomization_inference(split, "voted", "arm", design, seed=1)
+    odd = df.assign(arm=df["arm"].replace({1: 7}))
+    with pytest.raises(DataError, match="not arms of the design"):
+        fx.randomization_inference(odd, "voted", "arm", design, seed=1)
+    with pytest.raises(SpecificationError, match="'alternative' parameter"):
+        fx.randomization_inference(df, "voted", "arm", design, seed=1, alternative="both")
