@@ -449,6 +449,7 @@ def test_cli_help_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert "p_treat" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_module_entry_point(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "fieldexp.simulate", "--help"],
