@@ -934,6 +934,16 @@ def _verify_hash(con: duckdb.DuckDBPyConnection, recorded: str, level: str) -> N
     for ids in (voter_ids, unit_ids):
         for variant in _hash_variants(ids):
             if variant == recorded:
+                if ids is voter_ids:
+                    missing = len(set(voter_ids) - set(unit_ids))
+                    extra = len(set(unit_ids) - set(voter_ids))
+                    if missing or extra:
+                        raise ReconciliationError(
+                            "assignment: Design.assign drew it on exactly this voter file, but "
+                            f"{missing} of its units are now missing and {extra} were added: "
+                            "rows were removed from or added to the assignment after it was drawn. "
+                            "Pass verify_ids_hash=False to override."
+                        )
                 if ids is unit_ids:
                     # the assignment is intact but was drawn on another voter file
                     raise ReconciliationError(

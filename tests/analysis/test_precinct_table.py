@@ -1,0 +1,52 @@
+"""build_precinct_table: turnout, shares over expressed votes, weights, assignment."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fieldexp.analysis import build_precinct_table
+from fieldexp.errors import ReconciliationError, SpecificationError
+from fieldexp.io import read_precinct_results
+from fieldexp.io.synthetic import synthetic_precinct_results
+
+
+def test_turnout_shares_weights():
+    r = synthetic_precinct_results(1)
+    t, rec = build_precinct_table(r)
+    assert len(t) == r["precinct_id"].nunique()
+    np.testing.assert_allclose(t["turnout"], t["voters"] / t["registered"])
+    shares = t[[c for c in t.columns if c.startswith("share_")]].sum(axis=1)
+    np.testing.assert_allclose(shares, 1.0)
+    assert (t["weight"] == t["registered"]).all()
+    rec.check()
+
+
+def test_by_nuance_and_sample_file(fixtures_dir):
+    r = read_precinct_results(fixtures_dir / "io" / "fr_results_2024.csv")
+    t, _ = build_precinct_table(r, by="nuance")
+    assert {"share_DVG", "share_RN", "votes_ECO"} <= set(t.columns)
+
+
+def test_assignment_join_and_reconciliation():
+    r = synthetic_precinct_results(2)
+    stations = sorted(r["precinct_id"].unique())
+    a = pd.DataFrame({"precinct_id": [*stations[:6], "99999_0001"], "arm": [0, 1, 0, 1, 0, 1, 1], "probability": 0.5})
+    t, rec = build_precinct_table(r, assignment=a)
+    assert t["assigned"].notna().sum() == 6
+    assert rec.set_aside("assignment", "polling station not in the results") == 1
+    rec.check()
+    bad = pd.concat([a, a.assign(arm=1 - a["arm"]).head(1)])
+    with pytest.raises(ReconciliationError, match="one arm"):
+        build_precinct_table(r, assignment=bad)
+
+
+def test_several_elections_need_a_choice():
+    r = pd.concat([synthetic_precinct_results(1, election_id="a"), synthetic_precinct_results(1, election_id="b")])
+    with pytest.raises(SpecificationError, match="several elections"):
+        build_precinct_table(r)
+    t, rec = build_precinct_table(r, election="b")
+    assert rec.set_aside("precinct_results", "other election") == len(r) // 2
+    with pytest.raises(SpecificationError, match="Did you mean 'b'"):
+        build_precinct_table(r, election="bb")
