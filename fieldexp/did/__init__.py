@@ -13,14 +13,18 @@ import sys
 import types
 from typing import Any
 
+from fieldexp.did.event_study import EventStudy, PreTrendTest, event_study
 from fieldexp.did.staggered import AggregatedEffects, PreTest, StaggeredDiD, staggered_did
 from fieldexp.did.twfe import did
 
 __all__ = [
     "AggregatedEffects",
+    "EventStudy",
     "PreTest",
+    "PreTrendTest",
     "StaggeredDiD",
     "did",
+    "event_study",
     "staggered_did",
 ]
 

@@ -38,7 +38,7 @@ from fieldexp.stats.covariance import SE_TYPES, resolve_se_type
 from fieldexp.stats.groups import GroupIndex, factorize
 from fieldexp.stats.linear import fit_ols
 
-__all__ = ["did", "check_absorbing", "panel_index"]
+__all__ = ["check_absorbing", "did", "panel_index"]
 
 _FN = "fieldexp.did"
 

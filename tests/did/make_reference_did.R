@@ -54,6 +54,17 @@ if (file.exists(mp_path)) {
   out[[length(out) + 1]] <- one("mpdta_cr2_county", lm_robust(lemp ~ treat, data = mp, fixed_effects = ~ countyreal + year, clusters = countyreal, se_type = "CR2"), "treat")
   out[[length(out) + 1]] <- one("mpdta_hc1", lm_robust(lemp ~ treat, data = mp, fixed_effects = ~ countyreal + year, se_type = "stata"), "treat")
   out[[length(out) + 1]] <- one("mpdta_stata_county_lpop", lm_robust(lemp ~ treat + lpop, data = transform(mp, lpop = lpop * (year - 2003)), fixed_effects = ~ countyreal + year, clusters = countyreal, se_type = "stata"), "treat")
+  # dynamic TWFE event study (reference event time -1), one row per event-time coefficient
+  rel <- ifelse(mp$first.treat > 0, mp$year - mp$first.treat, NA)
+  for (e in c(-4, -3, -2, 0, 1, 2, 3)) {
+    nm <- if (e < 0) paste0("em", -e) else paste0("e", e)
+    mp[[nm]] <- as.numeric(!is.na(rel) & rel == e)
+  }
+  es <- lm_robust(lemp ~ em4 + em3 + em2 + e0 + e1 + e2 + e3, data = mp,
+                  fixed_effects = ~ countyreal + year, clusters = countyreal, se_type = "stata")
+  for (nm in c("em4", "em3", "em2", "e0", "e1", "e2", "e3")) {
+    out[[length(out) + 1]] <- one(paste0("mpdta_es_", nm), es, nm)
+  }
 }
 
 res <- do.call(rbind, out)
