@@ -94,19 +94,19 @@ if (!is.null(fh)) {
   D$fieldhouse_phone_arm <- subset(fh, p == 1)
 }
 
-# data object -> (file, subset name) for the CSV
+# data object -> (file relative to the repo root, subset name) for the CSV
 DATASETS <- list(
   experiment_small = c("fixtures/experiment_small.csv", "all"),
   experiment_pairs = c("fixtures/experiment_pairs.csv", "all"),
   experiment_pairs_clustered = c("fixtures/experiment_pairs_clustered.csv", "all"),
-  nh = c("new_haven_1998_individual.csv", "all"),
-  nh_fedai = c("new_haven_1998_individual.csv", "nh_fedai"),
-  nh_valid_v98_1 = c("new_haven_1998_individual.csv", "nh_valid_v98_1"),
-  nh_valid_age1 = c("new_haven_1998_individual.csv", "nh_valid_age1"),
-  kc = c("arceneaux_2005.csv", "all"),
-  beijing = c("guan_green_2006.csv", "beijing_complete"),
-  fieldhouse = c("fieldhouse_etal_2010.csv", "all"),
-  fieldhouse_phone_arm = c("fieldhouse_etal_2010.csv", "fieldhouse_phone_arm")
+  nh = c("../shared/data/new_haven_1998_individual.csv", "all"),
+  nh_fedai = c("../shared/data/new_haven_1998_individual.csv", "nh_fedai"),
+  nh_valid_v98_1 = c("../shared/data/new_haven_1998_individual.csv", "nh_valid_v98_1"),
+  nh_valid_age1 = c("../shared/data/new_haven_1998_individual.csv", "nh_valid_age1"),
+  kc = c("../shared/data/arceneaux_2005.csv", "all"),
+  beijing = c("../shared/data/guan_green_2006.csv", "beijing_complete"),
+  fieldhouse = c("../shared/data/fieldhouse_etal_2010.csv", "all"),
+  fieldhouse_phone_arm = c("../shared/data/fieldhouse_etal_2010.csv", "fieldhouse_phone_arm")
 )
 
 # ------------------------------------------------------------------ building calls
@@ -224,7 +224,10 @@ run_one <- function(s, stage) {
   if (inherits(fit, "error")) {
     msg <- gsub("\\s+", " ", conditionMessage(fit))
     message(sprintf("  %-55s REFUSED: %s", case, msg))
-    refused[[length(refused) + 1]] <<- c(meta, list(error = msg))
+    # "design": the data break a rule of the design (fieldexp must raise too);
+    # "estimatr": a limitation of estimatr (fieldexp may compute it; no reference value)
+    kind <- if (grepl("same treatment condition|must have multiple units|at least two treated|both treatment conditions|more than one value", msg)) "design" else "estimatr"
+    refused[[length(refused) + 1]] <<- c(meta, list(kind = kind, error = msg))
     return(invisible(NULL))
   }
   vals <- extract(fit, term)
@@ -236,7 +239,7 @@ run_one <- function(s, stage) {
   if (!is.finite(vals$estimate) || !is.finite(vals$std_error)) {
     msg <- sprintf("degenerate result (estimate %s, std.error %s)", vals$estimate, vals$std_error)
     message(sprintf("  %-55s REFUSED: %s", case, msg))
-    refused[[length(refused) + 1]] <<- c(meta, list(error = msg))
+    refused[[length(refused) + 1]] <<- c(meta, list(kind = "degenerate", error = msg))
     return(invisible(NULL))
   }
   message(sprintf("  %-55s %9.3fs  est=%.6g se=%.6g df=%.6g", case, secs, vals$estimate, vals$std_error, vals$df))
