@@ -1,0 +1,259 @@
+"""Simulation-based design diagnosis in the DeclareDesign spirit: :func:`diagnose`.
+
+Each simulation draws a population with potential outcomes (the ``simulator``), assigns it
+with the :class:`~fieldexp.design.Design` (seeded), reveals the outcomes the assignment
+implies, estimates with ``fieldexp.itt`` or ``fieldexp.cace`` (or any estimator returning an
+``EffectResult``), and compares the estimate with the estimand computed from the potential
+outcomes of that population (Blair, Cooper, Coppock & Humphreys 2019):
+
+.. math::
+
+    \\text{bias} = \\overline{\\hat\\tau_s - \\tau_s}, \\quad
+    \\text{RMSE} = \\sqrt{\\overline{(\\hat\\tau_s - \\tau_s)^2}}, \\quad
+    \\text{coverage} = \\overline{1[\\tau_s \\in CI_s]}, \\quad
+    \\text{power} = \\overline{1[p_s < \\alpha]}.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fieldexp._validate import check_choice
+from fieldexp.design.spec import Design
+from fieldexp.errors import DataError, SpecificationError
+from fieldexp.results import EffectResult
+
+__all__ = ["Diagnosis", "diagnose"]
+
+Simulator = Callable[[int], object]
+Estimator = Callable[[pd.DataFrame], EffectResult]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Diagnosis:
+    """Operating characteristics of a design + estimator over ``sims`` simulations.
+
+    ``simulations`` holds one row per simulation (estimand, estimate, std_error, p_value,
+    ci_low, ci_high); the other attributes summarise it, with Monte Carlo standard errors.
+    """
+
+    estimand: str
+    sims: int
+    mean_estimand: float
+    mean_estimate: float
+    bias: float
+    bias_se: float
+    rmse: float
+    sd_estimate: float
+    mean_se: float
+    coverage: float
+    coverage_se: float
+    power: float
+    power_se: float
+    alpha: float
+    simulations: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        cols = [
+            "estimand", "sims", "mean_estimand", "mean_estimate", "bias", "bias_se", "rmse",
+            "sd_estimate", "mean_se", "coverage", "coverage_se", "power", "power_se", "alpha",
+        ]  # fmt: skip
+        return pd.DataFrame([{c: getattr(self, c) for c in cols}])
+
+    def __str__(self) -> str:
+        return "\n".join(
+            [
+                f"Design diagnosis: {self.estimand}, {self.sims:,} simulations",
+                f"  mean estimand {self.mean_estimand:.5f}, mean estimate {self.mean_estimate:.5f}",
+                f"  bias {self.bias:.5f} (MC s.e. {self.bias_se:.5f}), RMSE {self.rmse:.5f}",
+                f"  s.d. of estimates {self.sd_estimate:.5f}, mean s.e. {self.mean_se:.5f}",
+                f"  coverage {self.coverage:.3f} (MC s.e. {self.coverage_se:.3f}), "
+                f"power {self.power:.3f} (MC s.e. {self.power_se:.3f}) at alpha {self.alpha:g}",
+            ]
+        )
+
+    def _repr_html_(self) -> str:
+        return (
+            f'<div class="fieldexp-result"><pre>{html.escape(str(self))}</pre>'
+            f"{self.to_frame().to_html(index=False)}</div>"
+        )
+
+
+def _population(sim: object, unit: str) -> pd.DataFrame:
+    """A frame with the design columns and potential outcomes ``y0, y1`` (``d0, d1``)."""
+    if isinstance(sim, pd.DataFrame):
+        return sim
+    table = getattr(sim, "table", None)
+    po = getattr(sim, "potential_outcomes", None)
+    if isinstance(table, pd.DataFrame) and isinstance(po, pd.DataFrame):
+        drop = [c for c in po.columns if c != unit and c in table.columns]
+        return table.drop(columns=drop).merge(po, on=unit, how="left", validate="one_to_one")
+    raise SpecificationError(
+        "diagnose: the simulator must return a DataFrame with potential outcomes y0, y1 "
+        "(and d0, d1 for CACE) or a SimulatedExperiment (fieldexp.simulate); got "
+        f"{type(sim).__name__}"
+    )
+
+
+def diagnose(
+    simulator: Simulator | pd.DataFrame | object,
+    design: Design,
+    *,
+    estimator: str | Estimator = "itt",
+    sims: int = 500,
+    seed: int,
+    outcome: str = "voted",
+    treatment: str = "contacted",
+    assignment: str = "assigned",
+    covariates: Sequence[str] | None = None,
+    alpha: float = 0.05,
+    **estimator_kwargs: object,
+) -> Diagnosis:
+    """Simulate the whole design many times and report bias, RMSE, coverage and power.
+
+    Parameters
+    ----------
+    simulator : callable, DataFrame or SimulatedExperiment
+        ``simulator(seed)`` returns a population: a DataFrame with the design's columns and
+        potential outcomes ``y0, y1`` (and ``d0, d1`` for CACE), or a
+        :class:`fieldexp.SimulatedExperiment` (its table joined with its potential
+        outcomes). A fixed population (not callable) is re-assigned only.
+    design : Design
+        Two-arm design; its control arm is coded 0 and the other arm 1 in ``assignment``.
+    estimator : {"itt", "cace"} or callable
+        ``fieldexp.itt``/``fieldexp.cace`` with the design's blocks and clusters (and
+        ``covariates``, ``estimator_kwargs``), or a function of the revealed data returning
+        an ``EffectResult``.
+    sims : int
+        Number of simulations; simulation ``s`` uses seeds derived from ``(seed, s)``.
+    seed : int
+        Required.
+    outcome, treatment, assignment : str
+        Names given to the revealed outcome, contact and 0/1 assignment columns.
+
+    Notes
+    -----
+    The estimand of each simulation is the population's ITT, :math:`\\overline{y_1 - y_0}`,
+    or its CACE, :math:`\\overline{y_1 - y_0} / \\overline{d_1 - d_0}`.
+    """
+    if isinstance(sims, bool) or not isinstance(sims, int) or sims < 2:
+        raise SpecificationError(
+            f"The 'sims' parameter of diagnose must be an integer >= 2. Got {sims!r}."
+        )
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise SpecificationError(
+            f"The 'seed' parameter of diagnose must be a non-negative integer. Got {seed!r}."
+        )
+    if len(design.arm_labels) != 2:
+        raise SpecificationError("diagnose: the design must have two arms (control and treatment)")
+    if isinstance(estimator, str):
+        check_choice(estimator, ("itt", "cace"), argument="estimator", function="diagnose")
+        kind = estimator
+    else:
+        kind = "custom"
+    from fieldexp.experiment.api import cace, itt
+
+    covs = list(covariates) if covariates is not None else None
+    extra: dict[str, Any] = dict(estimator_kwargs)
+
+    seq = np.random.SeedSequence(seed)
+    child_seeds = [int(s.generate_state(1)[0]) for s in seq.spawn(sims)]
+    fixed = None if callable(simulator) else _population(simulator, design.unit)
+    rows = []
+    treated_label = design.treatment_arms[0]
+    for s, child in enumerate(child_seeds):
+        pop = fixed if fixed is not None else _population(simulator(child), design.unit)  # type: ignore[operator]
+        for col in ("y0", "y1"):
+            if col not in pop.columns:
+                raise DataError(f"diagnose: the population has no potential-outcome column {col!r}")
+        assigned = design.assign(pop, seed=child)
+        z = (
+            pop[[design.unit]]
+            .merge(assigned[[design.unit, "arm"]], on=design.unit, how="left")["arm"]
+            .eq(treated_label)
+            .to_numpy(dtype=float)
+        )
+        y1, y0 = pop["y1"].to_numpy(float), pop["y0"].to_numpy(float)
+        data = pop.assign(**{assignment: z, outcome: np.where(z == 1, y1, y0)})
+        itt_true = float(np.mean(y1 - y0))
+        if kind == "cace" or "d0" in pop.columns:
+            d1, d0 = pop["d1"].to_numpy(float), pop["d0"].to_numpy(float)
+            data[treatment] = np.where(z == 1, d1, d0)
+            first = float(np.mean(d1 - d0))
+        else:
+            first = math.nan
+        if kind == "itt":
+            res = itt(
+                data,
+                outcome,
+                assignment,
+                blocks=design.blocks,
+                clusters=design.clusters,
+                covariates=covs,
+                alpha=alpha,
+                **extra,
+            )
+            truth = itt_true
+        elif kind == "cace":
+            res = cace(
+                data,
+                outcome,
+                treatment,
+                assignment,
+                blocks=design.blocks,
+                clusters=design.clusters,
+                covariates=covs,
+                alpha=alpha,
+                **extra,
+            )
+            truth = itt_true / first
+        else:
+            res = estimator(data)  # type: ignore[operator]
+            truth = itt_true / first if res.estimand.upper() == "CACE" else itt_true
+        rows.append(
+            {
+                "sim": s,
+                "seed": child,
+                "estimand": truth,
+                "estimate": res.estimate,
+                "std_error": res.std_error,
+                "p_value": res.p_value,
+                "ci_low": res.ci_low,
+                "ci_high": res.ci_high,
+            }
+        )
+        if s == 0:
+            label = res.estimand
+    frame = pd.DataFrame(rows)
+    err = frame["estimate"] - frame["estimand"]
+    covered = (
+        (frame["ci_low"] <= frame["estimand"]) & (frame["estimand"] <= frame["ci_high"])
+    ).to_numpy()
+    rejected = (frame["p_value"] < alpha).to_numpy()
+    n = len(frame)
+    cov = float(covered.mean())
+    pw = float(rejected.mean())
+    return Diagnosis(
+        estimand=label,
+        sims=n,
+        mean_estimand=float(frame["estimand"].mean()),
+        mean_estimate=float(frame["estimate"].mean()),
+        bias=float(err.mean()),
+        bias_se=float(err.std(ddof=1) / math.sqrt(n)),
+        rmse=float(np.sqrt(np.mean(err**2))),
+        sd_estimate=float(frame["estimate"].std(ddof=1)),
+        mean_se=float(frame["std_error"].mean()),
+        coverage=cov,
+        coverage_se=math.sqrt(cov * (1 - cov) / n),
+        power=pw,
+        power_se=math.sqrt(pw * (1 - pw) / n),
+        alpha=alpha,
+        simulations=frame,
+    )

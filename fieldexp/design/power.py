@@ -1,0 +1,229 @@
+"""Analytic power, minimum detectable effect and sample size for ITT and CACE: :func:`power`.
+
+For a difference in means with a share :math:`p` of :math:`N` units assigned (clusters of
+mean size :math:`m`, intra-cluster correlation :math:`\\rho`, share :math:`R^2` of outcome
+variance explained by blocks/covariates), the standard error of the ITT is (Bloom 1995;
+Duflo, Glennerster & Kremer 2007, eqs. 5-11; Gerber & Green 2012, ch. 3)
+
+.. math::
+
+    SE_{ITT} = \\sqrt{\\frac{\\sigma^2 (1 - R^2)\\,[1 + (m - 1)\\rho]}{N p (1 - p)}},
+    \\qquad \\sigma^2 = \\bar y (1 - \\bar y) \\text{ for a turnout rate } \\bar y.
+
+With one-sided noncompliance and contact rate :math:`c`, :math:`ITT = c \\cdot CACE`, so
+:math:`SE_{CACE} \\approx SE_{ITT} / c` (the first stage's own sampling error ignored).
+The two-sided power to detect an effect :math:`\\delta` at level :math:`\\alpha` is
+
+.. math::
+
+    1 - \\beta = \\Phi\\left(\\frac{|\\delta|}{SE} - z_{1-\\alpha/2}\\right)
+               + \\Phi\\left(-\\frac{|\\delta|}{SE} - z_{1-\\alpha/2}\\right),
+
+and the minimum detectable effect is about :math:`(z_{1-\\alpha/2} + z_{1-\\beta})\\,SE`.
+:func:`power` solves this for whichever of ``n``, ``effect`` and ``power`` is ``None``.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+from scipy import optimize, stats
+
+from fieldexp._validate import check_choice
+from fieldexp.errors import SpecificationError
+
+__all__ = ["PowerResult", "power"]
+
+
+@dataclass(frozen=True, slots=True)
+class PowerResult:
+    """Power calculation: the solved quantity and every input."""
+
+    solved_for: str
+    estimand: str
+    n: float
+    effect: float
+    power: float
+    std_error: float
+    alpha: float
+    alternative: str
+    sd: float
+    baseline: float | None
+    contact_rate: float
+    p_treat: float
+    cluster_size: float
+    icc: float
+    r2: float
+    design_effect: float
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([asdict(self)])
+
+    def __str__(self) -> str:
+        what = {"n": "sample size", "effect": "minimum detectable effect", "power": "power"}
+        lines = [
+            f"Power analysis ({self.estimand}, {self.alternative}, alpha = {self.alpha:g}): "
+            f"solved for {what[self.solved_for]}",
+            f"  N = {self.n:,.0f} units, effect = {self.effect:.4f}, power = {self.power:.3f}",
+            f"  s.e. {self.std_error:.4f}; outcome s.d. {self.sd:.4f}; share treated {self.p_treat:g}; "
+            f"contact rate {self.contact_rate:g}",
+            f"  cluster size {self.cluster_size:g}, ICC {self.icc:g} (design effect "
+            f"{self.design_effect:.3f}); R-squared {self.r2:g}",
+        ]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        frame = self.to_frame().T.rename(columns={0: "value"})
+        return f'<div class="fieldexp-result"><pre>{html.escape(str(self))}</pre>{frame.to_html()}</div>'
+
+
+def _num(value: object, name: str, lo: float, hi: float, *, lo_open: bool, hi_open: bool) -> float:
+    ok = not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+    if ok:
+        v = float(value)  # type: ignore[arg-type]
+        ok = (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
+    if not ok:
+        lb = "(" if lo_open else "["
+        rb = ")" if hi_open else "]"
+        raise SpecificationError(
+            f"The {name!r} parameter of power must be a number in {lb}{lo:g}, {hi:g}{rb}. "
+            f"Got {value!r} instead."
+        )
+    return float(value)  # type: ignore[arg-type]
+
+
+def _power_at(effect: float, se: float, alpha: float, alternative: str) -> float:
+    if alternative == "two-sided":
+        z = stats.norm.isf(alpha / 2)
+        return float(stats.norm.cdf(abs(effect) / se - z) + stats.norm.cdf(-abs(effect) / se - z))
+    z = stats.norm.isf(alpha)
+    return float(stats.norm.cdf(abs(effect) / se - z))
+
+
+def power(
+    *,
+    n: float | None = None,
+    effect: float | None = None,
+    power: float | None = None,
+    estimand: str = "itt",
+    baseline: float = 0.5,
+    sd: float | None = None,
+    contact_rate: float = 1.0,
+    p_treat: float = 0.5,
+    cluster_size: float = 1.0,
+    icc: float = 0.0,
+    r2: float = 0.0,
+    alpha: float = 0.05,
+    alternative: str = "two-sided",
+) -> PowerResult:
+    """Solve for the one of ``n``, ``effect`` (MDE) and ``power`` left as ``None``.
+
+    Parameters
+    ----------
+    n : float, optional
+        Number of units (voters) randomised.
+    effect : float, optional
+        Effect on the ``estimand`` scale (turnout points, e.g. 0.02 for 2 points).
+    power : float, optional
+        Target power, in (0, 1).
+    estimand : {"itt", "cace"}
+        ``"cace"``: the effect among contacted voters; the ITT is ``contact_rate * effect``.
+    baseline : float
+        Control-group turnout; gives :math:`\\sigma^2 = \\bar y(1 - \\bar y)` unless ``sd``.
+    sd : float, optional
+        Outcome standard deviation (instead of ``baseline``, for non-binary outcomes).
+    contact_rate : float
+        Share of assigned units contacted (one-sided noncompliance).
+    p_treat : float
+        Share of units assigned to treatment.
+    cluster_size, icc : float
+        Mean cluster (household) size and intra-cluster correlation: design effect
+        :math:`1 + (m - 1)\\rho`.
+    r2 : float
+        Share of outcome variance explained by blocks and covariates.
+    alpha : float
+        Test level.
+    alternative : {"two-sided", "one-sided"}
+    """
+    check_choice(estimand, ("itt", "cace"), argument="estimand", function="power")
+    check_choice(alternative, ("two-sided", "one-sided"), argument="alternative", function="power")
+    missing = [k for k, v in (("n", n), ("effect", effect), ("power", power)) if v is None]
+    if len(missing) != 1:
+        raise SpecificationError(
+            "power: leave exactly one of 'n', 'effect' and 'power' as None (the one to solve "
+            f"for); found {len(missing)} missing ({missing!r})"
+        )
+    alpha = _num(alpha, "alpha", 0, 1, lo_open=True, hi_open=True)
+    p_treat = _num(p_treat, "p_treat", 0, 1, lo_open=True, hi_open=True)
+    contact_rate = _num(contact_rate, "contact_rate", 0, 1, lo_open=True, hi_open=False)
+    cluster_size = _num(cluster_size, "cluster_size", 1, math.inf, lo_open=False, hi_open=True)
+    icc = _num(icc, "icc", 0, 1, lo_open=False, hi_open=False)
+    r2 = _num(r2, "r2", 0, 1, lo_open=False, hi_open=True)
+    if sd is None:
+        base = _num(baseline, "baseline", 0, 1, lo_open=True, hi_open=True)
+        sigma = math.sqrt(base * (1 - base))
+    else:
+        base = None
+        sigma = _num(sd, "sd", 0, math.inf, lo_open=True, hi_open=True)
+    deff = 1.0 + (cluster_size - 1.0) * icc
+    scale = contact_rate if estimand == "cace" else 1.0
+
+    def se_of(n_units: float) -> float:
+        return math.sqrt(sigma**2 * (1 - r2) * deff / (n_units * p_treat * (1 - p_treat))) / scale
+
+    if n is not None:
+        n = _num(n, "n", 2, math.inf, lo_open=False, hi_open=True)
+    if effect is not None:
+        effect = _num(effect, "effect", -math.inf, math.inf, lo_open=True, hi_open=True)
+        if effect == 0:
+            raise SpecificationError("The 'effect' parameter of power must not be 0.")
+    if power is not None:
+        # below alpha no effect size can reach the target
+        power = _num(power, "power", alpha, 1, lo_open=True, hi_open=True)
+
+    def build(solved: str, n_units: float, eff: float, pw: float) -> PowerResult:
+        return PowerResult(
+            solved_for=solved,
+            estimand=estimand.upper(),
+            n=float(n_units),
+            effect=float(eff),
+            power=float(pw),
+            std_error=se_of(n_units),
+            alpha=alpha,
+            alternative=alternative,
+            sd=sigma,
+            baseline=base,
+            contact_rate=contact_rate,
+            p_treat=p_treat,
+            cluster_size=cluster_size,
+            icc=icc,
+            r2=r2,
+            design_effect=deff,
+        )
+
+    if power is None:
+        assert n is not None and effect is not None
+        return build("power", n, effect, _power_at(effect, se_of(n), alpha, alternative))
+    if effect is None:
+        assert n is not None
+        se = se_of(n)
+        target = power
+        mde = optimize.brentq(
+            lambda d: _power_at(d, se, alpha, alternative) - target,
+            1e-12 * se,
+            100 * se,
+            xtol=1e-14,
+        )
+        return build("effect", n, mde, power)
+    target = power
+    given = effect
+    log_n = optimize.brentq(
+        lambda x: _power_at(given, se_of(math.exp(x)), alpha, alternative) - target,
+        math.log(2.0),
+        math.log(1e13),
+        xtol=1e-12,
+    )
+    return build("n", math.exp(log_n), effect, power)

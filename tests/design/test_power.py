@@ -1,0 +1,127 @@
+"""power: closed forms, round trips, and agreement with simulated power; diagnose."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import fieldexp as fx
+from fieldexp.design import Design
+from fieldexp.errors import SpecificationError
+
+
+def test_textbook_mde():
+    # MDE ~ (z_.975 + z_.8) * sqrt(p(1-p)/(N/4)) for p = 0.5, N = 10,000: 2.8016 * 0.01
+    r = fx.power(n=10_000, power=0.8, baseline=0.5)
+    assert r.solved_for == "effect"
+    assert r.std_error == pytest.approx(0.01)
+    assert r.effect == pytest.approx((stats.norm.isf(0.025) + stats.norm.isf(0.2)) * 0.01, rel=1e-3)
+
+
+@pytest.mark.parametrize("estimand", ["itt", "cace"])
+def test_round_trip(estimand):
+    kw = dict(estimand=estimand, baseline=0.4, contact_rate=0.3, cluster_size=1.7, icc=0.25, r2=0.3)
+    mde = fx.power(n=20_000, power=0.8, **kw)
+    n = fx.power(effect=mde.effect, power=0.8, **kw)
+    pw = fx.power(n=20_000, effect=mde.effect, **kw)
+    assert n.n == pytest.approx(20_000, rel=1e-8)
+    assert pw.power == pytest.approx(0.8, abs=1e-9)
+
+
+def test_components_scale_as_documented():
+    base = fx.power(n=1000, power=0.8, sd=1.0)
+    assert fx.power(n=1000, power=0.8, sd=1.0, cluster_size=3, icc=0.5).effect == pytest.approx(
+        base.effect * math.sqrt(2.0)
+    )
+    assert fx.power(n=1000, power=0.8, sd=1.0, r2=0.75).effect == pytest.approx(base.effect / 2)
+    assert fx.power(
+        n=1000, power=0.8, sd=1.0, estimand="cace", contact_rate=0.25
+    ).effect == pytest.approx(base.effect * 4)
+    assert "minimum detectable effect" in str(base)
+    assert base.to_frame().shape[0] == 1
+
+
+def test_bad_arguments():
+    with pytest.raises(SpecificationError, match="leave exactly one of 'n', 'effect' and 'power'"):
+        fx.power(n=100, effect=0.1, power=0.8)
+    with pytest.raises(SpecificationError, match="'icc' parameter of power must be a number in"):
+        fx.power(n=100, power=0.8, icc=1.5)
+    with pytest.raises(SpecificationError, match="'baseline'"):
+        fx.power(n=100, power=0.8, baseline=1.0)
+
+
+def test_analytic_power_matches_simulation_clustered():
+    # households of 2 with ICC 0.2, complete randomisation of households, difference in means
+    G, m, icc, tau, sims = 300, 2, 0.2, 0.16, 4000
+    analytic = fx.power(n=G * m, effect=tau, sd=1.0, cluster_size=m, icc=icc).power
+    rng = np.random.default_rng(123)
+    u = rng.normal(0, math.sqrt(icc), (sims, G))
+    e = rng.normal(0, math.sqrt(1 - icc), (sims, G, m))
+    keys = rng.random((sims, G))
+    z = (keys < np.sort(keys, axis=1)[:, [G // 2 - 1]] + 1e-15).astype(float)  # G/2 treated
+    ybar = u + e.mean(axis=2) + tau * z  # cluster means (equal sizes: unit DiM = cluster DiM)
+    t1, t0 = z == 1, z == 0
+    m1 = (ybar * t1).sum(1) / t1.sum(1)
+    m0 = (ybar * t0).sum(1) / t0.sum(1)
+    v1 = ((ybar - m1[:, None]) ** 2 * t1).sum(1) / (t1.sum(1) - 1) / t1.sum(1)
+    v0 = ((ybar - m0[:, None]) ** 2 * t0).sum(1) / (t0.sum(1) - 1) / t0.sum(1)
+    simulated = np.mean(np.abs((m1 - m0) / np.sqrt(v1 + v0)) > stats.norm.isf(0.025))
+    mc_se = math.sqrt(analytic * (1 - analytic) / sims)
+    assert abs(simulated - analytic) < 4 * mc_se + 0.01
+
+
+def test_analytic_cace_power_matches_simulation():
+    n, c, tau, sims = 4000, 0.4, 0.15, 3000
+    analytic = fx.power(n=n, effect=tau, sd=1.0, estimand="cace", contact_rate=c).power
+    rng = np.random.default_rng(5)
+    z = np.zeros((sims, n))
+    z[:, : n // 2] = 1
+    complier = rng.random((sims, n)) < c
+    d = z * complier
+    y = rng.normal(size=(sims, n)) + tau * d
+    itt_y = (y * z).sum(1) / (n / 2) - (y * (1 - z)).sum(1) / (n / 2)
+    itt_d = (d * z).sum(1) / (n / 2) - (d * (1 - z)).sum(1) / (n / 2)
+    wald = itt_y / itt_d
+    resid = y - wald[:, None] * d
+    r1 = (resid * z).sum(1) / (n / 2)
+    r0 = (resid * (1 - z)).sum(1) / (n / 2)
+    var = (
+        ((resid - r1[:, None]) ** 2 * z).sum(1) + ((resid - r0[:, None]) ** 2 * (1 - z)).sum(1)
+    ) / ((n / 2 - 1) * (n / 2))
+    se = np.sqrt(var) / np.abs(itt_d)
+    simulated = np.mean(np.abs(wald / se) > stats.norm.isf(0.025))
+    mc_se = math.sqrt(analytic * (1 - analytic) / sims)
+    assert abs(simulated - analytic) < 4 * mc_se + 0.01
+
+
+def clustered_population(seed, G=150, m=2, icc=0.2, tau=0.2):
+    rng = np.random.default_rng(seed)
+    u = rng.normal(0, math.sqrt(icc), G)
+    y0 = np.repeat(u, m) + rng.normal(0, math.sqrt(1 - icc), G * m)
+    return pd.DataFrame(
+        {"v": np.arange(G * m), "h": np.arange(G * m) // m, "y0": y0, "y1": y0 + tau}
+    )
+
+
+def test_diagnose_power_agrees_with_analytic():
+    sims = 200
+    diag = fx.diagnose(clustered_population, Design("v", clusters="h"), sims=sims, seed=3)
+    analytic = fx.power(n=300, effect=0.2, sd=1.0, cluster_size=2, icc=0.2).power
+    assert abs(diag.power - analytic) < 4 * math.sqrt(analytic * (1 - analytic) / sims) + 0.02
+    assert abs(diag.bias) < 4 * diag.bias_se
+    assert diag.coverage > 0.85
+    assert diag.simulations.shape[0] == sims
+    assert "coverage" in str(diag) and "<div" in diag._repr_html_()
+
+
+def test_diagnose_with_the_simulator_cace_is_reproducible():
+    design = Design("voter_id", blocks="precinct_id", clusters="household_id")
+    a = fx.diagnose(lambda s: fx.simulate(2000, seed=s), design, estimator="cace", sims=3, seed=9)
+    b = fx.diagnose(lambda s: fx.simulate(2000, seed=s), design, estimator="cace", sims=3, seed=9)
+    pd.testing.assert_frame_equal(a.simulations, b.simulations)
+    assert a.estimand == "CACE"
+    assert np.isfinite(a.rmse)
