@@ -1,0 +1,433 @@
+"""Covariate balance with a randomisation omnibus test: :func:`balance`.
+
+Per covariate: means by arm, the standardised difference
+:math:`(\\bar x_t - \\bar x_c) / \\sqrt{(s_t^2 + s_c^2)/2}` (Imbens & Rubin 2015, eq. 14.1)
+and the design-based difference-in-means test (:func:`fieldexp.itt` with the design's
+blocks and clusters). Omnibus: regress the assignment indicator on all covariates (with
+block indicators); its F statistic
+
+.. math::
+
+    F = \\frac{ESS / q}{(TSS - ESS)/(N - B - q)},\\qquad
+    ESS = Z^\\top \\tilde X (\\tilde X^\\top \\tilde X)^{-1} \\tilde X^\\top Z
+
+(:math:`\\tilde X` the covariates demeaned within blocks) is referred to its distribution
+over re-randomisations of the same design (Hansen & Bowers 2008; Gerber & Green 2012,
+sec. 4.6), computed from cluster totals of :math:`\\tilde X` for every draw.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from fieldexp._validate import as_column_list, check_frame
+from fieldexp.design.replay import Reducer
+from fieldexp.design.spec import ArmLabel, Design
+from fieldexp.errors import (
+    ColumnNotFoundError,
+    DataError,
+    FieldexpError,
+    RowsDroppedWarning,
+    SpecificationError,
+    did_you_mean,
+    format_rows,
+)
+from fieldexp.experiment.ri import (
+    _observed,
+    cluster_sums,
+    prepare_replay,
+    resolve_assignment,
+    run_replay,
+)
+
+__all__ = ["BalanceResult", "OmnibusTest", "balance"]
+
+_FUNCTION = "balance"
+
+
+@dataclass(frozen=True, slots=True)
+class OmnibusTest:
+    """Randomisation F test that all covariates are jointly unrelated to assignment."""
+
+    arm: ArmLabel
+    f_statistic: float
+    df1: int
+    df2: int
+    p_value: float
+    p_value_se: float
+    reps: int
+    exact: bool
+    engine: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BalanceResult:
+    """Balance table (one row per covariate) and omnibus randomisation tests (one per arm)."""
+
+    table: pd.DataFrame
+    omnibus: tuple[OmnibusTest, ...]
+    arms: tuple[ArmLabel, ...]
+    control: ArmLabel
+    nobs: int
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The balance table: means by arm, differences, standardised differences, p-values."""
+        return self.table.copy()
+
+    def omnibus_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([_as_row(o) for o in self.omnibus])
+
+    def __str__(self) -> str:
+        lines = [f"Covariate balance ({len(self.table)} covariates, {self.nobs:,} units)"]
+        with pd.option_context("display.width", 120, "display.max_columns", 30):
+            lines.append(self.table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+        for o in self.omnibus:
+            how = (
+                "exact" if o.exact else f"{o.reps:,} re-randomisations, MC s.e. {o.p_value_se:.4f}"
+            )
+            lines.append(
+                f"Omnibus (arm {o.arm!r} vs {self.control!r}): F = {o.f_statistic:.3f} on "
+                f"{o.df1} and {o.df2} df, randomisation p = {o.p_value:.4f} ({how})"
+            )
+        lines.extend(f"note: {n}" for n in self.notes)
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        table = self.table.to_html(index=False, float_format=lambda v: f"{v:.4f}")
+        omni = "".join(
+            f"<li>Arm {html.escape(repr(o.arm))} vs {html.escape(repr(self.control))}: "
+            f"F = {o.f_statistic:.3f} ({o.df1}, {o.df2} df), randomisation p = {o.p_value:.4f}"
+            f"{' (exact)' if o.exact else f' ({o.reps:,} draws)'}</li>"
+            for o in self.omnibus
+        )
+        notes = "".join(f"<p><em>Note:</em> {html.escape(n)}</p>" for n in self.notes)
+        return (
+            f'<div class="fieldexp-result"><p><strong>Covariate balance</strong> '
+            f"({self.nobs:,} units)</p>{table}<ul>{omni}</ul>{notes}</div>"
+        )
+
+
+def _as_row(o: OmnibusTest) -> dict[str, object]:
+    return {
+        "arm": o.arm,
+        "f_statistic": o.f_statistic,
+        "df1": o.df1,
+        "df2": o.df2,
+        "p_value": o.p_value,
+        "p_value_se": o.p_value_se,
+        "reps": o.reps,
+        "exact": o.exact,
+    }
+
+
+def _covariate_matrix(data: pd.DataFrame, covariates: list[str]) -> pd.DataFrame:
+    """Numeric covariates as floats; categorical/text ones as one indicator per level."""
+    parts: list[pd.Series | pd.DataFrame] = []
+    for c in covariates:
+        s = data[c]
+        if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
+            parts.append(s.astype("float64").rename(c))
+        else:
+            dummies = pd.get_dummies(s, prefix=c, prefix_sep="=", dtype="float64")
+            dummies[s.isna().to_numpy()] = np.nan
+            parts.append(dummies)
+    return pd.concat(parts, axis=1)
+
+
+def _implicit_design(
+    data: pd.DataFrame, arm_col: str, blocks: str | None, clusters: str | None, control: object
+) -> tuple[pd.DataFrame, Design]:
+    """Complete randomisation with the observed counts per block (conditional test)."""
+    unit = "__fieldexp_row__"
+    frame = data.assign(**{unit: np.arange(len(data))})
+    present = frame[arm_col].dropna()
+    labels = sorted(present.unique().tolist(), key=lambda v: (str(type(v)), v))
+    labels = [
+        int(v) if isinstance(v, float | np.integer) and float(v).is_integer() else v for v in labels
+    ]
+    if control is not None:
+        if control not in labels:
+            raise SpecificationError(
+                f"The 'control' parameter of balance: {control!r} is not an arm found in the data ({labels!r})."
+            )
+        labels = [control] + [v for v in labels if v != control]
+    if len(labels) < 2:
+        raise DataError(
+            f"column {arm_col!r} (argument 'assignment' of balance) has a single arm {labels!r}"
+        )
+    key = clusters or unit
+    first = frame.loc[frame[arm_col].notna()].drop_duplicates(key)
+    counts: dict[object, dict[object, int]] = {}
+    if blocks is None:
+        vc = first[arm_col].value_counts()
+        flat = {lab: int(vc.get(lab, 0)) for lab in labels}
+        design = Design(unit, clusters=clusters, arms=labels, counts=flat)  # type: ignore[arg-type]
+        return frame, design
+    for b, g in first.groupby(blocks, sort=True):
+        vc = g[arm_col].value_counts()
+        bl = int(b) if isinstance(b, np.integer | int) else str(b)
+        counts[bl] = {lab: int(vc.get(lab, 0)) for lab in labels}
+    design = Design(unit, blocks=blocks, clusters=clusters, arms=labels, counts=counts)  # type: ignore[arg-type]
+    return frame, design
+
+
+def _f_reducer(q: int) -> Reducer:
+    def reduce(b: int, S1: np.ndarray, T: np.ndarray) -> np.ndarray:
+        n1 = S1[:, 0]
+        nb = T[0]
+        tss = n1 - n1 * n1 / nb if nb > 0 else np.zeros_like(n1)
+        return np.column_stack([S1[:, 1 : q + 1], tss])
+
+    return reduce
+
+
+def balance(
+    data: pd.DataFrame,
+    assignment: str | pd.DataFrame,
+    covariates: str | Sequence[str],
+    *,
+    blocks: str | None = None,
+    clusters: str | None = None,
+    design: Design | None = None,
+    reps: int = 1000,
+    seed: int | None = None,
+    control: ArmLabel | None = None,
+    engine: str = "auto",
+) -> BalanceResult:
+    """Balance of ``covariates`` across arms, with a randomisation omnibus F test.
+
+    Parameters
+    ----------
+    data : DataFrame
+    assignment : str or DataFrame
+        Column holding each unit's arm, or the frame returned by :meth:`Design.assign`.
+    covariates : str or list of str
+        Pre-treatment covariates; text/categorical columns become one indicator per level.
+    blocks, clusters : str, optional
+        Default to the design's. Per-covariate tests use them.
+    design : Design, optional
+        Replayed for the omnibus test. Without it, the test re-randomises with the observed
+        number of units (clusters) per arm in each block held fixed.
+    reps : int
+        Re-randomisations for the omnibus test (all assignments are enumerated when there
+        are at most ``reps``); 0 skips the test.
+    seed : int
+        Required unless ``reps=0``.
+    control : label, optional
+        Control arm when no design is given (default: the smallest label).
+
+    Returns
+    -------
+    BalanceResult
+        ``to_frame()``: ``covariate, mean_<arm>..., diff_<arm>, std_diff_<arm>, p_value_<arm>``.
+    """
+    from fieldexp.experiment.api import itt
+
+    data = check_frame(data, function=_FUNCTION)
+    covs = as_column_list(covariates, function=_FUNCTION, argument="covariates")
+    if not covs:
+        raise SpecificationError("The 'covariates' parameter of balance names no column.")
+    if design is not None:
+        if not isinstance(design, Design):
+            raise SpecificationError(
+                f"The 'design' parameter of balance must be a fieldexp.Design. Got {type(design).__name__}."
+            )
+        for name, given, own in (
+            ("blocks", blocks, design.blocks),
+            ("clusters", clusters, design.clusters),
+        ):
+            if given is not None and given != own:
+                raise SpecificationError(
+                    f"The {name!r} parameter of balance ({given!r}) contradicts the design ({own!r})."
+                )
+        blocks, clusters = design.blocks, design.clusters
+    for arg, col in [("blocks", blocks), ("clusters", clusters)] + [
+        ("covariates", c) for c in covs
+    ]:
+        if col is not None and col not in data.columns:
+            raise ColumnNotFoundError(
+                f"column {col!r} (argument {arg!r} of balance) is not in the data."
+                f"{did_you_mean(col, [str(c) for c in data.columns])}"
+            )
+    if isinstance(reps, bool) or not isinstance(reps, int) or reps < 0:
+        raise SpecificationError(
+            f"The 'reps' parameter of balance must be an integer >= 0. Got {reps!r}."
+        )
+    if reps > 0 and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise SpecificationError(
+            "The 'seed' parameter of balance is required for the randomisation omnibus test "
+            f"(a non-negative integer; or pass reps=0 to skip the test). Got {seed!r}."
+        )
+    if design is None:
+        if not isinstance(assignment, str):
+            raise SpecificationError(
+                "The 'assignment' parameter of balance must be a column name when no design is given."
+            )
+        if assignment not in data.columns:
+            raise ColumnNotFoundError(
+                f"column {assignment!r} (argument 'assignment' of balance) is not in the data."
+                f"{did_you_mean(assignment, [str(c) for c in data.columns])}"
+            )
+        frame, design = _implicit_design(data, assignment, blocks, clusters, control)
+        arm_col = assignment
+    else:
+        frame, arm_col = resolve_assignment(data, assignment, design, function=_FUNCTION)
+
+    X = _covariate_matrix(frame, covs)
+    arm_values = frame[arm_col]
+    labels = list(design.arm_labels)
+    ctrl = design.control
+    notes: list[str] = []
+    n_noarm = int(arm_values.isna().sum())
+    if n_noarm:
+        notes.append(f"{n_noarm:,} rows with no arm (excluded units) are not compared")
+    rows = []
+    arm_str = arm_values.astype(str)
+    masks = {
+        lab: (arm_str == str(lab)).to_numpy() & arm_values.notna().to_numpy() for lab in labels
+    }
+    treated = [lab for lab in labels if lab != ctrl]
+    pvals: dict[tuple[str, object], float] = {}
+    for lab in treated:
+        keep = masks[lab] | masks[ctrl]
+        sub = frame.loc[keep]
+        z = masks[lab][keep].astype(float)
+        for col in X.columns:
+            tmp = pd.DataFrame({"__x__": X.loc[keep, col].to_numpy(), "__z__": z}, index=sub.index)
+            if blocks:
+                tmp[blocks] = sub[blocks].to_numpy()
+            if clusters:
+                tmp[clusters] = sub[clusters].to_numpy()
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RowsDroppedWarning)
+                    res = itt(tmp, "__x__", "__z__", blocks=blocks, clusters=clusters, method="dim")
+                pvals[(col, lab)] = res.p_value
+            except FieldexpError as exc:
+                pvals[(col, lab)] = math.nan
+                notes.append(f"no test for {col!r} (arm {lab!r}): {exc}")
+    for col in X.columns:
+        x = X[col].to_numpy()
+        row: dict[str, object] = {"covariate": col}
+        stats_by_arm = {}
+        for lab in labels:
+            v = x[masks[lab]]
+            v = v[np.isfinite(v)]
+            stats_by_arm[lab] = (
+                v.mean() if len(v) else math.nan,
+                v.var(ddof=1) if len(v) > 1 else math.nan,
+            )
+            row[f"mean_{lab}"] = stats_by_arm[lab][0]
+        for lab in treated:
+            diff = stats_by_arm[lab][0] - stats_by_arm[ctrl][0]
+            pooled = math.sqrt((stats_by_arm[lab][1] + stats_by_arm[ctrl][1]) / 2)
+            row[f"diff_{lab}"] = diff
+            row[f"std_diff_{lab}"] = diff / pooled if pooled > 0 else math.nan
+            row[f"p_value_{lab}"] = pvals[(col, lab)]
+        rows.append(row)
+    table = pd.DataFrame(rows)
+
+    omnibus: list[OmnibusTest] = []
+    if reps > 0:
+        assert seed is not None
+        for lab in treated:
+            omnibus.append(
+                _omnibus(frame, arm_col, design, X, lab, reps=reps, seed=seed, engine=engine)
+            )
+    nobs = int(sum(int(m.sum()) for m in masks.values()))
+    return BalanceResult(
+        table=table,
+        omnibus=tuple(omnibus),
+        arms=tuple(labels),
+        control=ctrl,
+        nobs=nobs,
+        notes=tuple(notes),
+    )
+
+
+def _omnibus(
+    frame: pd.DataFrame,
+    arm_col: str,
+    design: Design,
+    X: pd.DataFrame,
+    arm: ArmLabel,
+    *,
+    reps: int,
+    seed: int,
+    engine: str,
+) -> OmnibusTest:
+    setup, _ = prepare_replay(frame, arm_col, design, arm=arm, function=_FUNCTION)
+    in_set = setup.row_cluster >= 0
+    Xv = X.to_numpy(dtype=float)
+    complete = np.isfinite(Xv).all(axis=1)
+    used = in_set & complete
+    n_missing = int((in_set & ~complete).sum())
+    if n_missing:
+        warnings.warn(
+            f"balance: {n_missing:,} rows with a missing covariate are left out of the omnibus "
+            f"test; first {format_rows(frame.index[in_set & ~complete][:5], total=n_missing)}.",
+            RowsDroppedWarning,
+            stacklevel=3,
+        )
+    rc = setup.row_cluster[used]
+    blk = setup.cluster_block[rc]
+    nb = setup.plan.n_blocks
+    Xu = Xv[used]
+    cnt = np.bincount(blk, minlength=nb).astype(float)
+    means = np.column_stack(
+        [
+            np.bincount(blk, weights=Xu[:, j], minlength=nb) / np.maximum(cnt, 1)
+            for j in range(Xu.shape[1])
+        ]
+    )
+    Xt = Xu - means[blk]
+    # drop columns with no within-block variation and collinear ones (pseudo-inverse rank)
+    M = Xt.T @ Xt
+    Minv = np.linalg.pinv(M, rtol=1e-10, hermitian=True)
+    q = int(np.linalg.matrix_rank(M, tol=1e-10 * max(1.0, float(np.trace(M)))))
+    if q == 0:
+        raise DataError("balance: the covariates have no variation within blocks; no omnibus test")
+    ncl = len(setup.z_cluster)
+    V = cluster_sums(rc, np.column_stack([np.ones(len(rc)), Xt]), ncl)
+    k = Xt.shape[1]
+    reducer = _f_reducer(k)
+    n_acc = k + 1
+    obs = _observed(setup, V, reducer, n_acc)
+    acc, prob, exact, used_engine, _key = run_replay(
+        setup, V, reducer, n_acc, reps=reps, seed=seed, engine=engine, design=design
+    )
+    n_units = int(used.sum())
+    n_blocks = int((cnt > 0).sum())
+    df2 = n_units - n_blocks - q
+
+    def f_stat(a: np.ndarray) -> np.ndarray:
+        s = a[..., :k]
+        tss = a[..., k]
+        ess = np.einsum("...i,ij,...j->...", s, Minv, s)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (ess / q) / ((tss - ess) / df2)
+
+    f_obs = float(f_stat(obs))
+    f_draws = f_stat(acc)
+    ok = np.isfinite(f_draws)
+    hit = f_draws >= f_obs - 1e-9 * (1 + abs(f_obs))
+    p = float(prob[ok & hit].sum() / prob[ok].sum())
+    return OmnibusTest(
+        arm=arm,
+        f_statistic=f_obs,
+        df1=q,
+        df2=df2,
+        p_value=p,
+        p_value_se=0.0 if exact else math.sqrt(p * (1 - p) / len(f_draws)),
+        reps=len(f_draws),
+        exact=exact,
+        engine=used_engine,
+    )
