@@ -97,34 +97,45 @@ def check_columns(data: pd.DataFrame, roles: dict[str, str | None], *, function:
         seen[column] = argument
 
 
+def _missing_mask(series: pd.Series) -> np.ndarray:
+    dtype = series.dtype
+    if dtype.kind in "iub":  # numpy integers and booleans cannot hold missing values
+        return np.zeros(len(series), dtype=bool)
+    if dtype.kind == "f":
+        return np.isnan(series.to_numpy())
+    return np.asarray(series.isna().to_numpy(), dtype=bool)
+
+
 def drop_missing(
     data: pd.DataFrame, columns: Sequence[str], *, function: str
 ) -> tuple[pd.DataFrame, int]:
     """Listwise deletion of rows missing any of ``columns``; warns with counts per column.
 
-    Returns the kept rows (a new frame; the caller's is untouched) and the number dropped.
+    Returns the rows to use and the number dropped. When nothing is dropped the caller's frame
+    itself is returned (read, never written); otherwise a new frame.
     """
-    sub = data.loc[:, list(dict.fromkeys(columns))]
-    missing = sub.isna()
-    row_missing = missing.any(axis=1).to_numpy()
+    cols = list(dict.fromkeys(columns))
+    masks = {c: _missing_mask(data[c]) for c in cols}
+    row_missing = np.zeros(len(data), dtype=bool)
+    for m in masks.values():
+        row_missing |= m
     n_drop = int(row_missing.sum())
     if n_drop == 0:
-        return sub, 0
-    if n_drop == len(sub):
+        return data, 0
+    if n_drop == len(data):
         raise DataError(
-            f"every row of the data has a missing value in {', '.join(map(repr, columns))} "
+            f"every row of the data has a missing value in {', '.join(map(repr, cols))} "
             f"({function}); nothing is left to analyse."
         )
-    per_col = missing.sum()
-    detail = ", ".join(f"{c!r}: {int(k):,}" for c, k in per_col.items() if k)
+    detail = ", ".join(f"{c!r}: {int(m.sum()):,}" for c, m in masks.items() if m.any())
     warnings.warn(
-        f"{function}: dropped {n_drop:,} of {len(sub):,} rows with a missing value "
+        f"{function}: dropped {n_drop:,} of {len(data):,} rows with a missing value "
         f"(listwise; by column {detail}); first dropped "
-        f"{format_rows(sub.index[row_missing][:5], total=n_drop)}.",
+        f"{format_rows(data.index[row_missing][:5], total=n_drop)}.",
         RowsDroppedWarning,
         stacklevel=3,
     )
-    return sub.loc[~row_missing], n_drop
+    return data.loc[~row_missing, cols], n_drop
 
 
 def _numeric(series: pd.Series, *, argument: str, function: str) -> np.ndarray:
