@@ -1,0 +1,579 @@
+"""Read and validate an analysis spec (TOML) into :class:`~fieldexp.spec.model.AnalysisSpec`.
+
+The spec is data, never code: it is parsed with :mod:`tomllib` and every value is
+checked against the key's type; nothing is evaluated or imported from it. Errors are
+:class:`~fieldexp.errors.SpecificationError` naming the file, the key (``[section] key``),
+the rule and what was found, with a did-you-mean for unknown keys.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import tomllib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from fieldexp.design import Design
+from fieldexp.errors import FieldexpError, SpecificationError, did_you_mean
+from fieldexp.spec.model import (
+    SPEC_VERSION,
+    AnalysisOptions,
+    AnalysisSpec,
+    CostSpec,
+    CoverageSpec,
+    DataSource,
+    DataSpec,
+    DesignSpec,
+    DiDSpec,
+    OutcomeSpec,
+    PrivacySpec,
+    ReportOptions,
+    RISpec,
+    SubgroupSpec,
+)
+
+__all__ = ["load_spec", "parse_spec"]
+
+_MISSING = object()
+
+#: Readers' formats per canonical table (None: the table is read as a plain CSV).
+FORMATS: dict[str, tuple[str, ...] | None] = {
+    "voters": ("csv", "reu"),
+    "vote_history": ("long", "wide", "ncvhis", "ohio", "l2", "florida"),
+    "contacts": ("csv", "van", "nationbuilder"),
+    "assignment": ("csv",),
+    "analysis_table": ("csv",),
+    "precinct_results": ("fr-interieur",),
+    "precinct_assignment": ("csv",),
+}
+DEFAULT_FORMAT = {
+    "voters": "csv",
+    "vote_history": "long",
+    "contacts": "csv",
+    "assignment": "csv",
+    "analysis_table": "csv",
+    "precinct_results": "fr-interieur",
+    "precinct_assignment": "csv",
+}
+METHODS = ("auto", "dim", "ols", "lin")
+SE_TYPES = ("HC0", "HC1", "HC2", "HC3", "CR0", "CR2", "stata")
+ESTIMANDS = ("ITT", "CACE")
+MULTIPLICITY = ("holm", "bh", "westfall-young", "none")
+LEVELS = ("voter", "precinct")
+DID_ESTIMATORS = ("twfe", "sun_abraham")
+DEFAULT_COLUMNS = {"turnout": "voted", "registration": "registered_after"}
+DEFAULT_LABELS = {"turnout": "Turnout", "registration": "Registration", "vote_share": "Vote share"}
+
+_TYPE_NAMES = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+    list: "an array",
+    dict: "a table",
+}
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return "a date"
+    return type(value).__name__
+
+
+class _Section:
+    """Reads the keys of one TOML table, checking types; unknown keys are errors."""
+
+    def __init__(self, raw: object, where: str, file: str) -> None:
+        self.file = file
+        self.where = where
+        if not isinstance(raw, dict):
+            self.fail(f"expected a table; found {_kind(raw)} {raw!r}", key=None)
+        self.raw: dict[str, Any] = dict(raw)  # type: ignore[arg-type]
+        self.seen: set[str] = set()
+
+    def label(self, key: str | None) -> str:
+        if key is None:
+            return f"[{self.where}]" if self.where else "top level"
+        return f"[{self.where}] {key}" if self.where else key
+
+    def fail(self, message: str, *, key: str | None) -> None:
+        raise SpecificationError(f"{self.file}: {self.label(key)}: {message}")
+
+    def has(self, key: str) -> bool:
+        return key in self.raw
+
+    def get(
+        self,
+        key: str,
+        kind: type | tuple[type, ...],
+        default: Any = _MISSING,
+        *,
+        check: Callable[[Any], str | None] | None = None,
+    ) -> Any:
+        self.seen.add(key)
+        if key not in self.raw:
+            if default is _MISSING:
+                self.fail("this key is required", key=key)
+            return default
+        value = self.raw[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        ok = any(
+            isinstance(value, k) and not (isinstance(value, bool) and k in (int, float))
+            for k in kinds
+        )
+        if float in kinds and isinstance(value, int) and not isinstance(value, bool):
+            value, ok = float(value), True
+        if not ok:
+            want = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
+            self.fail(f"expected {want}; found {_kind(value)} {value!r}", key=key)
+        if check is not None:
+            problem = check(value)
+            if problem:
+                self.fail(f"{problem}; found {value!r}", key=key)
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...], default: Any = _MISSING) -> Any:
+        value = self.get(key, str, default)
+        if value is not default and value not in choices:
+            self.fail(
+                f"must be one of {', '.join(map(repr, choices))}; found {value!r}."
+                + did_you_mean(str(value), list(choices)),
+                key=key,
+            )
+        return value
+
+    def strings(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        value = self.get(key, (list, str), list(default))
+        if isinstance(value, str):
+            return (value,)
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item:
+                self.fail(
+                    f"expected an array of non-empty strings; item {i} is {_kind(item)} {item!r}",
+                    key=key,
+                )
+        return tuple(value)
+
+    def section(self, key: str) -> _Section | None:
+        self.seen.add(key)
+        if key not in self.raw:
+            return None
+        where = f"{self.where}.{key}" if self.where else key
+        return _Section(self.raw[key], where, self.file)
+
+    def finish(self, extra: tuple[str, ...] = ()) -> None:
+        known = sorted(self.seen | set(extra))
+        for key in self.raw:
+            if key not in self.seen and key not in extra:
+                self.fail(
+                    f"unknown key {key!r}."
+                    + did_you_mean(key, known)
+                    + f" Known keys here: {', '.join(known)}.",
+                    key=None,
+                )
+
+
+def _positive_int(value: Any) -> str | None:
+    return None if value >= 1 else "must be a positive integer"
+
+
+def _nonnegative(value: Any) -> str | None:
+    return None if math.isfinite(value) and value >= 0 else "must be a finite number >= 0"
+
+
+def _alpha(value: Any) -> str | None:
+    return None if 0 < value < 1 else "must lie strictly between 0 and 1"
+
+
+def _nonempty(value: Any) -> str | None:
+    return None if value.strip() else "must not be empty"
+
+
+def _date_text(value: Any, sec: _Section, key: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        if value == "":
+            return None
+        try:
+            dt.date.fromisoformat(value[:10])
+        except ValueError:
+            sec.fail(f"expected dates as YYYY-MM-DD; found {value!r}", key=key)
+        return value
+    sec.fail(f"expected a date (YYYY-MM-DD); found {_kind(value)} {value!r}", key=key)
+    return None  # pragma: no cover
+
+
+# --------------------------------------------------------------------------- sections
+def _resolve_path(value: str, sec: _Section, key: str, folder: Path) -> Path:
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        path = folder / path
+    path = path.resolve()
+    if not path.exists():
+        sec.fail(
+            f"file {value!r} not found (looked for {path}; paths are relative to the spec "
+            "file's folder)",
+            key=key,
+        )
+    return path
+
+
+def _data(sec: _Section, folder: Path) -> DataSpec:
+    sources: dict[str, DataSource] = {}
+    for table in FORMATS:
+        sub = sec.section(table)
+        if sub is None:
+            continue
+        path = _resolve_path(sub.get("path", str, check=_nonempty), sub, "path", folder)
+        choices = FORMATS[table] or ()
+        fmt = sub.choice("format", choices, DEFAULT_FORMAT[table])
+        mapping = sub.get("mapping", (dict, str), None)
+        if isinstance(mapping, str):
+            mapping = {"_path": str(_resolve_path(mapping, sub, "mapping", folder))}
+        results = None
+        if table == "contacts":
+            r = sub.get("results", str, None)
+            if r is not None:
+                results = _resolve_path(r, sub, "results", folder)
+        sub.finish()
+        sources[table] = DataSource(table, path, fmt, mapping, results)
+    sec.finish()
+    return DataSpec(**sources)
+
+
+def _arm_label(value: object) -> int | str:
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    return value  # type: ignore[return-value]
+
+
+def _design(sec: _Section) -> DesignSpec:
+    unit = sec.get("unit", str, check=_nonempty)
+    blocks = sec.get("blocks", str, None)
+    clusters = sec.get("clusters", str, None)
+    arms_raw = sec.get("arms", (dict, list), None)
+    counts_raw = sec.get("counts", dict, None)
+    control = sec.get("control", (int, str), None)
+    exclude = sec.get("exclude", dict, None)
+    seed = sec.get("seed", int, None, check=lambda v: None if v >= 0 else "must be >= 0")
+    walk_by = sec.get("walk_list_by", str, blocks or "precinct_id")
+    turf = sec.get("turf_size", int, None, check=_positive_int)
+    sec.finish()
+    arms: Any = None
+    if isinstance(arms_raw, dict):
+        arms = {}
+        for k, v in arms_raw.items():
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                sec.fail(f"arm {k!r}: expected a probability (number); found {v!r}", key="arms")
+            arms[_arm_label(k)] = float(v)
+    elif isinstance(arms_raw, list):
+        arms = [_arm_label(a) for a in arms_raw]
+    counts: Any = None
+    if counts_raw is not None:
+        counts = {}
+        for k, v in counts_raw.items():
+            if isinstance(v, dict):
+                counts[_arm_label(k)] = {_arm_label(a): n for a, n in v.items()}
+            else:
+                counts[_arm_label(k)] = v
+    try:
+        design = Design(
+            unit,
+            blocks=blocks,
+            clusters=clusters,
+            arms=arms,
+            counts=counts,
+            control=control,
+            exclude=exclude,
+        )
+    except FieldexpError as exc:
+        raise SpecificationError(f"{sec.file}: [design]: {exc}") from None
+    return DesignSpec(design=design, seed=seed, walk_list_by=walk_by, turf_size=turf)
+
+
+def _analysis(sec: _Section) -> AnalysisOptions:
+    election = sec.get("election", str, check=_nonempty)
+    window_raw = sec.get("campaign_window", list, None)
+    window: tuple[str | None, str | None] | None = None
+    if window_raw is not None:
+        if len(window_raw) != 2:
+            sec.fail(
+                f'expected [start, end] (two dates; "" for an open end); found {window_raw!r}',
+                key="campaign_window",
+            )
+        window = (
+            _date_text(window_raw[0], sec, "campaign_window"),
+            _date_text(window_raw[1], sec, "campaign_window"),
+        )
+    out = AnalysisOptions(
+        election=election,
+        campaign_window=window,
+        alpha=sec.get("alpha", float, 0.05, check=_alpha),
+        method=sec.choice("method", METHODS, "auto"),
+        se_type=sec.choice("se_type", SE_TYPES, None),
+        covariates=sec.strings("covariates"),
+        blocks=sec.get("blocks", str, None),
+        clusters=sec.get("clusters", str, None),
+        weights=sec.get("weights", str, None),
+        treatment=sec.get("treatment", str, "contacted"),
+        multiplicity=sec.choice("multiplicity", MULTIPLICITY, "holm"),
+        past_elections=sec.get("past_elections", int, None, check=_positive_int),
+        control_contacts=sec.choice("control_contacts", ("keep", "drop"), "keep"),
+    )
+    sec.finish()
+    return out
+
+
+def _outcomes(sec: _Section) -> tuple[OutcomeSpec, ...]:
+    out = []
+    for name in list(sec.raw):
+        sub = sec.section(name)
+        assert sub is not None  # noqa: S101 - the key is in raw
+        column = sub.get("column", str, DEFAULT_COLUMNS.get(name, _MISSING), check=_nonempty)
+        estimands = sub.strings("estimands", ("ITT", "CACE"))
+        for e in estimands:
+            if e not in ESTIMANDS:
+                sub.fail(
+                    f"estimands must be among {', '.join(ESTIMANDS)}; found {e!r}."
+                    + did_you_mean(e, list(ESTIMANDS)),
+                    key="estimands",
+                )
+        out.append(
+            OutcomeSpec(
+                name=name,
+                column=column,
+                label=sub.get("label", str, DEFAULT_LABELS.get(name, name.replace("_", " "))),
+                level=sub.choice("level", LEVELS, "voter"),
+                estimands=estimands,
+                headline=sub.get("headline", bool, False),
+            )
+        )
+        sub.finish()
+    if not out:
+        sec.fail("at least one outcome is required, e.g. [outcomes.turnout]", key=None)
+    if sum(o.headline for o in out) > 1:
+        sec.fail("at most one outcome may have headline = true", key=None)
+    return tuple(out)
+
+
+def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
+    """Validate spec ``text`` (TOML); relative paths are resolved against ``path``'s folder."""
+    spec_path = Path(path).resolve()
+    file = spec_path.name
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecificationError(f"{file}: not valid TOML: {exc}") from None
+    top = _Section(raw, "", file)
+    version = top.get(
+        "version",
+        int,
+        SPEC_VERSION,
+        check=lambda v: None if v == SPEC_VERSION else f"only version {SPEC_VERSION} is supported",
+    )
+    folder = spec_path.parent
+
+    rep = top.section("report")
+    report = ReportOptions()
+    if rep is not None:
+        report = ReportOptions(
+            title=rep.get("title", str, report.title, check=_nonempty),
+            organisation=rep.get("organisation", str, None),
+            timestamp=rep.get("timestamp", bool, False),
+            figures=rep.get("figures", bool, True),
+        )
+        rep.finish()
+
+    data_sec = top.section("data")
+    if data_sec is None:
+        top.fail("the [data] table is required (input files)", key="data")
+    data = _data(data_sec, folder)  # type: ignore[arg-type]
+
+    analysis_sec = top.section("analysis")
+    if analysis_sec is None:
+        top.fail("the [analysis] table is required (at least `election`)", key="analysis")
+    analysis = _analysis(analysis_sec)  # type: ignore[arg-type]
+
+    out_sec = top.section("outcomes")
+    if out_sec is None:
+        top.fail("the [outcomes] table is required, e.g. [outcomes.turnout]", key="outcomes")
+    outcomes = _outcomes(out_sec)  # type: ignore[arg-type]
+    names = [o.name for o in outcomes]
+
+    design_sec = top.section("design")
+    design = _design(design_sec) if design_sec is not None else None
+
+    subgroups = None
+    sg = top.section("subgroups")
+    if sg is not None:
+        subgroups = SubgroupSpec(
+            by=sg.get("by", str, "propensity_band"),
+            label=sg.get("label", str, "vote propensity"),
+            outcomes=sg.strings("outcomes"),
+        )
+        sg.finish()
+        _check_outcome_names(sg, "outcomes", subgroups.outcomes, names)
+
+    ri = None
+    ri_sec = top.section("randomization_inference")
+    if ri_sec is not None:
+        ri = RISpec(
+            reps=ri_sec.get("reps", int, 1000, check=_positive_int),
+            seed=ri_sec.get("seed", int, check=lambda v: None if v >= 0 else "must be >= 0"),
+            estimands=ri_sec.strings("estimands", ("ITT",)),
+            outcomes=ri_sec.strings("outcomes"),
+        )
+        for e in ri.estimands:
+            if e not in ESTIMANDS:
+                ri_sec.fail(
+                    f"estimands must be among {', '.join(ESTIMANDS)}; found {e!r}."
+                    + did_you_mean(e, list(ESTIMANDS)),
+                    key="estimands",
+                )
+        ri_sec.finish()
+        _check_outcome_names(ri_sec, "outcomes", ri.outcomes, names)
+        if design is None:
+            ri_sec.fail(
+                "randomisation inference replays the design: add a [design] table", key=None
+            )
+
+    did = None
+    did_sec = top.section("did")
+    if did_sec is not None:
+        did = DiDSpec(
+            exposure=did_sec.get("exposure", str, "attempted"),
+            estimator=did_sec.choice("estimator", DID_ESTIMATORS, "twfe"),
+            leads=did_sec.get(
+                "leads", int, None, check=lambda v: None if v >= 0 else "must be >= 0"
+            ),
+            lags=did_sec.get("lags", int, None, check=lambda v: None if v >= 0 else "must be >= 0"),
+            reference=did_sec.get("reference", int, -1),
+            clusters=did_sec.get("clusters", str, None),
+            se_type=did_sec.choice("se_type", SE_TYPES, "stata"),
+        )
+        did_sec.finish()
+        if data.vote_history is None:
+            did_sec.fail(
+                "the DiD panel is built from vote history: add [data.vote_history]", key=None
+            )
+
+    costs = None
+    c = top.section("costs")
+    if c is not None:
+        costs = CostSpec(
+            per_attempt=c.get("per_attempt", float, 0.0, check=_nonnegative),
+            per_contact=c.get("per_contact", float, 0.0, check=_nonnegative),
+            fixed=c.get("fixed", float, 0.0, check=_nonnegative),
+            currency=c.get("currency", str, "USD", check=_nonempty),
+        )
+        c.finish()
+
+    privacy = PrivacySpec()
+    p = top.section("privacy")
+    if p is not None:
+        privacy = PrivacySpec(
+            small_cell=p.get("small_cell", int, 10, check=_positive_int),
+            salt=p.get("salt", str, None, check=_nonempty),
+        )
+        p.finish()
+
+    coverage: CoverageSpec | None = CoverageSpec()
+    cov = top.section("coverage")
+    if cov is not None:
+        enabled = cov.get("enabled", bool, True)
+        coverage = CoverageSpec(
+            by=cov.strings("by", ("precinct_id",)), canvasser=cov.get("canvasser", bool, True)
+        )
+        cov.finish()
+        if not enabled:
+            coverage = None
+    top.finish()
+
+    if data.analysis_table is None:
+        needs_units = any(o.level == "voter" for o in outcomes)
+        missing = [t for t in ("voters", "vote_history", "assignment") if getattr(data, t) is None]
+        if needs_units and missing:
+            data_sec.fail(  # type: ignore[union-attr]
+                f"voter-level outcomes need either [data.analysis_table] or the canonical "
+                f"tables voters, vote_history and assignment; missing: {', '.join(missing)}",
+                key=None,
+            )
+    if any(o.level == "precinct" for o in outcomes) and (
+        data.precinct_results is None or data.precinct_assignment is None
+    ):
+        data_sec.fail(  # type: ignore[union-attr]
+            "precinct-level outcomes need [data.precinct_results] and [data.precinct_assignment]",
+            key=None,
+        )
+    return AnalysisSpec(
+        path=spec_path,
+        text=text,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        version=version,
+        report=report,
+        data=data,
+        analysis=analysis,
+        outcomes=outcomes,
+        design=design,
+        subgroups=subgroups,
+        randomization_inference=ri,
+        did=did,
+        costs=costs,
+        privacy=privacy,
+        coverage=coverage,
+    )
+
+
+def _check_outcome_names(sec: _Section, key: str, given: tuple[str, ...], names: list[str]) -> None:
+    for n in given:
+        if n not in names:
+            sec.fail(
+                f"{n!r} is not an outcome of [outcomes] ({', '.join(names)})."
+                + did_you_mean(n, names),
+                key=key,
+            )
+
+
+def load_spec(path: str | Path) -> AnalysisSpec:
+    """Read and validate the analysis spec at ``path`` (a ``.toml`` file)."""
+    p = Path(path)
+    if not p.is_file():
+        raise SpecificationError(f"spec file {str(path)!r} not found")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecificationError(f"{p.name}: not UTF-8 text ({exc.reason})") from None
+    return parse_spec(text, path=p)
+
+
+def redacted_text(spec: AnalysisSpec) -> str:
+    """The spec text with the privacy salt blanked (for provenance)."""
+    if spec.privacy.salt is None:
+        return spec.text
+    return spec.text.replace(spec.privacy.salt, "<redacted>")
+
+
+def mapping_for(source: DataSource) -> Any:
+    """The ``mapping=`` argument for the reader (a path when the spec named a file)."""
+    m = source.mapping
+    if isinstance(m, Mapping) and set(m) == {"_path"}:
+        return m["_path"]
+    return m
