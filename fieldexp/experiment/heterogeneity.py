@@ -1,0 +1,432 @@
+"""Effects by subgroup with tests of equal effects: :func:`heterogeneity`.
+
+Each subgroup's ITT (or CACE) is estimated by :func:`fieldexp.itt` (:func:`fieldexp.cace`)
+on its rows. Equality of the :math:`G` effects is tested two ways:
+
+Wald test
+    :math:`W = (R\\hat\\tau)^\\top (R \\hat V R^\\top)^{-1} R\\hat\\tau \\sim \\chi^2_{G-1}`,
+    :math:`R` the contrasts of each subgroup with the first. When subgroups are disjoint
+    and no cluster has members in two subgroups, the estimates are independent and
+    :math:`\\hat V` is diagonal with the subgroup standard errors. When clusters cross
+    subgroups (a household with a regular and a rare voter), the estimates are correlated:
+    :math:`\\hat\\tau` and :math:`\\hat V` then come from one interacted regression
+    (``y ~ group + group:assignment``, or its 2SLS version with ``group:treatment``
+    instrumented by ``group:assignment``; block fixed effects absorbed) with a
+    cluster-robust (CR1, :math:`G/(G-1)`) covariance.
+Randomisation test (ITT, with ``design``)
+    :math:`\\sum_g (\\hat\\tau_g - \\bar\\tau)^2 / \\hat v_g` with precision-weighted
+    :math:`\\bar\\tau`, referred to its distribution over re-randomisations of the design
+    under the sharp null of a constant effect equal to :math:`\\bar\\tau` (Ding, Feller &
+    Miratrix 2016, with the plug-in constant effect).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from fieldexp._validate import as_column_list, check_choice, check_frame
+from fieldexp.design.spec import Design
+from fieldexp.errors import (
+    ColumnNotFoundError,
+    EstimationError,
+    FieldexpError,
+    RowsDroppedWarning,
+    SpecificationError,
+    did_you_mean,
+    format_rows,
+)
+from fieldexp.results import EffectResult
+
+__all__ = ["HeterogeneityResult", "heterogeneity"]
+
+_FUNCTION = "heterogeneity"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class HeterogeneityResult:
+    """Subgroup effects and tests that they are equal."""
+
+    by: str
+    levels: tuple[object, ...]
+    effects: tuple[EffectResult, ...]
+    estimand: str
+    wald_statistic: float
+    wald_df: int
+    wald_p_value: float
+    wald_method: str
+    ri_statistic: float = math.nan
+    ri_p_value: float = math.nan
+    ri_p_value_se: float = math.nan
+    ri_reps: int = 0
+    ri_exact: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per subgroup: ``by, level`` and the EffectResult columns."""
+        frames = []
+        for level, eff in zip(self.levels, self.effects, strict=True):
+            f = eff.to_frame()
+            f.insert(0, "level", [level])
+            f.insert(0, "by", self.by)
+            frames.append(f)
+        return pd.concat(frames, ignore_index=True)
+
+    def tests_frame(self) -> pd.DataFrame:
+        rows = [
+            {
+                "test": f"Wald ({self.wald_method})",
+                "statistic": self.wald_statistic,
+                "df": self.wald_df,
+                "p_value": self.wald_p_value,
+            }
+        ]
+        if self.ri_reps:
+            rows.append(
+                {
+                    "test": "randomisation" + (" (exact)" if self.ri_exact else ""),
+                    "statistic": self.ri_statistic,
+                    "df": self.wald_df,
+                    "p_value": self.ri_p_value,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def __str__(self) -> str:
+        lines = [f"{self.estimand} by {self.by!r} ({len(self.levels)} subgroups)"]
+        for level, e in zip(self.levels, self.effects, strict=True):
+            lines.append(
+                f"  {level!s:<14} {e.estimate: .5f} (s.e. {e.std_error:.5f})  "
+                f"[{e.ci_low: .5f}, {e.ci_high: .5f}]  n = {e.nobs:,}"
+            )
+        lines.append(
+            f"  equal effects: Wald chi2({self.wald_df}) = {self.wald_statistic:.3f}, "
+            f"p = {self.wald_p_value:.4f} ({self.wald_method})"
+        )
+        if self.ri_reps:
+            how = (
+                "exact"
+                if self.ri_exact
+                else f"{self.ri_reps:,} draws, MC s.e. {self.ri_p_value_se:.4f}"
+            )
+            lines.append(
+                f"  randomisation test: statistic {self.ri_statistic:.3f}, p = {self.ri_p_value:.4f} ({how})"
+            )
+        lines.extend(f"  note: {n}" for n in self.notes)
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        table = self.to_frame()[
+            ["level", "estimate", "std_error", "p_value", "ci_low", "ci_high", "nobs"]
+        ]
+        tests = self.tests_frame()
+        return (
+            f'<div class="fieldexp-result"><p><strong>{html.escape(self.estimand)} by '
+            f"{html.escape(self.by)}</strong></p>{table.to_html(index=False, float_format=lambda v: f'{v:.4f}')}"
+            f"{tests.to_html(index=False, float_format=lambda v: f'{v:.4f}')}</div>"
+        )
+
+
+def _contrast_wald(tau: np.ndarray, V: np.ndarray) -> tuple[float, int]:
+    G = len(tau)
+    R = np.column_stack([-np.ones(G - 1), np.eye(G - 1)])
+    diff = R @ tau
+    middle = R @ V @ R.T
+    try:
+        w = float(diff @ np.linalg.solve(middle, diff))
+    except np.linalg.LinAlgError as exc:
+        raise EstimationError(
+            f"{_FUNCTION}: the covariance of the subgroup contrasts is singular ({exc})"
+        ) from exc
+    return w, G - 1
+
+
+def _demean(a: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+    if groups is None:
+        return a
+    _, inv = np.unique(groups, return_inverse=True)
+    cnt = np.bincount(inv).astype(float)
+    out = np.empty_like(a)
+    for j in range(a.shape[1]):
+        out[:, j] = a[:, j] - (np.bincount(inv, weights=a[:, j]) / cnt)[inv]
+    return out
+
+
+def interacted_fit(
+    y: np.ndarray,
+    z: np.ndarray,
+    d: np.ndarray,
+    group: np.ndarray,
+    n_groups: int,
+    clusters: np.ndarray,
+    blocks: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Subgroup effects and their CR1 covariance from one interacted (2SLS) regression.
+
+    Exogenous: subgroup indicators (block fixed effects absorbed by demeaning); endogenous
+    ``d * 1[g]`` instrumented by ``z * 1[g]`` (for the ITT, ``d = z``: plain OLS).
+    """
+    G = n_groups
+    ind = np.eye(G)[group]
+    exog = ind if blocks is None else ind[:, 1:]
+    endo = d[:, None] * ind
+    inst = z[:, None] * ind
+    cols = _demean(np.column_stack([y, exog, endo, inst]), blocks)
+    yd = cols[:, 0]
+    k_ex = exog.shape[1]
+    Xex = cols[:, 1 : 1 + k_ex]
+    X = np.column_stack([Xex, cols[:, 1 + k_ex : 1 + k_ex + G]])
+    Zi = np.column_stack([Xex, cols[:, 1 + k_ex + G :]])
+    coef_first = np.linalg.lstsq(Zi, X, rcond=None)[0]
+    Xhat = Zi @ coef_first
+    bread = np.linalg.pinv(Xhat.T @ X)
+    beta = bread @ (Xhat.T @ yd)
+    u = yd - X @ beta
+    _, cinv = np.unique(clusters, return_inverse=True)
+    nc = int(cinv.max()) + 1
+    scores = np.zeros((nc, X.shape[1]))
+    np.add.at(scores, cinv, Xhat * u[:, None])
+    meat = scores.T @ scores * (nc / (nc - 1))
+    V = bread @ meat @ bread.T
+    return beta[k_ex:], V[k_ex:, k_ex:]
+
+
+def heterogeneity(
+    data: pd.DataFrame,
+    outcome: str,
+    assignment: str,
+    by: str,
+    *,
+    estimator: str = "itt",
+    treatment: str | None = None,
+    blocks: str | None = None,
+    clusters: str | None = None,
+    covariates: str | Sequence[str] | None = None,
+    method: str = "auto",
+    se_type: str | None = None,
+    alpha: float = 0.05,
+    design: Design | None = None,
+    reps: int = 0,
+    seed: int | None = None,
+) -> HeterogeneityResult:
+    """ITT or CACE within each level of ``by`` and tests that the effects are equal.
+
+    Parameters
+    ----------
+    data, outcome, assignment : as for :func:`fieldexp.itt` (0/1 assignment column).
+    by : str
+        Subgroup column (e.g. ``"propensity_band"``: rare / intermittent / regular voters).
+    estimator : {"itt", "cace"}
+        ``"cace"`` needs ``treatment`` (contact).
+    blocks, clusters, covariates, method, se_type, alpha
+        Passed to :func:`fieldexp.itt` / :func:`fieldexp.cace` for each subgroup
+        (``method`` only for the ITT). Default ``blocks``/``clusters``: the design's.
+    design : Design, optional
+        With ``reps > 0`` and ``seed``: also the randomisation test of equal ITTs.
+    reps, seed : int
+        Draws and seed of the randomisation test.
+
+    Returns
+    -------
+    HeterogeneityResult
+    """
+    from fieldexp.experiment.api import cace, itt
+    from fieldexp.experiment.ri import (
+        N_ACC,
+        _observed,
+        _prepare_statistic,
+        itt_reducer,
+        run_replay,
+        tail_share,
+    )
+
+    data = check_frame(data, function=_FUNCTION)
+    check_choice(estimator, ("itt", "cace"), argument="estimator", function=_FUNCTION)
+    if estimator == "cace" and treatment is None:
+        raise SpecificationError(
+            f"The 'treatment' parameter of {_FUNCTION} is required with estimator='cace'."
+        )
+    if design is not None:
+        blocks = blocks if blocks is not None else design.blocks
+        clusters = clusters if clusters is not None else design.clusters
+    covs = as_column_list(covariates, function=_FUNCTION, argument="covariates")
+    if by not in data.columns:
+        raise ColumnNotFoundError(
+            f"column {by!r} (argument 'by' of {_FUNCTION}) is not in the data."
+            f"{did_you_mean(by, [str(c) for c in data.columns])}"
+        )
+    missing_by = data[by].isna().to_numpy()
+    if missing_by.any():
+        warnings.warn(
+            f"{_FUNCTION}: {int(missing_by.sum()):,} rows with no {by!r} are left out; first "
+            f"{format_rows(data.index[missing_by][:5], total=int(missing_by.sum()))}.",
+            RowsDroppedWarning,
+            stacklevel=2,
+        )
+    col = data[by]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        levels = [c for c in col.cat.categories if (col == c).any()]
+    else:
+        levels = sorted(col.dropna().unique().tolist(), key=lambda v: (str(type(v)), v))
+    if len(levels) < 2:
+        raise SpecificationError(
+            f"column {by!r} (argument 'by' of {_FUNCTION}) has {len(levels)} subgroup(s); "
+            "at least two are needed"
+        )
+    effects: list[EffectResult] = []
+    for level in levels:
+        sub = data.loc[(col == level).to_numpy()]
+        try:
+            if estimator == "itt":
+                eff = itt(
+                    sub,
+                    outcome,
+                    assignment,
+                    blocks=blocks,
+                    clusters=clusters,
+                    covariates=covs or None,
+                    method=method,
+                    se_type=se_type,
+                    alpha=alpha,
+                )
+            else:
+                assert treatment is not None
+                eff = cace(
+                    sub,
+                    outcome,
+                    treatment,
+                    assignment,
+                    blocks=blocks,
+                    clusters=clusters,
+                    covariates=covs or None,
+                    se_type=se_type,
+                    alpha=alpha,
+                )
+        except FieldexpError as exc:
+            raise type(exc)(f"subgroup {by} = {level!r}: {exc}") from exc
+        effects.append(eff)
+    tau = np.array([e.estimate for e in effects])
+    notes: list[str] = []
+    keep = ~missing_by
+    crossing = False
+    if clusters is not None:
+        per_cluster = data.loc[keep].groupby(clusters, sort=False)[by].nunique()
+        crossing = bool((per_cluster > 1).any())
+    if not crossing:
+        V = np.diag([e.std_error**2 for e in effects])
+        wald_method = "independent subgroups"
+        w, df = _contrast_wald(tau, V)
+    else:
+        need = [
+            outcome,
+            assignment,
+            by,
+            clusters,
+            *([treatment] if treatment else []),
+            *([blocks] if blocks else []),
+        ]
+        sub = data.loc[keep, need].dropna()
+        code = pd.Categorical(sub[by], categories=levels).codes.astype(np.int64)
+        z = sub[assignment].to_numpy(float)
+        d = sub[treatment].to_numpy(float) if estimator == "cace" else z
+        beta, V = interacted_fit(
+            sub[outcome].to_numpy(float),
+            z,
+            d,
+            code,
+            len(levels),
+            sub[clusters].to_numpy(),
+            sub[blocks].to_numpy() if blocks else None,
+        )
+        wald_method = "interacted model, CR1 (clusters cross subgroups)"
+        w, df = _contrast_wald(beta, V)
+        notes.append(
+            f"clusters of {clusters!r} span several {by!r} subgroups: the Wald test uses one "
+            "interacted regression with cluster-robust covariance"
+            + (" (covariates not included)" if covs else "")
+        )
+    p = float(stats.chi2.sf(w, df))
+
+    ri_stat = ri_p = ri_se = math.nan
+    ri_reps = 0
+    ri_exact = False
+    if design is not None and reps:
+        if estimator != "itt":
+            notes.append("randomisation test of equal effects is available for the ITT only")
+        else:
+            if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+                raise SpecificationError(
+                    f"The 'seed' parameter of {_FUNCTION} is required (non-negative integer) for "
+                    "the randomisation test."
+                )
+            codes_all = np.full(len(data), -1, dtype=np.int64)
+            codes_all[keep] = pd.Categorical(data.loc[keep, by], categories=levels).codes
+            frame = data.assign(__fieldexp_group__=codes_all)
+            frame = frame.loc[keep]
+            prep = _prepare_statistic(
+                frame,
+                outcome,
+                assignment,
+                design,
+                estimator="itt",
+                treatment=None,
+                covariates=covs,
+                arm=None,
+                studentize=True,
+                groups=frame["__fieldexp_group__"].to_numpy(),
+                n_groups=len(levels),
+                function=_FUNCTION,
+            )
+            reducer, n_acc = itt_reducer(prep.weights, True)
+            obs = _observed(prep.setup, prep.V, reducer, n_acc).reshape(len(levels), N_ACC)
+            est0 = obs[:, 0]
+            var0 = obs[:, 2]
+            tau_bar = float(np.sum(est0 / var0) / np.sum(1 / var0))
+
+            def het(acc: np.ndarray) -> np.ndarray:
+                a = acc.reshape(acc.shape[0], len(levels), N_ACC)
+                est = a[..., 0] - tau_bar * a[..., 1]
+                var = a[..., 2] + tau_bar * a[..., 3] + tau_bar**2 * a[..., 4]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    wgt = 1 / var
+                    mean = np.sum(est * wgt, axis=1) / np.sum(wgt, axis=1)
+                    return np.sum((est - mean[:, None]) ** 2 * wgt, axis=1)
+
+            acc, prob, ri_exact, _engine, _key = run_replay(
+                prep.setup,
+                prep.V,
+                reducer,
+                n_acc,
+                reps=reps,
+                seed=seed,
+                engine="auto",
+                design=design,
+            )
+            ri_stat = float(het(obs.reshape(1, -1))[0])
+            draws = het(acc)
+            ri_p = tail_share(draws, ri_stat, prob, "greater")
+            ri_reps = len(draws)
+            ri_se = 0.0 if ri_exact else math.sqrt(ri_p * (1 - ri_p) / ri_reps)
+    return HeterogeneityResult(
+        by=by,
+        levels=tuple(levels),
+        effects=tuple(effects),
+        estimand=estimator.upper(),
+        wald_statistic=w,
+        wald_df=df,
+        wald_p_value=p,
+        wald_method=wald_method,
+        ri_statistic=ri_stat,
+        ri_p_value=ri_p,
+        ri_p_value_se=ri_se,
+        ri_reps=ri_reps,
+        ri_exact=ri_exact,
+        notes=tuple(notes),
+    )
