@@ -1,0 +1,161 @@
+"""The result schema (:mod:`fieldexp.results`): inference through one helper, views, immutability."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pandas as pd
+import pytest
+from scipy import stats
+
+from fieldexp.results import RESULT_COLUMNS, EffectResult, FirstStage, result_fields
+
+META = {
+    "nobs": 1234,
+    "nclusters": 321,
+    "se_type": "CR2",
+    "method": "ols",
+    "design": "blocked-clustered",
+    "outcome": "voted",
+    "term": "assigned",
+}
+
+
+def make(estimate=0.05, std_error=0.02, df=40.0, alpha=0.05, **kwargs) -> EffectResult:
+    return EffectResult.from_estimate(
+        estimate=estimate, std_error=std_error, df=df, alpha=alpha, **{**META, **kwargs}
+    )
+
+
+def _first_stage(estimate=0.3, std_error=0.05, df=100.0) -> FirstStage:
+    return FirstStage.from_estimate(
+        estimate=estimate,
+        std_error=std_error,
+        df=df,
+        alpha=0.05,
+        treatment="contacted",
+        assignment="assigned",
+        control_contact_rate=0.0,
+        treated_contact_rate=estimate,
+    )
+
+
+@pytest.mark.parametrize("alpha", [0.05, 0.1])
+def test_from_estimate_inference(alpha: float) -> None:
+    r = make(alpha=alpha)
+    assert r.statistic == pytest.approx(2.5, rel=1e-14)
+    assert r.p_value == pytest.approx(2 * stats.t.sf(2.5, 40), rel=1e-12)
+    q = stats.t.ppf(1 - alpha / 2, 40)
+    assert r.ci_low == pytest.approx(0.05 - q * 0.02, rel=1e-12)
+    assert r.ci_high == pytest.approx(0.05 + q * 0.02, rel=1e-12)
+    assert r.alpha == alpha
+    assert r.estimand == "ITT" and r.n_dropped == 0 and r.notes == () and r.first_stage is None
+
+
+def test_infinite_df_is_normal() -> None:
+    r = make(df=math.inf)
+    assert r.p_value == pytest.approx(2 * stats.norm.sf(2.5), rel=1e-12)
+    assert "df inf" in str(r)
+
+
+def test_zero_se_gives_nan_inference() -> None:
+    r = make(std_error=0.0)
+    assert math.isnan(r.statistic) and math.isnan(r.p_value) and math.isnan(r.ci_low)
+    assert "p NA" in str(r)
+
+
+def test_schema_columns() -> None:
+    fields = set(result_fields())
+    assert set(RESULT_COLUMNS) <= fields
+    for name in ("estimate", "std_error", "statistic", "df", "p_value", "ci_low", "ci_high"):
+        assert name in RESULT_COLUMNS
+    assert len(set(RESULT_COLUMNS)) == len(RESULT_COLUMNS)
+
+
+def test_as_dict_and_to_frame() -> None:
+    r = make()
+    d = r.as_dict()
+    assert tuple(d) == RESULT_COLUMNS
+    frame = r.to_frame()
+    assert isinstance(frame, pd.DataFrame) and frame.shape == (1, len(RESULT_COLUMNS))
+    assert tuple(frame.columns) == RESULT_COLUMNS
+    assert frame.loc[0, "estimate"] == r.estimate and frame.loc[0, "nobs"] == 1234
+    assert frame.loc[0, "outcome"] == "voted"
+    no_cl = make(nclusters=None).to_frame()
+    assert no_cl.loc[0, "nclusters"] is None or pd.isna(no_cl.loc[0, "nclusters"])
+
+
+def test_to_frame_with_first_stage() -> None:
+    fs = _first_stage()
+    r = make(estimand="CACE", term="contacted", first_stage=fs)
+    frame = r.to_frame()
+    assert list(frame.columns) == [
+        *RESULT_COLUMNS,
+        "first_stage_estimate",
+        "first_stage_std_error",
+        "first_stage_f",
+    ]
+    assert frame.loc[0, "first_stage_f"] == pytest.approx((0.3 / 0.05) ** 2, rel=1e-14)
+
+
+def test_first_stage_f_is_squared_t() -> None:
+    fs = _first_stage(estimate=0.02, std_error=0.01, df=50.0)
+    assert fs.f_statistic == pytest.approx(4.0, rel=1e-14)
+    assert fs.p_value == pytest.approx(2 * stats.t.sf(2.0, 50), rel=1e-12)
+    nan_fs = _first_stage(std_error=0.0)
+    assert math.isnan(nan_fs.f_statistic)
+
+
+def test_str_content() -> None:
+    r = make(n_dropped=7, notes=("contacts among controls",), alpha=0.1)
+    text = str(r)
+    assert text.splitlines()[0].startswith("ITT of 'assigned' on 'voted'")
+    assert "estimate  0.050000" in text and "std.error 0.020000" in text
+    assert "90% CI [" in text and f"{r.ci_low: .6f}" in text
+    assert "nobs 1,234, clusters 321, dropped 7" in text
+    assert "note: contacts among controls" in text
+    assert "df 40" in text
+    small_p = make(estimate=1.0, std_error=0.01)
+    assert "p <0.0001" in str(small_p)
+    fractional = make(df=12.345)
+    assert "df 12.35" in str(fractional)
+    no_cl = str(make(nclusters=None))
+    assert "clusters" not in no_cl and "dropped" not in no_cl
+
+
+def test_str_with_first_stage() -> None:
+    r = make(estimand="CACE", term="contacted", first_stage=_first_stage())
+    assert "first stage (contact rate ITT_D): 0.300000 (se 0.050000), F = 36.0" in str(r)
+
+
+def test_repr_is_short_and_informative() -> None:
+    text = repr(make())
+    assert text.startswith("EffectResult(") and "estimate=0.05" in text and "nobs=1234" in text
+    assert "\n" not in text
+
+
+def test_repr_html_escapes_and_shows_values() -> None:
+    r = make(outcome="<script>alert(1)</script>", notes=("a & b < c",), first_stage=_first_stage())
+    html_out = r._repr_html_()
+    assert "<script>" not in html_out
+    assert "&lt;script&gt;" in html_out
+    assert "a &amp; b &lt; c" in html_out
+    assert "<td>0.0500</td>" in html_out and "<td>1,234</td>" in html_out
+    assert "<th>Clusters</th>" in html_out and "<td>321</td>" in html_out
+    assert "First stage" in html_out
+    assert html_out.count("<table>") == html_out.count("</table>") == 1
+
+
+def test_frozen() -> None:
+    r = make()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.estimate = 0.0  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.notes = ("x",)  # type: ignore[misc]
+    fs = _first_stage()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fs.f_statistic = 1.0  # type: ignore[misc]
+    # replace() gives a new object and leaves the original untouched
+    r2 = dataclasses.replace(r, estimate=1.0)
+    assert r.estimate == 0.05 and r2.estimate == 1.0
