@@ -32,6 +32,7 @@ import numpy as np
 from fieldexp.errors import DesignError, FieldexpWarning, SpecificationError
 from fieldexp.stats.groups import GroupIndex, from_codes
 from fieldexp.stats.linear import fit_ols
+from fieldexp.stats.sufficient import ClusterTotals, cluster_totals, cr2_two_arm
 
 __all__ = ["DimEstimate", "difference_in_means"]
 
@@ -119,6 +120,9 @@ def difference_in_means(
 ) -> DimEstimate:
     """Difference in means of ``y`` between ``z == 1`` and ``z == 0`` for the given design.
 
+    Unweighted designs are computed from cluster totals (:mod:`fieldexp.stats.sufficient`),
+    all blocks at once; weighted ones block by block with the regression kernels.
+
     Parameters
     ----------
     y : ndarray (n,)
@@ -131,7 +135,12 @@ def difference_in_means(
     w = None if weights is None else weights / weights.mean()
     weighted = " (weighted)" if w is not None else ""
     if blocks is None:
-        piece = _unblocked(y, z, clusters, w, pair_matched=False)
+        if w is None:
+            piece = _unblocked_totals(
+                cluster_totals(y, z, blocks=None, clusters=clusters), clustered=clusters is not None
+            )
+        else:
+            piece = _unblocked(y, z, clusters, w, pair_matched=False)
         design = "clustered" if clusters is not None else "standard"
         variance = "CR2" if clusters is not None else ("HC2" if w is not None else "welch")
         return DimEstimate(
@@ -166,20 +175,14 @@ def difference_in_means(
             stacklevel=3,
         )
 
-    order = np.argsort(blocks.codes, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(blocks.counts)])
-    pieces: list[_Piece] = []
-    for b in range(blocks.n_groups):
-        rows = order[bounds[b] : bounds[b + 1]]
-        cl = from_codes(clusters.codes[rows]) if clusters is not None else None
-        pieces.append(
-            _unblocked(
-                y[rows], z[rows], cl, None if w is None else w[rows], pair_matched=pair_matched
-            )
+    if w is None:
+        est_b, se_b, n_b = _blocked_totals(
+            cluster_totals(y, z, blocks=blocks, clusters=clusters),
+            clustered=clusters is not None,
+            pair_matched=pair_matched,
         )
-    est_b = np.array([p.estimate for p in pieces])
-    se_b = np.array([p.std_error for p in pieces])
-    n_b = np.array([p.nobs for p in pieces])
+    else:
+        est_b, se_b, n_b = _blocked_loop(y, z, blocks, clusters, w, pair_matched=pair_matched)
     n_total = float(n_b.sum())
     tau = float(np.sum(est_b * n_b / n_total))
     nb = blocks.n_groups
@@ -209,4 +212,81 @@ def difference_in_means(
         nclusters,
         "blocked-clustered" + weighted,
         "blocked",
+    )
+
+
+def _check_arm_sizes(units: np.ndarray, *, pair_matched: bool) -> None:
+    """estimatr's rule: without matched pairs every block needs >= 2 units per arm."""
+    if np.any(units == 0):
+        raise DesignError("every block needs units in both arms for a difference in means")
+    if not pair_matched and np.any(units == 1):
+        raise DesignError(
+            "without matched pairs, every block needs at least two assigned and two "
+            f"not-assigned units for a difference in means; {int(np.any(units == 1, axis=1).sum())} "
+            "block(s) have a single unit in an arm"
+        )
+
+
+def _welch(ct: ClusterTotals) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-block Welch estimate, variance, df and size from unit totals."""
+    N = ct.by_block_arm(ct.size)
+    S = ct.by_block_arm(ct.total)
+    Q = ct.by_block_arm(ct.total_sq)
+    mean = S / N
+    var = (Q - S * mean) / (N - 1)  # sample variance per block x arm
+    v = var / N
+    se2 = v.sum(axis=1)
+    df = se2**2 / (v[:, 1] ** 2 / (N[:, 1] - 1) + v[:, 0] ** 2 / (N[:, 0] - 1))
+    return mean[:, 1] - mean[:, 0], se2, df, N.sum(axis=1)
+
+
+def _unblocked_totals(ct: ClusterTotals, *, clustered: bool) -> _Piece:
+    units = ct.by_block_arm(ct.size)
+    _check_arm_sizes(units, pair_matched=False)
+    nobs = float(units.sum())
+    if not clustered:
+        est, se2, df, _ = _welch(ct)
+        return _Piece(float(est[0]), math.sqrt(float(se2[0])), float(df[0]), nobs, None)
+    cr2 = cr2_two_arm(ct, with_df=True)
+    return _Piece(
+        float(cr2.estimate[0]), math.sqrt(float(cr2.variance[0])), cr2.df, nobs, len(ct.size)
+    )
+
+
+def _blocked_totals(
+    ct: ClusterTotals, *, clustered: bool, pair_matched: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    units = ct.by_block_arm(ct.size)
+    _check_arm_sizes(units, pair_matched=pair_matched)
+    S = ct.by_block_arm(ct.total)
+    n_b = units.sum(axis=1)
+    if pair_matched:
+        return S[:, 1] / units[:, 1] - S[:, 0] / units[:, 0], np.full(len(n_b), np.nan), n_b
+    if not clustered:
+        est, se2, _, _ = _welch(ct)
+        return est, np.sqrt(se2), n_b
+    cr2 = cr2_two_arm(ct, with_df=False)
+    return cr2.estimate, np.sqrt(cr2.variance), n_b
+
+
+def _blocked_loop(
+    y: np.ndarray,
+    z: np.ndarray,
+    blocks: GroupIndex,
+    clusters: GroupIndex | None,
+    w: np.ndarray,
+    *,
+    pair_matched: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    order = np.argsort(blocks.codes, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(blocks.counts)])
+    pieces: list[_Piece] = []
+    for b in range(blocks.n_groups):
+        rows = order[bounds[b] : bounds[b + 1]]
+        cl = from_codes(clusters.codes[rows]) if clusters is not None else None
+        pieces.append(_unblocked(y[rows], z[rows], cl, w[rows], pair_matched=pair_matched))
+    return (
+        np.array([p.estimate for p in pieces]),
+        np.array([p.std_error for p in pieces]),
+        np.array([p.nobs for p in pieces]),
     )
