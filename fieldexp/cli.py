@@ -11,6 +11,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from fieldexp._version import __version__
 from fieldexp.errors import FieldexpError
@@ -20,8 +21,16 @@ __all__ = ["main"]
 EPILOG = """\
 examples:
   fieldexp demo                                   # ITT and CACE on the shipped demo experiment
+  fieldexp report analyses/demo.toml --out demo-report
+                                                  # the whole analysis: report.html, report.md,
+                                                  # results.json, tables/*.csv and *.tex
+  fieldexp validate analyses/demo.toml            # read and reconcile the data only
+  fieldexp assign analyses/demo.toml --out assignment
+                                                  # randomise: assignment, walk lists, balance
   fieldexp simulate --preset fixtures --out fixtures
   fieldexp simulate --voters 100000 --seed 7 --out /tmp/sim
+
+Add --debug before the command to see the traceback of an error.
 """
 
 
@@ -86,13 +95,243 @@ def cmd_demo(args: argparse.Namespace) -> int:
         "display.width", 200, "display.max_columns", 20, "display.float_format", "{:.4f}".format
     ):
         print(frame[cols].to_string(index=False))
+    if getattr(args, "out", None) is not None:
+        spec = Path(__file__).resolve().parents[1] / "analyses" / "demo.toml"
+        if not spec.exists():
+            from fieldexp.errors import SpecificationError
+
+            raise SpecificationError(f"demo --out: {spec} not found (run from a fieldexp checkout)")
+        print()
+        ns = argparse.Namespace(spec=spec, out=args.out, progress=None, quiet=True)
+        return cmd_report(ns)
     return 0
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    """Forward to ``python -m fieldexp.simulate`` (its own ``--help`` has examples)."""
     from fieldexp.simulate.__main__ import main as simulate_main
 
     return int(simulate_main(args.rest))
+
+
+# --------------------------------------------------------------------------- helpers
+class _Steps:
+    """Progress display on stderr (rich) for the long steps; silent when not a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._progress: Any = None
+        if enabled:
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._task = self._progress.add_task("starting", total=None)
+
+    def __enter__(self) -> _Steps:
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def __call__(self, text: str) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, description=text)
+
+
+def _show_progress(args: argparse.Namespace) -> bool:
+    if getattr(args, "progress", None) is not None:
+        return bool(args.progress)
+    return sys.stderr.isatty()
+
+
+def _print_warnings(caught: list[warnings.WarningMessage]) -> None:
+    seen: set[str] = set()
+    for w in caught:
+        text = str(w.message).splitlines()[0] if str(w.message) else w.category.__name__
+        if text not in seen:
+            seen.add(text)
+            print(f"fieldexp: warning: {text}", file=sys.stderr)
+
+
+def _spec_path(value: str) -> Path:
+    return Path(value)
+
+
+# --------------------------------------------------------------------------- commands
+def cmd_report(args: argparse.Namespace) -> int:
+    """Run the whole analysis of SPEC and write the report files into --out."""
+    from fieldexp.report import build_report, identifier_tokens, prepare_analysis, write_report
+    from fieldexp.spec import load_spec
+
+    spec = load_spec(args.spec)
+    out = Path(args.out)
+    with warnings.catch_warnings(record=True) as caught, _Steps(_show_progress(args)) as step:
+        warnings.simplefilter("always")
+        step("reading the spec's input files")
+        run = prepare_analysis(spec, step)
+        report = build_report(spec, step=step, run=run)
+        step("writing the report")
+        files = write_report(report, out, forbidden=identifier_tokens(run))
+    if not args.quiet:
+        _print_warnings(caught)
+    print(report.title)
+    if report.headline is not None:
+        for sentence in report.headline.sentences:
+            print(f"  {sentence}")
+    for section in report.unavailable:
+        print(f"  not included: {section.title} ({section.reason})")
+    print(f"report: {files['report.html']}")
+    print(f"also: {files['report.md']}, {files['results.json']}, {out / 'tables'}/")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Load SPEC, read its inputs and reconcile them; print the counts."""
+    from fieldexp.report import prepare_analysis
+    from fieldexp.spec import load_spec
+
+    spec = load_spec(args.spec)
+    with warnings.catch_warnings(record=True) as caught, _Steps(_show_progress(args)) as step:
+        warnings.simplefilter("always")
+        run = prepare_analysis(spec, step)
+    _print_warnings(caught)
+    print(f"{spec.path.name}: spec is valid ({len(spec.outcomes)} outcome(s))")
+    for f in run.inputs.files:
+        print(f"  {f.table:<20} {f.name}  ({f.format}, sha256 {f.sha256[:12]}...)")
+    if run.reconciliation is not None:
+        rec = run.reconciliation
+        rec.check()
+        for table, n in rec.rows_read:
+            print(
+                f"  {table:<20} {n:>10,} rows read  {rec.used(table):>10,} used  "
+                f"{rec.set_aside(table):>8,} set aside"
+            )
+            for e in rec.entries:
+                if e.table == table and e.status != "used":
+                    print(f"      {e.status}: {e.rows:,} ({e.reason})")
+        for f in rec.flow:
+            print(
+                f"  arm {f.arm}: {f.assigned:,} assigned, {f.attempted:,} attempted, "
+                f"{f.contacted:,} contacted, {f.outcome_observed:,} with an outcome"
+            )
+    if run.table is not None:
+        print(f"analysis table: {len(run.table):,} voters, {run.table.shape[1]} columns")
+    if run.precinct_table is not None:
+        print(f"polling-station table: {len(run.precinct_table):,} stations")
+    print("OK")
+    return 0
+
+
+def cmd_assign(args: argparse.Namespace) -> int:
+    """Randomise the voters of SPEC with its [design]; write assignment, walk lists, balance."""
+    from fieldexp.design import walk_list
+    from fieldexp.errors import SpecificationError
+    from fieldexp.report.inputs import read_source
+    from fieldexp.spec import load_spec
+
+    spec = load_spec(args.spec)
+    if spec.design is None:
+        raise SpecificationError(f"{spec.path.name}: `assign` needs a [design] table")
+    if spec.data.voters is None:
+        raise SpecificationError(f"{spec.path.name}: `assign` needs [data.voters] (the voter file)")
+    seed = args.seed if args.seed is not None else spec.design.seed
+    if seed is None:
+        raise SpecificationError(
+            f"{spec.path.name}: give the seed as [design] seed = ... or --seed"
+        )
+    design = spec.design.design
+    out = Path(args.out)
+    with warnings.catch_warnings(record=True) as caught, _Steps(_show_progress(args)) as step:
+        warnings.simplefilter("always")
+        step(f"reading {spec.data.voters.name}")
+        voters = read_source(spec.data.voters)
+        step("randomising")
+        assignment = design.assign(voters, seed)
+        out.mkdir(parents=True, exist_ok=True)
+        assignment.to_csv(out / "assignment.csv", index=False)
+        design.to_toml(out / "design.toml")
+        step("walk lists")
+        walk = walk_list(
+            assignment,
+            voters,
+            by=spec.design.walk_list_by,
+            turf_size=spec.design.turf_size,
+        )
+        walk.to_csv(out / "walk_list.csv", index=False)
+        covs = [c for c in spec.analysis.covariates if c in voters.columns]
+        balance_text = "balance: none of [analysis] covariates is a column of the voter file"
+        if covs:
+            from fieldexp.experiment.balance import balance
+            from fieldexp.report.run import _numeric_columns
+
+            step("balance")
+            merged = voters.merge(
+                assignment[[design.unit, "arm"]], on=design.unit, how="inner"
+            ).dropna(subset=["arm"])
+            merged = _numeric_columns(merged, covs, "balance")
+            ri = spec.randomization_inference
+            res = balance(
+                merged,
+                "arm",
+                covs,
+                design=design,
+                reps=ri.reps if ri else 0,
+                seed=ri.seed if ri else None,
+            )
+            res.to_frame().to_csv(out / "balance.csv", index=False)
+            balance_text = str(res)
+    _print_warnings(caught)
+    arms = assignment["arm"].value_counts(dropna=False).sort_index()
+    excluded = int(assignment["excluded_reason"].notna().sum())
+    print(f"assigned {len(assignment) - excluded:,} units (seed {seed}); excluded {excluded:,}")
+    for label, n in arms.items():
+        if label is not None and label == label:
+            print(f"  arm {label}: {n:,}")
+    print(balance_text)
+    print(f"wrote {out / 'assignment.csv'}, {out / 'walk_list.csv'}, {out / 'design.toml'}")
+    print(
+        "walk_list.csv holds treatment households only; assignment.csv holds every voter id: "
+        "keep it with the analyst."
+    )
+    return 0
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "spec", type=_spec_path, metavar="SPEC", help="analysis spec (TOML); see docs/spec.md"
+    )
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="show progress on stderr (default: when stderr is a terminal)",
+    )
+    group.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="no progress display"
+    )
+
+
+def _sub(
+    sub: Any, name: str, help_text: str, description: str, examples: str
+) -> argparse.ArgumentParser:
+    return sub.add_parser(  # type: ignore[no-any-return]
+        name,
+        help=help_text,
+        description=description,
+        epilog="examples:\n" + examples,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,11 +345,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"fieldexp {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    demo = sub.add_parser(
+    demo = _sub(
+        sub,
         "demo",
-        help="ITT and CACE on the shipped demo experiment",
-        description="Print the ITT and CACE table of the shipped demo experiment.",
+        "ITT and CACE on the shipped demo experiment",
+        "Print the ITT and CACE table of the shipped demo experiment (fixtures/demo). With "
+        "--out, also run analyses/demo.toml and write the full report there.",
+        "  fieldexp demo\n  fieldexp demo --out demo-report\n",
     )
+    demo.add_argument("--out", type=Path, help="also write the demo report into this folder")
     demo.set_defaults(func=cmd_demo)
     sim = sub.add_parser(
         "simulate",
@@ -120,6 +363,55 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("rest", nargs=argparse.REMAINDER)
     sim.set_defaults(func=cmd_simulate)
+
+    rep = _sub(
+        sub,
+        "report",
+        "run the whole analysis of a spec and write the report",
+        "Read the spec's data, reconcile, estimate (ITT, CACE, randomisation inference, "
+        "subgroups, DiD...) and write report.html (self-contained), report.md, results.json "
+        "and tables/*.csv|.tex into --out. The same spec and data give byte-identical files.",
+        "  fieldexp report analyses/demo.toml --out demo-report\n"
+        "  fieldexp report analyses/bureaux.toml --out out/bureaux --no-progress\n",
+    )
+    _add_common(rep)
+    rep.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="output folder (created)"
+    )
+    rep.add_argument("--quiet", action="store_true", help="do not print estimator warnings")
+    rep.set_defaults(func=cmd_report)
+
+    val = _sub(
+        sub,
+        "validate",
+        "check a spec and reconcile its data (no estimation)",
+        "Validate the spec (keys, types, files), read every input with its importer and build "
+        "the analysis table; print rows read / used / set aside and the sample flow.",
+        "  fieldexp validate analyses/demo.toml\n",
+    )
+    _add_common(val)
+    val.set_defaults(func=cmd_validate)
+
+    asg = _sub(
+        sub,
+        "assign",
+        "randomise with the spec's [design]; write assignment and walk lists",
+        "Randomise the voter file of the spec with its [design] (seed from the spec or --seed); "
+        "write assignment.csv, design.toml, walk_list.csv (treatment households only) and "
+        "balance.csv into --out.",
+        "  fieldexp assign analyses/demo.toml --out assignment\n"
+        "  fieldexp assign analyses/demo.toml --out assignment --seed 7\n",
+    )
+    _add_common(asg)
+    asg.add_argument(
+        "--out",
+        type=Path,
+        default=Path("assignment"),
+        metavar="DIR",
+        help="output folder (default: assignment)",
+    )
+    asg.add_argument("--seed", type=int, help="random seed (overrides [design] seed)")
+    asg.set_defaults(func=cmd_assign)
     return parser
 
 
@@ -131,8 +423,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FieldexpError as exc:
         if args.debug:
             raise
-        print(f"fieldexp: error: {exc}", file=sys.stderr)
+        print(f"fieldexp: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        if args.debug:
+            raise
+        where = f" {exc.filename!s}" if getattr(exc, "filename", None) else ""
+        print(f"fieldexp: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fieldexp: interrupted", file=sys.stderr)
+        return 130
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 if __name__ == "__main__":  # pragma: no cover

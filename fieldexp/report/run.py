@@ -771,20 +771,103 @@ def _heterogeneity(run: AnalysisRun) -> Section:
             reason="fieldexp.heterogeneity (subgroup effects with the test that they are equal) "
             "is not in this build of fieldexp",
         )
-    from fieldexp.experiment.heterogeneity import heterogeneity  # type: ignore[import-not-found]
+    from fieldexp.experiment.heterogeneity import heterogeneity
 
     a = run.spec.analysis
+    k = run.spec.privacy.small_cell
+    ri = run.spec.randomization_inference
+    design = run.spec.design.design if run.spec.design is not None else None
+    level = round(100 * (1 - a.alpha))
     tables = []
-    paras = []
+    figs = []
+    paras = [
+        f"Effects estimated separately within each {sg.label} group, with a test that they "
+        "are all equal. Groups with fewer than "
+        f"{k} voters are not shown."
+    ]
+    covs = list(a.covariates) or None
     names = sg.outcomes or tuple(o.name for o in run.spec.outcomes if o.level == "voter")
     for name in names:
         o = run.spec.outcome(name)
-        res = heterogeneity(t, o.column, "assigned", sg.by, blocks=a.blocks, clusters=a.clusters)
-        tables.append(
-            _frame_table(f"heterogeneity_{o.name}", f"{o.label} by {sg.label}", res.to_frame())
-        )
-        paras.extend(line.strip() for line in str(res).splitlines() if "equal" in line.lower())
-    return Section("heterogeneity", title, tuple(paras), tuple(tables))
+        for est in o.estimands:
+            kw: dict[str, Any] = {}
+            if est == "ITT" and design is not None and ri is not None:
+                kw = {"design": design, "reps": ri.reps, "seed": ri.seed}
+            res = heterogeneity(
+                t,
+                o.column,
+                "assigned",
+                sg.by,
+                estimator=est.lower(),
+                treatment=a.treatment if est == "CACE" else None,
+                blocks=a.blocks,
+                clusters=a.clusters,
+                covariates=covs,
+                method=a.method,
+                se_type=a.se_type,
+                alpha=a.alpha,
+                **kw,
+            )
+            rows = []
+            for lev, r in zip(res.levels, res.effects, strict=True):
+                small = r.nobs < k
+                rows.append(
+                    (
+                        str(lev),
+                        _suppress(r.nobs, k),
+                        None if small else r.estimate,
+                        None if small else r.std_error,
+                        None if small else r.ci_low,
+                        None if small else r.ci_high,
+                        None if small else r.p_value,
+                    )
+                )
+            tables.append(
+                Table(
+                    f"heterogeneity_{o.name}_{est.lower()}",
+                    f"{o.label}: {est} by {sg.label}",
+                    (
+                        "group",
+                        "N",
+                        "estimate",
+                        "std. error",
+                        f"{level}% CI low",
+                        f"{level}% CI high",
+                        "p-value",
+                    ),
+                    ("text", "int", "est", "se", "est", "est", "p"),
+                    tuple(rows),
+                )
+            )
+            text = (
+                f"{o.label}, {est}: test that the effect is the same in every group: "
+                f"Wald chi2({res.wald_df}) = {res.wald_statistic:.2f}, p = {res.wald_p_value:.3f}"
+            )
+            if res.ri_reps and math.isfinite(res.ri_p_value):
+                how = "exact" if res.ri_exact else f"{res.ri_reps:,} re-randomisations"
+                text += f"; randomisation test p = {res.ri_p_value:.3f} ({how})"
+            paras.append(text + ".")
+            shown = [r for r in rows if r[2] is not None]
+            if run.spec.report.figures and shown and est == o.estimands[0]:
+                figs.append(
+                    Figure(
+                        f"heterogeneity_{o.name}",
+                        f"{o.label}: {est} by {sg.label} ({level}% CI)",
+                        figures.forest_figure(
+                            [
+                                f"{r[0]} (N={r[1]})" if not isinstance(r[1], str) else r[0]
+                                for r in shown
+                            ],
+                            [float(r[2]) for r in shown],  # type: ignore[arg-type]
+                            [float(r[4]) for r in shown],  # type: ignore[arg-type]
+                            [float(r[5]) for r in shown],  # type: ignore[arg-type]
+                            xlabel="effect (percentage points)",
+                        ),
+                        f"Effect by {sg.label}",
+                    )
+                )
+            paras.extend(res.notes)
+    return Section("heterogeneity", title, tuple(paras), tuple(tables), tuple(figs))
 
 
 def _ri(run: AnalysisRun) -> tuple[Section, list[Any]]:

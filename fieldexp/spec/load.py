@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from fieldexp.design import Design
 from fieldexp.errors import FieldexpError, SpecificationError, did_you_mean
@@ -346,7 +347,7 @@ def _outcomes(sec: _Section) -> tuple[OutcomeSpec, ...]:
     out = []
     for name in list(sec.raw):
         sub = sec.section(name)
-        assert sub is not None  # noqa: S101 - the key is in raw
+        assert sub is not None
         column = sub.get("column", str, DEFAULT_COLUMNS.get(name, _MISSING), check=_nonempty)
         estimands = sub.strings("estimands", ("ITT", "CACE"))
         for e in estimands:

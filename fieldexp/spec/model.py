@@ -24,8 +24,8 @@ __all__ = [
     "DiDSpec",
     "OutcomeSpec",
     "PrivacySpec",
-    "ReportOptions",
     "RISpec",
+    "ReportOptions",
     "SubgroupSpec",
 ]
 
