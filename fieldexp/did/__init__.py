@@ -14,18 +14,21 @@ import types
 from typing import Any
 
 from fieldexp.did.event_study import EventStudy, PreTrendTest, event_study
+from fieldexp.did.matching import ComparisonGroup, comparison_group
 from fieldexp.did.panels import DiDPanel, PanelReport, precinct_panel, voter_panel
 from fieldexp.did.staggered import AggregatedEffects, PreTest, StaggeredDiD, staggered_did
 from fieldexp.did.twfe import did
 
 __all__ = [
     "AggregatedEffects",
+    "ComparisonGroup",
     "DiDPanel",
     "EventStudy",
     "PanelReport",
     "PreTest",
     "PreTrendTest",
     "StaggeredDiD",
+    "comparison_group",
     "did",
     "event_study",
     "precinct_panel",
