@@ -228,6 +228,52 @@ def test_ols_clustered_block_fixed_effects_equal_explicit_dummies(df, se_type: s
     assert absorbed.nclusters == df["household_id"].nunique()
 
 
+@pytest.mark.parametrize("se_type", ["CR0", "CR2", "stata"])
+def test_weighted_clustered_fixed_effects_equal_explicit_dummies(small, se_type: str) -> None:
+    df = _subset(small)
+    kw = {"method": "ols", "se_type": se_type, "weights": "weight"}
+    absorbed = fx.itt(df, "voted", "assigned", **DESIGN, covariates=COVS, **kw)
+    dummies = pd.get_dummies(df["precinct_id"], prefix="p", dtype=float).iloc[:, 1:]
+    wide = pd.concat([df, dummies], axis=1)
+    explicit = fx.itt(
+        wide,
+        "voted",
+        "assigned",
+        clusters="household_id",
+        covariates=[*COVS, *dummies.columns],
+        **kw,
+    )
+    assert_same_result(absorbed, explicit)
+    cace_abs = fx.cace(
+        df, "voted", "contacted", "assigned", **DESIGN, se_type=se_type, weights="weight"
+    )
+    cace_exp = fx.cace(
+        wide,
+        "voted",
+        "contacted",
+        "assigned",
+        clusters="household_id",
+        covariates=list(dummies.columns),
+        se_type=se_type,
+        weights="weight",
+    )
+    assert_same_result(cace_abs, cace_exp)
+
+
+@pytest.mark.parametrize("method", ["dim", "ols", "lin"])
+def test_label_types_of_blocks_and_clusters_do_not_matter(small, method: str) -> None:
+    """String ids, compact integer ids, sparse huge integer ids and float ids agree."""
+    df = _subset(small)
+    covs = None if method == "dim" else COVS
+    base = fx.itt(df, "voted", "assigned", **DESIGN, covariates=covs, method=method)
+    hh = df.household_id.str[1:].astype(int)
+    pr = df.precinct_id.str[1:].astype(int)
+    for hh_ids, pr_ids in ((hh, pr), (hh * 10**9 + 7, -pr), (hh.astype(float) / 2, pr.astype(str))):
+        relabelled = df.assign(household_id=hh_ids, precinct_id=pr_ids)
+        res = fx.itt(relabelled, "voted", "assigned", **DESIGN, covariates=covs, method=method)
+        assert_same_result(res, base, rtol=1e-10)
+
+
 def test_categorical_covariate_equals_manual_indicators(df) -> None:
     cat = fx.itt(df, "voted", "assigned", covariates=["age", "propensity_band"], method="ols")
     levels = sorted(df["propensity_band"].unique())
@@ -334,6 +380,35 @@ def test_strong_first_stage_does_not_warn(df) -> None:
         res = fx.cace(df, "voted", "contacted", "assigned")
     assert res.first_stage.f_statistic > 10
     assert res.notes == ()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="perfect compliance (treatment == assignment) with blocks: the first-stage SE is "
+    "exactly 0, FirstStage.from_estimate (results.py:80) sets F = nan and cace (api.py:334) "
+    "warns 'weak first stage ... (F = nan < 10)' and adds that note although the first "
+    "stage moves contact by 1.0",
+)
+@pytest.mark.parametrize(
+    "design", [{"blocks": "precinct_id"}, DESIGN], ids=["blocked", "blocked-clustered"]
+)
+def test_perfect_compliance_is_not_a_weak_first_stage(df, design) -> None:
+    df["contacted"] = df["assigned"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", WeakInstrumentWarning)
+        res = fx.cace(df, "voted", "contacted", "assigned", **design)
+    assert res.first_stage.estimate == pytest.approx(1.0, rel=1e-12)
+    assert res.notes == ()
+
+
+def test_perfect_compliance_cace_equals_itt(df) -> None:
+    df["contacted"] = df["assigned"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", WeakInstrumentWarning)
+        res = fx.cace(df, "voted", "contacted", "assigned", **DESIGN, covariates=COVS)
+    itt = fx.itt(df, "voted", "assigned", **DESIGN, covariates=COVS, method="ols")
+    assert res.estimate == pytest.approx(itt.estimate, rel=1e-10)
+    assert res.std_error == pytest.approx(itt.std_error, rel=1e-8)
 
 
 def test_contacts_among_controls_noted_but_estimated(df) -> None:
