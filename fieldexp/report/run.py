@@ -785,7 +785,8 @@ def _heterogeneity(run: AnalysisRun) -> Section:
         "are all equal. Groups with fewer than "
         f"{k} voters are not shown."
     ]
-    covs = list(a.covariates) or None
+    # no covariate adjustment within subgroups: vote-propensity bands are built from the
+    # past-vote covariates, which are then constant (collinear) inside a band
     names = sg.outcomes or tuple(o.name for o in run.spec.outcomes if o.level == "voter")
     for name in names:
         o = run.spec.outcome(name)
@@ -802,9 +803,6 @@ def _heterogeneity(run: AnalysisRun) -> Section:
                 treatment=a.treatment if est == "CACE" else None,
                 blocks=a.blocks,
                 clusters=a.clusters,
-                covariates=covs,
-                method=a.method,
-                se_type=a.se_type,
                 alpha=a.alpha,
                 **kw,
             )
