@@ -454,3 +454,16 @@ def test_blocked_weighted_dim_weights_blocks_by_weight_totals() -> None:
         tau += d.w.sum() / df.w.sum() * tb
     assert res.estimate == pytest.approx(tau, rel=1e-12)
     assert res.design == "blocked (weighted)"
+    # variance: sum_b (W_b / W)^2 * weighted-HC2 variance of the block's difference in means
+    var = 0.0
+    for _, d in df.groupby("block"):
+        vb = 0.0
+        for arm in (0, 1):
+            m = (d.z == arm).to_numpy()
+            y, w = d.y.to_numpy()[m], d.w.to_numpy()[m]
+            W = w.sum()
+            e = y - np.sum(w * y) / W
+            vb += np.sum(w**2 * e**2 / (1.0 - w / W)) / W**2
+        var += (d.w.sum() / df.w.sum()) ** 2 * vb
+    assert res.std_error == pytest.approx(math.sqrt(var), rel=1e-10)
+    assert res.df == len(df) - 2 * 2
