@@ -29,9 +29,10 @@ that size):
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import combinations
@@ -140,6 +141,9 @@ def _grouped_block(
     V: np.ndarray, support: Sequence[tuple[int, Fraction]], reps: int, rng: np.random.Generator
 ) -> np.ndarray:
     types, colors = np.unique(V, axis=0, return_counts=True)
+    # largest colours first: numpy's marginal hypergeometric chain is fastest that way
+    order = np.argsort(-colors, kind="stable")
+    types, colors = types[order], colors[order]
     m = _draw_m(rng, support, reps)
     x = np.empty((reps, len(colors)), dtype=np.float64)
     for value in np.unique(m):
@@ -150,10 +154,62 @@ def _grouped_block(
     return x @ types
 
 
-def _threads(n_blocks: int, work: int) -> int:
-    if n_blocks < 2 or work < 2_000_000:
+#: blocks per unit of work; partial sums are added in this fixed grouping whatever the number
+#: of processes, so the floating-point result does not depend on it
+_BLOCKS_PER_CHUNK = 32
+#: reps x clusters above which draws are spread over processes
+_PARALLEL_WORK = 200_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    plan: ReplayPlan
+    V: np.ndarray
+    totals: np.ndarray
+    reducer: Reducer
+    n_acc: int
+    reps: int
+    seed: int
+    engine: str
+    chunks: tuple[tuple[int, ...], ...]
+
+
+_JOB: _Job | None = None  # inherited by forked workers (closures cannot be pickled)
+
+
+def _block_contribution(job: _Job, b: int) -> np.ndarray:
+    lo, hi = int(job.plan.block_starts[b]), int(job.plan.block_starts[b + 1])
+    rng = block_rng(job.seed, job.plan.block_keys[b], _STREAM_RI)
+    Vb = job.V[lo:hi]
+    support = job.plan.support[b]
+    if job.engine == "grouped":
+        return job.reducer(b, _grouped_block(Vb, support, job.reps, rng), job.totals[b])
+    parts = [job.reducer(b, s1, job.totals[b]) for s1 in _dense_block(Vb, support, job.reps, rng)]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
+
+
+def _run_chunk(job: _Job, i: int) -> np.ndarray:
+    acc = np.zeros((job.reps, job.n_acc))
+    for b in job.chunks[i]:
+        acc += _block_contribution(job, b)
+    return acc
+
+
+def _forked_chunk(i: int) -> np.ndarray:
+    assert _JOB is not None
+    return _run_chunk(_JOB, i)
+
+
+def default_workers(work: int, n_chunks: int) -> int:
+    """Processes to use: 1 for small jobs; else the CPUs (at most 4), if ``fork`` exists."""
+    if work < _PARALLEL_WORK or n_chunks < 2:
         return 1
-    return max(1, min(2, os.cpu_count() or 1))
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    env = os.environ.get("FIELDEXP_WORKERS")
+    if env is not None and env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, min(4, os.cpu_count() or 1, n_chunks))
 
 
 def replay_draws(
@@ -165,36 +221,35 @@ def replay_draws(
     reps: int,
     seed: int,
     engine: str = "dense",
+    workers: int | None = None,
 ) -> np.ndarray:
     """Accumulators of ``reps`` re-randomisations, summed over blocks: (reps x n_acc).
 
-    Each block has its own generator (seed, block label, stream 1), so the draws do not
-    depend on threading or on the other blocks.
+    Each block has its own generator (seed, block label, stream 1), and block contributions
+    are summed in fixed groups of blocks, in order, so the result is identical whether the
+    blocks are processed in one process or spread over several (large jobs are, by default,
+    on Linux: ``workers`` or the ``FIELDEXP_WORKERS`` environment variable override).
     """
-    totals = block_totals(plan, V)
-    work = reps * V.shape[0]
-
-    def one(b: int) -> np.ndarray:
-        lo, hi = int(plan.block_starts[b]), int(plan.block_starts[b + 1])
-        rng = block_rng(seed, plan.block_keys[b], _STREAM_RI)
-        Vb = V[lo:hi]
-        if engine == "grouped":
-            return reducer(b, _grouped_block(Vb, plan.support[b], reps, rng), totals[b])
-        parts = [reducer(b, s1, totals[b]) for s1 in _dense_block(Vb, plan.support[b], reps, rng)]
-        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
-
-    acc = np.zeros((reps, n_acc))
-    nthreads = _threads(plan.n_blocks, work)
+    global _JOB
     blocks = [b for b in range(plan.n_blocks) if plan.block_size(b) > 0]
-    if nthreads == 1:
-        for b in blocks:
-            acc += one(b)
+    chunks = tuple(
+        tuple(blocks[i : i + _BLOCKS_PER_CHUNK]) for i in range(0, len(blocks), _BLOCKS_PER_CHUNK)
+    )
+    job = _Job(plan, V, block_totals(plan, V), reducer, n_acc, reps, seed, engine, chunks)
+    n_workers = workers if workers is not None else default_workers(reps * V.shape[0], len(chunks))
+    acc = np.zeros((reps, n_acc))
+    if n_workers <= 1:
+        for i in range(len(chunks)):
+            acc += _run_chunk(job, i)
         return acc
-    with ThreadPoolExecutor(max_workers=nthreads) as pool:
-        batch = 4 * nthreads
-        for i in range(0, len(blocks), batch):
-            for contrib in pool.map(one, blocks[i : i + batch]):  # in block order: deterministic
-                acc += contrib
+    _JOB = job
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
+            for part in pool.map(_forked_chunk, range(len(chunks))):  # in order: deterministic
+                acc += part
+    finally:
+        _JOB = None
     return acc
 
 

@@ -122,13 +122,15 @@ def _arm_codes(series: pd.Series, design: Design, *, function: str) -> np.ndarra
     codes = np.full(len(series), -1, dtype=np.int64)
     present = series.notna().to_numpy()
     values = series[present]
+    idx = np.full(len(values), -2, dtype=np.int64)
     if isinstance(labels[0], int):
         num = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
-        lookup = {float(lab): i for i, lab in enumerate(labels)}
-        idx = np.array([lookup.get(v, -2) if np.isfinite(v) else -2 for v in num], dtype=np.int64)
+        for i, lab in enumerate(labels):
+            idx[num == float(lab)] = i
     else:
-        lookup_s = {str(lab): i for i, lab in enumerate(labels)}
-        idx = np.array([lookup_s.get(str(v), -2) for v in values], dtype=np.int64)
+        text = values.astype(str).to_numpy()
+        for i, lab in enumerate(labels):
+            idx[text == str(lab)] = i
     bad = idx == -2
     if bad.any():
         found = sorted({str(v) for v in values[bad]})[:5]
