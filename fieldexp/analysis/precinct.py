@@ -67,7 +67,11 @@ def build_precinct_table(
     reconciliation : Reconciliation
         Rows of ``precinct_results`` (and ``assignment``) used and set aside.
     """
-    missing = [c for c in ("precinct_id", "election_id", "registered", "voters", "expressed", "votes") if c not in precinct_results.columns]
+    missing = [
+        c
+        for c in ("precinct_id", "election_id", "registered", "voters", "expressed", "votes")
+        if c not in precinct_results.columns
+    ]
     if missing:
         raise SpecificationError(
             f"precinct_results: column {missing[0]!r} not found."
@@ -94,28 +98,38 @@ def build_precinct_table(
         )
     keep = (df["election_id"].astype("str") == election).to_numpy()
     if (~keep).any():
-        entries.append(ReconciliationEntry(
-            "precinct_results", SET_ASIDE, "other election", int((~keep).sum()),
-            tuple(labels[~keep][:5]),
-        ))
+        entries.append(
+            ReconciliationEntry(
+                "precinct_results",
+                SET_ASIDE,
+                "other election",
+                int((~keep).sum()),
+                tuple(labels[~keep][:5]),
+            )
+        )
     d = df[keep]
-    bureau_cols = [c for c in ("precinct_id", "election_id", "commune_code", *BUREAU_COLUMNS) if c in d.columns]
+    bureau_cols = [
+        c for c in ("precinct_id", "election_id", "commune_code", *BUREAU_COLUMNS) if c in d.columns
+    ]
     bureaux = d[bureau_cols].drop_duplicates(["precinct_id", "election_id"])
     if by not in d.columns:
         raise SpecificationError(f"by: column {by!r} not in precinct_results")
     keys = d[by].map(_key)
-    votes = (
-        d.assign(_k=keys.to_numpy())
-        .pivot_table(index="precinct_id", columns="_k", values="votes", aggfunc="sum", fill_value=0)
+    votes = d.assign(_k=keys.to_numpy()).pivot_table(
+        index="precinct_id", columns="_k", values="votes", aggfunc="sum", fill_value=0
     )
     votes.columns = [f"votes_{c}" for c in votes.columns]
     table = bureaux.set_index("precinct_id").join(votes)
     reg = table["registered"].astype("float64")
     exp = table["expressed"].astype("float64")
-    table["turnout"] = np.where(reg > 0, table["voters"].astype("float64") / reg.where(reg > 0), np.nan)
+    table["turnout"] = np.where(
+        reg > 0, table["voters"].astype("float64") / reg.where(reg > 0), np.nan
+    )
     table["weight"] = reg
     for c in votes.columns:
-        table["share_" + c[len("votes_"):]] = np.where(exp > 0, table[c] / exp.where(exp > 0), np.nan)
+        table["share_" + c[len("votes_") :]] = np.where(
+            exp > 0, table[c] / exp.where(exp > 0), np.nan
+        )
     table = table.reset_index()
     zero = (table["registered"] == 0).to_numpy()
     entries.append(ReconciliationEntry("precinct_results", USED, "used", int(keep.sum())))
@@ -124,7 +138,9 @@ def build_precinct_table(
     if zero.any():
         notes.append(f"{int(zero.sum())} polling station(s) with 0 registered: turnout missing")
     if assignment is not None:
-        a = canonical_assignment(assignment, unit="precinct_id" if "precinct_id" in assignment.columns else None)
+        a = canonical_assignment(
+            assignment, unit="precinct_id" if "precinct_id" in assignment.columns else None
+        )
         a = a.reset_index(drop=True)
         rows_read.append(("assignment", len(a)))
         dup = a["unit_id"].duplicated(keep=False)
@@ -135,35 +151,51 @@ def build_precinct_table(
             )
         first = ~a["unit_id"].duplicated(keep="first")
         if (~first).any():
-            entries.append(ReconciliationEntry(
-                "assignment", SET_ASIDE, "duplicate unit row", int((~first).sum()),
-                tuple(a.index[~first.to_numpy()][:5]),
-            ))
+            entries.append(
+                ReconciliationEntry(
+                    "assignment",
+                    SET_ASIDE,
+                    "duplicate unit row",
+                    int((~first).sum()),
+                    tuple(a.index[~first.to_numpy()][:5]),
+                )
+            )
         a1 = a[first]
         found = a1["unit_id"].astype("str").isin(table["precinct_id"].astype("str"))
         if (~found).any():
-            entries.append(ReconciliationEntry(
-                "assignment", SET_ASIDE, "polling station not in the results", int((~found).sum()),
-                tuple(a1.index[~found.to_numpy()][:5]),
-            ))
+            entries.append(
+                ReconciliationEntry(
+                    "assignment",
+                    SET_ASIDE,
+                    "polling station not in the results",
+                    int((~found).sum()),
+                    tuple(a1.index[~found.to_numpy()][:5]),
+                )
+            )
         entries.append(ReconciliationEntry("assignment", USED, "used", int(found.sum())))
         arms = sorted(a1["arm"].dropna().astype("str").unique())
         design = a.attrs.get("fieldexp_design")
-        ctrl = str(control) if control is not None else next(
-            (c for c in ("0", "control") if c in arms), None
+        ctrl = (
+            str(control)
+            if control is not None
+            else next((c for c in ("0", "control") if c in arms), None)
         )
         if control is None and isinstance(design, dict) and str(design.get("control")) in arms:
             ctrl = str(design.get("control"))
         m = a1[found].set_index(a1[found]["unit_id"].astype("str"))
         table["arm"] = table["precinct_id"].astype("str").map(m["arm"]).astype("str")
-        table["probability"] = table["precinct_id"].astype("str").map(m["probability"]).astype("float64")
+        table["probability"] = (
+            table["precinct_id"].astype("str").map(m["probability"]).astype("float64")
+        )
         assigned = np.where(table["arm"].isna(), np.nan, (table["arm"] != ctrl).astype(float))
         table["assigned"] = pd.array(
             [pd.NA if (np.isnan(x) or ctrl is None) else int(x) for x in assigned], dtype="Int8"
         )
         n_unassigned = int(table["arm"].isna().sum())
         if n_unassigned:
-            notes.append(f"{n_unassigned} polling station(s) in the results are not in the assignment")
+            notes.append(
+                f"{n_unassigned} polling station(s) in the results are not in the assignment"
+            )
     table.attrs = {"fieldexp_election": election, "fieldexp_by": by}
     rec = Reconciliation(
         rows_read=tuple(rows_read), entries=tuple(entries), election=election, notes=tuple(notes)

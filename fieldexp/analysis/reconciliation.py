@@ -123,7 +123,9 @@ class Reconciliation:
             }
             for e in self.entries
         ]
-        return pd.DataFrame(rows, columns=["table", "status", "reason", "arm", "rows", "first_rows"])
+        return pd.DataFrame(
+            rows, columns=["table", "status", "reason", "arm", "rows", "first_rows"]
+        )
 
     def flow_frame(self) -> pd.DataFrame:
         """The sample flow by arm as a DataFrame."""
@@ -165,7 +167,9 @@ class Reconciliation:
             for e in missing:
                 lines.append(f"    arm {e.arm}: {e.rows:,} {e.status} ({e.reason})")
         if self.flow:
-            lines.append("  sample flow (arm: assigned / attempted / contacted / outcome observed):")
+            lines.append(
+                "  sample flow (arm: assigned / attempted / contacted / outcome observed):"
+            )
             for f in self.flow:
                 lines.append(
                     f"    {f.arm}: {f.assigned:,} / {f.attempted:,} / {f.contacted:,} / "
@@ -176,7 +180,8 @@ class Reconciliation:
             extra = "; ".join(f"{k}: {v}" for k, v in dict(aside).items())  # type: ignore[call-overload]
             lines.append(
                 f"  imported {imp.get('table')} from {imp.get('file')!r} ({imp.get('format')}): "
-                f"{imp.get('rows_read')} rows" + (f", set aside at import: {extra}" if extra else "")
+                f"{imp.get('rows_read')} rows"
+                + (f", set aside at import: {extra}" if extra else "")
             )
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)

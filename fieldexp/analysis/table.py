@@ -55,6 +55,8 @@ Source = pd.DataFrame | str | Path
 
 CORE_VOTER_COLUMNS = ("voter_id", "household_id", "precinct_id", "registration_status")
 REMOVED = "removed"
+#: Earlier elections that can become ``voted_<election_id>`` covariates (bits of a 64-bit mask).
+MAX_PAST_ELECTIONS = 61
 #: Vote-propensity bands from the share of earlier elections voted in.
 PROPENSITY_BANDS = ("never", "intermittent", "regular")
 
@@ -68,7 +70,9 @@ def propensity_band(past_votes: np.ndarray, past_elections: int) -> np.ndarray:
     with :math:`v` the earlier elections voted in out of :math:`k`.
     """
     v = np.asarray(past_votes, dtype=float)
-    out = np.where(v == 0, "never", np.where(v / max(past_elections, 1) < 0.5, "intermittent", "regular"))
+    out = np.where(
+        v == 0, "never", np.where(v / max(past_elections, 1) < 0.5, "intermittent", "regular")
+    )
     return np.where(np.isnan(v), None, out)
 
 
@@ -193,8 +197,10 @@ def _parse_window(
         end_label = end.isoformat() if not is_day else end.date().isoformat()
     if start is not None and start >= end_excl:
         raise SpecificationError(f"campaign_window: start {window[0]!r} is after end {window[1]!r}")
-    start_label = None if start is None else (
-        start.date().isoformat() if start == start.normalize() else start.isoformat()
+    start_label = (
+        None
+        if start is None
+        else (start.date().isoformat() if start == start.normalize() else start.isoformat())
     )
     return start, end_excl, start_label, end_label
 
@@ -222,7 +228,10 @@ class _Progress:
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
             self._bar = Progress(
-                SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                transient=True,
             )
             self._bar.start()
             self._task = self._bar.add_task("analysis table", total=total)
@@ -367,14 +376,16 @@ def _build(
         row = q(sql).fetchone()
         return None if row is None else row[0]
 
-    def add_entries(table: str, sql: str) -> None:
-        """``sql`` returns (status, reason, rows, first positions list)."""
-        for status, reason, n, first in q(sql).fetchall():
-            if n:
-                firsts = inputs.rows(table, sorted(first or [])[:5]) if status == SET_ASIDE else ()
-                entries.append(ReconciliationEntry(table, status, reason, int(n), firsts))
+    def firsts(table: str, positions: Sequence[Any] | None) -> tuple[object, ...]:
+        return inputs.rows(table, sorted(int(p) for p in (positions or []))[:5])
 
-    # ------------------------------------------------------------ assignment (prepare)
+    def entry(table: str, reason: str, n: int, first: Sequence[Any] | None = None) -> None:
+        if n:
+            status = USED if reason.startswith("used") else SET_ASIDE
+            rows = firsts(table, first) if status == SET_ASIDE else ()
+            entries.append(ReconciliationEntry(table, status, reason, int(n), rows))
+
+    # ------------------------------------------------------------------ inputs
     step("reading inputs")
     design, recorded_hash = _design_info(assignment)
     unit_col: str | None = None
@@ -386,7 +397,11 @@ def _build(
         inputs.add("contacts", contacts)
     inputs.add("vote_history", vote_history)
     inputs.require("voters", ["voter_id", "household_id"])
+    inputs.require("vote_history", ["voter_id", "election_id", "election_date", "voted"])
+    if contacts is not None:
+        inputs.require("contacts", ["unit_id", "attempted", "contacted"])
     a_cols = inputs.columns["assignment"]
+    v_cols = inputs.columns["voters"]
     if unit_col is None or unit_col not in a_cols:
         unit_col = next((c for c in ("unit_id", "voter_id", "household_id") if c in a_cols), None)
     if unit_col is None:
@@ -403,76 +418,109 @@ def _build(
             f"assignment: needs an 'arm' or 'assigned' column; columns: {a_cols[:12]}"
             + did_you_mean("arm", a_cols)
         )
-    # unit level: voters, or households expanded to their voters
-    v_cols = inputs.columns["voters"]
-    level = "household" if unit_col == "household_id" or design.get("unit") == "household_id" else "voter"
+    level = (
+        "household"
+        if unit_col == "household_id" or design.get("unit") == "household_id"
+        else "voter"
+    )
     if unit_col == "unit_id":
-        n_match = one(
-            "SELECT count(*) FROM (SELECT CAST(unit_id AS VARCHAR) u FROM raw_assignment LIMIT 1000) a "
-            "SEMI JOIN raw_voters v ON a.u = CAST(v.voter_id AS VARCHAR)"
-        )
-        if n_match == 0:
-            n_hh = one(
-                "SELECT count(*) FROM (SELECT CAST(unit_id AS VARCHAR) u FROM raw_assignment LIMIT 1000) a "
-                "SEMI JOIN raw_voters v ON a.u = CAST(v.household_id AS VARCHAR)"
-            )
-            if n_hh:
+        sample = "(SELECT CAST(unit_id AS VARCHAR) AS u FROM raw_assignment LIMIT 1000)"
+        if not one(
+            f"SELECT count(*) FROM {sample} a SEMI JOIN raw_voters v ON a.u = CAST(v.voter_id AS VARCHAR)"
+        ):
+            if one(
+                f"SELECT count(*) FROM {sample} a SEMI JOIN raw_voters v ON a.u = CAST(v.household_id AS VARCHAR)"
+            ):
                 level = "household"
-    blocks = design.get("blocks")
-    clusters = design.get("clusters")
-    block_expr = (
-        f"CAST({_ident(blocks)} AS VARCHAR)" if isinstance(blocks, str) and blocks in a_cols
-        else ("CAST(block AS VARCHAR)" if "block" in a_cols else "CAST(NULL AS VARCHAR)")
-    )
-    cluster_expr = (
-        f"CAST({_ident(clusters)} AS VARCHAR)" if isinstance(clusters, str) and clusters in a_cols
-        else ("CAST(cluster AS VARCHAR)" if "cluster" in a_cols else "CAST(NULL AS VARCHAR)")
-    )
-    prob_expr = "CAST(probability AS DOUBLE)" if "probability" in a_cols else "CAST(NULL AS DOUBLE)"
-    excl_expr = (
-        "CAST(excluded_reason AS VARCHAR)" if "excluded_reason" in a_cols else "CAST(NULL AS VARCHAR)"
-    )
-    q(
-        f"CREATE TEMP VIEW A AS SELECT CAST({_ident(unit_col)} AS VARCHAR) AS unit_id, "
-        f"{arm_expr} AS arm, {prob_expr} AS probability, {block_expr} AS block, "
-        f"{cluster_expr} AS cluster, {excl_expr} AS excluded_reason, _row FROM raw_assignment"
-    )
+    blocks, clusters = design.get("blocks"), design.get("clusters")
 
-    # ------------------------------------------------------------------ voters
-    step("voters")
+    def col_or(name: Any, fallback: str, kind: str = "VARCHAR") -> str:
+        if isinstance(name, str) and name in a_cols:
+            return f"CAST({_ident(name)} AS {kind})"
+        if fallback in a_cols:
+            return f"CAST({_ident(fallback)} AS {kind})"
+        return f"CAST(NULL AS {kind})"
+
+    q(
+        f"CREATE TEMP VIEW AR AS SELECT CAST({_ident(unit_col)} AS VARCHAR) AS unit_id, {arm_expr} AS arm, "
+        f"{col_or(None, 'probability', 'DOUBLE')} AS probability, {col_or(blocks, 'block')} AS block, "
+        f"{col_or(clusters, 'cluster')} AS cluster, {col_or(None, 'excluded_reason')} AS excluded_reason, "
+        "_row FROM raw_assignment"
+    )
     status_expr = (
         "lower(CAST(registration_status AS VARCHAR))"
         if "registration_status" in v_cols
         else "CAST(NULL AS VARCHAR)"
     )
-    precinct_expr = "CAST(precinct_id AS VARCHAR)" if "precinct_id" in v_cols else "CAST(NULL AS VARCHAR)"
+    precinct_expr = (
+        "CAST(precinct_id AS VARCHAR)" if "precinct_id" in v_cols else "CAST(NULL AS VARCHAR)"
+    )
     covariates = [
-        c for c in v_cols if c not in CORE_VOTER_COLUMNS and c not in PII_COLUMNS and not c.startswith("_")
+        c
+        for c in v_cols
+        if c not in CORE_VOTER_COLUMNS and c not in PII_COLUMNS and not c.startswith("_")
     ]
-    cov_sql = "".join(f", {_ident(c)}" for c in covariates)
     q(
-        "CREATE TEMP VIEW V AS SELECT CAST(voter_id AS VARCHAR) AS voter_id, "
+        "CREATE TEMP VIEW VR AS SELECT CAST(voter_id AS VARCHAR) AS voter_id, "
         f"CAST(household_id AS VARCHAR) AS household_id, {precinct_expr} AS precinct_id, "
-        f"{status_expr} AS registration_status{cov_sql}, _row FROM raw_voters"
+        f"{status_expr} AS registration_status{''.join(f', {_ident(c)}' for c in covariates)}, _row FROM raw_voters"
     )
-    n_voters = int(one("SELECT count(*) FROM V"))
-    n_missing_id = int(one("SELECT count(*) FROM V WHERE voter_id IS NULL"))
-    if n_missing_id:
-        first = [r[0] for r in q("SELECT _row FROM V WHERE voter_id IS NULL ORDER BY _row LIMIT 5").fetchall()]
-        raise ReconciliationError(
-            f"voters: voter_id must not be missing; missing in "
-            f"{format_rows(inputs.rows('voters', first), total=n_missing_id)}"
-        )
+
+    # ------------------------------------------------------------------ voters
+    step("voters")
+    # One aggregation per id over voters (src 0) and, for voter-level designs, the
+    # assignment (src 1): duplicates, conflicts and the voter/assignment match at once.
+    # Duplicate rows of one voter are merged: first row position, smallest non-missing
+    # value per column (deterministic).
+    cov_min = "".join(f", min({_ident(c)}) AS {_ident(c)}" for c in covariates)
+    cov_null = "".join(f", NULL AS {_ident(c)}" for c in covariates)
+    cov_pass = "".join(f", {_ident(c)}" for c in covariates)
+    voter_part = (
+        "SELECT voter_id AS id, CAST(0 AS UTINYINT) AS src, household_id, precinct_id, registration_status"
+        f"{cov_pass}, CAST(NULL AS VARCHAR) AS arm, CAST(NULL AS DOUBLE) AS probability, "
+        "CAST(NULL AS VARCHAR) AS block, CAST(NULL AS VARCHAR) AS cluster, CAST(NULL AS VARCHAR) AS excluded_reason, "
+        "_row FROM VR"
+    )
+    assign_part = (
+        "SELECT unit_id, CAST(1 AS UTINYINT), NULL, NULL, NULL"
+        f"{cov_null}, arm, probability, block, cluster, excluded_reason, _row FROM AR"
+    )
+    union = voter_part + (" UNION ALL " + assign_part if level == "voter" else "")
     q(
-        "CREATE TEMP TABLE VDUP AS SELECT voter_id, count(*) AS n, "
-        "count(DISTINCT household_id) AS nh FROM V GROUP BY voter_id HAVING count(*) > 1"
+        "CREATE TEMP TABLE U AS SELECT id, count(*) FILTER (WHERE src = 0) AS nv, "
+        "min(_row) FILTER (WHERE src = 0) AS vrow, count(*) FILTER (WHERE src = 1) AS na, "
+        "min(_row) FILTER (WHERE src = 1) AS arow, min(household_id) <> max(household_id) AS hh_conflict, "
+        "min(household_id) AS household_id, min(precinct_id) AS precinct_id, "
+        f"min(registration_status) AS registration_status{cov_min}, "
+        "(min(arm) <> max(arm)) OR (count(arm) > 0 AND count(arm) < count(*) FILTER (WHERE src = 1)) "
+        "AS arm_conflict, min(arm) AS arm, min(probability) AS probability, min(block) AS block, "
+        f"min(cluster) AS cluster, min(excluded_reason) AS excluded_reason FROM ({union}) GROUP BY id"
     )
-    n_conflict = int(one("SELECT count(*) FROM VDUP WHERE nh > 1"))
+    q(
+        "CREATE TEMP VIEW VAGG AS SELECT id AS voter_id, nv, vrow, hh_conflict, household_id, precinct_id, "
+        f"registration_status{cov_pass} FROM U WHERE nv > 0"
+    )
+    n_voters, n_conflict, n_vdup, n_missing_id = q(
+        "SELECT sum(nv), count(*) FILTER (WHERE hh_conflict), sum(nv - 1), "
+        "coalesce(sum(nv) FILTER (WHERE voter_id IS NULL), 0) FROM VAGG"
+    ).fetchone() or (0, 0, 0, 0)
+    n_voters = int(n_voters or 0)
+    if n_missing_id:
+        first = [
+            r[0]
+            for r in q(
+                "SELECT _row FROM VR WHERE voter_id IS NULL ORDER BY _row LIMIT 5"
+            ).fetchall()
+        ]
+        raise ReconciliationError(
+            "voters: voter_id must not be missing; missing in "
+            f"{format_rows(inputs.rows('voters', first), total=int(n_missing_id))}"
+        )
     if n_conflict:
         first = [
             r[0]
             for r in q(
-                "SELECT _row FROM V SEMI JOIN (SELECT voter_id FROM VDUP WHERE nh > 1) d USING (voter_id) "
+                "SELECT _row FROM VR SEMI JOIN (SELECT voter_id FROM VAGG WHERE hh_conflict) d USING (voter_id) "
                 "ORDER BY _row LIMIT 5"
             ).fetchall()
         ]
@@ -481,145 +529,140 @@ def _build(
             f"appear with different household_id values, in {format_rows(inputs.rows('voters', first))}"
             " (and their other rows). Fix the voter file: fieldexp cannot tell which household is right."
         )
-    has_vdup = int(one("SELECT count(*) FROM VDUP")) > 0
-    if has_vdup:
-        q(
-            "CREATE TEMP TABLE VU AS SELECT * FROM V "
-            "QUALIFY row_number() OVER (PARTITION BY voter_id ORDER BY _row) = 1"
-        )
-    else:
-        q("CREATE TEMP TABLE VU AS SELECT * FROM V")
 
     # -------------------------------------------------------------- assignment
     step("assignment")
-    n_assign = int(one("SELECT count(*) FROM A"))
-    n_missing_unit = int(one("SELECT count(*) FROM A WHERE unit_id IS NULL"))
-    if n_missing_unit:
-        first = [r[0] for r in q("SELECT _row FROM A WHERE unit_id IS NULL ORDER BY _row LIMIT 5").fetchall()]
-        raise ReconciliationError(
-            f"assignment: the unit id must not be missing; missing in "
-            f"{format_rows(inputs.rows('assignment', first), total=n_missing_unit)}"
+    if level == "voter":
+        q(
+            "CREATE TEMP VIEW AAGG AS SELECT id AS unit_id, na, arow, arm_conflict, arm, probability, block, "
+            "cluster, excluded_reason FROM U WHERE na > 0"
         )
-    q(
-        "CREATE TEMP TABLE ADUP AS SELECT unit_id, count(*) AS n, count(DISTINCT arm) AS na "
-        "FROM A GROUP BY unit_id HAVING count(*) > 1"
-    )
-    n_conflict = int(one("SELECT count(*) FROM ADUP WHERE na > 1"))
+    else:
+        q(
+            "CREATE TEMP TABLE AAGG AS SELECT unit_id, count(*) AS na, min(_row) AS arow, "
+            "(min(arm) <> max(arm)) OR (count(arm) > 0 AND count(arm) < count(*)) AS arm_conflict, "
+            "min(arm) AS arm, min(probability) AS probability, min(block) AS block, "
+            "min(cluster) AS cluster, min(excluded_reason) AS excluded_reason FROM AR GROUP BY unit_id"
+        )
+    n_assign, n_conflict, n_adup, n_missing_unit = q(
+        "SELECT sum(na), count(*) FILTER (WHERE arm_conflict), sum(na - 1), "
+        "coalesce(sum(na) FILTER (WHERE unit_id IS NULL), 0) FROM AAGG"
+    ).fetchone() or (0, 0, 0, 0)
+    n_assign = int(n_assign or 0)
+    if n_missing_unit:
+        first = [
+            r[0]
+            for r in q("SELECT _row FROM AR WHERE unit_id IS NULL ORDER BY _row LIMIT 5").fetchall()
+        ]
+        raise ReconciliationError(
+            "assignment: the unit id must not be missing; missing in "
+            f"{format_rows(inputs.rows('assignment', first), total=int(n_missing_unit))}"
+        )
     if n_conflict:
         first = [
             r[0]
             for r in q(
-                "SELECT _row FROM A SEMI JOIN (SELECT unit_id FROM ADUP WHERE na > 1) d USING (unit_id) "
+                "SELECT _row FROM AR SEMI JOIN (SELECT unit_id FROM AAGG WHERE arm_conflict) d USING (unit_id) "
                 "ORDER BY _row LIMIT 5"
             ).fetchall()
         ]
         raise ReconciliationError(
             f"assignment: each unit must be assigned to one arm; {n_conflict} unit id(s) appear "
-            f"in different arms, in {format_rows(inputs.rows('assignment', first))}"
+            f"in different arms (or both assigned and excluded), in {format_rows(inputs.rows('assignment', first))}"
         )
-    q(
-        "CREATE TEMP TABLE AU AS SELECT * FROM A "
-        "QUALIFY row_number() OVER (PARTITION BY unit_id ORDER BY _row) = 1"
-        if int(one("SELECT count(*) FROM ADUP"))
-        else "CREATE TEMP TABLE AU AS SELECT * FROM A"
-    )
     if recorded_hash and verify_ids_hash:
         _verify_hash(con, recorded_hash, level)
-
-    arms = [r[0] for r in q("SELECT DISTINCT arm FROM AU WHERE arm IS NOT NULL ORDER BY arm").fetchall()]
+    arms = [
+        r[0]
+        for r in q("SELECT DISTINCT arm FROM AAGG WHERE arm IS NOT NULL ORDER BY arm").fetchall()
+    ]
     control_label = _control_label(control, design, arms)
-    treated_expr = (
-        "NULL" if control_label is None else f"CASE WHEN arm IS NULL THEN NULL WHEN arm = {_quote(control_label)} THEN 0 ELSE 1 END"
+    assigned_sql = (
+        "CAST(NULL AS TINYINT)"
+        if control_label is None
+        else f"CAST(CASE WHEN a.arm IS NULL THEN NULL WHEN a.arm = {_quote(control_label)} THEN 0 ELSE 1 END AS TINYINT)"
     )
-    # T0: one row per assigned voter
+    v_covs = "".join(f", v.{_ident(c)}" for c in covariates)
+    status_sql = "CASE WHEN a.unit_id IS NULL THEN 'unassigned' WHEN a.arm IS NULL THEN 'excluded' ELSE 'assigned' END"
     if level == "voter":
+        status_u = "CASE WHEN a.na = 0 THEN 'unassigned' WHEN a.arm IS NULL THEN 'excluded' ELSE 'assigned' END"
         q(
-            "CREATE TEMP TABLE T0 AS SELECT a.unit_id AS voter_id, v.household_id, v.precinct_id, "
-            f"a.arm, ({treated_expr.replace('arm', 'a.arm')}) AS assigned, a.probability, a.block, a.cluster, "
-            f"v.registration_status, v.voter_id IS NOT NULL AS in_voter_file{''.join(f', v.{_ident(c)}' for c in covariates)} "
-            "FROM AU a LEFT JOIN VU v ON a.unit_id = v.voter_id WHERE a.arm IS NOT NULL"
+            "CREATE TEMP VIEW VA AS SELECT a.id AS voter_id, a.household_id, a.precinct_id, "
+            f"a.registration_status{''.join(f', a.{_ident(c)}' for c in covariates)}, a.nv > 0 AS in_voters, a.vrow, a.nv, "
+            f"{status_u} AS status, a.arm, {assigned_sql} AS assigned, a.probability, a.block, a.cluster "
+            "FROM U a"
         )
     else:
         q(
-            "CREATE TEMP TABLE T0 AS SELECT v.voter_id, a.unit_id AS household_id, v.precinct_id, "
-            f"a.arm, ({treated_expr.replace('arm', 'a.arm')}) AS assigned, a.probability, a.block, "
-            "coalesce(a.cluster, a.unit_id) AS cluster, "
-            f"v.registration_status, TRUE AS in_voter_file{''.join(f', v.{_ident(c)}' for c in covariates)} "
-            "FROM AU a JOIN VU v ON a.unit_id = v.household_id WHERE a.arm IS NOT NULL"
-        )
-    # voter status: assigned / excluded by design / not in the experiment
-    if level == "voter":
-        q(
-            "CREATE TEMP TABLE VS AS SELECT voter_id, 'assigned' AS status FROM T0 UNION ALL "
-            "SELECT v.voter_id, CASE WHEN a.unit_id IS NULL THEN 'unassigned' ELSE 'excluded' END "
-            "FROM VU v LEFT JOIN AU a ON v.voter_id = a.unit_id "
-            "WHERE a.unit_id IS NULL OR a.arm IS NULL"
-        )
-    else:
-        q(
-            "CREATE TEMP TABLE VS AS SELECT v.voter_id, CASE WHEN a.unit_id IS NULL THEN 'unassigned' "
-            "WHEN a.arm IS NULL THEN 'excluded' ELSE 'assigned' END AS status "
-            "FROM VU v LEFT JOIN AU a ON v.household_id = a.unit_id"
+            "CREATE TEMP TABLE VA AS SELECT v.voter_id, v.household_id, v.precinct_id, v.registration_status"
+            f"{v_covs}, TRUE AS in_voters, v.vrow, v.nv, {status_sql} AS status, a.arm, {assigned_sql} AS assigned, "
+            "a.probability, a.block, coalesce(a.cluster, a.unit_id) AS cluster "
+            "FROM VAGG v LEFT JOIN AAGG a ON v.household_id = a.unit_id"
         )
     q(
-        "CREATE TEMP TABLE SPLIT AS SELECT household_id FROM VU GROUP BY household_id "
-        "HAVING count(DISTINCT precinct_id) > 1"
+        "CREATE TEMP TABLE HH AS SELECT household_id, min(precinct_id) <> max(precinct_id) AS split, "
+        "max(assigned) FILTER (WHERE status = 'assigned') AS any_treated, "
+        "count(*) FILTER (WHERE status = 'assigned') AS n_assigned FROM VA WHERE in_voters GROUP BY household_id"
     )
-    # voters reconciliation
-    add_entries(
-        "voters",
+    # voters: every row is a duplicate, or the first row of a voter with a status
+    if n_vdup:
+        first = [
+            r[0]
+            for r in q(
+                "SELECT r._row FROM VR r SEMI JOIN (SELECT voter_id FROM VAGG WHERE nv > 1) d USING (voter_id) "
+                "ANTI JOIN VAGG f ON r._row = f.vrow ORDER BY r._row LIMIT 5"
+            ).fetchall()
+        ]
+        entry("voters", "duplicate voter id (same household; first row kept)", int(n_vdup), first)
+    n_split = int(one("SELECT coalesce(sum(n_assigned), 0) FROM HH WHERE split") or 0)
+    for status, n, first in q(
+        "SELECT status, count(*), min(vrow, 5) FROM VA WHERE in_voters GROUP BY status ORDER BY status"
+    ).fetchall():
+        if status == "assigned":
+            entry("voters", "used", int(n) - n_split)
+            entry("voters", "used; household split across precincts", n_split)
+        elif status == "excluded":
+            entry("voters", "excluded by the design", int(n), first)
+        else:
+            entry("voters", "not in the assignment (outside the experiment)", int(n), first)
+    # assignment
+    if n_adup:
+        first = [
+            r[0]
+            for r in q(
+                "SELECT r._row FROM AR r SEMI JOIN (SELECT unit_id FROM AAGG WHERE na > 1) d USING (unit_id) "
+                "ANTI JOIN AAGG f ON r._row = f.arow ORDER BY r._row LIMIT 5"
+            ).fetchall()
+        ]
+        entry("assignment", "duplicate unit row (same arm; first row kept)", int(n_adup), first)
+    found_key = "voter_id" if level == "voter" else "household_id"
+    for reason, n, first in q(
         f"""
-        SELECT CASE WHEN r.reason LIKE 'used%' THEN '{USED}' ELSE '{SET_ASIDE}' END, r.reason,
-               count(*), min(r._row, 5)
-        FROM (
-          SELECT v._row, CASE
-            WHEN u._row IS NULL THEN 'duplicate voter id (same household; first row kept)'
-            WHEN s.status = 'unassigned' THEN 'not in the assignment (outside the experiment)'
-            WHEN s.status = 'excluded' THEN 'excluded by the design'
-            WHEN sp.household_id IS NOT NULL THEN 'used; household split across precincts'
-            ELSE 'used' END AS reason
-          FROM V v LEFT JOIN (SELECT _row FROM VU) u ON v._row = u._row
-          LEFT JOIN VS s ON v.voter_id = s.voter_id
-          LEFT JOIN SPLIT sp ON v.household_id = sp.household_id
-        ) r GROUP BY r.reason ORDER BY 1 DESC, 3 DESC
-        """,
-    )
-    # assignment reconciliation
-    if level == "voter":
-        not_found = "'used; unit not in the voter file (outcome missing)'"
-    else:
-        not_found = "'household not in the voter file (no voters to analyse)'"
-    add_entries(
-        "assignment",
-        f"""
-        SELECT CASE WHEN r.reason LIKE 'used%' THEN '{USED}' ELSE '{SET_ASIDE}' END, r.reason,
-               count(*), min(r._row, 5)
-        FROM (
-          SELECT a._row, CASE
-            WHEN u._row IS NULL THEN 'duplicate unit row (same arm; first row kept)'
-            WHEN a.arm IS NULL THEN 'excluded by the design' ||
-                 coalesce(': ' || a.excluded_reason, '')
-            WHEN f.hit IS NULL THEN {not_found}
-            ELSE 'used' END AS reason
-          FROM A a LEFT JOIN (SELECT _row FROM AU) u ON a._row = u._row
-          LEFT JOIN (SELECT DISTINCT {'voter_id' if level == 'voter' else 'household_id'} AS k, TRUE AS hit FROM VU) f
-            ON a.unit_id = f.k
-        ) r GROUP BY r.reason ORDER BY 1 DESC, 3 DESC
-        """,
-    )
-    if level == "voter":
-        # split-household flag and assigned-unit counts need the voter-file rows only
-        pass
+        SELECT CASE WHEN a.arm IS NULL THEN 'excluded by the design' || coalesce(': ' || a.excluded_reason, '')
+                    WHEN f.k IS NULL THEN {
+            "'used; unit not in the voter file (outcome missing)'"
+            if level == "voter"
+            else "'household not in the voter file (no voters to analyse)'"
+        }
+                    ELSE 'used' END AS reason, count(*), min(a.arow, 5)
+        FROM AAGG a LEFT JOIN (SELECT {found_key} AS k FROM VAGG {
+            "" if level == "voter" else "GROUP BY 1"
+        }) f
+          ON a.unit_id = f.k
+        GROUP BY 1 ORDER BY 1
+        """
+    ).fetchall():
+        entry("assignment", reason, int(n), first)
 
     # ---------------------------------------------------------------- history
     step("vote history")
-    inputs.require("vote_history", ["voter_id", "election_id", "election_date", "voted"])
     q(
         "CREATE TEMP TABLE E AS SELECT CAST(election_id AS VARCHAR) AS election_id, "
-        "min(CAST(election_date AS DATE)) AS election_date, count(*) AS n FROM raw_vote_history "
-        "GROUP BY 1 ORDER BY 2, 1"
+        "min(CAST(election_date AS DATE)) AS election_date FROM raw_vote_history GROUP BY 1"
     )
-    elections = q("SELECT election_id, election_date FROM E ORDER BY election_date, election_id").fetchall()
+    elections = q(
+        "SELECT election_id, election_date FROM E ORDER BY election_date, election_id"
+    ).fetchall()
     ids = [e[0] for e in elections]
     target = election
     if target not in ids:
@@ -649,63 +692,71 @@ def _build(
                 + did_you_mean(unknown[0], earlier)
             )
         past = [e for e in earlier if e in set(past_elections)]
-    # election index: 0 = target, 1..k = past, -1 = later, -2 = unused earlier/same day
+    cap_note = None
+    if len(past) > MAX_PAST_ELECTIONS:
+        if past_elections is not None:
+            raise SpecificationError(
+                f"past_elections: at most {MAX_PAST_ELECTIONS} earlier elections can become "
+                f"covariates; {len(past)} requested"
+            )
+        cap_note = (
+            f"only the {MAX_PAST_ELECTIONS} most recent of {len(past)} earlier elections are "
+            "past-vote covariates (the others are set aside)"
+        )
+        past = past[-MAX_PAST_ELECTIONS:]
+    # election index: 0 = target, 1..k = past covariates, 100 = later, 101 = not used
     cases = [f"WHEN {_quote(target)} THEN 0"] + [
         f"WHEN {_quote(e)} THEN {i + 1}" for i, e in enumerate(past)
     ]
     q(
-        "CREATE TEMP TABLE EX AS SELECT election_id, CASE election_id "
+        "CREATE TEMP TABLE EX AS SELECT election_id, CAST(CASE election_id "
         + " ".join(cases)
-        + f" ELSE CASE WHEN election_date > DATE {_quote(e_date.date().isoformat())} THEN -1 ELSE -2 END END AS ex "
-        "FROM E"
+        + f" ELSE CASE WHEN election_date > DATE {_quote(e_date.date().isoformat())} THEN 100 ELSE 101 END END "
+        "AS UTINYINT) AS ex FROM E"
     )
     k = len(past)
-    aggs = ["count(*) AS n_all", "min(h._row) AS min_row"]
-    aggs += ["count(*) FILTER (WHERE x.ex = -1) AS n_later", "min(h._row) FILTER (WHERE x.ex = -1) AS min_later"]
-    aggs += ["count(*) FILTER (WHERE x.ex = -2) AS n_other", "min(h._row) FILTER (WHERE x.ex = -2) AS min_other"]
-    for i in range(k + 1):
-        aggs.append(f"max(h.voted) FILTER (WHERE x.ex = {i}) AS v{i}")
-        aggs.append(f"count(*) FILTER (WHERE x.ex = {i}) AS n{i}")
-    q(
-        "CREATE TEMP TABLE PV AS SELECT h.voter_id, " + ", ".join(aggs) + " FROM "
-        "(SELECT CAST(voter_id AS VARCHAR) AS voter_id, CAST(election_id AS VARCHAR) AS election_id, "
-        "CAST(voted AS TINYINT) AS voted, _row FROM raw_vote_history) h "
-        "JOIN EX x ON h.election_id = x.election_id GROUP BY h.voter_id"
+    ex_codes = dict(q("SELECT election_id, ex FROM EX").fetchall())
+    # Per voter, bit i of pmask says "a row for election i" (0 = target, 1..k = past,
+    # 62 = later, 63 = other) and bit i of vmask "a counted ballot in election i".
+    codes_sql = " ".join(
+        f"WHEN {_quote(e)} THEN {62 if x == 100 else 63 if x == 101 else x}"
+        for e, x in ex_codes.items()
     )
-    n_hist = int(one("SELECT coalesce(sum(n_all), 0) FROM PV"))
-    dup_expr = " + ".join(f"greatest(p.n{i} - 1, 0)" for i in range(k + 1))
-    used_past = " + ".join(f"least(p.n{i}, 1)" for i in range(1, k + 1)) or "0"
+    q(
+        "CREATE TEMP TABLE PV AS SELECT voter_id, count(*) AS n_all, "
+        f"count(*) FILTER (WHERE ex <= {k}) AS n_rel, count(*) FILTER (WHERE ex = 62) AS n_later, "
+        "bit_or(CAST(1 AS UBIGINT) << ex) AS pmask, "
+        "bit_or(CASE WHEN voted = 1 THEN CAST(1 AS UBIGINT) << ex ELSE CAST(0 AS UBIGINT) END) AS vmask, "
+        "min(_row) AS min_row, min(_row) FILTER (WHERE ex = 62) AS min_later, "
+        "min(_row) FILTER (WHERE ex = 63) AS min_other FROM "
+        f"(SELECT CAST(voter_id AS VARCHAR) AS voter_id, CAST(CASE CAST(election_id AS VARCHAR) {codes_sql} END "
+        "AS UTINYINT) AS ex, CAST(voted AS TINYINT) AS voted, _row FROM raw_vote_history) GROUP BY voter_id"
+    )
+    rel_mask = (1 << (k + 1)) - 1
+    past_mask = rel_mask - 1
     rows = q(
         f"""
-        SELECT coalesce(s.status, 'missing') AS status,
-               sum(p.n_all), min(p.min_row, 5),
-               sum(p.n_later), min(p.min_later, 5),
-               sum(p.n_other), min(p.min_other, 5),
-               sum(least(p.n0, 1)), sum({used_past}), sum({dup_expr})
-        FROM PV p LEFT JOIN VS s ON p.voter_id = s.voter_id
+        SELECT coalesce(s.status, 'missing') AS status, sum(p.n_all), min(p.min_row, 5),
+               sum(p.n_later), min(p.min_later, 5), sum(p.n_all - p.n_rel - p.n_later), min(p.min_other, 5),
+               sum(p.pmask & 1), sum(bit_count(p.pmask & CAST({past_mask} AS UBIGINT))),
+               sum(p.n_rel - bit_count(p.pmask & CAST({rel_mask} AS UBIGINT)))
+        FROM PV p LEFT JOIN (SELECT voter_id, status FROM VA WHERE voter_id IS NOT NULL) s
+          ON p.voter_id = s.voter_id
         GROUP BY 1
         """
     ).fetchall()
-    later_n = 0
+    n_hist = 0
+    later_n = other_n = used0 = usedp = dup_n = 0
     later_first: list[int] = []
-    other_n = 0
     other_first: list[int] = []
-    used0 = usedp = dup_n = 0
     for status, n_all, first, n_later, f_later, n_other, f_other, u0, up, dups in rows:
+        n_hist += int(n_all or 0)
         if status == "missing":
-            entries.append(ReconciliationEntry(
-                "vote_history", SET_ASIDE, "voter id not in the voter file", int(n_all),
-                inputs.rows("vote_history", sorted(first)[:5]),
-            ))
-        elif status in ("unassigned", "excluded"):
-            reason = (
-                "voter not in the experiment (not assigned)" if status == "unassigned"
-                else "voter excluded by the design"
-            )
-            entries.append(ReconciliationEntry(
-                "vote_history", SET_ASIDE, reason, int(n_all),
-                inputs.rows("vote_history", sorted(first)[:5]),
-            ))
+            entry("vote_history", "voter id not in the voter file", int(n_all), first)
+        elif status == "unassigned":
+            entry("vote_history", "voter not in the experiment (not assigned)", int(n_all), first)
+        elif status == "excluded":
+            entry("vote_history", "voter excluded by the design", int(n_all), first)
         else:
             later_n += int(n_later or 0)
             later_first += [int(x) for x in (f_later or [])]
@@ -714,17 +765,13 @@ def _build(
             used0 += int(u0 or 0)
             usedp += int(up or 0)
             dup_n += int(dups or 0)
-    if later_n:
-        entries.append(ReconciliationEntry(
-            "vote_history", SET_ASIDE, "election after the target election", later_n,
-            inputs.rows("vote_history", sorted(later_first)[:5]),
-        ))
-    if other_n:
-        entries.append(ReconciliationEntry(
-            "vote_history", SET_ASIDE,
-            "earlier election not used as a covariate, or another election on the target day",
-            other_n, inputs.rows("vote_history", sorted(other_first)[:5]),
-        ))
+    entry("vote_history", "election after the target election", later_n, later_first)
+    entry(
+        "vote_history",
+        "earlier election not used as a covariate, or another election on the target day",
+        other_n,
+        other_first,
+    )
     if dup_n:
         first = [
             r[0]
@@ -732,20 +779,15 @@ def _build(
                 "SELECT _row FROM (SELECT h._row, row_number() OVER (PARTITION BY h.voter_id, h.election_id "
                 "ORDER BY h.voted DESC, h._row) AS rn FROM (SELECT CAST(voter_id AS VARCHAR) AS voter_id, "
                 "CAST(election_id AS VARCHAR) AS election_id, voted, _row FROM raw_vote_history) h "
-                "SEMI JOIN (SELECT voter_id FROM PV WHERE " + " OR ".join(f"n{i} > 1" for i in range(k + 1))
-                + ") d ON h.voter_id = d.voter_id JOIN EX x ON h.election_id = x.election_id "
-                "JOIN VS s ON h.voter_id = s.voter_id WHERE x.ex >= 0 AND s.status = 'assigned') "
+                "SEMI JOIN (SELECT voter_id FROM PV WHERE n_rel > bit_count(pmask & "
+                f"CAST({rel_mask} AS UBIGINT))) d ON h.voter_id = d.voter_id JOIN EX x ON h.election_id = x.election_id "
+                "JOIN VA s ON h.voter_id = s.voter_id WHERE x.ex <= 99 AND s.status = 'assigned') "
                 "WHERE rn > 1 ORDER BY _row LIMIT 5"
             ).fetchall()
         ]
-        entries.append(ReconciliationEntry(
-            "vote_history", SET_ASIDE, "duplicate voter-election row (a counted ballot kept)",
-            dup_n, inputs.rows("vote_history", first),
-        ))
-    if used0:
-        entries.append(ReconciliationEntry("vote_history", USED, "used; outcome (target election)", used0))
-    if usedp:
-        entries.append(ReconciliationEntry("vote_history", USED, "used; past-vote covariate", usedp))
+        entry("vote_history", "duplicate voter-election row (a counted ballot kept)", dup_n, first)
+    entry("vote_history", "used; outcome (target election)", used0)
+    entry("vote_history", "used; past-vote covariate", usedp)
 
     # ---------------------------------------------------------------- contacts
     step("contacts")
@@ -753,21 +795,20 @@ def _build(
     start, end_excl, start_label, end_label = _parse_window(campaign_window, e_date)
     if contacts is not None:
         c_cols = inputs.columns["contacts"]
-        inputs.require("contacts", ["unit_id", "attempted", "contacted"])
         level_expr = "lower(CAST(unit_level AS VARCHAR))" if "unit_level" in c_cols else "'voter'"
-        ts_expr = "CAST(timestamp AS TIMESTAMP)" if "timestamp" in c_cols else "CAST(NULL AS TIMESTAMP)"
-        dkeys = [c for c in ("unit_id", "unit_level", "timestamp", "channel", "result", "canvasser") if c in c_cols]
-        dpart = ", ".join(_ident(c) for c in dkeys)
-        q(
-            f"CREATE TEMP TABLE C AS SELECT CAST(unit_id AS VARCHAR) AS unit_id, {level_expr} AS unit_level, "
-            f"{ts_expr} AS ts, CAST(attempted AS TINYINT) AS attempted, CAST(contacted AS TINYINT) AS contacted, "
-            f"_row, row_number() OVER (PARTITION BY {dpart} ORDER BY _row) AS rn FROM raw_contacts"
+        ts_expr = (
+            "CAST(timestamp AS TIMESTAMP)" if "timestamp" in c_cols else "CAST(NULL AS TIMESTAMP)"
         )
-        n_contacts = int(one("SELECT count(*) FROM C"))
+        extra_keys = [c for c in ("channel", "result", "canvasser") if c in c_cols]
+        key_sql = "".join(f", CAST({_ident(c)} AS VARCHAR)" for c in extra_keys)
+        # exact duplicate rows collapse into one group (n > 1)
         q(
-            "CREATE TEMP TABLE HH AS SELECT household_id, max(assigned) AS any_treated, count(*) AS n "
-            "FROM T0 GROUP BY household_id"
+            f"CREATE TEMP TABLE CG AS SELECT CAST(unit_id AS VARCHAR) AS unit_id, {level_expr} AS unit_level, "
+            f"{ts_expr} AS ts{key_sql}, max(CAST(attempted AS TINYINT)) AS attempted, "
+            "max(CAST(contacted AS TINYINT)) AS contacted, count(*) AS n, min(_row) AS crow, "
+            f"max(_row) AS last_row FROM raw_contacts GROUP BY ALL"
         )
+        n_contacts = int(one("SELECT coalesce(sum(n), 0) FROM CG") or 0)
         start_sql = "NULL" if start is None else f"TIMESTAMP {_quote(start.isoformat())}"
         end_sql = f"TIMESTAMP {_quote(end_excl.isoformat())}"
         no_ts = (
@@ -780,99 +821,116 @@ def _build(
             if control_contacts == "keep"
             else "'contact logged for a held-out (control) unit'"
         )
+        after = "'after election day'" if campaign_window is None else "'after the campaign window'"
         q(
             f"""
-            CREATE TEMP TABLE CR AS SELECT c.*, CASE
-              WHEN c.rn > 1 THEN 'duplicate contact row'
+            CREATE TEMP TABLE CR AS SELECT c.unit_id, c.unit_level, c.attempted, c.contacted, c.n, c.crow,
+              c.last_row, CASE
               WHEN c.unit_id IS NULL THEN 'missing unit id'
               WHEN c.unit_level NOT IN ('voter', 'household') THEN 'unknown unit level'
-              WHEN c.unit_level = 'voter' AND vs.voter_id IS NULL THEN 'voter id not in the voter file'
-              WHEN c.unit_level = 'household' AND hf.household_id IS NULL THEN 'household id not in the voter file'
-              WHEN c.unit_level = 'voter' AND vs.status = 'excluded' THEN 'voter excluded by the design'
-              WHEN c.unit_level = 'voter' AND vs.status <> 'assigned' THEN 'voter not in the experiment (not assigned)'
-              WHEN c.unit_level = 'household' AND hh.household_id IS NULL THEN 'household not in the experiment (not assigned)'
+              WHEN c.unit_level = 'voter' AND (v.voter_id IS NULL OR NOT v.in_voters) THEN 'voter id not in the voter file'
+              WHEN c.unit_level = 'household' AND h.household_id IS NULL THEN 'household id not in the voter file'
+              WHEN c.unit_level = 'voter' AND v.status = 'excluded' THEN 'voter excluded by the design'
+              WHEN c.unit_level = 'voter' AND v.status <> 'assigned' THEN 'voter not in the experiment (not assigned)'
+              WHEN c.unit_level = 'household' AND h.n_assigned = 0 THEN 'household not in the experiment (not assigned)'
               WHEN c.ts IS NULL AND {no_ts} IS NOT NULL THEN {no_ts}
               WHEN c.ts IS NOT NULL AND {start_sql} IS NOT NULL AND c.ts < {start_sql} THEN 'before the campaign window'
-              WHEN c.ts IS NOT NULL AND c.ts >= {end_sql} THEN
-                   {"'after election day'" if campaign_window is None else "'after the campaign window'"}
-              WHEN (c.unit_level = 'voter' AND t.assigned = 0) OR (c.unit_level = 'household' AND hh.any_treated = 0)
+              WHEN c.ts IS NOT NULL AND c.ts >= {end_sql} THEN {after}
+              WHEN (c.unit_level = 'voter' AND v.assigned = 0) OR (c.unit_level = 'household' AND h.any_treated = 0)
                    THEN {control_reason}
               ELSE 'used' END AS reason
-            FROM C c
-            LEFT JOIN VS vs ON c.unit_level = 'voter' AND c.unit_id = vs.voter_id
-            LEFT JOIN T0 t ON c.unit_level = 'voter' AND c.unit_id = t.voter_id
-            LEFT JOIN (SELECT DISTINCT household_id FROM VU) hf ON c.unit_level = 'household' AND c.unit_id = hf.household_id
-            LEFT JOIN HH hh ON c.unit_level = 'household' AND c.unit_id = hh.household_id
+            FROM CG c
+            LEFT JOIN VA v ON c.unit_level = 'voter' AND c.unit_id = v.voter_id
+            LEFT JOIN HH h ON c.unit_level = 'household' AND c.unit_id = h.household_id
             """
         )
-        add_entries(
-            "contacts",
-            f"SELECT CASE WHEN reason LIKE 'used%' THEN '{USED}' ELSE '{SET_ASIDE}' END, reason, "
-            "count(*), min(_row, 5) FROM CR GROUP BY reason ORDER BY 1 DESC, 3 DESC",
-        )
+        dups, first = q(
+            "SELECT coalesce(sum(n - 1), 0), min(last_row, 5) FILTER (WHERE n > 1) FROM CR"
+        ).fetchone() or (0, None)
+        entry("contacts", "duplicate contact row", int(dups), first)
+        for reason, n, first in q(
+            "SELECT reason, count(*), min(crow, 5) FROM CR GROUP BY reason ORDER BY 2 DESC, 1"
+        ).fetchall():
+            entry("contacts", reason, int(n), first)
         q(
             "CREATE TEMP TABLE CV AS SELECT voter_id, max(attempted) AS attempted, max(contacted) AS contacted, "
-            "sum(attempted) AS n_attempts FROM ("
-            "SELECT unit_id AS voter_id, attempted, contacted FROM CR WHERE reason LIKE 'used%' AND unit_level = 'voter' "
-            "UNION ALL SELECT t.voter_id, c.attempted, c.contacted FROM CR c JOIN T0 t ON c.unit_id = t.household_id "
-            "WHERE c.reason LIKE 'used%' AND c.unit_level = 'household') GROUP BY voter_id"
+            "sum(attempted * n_attempt) AS n_attempts FROM ("
+            "SELECT unit_id AS voter_id, attempted, contacted, 1 AS n_attempt FROM CR "
+            "WHERE reason LIKE 'used%' AND unit_level = 'voter' "
+            "UNION ALL SELECT v.voter_id, c.attempted, c.contacted, 1 FROM CR c JOIN VA v "
+            "ON c.unit_id = v.household_id WHERE c.reason LIKE 'used%' AND c.unit_level = 'household' "
+            "AND v.status = 'assigned') GROUP BY voter_id"
         )
     else:
-        q("CREATE TEMP TABLE CV (voter_id VARCHAR, attempted TINYINT, contacted TINYINT, n_attempts BIGINT)")
+        q(
+            "CREATE TEMP TABLE CV (voter_id VARCHAR, attempted TINYINT, contacted TINYINT, n_attempts BIGINT)"
+        )
 
     # ------------------------------------------------------------ final table
     step("joining")
     safe_names = _covariate_names(past, covariates)
-    status_ok = f"(t.in_voter_file AND coalesce(t.registration_status, '') <> '{REMOVED}')"
+    status_ok = f"(t.in_voters AND coalesce(t.registration_status, '') <> '{REMOVED}')"
+
+    def present(i: int) -> str:
+        return f"((p.pmask >> {i}) & 1) = 1"
+
+    def voted(i: int) -> str:
+        return f"CAST((p.vmask >> {i}) & 1 AS TINYINT)"
+
     past_cols = "".join(
-        f", CASE WHEN p.n{i + 1} > 0 THEN p.v{i + 1} WHEN t.in_voter_file THEN 0 ELSE NULL END::TINYINT "
+        f", CAST(CASE WHEN {present(i + 1)} THEN {voted(i + 1)} WHEN t.in_voters THEN 0 ELSE NULL END AS TINYINT) "
         f"AS {_ident(name)}"
         for i, name in enumerate(safe_names)
     )
-    past_sum = " + ".join(f"coalesce({_ident(n)}, 0)" for n in safe_names) or "0"
+    past_sum = f"coalesce(bit_count(p.vmask & CAST({past_mask} AS UBIGINT)), 0)"
+    band = (
+        "CAST(NULL AS VARCHAR)"
+        if k == 0
+        else f"CASE WHEN NOT t.in_voters AND p.voter_id IS NULL THEN NULL WHEN ({past_sum}) = 0 THEN 'never' "
+        f"WHEN 2 * ({past_sum}) < {k} THEN 'intermittent' ELSE 'regular' END"
+    )
     cov_out = "".join(f", t.{_ident(c)}" for c in covariates)
-    q(
+    relation = con.sql(
         f"""
-        CREATE TEMP TABLE OUT AS SELECT t.voter_id, t.household_id, t.precinct_id, t.arm,
-          CAST(t.assigned AS TINYINT) AS assigned, t.probability, t.block, t.cluster,
+        SELECT t.voter_id, t.household_id, t.precinct_id, t.arm, t.assigned, t.probability, t.block, t.cluster,
           CAST(coalesce(c.attempted, 0) AS TINYINT) AS attempted,
           CAST(coalesce(c.contacted, 0) AS TINYINT) AS contacted,
           CAST(coalesce(c.n_attempts, 0) AS INTEGER) AS n_attempts,
-          CAST(CASE WHEN p.n0 > 0 THEN p.v0 WHEN {status_ok} THEN 0 ELSE NULL END AS TINYINT) AS voted,
-          CASE WHEN p.n0 > 0 THEN 'history' WHEN {status_ok} THEN 'no_history_row'
-               WHEN NOT t.in_voter_file THEN 'not_in_voter_file' ELSE 'removed' END AS outcome_status,
-          t.registration_status{cov_out}{past_cols}
-        FROM T0 t LEFT JOIN CV c ON t.voter_id = c.voter_id LEFT JOIN PV p ON t.voter_id = p.voter_id
+          CAST(CASE WHEN {present(0)} THEN {voted(0)} WHEN {status_ok} THEN 0 ELSE NULL END AS TINYINT) AS voted,
+          CASE WHEN {present(0)} THEN 'history' WHEN {status_ok} THEN 'no_history_row'
+               WHEN NOT t.in_voters THEN 'not_in_voter_file' ELSE 'removed' END AS outcome_status,
+          t.registration_status{cov_out}{past_cols},
+          CAST(CASE WHEN NOT t.in_voters AND p.voter_id IS NULL THEN NULL ELSE {past_sum} END AS SMALLINT) AS past_votes,
+          CAST({k} AS SMALLINT) AS past_elections, {band} AS propensity_band
+        FROM VA t LEFT JOIN CV c ON t.voter_id = c.voter_id LEFT JOIN PV p ON t.voter_id = p.voter_id
+        WHERE t.status = 'assigned' AND t.voter_id IS NOT NULL
+        ORDER BY t.voter_id
         """
-    )
-    flow = q(
-        "SELECT arm, count(*), sum(attempted), sum(contacted), count(voted) FROM OUT GROUP BY arm ORDER BY arm"
-    ).fetchall()
-    for arm, reason, n in q(
-        "SELECT arm, outcome_status, count(*) FROM OUT WHERE voted IS NULL GROUP BY ALL ORDER BY 1, 2"
-    ).fetchall():
-        entries.append(ReconciliationEntry("analysis", OUTCOME_MISSING, reason, int(n), (), str(arm)))
-    n_split = int(one("SELECT count(*) FROM OUT o SEMI JOIN SPLIT s ON o.household_id = s.household_id"))
+    ).to_arrow_table()
     step("to pandas")
-    extra = (
-        f", CAST({past_sum} AS SMALLINT) AS past_votes, CAST({k} AS SMALLINT) AS past_elections"
-    )
-    table = q(f"SELECT *{extra} FROM OUT ORDER BY voter_id").df()
-    if k:
-        table["propensity_band"] = pd.Series(
-            propensity_band(table["past_votes"].to_numpy(), k), index=table.index, dtype="str"
+    table = _to_pandas(relation)
+    flow_frame = (
+        table.groupby("arm", sort=True, observed=True)
+        .agg(
+            n=("voter_id", "size"),
+            at=("attempted", "sum"),
+            co=("contacted", "sum"),
+            ob=("voted", "count"),
         )
-    else:
-        table["propensity_band"] = pd.Series(None, index=table.index, dtype="str")
-    for col in ("assigned", "voted", *safe_names):
-        table[col] = table[col].astype("Int8")
+        .reset_index()
+    )
+    missing = table.loc[table["voted"].isna()].groupby(["arm", "outcome_status"], sort=True).size()
+    for (arm, reason), n in missing.items():
+        entries.append(
+            ReconciliationEntry("analysis", OUTCOME_MISSING, str(reason), int(n), (), str(arm))
+        )
     table.attrs = {
         "fieldexp_election": target,
         "fieldexp_control": control_label,
         "fieldexp_unit_level": level,
         "fieldexp_past_elections": list(past),
     }
-    notes = []
+    notes = [cap_note] if cap_note else []
     if n_split:
         notes.append(f"{n_split} analysed voters live in households split across precincts")
     if control_label is None:
@@ -886,7 +944,10 @@ def _build(
     rec = Reconciliation(
         rows_read=tuple(rows_read),
         entries=tuple(entries),
-        flow=tuple(FlowRow(str(a), int(n), int(at or 0), int(co or 0), int(ob)) for a, n, at, co, ob in flow),
+        flow=tuple(
+            FlowRow(str(r.arm), int(r.n), int(r.at), int(r.co), int(r.ob))
+            for r in flow_frame.itertuples()
+        ),
         imports=tuple(inputs.imports),
         election=target,
         campaign_window=(start_label, end_label),
@@ -895,6 +956,23 @@ def _build(
     rec.check()
     step("done")
     return table, rec
+
+
+def _to_pandas(table: Any) -> pd.DataFrame:
+    """Arrow -> pandas without Python string objects (pandas' default ``str`` dtype)."""
+    import pyarrow as pa
+
+    text = pd.StringDtype("pyarrow", na_value=np.nan)
+    mapping = {pa.string(): text, pa.large_string(): text, pa.string_view(): text}
+    df = table.to_pandas(types_mapper=mapping.get)
+    for col in df.columns:
+        if (
+            str(df[col].dtype) in ("int8", "float64")
+            and col in ("assigned", "voted")
+            or col.startswith("voted_")
+        ):
+            df[col] = df[col].astype("Int8")
+    return df
 
 
 def _covariate_names(past: Sequence[str], covariates: Sequence[str]) -> list[str]:
@@ -926,10 +1004,10 @@ def _control_label(control: Any, design: dict[str, Any], arms: list[str]) -> str
 def _verify_hash(con: duckdb.DuckDBPyConnection, recorded: str, level: str) -> None:
     col = "voter_id" if level == "voter" else "household_id"
     voter_ids = pd.Series(
-        [r[0] for r in con.execute(f"SELECT DISTINCT {col} FROM VU").fetchall()], dtype="object"
+        [r[0] for r in con.execute(f"SELECT DISTINCT {col} FROM VAGG").fetchall()], dtype="object"
     )
     unit_ids = pd.Series(
-        [r[0] for r in con.execute("SELECT DISTINCT unit_id FROM AU").fetchall()], dtype="object"
+        [r[0] for r in con.execute("SELECT DISTINCT unit_id FROM AAGG").fetchall()], dtype="object"
     )
     for ids in (voter_ids, unit_ids):
         for variant in _hash_variants(ids):
@@ -965,7 +1043,11 @@ def _hash_variants(ids: pd.Series) -> list[str]:
 
     out = [design_hash(ids.astype("str"))]
     as_int = pd.to_numeric(ids, errors="coerce")
-    if as_int.notna().all() and len(ids) and (as_int.astype("int64").astype("str") == ids.astype("str")).all():
+    if (
+        as_int.notna().all()
+        and len(ids)
+        and (as_int.astype("int64").astype("str") == ids.astype("str")).all()
+    ):
         out.append(design_hash(as_int.astype("int64")))
     return out
 
