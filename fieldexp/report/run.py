@@ -49,6 +49,8 @@ from fieldexp.spec.model import AnalysisSpec, OutcomeSpec
 __all__ = ["AnalysisRun", "build_report", "prepare_analysis"]
 
 Step = Callable[[str], None]
+#: Display order of vote-propensity bands.
+BAND_ORDER = {"never": 0, "rare": 0, "intermittent": 1, "regular": 2}
 
 
 def _noop(_: str) -> None:
@@ -486,17 +488,23 @@ def _headline(run: AnalysisRun, effects: _Effects) -> tuple[Headline | None, Sec
     figs: list[Figure] = []
     if spec.report.figures and effects.results:
         labels, est, lo, hi = [], [], [], []
+        several = len({oo.name for oo, _, _ in effects.results}) > 1
         for oo, a_, r in effects.results:
-            suffix = f", arm {a_}" if len(run.arms) > 1 else ""
             who = "per assigned voter" if r.estimand == "ITT" else "per contacted voter"
-            labels.append(f"{oo.label[:38]}: {r.estimand} ({who}){suffix}")
+            label = f"{r.estimand}, {who}"
+            if len(run.arms) > 1:
+                label += f", arm {a_}"
+            if several:
+                label = f"{oo.label[:30]}: {label}"
+            labels.append(label)
             est.append(r.estimate)
             lo.append(r.ci_low)
             hi.append(r.ci_high)
         figs.append(
             Figure(
                 "effects",
-                f"Estimated effects with {level}% confidence intervals",
+                f"{'Estimated effects' if several else o.label}: estimates with {level}% "
+                "confidence intervals (percentage points)",
                 figures.forest_figure(labels, est, lo, hi, xlabel="effect (percentage points)"),
                 "Point estimates and confidence intervals of each effect",
             )
@@ -807,7 +815,11 @@ def _heterogeneity(run: AnalysisRun) -> Section:
                 **kw,
             )
             rows = []
-            for lev, r in zip(res.levels, res.effects, strict=True):
+            pairs = sorted(
+                zip(res.levels, res.effects, strict=True),
+                key=lambda z: (BAND_ORDER.get(str(z[0]), len(BAND_ORDER)), str(z[0])),
+            )
+            for lev, r in pairs:
                 small = r.nobs < k
                 rows.append(
                     (
@@ -864,7 +876,7 @@ def _heterogeneity(run: AnalysisRun) -> Section:
                         f"Effect by {sg.label}",
                     )
                 )
-            paras.extend(res.notes)
+            paras.extend(n for n in res.notes if n not in paras)
     return Section("heterogeneity", title, tuple(paras), tuple(tables), tuple(figs))
 
 
@@ -1234,6 +1246,10 @@ def build_report(
         warnings.simplefilter("ignore", category=FutureWarning)
         if run is None:
             run = prepare_analysis(spec, step)
+        elif run.spec is not spec:
+            from dataclasses import replace
+
+            run = replace(run, spec=spec)
         step("estimating effects")
         effects = _effects(run)
         step("randomisation inference")
