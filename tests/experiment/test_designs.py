@@ -76,10 +76,18 @@ def test_lin_design_blocks_join_the_covariates(arrays) -> None:
     d = lin_design(z, "assigned", X, ("age", "v16"), blocks, None)
     # 2 covariates + (3 - 1) block indicators, each centred and interacted
     assert d.X.shape == (len(z), 2 + 2 * 4)
-    assert d.names[2:6] == ("age_c", "v16_c", "block[1]_c", "block[2]_c")
-    ind = d.X[:, 4:6] + np.array([1 / 3, 1 / 3])  # undo centring (each block is 1/3 of rows)
-    assert set(np.unique(ind)) <= {0.0, 1.0}
-    np.testing.assert_allclose(ind.sum(axis=1) + (blocks.codes == 0), 1.0)
+    assert d.names[:2] == ("(Intercept)", "assigned")
+    main = d.names[2:6]
+    assert set(main) == {"age_c", "v16_c", "block[1]_c", "block[2]_c"}
+    assert d.names[6:] == tuple(f"assigned:{name}" for name in main)
+    col = {name: d.X[:, j] for j, name in enumerate(d.names)}
+    np.testing.assert_allclose(col["age_c"], X[:, 0] - X[:, 0].mean(), atol=1e-14)
+    np.testing.assert_allclose(col["assigned:v16_c"], z * (X[:, 1] - X[:, 1].mean()), atol=1e-14)
+    # undo the centring (each block is a third of the rows): 0/1 indicators of blocks 1 and 2
+    ind = np.column_stack([col["block[1]_c"], col["block[2]_c"]]) + 1 / 3
+    np.testing.assert_allclose(
+        ind, np.column_stack([blocks.codes == 1, blocks.codes == 2]), atol=1e-14
+    )
 
 
 def test_lin_with_only_blocks_is_the_block_weighted_dim(arrays) -> None:
