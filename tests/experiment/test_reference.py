@@ -186,6 +186,28 @@ def test_rejects_what_estimatr_rejects_as_invalid_design(row, request):
         case.run(data)
 
 
+# --------------------------------------------------------------------------- beyond estimatr
+
+EXTENSION_CASES = ref.load_cases(ref.EXTENSION_CSV) if ref.EXTENSION_CSV.exists() else []
+
+
+@pytest.mark.parametrize("case", _params(EXTENSION_CASES))
+def test_matches_clubsandwich_where_estimatr_refuses(case, request):
+    """Weighted CR2 with fixed effects, which estimatr refuses: clubSandwich's CR2 and
+    Satterthwaite df on the weighted dummy-variable fit (equal to estimatr's wherever estimatr
+    computes: weighted without FE, FE without weights). A fieldexp that refuses these calls too
+    (with a FieldexpError) skips."""
+    import fieldexp
+
+    data = _case_data(case, request)
+    try:
+        result = case.run(data)
+    except fieldexp.FieldexpError as exc:
+        pytest.skip(f"fieldexp refuses weighted CR2 with blocks, as estimatr does: {exc}")
+    problems = _compare(case, result, case.expected, case.statistics, RTOL)
+    assert not problems, _failure(case, problems)
+
+
 # --------------------------------------------------------------------------- published values
 
 

@@ -30,6 +30,7 @@ REFERENCE_DIR = Path(__file__).resolve().parent
 REPO = REFERENCE_DIR.parents[1]
 REFERENCE_CSV = REFERENCE_DIR / "reference.csv"
 REFUSED_CSV = REFERENCE_DIR / "refused.csv"
+EXTENSION_CSV = REFERENCE_DIR / "extension.csv"
 VERSIONS_TXT = REFERENCE_DIR / "versions.txt"
 SHARED_PREFIX = "../shared/data/"
 

@@ -164,6 +164,7 @@ deparse1line <- function(cl) paste(trimws(deparse(cl, width.cutoff = 500L)), col
 # ------------------------------------------------------------------ running cases
 rows <- list()
 refused <- list()
+to_extend <- list() # refused weighted CR2 + fixed effects calls, computed with clubSandwich below
 seen <- character()
 
 num_or_na <- function(x) if (is.null(x) || length(x) == 0) NA_real_ else as.numeric(x)
@@ -228,6 +229,9 @@ run_one <- function(s, stage) {
     # "estimatr": a limitation of estimatr (fieldexp may compute it; no reference value)
     kind <- if (grepl("same treatment condition|must have multiple units|at least two treated|both treatment conditions|more than one value", msg)) "design" else "estimatr"
     refused[[length(refused) + 1]] <<- c(meta, list(kind = kind, error = msg))
+    if (grepl("fixed_effects` with weighted CR2", msg, fixed = TRUE)) {
+      to_extend[[length(to_extend) + 1]] <<- list(s = s, stage = stage, meta = meta)
+    }
     return(invisible(NULL))
   }
   vals <- extract(fit, term)
@@ -464,6 +468,53 @@ if (!is.null(D$fieldhouse)) {
   run_case("fh_phone_cace_hc2", "fieldhouse", "2sls", "y", "p", treatment = "p_m", covariates = "m", se_type = "HC2")
 }
 
+# ------------------------------------------------------------------ extension: clubSandwich
+# estimatr refuses weighted CR2 with fixed_effects. Without fixed effects its weighted CR2 (SE and
+# Bell-McCaffrey df) equals clubSandwich's CR2 + Satterthwaite df on lm(..., weights = w), and with
+# fixed effects (unweighted) it equals clubSandwich on the dummy-variable regression. The natural
+# reference for the refused calls is therefore clubSandwich on the weighted dummy-variable fit
+# (lm, or AER::ivreg for the CACE). They go to extension.csv, same columns.
+ext_rows <- list()
+if (length(to_extend) && requireNamespace("clubSandwich", quietly = TRUE) && requireNamespace("AER", quietly = TRUE)) {
+  message("extension: weighted CR2 with fixed effects via clubSandwich")
+  for (x in to_extend) {
+    s <- x$s
+    covs <- s$covariates
+    fe <- sprintf("factor(%s)", s$blocks)
+    if (s$method == "2sls" && x$stage == "second") {
+      f <- call("~", sym(s$outcome), call("|", rhs_sum(c(s$treatment, covs, fe)), rhs_sum(c(s$assignment, covs, fe))))
+      fit_call <- call("ivreg", formula = f, data = sym(s$data), weights = sym(s$weights))
+      term <- s$treatment
+    } else {
+      lhs <- if (s$method == "2sls") s$treatment else s$outcome
+      f <- call("~", sym(lhs), rhs_sum(c(s$assignment, covs, fe)))
+      fit_call <- call("lm", formula = f, data = sym(s$data), weights = sym(s$weights))
+      term <- s$assignment
+    }
+    test_call <- call("coef_test", fit_call, vcov = "CR2", cluster = call("$", sym(s$data), sym(s$clusters)), test = "Satterthwaite")
+    envir <- list2env(list(ivreg = AER::ivreg, coef_test = clubSandwich::coef_test), parent = D)
+    ct <- eval(test_call, envir = envir)
+    i <- match(term, ct$Coef)
+    est <- ct$beta[i]
+    se <- ct$SE[i]
+    dfv <- ct$df_Satt[i]
+    crit <- qt(1 - s$alpha / 2, dfv)
+    dat <- D[[s$data]]
+    vals <- list(
+      estimate = est, std_error = se, statistic = est / se, df = dfv,
+      p_value = 2 * pt(abs(est / se), dfv, lower.tail = FALSE),
+      ci_low = est - crit * se, ci_high = est + crit * se,
+      nobs = nrow(dat), nclusters = length(unique(dat[[s$clusters]])),
+      se_type_resolved = "CR2", design = NA_character_, warnings = NA_character_
+    )
+    meta <- x$meta
+    meta$`function` <- "clubSandwich::coef_test"
+    meta$call <- deparse1line(test_call)
+    message(sprintf("  %-55s est=%.6g se=%.6g df=%.6g", meta$case, est, se, dfv))
+    ext_rows[[length(ext_rows) + 1]] <- c(meta, vals)
+  }
+}
+
 # ------------------------------------------------------------------ writing
 fmt_num <- function(x) ifelse(is.na(x), NA_character_, trimws(formatC(x, digits = 17, format = "g")))
 NUM_COLS <- c("alpha", "estimate", "std_error", "statistic", "df", "p_value", "ci_low", "ci_high", "nobs", "nclusters")
@@ -487,6 +538,7 @@ write_ref <- function(frame, file) {
 
 ref <- to_frame(rows)
 write_ref(ref, "reference.csv")
+write_ref(to_frame(ext_rows), "extension.csv")
 if (length(refused)) {
   write_ref(to_frame(refused), "refused.csv")
 } else {
@@ -498,7 +550,7 @@ ver <- c(
   "# written by tests/reference/make_reference.R",
   paste0("R: ", R.version.string),
   paste0("platform: ", R.version$platform),
-  vapply(c("estimatr", "Rcpp", "RcppEigen", "Formula", "rlang"), function(p) {
+  vapply(c("estimatr", "Rcpp", "RcppEigen", "Formula", "rlang", "clubSandwich", "AER", "sandwich"), function(p) {
     paste0(p, ": ", tryCatch(as.character(packageVersion(p)), error = function(e) "not installed"))
   }, character(1)),
   paste0("BLAS: ", tryCatch(extSoftVersion()[["BLAS"]], error = function(e) "unknown")),
@@ -507,7 +559,7 @@ ver <- c(
   "# inputs (md5)",
   paste0(names(inputs), ": ", unlist(inputs)),
   "",
-  sprintf("cases: %d reference rows, %d refused calls", nrow(ref), length(refused))
+  sprintf("cases: %d reference rows, %d refused calls, %d extension rows", nrow(ref), length(refused), length(ext_rows))
 )
 writeLines(ver, file.path(out_dir, "versions.txt"))
 
