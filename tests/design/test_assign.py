@@ -89,7 +89,7 @@ def test_marginal_probabilities_by_many_seeded_draws():
         clusters="household_id",
         arms={"c": 0.5, "a": 0.3, "b": 0.2},
     )
-    reps = 1500
+    reps = 800
     hits = {a: np.zeros(len(df)) for a in d.arm_labels}
     for s in range(reps):
         out = d.assign(df, seed=s)

@@ -268,3 +268,42 @@ def test_bad_inputs():
         fx.randomization_inference(odd, "voted", "arm", design, seed=1)
     with pytest.raises(SpecificationError, match="'alternative' parameter"):
         fx.randomization_inference(df, "voted", "arm", design, seed=1, alternative="both")
+
+
+def test_per_block_counts_with_unequal_probabilities_equal_enumeration():
+    # block B0: 2 of 6 households treated (p = 1/3); block B1: 4 of 5 (p = 0.8)
+    rng = np.random.default_rng(11)
+    rows = []
+    for b, n_hh in (("B0", 6), ("B1", 5)):
+        for h in range(n_hh):
+            rows.append((len(rows), f"{b}-{h}", b, rng.normal() + (2.0 if b == "B1" else 0.0)))
+    df = pd.DataFrame(rows, columns=["v", "h", "b", "y"])
+    design = Design("v", blocks="b", clusters="h", counts={"B0": {1: 2}, "B1": {1: 4}})
+    df = df.merge(design.assign(df, seed=3)[["v", "arm", "probability"]], on="v")
+    assert set(df.loc[df["arm"] == 1, "probability"].round(6)) == {round(1 / 3, 6), 0.8}
+    y = df["y"].to_numpy()
+    values = []
+    hs = {b: list(g["h"]) for b, g in df.groupby("b")}
+    for t0 in itertools.combinations(hs["B0"], 2):
+        for t1 in itertools.combinations(hs["B1"], 4):
+            z = df["h"].isin(set(t0) | set(t1)).astype(int).to_numpy()
+            values.append(blocked_dim(df, y, z))
+    values = np.array(values)
+    obs = blocked_dim(df, y, df["arm"].to_numpy())
+    res = fx.randomization_inference(df, "y", "arm", design, reps=1000, seed=1)
+    assert res.exact and res.reps == len(values) == 15 * 5
+    assert res.statistic == pytest.approx(obs)
+    assert res.p_value == pytest.approx(np.mean(np.abs(values) >= abs(obs) - 1e-9))
+    # a pooled (unweighted) difference in means would be biased by the block difference
+    pooled = y[df["arm"] == 1].mean() - y[df["arm"] == 0].mean()
+    assert abs(pooled - obs) > 0.1
+
+
+def test_excluded_units_are_set_aside():
+    df, _ = medium_experiment(seed=6)
+    d2 = Design("v", blocks="b", clusters="h", exclude={"do_not_contact": [0, 1, 2]})
+    out = d2.assign(df.drop(columns="arm"), seed=4)
+    data = df.drop(columns="arm").merge(out[["v", "arm"]], on="v")
+    res = fx.randomization_inference(data, "voted", "arm", d2, reps=300, seed=1)
+    assert any("set aside" in n for n in res.notes)
+    assert res.nobs == int(out["arm"].notna().sum())
