@@ -143,6 +143,12 @@ def _numeric(series: pd.Series, *, argument: str, function: str) -> np.ndarray:
         return series.to_numpy(dtype=np.float64)
     if not pd.api.types.is_numeric_dtype(series.dtype):
         bad = series.index[pd.to_numeric(series, errors="coerce").isna()]
+        if len(bad) == 0:
+            raise DataError(
+                f"column {series.name!r} (argument {argument!r} of {function}) must be numeric; "
+                f"it has dtype {series.dtype}: its values are numbers stored as text. Convert it "
+                "first, e.g. with pandas.to_numeric."
+            )
         raise DataError(
             f"column {series.name!r} (argument {argument!r} of {function}) must be numeric; "
             f"it has dtype {series.dtype} with non-numeric values in "

@@ -82,6 +82,12 @@ def _covariate_matrix(
                     f"column {c!r} (argument 'covariates' of {function}) is not numeric and has "
                     f"{len(levels):,} distinct values; encode it numerically or use it as `blocks`."
                 )
+            if len(levels) < 2:
+                raise DataError(
+                    f"column {c!r} (argument 'covariates' of {function}) is categorical with a "
+                    f"single level ({levels[0]!r} in every row used): it cannot adjust for anything; "
+                    "drop it from `covariates`."
+                )
             for lev in levels[1:]:
                 cols.append((s.astype(str) == lev).to_numpy(dtype=np.float64))
                 names.append(f"{c}[{lev}]")

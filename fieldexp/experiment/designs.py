@@ -76,6 +76,8 @@ def lin_design(
     """Lin's interacted design: intercept, ``z``, centred covariates, ``z`` x centred covariates."""
     cov = covariates
     names = list(covariate_names)
+    # block indicators go first: a covariate that is constant within blocks is then the
+    # column reported as collinear, not an internal indicator
     if blocks is not None:
         if len(z) * (2 * (cov.shape[1] + blocks.n_groups)) > MAX_LIN_CELLS:
             raise EstimationError(
@@ -86,8 +88,8 @@ def lin_design(
         D = np.zeros((len(z), blocks.n_groups - 1))
         rows = np.flatnonzero(blocks.codes > 0)
         D[rows, blocks.codes[rows] - 1] = 1.0
-        cov = np.column_stack([cov, D])
-        names += [f"block[{j}]" for j in range(1, blocks.n_groups)]
+        cov = np.column_stack([D, cov])
+        names = [f"block[{j}]" for j in range(1, blocks.n_groups)] + names
     if cov.shape[1] == 0:
         raise SpecificationError(
             "method='lin' needs `covariates` (or `blocks`) to adjust for; "

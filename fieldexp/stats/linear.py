@@ -87,7 +87,7 @@ def is_nested(inner: GroupIndex, outer: GroupIndex) -> bool:
     return bool(np.all(first[inner.codes] == outer.codes))
 
 
-def _gram_inverse(Xw: np.ndarray, names: Sequence[str]) -> np.ndarray:
+def _gram_inverse(Xw: np.ndarray, names: Sequence[str], *, absorbed: bool = False) -> np.ndarray:
     """:math:`(X^\\top W X)^{-1}` from the weighted design, with a collinearity check."""
     G = Xw.T @ Xw
     k = G.shape[0]
@@ -96,8 +96,12 @@ def _gram_inverse(Xw: np.ndarray, names: Sequence[str]) -> np.ndarray:
     if np.any(zero):
         bad = [names[j] for j in np.flatnonzero(zero)]
         raise EstimationError(
-            f"regressor(s) {', '.join(map(repr, bad))} have no variation left after "
-            "absorbing fixed effects (constant within every block)"
+            f"regressor(s) {', '.join(map(repr, bad))} have no variation"
+            + (
+                " left after absorbing fixed effects (constant within every block)"
+                if absorbed
+                else " (constant, or zero in every row used)"
+            )
         )
     S = G / np.outer(d, d)
     # greedy rank check in column order: the first column that adds nothing is reported
@@ -352,18 +356,20 @@ def fit_absorbed(
     Xw = X if sw is None else X * sw[:, None]
     yw = y if sw is None else y * sw
     if Z is None:
-        M = _gram_inverse(Xw, all_names)
+        M = _gram_inverse(Xw, all_names, absorbed=absorbed.rank_fe > 0)
         beta = _solve(Xw, yw, M)
         X_scores = X
     else:
         Z = np.asfortranarray(Z)
         Zw = Z if sw is None else Z * sw[:, None]
-        MZ = _gram_inverse(Zw, [f"instrument {j}" for j in range(Z.shape[1])])
+        MZ = _gram_inverse(
+            Zw, [f"instrument {j}" for j in range(Z.shape[1])], absorbed=absorbed.rank_fe > 0
+        )
         Pi = MZ @ (Zw.T @ Xw)
         Pi = Pi + MZ @ (Zw.T @ (Xw - Zw @ Pi))
         X_scores = np.asfortranarray(Z @ Pi)
         Xhw = X_scores if sw is None else X_scores * sw[:, None]
-        M = _gram_inverse(Xhw, all_names)
+        M = _gram_inverse(Xhw, all_names, absorbed=absorbed.rank_fe > 0)
         beta = _solve(Xhw, yw, M)
     resid = y - X @ beta
     rank = X.shape[1] + absorbed.rank_fe
