@@ -45,8 +45,11 @@ _FN = "fieldexp.did"
 
 def sorted_index(values: np.ndarray) -> GroupIndex:
     """Grouping whose codes follow the sorted labels (periods: code order is time order)."""
-    uniq, inv = np.unique(values, return_inverse=True)
-    codes = inv.astype(np.int64).reshape(-1)
+    codes, uniq = pd.factorize(np.asarray(values))  # hashing; then relabel in sorted order
+    order = np.argsort(np.asarray(uniq), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    codes = rank[codes]
     return GroupIndex(
         codes=codes, n_groups=len(uniq), counts=np.bincount(codes, minlength=len(uniq))
     )
