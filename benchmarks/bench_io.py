@@ -108,7 +108,9 @@ def generate(scale: str, seed: int = 2026) -> Path:
     propensity = rng.beta(1.2, 1.0, size=n).astype(np.float32)
     eix = np.repeat(np.arange(len(ELECTIONS), dtype=np.int8), n)
     vid = np.tile(np.arange(n, dtype=np.int64), len(ELECTIONS))
-    voted = (rng.random(n * len(ELECTIONS), dtype=np.float32) < np.tile(propensity, len(ELECTIONS))).astype(np.int8)
+    voted = (
+        rng.random(n * len(ELECTIONS), dtype=np.float32) < np.tile(propensity, len(ELECTIONS))
+    ).astype(np.int8)
     con.register("h", pa.table({"vid": vid, "eix": eix, "voted": voted}))
     del vid, eix, voted
     e_case = " ".join(f"WHEN {i} THEN '{e}'" for i, (e, _, _) in enumerate(ELECTIONS))
@@ -128,7 +130,11 @@ def generate(scale: str, seed: int = 2026) -> Path:
     cvid = np.where(
         kind == 0,
         treated[rng.integers(0, len(treated), size=n_contacts)],
-        np.where(kind == 1, control[rng.integers(0, len(control), size=n_contacts)], n + rng.integers(0, n, size=n_contacts)),
+        np.where(
+            kind == 1,
+            control[rng.integers(0, len(control), size=n_contacts)],
+            n + rng.integers(0, n, size=n_contacts),
+        ),
     )
     minutes = rng.integers(0, 40 * 24 * 60, size=n_contacts).astype(np.int64)  # Oct 1 .. Nov 9
     con.register(
@@ -194,10 +200,14 @@ def run_pandas(scale: str) -> dict[str, object]:
     t = assignment.drop_duplicates("voter_id").merge(voters, on="voter_id", how="left")
     end = pd.Timestamp("2020-11-04")
     c = contacts[(contacts["timestamp"] < end) & contacts["unit_id"].isin(t["voter_id"])]
-    cv = c.groupby("unit_id", sort=False).agg(attempted=("attempted", "max"), contacted=("contacted", "max"))
+    cv = c.groupby("unit_id", sort=False).agg(
+        attempted=("attempted", "max"), contacted=("contacted", "max")
+    )
     t = t.merge(cv, left_on="voter_id", right_index=True, how="left")
     t[["attempted", "contacted"]] = t[["attempted", "contacted"]].fillna(0).astype("int8")
-    wide = history.pivot_table(index="voter_id", columns="election_id", values="voted", aggfunc="max")
+    wide = history.pivot_table(
+        index="voter_id", columns="election_id", values="voted", aggfunc="max"
+    )
     wide.columns = [f"voted_{c}" for c in wide.columns]
     wide = wide.rename(columns={f"voted_{TARGET}": "voted"})
     t = t.merge(wide, left_on="voter_id", right_index=True, how="left")
@@ -205,7 +215,12 @@ def run_pandas(scale: str) -> dict[str, object]:
     t["voted"] = t["voted"].where(t["voted"].notna() | ~ok, 0)
     t = t.sort_values("voter_id")
     wall = time.perf_counter() - t0
-    return {"wall": wall, "rows": len(t), "mean_voted": float(t["voted"].mean()), "contacted": int(t["contacted"].sum())}
+    return {
+        "wall": wall,
+        "rows": len(t),
+        "mean_voted": float(t["voted"].mean()),
+        "contacted": int(t["contacted"].sum()),
+    }
 
 
 def child(case: str, scale: str) -> None:
@@ -228,12 +243,16 @@ def run_case(case: str, scale: str, timeout: float) -> dict[str, object]:
         return {"case": case, "scale": scale, "error": f"timed out after {timeout:.0f} s"}
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
-            res = json.loads(line[len("RESULT "):])
+            res = json.loads(line[len("RESULT ") :])
             res.update(case=case, scale=scale)
             return res
     tail = (proc.stderr or "").strip().splitlines()[-1:] or ["no output"]
-    return {"case": case, "scale": scale, "error": f"exit {proc.returncode}: {tail[0][:120]}",
-            "wall": time.perf_counter() - t0}
+    return {
+        "case": case,
+        "scale": scale,
+        "error": f"exit {proc.returncode}: {tail[0][:120]}",
+        "wall": time.perf_counter() - t0,
+    }
 
 
 def machine() -> str:

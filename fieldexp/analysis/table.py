@@ -73,7 +73,9 @@ def propensity_band(past_votes: np.ndarray, past_elections: int) -> np.ndarray:
     out = np.where(
         v == 0, "never", np.where(v / max(past_elections, 1) < 0.5, "intermittent", "regular")
     )
-    return np.where(np.isnan(v), None, out)
+    result = out.astype(object)
+    result[np.isnan(v)] = None
+    return result
 
 
 def ids_sha256(ids: Sequence[Any] | np.ndarray | pd.Series) -> str:
@@ -178,7 +180,7 @@ def _parse_window(
             "campaign_window must be a (start, end) pair of dates (either may be None); "
             f"got {window!r}"
         )
-    parsed: list[pd.Timestamp | None] = []
+    parsed: list[Any] = []
     for w in window:
         if w is None:
             parsed.append(None)
@@ -425,13 +427,14 @@ def _build(
     )
     if unit_col == "unit_id":
         sample = "(SELECT CAST(unit_id AS VARCHAR) AS u FROM raw_assignment LIMIT 1000)"
-        if not one(
+        by_voter = one(
             f"SELECT count(*) FROM {sample} a SEMI JOIN raw_voters v ON a.u = CAST(v.voter_id AS VARCHAR)"
-        ):
-            if one(
-                f"SELECT count(*) FROM {sample} a SEMI JOIN raw_voters v ON a.u = CAST(v.household_id AS VARCHAR)"
-            ):
-                level = "household"
+        )
+        by_household = one(
+            f"SELECT count(*) FROM {sample} a SEMI JOIN raw_voters v ON a.u = CAST(v.household_id AS VARCHAR)"
+        )
+        if not by_voter and by_household:
+            level = "household"
     blocks, clusters = design.get("blocks"), design.get("clusters")
 
     def col_or(name: Any, fallback: str, kind: str = "VARCHAR") -> str:
@@ -920,9 +923,16 @@ def _build(
         .reset_index()
     )
     missing = table.loc[table["voted"].isna()].groupby(["arm", "outcome_status"], sort=True).size()
-    for (arm, reason), n in missing.items():
+    for m in missing.reset_index(name="n").to_dict("records"):
         entries.append(
-            ReconciliationEntry("analysis", OUTCOME_MISSING, str(reason), int(n), (), str(arm))
+            ReconciliationEntry(
+                "analysis",
+                OUTCOME_MISSING,
+                str(m["outcome_status"]),
+                int(m["n"]),
+                (),
+                str(m["arm"]),
+            )
         )
     table.attrs = {
         "fieldexp_election": target,
@@ -945,8 +955,8 @@ def _build(
         rows_read=tuple(rows_read),
         entries=tuple(entries),
         flow=tuple(
-            FlowRow(str(r.arm), int(r.n), int(r.at), int(r.co), int(r.ob))
-            for r in flow_frame.itertuples()
+            FlowRow(str(r["arm"]), int(r["n"]), int(r["at"]), int(r["co"]), int(r["ob"]))
+            for r in flow_frame.to_dict("records")
         ),
         imports=tuple(inputs.imports),
         election=target,
@@ -967,10 +977,8 @@ def _to_pandas(table: Any) -> pd.DataFrame:
     df = table.to_pandas(types_mapper=mapping.get)
     for col in df.columns:
         if (
-            str(df[col].dtype) in ("int8", "float64")
-            and col in ("assigned", "voted")
-            or col.startswith("voted_")
-        ):
+            str(df[col].dtype) in ("int8", "float64") and col in ("assigned", "voted")
+        ) or col.startswith("voted_"):
             df[col] = df[col].astype("Int8")
     return df
 

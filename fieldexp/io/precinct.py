@@ -198,7 +198,7 @@ def _wide(
                 f"precinct_results: file {p.name!r}: line {line} has {len(row)} fields, fewer "
                 f"than the {start} bureau fields of the header"
             )
-        base = {canon: row[i] for canon, i in fixed.items()}
+        base: dict[str, Any] = {canon: row[i] for canon, i in fixed.items()}
         base["_line"] = line
         if suffixed:
             row_blocks = [
@@ -269,7 +269,7 @@ def _finish(df: pd.DataFrame, p: Path) -> pd.DataFrame:
     if "abstentions" not in df.columns:
         df["abstentions"] = df["registered"] - df["voters"]
     if "null" not in df.columns:
-        df["null"] = df["voters"] - df["expressed"] - (df["blank"] if "blank" in df else 0)
+        df["null"] = df["voters"] - df["expressed"] - df.get("blank", 0)
     if "candidate_label" not in df.columns:
         if "list_label" in df.columns:
             df["candidate_label"] = df["list_label"]

@@ -94,7 +94,8 @@ def synthetic_field_data(
     for kind, date in ELECTIONS:
         base = propensity * (1.0 if kind == "general" else 0.5)
         voted = (rng.random(n) < base).astype(np.int8)
-        method = np.where(voted == 1, rng.choice(["in_person", "early", "mail"], size=n), None)
+        drawn = pd.Series(rng.choice(["in_person", "early", "mail"], size=n), dtype="str")
+        method = drawn.where(voted == 1, None).to_numpy()
         rows.append(
             pd.DataFrame(
                 {

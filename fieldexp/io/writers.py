@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -185,12 +186,12 @@ def write_vote_history(
         out = out[np.asarray(codes) != "N"]
         out.to_csv(p, index=False, header=False, sep="\t")
     elif format in ("wide", "ohio", "l2"):
-        wide = h.pivot(index="voter_id", columns="election_id", values="voted")
+        wide = h.pivot_table(index="voter_id", columns="election_id", values="voted", aggfunc="max")
         meta = h.drop_duplicates("election_id").set_index("election_id")
         cols = {}
         for eid in wide.columns:
-            kind = meta.loc[eid, "election_type"]
-            date = pd.Timestamp(meta.loc[eid, "election_date"])
+            kind = str(meta.loc[eid, "election_type"])
+            date = pd.Timestamp(str(meta.loc[eid, "election_date"]))
             if format == "ohio":
                 name = f"{kind.upper()}-{date:%m/%d/%Y}"
                 mark = "X"
@@ -203,7 +204,8 @@ def write_vote_history(
             col = wide[eid].astype("float").map({1.0: mark, 0.0: "" if format != "wide" else "0"})
             if format == "ohio" and "ballot_party" in h.columns:
                 party = h[h["election_id"] == eid].set_index("voter_id")["ballot_party"]
-                col = party.reindex(wide.index).where(lambda s: s.notna() & (col == "X"), col)
+                party = party.reindex(wide.index)
+                col = party.where(party.notna() & (col == "X"), col)
             cols[name] = col
         idname = {"ohio": "SOS_VOTERID", "l2": "LALVOTERID", "wide": "voter_id"}[format]
         out = pd.DataFrame(cols).rename_axis(idname).reset_index()
@@ -234,7 +236,7 @@ def write_contacts(
     table = mapping_table("contact_results")
     if format == "van":
         t = table[table["format"] == "van"]
-        name_of = {}
+        name_of: dict[str, str] = {}
         for code, result in zip(t["code"], t["result"], strict=True):
             name_of.setdefault(result, code)
         names = c["result"].map(name_of)
@@ -311,23 +313,23 @@ def write_precinct_results(
     if vintage == "2014":
         with p.open("w", encoding="latin-1", newline="") as fh:
             w = csv.writer(fh, delimiter=";")
-            for row in r.itertuples(index=False):
-                last, _, first = str(row.candidate_label).partition(" ")
+            for cand in r.itertuples(index=False):
+                last, _, first = str(cand.candidate_label).partition(" ")
                 w.writerow(
                     [
                         1,
-                        row.department_code,
-                        str(row.commune_short).lstrip("0"),
+                        cand.department_code,
+                        str(cand.commune_short).lstrip("0"),
                         "Commune",
-                        str(row.bureau_code).lstrip("0"),
-                        row.registered,
-                        row.voters,
-                        row.expressed,
-                        row.candidate,
+                        str(cand.bureau_code).lstrip("0"),
+                        cand.registered,
+                        cand.voters,
+                        cand.expressed,
+                        cand.candidate,
                         last,
                         first,
-                        row.nuance,
-                        row.votes,
+                        cand.nuance,
+                        cand.votes,
                     ]
                 )
         return p
@@ -383,10 +385,10 @@ def write_precinct_results(
         w = csv.writer(fh, delimiter=";")
         w.writerow(header)
         for _, g in groups:
-            f = g.iloc[0]
+            f: dict[Any, Any] = g.iloc[0].to_dict()
             com = f["commune_code"] if vintage == "2024" else f["commune_short"]
             reg = int(f["registered"])
-            row = [
+            row: list[Any] = [
                 f["department_code"],
                 "Dept",
                 com,
@@ -400,17 +402,18 @@ def write_precinct_results(
                 int(f["null"]),
                 int(f["expressed"]),
             ]
-            for c in g.itertuples(index=False):
-                last, _, first = str(c.candidate_label).partition(" ")
+            for c in g.to_dict("records"):
+                last, _, first = str(c["candidate_label"]).partition(" ")
+                votes = int(c["votes"])
                 row += [
-                    c.candidate,
+                    c["candidate"],
                     "M",
                     last,
                     first,
-                    c.nuance,
-                    int(c.votes),
-                    f"{100 * int(c.votes) / reg:.2f}".replace(".", ","),
-                    f"{100 * int(c.votes) / max(int(c.expressed), 1):.2f}".replace(".", ","),
+                    c["nuance"],
+                    votes,
+                    f"{100 * votes / reg:.2f}".replace(".", ","),
+                    f"{100 * votes / max(int(c['expressed']), 1):.2f}".replace(".", ","),
                 ]
             if vintage == "2024":
                 row += [""] * (len(header) - len(row))

@@ -32,7 +32,13 @@ def test_by_nuance_and_sample_file(fixtures_dir):
 def test_assignment_join_and_reconciliation():
     r = synthetic_precinct_results(2)
     stations = sorted(r["precinct_id"].unique())
-    a = pd.DataFrame({"precinct_id": [*stations[:6], "99999_0001"], "arm": [0, 1, 0, 1, 0, 1, 1], "probability": 0.5})
+    a = pd.DataFrame(
+        {
+            "precinct_id": [*stations[:6], "99999_0001"],
+            "arm": [0, 1, 0, 1, 0, 1, 1],
+            "probability": 0.5,
+        }
+    )
     t, rec = build_precinct_table(r, assignment=a)
     assert t["assigned"].notna().sum() == 6
     assert rec.set_aside("assignment", "polling station not in the results") == 1
@@ -43,10 +49,15 @@ def test_assignment_join_and_reconciliation():
 
 
 def test_several_elections_need_a_choice():
-    r = pd.concat([synthetic_precinct_results(1, election_id="a"), synthetic_precinct_results(1, election_id="b")])
+    r = pd.concat(
+        [
+            synthetic_precinct_results(1, election_id="a"),
+            synthetic_precinct_results(1, election_id="b"),
+        ]
+    )
     with pytest.raises(SpecificationError, match="several elections"):
         build_precinct_table(r)
-    t, rec = build_precinct_table(r, election="b")
+    _, rec = build_precinct_table(r, election="b")
     assert rec.set_aside("precinct_results", "other election") == len(r) // 2
     with pytest.raises(SpecificationError, match="Did you mean 'b'"):
         build_precinct_table(r, election="bb")

@@ -21,7 +21,16 @@ def messy():
             "voter_id": ["V1", "V2", "V3", "V4", "V5", "V6", "V2", "V7"],
             "household_id": ["H1", "H1", "H2", "H2", "H3", "H4", "H1", "H5"],
             "precinct_id": ["P1", "P1", "P1", "P2", "P2", "P2", "P1", "P2"],
-            "registration_status": ["active", "active", "active", "active", "removed", "active", "active", "inactive"],
+            "registration_status": [
+                "active",
+                "active",
+                "active",
+                "active",
+                "removed",
+                "active",
+                "active",
+                "inactive",
+            ],
             "birth_year": [1950, 1960, 1970, 1980, 1990, 2000, 1960, 1975],
             "first_name": ["a", "b", "c", "d", "e", "f", "b", "g"],
         }
@@ -38,11 +47,31 @@ def messy():
             "unit_id": ["V1", "V1", "VX", "V6", "V2", "V3", "H1", "H9", "H4", "V5"],
             "unit_level": ["voter"] * 6 + ["household"] * 3 + ["voter"],
             "timestamp": pd.to_datetime(
-                ["2020-10-01", "2020-10-01", "2020-10-01", "2020-10-01", "2020-11-05",
-                 "2020-10-02", "2020-10-03", "2020-10-03", "2020-10-03", "2020-10-04"]
+                [
+                    "2020-10-01",
+                    "2020-10-01",
+                    "2020-10-01",
+                    "2020-10-01",
+                    "2020-11-05",
+                    "2020-10-02",
+                    "2020-10-03",
+                    "2020-10-03",
+                    "2020-10-03",
+                    "2020-10-04",
+                ]
             ),
-            "result": ["canvassed", "canvassed", "canvassed", "canvassed", "canvassed",
-                       "canvassed", "not_home", "not_home", "not_home", "not_home"],
+            "result": [
+                "canvassed",
+                "canvassed",
+                "canvassed",
+                "canvassed",
+                "canvassed",
+                "canvassed",
+                "not_home",
+                "not_home",
+                "not_home",
+                "not_home",
+            ],
             "attempted": 1,
             "contacted": [1, 1, 1, 1, 1, 1, 0, 0, 0, 0],
         }
@@ -50,11 +79,29 @@ def messy():
     history = pd.DataFrame(
         {
             "voter_id": ["V1", "V1", "V1", "V2", "V2", "V6", "V8", "V9", "V5"],
-            "election_id": [ELECTION, "general_2018_11_06", "general_2022_11_08", ELECTION, ELECTION,
-                            ELECTION, ELECTION, ELECTION, "general_2018_11_06"],
+            "election_id": [
+                ELECTION,
+                "general_2018_11_06",
+                "general_2022_11_08",
+                ELECTION,
+                ELECTION,
+                ELECTION,
+                ELECTION,
+                ELECTION,
+                "general_2018_11_06",
+            ],
             "election_date": pd.to_datetime(
-                ["2020-11-03", "2018-11-06", "2022-11-08", "2020-11-03", "2020-11-03",
-                 "2020-11-03", "2020-11-03", "2020-11-03", "2018-11-06"]
+                [
+                    "2020-11-03",
+                    "2018-11-06",
+                    "2022-11-08",
+                    "2020-11-03",
+                    "2020-11-03",
+                    "2020-11-03",
+                    "2020-11-03",
+                    "2020-11-03",
+                    "2018-11-06",
+                ]
             ),
             "election_type": "general",
             "voted": [1, 1, 1, 1, 1, 1, 1, 1, 0],
@@ -134,7 +181,13 @@ def test_report_is_free_of_personal_data():
 def test_campaign_window_and_dropping_control_contacts():
     v, a, c, h = messy()
     table, rec = build_analysis_table(
-        v, a, c, h, election=ELECTION, campaign_window=("2020-10-02", "2020-10-03"), control_contacts="drop"
+        v,
+        a,
+        c,
+        h,
+        election=ELECTION,
+        campaign_window=("2020-10-02", "2020-10-03"),
+        control_contacts="drop",
     )
     reasons = {e.reason: e.rows for e in rec.entries if e.table == "contacts"}
     assert reasons["before the campaign window"] == 1  # V1 on 10-01
@@ -147,7 +200,7 @@ def test_campaign_window_and_dropping_control_contacts():
 
 def test_election_by_date_and_unknown_election():
     v, a, c, h = messy()
-    t, rec = build_analysis_table(v, a, c, h, election="2020-11-03")
+    _, rec = build_analysis_table(v, a, c, h, election="2020-11-03")
     assert rec.election == ELECTION
     with pytest.raises(SpecificationError, match="Did you mean 'general_2020_11_03'"):
         build_analysis_table(v, a, c, h, election="general_2020_11_04")
@@ -155,15 +208,23 @@ def test_election_by_date_and_unknown_election():
 
 def test_past_elections_option():
     d = synthetic_field_data(3, n_households=30)
-    t, _ = build_analysis_table(d.voters, d.assignment, d.contacts, d.vote_history, election=d.election, past_elections=2)
-    assert [c for c in t.columns if c.startswith("voted_")] == ["voted_general_2018_11_06", "voted_primary_2020_03_03"]
+    t, _ = build_analysis_table(
+        d.voters, d.assignment, d.contacts, d.vote_history, election=d.election, past_elections=2
+    )
+    assert [c for c in t.columns if c.startswith("voted_")] == [
+        "voted_general_2018_11_06",
+        "voted_primary_2020_03_03",
+    ]
     assert set(t["past_elections"]) == {2}
 
 
 def test_same_voter_two_households_is_a_hard_conflict():
     v, a, c, h = messy()
     v.loc[6, "household_id"] = "H7"
-    with pytest.raises(ReconciliationError, match=r"same voter id must belong to one household; 1 voter id.*rows 1, 6"):
+    with pytest.raises(
+        ReconciliationError,
+        match=r"same voter id must belong to one household; 1 voter id.*rows 1, 6",
+    ):
         build_analysis_table(v, a, c, h, election=ELECTION)
 
 
@@ -185,7 +246,7 @@ def test_missing_columns():
 
 
 def test_assigned_column_and_no_contacts():
-    v, a, c, h = messy()
+    v, a, _c, h = messy()
     a2 = a.rename(columns={"arm": "assigned"}).drop(columns="probability")
     t, rec = build_analysis_table(v, a2, None, h, election=ELECTION)
     assert t["attempted"].sum() == 0 and t["probability"].isna().all()
@@ -196,7 +257,7 @@ def test_design_assign_output_and_ids_hash():
     d = synthetic_field_data(11, n_households=40, n_precincts=2)
     design = fx.Design("voter_id", blocks="precinct_id", clusters="household_id")
     a = design.assign(d.voters, seed=5)
-    t, rec = build_analysis_table(d.voters, a, d.contacts, d.vote_history, election=d.election)
+    t, _ = build_analysis_table(d.voters, a, d.contacts, d.vote_history, election=d.election)
     assert len(t) == len(d.voters)
     assert set(t["block"]) == set(d.voters["precinct_id"])
     assert (t["cluster"] == t["household_id"]).all()
@@ -207,12 +268,18 @@ def test_design_assign_output_and_ids_hash():
     # the assignment file was edited (a row removed)
     edited = a.iloc[1:].copy()
     edited.attrs = dict(a.attrs)
-    with pytest.raises(ReconciliationError, match="1 of its units are now missing and 0 were added"):
+    with pytest.raises(
+        ReconciliationError, match="1 of its units are now missing and 0 were added"
+    ):
         build_analysis_table(d.voters, edited, d.contacts, d.vote_history, election=d.election)
     # neither the voters nor the assignment's own units match the recorded hash
     with pytest.raises(ReconciliationError, match="matches neither"):
-        build_analysis_table(d.voters.iloc[1:], edited, d.contacts, d.vote_history, election=d.election)
-    t2, _ = build_analysis_table(d.voters, edited, d.contacts, d.vote_history, election=d.election, verify_ids_hash=False)
+        build_analysis_table(
+            d.voters.iloc[1:], edited, d.contacts, d.vote_history, election=d.election
+        )
+    t2, _ = build_analysis_table(
+        d.voters, edited, d.contacts, d.vote_history, election=d.election, verify_ids_hash=False
+    )
     assert len(t2) == len(d.voters) - 1
 
 
@@ -229,21 +296,46 @@ def test_household_level_assignment_expands_to_voters():
 
 def test_parquet_and_csv_paths_match_dataframes(tmp_path):
     d = synthetic_field_data(4, n_households=30)
-    ref, rec_ref = build_analysis_table(d.voters, d.assignment, d.contacts, d.vote_history, election=d.election)
+    ref, rec_ref = build_analysis_table(
+        d.voters, d.assignment, d.contacts, d.vote_history, election=d.election
+    )
     paths = {}
-    for name, df in [("voters", d.voters), ("assignment", d.assignment), ("contacts", d.contacts), ("history", d.vote_history)]:
+    for name, df in [
+        ("voters", d.voters),
+        ("assignment", d.assignment),
+        ("contacts", d.contacts),
+        ("history", d.vote_history),
+    ]:
         p = tmp_path / f"{name}.parquet"
         df.to_parquet(p)
         paths[name] = p
-    got, rec = build_analysis_table(paths["voters"], paths["assignment"], paths["contacts"], paths["history"], election=d.election)
+    got, rec = build_analysis_table(
+        paths["voters"],
+        paths["assignment"],
+        paths["contacts"],
+        paths["history"],
+        election=d.election,
+    )
     cols = ["voter_id", "arm", "attempted", "contacted", "voted", "past_votes"]
     pd.testing.assert_frame_equal(ref[cols].astype(str), got[cols].astype(str))
     assert rec.rows_read == rec_ref.rows_read
     d.vote_history.to_csv(tmp_path / "h.csv", index=False)
-    got2, _ = build_analysis_table(paths["voters"], paths["assignment"], paths["contacts"], tmp_path / "h.csv", election=d.election)
+    got2, _ = build_analysis_table(
+        paths["voters"],
+        paths["assignment"],
+        paths["contacts"],
+        tmp_path / "h.csv",
+        election=d.election,
+    )
     assert got2["voted"].tolist() == ref["voted"].tolist()
     with pytest.raises(SpecificationError, match="not found"):
-        build_analysis_table(tmp_path / "nope.parquet", paths["assignment"], None, paths["history"], election=d.election)
+        build_analysis_table(
+            tmp_path / "nope.parquet",
+            paths["assignment"],
+            None,
+            paths["history"],
+            election=d.election,
+        )
 
 
 def test_row_labels_are_file_lines(fixtures_dir):
@@ -271,12 +363,23 @@ def test_row_labels_are_file_lines(fixtures_dir):
 def test_reconciliation_adds_up_property(seed, drop_voters, dup, junk):
     """Whatever rows are dropped, duplicated or invented, every input row is accounted for."""
     d = synthetic_field_data(seed, n_households=15, n_precincts=2)
-    voters = pd.concat([d.voters.iloc[drop_voters:], d.voters.iloc[: dup]], ignore_index=True)
+    voters = pd.concat([d.voters.iloc[drop_voters:], d.voters.iloc[:dup]], ignore_index=True)
     contacts = pd.concat(
-        [d.contacts, d.contacts.head(dup),
-         pd.DataFrame({"unit_id": [f"Z{i}" for i in range(junk)], "unit_level": "voter",
-                       "timestamp": pd.Timestamp("2020-10-01"), "channel": "door", "result": "x",
-                       "attempted": 1, "contacted": 0})],
+        [
+            d.contacts,
+            d.contacts.head(dup),
+            pd.DataFrame(
+                {
+                    "unit_id": [f"Z{i}" for i in range(junk)],
+                    "unit_level": "voter",
+                    "timestamp": pd.Timestamp("2020-10-01"),
+                    "channel": "door",
+                    "result": "x",
+                    "attempted": 1,
+                    "contacted": 0,
+                }
+            ),
+        ],
         ignore_index=True,
     )
     hist = pd.concat([d.vote_history, d.vote_history.head(dup)], ignore_index=True)

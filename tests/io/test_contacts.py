@@ -11,7 +11,9 @@ from fieldexp.io import read_contacts
 
 def test_three_layouts_agree(io_fixtures):
     csv = read_contacts(io_fixtures / "contacts.csv")
-    van = read_contacts(io_fixtures / "van_contacts.csv", format="van", results=io_fixtures / "van_results.csv")
+    van = read_contacts(
+        io_fixtures / "van_contacts.csv", format="van", results=io_fixtures / "van_results.csv"
+    )
     nb = read_contacts(io_fixtures / "nationbuilder_contacts.csv", format="nationbuilder")
     for other in (van, nb):
         assert other["unit_id"].tolist() == csv["unit_id"].tolist()
@@ -28,7 +30,9 @@ def test_van_needs_results_lookup(io_fixtures):
 
 def test_van_results_as_dataframe_and_by_name(tmp_path):
     p = tmp_path / "van.csv"
-    p.write_text("VanID,DateCanvassed,ContactTypeName,ResultID\n1,10/01/2020,Walk,7\n2,10/02/2020,Phone,9\n3,10/02/2020,Walk,7\n")
+    p.write_text(
+        "VanID,DateCanvassed,ContactTypeName,ResultID\n1,10/01/2020,Walk,7\n2,10/02/2020,Phone,9\n3,10/02/2020,Walk,7\n"
+    )
     lookup = pd.DataFrame({"ResultID": [7, 9], "ResultName": ["not home", "Canvassed"]})
     c = read_contacts(p, format="van", results=lookup)
     assert c["result"].tolist() == ["not_home", "canvassed", "not_home"]
@@ -38,11 +42,14 @@ def test_van_results_as_dataframe_and_by_name(tmp_path):
 
 def test_van_unknown_result_names_listed(tmp_path):
     p = tmp_path / "van.csv"
-    p.write_text("VanID,DateCanvassed,ResultName\n1,10/01/2020,Dog Bit Me\n2,10/01/2020,Dog Bit Me\n3,10/01/2020,Canvassed\n")
+    p.write_text(
+        "VanID,DateCanvassed,ResultName\n1,10/01/2020,Dog Bit Me\n2,10/01/2020,Dog Bit Me\n3,10/01/2020,Canvassed\n"
+    )
     with pytest.raises(FileFormatError, match=r"unknown result code\(s\): 'Dog Bit Me' \(2\)"):
         read_contacts(p, format="van")
     c = read_contacts(
-        p, format="van",
+        p,
+        format="van",
         mapping={"codes": {"Dog Bit Me": {"result": "hostile", "attempted": 1, "contacted": 1}}},
     )
     assert c["contacted"].tolist() == [1, 1, 1]
@@ -52,13 +59,24 @@ def test_van_result_id_missing_from_lookup(tmp_path):
     p = tmp_path / "van.csv"
     p.write_text("VanID,DateCanvassed,ResultID\n1,10/01/2020,3\n")
     with pytest.raises(FileFormatError, match=r"missing from the Results lookup: '3' \(1\)"):
-        read_contacts(p, format="van", results=pd.DataFrame({"ResultID": ["1"], "ResultName": ["Canvassed"]}))
+        read_contacts(
+            p, format="van", results=pd.DataFrame({"ResultID": ["1"], "ResultName": ["Canvassed"]})
+        )
 
 
 def test_nationbuilder_statuses(tmp_path):
     p = tmp_path / "nb.csv"
-    statuses = ["answered", "meaningful_interaction", "no_answer", "not_interested", "refused",
-                "bad_info", "left_message", "inaccessible", "other"]
+    statuses = [
+        "answered",
+        "meaningful_interaction",
+        "no_answer",
+        "not_interested",
+        "refused",
+        "bad_info",
+        "left_message",
+        "inaccessible",
+        "other",
+    ]
     rows = "\n".join(f"{i},2020-10-01T10:00:00,door_knock,{s}" for i, s in enumerate(statuses))
     p.write_text("person_id,created_at,method,status\n" + rows + "\n")
     c = read_contacts(p, format="nationbuilder")
@@ -68,7 +86,9 @@ def test_nationbuilder_statuses(tmp_path):
 
 def test_csv_override_with_explicit_flags_and_household_level(tmp_path):
     p = tmp_path / "c.csv"
-    p.write_text("household_id,date,channel,result\nH1,2020-10-01,door,not_home\nH2,2020-10-02,door,canvassed\n")
+    p.write_text(
+        "household_id,date,channel,result\nH1,2020-10-01,door,not_home\nH2,2020-10-02,door,canvassed\n"
+    )
     c = read_contacts(p)
     assert c["unit_level"].tolist() == ["household", "household"]
     assert c["unit_id"].tolist() == ["H1", "H2"]
@@ -83,7 +103,9 @@ def test_csv_contacted_without_attempted_refused(tmp_path):
 
 def test_mixed_timestamps(tmp_path):
     p = tmp_path / "c.csv"
-    p.write_text("unit_id,timestamp,result\n1,2020-10-01 10:00:00,canvassed\n2,10/01/2020 10:00:00,canvassed\n")
+    p.write_text(
+        "unit_id,timestamp,result\n1,2020-10-01 10:00:00,canvassed\n2,10/01/2020 10:00:00,canvassed\n"
+    )
     with pytest.raises(FileFormatError, match="mixed formats"):
         read_contacts(p)
 

@@ -16,8 +16,14 @@ def _voted(df: pd.DataFrame) -> set[tuple[str, str]]:
 
 @pytest.mark.parametrize(
     ("name", "fmt"),
-    [("history_long.csv", "long"), ("history_wide.csv", "wide"), ("ohio.csv", "ohio"),
-     ("l2.csv", "l2"), ("florida.txt", "florida"), ("ncvhis_old.txt", "ncvhis")],
+    [
+        ("history_long.csv", "long"),
+        ("history_wide.csv", "wide"),
+        ("ohio.csv", "ohio"),
+        ("l2.csv", "l2"),
+        ("florida.txt", "florida"),
+        ("ncvhis_old.txt", "ncvhis"),
+    ],
 )
 def test_sample_files_agree(io_fixtures, name, fmt):
     ref = read_vote_history(io_fixtures / "history_long.csv", format="long")
@@ -56,7 +62,9 @@ def test_ncvhis_unknown_method_listed(tmp_path):
         "A\t11/08/2016\t11/08/2016 GENERAL\tBY CARRIER PIGEON\n"
         "B\t11/08/2016\t11/08/2016 GENERAL\tBY CARRIER PIGEON\n"
     )
-    with pytest.raises(FileFormatError, match=r"unknown voting_method code\(s\): 'BY CARRIER PIGEON' \(2\)"):
+    with pytest.raises(
+        FileFormatError, match=r"unknown voting_method code\(s\): 'BY CARRIER PIGEON' \(2\)"
+    ):
         read_vote_history(p, format="ncvhis")
     h = read_vote_history(
         p, format="ncvhis", mapping={"codes": {"BY CARRIER PIGEON": {"voted": 1, "method": "mail"}}}
@@ -66,7 +74,9 @@ def test_ncvhis_unknown_method_listed(tmp_path):
 
 def test_ohio_party_letters(tmp_path):
     p = tmp_path / "oh.csv"
-    p.write_text("SOS_VOTERID,LAST_NAME,PRIMARY-03/15/2016,GENERAL-11/08/2016\nOH1,Lee,D,X\nOH2,Ng,,X\nOH3,Ro,R,\n")
+    p.write_text(
+        "SOS_VOTERID,LAST_NAME,PRIMARY-03/15/2016,GENERAL-11/08/2016\nOH1,Lee,D,X\nOH2,Ng,,X\nOH3,Ro,R,\n"
+    )
     h = read_vote_history(p, format="ohio")
     prim = h[h["election_type"] == "primary"].set_index("voter_id")
     assert prim["voted"].tolist() == [1, 0, 1]
@@ -77,13 +87,18 @@ def test_ohio_party_letters(tmp_path):
 def test_ohio_unknown_code(tmp_path):
     p = tmp_path / "oh.csv"
     p.write_text("SOS_VOTERID,GENERAL-11/08/2016\nOH1,?\nOH2,X\n")
-    with pytest.raises(FileFormatError, match=r"unknown history \(column 'GENERAL-11/08/2016'\) code\(s\): '\?' \(1\)"):
+    with pytest.raises(
+        FileFormatError,
+        match=r"unknown history \(column 'GENERAL-11/08/2016'\) code\(s\): '\?' \(1\)",
+    ):
         read_vote_history(p, format="ohio")
 
 
 def test_l2_and_other_election_types(tmp_path):
     p = tmp_path / "l2.csv"
-    p.write_text("LALVOTERID,General_2020_11_03,PresidentialPrimary_2020_03_03,OtherElection_2019_05_07\nL1,Y,,Y\n")
+    p.write_text(
+        "LALVOTERID,General_2020_11_03,PresidentialPrimary_2020_03_03,OtherElection_2019_05_07\nL1,Y,,Y\n"
+    )
     h = read_vote_history(p, format="l2")
     assert set(h["election_type"]) == {"general", "presidential_primary", "other"}
 
@@ -104,8 +119,10 @@ def test_wide_repeated_voter(tmp_path):
 
 def test_florida_codes(tmp_path):
     p = tmp_path / "fl.txt"
-    p.write_text("DAD\t1\t11/08/2016\tGEN\tA\nDAD\t2\t11/08/2016\tGEN\tB\nDAD\t3\t11/08/2016\tGEN\tE\n"
-                 "DAD\t4\t11/08/2016\tGEN\tN\nDAD\t5\t11/08/2016\tGEN\tP\nDAD\t6\t11/08/2016\tGEN\tY\n")
+    p.write_text(
+        "DAD\t1\t11/08/2016\tGEN\tA\nDAD\t2\t11/08/2016\tGEN\tB\nDAD\t3\t11/08/2016\tGEN\tE\n"
+        "DAD\t4\t11/08/2016\tGEN\tN\nDAD\t5\t11/08/2016\tGEN\tP\nDAD\t6\t11/08/2016\tGEN\tY\n"
+    )
     h = read_vote_history(p, format="florida").set_index("voter_id")
     assert h["voted"].tolist() == [1, 0, 1, 0, 0, 1]
     assert h.loc["2", "method"] == "absentee_not_counted"
@@ -114,14 +131,18 @@ def test_florida_codes(tmp_path):
 
 def test_florida_unknown_codes_listed(tmp_path):
     p = tmp_path / "fl.txt"
-    p.write_text("DAD\t1\t11/08/2016\tGEN\tQ\nDAD\t2\t11/08/2016\tGEN\tQ\nDAD\t3\t11/08/2016\tGEN\ty\n")
+    p.write_text(
+        "DAD\t1\t11/08/2016\tGEN\tQ\nDAD\t2\t11/08/2016\tGEN\tQ\nDAD\t3\t11/08/2016\tGEN\ty\n"
+    )
     with pytest.raises(FileFormatError, match=r"'Q' \(2\), 'y' \(1\)"):
         read_vote_history(p, format="florida")
 
 
 def test_long_mixed_dates(tmp_path):
     p = tmp_path / "h.csv"
-    p.write_text("voter_id,election_date,election_type,voted\n1,2016-11-08,general,1\n2,11/08/2016,general,0\n")
+    p.write_text(
+        "voter_id,election_date,election_type,voted\n1,2016-11-08,general,1\n2,11/08/2016,general,0\n"
+    )
     with pytest.raises(FileFormatError, match="mixed formats"):
         read_vote_history(p)
 
@@ -139,7 +160,9 @@ def test_bad_format_name():
 
 
 def test_election_columns():
-    cols = election_columns(["SOS_VOTERID", "GENERAL-11/08/2016", "General_2020_11_03", "general_2018-11-06", "x"])
+    cols = election_columns(
+        ["SOS_VOTERID", "GENERAL-11/08/2016", "General_2020_11_03", "general_2018-11-06", "x"]
+    )
     assert cols == {
         "GENERAL-11/08/2016": ("GENERAL", "2016-11-08"),
         "General_2020_11_03": ("General", "2020-11-03"),

@@ -37,20 +37,23 @@ def test_sample_files(io_fixtures, vintage):
 
 
 def test_election_id_option(io_fixtures):
-    r = read_precinct_results(io_fixtures / "fr_results_2017.csv", mapping={"options": {"election_id": "pres2017_t1"}})
+    r = read_precinct_results(
+        io_fixtures / "fr_results_2017.csv", mapping={"options": {"election_id": "pres2017_t1"}}
+    )
     assert set(r["election_id"]) == {"pres2017_t1"}
 
 
 def test_drifting_header_via_mapping(tmp_path):
     p = tmp_path / "r.csv"
     p.write_text(
-        "Dept;Commune;BV;Inscrits;Votants;Exprimés;N°Panneau;Voix\n"
-        "75;56;1;100;60;58;1;30\n",
+        "Dept;Commune;BV;Inscrits;Votants;Exprimés;N°Panneau;Voix\n75;56;1;100;60;58;1;30\n",
         encoding="utf-8",
     )
     with pytest.raises(FileFormatError, match="no column for 'department_code'"):
         read_precinct_results(p)
-    r = read_precinct_results(p, mapping={"Dept": "department_code", "Commune": "commune_code", "BV": "bureau_code"})
+    r = read_precinct_results(
+        p, mapping={"Dept": "department_code", "Commune": "commune_code", "BV": "bureau_code"}
+    )
     assert r["precinct_id"].tolist() == ["75056_0001"]
 
 
@@ -83,7 +86,9 @@ def test_not_a_number(tmp_path):
         "75;56;1;cent;60;58;1;7\n",
         encoding="utf-8",
     )
-    with pytest.raises(FileFormatError, match=r"'registered' must hold whole numbers; found 'cent'"):
+    with pytest.raises(
+        FileFormatError, match=r"'registered' must hold whole numbers; found 'cent'"
+    ):
         read_precinct_results(p)
 
 

@@ -32,5 +32,13 @@ def test_pseudonymise_errors():
 
 
 def test_drop_pii():
-    df = pd.DataFrame({"voter_id": [1], "first_name": ["A"], "birth_date": ["x"], "address": ["y"], "party": ["D"]})
+    df = pd.DataFrame(
+        {
+            "voter_id": [1],
+            "first_name": ["A"],
+            "birth_date": ["x"],
+            "address": ["y"],
+            "party": ["D"],
+        }
+    )
     assert list(drop_pii(df).columns) == ["voter_id", "party"]

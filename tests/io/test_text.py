@@ -87,7 +87,7 @@ def test_duplicated_header(tmp_path):
 
 
 def test_header_repeated_inside_data(tmp_path):
-    with pytest.raises(FileFormatError, match="repeats its header.*line 4"):
+    with pytest.raises(FileFormatError, match=r"repeats its header.*line 4"):
         read_delimited(write(tmp_path, "a,b\n1,2\n3,4\na,b\n5,6\n"), table="t")
 
 
@@ -108,7 +108,9 @@ def test_extra_columns_on_first_row(tmp_path):
 
 def test_mixed_date_formats():
     s = pd.Series(["2016-11-08", "11/08/2016", "2016-11-09"], index=[2, 3, 4])
-    with pytest.raises(FileFormatError, match=r"mixed formats: 2 like '2016-11-08'.*1 like '11/08/2016'"):
+    with pytest.raises(
+        FileFormatError, match=r"mixed formats: 2 like '2016-11-08'.*1 like '11/08/2016'"
+    ):
         parse_dates(s, column="d", table="t")
 
 
@@ -128,13 +130,17 @@ def test_dates_one_format_and_missing():
 
 
 cell = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters='",;\t|\r\n\ufeff'),
+    alphabet=st.characters(
+        blacklist_categories=("Cs", "Cc"), blacklist_characters='",;\t|\r\n\ufeff'
+    ),
     min_size=1,
     max_size=8,
 ).filter(lambda s: s.strip() == s and s != "")
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@settings(
+    max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)
 @given(
     rows=st.lists(st.lists(cell, min_size=3, max_size=3), min_size=1, max_size=20),
     delim=st.sampled_from([",", ";", "\t", "|"]),

@@ -24,7 +24,16 @@ def _sorted(df: pd.DataFrame, cols: list[str], key: list[str]) -> pd.DataFrame:
 def test_voters_round_trip(tmp_path, synth):
     p = write_voters(synth.voters, tmp_path / "v.csv")
     got = read_voters(p)
-    cols = ["voter_id", "household_id", "precinct_id", "registration_status", "registration_date", "birth_year", "gender", "party"]
+    cols = [
+        "voter_id",
+        "household_id",
+        "precinct_id",
+        "registration_status",
+        "registration_date",
+        "birth_year",
+        "gender",
+        "party",
+    ]
     assert _sorted(got, cols, ["voter_id"]).equals(_sorted(synth.voters, cols, ["voter_id"]))
 
 
@@ -37,14 +46,18 @@ def test_history_round_trip_full(tmp_path, synth, fmt):
     )
 
 
-@pytest.mark.parametrize(("fmt", "vintage"), [("ncvhis", "old"), ("ncvhis", "new"), ("florida", "new")])
+@pytest.mark.parametrize(
+    ("fmt", "vintage"), [("ncvhis", "old"), ("ncvhis", "new"), ("florida", "new")]
+)
 def test_history_round_trip_ballots_only(tmp_path, synth, fmt, vintage):
     p = write_vote_history(synth.vote_history, tmp_path / "h.txt", format=fmt, vintage=vintage)
     got = read_vote_history(p, format=fmt)
     ref = synth.vote_history[synth.vote_history["voted"] == 1]
     # Florida's "A" covers absentee and mail ballots, so methods round-trip for ncvhis only
     cols = [*HSET, "method"] if fmt == "ncvhis" else HSET
-    assert _sorted(got, cols, ["voter_id", "election_id"]).equals(_sorted(ref, cols, ["voter_id", "election_id"]))
+    assert _sorted(got, cols, ["voter_id", "election_id"]).equals(
+        _sorted(ref, cols, ["voter_id", "election_id"])
+    )
 
 
 @pytest.mark.parametrize("fmt", ["csv", "van", "nationbuilder"])
@@ -59,18 +72,31 @@ def test_contacts_round_trip(tmp_path, synth, fmt):
         assert (got["timestamp"].to_numpy() == synth.contacts["timestamp"].to_numpy()).all()
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 10_000), fmt=st.sampled_from(["long", "wide", "ohio", "l2", "ncvhis", "florida"]))
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seed=st.integers(0, 10_000),
+    fmt=st.sampled_from(["long", "wide", "ohio", "l2", "ncvhis", "florida"]),
+)
 def test_history_round_trip_property(tmp_path, seed, fmt):
     data = synthetic_field_data(seed, n_households=st_size(seed), n_precincts=2)
-    p = write_vote_history(data.vote_history, tmp_path / f"h_{fmt}.txt", format=fmt, duplicate_share=0.1 if fmt == "ncvhis" else 0.0, seed=seed)
+    p = write_vote_history(
+        data.vote_history,
+        tmp_path / f"h_{fmt}.txt",
+        format=fmt,
+        duplicate_share=0.1 if fmt == "ncvhis" else 0.0,
+        seed=seed,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         got = read_vote_history(p, format=fmt)
     ref = data.vote_history
     if fmt in ("ncvhis", "florida"):
         ref = ref[ref["voted"] == 1]
-    assert _sorted(got, HSET, ["voter_id", "election_id"]).equals(_sorted(ref, HSET, ["voter_id", "election_id"]))
+    assert _sorted(got, HSET, ["voter_id", "election_id"]).equals(
+        _sorted(ref, HSET, ["voter_id", "election_id"])
+    )
 
 
 def st_size(seed: int) -> int:
