@@ -267,8 +267,12 @@ def cmd_assign(args: argparse.Namespace) -> int:
             turf_size=spec.design.turf_size,
         )
         walk.to_csv(out / "walk_list.csv", index=False)
-        covs = [c for c in spec.analysis.covariates if c in voters.columns]
-        balance_text = "balance: none of [analysis] covariates is a column of the voter file"
+        covs = list(spec.design.balance_covariates) or [
+            c for c in spec.analysis.covariates if c in voters.columns
+        ]
+        balance_text = (
+            "balance: not checked (list voter-file columns in [design] balance_covariates)"
+        )
         if covs:
             from fieldexp.experiment.balance import balance
             from fieldexp.report.run import _numeric_columns

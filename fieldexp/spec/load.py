@@ -277,6 +277,7 @@ def _design(sec: _Section) -> DesignSpec:
     seed = sec.get("seed", int, None, check=lambda v: None if v >= 0 else "must be >= 0")
     walk_by = sec.get("walk_list_by", str, blocks or "precinct_id")
     turf = sec.get("turf_size", int, None, check=_positive_int)
+    balance_covs = sec.strings("balance_covariates")
     sec.finish()
     arms: Any = None
     if isinstance(arms_raw, dict):
@@ -307,7 +308,13 @@ def _design(sec: _Section) -> DesignSpec:
         )
     except FieldexpError as exc:
         raise SpecificationError(f"{sec.file}: [design]: {exc}") from None
-    return DesignSpec(design=design, seed=seed, walk_list_by=walk_by, turf_size=turf)
+    return DesignSpec(
+        design=design,
+        seed=seed,
+        walk_list_by=walk_by,
+        turf_size=turf,
+        balance_covariates=balance_covs,
+    )
 
 
 def _analysis(sec: _Section) -> AnalysisOptions:

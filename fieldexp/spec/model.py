@@ -91,6 +91,7 @@ class DesignSpec:
     seed: int | None = None
     walk_list_by: str = "precinct_id"
     turf_size: int | None = None
+    balance_covariates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
