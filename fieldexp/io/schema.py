@@ -223,7 +223,11 @@ ASSIGNMENT = TableSchema(
     key=("unit_id",),
     columns=(
         Column("unit_id", "str", nullable=False, description="Unit id (voter or household)."),
-        Column("arm", "str", nullable=False, description="Arm label (as text)."),
+        Column(
+            "arm",
+            "str",
+            description="Arm label (as text); missing for units excluded by the design.",
+        ),
         Column(
             "probability",
             "float",
