@@ -307,3 +307,10 @@ def test_excluded_units_are_set_aside():
     res = fx.randomization_inference(data, "voted", "arm", d2, reps=300, seed=1)
     assert any("set aside" in n for n in res.notes)
     assert res.nobs == int(out["arm"].notna().sum())
+
+
+def test_observed_estimate_is_the_blocked_clustered_difference_in_means():
+    df, design = medium_experiment(seed=12, n_blocks=4, hh_per_block=25)
+    res = fx.randomization_inference(df, "voted", "arm", design, reps=100, seed=1)
+    dim = fx.itt(df, "voted", "arm", blocks="b", clusters="h", method="dim")
+    assert res.estimate == pytest.approx(dim.estimate, rel=1e-10)
