@@ -49,6 +49,8 @@ from fieldexp.spec.model import AnalysisSpec, OutcomeSpec
 __all__ = ["AnalysisRun", "build_report", "prepare_analysis"]
 
 Step = Callable[[str], None]
+#: Reason prefix of sections the spec does not ask for (left out of the report).
+NOT_CONFIGURED = "not configured: "
 #: Display order of vote-propensity bands.
 BAND_ORDER = {"never": 0, "rare": 0, "intermittent": 1, "regular": 2}
 
@@ -183,7 +185,8 @@ def _suppress(n: int | None, k: int) -> Cell:
 
 
 def _share(num: int, den: int, k: int) -> float | None:
-    if den < k or den == 0 or 0 < num < k or 0 < den - num < k:
+    """``num / den``, or None when the denominator or a non-zero numerator is a small cell."""
+    if den < k or den == 0 or 0 < num < k:
         return None
     return num / den
 
@@ -316,7 +319,8 @@ def _effects(run: AnalysisRun) -> _Effects:
                     + did_you_mean(o.column, [str(c) for c in pt.columns])
                     + f" Columns: {', '.join(map(str, pt.columns))}"
                 )
-            r = itt(pt, o.column, "assigned", weights="weight", alpha=a.alpha)
+            blocks = a.blocks if a.blocks is not None and a.blocks in pt.columns else None
+            r = itt(pt, o.column, "assigned", blocks=blocks, weights="weight", alpha=a.alpha)
             results.append((o, "1", r))
             estimates.append(_estimate(r, o, "1", ()))
             if "CACE" in o.estimands:
@@ -415,6 +419,17 @@ def _headline(run: AnalysisRun, effects: _Effects) -> tuple[Headline | None, Sec
             f"{o.label}: among {who}, the effect of being assigned was {_pp(itt_r.estimate)} "
             f"percentage points ({level}% CI {_ci_pp(itt_r.ci_low, itt_r.ci_high)})."
         )
+    pt = run.precinct_table
+    if itt_r is not None and o.level == "precinct" and pt is not None and o.column == "turnout":
+        registered = float(pt.loc[pt["assigned"] == 1, "registered"].sum())
+        net = Interval(
+            itt_r.estimate * registered, itt_r.ci_low * registered, itt_r.ci_high * registered
+        )
+        sentences.append(
+            f"Extra voters in the {int((pt['assigned'] == 1).sum()):,} canvassed polling "
+            f"stations ({registered:,.0f} registered): about {net.estimate:,.0f} "
+            f"({level}% CI {net.ci_low:,.0f} to {net.ci_high:,.0f})."
+        )
     if cace_r is not None and t is not None:
         contacts = int(((t["arm"] == arm) & (t[spec.analysis.treatment] == 1)).sum())
         sentences.append(
@@ -512,13 +527,38 @@ def _headline(run: AnalysisRun, effects: _Effects) -> tuple[Headline | None, Sec
     return h, Section("headline", "Headline", tuple(sentences), figures=tuple(figs))
 
 
+def _station_flow(run: AnalysisRun) -> Section:
+    pt = run.precinct_table
+    if pt is None or "assigned" not in pt.columns:
+        return Section("flow", "Sample flow", available=False, reason="no assignment")
+    rows = []
+    for z, name in ((0, "control (held out)"), (1, "canvass")):
+        m = pt["assigned"] == z
+        reg = int(pt.loc[m, "registered"].sum())
+        vot = int(pt.loc[m, "voters"].sum())
+        rows.append((name, int(m.sum()), reg, vot, vot / reg if reg else None))
+    table = Table(
+        "sample_flow",
+        "Polling stations by arm",
+        ("arm", "stations", "registered", "voters", "turnout"),
+        ("text", "int", "int", "int", "pct"),
+        tuple(rows),
+    )
+    return Section(
+        "flow",
+        "Sample flow",
+        ("Polling stations assigned to each arm, with their registered voters and ballots cast.",),
+        (table,),
+    )
+
+
 def _flow(run: AnalysisRun) -> Section:
     k = run.spec.privacy.small_cell
     rec = run.reconciliation
     if rec is None or not rec.flow:
         t = run.table
         if t is None:
-            return Section("flow", "Sample flow", available=False, reason="no voter-level data")
+            return _station_flow(run)
         rows = []
         for arm in (run.control, *run.arms):
             m = t["arm"] == arm
@@ -567,7 +607,7 @@ def _flow(run: AnalysisRun) -> Section:
 
 
 def _reconciliation(run: AnalysisRun) -> Section:
-    rec = run.reconciliation
+    rec = run.reconciliation if run.reconciliation is not None else run.precinct_reconciliation
     k = run.spec.privacy.small_cell
     if rec is None:
         return Section(
@@ -682,7 +722,7 @@ def _balance(run: AnalysisRun) -> Section:
             "balance",
             title,
             available=False,
-            reason="no covariates are listed in [analysis] covariates",
+            reason=NOT_CONFIGURED + "no covariates are listed in [analysis] covariates",
         )
     if not available("fieldexp.experiment.balance"):
         return Section(
@@ -723,9 +763,21 @@ def _balance(run: AnalysisRun) -> Section:
             f"({how})."
         )
     paras.extend(res.notes)
-    return Section(
-        "balance", title, tuple(paras), (_frame_table("balance", title, res.to_frame()),)
-    )
+    frame = res.to_frame()
+    frame = frame.rename(columns=lambda c: _balance_column(str(c)))
+    return Section("balance", title, tuple(paras), (_frame_table("balance", title, frame),))
+
+
+def _balance_column(name: str) -> str:
+    for prefix, text in (
+        ("std_diff_", "std. difference, arm "),
+        ("diff_", "difference, arm "),
+        ("mean_", "mean, arm "),
+        ("p_value_", "p-value, arm "),
+    ):
+        if name.startswith(prefix):
+            return text + name[len(prefix) :]
+    return name
 
 
 def _frame_table(key: str, title: str, frame: pd.DataFrame, note: str = "") -> Table:
@@ -735,7 +787,9 @@ def _frame_table(key: str, title: str, frame: pd.DataFrame, note: str = "") -> T
         if pd.api.types.is_integer_dtype(s):
             fmts.append("int")
         elif pd.api.types.is_float_dtype(s):
-            fmts.append("p" if "p_value" in str(c) or str(c).startswith("p_") else "est")
+            name = str(c)
+            is_p = "p_value" in name or name.startswith(("p_", "p-value"))
+            fmts.append("p" if is_p else "est")
         else:
             fmts.append("text")
     rows = tuple(tuple(_cell(v) for v in r) for r in frame.itertuples(index=False, name=None))
@@ -762,7 +816,12 @@ def _heterogeneity(run: AnalysisRun) -> Section:
         else f"Effects by {sg.label}"
     )
     if sg is None:
-        return Section("heterogeneity", title, available=False, reason="no [subgroups] in the spec")
+        return Section(
+            "heterogeneity",
+            title,
+            available=False,
+            reason=NOT_CONFIGURED + "no [subgroups] in the spec",
+        )
     t = run.table
     if t is None or sg.by not in t.columns:
         return Section(
@@ -885,7 +944,10 @@ def _ri(run: AnalysisRun) -> tuple[Section, list[Any]]:
     title = "Randomisation inference"
     if ri is None:
         return Section(
-            "ri", title, available=False, reason="no [randomization_inference] in the spec"
+            "ri",
+            title,
+            available=False,
+            reason=NOT_CONFIGURED + "no [randomization_inference] in the spec",
         ), []
     if run.table is None or run.spec.design is None:
         return Section(
@@ -956,7 +1018,9 @@ def _did(run: AnalysisRun) -> tuple[Section, dict[str, Any] | None]:
     d = run.spec.did
     title = "Difference-in-differences and event study"
     if d is None:
-        return Section("did", title, available=False, reason="no [did] in the spec"), None
+        return Section(
+            "did", title, available=False, reason=NOT_CONFIGURED + "no [did] in the spec"
+        ), None
     hist = run.inputs.vote_history
     t = run.table
     if hist is None or t is None:
@@ -1087,10 +1151,14 @@ def _coverage(run: AnalysisRun) -> Section:
     cov = run.spec.coverage
     title = "Field coverage"
     if cov is None:
-        return Section("coverage", title, available=False, reason="disabled in [coverage]")
+        return Section(
+            "coverage", title, available=False, reason=NOT_CONFIGURED + "disabled in [coverage]"
+        )
     t = run.table
     if t is None or "attempted" not in t.columns:
-        return Section("coverage", title, available=False, reason="needs the contact log")
+        return Section(
+            "coverage", title, available=False, reason=NOT_CONFIGURED + "needs the contact log"
+        )
     k = run.spec.privacy.small_cell
     hh = run.spec.analysis.clusters or (
         "household_id" if "household_id" in t.columns else "voter_id"
@@ -1273,6 +1341,7 @@ def build_report(
         sections.append(_coverage(run))
         prov, prov_section = _provenance(run)
         sections.append(prov_section)
+        sections = [s for s in sections if not s.reason.startswith(NOT_CONFIGURED)]
     subtitle = spec.report.organisation or ""
     extras: list[tuple[str, Any]] = []
     if did_extra is not None:
