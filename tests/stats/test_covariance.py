@@ -261,6 +261,37 @@ def test_ols_one_absorbed_factor(se_type: str, weighted: bool, seed: int) -> Non
 
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_cr2_many_blocks_large_clusters(weighted: bool) -> None:
+    """Stress the low-rank Bell-McCaffrey algebra: 15 blocks, 90 clusters of 1..12 rows
+    (larger than the number of regressors), df for every coefficient."""
+    rng = np.random.default_rng(77)
+    sizes = rng.integers(1, 13, size=90)
+    block_of_cluster = np.concatenate([np.arange(15), np.arange(15), rng.integers(0, 15, 60)])
+    cl = np.repeat(np.arange(90), sizes)
+    perm = rng.permutation(cl.size)
+    cl = cl[perm]
+    block = block_of_cluster[cl]
+    n = cl.size
+    z = rng.integers(0, 2, 90)[cl].astype(float)
+    x1 = rng.normal(size=n) + 0.3 * block
+    y = 0.2 * z + x1 + rng.normal(size=90)[cl] + rng.normal(size=n)
+    w = rng.uniform(0.2, 5.0, size=n) if weighted else None
+    X = np.column_stack([z, x1])
+    Xf = np.column_stack([X, dummies(block, drop_first=False)])
+    fit = fit_ols(
+        X,
+        y,
+        names=("z", "x1"),
+        se_type="CR2",
+        weights=w,
+        clusters=factorize(cl),
+        absorb=(factorize(block),),
+    )
+    ref = brute_force(Xf, y, "CR2", w=w, cluster=cl)
+    assert_fit_matches(fit, ref, 2)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 def test_cr2_block_with_a_single_cluster(weighted: bool) -> None:
     """A block holding one cluster makes B_g singular (the block dummy lives inside the
     cluster); the zero eigenvalue must be dropped as estimatr does, not blow up."""
