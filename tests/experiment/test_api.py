@@ -334,6 +334,21 @@ def test_cace_first_stage_with_blocks_and_covariates_is_ols_itt_of_contact(df, s
     assert res.se_type == d.se_type
 
 
+@pytest.mark.parametrize("weights", [None, "weight"])
+@pytest.mark.parametrize("covariates", [None, COVS])
+def test_cace_is_ratio_of_reduced_form_to_first_stage_in_any_design(
+    df, covariates, weights
+) -> None:
+    """Just identified: the 2SLS coefficient equals reduced form / first stage (both OLS with
+    the same blocks, covariates and weights), by Frisch-Waugh-Lovell."""
+    kw = {"blocks": "precinct_id", "covariates": covariates, "weights": weights}
+    res = fx.cace(df, "voted", "contacted", "assigned", clusters="household_id", **kw)
+    rf = fx.itt(df, "voted", "assigned", method="ols", **kw)
+    fs = fx.itt(df, "contacted", "assigned", method="ols", **kw)
+    assert res.estimate == pytest.approx(rf.estimate / fs.estimate, rel=1e-10)
+    assert res.first_stage.estimate == pytest.approx(fs.estimate, rel=1e-10)
+
+
 def test_cace_with_blocks_equals_explicit_block_dummies(df) -> None:
     absorbed = fx.cace(df, "voted", "contacted", "assigned", **DESIGN, covariates=COVS)
     dummies = pd.get_dummies(df["precinct_id"], prefix="p", dtype=float).iloc[:, 1:]
