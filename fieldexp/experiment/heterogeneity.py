@@ -13,11 +13,14 @@ Wald test
     (``y ~ group + group:assignment``, or its 2SLS version with ``group:treatment``
     instrumented by ``group:assignment``; block fixed effects absorbed) with a
     cluster-robust (CR1, :math:`G/(G-1)`) covariance.
-Randomisation test (ITT, with ``design``)
+Randomisation test (with ``design``)
     :math:`\\sum_g (\\hat\\tau_g - \\bar\\tau)^2 / \\hat v_g` with precision-weighted
     :math:`\\bar\\tau`, referred to its distribution over re-randomisations of the design
     under the sharp null of a constant effect equal to :math:`\\bar\\tau` (Ding, Feller &
-    Miratrix 2016, with the plug-in constant effect).
+    Miratrix 2016, with the plug-in constant effect). Per subgroup the statistic is the
+    block-stratified difference in means of :math:`y - \\bar\\tau Z` (ITT) or
+    :math:`y - \\bar\\tau d` divided by the subgroup's observed first stage (CACE), with
+    the linearised cluster-robust variance of :func:`fieldexp.randomization_inference`.
 """
 
 from __future__ import annotations
@@ -229,7 +232,7 @@ def heterogeneity(
         Passed to :func:`fieldexp.itt` / :func:`fieldexp.cace` for each subgroup
         (``method`` only for the ITT). Default ``blocks``/``clusters``: the design's.
     design : Design, optional
-        With ``reps > 0`` and ``seed``: also the randomisation test of equal ITTs.
+        With ``reps > 0`` and ``seed``: also the randomisation test of equal effects.
     reps, seed : int
         Draws and seed of the randomisation test.
 
@@ -358,62 +361,61 @@ def heterogeneity(
     ri_reps = 0
     ri_exact = False
     if design is not None and reps:
-        if estimator != "itt":
-            notes.append("randomisation test of equal effects is available for the ITT only")
-        else:
-            if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-                raise SpecificationError(
-                    f"The 'seed' parameter of {_FUNCTION} is required (non-negative integer) for "
-                    "the randomisation test."
-                )
-            codes_all = np.full(len(data), -1, dtype=np.int64)
-            codes_all[keep] = pd.Categorical(data.loc[keep, by], categories=levels).codes
-            frame = data.assign(__fieldexp_group__=codes_all)
-            frame = frame.loc[keep]
-            prep = _prepare_statistic(
-                frame,
-                outcome,
-                assignment,
-                design,
-                estimator="itt",
-                treatment=None,
-                covariates=covs,
-                arm=None,
-                studentize=True,
-                groups=frame["__fieldexp_group__"].to_numpy(),
-                n_groups=len(levels),
-                function=_FUNCTION,
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise SpecificationError(
+                f"The 'seed' parameter of {_FUNCTION} is required (non-negative integer) for "
+                "the randomisation test."
             )
-            reducer, n_acc = itt_reducer(prep.weights, True)
-            obs = _observed(prep.setup, prep.V, reducer, n_acc).reshape(len(levels), N_ACC)
-            est0 = obs[:, 0]
-            var0 = obs[:, 2]
-            tau_bar = float(np.sum(est0 / var0) / np.sum(1 / var0))
+        codes_all = np.full(len(data), -1, dtype=np.int64)
+        codes_all[keep] = pd.Categorical(data.loc[keep, by], categories=levels).codes
+        frame = data.assign(__fieldexp_group__=codes_all)
+        frame = frame.loc[keep]
+        prep = _prepare_statistic(
+            frame,
+            outcome,
+            assignment,
+            design,
+            estimator=estimator,
+            treatment=treatment,
+            covariates=covs,
+            arm=None,
+            studentize=True,
+            groups=frame["__fieldexp_group__"].to_numpy(),
+            n_groups=len(levels),
+            function=_FUNCTION,
+        )
+        reducer, n_acc = itt_reducer(prep.weights, True)
+        obs = _observed(prep.setup, prep.V, reducer, n_acc).reshape(len(levels), N_ACC)
+        # per-group scale: the observed first stage (CACE), 1 for the ITT (A = Z)
+        scale = obs[:, 1].copy()
+        est0 = obs[:, 0] / scale
+        var0 = obs[:, 2] / scale**2
+        tau_bar = float(np.sum(est0 / var0) / np.sum(1 / var0))
 
-            def het(acc: np.ndarray) -> np.ndarray:
-                a = acc.reshape(acc.shape[0], len(levels), N_ACC)
-                est = a[..., 0] - tau_bar * a[..., 1]
-                var = a[..., 2] + tau_bar * a[..., 3] + tau_bar**2 * a[..., 4]
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    wgt = 1 / var
-                    mean = np.sum(est * wgt, axis=1) / np.sum(wgt, axis=1)
-                    return np.sum((est - mean[:, None]) ** 2 * wgt, axis=1)
+        def het(acc: np.ndarray) -> np.ndarray:
+            a = acc.reshape(acc.shape[0], len(levels), N_ACC)
+            est = (a[..., 0] - tau_bar * a[..., 1]) / scale
+            var = (a[..., 2] + tau_bar * a[..., 3] + tau_bar**2 * a[..., 4]) / scale**2
+            with np.errstate(divide="ignore", invalid="ignore"):
+                wgt = 1 / var
+                mean = np.sum(est * wgt, axis=1) / np.sum(wgt, axis=1)
+                return np.sum((est - mean[:, None]) ** 2 * wgt, axis=1)
 
-            acc, prob, ri_exact, _engine, _key = run_replay(
-                prep.setup,
-                prep.V,
-                reducer,
-                n_acc,
-                reps=reps,
-                seed=seed,
-                engine="auto",
-                design=design,
-            )
-            ri_stat = float(het(obs.reshape(1, -1))[0])
-            draws = het(acc)
-            ri_p = tail_share(draws, ri_stat, prob, "greater")
-            ri_reps = len(draws)
-            ri_se = 0.0 if ri_exact else math.sqrt(ri_p * (1 - ri_p) / ri_reps)
+        acc, prob, ri_exact, _engine, _key = run_replay(
+            prep.setup,
+            prep.V,
+            reducer,
+            n_acc,
+            reps=reps,
+            seed=seed,
+            engine="auto",
+            design=design,
+        )
+        ri_stat = float(het(obs.reshape(1, -1))[0])
+        draws = het(acc)
+        ri_p = tail_share(draws, ri_stat, prob, "greater")
+        ri_reps = len(draws)
+        ri_se = 0.0 if ri_exact else math.sqrt(ri_p * (1 - ri_p) / ri_reps)
     return HeterogeneityResult(
         by=by,
         levels=tuple(levels),
