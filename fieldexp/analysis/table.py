@@ -42,6 +42,7 @@ from fieldexp.analysis.reconciliation import (
 )
 from fieldexp.errors import (
     ColumnNotFoundError,
+    FileFormatError,
     ReconciliationError,
     SpecificationError,
     did_you_mean,
@@ -126,10 +127,19 @@ class _Inputs:
                 )
                 self.con.execute(sql.replace("?", _quote(pattern)))
             elif suffix in (".csv", ".txt", ".tsv", ".gz"):
-                self.con.execute(
-                    f"CREATE VIEW {view} AS SELECT *, row_number() OVER () - 1 AS _row "
-                    f"FROM read_csv({_quote(str(p))}, header = true)"
-                )
+                # number rows in file order: materialise once with insertion order kept
+                self.con.execute("SET preserve_insertion_order = true")
+                try:
+                    self.con.execute(
+                        f"CREATE TEMP TABLE {view} AS SELECT *, row_number() OVER () - 1 AS _row "
+                        f"FROM read_csv({_quote(str(p))}, header = true)"
+                    )
+                except duckdb.Error as exc:
+                    raise FileFormatError(
+                        f"{name}: {p.name!r} cannot be read as CSV: {exc}"
+                    ) from None
+                finally:
+                    self.con.execute("SET preserve_insertion_order = false")
             else:
                 raise SpecificationError(
                     f"{name}: {p.name!r} must be a DataFrame, a Parquet file/folder or a CSV file"
@@ -847,10 +857,21 @@ def _build(
             LEFT JOIN HH h ON c.unit_level = 'household' AND c.unit_id = h.household_id
             """
         )
-        dups, first = q(
-            "SELECT coalesce(sum(n - 1), 0), min(last_row, 5) FILTER (WHERE n > 1) FROM CR"
-        ).fetchone() or (0, None)
-        entry("contacts", "duplicate contact row", int(dups), first)
+        dups = int(one("SELECT coalesce(sum(n - 1), 0) FROM CR") or 0)
+        if dups:
+            part = ", ".join(
+                _ident(c)
+                for c in ("unit_id", "unit_level", "timestamp", *extra_keys)
+                if c in c_cols
+            )
+            first = [
+                r[0]
+                for r in q(
+                    f"SELECT _row FROM (SELECT _row, row_number() OVER (PARTITION BY {part} "
+                    "ORDER BY _row) AS rn FROM raw_contacts) WHERE rn > 1 ORDER BY _row LIMIT 5"
+                ).fetchall()
+            ]
+            entry("contacts", "duplicate contact row", dups, first)
         for reason, n, first in q(
             "SELECT reason, count(*), min(crow, 5) FROM CR GROUP BY reason ORDER BY 2 DESC, 1"
         ).fetchall():
