@@ -56,6 +56,12 @@ def main() -> None:
     parser.add_argument("--voters", type=int, default=1_000_000)
     parser.add_argument("--reps", type=int, default=10_000)
     parser.add_argument("--engine", default="auto")
+    parser.add_argument(
+        "--dense-reps",
+        type=int,
+        default=1000,
+        help="also time the outcome-independent dense engine (Westfall-Young) with this many draws",
+    )
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
 
@@ -80,6 +86,19 @@ def main() -> None:
     )
     t_ri = time.perf_counter() - t1
     cpu_ri = _cpu_seconds() - cpu0
+    dense_row = ""
+    if args.dense_reps:
+        cpu1 = _cpu_seconds()
+        t2 = time.perf_counter()
+        dense = fx.randomization_inference(
+            data, "voted", "arm", design, reps=args.dense_reps, seed=7, engine="dense"
+        )
+        t_dense = time.perf_counter() - t2
+        dense_row = (
+            f"| `randomization_inference`, {dense.reps:,} re-randomisations, engine `dense` "
+            f"(draws aligned across outcomes) | {t_dense:.1f} wall ({_cpu_seconds() - cpu1:.1f} s "
+            "CPU) |"
+        )
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
     n_hh = data["household_id"].nunique()
@@ -101,6 +120,7 @@ def main() -> None:
         f"| build data + `Design.assign` | {t_setup:.1f} (assign alone {t_assign:.1f}) |",
         f"| `randomization_inference`, {res.reps:,} re-randomisations, engine `{res.engine}` "
         f"| **{t_ri:.1f}** wall ({cpu_ri:.1f} s CPU over all processes) |",
+        *([dense_row] if dense_row else []),
         "",
         f"Load average when the run started: {load_before:.1f} (the machine is shared).",
         "",
