@@ -173,7 +173,10 @@ def _implicit_design(
         return frame, design
     for b, g in first.groupby(blocks, sort=True):
         vc = g[arm_col].value_counts()
-        bl = int(b) if isinstance(b, np.integer | int) else str(b)
+        if isinstance(b, np.integer | int) or (isinstance(b, float) and b.is_integer()):
+            bl: int | str = int(b)
+        else:
+            bl = str(b)
         counts[bl] = {lab: int(vc.get(lab, 0)) for lab in labels}
     design = Design(unit, blocks=blocks, clusters=clusters, arms=labels, counts=counts)  # type: ignore[arg-type]
     return frame, design
