@@ -166,14 +166,16 @@ def cs_differences(df):
     panel = df.set_index(["unit", "period"])
     panel["cohort"] = panel["cohort"].where(panel["cohort"] > 0)
     att = ATTgt(data=panel, cohort_column="cohort")
-    res = att.fit(formula="y", est_method="dr", control_group="never_treated", progress_bar=False)
+    att.fit(formula="y", est_method="dr", control_group="never_treated", progress_bar=False)
+    res = att.results()
+    res.index = res.index.droplevel("base_period")
     res = res.sort_index()
-    est = next(c for c in res.columns if c[-1] == "ATT")
-    se = next(c for c in res.columns if c[-1] == "std_error")
+    est = res.xs("ATT", axis=1, level=2).iloc[:, 0]
+    se = res.xs("std_error", axis=1, level=2).iloc[:, 0]
     simple = att.aggregate("simple")
     return {
-        "att": res[est].astype(float).tolist(),
-        "se": res[se].astype(float).tolist(),
+        "att": est.astype(float).tolist(),
+        "se": se.astype(float).tolist(),
         "simple": float(simple.iloc[0, 0]),
         "simple_se": float(simple.iloc[0, 1]),
     }

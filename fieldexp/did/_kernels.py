@@ -487,7 +487,9 @@ def multiplier_bootstrap(
 ) -> Bootstrap:
     r"""Multiplier bootstrap of influence functions (Callaway & Sant'Anna 2021, Algorithm 1).
 
-    Draw :math:`V_{bc}` i.i.d. (Rademacher :math:`\pm1`, or Mammen's two-point weights) per unit or
+    Draw :math:`V_{bc}` i.i.d. (Rademacher :math:`\pm1`, Mammen's two-point weights, or standard
+    normal -- then the sum is exactly :math:`N(0,\Psi'\Psi)` and is drawn from the Gram matrix in
+    :math:`O(m^2)` per draw instead of :math:`O(n)`) per unit or
     cluster :math:`c`, form
     :math:`\hat\theta^*_b-\hat\theta = n^{-1}\sum_c V_{bc}\sum_{i\in c}\psi_i`,
     estimate each column's scale robustly, :math:`\hat\sigma = (q_{.75}-q_{.25})/(z_{.75}-z_{.25})`
@@ -500,6 +502,8 @@ def multiplier_bootstrap(
     block = max(1, min(m, 4_000_000 // max(reps, 1)))
     for start in range(0, m, block):
         stop = min(m, start + block)
+        if weights_kind == "gaussian":
+            break
         if weights_kind == "mammen":
             kappa = (math.sqrt(5) + 1) / 2
             u = rng.random((reps, stop - start))
@@ -507,6 +511,12 @@ def multiplier_bootstrap(
         else:
             V = rng.integers(0, 2, size=(reps, stop - start), dtype=np.int8).astype(float) * 2 - 1
         draws += V @ s[start:stop]
+    if weights_kind == "gaussian":
+        # sum_i V_i psi_i with V_i ~ N(0, 1) is exactly N(0, Psi'Psi): draw it from the Gram matrix
+        gram = s.T @ s
+        evals, evecs = np.linalg.eigh(gram)
+        root = evecs * np.sqrt(np.clip(evals, 0.0, None))
+        draws = rng.standard_normal((reps, s.shape[1])) @ root.T
     draws /= n
     q75 = _quantile_type1(draws, 0.75)
     q25 = _quantile_type1(draws, 0.25)

@@ -212,7 +212,12 @@ def prepare_wide_panel(
     idx = np.flatnonzero(keep)
     ucodes, uniques = pd.factorize(unit_values.to_numpy()[idx])
     n_units_all = len(uniques)
-    periods_all, tcodes = np.unique(t[idx], return_inverse=True)
+    tcodes_raw, tvals = pd.factorize(t[idx])  # hashing, then relabel in time order
+    order = np.argsort(np.asarray(tvals), kind="stable")
+    periods_all = np.asarray(tvals)[order]
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    tcodes = rank[tcodes_raw]
     n_periods = len(periods_all)
     labels = data.index
 

@@ -218,8 +218,10 @@ class StaggeredDiD:
             them.
         alpha : float, optional
             Defaults to the ``alpha`` of :func:`staggered_did`.
-        bootstrap_weights : {"rademacher", "mammen"}
+        bootstrap_weights : {"rademacher", "mammen", "gaussian"}
             Multiplier weights (R ``did`` 2.x uses Rademacher; its earlier versions Mammen's).
+            ``"gaussian"`` draws the bootstrap sums exactly from :math:`N(0,\\Psi'\\Psi)`, at a cost
+            independent of the number of units (use it at voter-file scale).
         min_e, max_e : float
             Event-time window (``dynamic``; ``max_e`` also limits the post-periods of every kind).
         """
@@ -227,9 +229,10 @@ class StaggeredDiD:
             raise SpecificationError(
                 f"kind must be one of {', '.join(map(repr, _AGG))}; found {kind!r}."
             )
-        if bootstrap_weights not in ("rademacher", "mammen"):
+        if bootstrap_weights not in ("rademacher", "mammen", "gaussian"):
             raise SpecificationError(
-                f"bootstrap_weights must be 'rademacher' or 'mammen'; found {bootstrap_weights!r}."
+                "bootstrap_weights must be 'rademacher', 'mammen' or 'gaussian'; found "
+                f"{bootstrap_weights!r}."
             )
         if not isinstance(reps, int) or reps < 2:
             raise SpecificationError(f"reps must be an integer >= 2; found {reps!r}.")

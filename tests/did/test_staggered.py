@@ -138,6 +138,11 @@ def test_bootstrap_bands_seeded_and_wider(cs):
     comp = a.components
     assert np.all(comp["cband_high"] - comp["cband_low"] >= comp["ci_high"] - comp["ci_low"])
     pd.testing.assert_frame_equal(a.to_frame(), b.to_frame())
+    g = cs.aggregate("dynamic", seed=9, reps=4000, bootstrap_weights="gaussian")
+    r = cs.aggregate("dynamic", seed=9, reps=4000)
+    assert g.crit_val == pytest.approx(r.crit_val, abs=0.12)
+    with pytest.raises(SpecificationError, match="bootstrap_weights"):
+        cs.aggregate("dynamic", bootstrap_weights="normal")
 
 
 @pytest.mark.shared
