@@ -168,6 +168,31 @@ def test_clustered_dim_equal_sizes_unbiased_unequal_sizes_is_a_ratio_estimator()
     assert abs(np.mean(ests) - np.mean(y1 - y0)) > 0.05
 
 
+def test_clustered_dim_equal_sizes_is_neyman_on_cluster_means() -> None:
+    """Equal cluster sizes: CR2 equals the Welch/Neyman variance of cluster means
+    (Gerber & Green 2012, eq. 3.23), so over all 70 assignments of 4 of 8 clusters
+    E[se^2] = Var(tau_hat) + S^2(cluster-mean effects) / G exactly."""
+    G, m = 8, 3
+    unit_cluster = np.repeat(np.arange(G), m)
+    y0, y1 = potential_outcomes(G * m, seed=6)
+    cl = factorize(unit_cluster)
+    ests, var_hats = [], []
+    for z in cluster_assignments([m] * G, [0] * G, [4]):
+        y = np.where(z == 1, y1, y0)
+        est = difference_in_means(y, z, clusters=cl)
+        means = y.reshape(G, m).mean(axis=1)
+        zc = z.reshape(G, m)[:, 0] == 1
+        neyman = s2(means[zc]) / zc.sum() + s2(means[~zc]) / (~zc).sum()
+        assert est.std_error**2 == pytest.approx(neyman, rel=1e-10)
+        ests.append(est.estimate)
+        var_hats.append(est.std_error**2)
+    ests = np.array(ests)
+    sate = float(np.mean(y1 - y0))
+    tau_c = (y1 - y0).reshape(G, m).mean(axis=1)
+    true_var = np.mean((ests - sate) ** 2)
+    assert np.mean(var_hats) == pytest.approx(true_var + s2(tau_c) / G, rel=1e-10)
+
+
 def test_matched_pairs_unbiased_and_imai_king_nall_identity() -> None:
     """8 pairs, every one of the 2^8 assignments: E[tau_hat] = SATE and
     E[se^2] = Var(tau_hat) + sum_b (tau_b - tau)^2 / (B (B - 1))."""
