@@ -430,6 +430,17 @@ def _headline(run: AnalysisRun, effects: _Effects) -> tuple[Headline | None, Sec
             f"stations ({registered:,.0f} registered): about {net.estimate:,.0f} "
             f"({level}% CI {net.ci_low:,.0f} to {net.ci_high:,.0f})."
         )
+        if spec.costs is not None and net.estimate > 0:
+            c = spec.costs
+            total = c.fixed
+            lo = total / net.ci_high if net.ci_high > 0 else math.inf
+            hi = total / net.ci_low if net.ci_low > 0 else math.inf
+            cpv = Interval(total / net.estimate, lo, hi)
+            upper = _money(hi, c.currency) if math.isfinite(hi) else "no upper bound"
+            sentences.append(
+                f"Field cost {_money(total, c.currency)}: {_money(cpv.estimate, c.currency)} per "
+                f"extra voter ({level}% CI {_money(lo, c.currency)} to {upper})."
+            )
     if cace_r is not None and t is not None:
         contacts = int(((t["arm"] == arm) & (t[spec.analysis.treatment] == 1)).sum())
         sentences.append(
