@@ -349,11 +349,8 @@ def test_ols_two_absorbed_factors(se_type: str, weighted: bool) -> None:
     )
     ref = brute_force(Xf, s.y, se_type, w=w, cluster=s.cluster if clustered else None)
     assert fit.rank == Xf.shape[1]
-    # alternating projections converge to 1e-12 of the data scale, not to rounding
-    np.testing.assert_allclose(fit.coef, ref.coef[:3], rtol=1e-9)
-    V = ref.vcov[:3, :3]
-    np.testing.assert_allclose(fit.std_error, np.sqrt(np.diag(V)), rtol=1e-9)
-    np.testing.assert_allclose(fit.df, ref.df[:3], rtol=1e-9)
+    # alternating projections stop at 1e-12 of the data scale; still well within 1e-10
+    assert_fit_matches(fit, ref, 3)
 
 
 # --------------------------------------------------------------------------- 2SLS
