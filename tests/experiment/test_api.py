@@ -456,6 +456,14 @@ def test_alpha_sets_ci_width_by_t_quantile(df, alpha: float) -> None:
     assert f"{round(100 * (1 - alpha))}% CI" in str(res)
 
 
+def test_alpha_applies_to_cace_and_its_first_stage(df) -> None:
+    res = fx.cace(df, "voted", "contacted", "assigned", **DESIGN, alpha=0.1)
+    for part in (res, res.first_stage):
+        q = stats.t.ppf(0.95, part.df)
+        assert part.ci_high - part.ci_low == pytest.approx(2 * q * part.std_error, rel=1e-10)
+    assert "90% CI" in str(res)
+
+
 # --------------------------------------------------------------------------- result schema
 def test_result_schema_and_inference_consistency(df) -> None:
     res = fx.itt(df, "voted", "assigned", **DESIGN, covariates=COVS, method="ols")
