@@ -41,21 +41,40 @@ def test_there_are_three_notebooks() -> None:
     assert names == ["01_quickstart", "02_after_election_campaign", "03_bureaux_de_vote"]
 
 
+@pytest.fixture(scope="module")
+def executed(kernel_dir: Path) -> dict[Path, object]:
+    """Run every notebook at once (one kernel each, concurrently) and keep the results."""
+    import asyncio
+
+    async def one(path: Path) -> object:
+        nb = nbformat.read(path, as_version=4)
+        client = nbclient.NotebookClient(
+            nb,
+            kernel_name=KERNEL,
+            timeout=180,
+            resources={"metadata": {"path": str(path.parent)}},
+        )
+        await client.async_execute()
+        return nb
+
+    async def run_all() -> list[object]:
+        return await asyncio.gather(*(one(p) for p in NOTEBOOKS), return_exceptions=True)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JUPYTER_PATH", str(kernel_dir))
+        mp.setenv("MPLBACKEND", "Agg")
+        results = asyncio.run(run_all())
+    return dict(zip(NOTEBOOKS, results, strict=True))
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs(path: Path, kernel_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("JUPYTER_PATH", str(kernel_dir))
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(
-        nb,
-        kernel_name=KERNEL,
-        timeout=180,
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    client.execute()
+def test_notebook_runs(path: Path, executed: dict[Path, object]) -> None:
+    nb = executed[path]
+    if isinstance(nb, BaseException):
+        raise nb
     errors = [
         o
-        for c in nb.cells
+        for c in nb.cells  # type: ignore[attr-defined]
         if c.cell_type == "code"
         for o in c.get("outputs", [])
         if o.get("output_type") == "error"
@@ -63,7 +82,7 @@ def test_notebook_runs(path: Path, kernel_dir: Path, monkeypatch: pytest.MonkeyP
     assert not errors
     html = [
         o
-        for c in nb.cells
+        for c in nb.cells  # type: ignore[attr-defined]
         if c.cell_type == "code"
         for o in c.get("outputs", [])
         if "text/html" in o.get("data", {})
