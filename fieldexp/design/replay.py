@@ -12,8 +12,8 @@ clusters in a block is drawn from its exact distribution, then a uniformly rando
 that size):
 
 ``"dense"``
-    a (draws x clusters) matrix of uniform keys per block, in chunks; the ``m`` smallest
-    keys are treated (``np.partition``); ``S1 = Z @ V``. The draws depend only on the seed,
+    a (draws x clusters) treatment matrix per block, in chunks, drawn by sequential
+    selection (one uniform per cluster and draw); ``S1 = Z @ V``. The draws depend only on the seed,
     the block labels and the cluster order, not on the outcome, so two analyses with the
     same design and seed see the *same* assignments (needed by Westfall-Young).
 ``"grouped"``
@@ -118,22 +118,24 @@ def _draw_m(
 def _dense_block(
     V: np.ndarray, support: Sequence[tuple[int, Fraction]], reps: int, rng: np.random.Generator
 ) -> Iterator[np.ndarray]:
+    """Treated sums of ``reps`` uniformly random subsets, by sequential selection.
+
+    Cluster ``i`` (in sorted order) is treated with probability ``remaining / left``
+    (selection sampling, Fan, Muller & Rezucha 1962; Knuth's Algorithm S), vectorised over
+    the draws: one uniform per cluster and draw, whatever ``V`` holds.
+    """
     n = V.shape[0]
     chunk = max(1, _DENSE_CHUNK // max(n, 1))
     done = 0
     while done < reps:
         r = min(chunk, reps - done)
-        m = _draw_m(rng, support, r)
-        keys = rng.random((r, n))
-        kth = sorted({int(x) - 1 for x in np.unique(m) if 0 < x <= n})
-        if kth:
-            part = np.partition(keys, kth, axis=1)
-            thr = part[np.arange(r), np.clip(m - 1, 0, n - 1)]
-            thr = np.where(m > 0, thr, -1.0)
-        else:
-            thr = np.full(r, -1.0)
-        z = (keys <= thr[:, None]).astype(V.dtype)
-        yield z @ V
+        rem = _draw_m(rng, support, r).astype(np.float64)
+        z = np.empty((n, r), dtype=V.dtype)
+        for i in range(n):
+            chosen = rng.random(r) * (n - i) < rem
+            z[i] = chosen
+            rem -= chosen
+        yield z.T @ V
         done += r
 
 
