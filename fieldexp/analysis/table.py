@@ -314,7 +314,8 @@ def build_analysis_table(
     Returns
     -------
     table : DataFrame
-        One row per assigned voter, sorted by ``voter_id``: ``voter_id,
+        One row per assigned voter, in voter-file order (then assigned units missing
+        from the voter file, in assignment order): ``voter_id,
         household_id, precinct_id, arm, assigned, probability, block, cluster,
         attempted, contacted, n_attempts, voted, outcome_status, registration_status``,
         voter covariates, ``voted_<election_id>`` for earlier elections, ``past_votes``,
@@ -499,16 +500,46 @@ def _build(
         f"{cov_null}, arm, probability, block, cluster, excluded_reason, _row FROM AR"
     )
     union = voter_part + (" UNION ALL " + assign_part if level == "voter" else "")
-    q(
-        "CREATE TEMP TABLE U AS SELECT id, count(*) FILTER (WHERE src = 0) AS nv, "
-        "min(_row) FILTER (WHERE src = 0) AS vrow, count(*) FILTER (WHERE src = 1) AS na, "
-        "min(_row) FILTER (WHERE src = 1) AS arow, min(household_id) <> max(household_id) AS hh_conflict, "
-        "min(household_id) AS household_id, min(precinct_id) AS precinct_id, "
-        f"min(registration_status) AS registration_status{cov_min}, "
-        "(min(arm) <> max(arm)) OR (count(arm) > 0 AND count(arm) < count(*) FILTER (WHERE src = 1)) "
-        "AS arm_conflict, min(arm) AS arm, min(probability) AS probability, min(block) AS block, "
-        f"min(cluster) AS cluster, min(excluded_reason) AS excluded_reason FROM ({union}) GROUP BY id"
+    # Fast path (the usual case): no repeated or missing ids -> a plain full join.
+    v_rows, v_ids, v_distinct = q(
+        "SELECT count(*), count(voter_id), count(DISTINCT voter_id) FROM VR"
+    ).fetchone() or (0, 0, 0)
+    a_rows, a_ids, a_distinct = (
+        q("SELECT count(*), count(unit_id), count(DISTINCT unit_id) FROM AR").fetchone()
+        or (0, 0, 0)
+        if level == "voter"
+        else (0, 0, 0)
     )
+    clean = v_rows == v_ids == v_distinct and a_rows == a_ids == a_distinct
+    v_sel = "".join(f", v.{_ident(c)}" for c in covariates)
+    if clean and level == "voter":
+        q(
+            "CREATE TEMP TABLE U AS SELECT coalesce(v.voter_id, a.unit_id) AS id, "
+            "CAST(v.voter_id IS NOT NULL AS BIGINT) AS nv, v._row AS vrow, "
+            "CAST(a.unit_id IS NOT NULL AS BIGINT) AS na, a._row AS arow, FALSE AS hh_conflict, "
+            f"v.household_id, v.precinct_id, v.registration_status{v_sel}, FALSE AS arm_conflict, a.arm, "
+            "a.probability, a.block, a.cluster, a.excluded_reason "
+            "FROM VR v FULL OUTER JOIN AR a ON v.voter_id = a.unit_id"
+        )
+    elif clean:
+        q(
+            "CREATE TEMP TABLE U AS SELECT v.voter_id AS id, CAST(1 AS BIGINT) AS nv, v._row AS vrow, "
+            "CAST(0 AS BIGINT) AS na, CAST(NULL AS BIGINT) AS arow, FALSE AS hh_conflict, v.household_id, "
+            f"v.precinct_id, v.registration_status{v_sel}, FALSE AS arm_conflict, CAST(NULL AS VARCHAR) AS arm, "
+            "CAST(NULL AS DOUBLE) AS probability, CAST(NULL AS VARCHAR) AS block, "
+            "CAST(NULL AS VARCHAR) AS cluster, CAST(NULL AS VARCHAR) AS excluded_reason FROM VR v"
+        )
+    else:
+        q(
+            "CREATE TEMP TABLE U AS SELECT id, count(*) FILTER (WHERE src = 0) AS nv, "
+            "min(_row) FILTER (WHERE src = 0) AS vrow, count(*) FILTER (WHERE src = 1) AS na, "
+            "min(_row) FILTER (WHERE src = 1) AS arow, min(household_id) <> max(household_id) AS hh_conflict, "
+            "min(household_id) AS household_id, min(precinct_id) AS precinct_id, "
+            f"min(registration_status) AS registration_status{cov_min}, "
+            "(min(arm) <> max(arm)) OR (count(arm) > 0 AND count(arm) < count(*) FILTER (WHERE src = 1)) "
+            "AS arm_conflict, min(arm) AS arm, min(probability) AS probability, min(block) AS block, "
+            f"min(cluster) AS cluster, min(excluded_reason) AS excluded_reason FROM ({union}) GROUP BY id"
+        )
     q(
         "CREATE TEMP VIEW VAGG AS SELECT id AS voter_id, nv, vrow, hh_conflict, household_id, precinct_id, "
         f"registration_status{cov_pass} FROM U WHERE nv > 0"
@@ -602,13 +633,14 @@ def _build(
         q(
             "CREATE TEMP VIEW VA AS SELECT a.id AS voter_id, a.household_id, a.precinct_id, "
             f"a.registration_status{''.join(f', a.{_ident(c)}' for c in covariates)}, a.nv > 0 AS in_voters, a.vrow, a.nv, "
+            "coalesce(a.vrow, (CAST(1 AS BIGINT) << 48) + a.arow) AS ord, "
             f"{status_u} AS status, a.arm, {assigned_sql} AS assigned, a.probability, a.block, a.cluster "
             "FROM U a"
         )
     else:
         q(
             "CREATE TEMP TABLE VA AS SELECT v.voter_id, v.household_id, v.precinct_id, v.registration_status"
-            f"{v_covs}, TRUE AS in_voters, v.vrow, v.nv, {status_sql} AS status, a.arm, {assigned_sql} AS assigned, "
+            f"{v_covs}, TRUE AS in_voters, v.vrow, v.nv, v.vrow AS ord, {status_sql} AS status, a.arm, {assigned_sql} AS assigned, "
             "a.probability, a.block, coalesce(a.cluster, a.unit_id) AS cluster "
             "FROM VAGG v LEFT JOIN AAGG a ON v.household_id = a.unit_id"
         )
@@ -928,7 +960,7 @@ def _build(
           CAST({k} AS SMALLINT) AS past_elections, {band} AS propensity_band
         FROM VA t LEFT JOIN CV c ON t.voter_id = c.voter_id LEFT JOIN PV p ON t.voter_id = p.voter_id
         WHERE t.status = 'assigned' AND t.voter_id IS NOT NULL
-        ORDER BY t.voter_id
+        ORDER BY t.ord
         """
     ).to_arrow_table()
     step("to pandas")
