@@ -54,7 +54,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
         table = simulate(7000, seed=20240504).table
         source = "simulate(7000, seed=20240504)"
-    design = {"blocks": "precinct_id", "clusters": "household_id"}
+    design: dict[str, Any] = {"blocks": "precinct_id", "clusters": "household_id"}
     covs = ["voted_2016", "voted_2018", "voted_2020", "age"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -329,7 +329,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 def _sub(
     sub: Any, name: str, help_text: str, description: str, examples: str
 ) -> argparse.ArgumentParser:
-    return sub.add_parser(  # type: ignore[no-any-return]
+    return sub.add_parser(
         name,
         help=help_text,
         description=description,

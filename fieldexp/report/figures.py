@@ -14,7 +14,7 @@ from typing import Any
 
 __all__ = ["bar_figure", "event_study_figure", "forest_figure", "svg_of"]
 
-_STYLE = {
+_STYLE: dict[str, Any] = {
     "svg.hashsalt": "fieldexp-report",
     "svg.fonttype": "none",
     "font.family": "sans-serif",
@@ -35,7 +35,7 @@ def svg_of(draw: Callable[[Any], None], *, size: tuple[float, float] = (7.0, 3.2
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    with matplotlib.rc_context(_STYLE):
+    with matplotlib.rc_context(_STYLE):  # type: ignore[arg-type]
         fig = plt.figure(figsize=size)
         try:
             draw(fig)

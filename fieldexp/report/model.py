@@ -192,7 +192,7 @@ class Estimate:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for name in self.__slots__:  # type: ignore[attr-defined]
+        for name in self.__slots__:
             value = getattr(self, name)
             out[name] = list(value) if isinstance(value, tuple) else _json_value(value)
         return out

@@ -513,7 +513,10 @@ def _headline(run: AnalysisRun, effects: _Effects) -> tuple[Headline | None, Sec
     )
     figs: list[Figure] = []
     if spec.report.figures and effects.results:
-        labels, est, lo, hi = [], [], [], []
+        labels: list[str] = []
+        ests: list[float] = []
+        lows: list[float] = []
+        highs: list[float] = []
         several = len({oo.name for oo, _, _ in effects.results}) > 1
         for oo, a_, r in effects.results:
             who = "per assigned voter" if r.estimand == "ITT" else "per contacted voter"
@@ -523,15 +526,17 @@ def _headline(run: AnalysisRun, effects: _Effects) -> tuple[Headline | None, Sec
             if several:
                 label = f"{oo.label[:30]}: {label}"
             labels.append(label)
-            est.append(r.estimate)
-            lo.append(r.ci_low)
-            hi.append(r.ci_high)
+            ests.append(r.estimate)
+            lows.append(r.ci_low)
+            highs.append(r.ci_high)
         figs.append(
             Figure(
                 "effects",
                 f"{'Estimated effects' if several else o.label}: estimates with {level}% "
                 "confidence intervals (percentage points)",
-                figures.forest_figure(labels, est, lo, hi, xlabel="effect (percentage points)"),
+                figures.forest_figure(
+                    labels, ests, lows, highs, xlabel="effect (percentage points)"
+                ),
                 "Point estimates and confidence intervals of each effect",
             )
         )
@@ -805,6 +810,10 @@ def _frame_table(key: str, title: str, frame: pd.DataFrame, note: str = "") -> T
             fmts.append("text")
     rows = tuple(tuple(_cell(v) for v in r) for r in frame.itertuples(index=False, name=None))
     return Table(key, title, tuple(map(str, frame.columns)), tuple(fmts), rows, note)
+
+
+def _num(v: Cell) -> float:
+    return float(v) if isinstance(v, int | float) else math.nan
 
 
 def _cell(v: object) -> Cell:
@@ -1090,7 +1099,7 @@ def _did(run: AnalysisRun) -> tuple[Section, dict[str, Any] | None]:
     c = es.coefficients
     rows = tuple(
         (
-            int(r.event_time),
+            int(float(r.event_time)),  # type: ignore[arg-type]
             _cell(r.estimate),
             _cell(r.std_error),
             _cell(r.ci_low),
@@ -1191,7 +1200,7 @@ def _coverage(run: AnalysisRun) -> Section:
         g = households.groupby(by, sort=True).agg(
             n=("attempted", "size"), att=("attempted", "sum"), con=("contacted", "sum")
         )
-        rows = []
+        rows: list[tuple[Cell, ...]] = []
         for key, r in g.iterrows():
             n, att, con = int(r.n), int(r.att), int(r.con)
             rows.append((str(key), _suppress(n, k), _share(att, n, k), _share(con, n, k)))
@@ -1212,10 +1221,10 @@ def _coverage(run: AnalysisRun) -> Section:
                         f"coverage_{by}",
                         f"Share of treatment households reached, by {by}",
                         figures.bar_figure(
-                            [r[0] for r in shown],
+                            [str(r[0]) for r in shown],
                             [
-                                ("attempted", [r[2] for r in shown]),
-                                ("contacted", [r[3] for r in shown]),
+                                ("attempted", [_num(r[2]) for r in shown]),
+                                ("contacted", [_num(r[3]) for r in shown]),
                             ],
                             ylabel="share of households (%)",
                         ),
@@ -1247,17 +1256,17 @@ def _coverage(run: AnalysisRun) -> Section:
         )
         g = per.groupby(level=0, sort=True).agg(n=("att", "size"), con=("con", "sum"))
         labels = [_pseudonym(str(x), run.spec.privacy.salt, i) for i, x in enumerate(g.index)]
-        rows = []
+        canvassers: list[tuple[Cell, ...]] = []
         for lab, (_, r) in sorted(zip(labels, g.iterrows(), strict=True), key=lambda z: z[0]):
             n, con = int(r.n), int(r.con)
-            rows.append((lab, _suppress(n, k), _share(con, n, k)))
+            canvassers.append((lab, _suppress(n, k), _share(con, n, k)))
         tables.append(
             Table(
                 "coverage_canvasser",
                 "Households knocked and share with a conversation, by canvasser",
                 ("canvasser", "households knocked", "share contacted"),
                 ("text", "int", "pct"),
-                tuple(rows),
+                tuple(canvassers),
                 note="Canvassers are shown under salted pseudonyms (the key stays with the campaign)."
                 if run.spec.privacy.salt
                 else "Canvassers are numbered; set [privacy] salt for stable pseudonyms.",

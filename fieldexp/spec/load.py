@@ -104,7 +104,7 @@ class _Section:
         self.where = where
         if not isinstance(raw, dict):
             self.fail(f"expected a table; found {_kind(raw)} {raw!r}", key=None)
-        self.raw: dict[str, Any] = dict(raw)  # type: ignore[arg-type]
+        self.raw: dict[str, Any] = dict(raw) if isinstance(raw, dict) else {}
         self.seen: set[str] = set()
 
     def label(self, key: str | None) -> str:

@@ -185,7 +185,7 @@ def test_unsupported_version(folder: Path) -> None:
 
 
 def test_missing_spec_file(tmp_path: Path) -> None:
-    with pytest.raises(SpecificationError, match="spec file .* not found"):
+    with pytest.raises(SpecificationError, match=r"spec file .* not found"):
         load_spec(tmp_path / "nope.toml")
 
 
