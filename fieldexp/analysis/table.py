@@ -317,7 +317,8 @@ def build_analysis_table(
         One row per assigned voter, in voter-file order (then assigned units missing
         from the voter file, in assignment order): ``voter_id,
         household_id, precinct_id, arm, assigned, probability, block, cluster,
-        attempted, contacted, n_attempts, voted, outcome_status, registration_status``,
+        attempted, contacted, n_attempts, voted, outcome_status, registered,
+        registration_status``,
         voter covariates, ``voted_<election_id>`` for earlier elections, ``past_votes``,
         ``past_elections`` and ``propensity_band``.
     reconciliation : Reconciliation
@@ -955,6 +956,7 @@ def _build(
           CAST(CASE WHEN {present(0)} THEN {voted(0)} WHEN {status_ok} THEN 0 ELSE NULL END AS TINYINT) AS voted,
           CASE WHEN {present(0)} THEN 'history' WHEN {status_ok} THEN 'no_history_row'
                WHEN NOT t.in_voters THEN 'not_in_voter_file' ELSE 'removed' END AS outcome_status,
+          CAST(CASE WHEN {status_ok} THEN 1 ELSE 0 END AS TINYINT) AS registered,
           t.registration_status{cov_out}{past_cols},
           CAST(CASE WHEN NOT t.in_voters AND p.voter_id IS NULL THEN NULL ELSE {past_sum} END AS SMALLINT) AS past_votes,
           CAST({k} AS SMALLINT) AS past_elections, {band} AS propensity_band

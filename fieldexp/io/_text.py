@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+import sys
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -211,7 +212,7 @@ def read_delimited(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            df = pd.read_csv(p, **kwargs)  # type: ignore[call-overload]
+            df = _read_csv(p, kwargs, table)
     except pd.errors.ParserWarning as exc:
         raise FileFormatError(
             f"{table}: file {p.name!r}: a row has more fields than the header (extra columns "
@@ -255,6 +256,34 @@ def read_delimited(
                 ).replace("row ", "line ")
             )
     return df
+
+
+#: Files larger than this show a progress bar (on a terminal) while they load.
+PROGRESS_BYTES = 64 * 1024 * 1024
+
+
+def _read_csv(p: Path, kwargs: dict[str, object], table: str) -> pd.DataFrame:
+    """``pd.read_csv``, in chunks with a tqdm progress bar for large files on a terminal."""
+    size = p.stat().st_size
+    if size < PROGRESS_BYTES or not sys.stderr.isatty():
+        return pd.read_csv(p, **kwargs)  # type: ignore[call-overload, no-any-return]
+    from tqdm import tqdm
+
+    parts = []
+    with (
+        p.open("rb") as fh,
+        tqdm(total=size, unit="B", unit_scale=True, desc=f"reading {table} {p.name}") as bar,
+    ):
+        done = 0
+        for chunk in pd.read_csv(fh, chunksize=500_000, **kwargs):  # type: ignore[call-overload]
+            parts.append(chunk)
+            pos = fh.tell()
+            bar.update(max(pos - done, 0))
+            done = max(done, pos)
+        bar.update(max(size - done, 0))
+    if not parts:
+        return pd.read_csv(p, **kwargs)  # type: ignore[call-overload, no-any-return]
+    return pd.concat(parts, ignore_index=True)
 
 
 def warn_dropped(table: str, n: int, reason: str) -> None:

@@ -128,6 +128,7 @@ def test_messy_tables_exact_counts():
     assert t["voted_general_2018_11_06"].tolist()[:5] == [1, 0, 0, 0, 0]
     assert pd.isna(t.loc["V9", "voted_general_2018_11_06"])
     assert t.loc["V1", "propensity_band"] == "regular" and t.loc["V2", "propensity_band"] == "never"
+    assert t["registered"].tolist() == [1, 1, 1, 1, 0, 1, 0]
     assert "first_name" not in table.columns
     assert "birth_year" in table.columns
 

@@ -163,3 +163,17 @@ def test_property_round_trip(tmp_path, rows, delim, bom):
             return
     assert df.shape == (len(rows), 3)
     assert df.astype(object).values.tolist() == rows
+
+
+def test_large_file_progress_path(tmp_path, monkeypatch):
+    """Large files on a terminal load in chunks with a progress bar; same frame."""
+    import fieldexp.io._text as text
+
+    p = tmp_path / "big.csv"
+    p.write_text("a,b\n" + "".join(f"{i},x\n" for i in range(1200)) + "\n7,y\n")
+    ref = read_delimited(p, table="t")
+    monkeypatch.setattr(text, "PROGRESS_BYTES", 10)
+    monkeypatch.setattr(text.sys.stderr, "isatty", lambda: True, raising=False)
+    got = read_delimited(p, table="t")
+    pd.testing.assert_frame_equal(ref, got)
+    assert got.index[-1] == 1203
