@@ -47,10 +47,12 @@ from fieldexp.design.replay import (
 )
 from fieldexp.design.spec import ArmLabel, Design
 from fieldexp.errors import (
+    ColumnNotFoundError,
     DataError,
     DesignError,
     RowsDroppedWarning,
     SpecificationError,
+    did_you_mean,
     format_rows,
 )
 
@@ -89,8 +91,6 @@ def resolve_assignment(
     """``assignment`` as a column of ``data``: a column name, or the frame of Design.assign."""
     if isinstance(assignment, str):
         if assignment not in data.columns:
-            from fieldexp.errors import ColumnNotFoundError, did_you_mean
-
             raise ColumnNotFoundError(
                 f"column {assignment!r} (argument 'assignment' of {function}) is not in the data."
                 f"{did_you_mean(assignment, [str(c) for c in data.columns])}"
@@ -525,16 +525,19 @@ def _prepare_statistic(
     function: str = _FUNCTION,
     need_a: bool = True,
 ) -> _Prepared:
-    setup, _ = prepare_replay(data, arm_column, design, arm=arm, function=function)
-    cols = [outcome, *([treatment] if treatment else []), *covariates]
-    for c in cols:
-        if c not in data.columns:
-            from fieldexp.errors import ColumnNotFoundError, did_you_mean
-
+    roles = [
+        ("outcome", outcome),
+        ("treatment", treatment),
+        *(("covariates", c) for c in covariates),
+    ]
+    for role, c in roles:
+        if c is not None and c not in data.columns:
             raise ColumnNotFoundError(
-                f"column {c!r} (argument of {function}) is not in the data."
+                f"column {c!r} (argument {role!r} of {function}) is not in the data."
                 f"{did_you_mean(c, [str(x) for x in data.columns])}"
             )
+    setup, _ = prepare_replay(data, arm_column, design, arm=arm, function=function)
+    cols = [outcome, *([treatment] if treatment else []), *covariates]
     in_set = setup.row_cluster >= 0
     missing = data[cols].isna().any(axis=1).to_numpy() & in_set
     used = in_set & ~missing

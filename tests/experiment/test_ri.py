@@ -11,7 +11,7 @@ import pytest
 
 import fieldexp as fx
 from fieldexp.design import Design
-from fieldexp.errors import DataError, DesignError, SpecificationError
+from fieldexp.errors import ColumnNotFoundError, DataError, DesignError, SpecificationError
 
 
 def small_experiment(seed=0, sizes=(4, 5), probs=None, effect=0.7):
@@ -314,3 +314,15 @@ def test_observed_estimate_is_the_blocked_clustered_difference_in_means():
     res = fx.randomization_inference(df, "voted", "arm", design, reps=100, seed=1)
     dim = fx.itt(df, "voted", "arm", blocks="b", clusters="h", method="dim")
     assert res.estimate == pytest.approx(dim.estimate, rel=1e-10)
+
+
+def test_unknown_columns_are_named():
+    df, design = medium_experiment(seed=1)
+    with pytest.raises(
+        ColumnNotFoundError, match=r"column 'votd' \(argument 'outcome'.*Did you mean 'voted'"
+    ):
+        fx.randomization_inference(df, "votd", "arm", design, seed=1)
+    with pytest.raises(ColumnNotFoundError, match=r"argument 'covariates'"):
+        fx.randomization_inference(df, "voted", "arm", design, covariates=["nope"], seed=1)
+    with pytest.raises(ColumnNotFoundError, match=r"argument 'assignment'"):
+        fx.randomization_inference(df, "voted", "armm", design, seed=1)
