@@ -177,3 +177,16 @@ def test_large_file_progress_path(tmp_path, monkeypatch):
     got = read_delimited(p, table="t")
     pd.testing.assert_frame_equal(ref, got)
     assert got.index[-1] == 1203
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    days=st.lists(st.integers(0, 20000), min_size=1, max_size=30),
+    fmt=st.sampled_from(["%Y-%m-%d", "%m/%d/%Y", "%Y%m%d"]),
+)
+def test_property_dates_round_trip(days, fmt):
+    """Dates written in any one supported format parse back to the same days."""
+    dates = pd.Timestamp("1970-01-01") + pd.to_timedelta(days, unit="D")
+    text = pd.Series(dates.strftime(fmt), index=range(2, 2 + len(days)))
+    out = parse_dates(text, column="d", table="t")
+    assert (out.to_numpy() == dates.to_numpy().astype("datetime64[us]")).all()
