@@ -233,10 +233,13 @@ def exclusion_reasons(design: Design, data: pd.DataFrame, st: Structure) -> np.n
 def block_arm_fractions(
     design: Design, label: BlockLabel | None, n: int
 ) -> tuple[list[Fraction] | None, list[int] | None]:
-    """Probabilities (or exact counts) of the arms for a block with ``n`` eligible clusters."""
-    if design.arm_probabilities is not None:
-        return list(design.arm_probabilities), None
+    """Probabilities (or exact counts) of the arms for a block with ``n`` eligible clusters.
+
+    Counts given for the block (or for all blocks) win; otherwise the arm probabilities.
+    """
     requested = design.counts_for(label)
+    if requested is None and design.arm_probabilities is not None:
+        return list(design.arm_probabilities), None
     where = f"block {label!r}" if label is not None else "the sample"
     if requested is None:
         raise DesignError(

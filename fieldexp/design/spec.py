@@ -223,7 +223,8 @@ class Design:
     counts : mapping, optional
         Exact numbers of units (clusters, when clustered) per arm: ``{arm: n}`` used in
         every block, or ``{block: {arm: n}}`` per block. One arm per block may be left
-        out; it receives the remaining units. Exclusive with probabilities in ``arms``.
+        out; it receives the remaining units. With probabilities in ``arms`` too, blocks
+        without counts are randomised with the probabilities (counts where given).
     control : label, optional
         The control arm; default the first arm.
     exclude : Exclusion, list of Exclusion, or mapping, optional
@@ -305,11 +306,6 @@ class Design:
                 return (0, 1), (Fraction(1, 2), Fraction(1, 2))
             return Design._labels_from_counts(counts), None
         if isinstance(arms, Mapping):
-            if counts is not None:
-                raise DesignError(
-                    "arms/counts: give probabilities in arms or exact counts, not both "
-                    "(with counts, pass arms as a list of labels)"
-                )
             if len(arms) < 2:
                 raise DesignError(f"arms: a design needs at least two arms; found {dict(arms)!r}")
             labels = tuple(_check_label(k, "arms") for k in arms)
@@ -657,7 +653,9 @@ class Design:
                 + "}"
             )
         else:
-            parts.append(f"arms={list(self.arm_labels)!r}, counts={self.counts!r}")
+            parts.append(f"arms={list(self.arm_labels)!r}")
+        if self.counts is not None:
+            parts.append(f"counts={self.counts!r}")
         parts.append(f"control={self.control!r}")
         if self.exclude:
             parts.append("exclude=[" + ", ".join(e.reason for e in self.exclude) + "]")

@@ -311,3 +311,16 @@ def test_assignment_properties(case):
     rnd.shuffle(perm)
     again = design.assign(df.iloc[perm], seed=seed)
     pd.testing.assert_frame_equal(out, again)
+
+
+def test_counts_in_some_blocks_probabilities_in_the_others():
+    df = pd.DataFrame({"v": range(30), "b": ["small"] * 6 + ["big"] * 24})
+    d = Design("v", blocks="b", arms={0: 0.5, 1: 0.5}, counts={"small": {1: 1}})
+    out = d.assign(df, seed=4)
+    assert int((out.loc[out["b"] == "small", "arm"] == 1).sum()) == 1
+    assert int((out.loc[out["b"] == "big", "arm"] == 1).sum()) == 12
+    assert set(out.loc[out["b"] == "small", "probability"].round(6)) == {
+        round(1 / 6, 6),
+        round(5 / 6, 6),
+    }
+    assert set(out.loc[out["b"] == "big", "probability"]) == {0.5}

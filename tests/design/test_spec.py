@@ -59,9 +59,11 @@ def test_bad_labels():
         Design("v", control="x")
 
 
-def test_counts_and_probabilities_exclusive():
-    with pytest.raises(DesignError, match="not both"):
-        Design("v", arms={0: 0.5, 1: 0.5}, counts={1: 3})
+def test_counts_where_given_probabilities_elsewhere():
+    d = Design("v", blocks="b", arms={0: 0.5, 1: 0.5}, counts={"small": {1: 1}})
+    assert d.counts_for("small") == {1: 1}
+    assert d.counts_for("big") is None
+    assert Design.from_toml(d.to_toml()) == d
 
 
 def test_counts_unknown_arm_and_negative():
