@@ -8,6 +8,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import fieldexp as fx
 from fieldexp.design import Design
@@ -326,3 +328,41 @@ def test_unknown_columns_are_named():
         fx.randomization_inference(df, "voted", "arm", design, covariates=["nope"], seed=1)
     with pytest.raises(ColumnNotFoundError, match=r"argument 'assignment'"):
         fx.randomization_inference(df, "voted", "armm", design, seed=1)
+
+
+@pytest.mark.filterwarnings("ignore:Mean of empty slice:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+@settings(max_examples=25, deadline=None)
+@given(
+    sizes=st.lists(st.integers(2, 5), min_size=1, max_size=2),
+    p=st.sampled_from([0.5, 1 / 3, 0.4]),
+    seed=st.integers(0, 10_000),
+    alternative=st.sampled_from(["two-sided", "greater", "less"]),
+)
+def test_property_exact_p_value_equals_brute_force(sizes, p, seed, alternative):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for b, n_hh in enumerate(sizes):
+        for h in range(n_hh):
+            for _ in range(1 + (h % 2)):
+                rows.append((len(rows), b * 10 + h, f"B{b}", float(rng.integers(0, 3))))
+    df = pd.DataFrame(rows, columns=["v", "h", "b", "y"])
+    design = Design("v", blocks="b", clusters="h", arms={0: 1 - p, 1: p})
+    df = df.merge(design.assign(df, seed=seed)[["v", "arm"]], on="v")
+    y = df["y"].to_numpy()
+    values, weights = brute_force(df, design, stat=lambda z: blocked_dim(df, y, z))
+    ok = np.isfinite(values)
+    obs = blocked_dim(df, y, df["arm"].to_numpy())
+    tol = 1e-9 * (1 + abs(obs))
+    if alternative == "two-sided":
+        hit = np.abs(values) >= abs(obs) - tol
+    elif alternative == "greater":
+        hit = values >= obs - tol
+    else:
+        hit = values <= obs + tol
+    expected = weights[ok & hit].sum() / weights[ok].sum()
+    res = fx.randomization_inference(
+        df, "y", "arm", design, reps=10_000, seed=1, alternative=alternative
+    )
+    assert res.exact
+    assert res.p_value == pytest.approx(expected, abs=1e-12)
