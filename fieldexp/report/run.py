@@ -150,6 +150,9 @@ def prepare_analysis(spec: AnalysisSpec, step: Step = _noop) -> AnalysisRun:
         if any("CACE" in o.estimands for o in spec.outcomes if o.level == "voter"):
             needed.append(a.treatment)
         needed += list(a.covariates)
+        for o in spec.outcomes:
+            if o.level == "voter" and o.covariates:
+                needed += list(o.covariates)
         table = _numeric_columns(table, list(dict.fromkeys(needed)), "analysis")
         if "arm" in table.columns:
             labels = table["arm"].map(_as_label, na_action="ignore")
@@ -210,6 +213,28 @@ def _subset(table: pd.DataFrame, control: str, arm: str, multi: bool) -> pd.Data
         return table
     sub = table[table["arm"].isin([control, arm])]
     return sub.assign(assigned=(sub["arm"] == arm).astype("int8"))
+
+
+def _restrict(table: pd.DataFrame, o: OutcomeSpec) -> pd.DataFrame:
+    """The units an outcome is defined on (``[outcomes.x] subset``)."""
+    if not o.subset:
+        return table
+    mask = pd.Series(True, index=table.index)
+    for col, val in o.subset:
+        if col not in table.columns:
+            raise ColumnNotFoundError(
+                f"[outcomes.{o.name}] subset: column {col!r} is not in the analysis table."
+                + did_you_mean(col, [str(c) for c in table.columns])
+            )
+        column = table[col]
+        if isinstance(val, bool | int) and not pd.api.types.is_numeric_dtype(column):
+            column = pd.to_numeric(column, errors="coerce")
+        mask &= (column == val).fillna(False).astype(bool)
+    return table[mask.to_numpy()]
+
+
+def _subset_text(o: OutcomeSpec) -> str:
+    return ", ".join(f"{c} = {v}" for c, v in o.subset)
 
 
 def _estimate(
@@ -275,8 +300,12 @@ def _effects(run: AnalysisRun) -> _Effects:
         for o in spec.outcomes:
             if o.level != "voter":
                 continue
+            if o.subset:
+                notes.append(f"{o.label}: among voters with {_subset_text(o)}.")
+            o_covs = list(o.covariates) if o.covariates is not None else list(a.covariates)
+            covs = o_covs or None
             for arm in run.arms:
-                sub = _subset(run.table, run.control or "0", arm, multi)
+                sub = _subset(_restrict(run.table, o), run.control or "0", arm, multi)
                 if "ITT" in o.estimands:
                     r = itt(
                         sub,
@@ -291,7 +320,7 @@ def _effects(run: AnalysisRun) -> _Effects:
                         alpha=a.alpha,
                     )
                     results.append((o, arm, r))
-                    estimates.append(_estimate(r, o, arm, a.covariates))
+                    estimates.append(_estimate(r, o, arm, o_covs))
                 if "CACE" in o.estimands:
                     r = cace(
                         sub,
@@ -306,7 +335,7 @@ def _effects(run: AnalysisRun) -> _Effects:
                         alpha=a.alpha,
                     )
                     results.append((o, arm, r))
-                    estimates.append(_estimate(r, o, arm, a.covariates))
+                    estimates.append(_estimate(r, o, arm, o_covs))
     if run.precinct_table is not None:
         pt = run.precinct_table
         for o in spec.outcomes:
@@ -405,7 +434,7 @@ def _headline(run: AnalysisRun, effects: _Effects) -> tuple[Headline | None, Sec
     total = None
     cpv = None
     currency = spec.costs.currency if spec.costs else None
-    t = run.table
+    t = _restrict(run.table, o) if run.table is not None and o.level == "voter" else run.table
     if itt_r is not None:
         who = "voters assigned to canvassing"
         n_t = n_c = None
@@ -630,7 +659,8 @@ def _reconciliation(run: AnalysisRun) -> Section:
             "reconciliation",
             "Data reconciliation",
             available=False,
-            reason="the spec gives a ready analysis table, so there is no join to reconcile",
+            reason=NOT_CONFIGURED
+            + "the spec gives a ready analysis table, so there is no join to reconcile",
         )
     rows = tuple((t, int(n), int(rec.used(t)), int(rec.set_aside(t))) for t, n in rec.rows_read)
     summary = Table(
@@ -879,10 +909,10 @@ def _heterogeneity(run: AnalysisRun) -> Section:
         o = run.spec.outcome(name)
         for est in o.estimands:
             kw: dict[str, Any] = {}
-            if est == "ITT" and design is not None and ri is not None:
+            if est == "ITT" and design is not None and ri is not None and not o.subset:
                 kw = {"design": design, "reps": ri.reps, "seed": ri.seed}
             res = heterogeneity(
-                t,
+                _restrict(t, o),
                 o.column,
                 "assigned",
                 sg.by,
@@ -987,8 +1017,12 @@ def _ri(run: AnalysisRun) -> tuple[Section, list[Any]]:
     engine = "dense" if run.spec.analysis.multiplicity == "westfall-young" else "auto"
     results = []
     rows = []
+    skipped = []
     for name in names:
         o = run.spec.outcome(name)
+        if o.subset:
+            skipped.append(o.label)
+            continue
         for est in ri.estimands:
             for arm in run.arms:
                 r = randomization_inference(
@@ -1031,7 +1065,18 @@ def _ri(run: AnalysisRun) -> tuple[Section, list[Any]]:
         "share of re-draws giving an effect at least as large as the one observed, if "
         "canvassing had changed nobody's behaviour."
     )
-    return Section("ri", title, (text,), (table,)), results
+    paras = [text]
+    if any(not r.exact and r.p_value == 0 for r in results):
+        paras.append(
+            f"A p-value of 0 means that none of the {ri.reps:,} re-draws was as extreme as the "
+            f"observed effect: p < {1 / ri.reps:.4f}."
+        )
+    if skipped:
+        paras.append(
+            "Not tested here (defined on a subset of voters, which the design does not "
+            f"randomise as such): {', '.join(skipped)}."
+        )
+    return Section("ri", title, tuple(paras), (table,)), results
 
 
 def _did(run: AnalysisRun) -> tuple[Section, dict[str, Any] | None]:

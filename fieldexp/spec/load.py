@@ -364,9 +364,22 @@ def _outcomes(sec: _Section) -> tuple[OutcomeSpec, ...]:
                     + did_you_mean(e, list(ESTIMANDS)),
                     key="estimands",
                 )
+        if sub.has("covariates"):
+            sub.seen.add("covariates")
+        subset_raw = sub.get("subset", dict, {})
+        subset = []
+        for col, val in subset_raw.items():
+            if not isinstance(val, int | str | bool):
+                sub.fail(
+                    f"subset: {col!r} must equal a string, integer or boolean; found {_kind(val)}",
+                    key="subset",
+                )
+            subset.append((str(col), val))
         out.append(
             OutcomeSpec(
                 name=name,
+                subset=tuple(subset),
+                covariates=sub.strings("covariates") if sub.has("covariates") else None,
                 column=column,
                 label=sub.get("label", str, DEFAULT_LABELS.get(name, name.replace("_", " "))),
                 level=sub.choice("level", LEVELS, "voter"),

@@ -99,7 +99,9 @@ class OutcomeSpec:
     """One outcome and the estimands reported for it.
 
     ``level`` is ``"voter"`` (a column of the analysis table) or ``"precinct"`` (a column of
-    the polling-station table: ``turnout`` or ``share_<candidate>``).
+    the polling-station table: ``turnout`` or ``share_<candidate>``). ``subset`` restricts the
+    units to those whose columns equal the given values (e.g. registration among voters
+    unregistered before the campaign: ``(("registered", 0),)``).
     """
 
     name: str
@@ -108,6 +110,8 @@ class OutcomeSpec:
     level: str = "voter"
     estimands: tuple[str, ...] = ("ITT", "CACE")
     headline: bool = False
+    subset: tuple[tuple[str, int | str | bool], ...] = ()
+    covariates: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -266,3 +266,31 @@ def test_jupyter_html(demo_report) -> None:
     assert "<li>" in r.headline._repr_html_()
     assert "<svg" in r.section("did").figures[0]._repr_html_()
     assert "Not included" in replace(r.section("did"), available=False, reason="x")._repr_html_()
+
+
+def test_registration_among_unregistered_equals_the_api() -> None:
+    """`subset` and per-outcome covariates: the estimate is fx.itt on those voters."""
+    from fieldexp.report import prepare_analysis
+    from fieldexp.report.run import _effects
+    from fieldexp.spec import load_spec
+
+    spec = load_spec(REPO / "analyses" / "demo_table.toml")
+    run = prepare_analysis(spec)
+    got = {(e.outcome, e.estimand): e for e in _effects(run).estimates}
+    table = pd.read_csv(FIXTURES / "table.csv")
+    unreg = table[table["registered"] == 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = fx.itt(
+            unreg,
+            "registered_after",
+            "assigned",
+            blocks="precinct_id",
+            clusters="household_id",
+            covariates=["age"],
+        )
+    e = got[("registration", "ITT")]
+    assert e.nobs == len(unreg) == ref.nobs
+    assert e.estimate == pytest.approx(ref.estimate, rel=1e-12)
+    assert e.std_error == pytest.approx(ref.std_error, rel=1e-12)
+    assert e.covariates == ("age",)

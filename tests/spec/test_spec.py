@@ -239,3 +239,29 @@ def test_contacts_mapping_and_results(folder: Path) -> None:
     bad = text.replace('format = "van"', 'format = "vann"')
     with pytest.raises(SpecificationError, match="Did you mean 'van'"):
         parse(folder, bad)
+
+
+def test_outcome_subset_and_covariates(folder: Path) -> None:
+    text = MINIMAL + (
+        '\n[outcomes.registration]\nsubset = { registered = 0 }\ncovariates = ["age"]\n'
+    )
+    spec = parse(folder, text)
+    reg = spec.outcome("registration")
+    assert reg.column == "registered_after"
+    assert reg.subset == (("registered", 0),) and reg.covariates == ("age",)
+    assert spec.outcome("turnout").covariates is None
+    with pytest.raises(SpecificationError, match="subset: 'registered' must equal"):
+        parse(folder, MINIMAL + "\n[outcomes.registration]\nsubset = { registered = [0] }\n")
+
+
+def test_docs_document_every_key() -> None:
+    """docs/spec.md names every key the loader reads."""
+    import re
+
+    source = (REPO / "fieldexp" / "spec" / "load.py").read_text("utf-8")
+    keys = set(re.findall(r'\.(?:get|choice|strings|section)\(\s*"([a-z_]+)"', source))
+    docs = (REPO / "docs" / "spec.md").read_text("utf-8")
+    missing = sorted(
+        k for k in keys if f"`{k}`" not in docs and f"[{k}" not in docs and f".{k}]" not in docs
+    )
+    assert not missing, missing
