@@ -99,10 +99,12 @@ def check_columns(data: pd.DataFrame, roles: dict[str, str | None], *, function:
 
 def _missing_mask(series: pd.Series) -> np.ndarray:
     dtype = series.dtype
-    if dtype.kind in "iub":  # numpy integers and booleans cannot hold missing values
-        return np.zeros(len(series), dtype=bool)
-    if dtype.kind == "f":
-        return np.isnan(series.to_numpy())
+    if isinstance(dtype, np.dtype):  # plain numpy dtypes: fast paths
+        if dtype.kind in "iub":  # numpy integers and booleans cannot hold missing values
+            return np.zeros(len(series), dtype=bool)
+        if dtype.kind == "f":
+            return np.isnan(series.to_numpy())
+    # extension dtypes (Int64, boolean, string, pyarrow...) and objects
     return np.asarray(series.isna().to_numpy(), dtype=bool)
 
 
@@ -133,7 +135,7 @@ def drop_missing(
         f"(listwise; by column {detail}); first dropped "
         f"{format_rows(data.index[row_missing][:5], total=n_drop)}.",
         RowsDroppedWarning,
-        stacklevel=3,
+        stacklevel=4,  # drop_missing <- prepare_experiment <- itt/cace <- the caller
     )
     return data.loc[~row_missing, cols], n_drop
 

@@ -103,5 +103,6 @@ def did_you_mean(name: str, choices: Sequence[str]) -> str:
     """Suggest the closest choice, as ``" Did you mean 'x'?"`` or an empty string."""
     import difflib
 
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f" Did you mean {close[0]!r}?" if close else ""
+    by_lower = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
+    return f" Did you mean {by_lower[close[0]]!r}?" if close else ""

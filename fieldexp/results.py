@@ -12,10 +12,12 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass, field, fields
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from fieldexp.stats.inference import t_inference
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 __all__ = ["RESULT_COLUMNS", "EffectResult", "FirstStage"]
 
@@ -76,6 +78,23 @@ class FirstStage:
         control_contact_rate: float,
         treated_contact_rate: float,
     ) -> FirstStage:
+        if std_error == 0 and estimate != 0:
+            # perfect compliance within blocks: contact is a deterministic function of
+            # assignment, the strongest possible first stage
+            return cls(
+                estimate=estimate,
+                std_error=0.0,
+                statistic=math.inf,
+                df=df,
+                p_value=0.0,
+                ci_low=estimate,
+                ci_high=estimate,
+                f_statistic=math.inf,
+                treatment=treatment,
+                assignment=assignment,
+                control_contact_rate=control_contact_rate,
+                treated_contact_rate=treated_contact_rate,
+            )
         inf = t_inference(estimate, std_error, df, alpha)
         f_stat = inf.statistic**2 if math.isfinite(inf.statistic) else math.nan
         return cls(
@@ -178,6 +197,8 @@ class EffectResult:
 
     def to_frame(self) -> pd.DataFrame:
         """One-row DataFrame with the columns of :data:`RESULT_COLUMNS`."""
+        import pandas as pd
+
         row = self.as_dict()
         frame = pd.DataFrame([row], columns=list(RESULT_COLUMNS))
         if self.first_stage is not None:

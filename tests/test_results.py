@@ -103,8 +103,12 @@ def test_first_stage_f_is_squared_t() -> None:
     fs = _first_stage(estimate=0.02, std_error=0.01, df=50.0)
     assert fs.f_statistic == pytest.approx(4.0, rel=1e-14)
     assert fs.p_value == pytest.approx(2 * stats.t.sf(2.0, 50), rel=1e-12)
-    nan_fs = _first_stage(std_error=0.0)
-    assert math.isnan(nan_fs.f_statistic)
+    # zero SE with a non-zero contact difference: perfect compliance, the strongest first stage
+    perfect = _first_stage(std_error=0.0)
+    assert perfect.f_statistic == math.inf and perfect.p_value == 0.0
+    assert perfect.ci_low == perfect.ci_high == perfect.estimate
+    # zero SE and zero difference: no information, F is undefined
+    assert math.isnan(_first_stage(estimate=0.0, std_error=0.0).f_statistic)
 
 
 def test_str_content() -> None:

@@ -138,33 +138,9 @@ def test_drop_missing_everything_raises() -> None:
         ("str", None),
         ("category", np.nan),
         ("Float64", pd.NA),
-        pytest.param(
-            "Int64",
-            pd.NA,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="_validate._missing_mask (line 102): pandas nullable Int64 has dtype.kind "
-                "'i', so pd.NA is treated as 'cannot be missing' and the row is not dropped",
-            ),
-        ),
-        pytest.param(
-            "boolean",
-            pd.NA,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="_validate._missing_mask (line 102): nullable 'boolean' has kind 'b'; "
-                "pd.NA rows are not dropped",
-            ),
-        ),
-        pytest.param(
-            "int64[pyarrow]",
-            pd.NA,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="_validate._missing_mask (line 102): Arrow-backed integers have kind "
-                "'i'; missing values are not dropped",
-            ),
-        ),
+        ("Int64", pd.NA),
+        ("boolean", pd.NA),
+        ("int64[pyarrow]", pd.NA),
     ],
 )
 def test_drop_missing_sees_every_kind_of_missing(dtype: str, na) -> None:
@@ -178,11 +154,6 @@ def test_drop_missing_sees_every_kind_of_missing(dtype: str, na) -> None:
     assert n == 1 and list(kept.index) == [0, 2, 3]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_missing_mask misses pd.NA in a nullable 'boolean' outcome, and numeric() turns it "
-    "into NaN: fx.itt returns estimate=nan, std_error=nan with nobs counting the NA rows",
-)
 def test_itt_with_nullable_boolean_outcome_drops_na_rows() -> None:
     rng = np.random.default_rng(0)
     df = pd.DataFrame({"y": rng.integers(0, 2, 40).astype(bool), "z": np.tile([0, 1], 20)})
@@ -194,11 +165,6 @@ def test_itt_with_nullable_boolean_outcome_drops_na_rows() -> None:
     assert np.isfinite(res.estimate)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_missing_mask misses pd.NA in a nullable Int64 column; numeric() then reports the "
-    "missing values as 'infinite values in rows 3' instead of dropping them listwise",
-)
 def test_itt_with_nullable_int_covariate_drops_na_rows() -> None:
     rng = np.random.default_rng(1)
     df = pd.DataFrame(

@@ -9,13 +9,14 @@ arrays (:mod:`fieldexp.experiment.designs`), call the pure kernels
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 
 import numpy as np
 import pandas as pd
 
 from fieldexp._validate import check_choice
-from fieldexp.errors import SpecificationError, WeakInstrumentWarning
+from fieldexp.errors import DataError, SpecificationError, WeakInstrumentWarning
 from fieldexp.experiment.data import ExperimentData, prepare_experiment
 from fieldexp.experiment.designs import lin_design
 from fieldexp.experiment.dim import difference_in_means
@@ -31,7 +32,7 @@ WEAK_FIRST_STAGE_F = 10.0
 
 
 def _check_alpha(alpha: object, function: str) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < alpha < 1:
         raise SpecificationError(
             f"The 'alpha' parameter of {function} must be a number strictly between 0 and 1. "
             f"Got {alpha!r} instead."
@@ -290,7 +291,7 @@ def cace(
     resolved = resolve_se_type(se_type, prepared.clusters is not None)
     d, z, w = prepared.d, prepared.z, prepared.weights
     if np.all(d == d[0]):
-        raise SpecificationError(
+        raise DataError(
             f"column {treatment!r} (argument 'treatment' of {function}) has no variation "
             f"(every row is {d[0]:g}); the CACE is not identified."
         )
@@ -331,7 +332,7 @@ def cace(
         treated_contact_rate=rate1,
     )
     notes: tuple[str, ...] = ()
-    if not math.isfinite(first_stage.f_statistic) or first_stage.f_statistic < WEAK_FIRST_STAGE_F:
+    if math.isnan(first_stage.f_statistic) or first_stage.f_statistic < WEAK_FIRST_STAGE_F:
         msg = (
             f"weak first stage: assignment moves contact by {first_stage.estimate:.4f} "
             f"(F = {first_stage.f_statistic:.2f} < {WEAK_FIRST_STAGE_F:g}); the CACE and its "

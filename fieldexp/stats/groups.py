@@ -64,7 +64,8 @@ def factorize(values: object) -> GroupIndex:
         lo, hi = int(arr.min()), int(arr.max())
         span = hi - lo + 1
         if span <= 2 * arr.size + 1024:
-            offset = (arr - lo).astype(np.intp, copy=False)
+            # subtract in int64: small integer dtypes (int8, int16) would overflow
+            offset = (arr.astype(np.int64, copy=False) - lo).astype(np.intp, copy=False)
             counts_all = np.bincount(offset, minlength=span)
             present = counts_all > 0
             remap = np.cumsum(present) - 1

@@ -19,7 +19,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 __all__ = ["Inference", "t_inference"]
 
@@ -46,6 +45,8 @@ def t_inference(estimate: float, std_error: float, df: float, alpha: float) -> I
     alpha : float
         Significance level; the interval has coverage ``1 - alpha``.
     """
+    from scipy import stats  # imported on first use: keeps `import fieldexp` light
+
     if not (std_error > 0) or not np.isfinite(std_error):
         return Inference(math.nan, math.nan, math.nan, math.nan)
     statistic = estimate / std_error

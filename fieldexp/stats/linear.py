@@ -373,6 +373,11 @@ def fit_absorbed(
         beta = _solve(Xhw, yw, M)
     resid = y - X @ beta
     rank = X.shape[1] + absorbed.rank_fe
+    if rank >= X.shape[0]:
+        raise EstimationError(
+            f"the model has {rank:,} parameters (regressors and fixed effects) for "
+            f"{X.shape[0]:,} rows: no residual degrees of freedom are left for a standard error"
+        )
 
     wanted = all_names[:k] if df_terms is None else tuple(df_terms)
     terms = tuple(all_names.index(t) for t in wanted)

@@ -397,13 +397,6 @@ def test_strong_first_stage_does_not_warn(df) -> None:
     assert res.notes == ()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="perfect compliance (treatment == assignment) with blocks: the first-stage SE is "
-    "exactly 0, FirstStage.from_estimate (results.py:80) sets F = nan and cace (api.py:334) "
-    "warns 'weak first stage ... (F = nan < 10)' and adds that note although the first "
-    "stage moves contact by 1.0",
-)
 @pytest.mark.parametrize(
     "design", [{"blocks": "precinct_id"}, DESIGN], ids=["blocked", "blocked-clustered"]
 )
@@ -647,12 +640,6 @@ def test_control_contact_and_weak_warnings_point_at_the_caller(df) -> None:
     assert files["FieldexpWarning"] == {__file__}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_validate.drop_missing warns with stacklevel=3 but sits three calls below the "
-    "caller (drop_missing <- prepare_experiment <- itt/cace), so RowsDroppedWarning is "
-    "attributed to fieldexp/experiment/api.py instead of the user's line",
-)
 @pytest.mark.parametrize("fn", ["itt", "cace"])
 def test_rows_dropped_warning_points_at_the_caller(df, fn: str) -> None:
     df["voted"] = df["voted"].astype(float)

@@ -546,12 +546,6 @@ def test_non_binary_values_and_first_rows_are_reported(small, values, data) -> N
 
 
 # --------------------------------------------------------------------------- saturated models
-@pytest.mark.xfail(
-    strict=True,
-    reason="covariance.HC1/CR1Stata (covariance.py:177 and :230) divide by n - r in Python "
-    "floats: with as many parameters as rows a bare ZeroDivisionError escapes fx.itt/fx.cace "
-    "(estimatr returns a non-finite SE; fieldexp should raise EstimationError or return NaN)",
-)
 @pytest.mark.parametrize(
     "kwargs",
     [{"se_type": "HC1"}, {"se_type": "stata"}, {"se_type": "stata", "clusters": "c"}],
@@ -561,20 +555,14 @@ def test_saturated_model_with_n_minus_r_corrections(kwargs) -> None:
     df = pd.DataFrame(
         {"y": [1.0, 2.0, 4.0], "z": [0, 1, 1], "x": [0.5, 0.1, 0.9], "c": ["a", "b", "c"]}
     )
-    try:
-        res = fx.itt(df, "y", "z", covariates=["x"], method="ols", **kwargs)
-    except FieldexpError:
-        return
-    assert not np.isfinite(res.p_value)
+    with pytest.raises(EstimationError, match="no residual degrees of freedom"):
+        fx.itt(df, "y", "z", covariates=["x"], method="ols", **kwargs)
 
 
-def test_saturated_model_without_correction_gives_nan_inference() -> None:
+def test_saturated_model_without_correction_is_refused_too() -> None:
     df = pd.DataFrame({"y": [1.0, 2.0, 4.0], "z": [0, 1, 1], "x": [0.5, 0.1, 0.9]})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = fx.itt(df, "y", "z", covariates=["x"], method="ols", se_type="HC0")
-    assert res.df == 0
-    assert np.isnan(res.p_value) and np.isnan(res.ci_low)
+    with pytest.raises(EstimationError, match=r"3 parameters .* for 3 rows"):
+        fx.itt(df, "y", "z", covariates=["x"], method="ols", se_type="HC0")
 
 
 # --------------------------------------------------------------------------- fuzzing

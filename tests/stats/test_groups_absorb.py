@@ -157,12 +157,6 @@ def test_demean_does_not_modify_input_and_no_factors_copies() -> None:
     assert out is not X
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="groups.factorize (line 67): `(arr - lo)` is computed in the labels' own narrow "
-    "integer dtype before the cast to intp, so int8/int16 labels whose span exceeds the "
-    "dtype's max overflow to negative offsets and np.bincount raises a bare ValueError",
-)
 @pytest.mark.parametrize(
     "labels",
     [
@@ -176,11 +170,6 @@ def test_factorize_narrow_signed_integers(labels) -> None:
     _assert_valid_coding(labels, factorize(labels))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="groups.factorize int8 overflow reaches the public API: fx.itt with an int8 "
-    "`blocks` column spanning -100..100 raises a bare ValueError",
-)
 def test_itt_with_int8_blocks() -> None:
     import fieldexp as fx
 
