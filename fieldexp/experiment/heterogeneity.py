@@ -412,10 +412,17 @@ def heterogeneity(
             design=design,
         )
         ri_stat = float(het(obs.reshape(1, -1))[0])
-        draws = het(acc)
-        ri_p = tail_share(draws, ri_stat, prob, "greater")
-        ri_reps = len(draws)
-        ri_se = 0.0 if ri_exact else math.sqrt(ri_p * (1 - ri_p) / ri_reps)
+        if math.isfinite(ri_stat):
+            draws = het(acc)
+            ri_p = tail_share(draws, ri_stat, prob, "greater")
+            ri_reps = len(draws)
+            ri_se = 0.0 if ri_exact else math.sqrt(ri_p * (1 - ri_p) / ri_reps)
+        else:
+            ri_exact = False
+            notes.append(
+                "randomisation test not computed: some block has no units of a subgroup in one "
+                "arm (or one cluster only), so a subgroup's blocked estimate is undefined"
+            )
     return HeterogeneityResult(
         by=by,
         levels=tuple(levels),

@@ -820,6 +820,13 @@ def randomization_inference(
     )
     tau0 = float(sharp_null)
     observed = float(statistic_at(obs_acc, tau0, studentize, prep.scale))
+    if not math.isfinite(observed):
+        raise DataError(
+            f"{_FUNCTION}: the observed statistic is undefined: some block has no units with an "
+            "outcome in one of the compared arms"
+            + (" (or a single cluster in an arm, with studentize=True)" if studentize else "")
+            + "; merge small blocks or drop them from the design"
+        )
     draws = statistic_at(acc, tau0, studentize, prep.scale)
     p = tail_share(draws, observed, prob, alternative)
     n_draws = len(draws)
