@@ -32,7 +32,7 @@ WEAK_FIRST_STAGE_F = 10.0
 
 
 def _check_alpha(alpha: object, function: str) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < alpha < 1:
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < float(alpha) < 1:
         raise SpecificationError(
             f"The 'alpha' parameter of {function} must be a number strictly between 0 and 1. "
             f"Got {alpha!r} instead."

@@ -24,10 +24,11 @@ __all__ = ["demean", "fe_rank"]
 
 def _demean_once(x: np.ndarray, g: GroupIndex, w: np.ndarray | None) -> np.ndarray:
     """One within transformation; column by column, as contiguous columns scatter fastest."""
-    if w is None:
-        denom = g.counts.astype(np.float64)
-    else:
-        denom = np.bincount(g.codes, weights=w, minlength=g.n_groups)
+    denom: np.ndarray = (
+        g.counts.astype(np.float64)
+        if w is None
+        else np.bincount(g.codes, weights=w, minlength=g.n_groups)
+    )
     if x.ndim == 1:
         wx = x if w is None else x * w
         return x - (np.bincount(g.codes, weights=wx, minlength=g.n_groups) / denom)[g.codes]

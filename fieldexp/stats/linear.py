@@ -94,7 +94,7 @@ def _gram_inverse(Xw: np.ndarray, names: Sequence[str], *, absorbed: bool = Fals
     d = np.sqrt(np.clip(np.diag(G), 0.0, None))
     zero = d <= 0
     if np.any(zero):
-        bad = [names[j] for j in np.flatnonzero(zero)]
+        bad = [names[int(j)] for j in np.flatnonzero(zero)]
         raise EstimationError(
             f"regressor(s) {', '.join(map(repr, bad))} have no variation"
             + (
