@@ -266,7 +266,7 @@ def _read_csv(p: Path, kwargs: dict[str, object], table: str) -> pd.DataFrame:
     """``pd.read_csv``, in chunks with a tqdm progress bar for large files on a terminal."""
     size = p.stat().st_size
     if size < PROGRESS_BYTES or not sys.stderr.isatty():
-        return pd.read_csv(p, **kwargs)  # type: ignore[call-overload, no-any-return]
+        return pd.read_csv(p, **kwargs)  # type: ignore[call-overload]
     from tqdm import tqdm
 
     parts = []
@@ -282,7 +282,7 @@ def _read_csv(p: Path, kwargs: dict[str, object], table: str) -> pd.DataFrame:
             done = max(done, pos)
         bar.update(max(size - done, 0))
     if not parts:
-        return pd.read_csv(p, **kwargs)  # type: ignore[call-overload, no-any-return]
+        return pd.read_csv(p, **kwargs)  # type: ignore[call-overload]
     return pd.concat(parts, ignore_index=True)
 
 
