@@ -421,7 +421,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    rest = [a for a in argv if a != "--debug"]
+    if rest and rest[0] == "simulate":
+        # forward everything after `simulate` (argparse.REMAINDER drops a leading --help)
+        args = argparse.Namespace(
+            debug="--debug" in argv[: argv.index("simulate")],
+            func=cmd_simulate,
+            rest=argv[argv.index("simulate") + 1 :],
+        )
+    else:
+        args = parser.parse_args(argv)
     try:
         return int(args.func(args))
     except FieldexpError as exc:

@@ -112,3 +112,13 @@ def test_module_entry_point_error_has_no_traceback(tmp_path) -> None:
     assert res.returncode == 2
     assert "Traceback" not in res.stderr
     assert res.stderr.startswith("fieldexp: error: bad.toml:")
+
+
+def test_simulate_help_and_run(tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(["simulate", "--help"])
+    assert info.value.code == 0
+    assert "examples" in capsys.readouterr().out.lower()
+    assert cli.main(["simulate", "--voters", "300", "--seed", "1", "--out", str(tmp_path)]) == 0
+    for name in ("voters", "vote_history", "assignment", "contacts", "table"):
+        assert (tmp_path / f"{name}.csv").is_file()
