@@ -230,12 +230,15 @@ def child(case: str, scale: str) -> None:
         out = run_duckdb(scale, "csv")
     else:
         out = run_pandas(scale)
-    out["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    out["peak_rss_gb"] = ru.ru_maxrss / 1024**2
+    out["cpu_s"] = ru.ru_utime + ru.ru_stime
     print("RESULT " + json.dumps(out))
 
 
 def run_case(case: str, scale: str, timeout: float) -> dict[str, object]:
     cmd = [sys.executable, str(Path(__file__)), "--child", case, "--scale", scale]
+    load = os.getloadavg()[0]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
@@ -244,7 +247,7 @@ def run_case(case: str, scale: str, timeout: float) -> dict[str, object]:
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             res = json.loads(line[len("RESULT ") :])
-            res.update(case=case, scale=scale)
+            res.update(case=case, scale=scale, load=load)
             return res
     tail = (proc.stderr or "").strip().splitlines()[-1:] or ["no output"]
     return {
@@ -286,10 +289,12 @@ def write_results(results: list[dict[str, object]], path: Path) -> None:
         "(95% treated voters, 3% controls, 2% unknown ids; 10% after election day). Each case "
         f"runs in a fresh process; DuckDB `memory_limit={MEMORY_LIMIT}`, 2 threads. "
         "Wall time covers reading the files, every join, the reconciliation (DuckDB cases) "
-        "and the final pandas DataFrame; peak RSS is the process maximum (`ru_maxrss`).",
+        "and the final pandas DataFrame; CPU is user + system seconds of the case's process; peak "
+        "RSS is the process maximum (`ru_maxrss`); *load before* is the 1-minute load average "
+        "of the machine when the case started (other jobs share the 2 cores).",
         "",
-        "| case | voters | history rows | contacts | wall (s) | peak RSS (GB) | target | note |",
-        "|---|---:|---:|---:|---:|---:|---|---|",
+        "| case | voters | history rows | contacts | wall (s) | CPU (s) | peak RSS (GB) | load before | target | note |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in results:
         s = SCALES[str(r["scale"])]
@@ -297,7 +302,7 @@ def write_results(results: list[dict[str, object]], path: Path) -> None:
         target = "< 60 s, < 6 GB" if r["scale"] == "10M" else ""
         if "error" in r:
             lines.append(
-                f"| {r['case']} | {n:,} | {5 * n:,} | {s['contacts']:,} | - | - | {target} | {r['error']} |"
+                f"| {r['case']} | {n:,} | {5 * n:,} | {s['contacts']:,} | - | - | - | - | {target} | {r['error']} |"
             )
             continue
         wall = float(r["wall"])  # type: ignore[arg-type]
@@ -306,8 +311,11 @@ def write_results(results: list[dict[str, object]], path: Path) -> None:
         if r["scale"] == "10M" and str(r["case"]).startswith("duckdb"):
             ok = "met" if wall < 60 and rss < 6 else "MISSED"
         note = "no reconciliation" if r["case"] == "pandas-parquet" else ok
+        cpu = float(r.get("cpu_s", float("nan")))  # type: ignore[arg-type]
+        load = float(r.get("load", float("nan")))  # type: ignore[arg-type]
         lines.append(
-            f"| {r['case']} | {n:,} | {5 * n:,} | {s['contacts']:,} | {wall:.1f} | {rss:.2f} | {target} | {note} |"
+            f"| {r['case']} | {n:,} | {5 * n:,} | {s['contacts']:,} | {wall:.1f} | {cpu:.0f} | {rss:.2f} | "
+            f"{load:.1f} | {target} | {note} |"
         )
     lines.append("")
     path.write_text("\n".join(lines))
