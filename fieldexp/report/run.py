@@ -360,7 +360,9 @@ def _effects(run: AnalysisRun) -> _Effects:
     return _Effects(tuple(estimates), tuple(results), tuple(first), tuple(notes))
 
 
-def _adjust(effects: _Effects, method: str, ri_results: Sequence[Any]) -> tuple[_Effects, str]:
+def _adjust(
+    effects: _Effects, method: str, ri_results: Sequence[Any], columns: dict[str, str]
+) -> tuple[_Effects, str]:
     """Multiplicity-adjusted p-values over the family of ITT and CACE tests."""
     if method == "none" or not effects.estimates:
         return effects, "No multiplicity adjustment was requested."
@@ -380,7 +382,7 @@ def _adjust(effects: _Effects, method: str, ri_results: Sequence[Any]) -> tuple[
         }
         new = []
         for e in effects.estimates:
-            q = by_key.get((e.outcome, e.estimand, e.arm))
+            q = by_key.get((columns.get(e.outcome, e.outcome), e.estimand, e.arm))
             new.append(_with_adjusted(e, q, method))
     else:
         keyed = {f"{e.outcome} {e.estimand} arm {e.arm}": e.p_value for e in effects.estimates}
@@ -392,7 +394,8 @@ def _adjust(effects: _Effects, method: str, ri_results: Sequence[Any]) -> tuple[
     text = {
         "holm": "Holm (family-wise error rate)",
         "bh": "Benjamini-Hochberg (false discovery rate)",
-        "westfall-young": "Westfall-Young (joint randomisation distribution)",
+        "westfall-young": "Westfall-Young step-down on the randomisation-inference p-values "
+        "(joint randomisation distribution)",
     }[method]
     return (
         _Effects(tuple(new), effects.results, effects.first_stage, effects.notes),
@@ -1387,7 +1390,12 @@ def build_report(
         effects = _effects(run)
         step("randomisation inference")
         ri_section, ri_results = _ri(run)
-        effects, adj_note = _adjust(effects, spec.analysis.multiplicity, ri_results)
+        effects, adj_note = _adjust(
+            effects,
+            spec.analysis.multiplicity,
+            ri_results,
+            {o.name: o.column for o in spec.outcomes},
+        )
         step("balance and subgroups")
         headline, head_section = _headline(run, effects)
         sections = [

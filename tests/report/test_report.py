@@ -294,3 +294,18 @@ def test_registration_among_unregistered_equals_the_api() -> None:
     assert e.estimate == pytest.approx(ref.estimate, rel=1e-12)
     assert e.std_error == pytest.approx(ref.std_error, rel=1e-12)
     assert e.covariates == ("age",)
+
+
+def test_westfall_young_uses_the_randomisation_draws(demo_report) -> None:
+    spec = demo_report.spec
+    spec = replace(
+        spec,
+        analysis=replace(spec.analysis, multiplicity="westfall-young"),
+        randomization_inference=replace(
+            spec.randomization_inference, estimands=("ITT", "CACE"), reps=200
+        ),
+    )
+    report = build_report(spec, run=demo_report.run)
+    assert {e.adjustment for e in report.estimates} == {"westfall-young"}
+    assert all(0 <= e.p_value_adjusted <= 1 for e in report.estimates)
+    assert "Westfall-Young" in report.section("effects").tables[0].note
