@@ -1002,10 +1002,8 @@ def _ri(run: AnalysisRun) -> tuple[Section, list[Any]]:
             available=False,
             reason=NOT_CONFIGURED + "no [randomization_inference] in the spec",
         ), []
-    if run.table is None or run.spec.design is None:
-        return Section(
-            "ri", title, available=False, reason="needs voter-level data and a [design]"
-        ), []
+    if run.spec.design is None:
+        return Section("ri", title, available=False, reason="needs a [design]"), []
     if not available("fieldexp.experiment.ri"):
         return Section(
             "ri",
@@ -1016,20 +1014,25 @@ def _ri(run: AnalysisRun) -> tuple[Section, list[Any]]:
     from fieldexp.experiment.ri import randomization_inference
 
     design = run.spec.design.design
-    names = ri.outcomes or tuple(o.name for o in run.spec.outcomes if o.level == "voter")
+    names = ri.outcomes or tuple(o.name for o in run.spec.outcomes)
     engine = "dense" if run.spec.analysis.multiplicity == "westfall-young" else "auto"
     results = []
     rows = []
     skipped = []
+    stations = False
     for name in names:
         o = run.spec.outcome(name)
-        if o.subset:
+        data = run.table if o.level == "voter" else run.precinct_table
+        if o.subset or data is None or design.unit not in data.columns:
             skipped.append(o.label)
             continue
-        for est in ri.estimands:
-            for arm in run.arms:
+        estimands = ri.estimands if o.level == "voter" else ("ITT",)
+        stations = stations or o.level == "precinct"
+        arms = run.arms if o.level == "voter" else ("1",)
+        for est in estimands:
+            for arm in arms:
                 r = randomization_inference(
-                    run.table,
+                    data,
                     o.column,
                     "arm",
                     design,
@@ -1074,10 +1077,16 @@ def _ri(run: AnalysisRun) -> tuple[Section, list[Any]]:
             f"A p-value of 0 means that none of the {ri.reps:,} re-draws was as extreme as the "
             f"observed effect: p < {1 / ri.reps:.4f}."
         )
+    if stations:
+        paras.append(
+            "Polling stations: the statistic is the block-stratified difference in mean "
+            "station turnout (stations unweighted), so its estimate can differ from the "
+            "registered-weighted ITT of the effects table."
+        )
     if skipped:
         paras.append(
-            "Not tested here (defined on a subset of voters, which the design does not "
-            f"randomise as such): {', '.join(skipped)}."
+            "Not tested here (defined on a subset of units the design does not randomise as "
+            f"such, or without the design's unit column): {', '.join(skipped)}."
         )
     return Section("ri", title, tuple(paras), (table,)), results
 
