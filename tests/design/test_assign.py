@@ -203,28 +203,6 @@ def test_exclusions_are_reported():
     assert (hh_out == 1).all()
 
 
-def test_walk_list_covers_treated_only(tmp_path):
-    from fieldexp.design import walk_list
-
-    df = voters(n_precincts=3, per=20, seed=7).assign(
-        address=lambda x: "addr " + x["household_id"].astype(str)
-    )
-    d = Design("voter_id", blocks="precinct_id", clusters="household_id")
-    out = d.assign(df, seed=1)
-    wl = walk_list(
-        out, df, by="precinct_id", columns=["address"], turf_size=4, path=tmp_path / "w.csv"
-    )
-    treated = set(out.loc[out["arm"] == 1, "voter_id"])
-    assert set(wl["voter_id"]) == treated
-    assert (wl["arm"] == 1).all()
-    assert wl["stop"].between(1, 4).all()
-    written = pd.read_csv(tmp_path / "w.csv")
-    assert len(written) == len(wl)
-    assert not set(written["voter_id"]) & set(out.loc[out["arm"] == 0, "voter_id"])
-    with pytest.raises(SpecificationError, match="control arm 0 is held out"):
-        walk_list(out, df, arms=[0])
-
-
 # ---------------------------------------------------------------- bad input
 def test_bad_inputs():
     df = voters(n_precincts=2, per=10)

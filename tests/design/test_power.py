@@ -5,12 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats
 
 import fieldexp as fx
-from fieldexp.design import Design
 from fieldexp.errors import SpecificationError
 
 
@@ -96,32 +94,3 @@ def test_analytic_cace_power_matches_simulation():
     simulated = np.mean(np.abs(wald / se) > stats.norm.isf(0.025))
     mc_se = math.sqrt(analytic * (1 - analytic) / sims)
     assert abs(simulated - analytic) < 4 * mc_se + 0.01
-
-
-def clustered_population(seed, G=150, m=2, icc=0.2, tau=0.2):
-    rng = np.random.default_rng(seed)
-    u = rng.normal(0, math.sqrt(icc), G)
-    y0 = np.repeat(u, m) + rng.normal(0, math.sqrt(1 - icc), G * m)
-    return pd.DataFrame(
-        {"v": np.arange(G * m), "h": np.arange(G * m) // m, "y0": y0, "y1": y0 + tau}
-    )
-
-
-def test_diagnose_power_agrees_with_analytic():
-    sims = 200
-    diag = fx.diagnose(clustered_population, Design("v", clusters="h"), sims=sims, seed=3)
-    analytic = fx.power(n=300, effect=0.2, sd=1.0, cluster_size=2, icc=0.2).power
-    assert abs(diag.power - analytic) < 4 * math.sqrt(analytic * (1 - analytic) / sims) + 0.02
-    assert abs(diag.bias) < 4 * diag.bias_se
-    assert diag.coverage > 0.85
-    assert diag.simulations.shape[0] == sims
-    assert "coverage" in str(diag) and "<div" in diag._repr_html_()
-
-
-def test_diagnose_with_the_simulator_cace_is_reproducible():
-    design = Design("voter_id", blocks="precinct_id", clusters="household_id")
-    a = fx.diagnose(lambda s: fx.simulate(2000, seed=s), design, estimator="cace", sims=3, seed=9)
-    b = fx.diagnose(lambda s: fx.simulate(2000, seed=s), design, estimator="cace", sims=3, seed=9)
-    pd.testing.assert_frame_equal(a.simulations, b.simulations)
-    assert a.estimand == "CACE"
-    assert np.isfinite(a.rmse)
