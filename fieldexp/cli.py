@@ -241,32 +241,41 @@ def cmd_assign(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     if spec.design is None:
         raise SpecificationError(f"{spec.path.name}: `assign` needs a [design] table")
-    if spec.data.voters is None:
-        raise SpecificationError(f"{spec.path.name}: `assign` needs [data.voters] (the voter file)")
+    design = spec.design.design
+    stations = spec.data.voters is None and design.unit == "precinct_id"
+    source = spec.data.voters if not stations else spec.data.precinct_results
+    if source is None:
+        raise SpecificationError(
+            f"{spec.path.name}: `assign` needs [data.voters] (the voter file), or "
+            "[data.precinct_results] for a polling-station design (unit = 'precinct_id')"
+        )
     seed = args.seed if args.seed is not None else spec.design.seed
     if seed is None:
         raise SpecificationError(
             f"{spec.path.name}: give the seed as [design] seed = ... or --seed"
         )
-    design = spec.design.design
     out = Path(args.out)
     with warnings.catch_warnings(record=True) as caught, _Steps(_show_progress(args)) as step:
         warnings.simplefilter("always")
-        step(f"reading {spec.data.voters.name}")
-        voters = read_source(spec.data.voters)
+        step(f"reading {source.name}")
+        voters = read_source(source)
+        if stations:
+            # one row per polling station (the results file has one per candidate)
+            voters = voters.drop_duplicates("precinct_id").reset_index(drop=True)
         step("randomising")
         assignment = design.assign(voters, seed)
         out.mkdir(parents=True, exist_ok=True)
         assignment.to_csv(out / "assignment.csv", index=False)
         design.to_toml(out / "design.toml")
-        step("walk lists")
-        walk = walk_list(
-            assignment,
-            voters,
-            by=spec.design.walk_list_by,
-            turf_size=spec.design.turf_size,
-        )
-        walk.to_csv(out / "walk_list.csv", index=False)
+        if not stations:
+            step("walk lists")
+            walk = walk_list(
+                assignment,
+                voters,
+                by=spec.design.walk_list_by,
+                turf_size=spec.design.turf_size,
+            )
+            walk.to_csv(out / "walk_list.csv", index=False)
         covs = list(spec.design.balance_covariates) or [
             c for c in spec.analysis.covariates if c in voters.columns
         ]
@@ -301,11 +310,14 @@ def cmd_assign(args: argparse.Namespace) -> int:
         if label is not None and label == label:
             print(f"  arm {label}: {n:,}")
     print(balance_text)
-    print(f"wrote {out / 'assignment.csv'}, {out / 'walk_list.csv'}, {out / 'design.toml'}")
-    print(
-        "walk_list.csv holds treatment households only; assignment.csv holds every voter id: "
-        "keep it with the analyst."
-    )
+    if stations:
+        print(f"wrote {out / 'assignment.csv'}, {out / 'design.toml'}")
+    else:
+        print(f"wrote {out / 'assignment.csv'}, {out / 'walk_list.csv'}, {out / 'design.toml'}")
+        print(
+            "walk_list.csv holds treatment households only; assignment.csv holds every voter "
+            "id: keep it with the analyst."
+        )
     return 0
 
 

@@ -115,6 +115,9 @@ def _numeric_columns(table: pd.DataFrame, columns: Sequence[str], what: str) -> 
 
 def prepare_analysis(spec: AnalysisSpec, step: Step = _noop) -> AnalysisRun:
     """Read the inputs and build the analysis (and polling-station) tables."""
+    from fieldexp.spec.load import check_inputs_for_report
+
+    check_inputs_for_report(spec)
     inputs = read_inputs(spec, step)
     a = spec.analysis
     table = None

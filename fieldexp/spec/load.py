@@ -528,20 +528,10 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
             coverage = None
     top.finish()
 
-    if data.analysis_table is None:
-        needs_units = any(o.level == "voter" for o in outcomes)
-        missing = [t for t in ("voters", "vote_history", "assignment") if getattr(data, t) is None]
-        if needs_units and missing:
-            data_sec.fail(  # type: ignore[union-attr]
-                f"voter-level outcomes need either [data.analysis_table] or the canonical "
-                f"tables voters, vote_history and assignment; missing: {', '.join(missing)}",
-                key=None,
-            )
-    if any(o.level == "precinct" for o in outcomes) and (
-        data.precinct_results is None or data.precinct_assignment is None
-    ):
+    if data.analysis_table is None and data.voters is None and data.precinct_results is None:
         data_sec.fail(  # type: ignore[union-attr]
-            "precinct-level outcomes need [data.precinct_results] and [data.precinct_assignment]",
+            "no input: give [data.voters] (with vote_history and assignment), "
+            "[data.analysis_table] or [data.precinct_results]",
             key=None,
         )
     return AnalysisSpec(
@@ -598,3 +588,24 @@ def mapping_for(source: DataSource) -> Any:
     if isinstance(m, Mapping) and set(m) == {"_path"}:
         return m["_path"]
     return m
+
+
+def check_inputs_for_report(spec: AnalysisSpec) -> None:
+    """The inputs an analysis needs (checked by ``report``/``validate``, not by ``assign``)."""
+    data = spec.data
+    file = spec.path.name
+    if data.analysis_table is None and any(o.level == "voter" for o in spec.outcomes):
+        missing = [t for t in ("voters", "vote_history", "assignment") if getattr(data, t) is None]
+        if missing:
+            raise SpecificationError(
+                f"{file}: [data]: voter-level outcomes need either [data.analysis_table] or the "
+                f"canonical tables voters, vote_history and assignment; missing: "
+                f"{', '.join(missing)}"
+            )
+    if any(o.level == "precinct" for o in spec.outcomes) and (
+        data.precinct_results is None or data.precinct_assignment is None
+    ):
+        raise SpecificationError(
+            f"{file}: [data]: precinct-level outcomes need [data.precinct_results] and "
+            "[data.precinct_assignment]"
+        )

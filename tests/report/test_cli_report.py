@@ -122,3 +122,24 @@ def test_simulate_help_and_run(tmp_path, capsys) -> None:
     assert cli.main(["simulate", "--voters", "300", "--seed", "1", "--out", str(tmp_path)]) == 0
     for name in ("voters", "vote_history", "assignment", "contacts", "table"):
         assert (tmp_path / f"{name}.csv").is_file()
+
+
+def test_assign_polling_stations(tmp_path, capsys) -> None:
+    """A station design (unit = precinct_id) is drawn from the official results file."""
+    spec = tmp_path / "bureaux.toml"
+    spec.write_text(
+        f'[data.precinct_results]\npath = "{REPO}/fixtures/io/fr_results_2022.csv"\n'
+        '[design]\nunit = "precinct_id"\nblocks = "commune_code"\nseed = 3\n'
+        '[analysis]\nelection = "x"\n'
+        '[outcomes.turnout]\ncolumn = "turnout"\nlevel = "precinct"\nestimands = ["ITT"]\n',
+        encoding="utf-8",
+    )
+    assert cli.main(["assign", str(spec), "--out", str(tmp_path / "o"), "--no-progress"]) == 0
+    assignment = pd.read_csv(tmp_path / "o" / "assignment.csv")
+    assert assignment["precinct_id"].is_unique
+    assert set(assignment["arm"]) == {0, 1}
+    assert not (tmp_path / "o" / "walk_list.csv").exists()
+    capsys.readouterr()
+    # reporting needs the assignment back in the spec
+    assert cli.main(["validate", str(spec)]) == 2
+    assert "[data.precinct_assignment]" in capsys.readouterr().err

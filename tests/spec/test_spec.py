@@ -149,10 +149,6 @@ def test_paths_are_relative_to_the_spec_file(folder: Path) -> None:
             r"expected dates as YYYY-MM-DD",
         ),
         (
-            ("[outcomes.turnout]", "[outcomes.share]\nlevel = 'precinct'\ncolumn = 'share_1'"),
-            r"precinct-level outcomes need \[data.precinct_results\]",
-        ),
-        (
             ("[outcomes.turnout]", "[outcomes.vote_share]"),
             r"\[outcomes.vote_share\] column: this key is required",
         ),
@@ -190,9 +186,19 @@ def test_missing_spec_file(tmp_path: Path) -> None:
 
 
 def test_canonical_tables_required_without_analysis_table(folder: Path) -> None:
-    text = MINIMAL.replace("[data.analysis_table]", "[data.voters]")
+    """`assign` needs only the voter file; `report` and `validate` need the rest."""
+    from fieldexp.spec.load import check_inputs_for_report
+
+    spec = parse(folder, MINIMAL.replace("[data.analysis_table]", "[data.voters]"))
     with pytest.raises(SpecificationError, match="missing: vote_history, assignment"):
-        parse(folder, text)
+        check_inputs_for_report(spec)
+    text = MINIMAL.replace(
+        "[outcomes.turnout]", "[outcomes.share]\nlevel = 'precinct'\ncolumn = 'share_1'"
+    )
+    with pytest.raises(SpecificationError, match=r"precinct-level outcomes need"):
+        check_inputs_for_report(parse(folder, text))
+    with pytest.raises(SpecificationError, match="no input"):
+        parse(folder, MINIMAL.replace('[data.analysis_table]\npath = "table.csv"', "[data]"))
 
 
 def test_specs_never_execute_code(folder: Path) -> None:
