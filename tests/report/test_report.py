@@ -309,3 +309,11 @@ def test_westfall_young_uses_the_randomisation_draws(demo_report) -> None:
     assert {e.adjustment for e in report.estimates} == {"westfall-young"}
     assert all(0 <= e.p_value_adjusted <= 1 for e in report.estimates)
     assert "Westfall-Young" in report.section("effects").tables[0].note
+
+
+def test_timestamp_only_when_asked(demo_report) -> None:
+    spec = demo_report.spec
+    spec = replace(spec, report=replace(spec.report, timestamp=True))
+    prov = build_report(spec, run=demo_report.run).provenance
+    assert prov.generated_at is not None and prov.generated_at.endswith("+00:00")
+    assert demo_report.report.provenance.generated_at is None
