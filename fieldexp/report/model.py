@@ -212,6 +212,7 @@ class Headline:
     total_cost: float | None = None
     cost_per_net_vote: Interval | None = None
     currency: str | None = None
+    net_label: str = "net votes gained"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -227,6 +228,7 @@ class Headline:
             if self.cost_per_net_vote
             else None,
             "currency": self.currency,
+            "net_label": self.net_label,
         }
 
     def _repr_html_(self) -> str:

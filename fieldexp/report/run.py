@@ -535,6 +535,7 @@ def _headline(run: AnalysisRun, effects: _Effects) -> tuple[Headline | None, Sec
             "headline", "Headline", available=False, reason="no estimate for the headline outcome"
         )
     h = Headline(
+        net_label="extra voters" if o.level == "precinct" else "net votes gained",
         outcome=o.name,
         outcome_label=o.label,
         sentences=tuple(sentences),
@@ -689,9 +690,12 @@ def _reconciliation(run: AnalysisRun) -> Section:
     )
     lo, hi = rec.campaign_window
     paras = [
-        f"Target election: {rec.election}. Contacts counted from {lo or 'the start of the log'} "
-        f"to {hi or 'election day'}. Every row read is either used or set aside with a reason."
+        f"Target election: {rec.election}. Every row read is either used or set aside with a reason."
     ]
+    if run.inputs.contacts is not None:
+        paras.append(
+            f"Contacts counted from {lo or 'the start of the log'} to {hi or 'election day'}."
+        )
     for note in rec.notes:
         paras.append(str(note))
     return Section("reconciliation", "Data reconciliation", tuple(paras), (summary, detail))
@@ -1070,7 +1074,7 @@ def _ri(run: AnalysisRun) -> tuple[Section, list[Any]]:
     )
     text = (
         f"The assignment was re-drawn {ri.reps:,} times exactly as the design drew it "
-        f"(same blocks, whole households, same counts; seed {ri.seed}). The p-value is the "
+        f"(same blocks, whole clusters, same counts; seed {ri.seed}). The p-value is the "
         "share of re-draws giving an effect at least as large as the one observed, if "
         "canvassing had changed nobody's behaviour."
     )
