@@ -36,7 +36,13 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from fieldexp._validate import check_binary, check_choice, check_frame, numeric
+from fieldexp._validate import (
+    check_binary,
+    check_choice,
+    check_frame,
+    check_positive,
+    numeric,
+)
 from fieldexp.design.assign import Structure, block_count_support, block_key, ids_sha256, prepare
 from fieldexp.design.replay import (
     Reducer,
@@ -272,15 +278,23 @@ def cluster_sums(row_cluster: np.ndarray, values: np.ndarray, n_clusters: int) -
     return out
 
 
-def residualize(y: np.ndarray, X: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
-    """Residuals of ``y`` (n x k) on ``X`` and group (block) indicators (Frisch-Waugh)."""
+def residualize(
+    y: np.ndarray,
+    X: np.ndarray,
+    groups: np.ndarray,
+    n_groups: int,
+    w: np.ndarray | None = None,
+) -> np.ndarray:
+    """Residuals of ``y`` (n x k) on ``X`` and group (block) indicators (Frisch-Waugh),
+    by weighted least squares when ``w`` is given."""
+    wt = np.ones(len(groups)) if w is None else w
 
     def demean(a: np.ndarray) -> np.ndarray:
-        cnt = np.bincount(groups, minlength=n_groups).astype(np.float64)
+        cnt = np.bincount(groups, weights=wt, minlength=n_groups)
         cnt[cnt == 0] = 1.0
         out = np.empty_like(a)
         for j in range(a.shape[1]):
-            means = np.bincount(groups, weights=a[:, j], minlength=n_groups) / cnt
+            means = np.bincount(groups, weights=wt * a[:, j], minlength=n_groups) / cnt
             out[:, j] = a[:, j] - means[groups]
         return out
 
@@ -288,7 +302,8 @@ def residualize(y: np.ndarray, X: np.ndarray, groups: np.ndarray, n_groups: int)
     if X.shape[1] == 0:
         return yd
     Xd = demean(X)
-    beta, *_ = np.linalg.lstsq(Xd, yd, rcond=None)
+    root = np.sqrt(wt)[:, None]
+    beta, *_ = np.linalg.lstsq(Xd * root, yd * root, rcond=None)
     return yd - Xd @ beta
 
 
@@ -524,10 +539,12 @@ def _prepare_statistic(
     n_groups: int = 1,
     function: str = _FUNCTION,
     need_a: bool = True,
+    weights: str | None = None,
 ) -> _Prepared:
     roles = [
         ("outcome", outcome),
         ("treatment", treatment),
+        ("weights", weights),
         *(("covariates", c) for c in covariates),
     ]
     for role, c in roles:
@@ -537,7 +554,12 @@ def _prepare_statistic(
                 f"{did_you_mean(c, [str(x) for x in data.columns])}"
             )
     setup, _ = prepare_replay(data, arm_column, design, arm=arm, function=function)
-    cols = [outcome, *([treatment] if treatment else []), *covariates]
+    cols = [
+        outcome,
+        *([treatment] if treatment else []),
+        *([weights] if weights else []),
+        *covariates,
+    ]
     in_set = setup.row_cluster >= 0
     missing = data[cols].isna().any(axis=1).to_numpy() & in_set
     used = in_set & ~missing
@@ -554,6 +576,11 @@ def _prepare_statistic(
         raise DataError(f"{function}: no rows with an outcome in the compared arms")
     sub = data.loc[used]
     y = numeric(sub[outcome], argument="outcome", function=function)
+    w = (
+        check_positive(sub[weights], argument="weights", function=function)
+        if weights
+        else np.ones(len(sub))
+    )
     rc = setup.row_cluster[used]
     z_row = setup.z_cluster[rc]
     if estimator == "cace":
@@ -566,7 +593,7 @@ def _prepare_statistic(
         X = np.column_stack(
             [numeric(sub[c], argument="covariates", function=function) for c in covariates]
         )
-        ya = residualize(np.column_stack([y, a]), X, blk, setup.plan.n_blocks)
+        ya = residualize(np.column_stack([y, a]), X, blk, setup.plan.n_blocks, w)
         y_adj, a_adj = ya[:, 0], ya[:, 1]
     else:
         y_adj, a_adj = y, a
@@ -575,20 +602,20 @@ def _prepare_statistic(
         a_adj = np.zeros_like(a_adj)
     g = np.zeros(len(y), dtype=np.int64) if groups is None else groups[used]
     blocks_cols = []
-    weights = np.zeros((setup.plan.n_blocks, n_groups))
+    block_share = np.zeros((setup.plan.n_blocks, n_groups))
     for gi in range(n_groups):
-        mask = (g == gi).astype(np.float64)
+        mask = (g == gi).astype(np.float64) * w
         sums = cluster_sums(rc, np.column_stack([mask, mask * y_adj, mask * a_adj]), ncl)
         blocks_cols.append(itt_columns(sums[:, 0], sums[:, 1], sums[:, 2], studentize))
         nb = np.bincount(blk, weights=mask, minlength=setup.plan.n_blocks)
-        weights[:, gi] = nb / nb.sum() if nb.sum() > 0 else 0.0
+        block_share[:, gi] = nb / nb.sum() if nb.sum() > 0 else 0.0
     V = np.column_stack(blocks_cols)
     scale = 1.0
     if estimator == "cace":
         # observed first stage ITT_D, with the same block weights (no covariates in the scale)
-        d_sums = cluster_sums(rc, np.column_stack([np.ones_like(a), a, a]), ncl)
+        d_sums = cluster_sums(rc, np.column_stack([w, w * a, w * a]), ncl)
         Vd = itt_columns(d_sums[:, 0], d_sums[:, 1], d_sums[:, 2], False)
-        red, _ = itt_reducer(weights[:, :1], False)
+        red, _ = itt_reducer(block_share[:, :1], False)
         acc = _observed(setup, Vd, red, N_ACC)
         scale = float(acc[0])
         if not math.isfinite(scale) or abs(scale) < 1e-12:
@@ -596,7 +623,7 @@ def _prepare_statistic(
                 f"{function}: the first stage (effect of assignment on {treatment!r}) is zero; "
                 "the CACE Wald statistic is undefined"
             )
-    return _Prepared(setup, V, weights, scale, int(used.sum()), n_drop)
+    return _Prepared(setup, V, block_share, scale, int(used.sum()), n_drop)
 
 
 def _observed(setup: ReplaySetup, V: np.ndarray, reducer: Reducer, n_acc: int) -> np.ndarray:
@@ -727,6 +754,7 @@ def randomization_inference(
     arm: ArmLabel | None = None,
     alpha: float = 0.05,
     engine: str = "auto",
+    weights: str | None = None,
 ) -> RandomizationResult:
     """Fisher randomisation test that replays ``design`` exactly.
 
@@ -767,6 +795,9 @@ def randomization_inference(
         variance of each block's difference in ratio means.
     arm : label, optional
         The arm compared with the control (required when the design has more than two arms).
+    weights : str, optional
+        Unit weights: cluster totals become :math:`\\sum w_i`, :math:`\\sum w_i y_i`, and
+        each block's share is its share of the total weight.
     engine : {"auto", "dense", "grouped", "exact"}
         How draws are made (see :mod:`fieldexp.design.replay`); ``"dense"`` gives draws
         aligned across outcomes (for Westfall-Young); ``"auto"`` enumerates when possible,
@@ -812,6 +843,7 @@ def randomization_inference(
         arm=arm,
         studentize=studentize,
         need_a=ci or sharp_null != 0,
+        weights=weights,
     )
     reducer, n_acc = itt_reducer(prep.weights, studentize)
     obs_acc = _observed(prep.setup, prep.V, reducer, n_acc)

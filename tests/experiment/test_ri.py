@@ -370,3 +370,25 @@ def test_property_exact_p_value_equals_brute_force(sizes, p, seed, alternative):
     )
     assert res.exact
     assert res.p_value == pytest.approx(expected, abs=1e-12)
+
+
+def test_weights_match_the_weighted_difference_in_means_and_enumeration():
+    df, design = small_experiment(seed=13)
+    df["w"] = np.random.default_rng(2).uniform(0.5, 3.0, len(df))
+    res = fx.randomization_inference(df, "y", "arm", design, weights="w", reps=5000, seed=1)
+    dim = fx.itt(df, "y", "arm", blocks="b", clusters="h", weights="w", method="dim")
+    assert res.estimate == pytest.approx(dim.estimate, rel=1e-10)
+    y, w = df["y"].to_numpy(), df["w"].to_numpy()
+
+    def weighted(z):
+        tot = 0.0
+        for _, idx in df.groupby("b").groups.items():
+            pos = df.index.get_indexer(idx)
+            t, c = pos[z[pos] == 1], pos[z[pos] == 0]
+            share = w[pos].sum() / w.sum()
+            tot += share * (np.average(y[t], weights=w[t]) - np.average(y[c], weights=w[c]))
+        return tot
+
+    values, weights = brute_force(df, design, stat=weighted)
+    obs = weighted(df["arm"].to_numpy())
+    assert res.exact and res.p_value == pytest.approx(p_two_sided(values, weights, obs), abs=1e-12)
