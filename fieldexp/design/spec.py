@@ -577,7 +577,19 @@ class Design:
             )
         arms_rows = d.get("arms")
         arms: Any = None
-        if arms_rows is not None:
+        if isinstance(arms_rows, Mapping):
+            # hand-written shorthand: arms = {control = 0.5, door = 0.5} (TOML keys are text;
+            # all-digit keys are read as integer labels)
+            digits = all(str(k).lstrip("-").isdigit() for k in arms_rows)
+            arms = {(int(k) if digits else k): v for k, v in arms_rows.items()}
+        elif arms_rows is not None:
+            if not isinstance(arms_rows, list) or not all(
+                isinstance(r, Mapping) and "label" in r for r in arms_rows
+            ):
+                raise SpecificationError(
+                    "design: 'arms' must be a list of tables with 'label' (and 'probability'), "
+                    f"or a mapping of label to probability; found {arms_rows!r}"
+                )
             if all("probability" in r for r in arms_rows):
                 arms = {r["label"]: r["probability"] for r in arms_rows}
             else:

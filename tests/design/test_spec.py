@@ -145,3 +145,12 @@ def test_factorial_arms():
     assert d.arm_labels == ("door=0|sms=0", "door=0|sms=1", "door=1|sms=0", "door=1|sms=1")
     assert d.control == "door=0|sms=0"
     assert all(p == Fraction(1, 4) for p in d.arm_probabilities)
+
+
+def test_hand_written_toml_shorthand():
+    d = Design.from_toml('unit = "v"\nblocks = "p"\n[arms]\n0 = 0.6\n1 = 0.4\n')
+    assert d == Design("v", blocks="p", arms={0: 0.6, 1: 0.4})
+    d = Design.from_toml('unit = "v"\ncontrol = "c"\n[arms]\nc = 0.5\ndoor = 0.5\n')
+    assert d.arm_labels == ("c", "door")
+    with pytest.raises(SpecificationError, match="'arms' must be a list of tables"):
+        Design.from_dict({"unit": "v", "arms": [0.5, 0.5]})
