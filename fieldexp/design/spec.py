@@ -536,6 +536,16 @@ class Design:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Design:
         """Rebuild a design written by :meth:`to_dict`."""
+        try:
+            return cls._from_dict(d)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise SpecificationError(
+                f"design: malformed description ({type(exc).__name__}: {exc}); expected the "
+                "layout written by Design.to_dict / to_toml / to_json"
+            ) from exc
+
+    @classmethod
+    def _from_dict(cls, d: Mapping[str, Any]) -> Design:
         if not isinstance(d, Mapping):
             raise SpecificationError(f"design: expected a mapping; found {type(d).__name__}")
         known = {

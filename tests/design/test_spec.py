@@ -154,3 +154,10 @@ def test_hand_written_toml_shorthand():
     assert d.arm_labels == ("c", "door")
     with pytest.raises(SpecificationError, match="'arms' must be a list of tables"):
         Design.from_dict({"unit": "v", "arms": [0.5, 0.5]})
+
+
+def test_malformed_description_is_a_clear_error():
+    with pytest.raises(SpecificationError, match="malformed description"):
+        Design.from_dict({"unit": "v", "counts": [{"arm": 1}]})
+    with pytest.raises(SpecificationError, match="malformed description"):
+        Design.from_dict({"unit": "v", "factors": [{"levels": [0, 1]}]})
