@@ -13,7 +13,7 @@ import sys
 import types
 from typing import Any
 
-from fieldexp.did.event_study import EventStudy, PreTrendTest, event_study
+from fieldexp.did.events import EventStudy, PreTrendTest, event_study
 from fieldexp.did.matching import ComparisonGroup, comparison_group
 from fieldexp.did.panels import DiDPanel, PanelReport, precinct_panel, voter_panel
 from fieldexp.did.staggered import AggregatedEffects, PreTest, StaggeredDiD, staggered_did

@@ -159,6 +159,8 @@ class StaggeredDiD:
         One row per (cohort, time): ``cohort, time, base_period, estimate, std_error, ci_low,
         ci_high, n_treated, n_control`` (pointwise normal CIs; the universal base period row has
         estimate 0 and no standard error).
+    unit_ids : ndarray
+        Unit ids in the row order of ``influence``.
     influence : ndarray, shape (n_units, n_cells)
         Influence function of every ATT(g,t), scaled as R ``did``
         (:math:`se=\\sqrt{\\sum\\psi^2}/n`).
@@ -170,6 +172,7 @@ class StaggeredDiD:
 
     att_gt: pd.DataFrame
     influence: np.ndarray
+    unit_ids: np.ndarray
     pretest: PreTest | None
     sample: SampleReport
     outcome: str
@@ -294,7 +297,7 @@ class StaggeredDiD:
                 crit = z  # R did falls back to pointwise intervals here
             comp = pd.DataFrame(
                 {
-                    label: agg.labels,
+                    label: _as_int(agg.labels),
                     "estimate": agg.att,
                     "std_error": se,
                     "ci_low": agg.att - z * se,
@@ -371,6 +374,14 @@ class StaggeredDiD:
         axes[-1, 0].set_xlabel("period")
         fig.tight_layout()
         return fig
+
+
+def _as_int(values: np.ndarray) -> np.ndarray:
+    """Integer periods (years, election numbers) print as integers; others stay float."""
+    v = np.asarray(values, dtype=float)
+    if v.size and np.all(np.isfinite(v)) and np.all(v == np.round(v)):
+        return v.astype(np.int64)
+    return v
 
 
 def _check_alpha(alpha: float) -> float:
@@ -522,9 +533,9 @@ def staggered_did(
     infs = [t_inference(a, s, math.inf, alpha) for a, s in zip(res.att, se, strict=True)]
     att_gt = pd.DataFrame(
         {
-            "cohort": design.group,
-            "time": design.time,
-            "base_period": design.base,
+            "cohort": _as_int(design.group),
+            "time": _as_int(design.time),
+            "base_period": _as_int(design.base),
             "estimate": res.att,
             "std_error": se,
             "ci_low": [i.ci_low for i in infs],
@@ -541,6 +552,7 @@ def staggered_did(
     return StaggeredDiD(
         att_gt=att_gt,
         influence=res.influence,
+        unit_ids=panel.unit_ids,
         pretest=pretest,
         sample=panel.report,
         outcome=outcome,

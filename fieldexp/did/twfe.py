@@ -45,7 +45,17 @@ _FN = "fieldexp.did"
 
 def sorted_index(values: np.ndarray) -> GroupIndex:
     """Grouping whose codes follow the sorted labels (periods: code order is time order)."""
-    codes, uniq = pd.factorize(np.asarray(values))  # hashing; then relabel in sorted order
+    values = np.asarray(values)
+    if values.dtype.kind in "iu" and values.size:
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo < 1_000_000:  # compact integer periods (years, election numbers): direct address
+            shifted = values.astype(np.int64) - lo
+            present = np.bincount(shifted, minlength=hi - lo + 1)
+            rank = np.cumsum(present > 0) - 1
+            codes = rank[shifted].astype(np.int64)
+            counts = present[present > 0].astype(np.int64)
+            return GroupIndex(codes=codes, n_groups=len(counts), counts=counts)
+    codes, uniq = pd.factorize(values)  # hashing; then relabel in sorted order
     order = np.argsort(np.asarray(uniq), kind="stable")
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
@@ -61,9 +71,11 @@ def panel_index(
     """Unit and (time-ordered) period groupings; duplicated unit-period rows are a DataError."""
     units = factorize(unit_values)
     periods = sorted_index(time_values)
-    cell = units.codes * periods.n_groups + periods.codes
-    counts = np.bincount(cell, minlength=units.n_groups * periods.n_groups)
-    if counts.max(initial=0) > 1:
+    filled = np.zeros((units.n_groups, periods.n_groups), dtype=bool)
+    filled[units.codes, periods.codes] = True
+    if int(np.count_nonzero(filled)) < len(units.codes):  # some cell holds two rows
+        cell = units.codes * periods.n_groups + periods.codes
+        counts = np.bincount(cell, minlength=units.n_groups * periods.n_groups)
         dup = np.flatnonzero(counts[cell] > 1)
         raise DataError(
             f"{unit!r} x {time!r} must identify rows (one row per unit and period); found "
@@ -169,6 +181,11 @@ def did(
     alpha = check_probability(alpha, argument="alpha", function=_FN)
     resolved = resolve_se_type(se_type, clusters is not None)
 
+    if data[time].dtype.kind not in "iufM":
+        raise DataError(
+            f"time column {time!r} must be numeric (years, election numbers) or dates so that "
+            f"periods can be ordered; found dtype {data[time].dtype}."
+        )
     needed = [outcome, unit, time, treatment, *covs]
     if clusters is not None:
         needed.append(clusters)
@@ -178,12 +195,22 @@ def did(
     y = numeric(sub[outcome], argument="outcome", function=_FN)
     d = check_binary(sub[treatment], argument="treatment", function=_FN)
     w = check_positive(sub[weights], argument="weights", function=_FN) if weights else None
-    X = np.column_stack([d, *(numeric(sub[c], argument="covariates", function=_FN) for c in covs)])
+    X = (
+        np.column_stack([d, *(numeric(sub[c], argument="covariates", function=_FN) for c in covs)])
+        if covs
+        else d.reshape(-1, 1)
+    )
     units, periods = panel_index(
         sub[unit].to_numpy(), sub[time].to_numpy(), labels=sub.index, unit=unit, time=time
     )
     check_absorbing(d, units, periods, labels=sub.index, treatment=treatment, unit=unit)
-    cl = factorize(sub[clusters].to_numpy()) if clusters is not None else None
+    if clusters is None:
+        cl = None
+    elif clusters == unit:
+        cl = units  # the usual panel choice: reuse the unit grouping
+    else:
+        cl = factorize(sub[clusters].to_numpy())
+    del sub, d  # the fit below holds the arrays it needs
 
     names = [treatment, *covs]
     absorb: tuple[GroupIndex, ...] = (units, periods)

@@ -141,3 +141,11 @@ def test_missing_rows_dropped_with_warning_and_data_untouched():
         res = did(data, "y", "unit", "period", "treat", clusters="unit")
     assert res.nobs == 297 and res.n_dropped == 3
     pd.testing.assert_frame_equal(data, before)
+
+
+def test_time_must_be_orderable_and_float_periods_work():
+    with pytest.raises(DataError, match="time column 'period' must be numeric"):
+        did(PANEL.assign(period=PANEL["period"].astype(str)), "y", "unit", "period", "treat")
+    a = did(PANEL, "y", "unit", "period", "treat")
+    b = did(PANEL.assign(period=PANEL["period"] * 0.5), "y", "unit", "period", "treat")
+    assert a.estimate == pytest.approx(b.estimate, rel=1e-12)

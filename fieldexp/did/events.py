@@ -368,7 +368,11 @@ def _inference_table(
             "ci_high",
         ],
     )
-    return table.sort_values("event_time", kind="stable").reset_index(drop=True)
+    table = table.sort_values("event_time", kind="stable").reset_index(drop=True)
+    ev = table["event_time"].to_numpy()
+    if np.all(ev == np.round(ev)):
+        table["event_time"] = ev.astype(np.int64)
+    return table
 
 
 def _pretest(
