@@ -161,7 +161,10 @@ def _normalise_exclude(exclude: object) -> tuple[Exclusion, ...]:
             if key == "max_household_size":
                 if isinstance(value, Mapping):
                     rules.append(
-                        Exclusion.max_household_size(value["k"], household=value.get("household"))
+                        Exclusion.max_household_size(
+                            value.get("k"),  # type: ignore[arg-type]
+                            household=value.get("household"),
+                        )
                     )
                 else:
                     rules.append(Exclusion.max_household_size(value))
