@@ -126,7 +126,7 @@ def test_no_console_errors_and_screenshot(chromium, demo_report, tmp_path) -> No
         "--enable-logging=stderr",
         "--v=0",
         "--hide-scrollbars",
-        "--window-size=1200,5200",
+        "--window-size=1200,9000",
         f"--screenshot={shot}",
         (demo_report.out / "report.html").as_uri(),
     )
