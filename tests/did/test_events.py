@@ -142,3 +142,16 @@ def test_bad_input():
     early.loc[early["id"] < 3, "g"] = 1
     with pytest.warns(RowsDroppedWarning, match="always treated"):
         event_study(early, "y", "id", "t", "g")
+
+
+def test_weights_and_clusters_pass_through():
+    df = _staggered(8)
+    df["w"] = 1.0 + (df["id"] % 3)
+    df["cl"] = df["id"] // 10
+    a = event_study(df, "y", "id", "t", "g", estimator="sun_abraham", weights="w", clusters="cl")
+    b = event_study(df, "y", "id", "t", "g", estimator="sun_abraham")
+    assert a.nclusters == 40 and b.nclusters is None
+    assert not np.allclose(a.coefficients["estimate"], b.coefficients["estimate"])
+    tw = event_study(df, "y", "id", "t", "g", clusters="cl", se_type="CR2")
+    dfs = tw.coefficients["df"].dropna()
+    assert dfs.min() < dfs.max()  # Bell-McCaffrey df per coefficient

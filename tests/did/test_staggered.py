@@ -442,3 +442,39 @@ def test_nan_att_blocks_aggregation():
     assert res.att_gt["estimate"].isna().any()
     with pytest.raises(EstimationError, match="cannot aggregate"):
         res.aggregate("simple")
+
+
+@pytest.mark.parametrize("control", ["never_treated", "not_yet_treated"])
+def test_anticipation_moves_the_base_period_and_the_controls(control):
+    df = _panel(seed=13, periods=(1, 2, 3, 4, 5, 6))
+    df.loc[df["g"] == 2, "g"] = 4  # cohorts 3, 4, 5 so that g - 2 exists
+    res = staggered_did(df, "y", "id", "t", "g", control=control, anticipation=1)
+    assert set(res.att_gt["cohort"]) == {3, 4, 5}
+    for row in res.att_gt.itertuples():
+        g, t = int(row.cohort), int(row.time)
+        base = g - 2 if t >= g else t - 1
+        assert row.base_period == base
+        later = max(t, base)
+
+        def controls(c, g=g, later=later):
+            if control == "never_treated":
+                return c == 0
+            return (c == 0) | ((c > later + 1) & (c != g))
+
+        est, se = _brute(df, g, t, base, controls, False)
+        assert row.estimate == pytest.approx(est, rel=1e-12, abs=1e-14)
+        assert row.std_error == pytest.approx(se, rel=1e-10)
+
+
+def test_event_window_limits_dynamic_aggregation():
+    res = staggered_did(_panel(seed=14), "y", "id", "t", "g")
+    full = res.aggregate("dynamic", seed=1)
+    cut = res.aggregate("dynamic", seed=1, min_e=-1, max_e=1)
+    assert cut.components["event_time"].tolist() == [-1, 0, 1]
+    pd.testing.assert_series_equal(
+        cut.components.set_index("event_time")["estimate"],
+        full.components.set_index("event_time").loc[[-1, 0, 1], "estimate"],
+    )
+    assert cut.estimate == pytest.approx(
+        full.components.set_index("event_time").loc[[0, 1], "estimate"].mean()
+    )
