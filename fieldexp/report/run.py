@@ -1111,11 +1111,6 @@ def _did(run: AnalysisRun) -> tuple[Section, dict[str, Any] | None]:
         return Section(
             "did", title, available=False, reason="needs vote history and voter-level data"
         ), None
-    if d.exposure not in t.columns:
-        raise ColumnNotFoundError(
-            f"[did] exposure: column {d.exposure!r} is not in the analysis table."
-            + did_you_mean(d.exposure, [str(c) for c in t.columns])
-        )
     from fieldexp.did import event_study
 
     elections = (
@@ -1134,18 +1129,47 @@ def _did(run: AnalysisRun) -> tuple[Section, dict[str, Any] | None]:
             "did", title, available=False, reason=f"election {target!r} is not in the vote history"
         ), None
     keep = ids[: ids.index(target) + 1]
-    period = {e: i + 1 for i, e in enumerate(keep)}
     clusters = d.clusters or run.spec.analysis.clusters
-    cols = ["voter_id", d.exposure] + ([clusters] if clusters and clusters != "voter_id" else [])
-    h = hist.loc[hist["election_id"].isin(keep), ["voter_id", "election_id", "voted"]]
-    panel = h.merge(t[cols], on="voter_id", how="inner", validate="many_to_one")
-    panel = panel.assign(
-        period=panel["election_id"].map(period).astype("int64"),
-        cohort=np.where(
-            pd.to_numeric(panel[d.exposure]).fillna(0).to_numpy() == 1, period[target], 0
-        ),
-        voted=pd.to_numeric(panel["voted"]).astype("float64"),
-    )
+    contacts = run.inputs.contacts
+    panel_lines: list[str] = []
+    if d.exposure == "attempted" and contacts is not None and available("fieldexp.did.panels"):
+        # the voter x election panel of the DiD package: exposure from the contact log's
+        # attempts (first election on or after each attempt), every voter of the history
+        from fieldexp.did.panels import voter_panel
+
+        built = voter_panel(hist, contacts, voters=run.inputs.voters, elections=keep)
+        panel = built.data
+        panel_lines = built.report.lines()
+        if clusters and clusters not in panel.columns:
+            source = run.inputs.voters if run.inputs.voters is not None else t
+            if clusters not in source.columns:
+                raise ColumnNotFoundError(f"[did] clusters: column {clusters!r} not found")
+            panel = panel.merge(
+                source[["voter_id", clusters]].drop_duplicates("voter_id"),
+                on="voter_id",
+                how="left",
+                validate="many_to_one",
+            )
+        panel = panel.assign(voted=pd.to_numeric(panel["voted"]).astype("float64"))
+    else:
+        if d.exposure not in t.columns:
+            raise ColumnNotFoundError(
+                f"[did] exposure: column {d.exposure!r} is not in the analysis table."
+                + did_you_mean(d.exposure, [str(c) for c in t.columns])
+            )
+        period = {e: i + 1 for i, e in enumerate(keep)}
+        cols = ["voter_id", d.exposure] + (
+            [clusters] if clusters and clusters != "voter_id" else []
+        )
+        h = hist.loc[hist["election_id"].isin(keep), ["voter_id", "election_id", "voted"]]
+        panel = h.merge(t[cols], on="voter_id", how="inner", validate="many_to_one")
+        panel = panel.assign(
+            period=panel["election_id"].map(period).astype("int64"),
+            cohort=np.where(
+                pd.to_numeric(panel[d.exposure]).fillna(0).to_numpy() == 1, period[target], 0
+            ),
+            voted=pd.to_numeric(panel["voted"]).astype("float64"),
+        )
     es = event_study(
         panel,
         "voted",
@@ -1186,6 +1210,8 @@ def _did(run: AnalysisRun) -> tuple[Section, dict[str, Any] | None]:
         f"({d.estimator}). Exposure is on attempts, not on who answered: who opens the door "
         "is self-selected.",
     ]
+    if panel_lines:
+        paras.append("Panel: " + "; ".join(line.strip() for line in panel_lines) + ".")
     extra: dict[str, Any] = {"target": target, "periods": keep, "estimator": d.estimator}
     if es.pretest is not None:
         p = es.pretest
