@@ -478,3 +478,19 @@ def test_event_window_limits_dynamic_aggregation():
     assert cut.estimate == pytest.approx(
         full.components.set_index("event_time").loc[[0, 1], "estimate"].mean()
     )
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("method", ["dr", "reg", "ipw"])
+def test_covariates_match_csdid_port_of_r_did(mpdta, method):
+    """mpdta with xformla = ~lpop: every ATT(g,t) and SE equal csdid (make_reference_cs_covariates.py)."""
+    from pathlib import Path
+
+    ref = pd.read_csv(Path(__file__).parent / "reference_cs_covariates.csv")
+    ref = ref[ref["est_method"] == method].sort_values(["cohort", "time"])
+    res = staggered_did(
+        mpdta, "lemp", "countyreal", "year", "first.treat", covariates=["lpop"], est_method=method
+    )
+    tab = res.att_gt.sort_values(["cohort", "time"])
+    np.testing.assert_allclose(tab["estimate"], ref["estimate"], rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(tab["std_error"], ref["std_error"], rtol=1e-8)
