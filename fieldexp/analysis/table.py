@@ -925,6 +925,8 @@ def _build(
 
     # ------------------------------------------------------------ final table
     step("joining")
+    for name in ("CR", "CG", "HH"):
+        q(f"DROP TABLE IF EXISTS {name}")
     safe_names = _covariate_names(past, covariates)
     status_ok = f"(t.in_voters AND coalesce(t.registration_status, '') <> '{REMOVED}')"
 
@@ -949,7 +951,7 @@ def _build(
     cov_out = "".join(f", t.{_ident(c)}" for c in covariates)
     relation = con.sql(
         f"""
-        SELECT t.voter_id, t.household_id, t.precinct_id, t.arm, t.assigned, t.probability, t.block, t.cluster,
+        SELECT t.ord AS _ord, t.voter_id, t.household_id, t.precinct_id, t.arm, t.assigned, t.probability, t.block, t.cluster,
           CAST(coalesce(c.attempted, 0) AS TINYINT) AS attempted,
           CAST(coalesce(c.contacted, 0) AS TINYINT) AS contacted,
           CAST(coalesce(c.n_attempts, 0) AS INTEGER) AS n_attempts,
@@ -962,7 +964,6 @@ def _build(
           CAST({k} AS SMALLINT) AS past_elections, {band} AS propensity_band
         FROM VA t LEFT JOIN CV c ON t.voter_id = c.voter_id LEFT JOIN PV p ON t.voter_id = p.voter_id
         WHERE t.status = 'assigned' AND t.voter_id IS NOT NULL
-        ORDER BY t.ord
         """
     ).to_arrow_table()
     step("to pandas")
@@ -1029,6 +1030,11 @@ def _to_pandas(table: Any) -> pd.DataFrame:
 
     text = pd.StringDtype("pyarrow", na_value=np.nan)
     mapping = {pa.string(): text, pa.large_string(): text, pa.string_view(): text}
+    if "_ord" in table.column_names:
+        # deterministic row order (voter-file order) without a sort of the wide rows
+        import pyarrow.compute as pc
+
+        table = table.take(pc.sort_indices(table["_ord"])).drop_columns(["_ord"])
     df = table.to_pandas(types_mapper=mapping.get)
     for col in df.columns:
         if (
