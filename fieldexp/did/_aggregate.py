@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fieldexp.did._kernels import combine_columns
+
 __all__ = ["Aggregation", "aggregate_gt"]
 
 
@@ -96,7 +98,7 @@ def aggregate_gt(
     def weighted(which: np.ndarray) -> tuple[float, np.ndarray]:
         v = pg[which] / pg[which].sum()
         a = att[which]
-        inf = psi[:, which] @ v + _wif_dot(
+        inf = combine_columns(psi, which, v) + _wif_dot(
             entry_gidx[which], pg[which], a, unit_gidx, unit_weights, G
         )
         return float(a @ v), inf
@@ -108,17 +110,17 @@ def aggregate_gt(
 
     if kind == "group":
         atts = np.full(G, np.nan)
-        infs = np.zeros((n, G))
+        infs = np.zeros((n, G), order="F")
         for i, g in enumerate(cohorts):
             which = np.flatnonzero((group == g) & post)
             if len(which) == 0:
                 continue
             atts[i] = att[which].mean()
-            infs[:, i] = psi[:, which].mean(axis=1)
+            infs[:, i] = combine_columns(psi, which, np.full(len(which), 1.0 / len(which)))
         ok = np.isfinite(atts)
         v = pgg[ok] / pgg[ok].sum()
         overall = float(atts[ok] @ v)
-        inf = infs[:, ok] @ v + _wif_dot(
+        inf = combine_columns(infs, np.flatnonzero(ok), v) + _wif_dot(
             np.flatnonzero(ok), pgg[ok], atts[ok], unit_gidx, unit_weights, G
         )
         return Aggregation(kind, np.asarray(cohorts, dtype=float), atts, infs, overall, inf)
@@ -127,7 +129,7 @@ def aggregate_gt(
         eseq = np.unique(e)
         eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
         atts = np.empty(len(eseq))
-        infs = np.empty((n, len(eseq)))
+        infs = np.empty((n, len(eseq)), order="F")
         for j, ev in enumerate(eseq):
             atts[j], infs[:, j] = weighted(np.flatnonzero(e == ev))
         epos = eseq >= 0
@@ -139,7 +141,7 @@ def aggregate_gt(
         periods = np.unique(time)
         periods = periods[periods >= group.min()]
         atts = np.empty(len(periods))
-        infs = np.empty((n, len(periods)))
+        infs = np.empty((n, len(periods)), order="F")
         for j, t1 in enumerate(periods):
             atts[j], infs[:, j] = weighted(np.flatnonzero((time == t1) & post))
         return Aggregation(

@@ -22,6 +22,7 @@ from fieldexp.did._kernels import (
     att_gt_covariates,
     att_gt_no_covariates,
     cluster_sums,
+    gram,
     gt_design,
     influence_se,
     multiplier_bootstrap,
@@ -583,7 +584,7 @@ def _pretest(
     if len(pre) == 0:
         return None
     s = cluster_sums(psi[:, pre], clusters)
-    V = s.T @ s / n**2
+    V = gram(s) / n**2
     if np.linalg.cond(V, 1) * np.finfo(float).eps >= 1:
         return None
     a = att[pre]
