@@ -1170,67 +1170,134 @@ def _did(run: AnalysisRun) -> tuple[Section, dict[str, Any] | None]:
             ),
             voted=pd.to_numeric(panel["voted"]).astype("float64"),
         )
-    es = event_study(
-        panel,
-        "voted",
-        "voter_id",
-        "period",
-        "cohort",
-        leads=d.leads,
-        lags=d.lags,
-        reference=d.reference,
-        estimator=d.estimator,
-        clusters=clusters,
-        se_type=d.se_type,
-        alpha=run.spec.analysis.alpha,
-    )
-    c = es.coefficients
-    rows = tuple(
-        (
-            int(float(r.event_time)),  # type: ignore[arg-type]
-            _cell(r.estimate),
-            _cell(r.std_error),
-            _cell(r.ci_low),
-            _cell(r.ci_high),
-            _cell(r.p_value),
+    cs_extra: dict[str, Any] = {}
+    rows: tuple[tuple[Cell, ...], ...]
+    if d.estimator == "callaway_santanna":
+        from fieldexp.did import staggered_did
+
+        cs = staggered_did(
+            panel,
+            "voted",
+            "voter_id",
+            "period",
+            "cohort",
+            control=d.control,
+            clusters=clusters,
+            alpha=run.spec.analysis.alpha,
         )
-        for r in c.itertuples(index=False)
-    )
+        agg = cs.aggregate("dynamic", reps=d.reps, seed=d.seed)
+        c = agg.components
+        rows = tuple(
+            (
+                int(float(r.event_time)),  # type: ignore[arg-type]
+                _cell(r.estimate),
+                _cell(r.std_error),
+                _cell(r.ci_low),
+                _cell(r.ci_high),
+                _cell(r.cband_low),
+                _cell(r.cband_high),
+            )
+            for r in c.itertuples(index=False)
+        )
+        columns: tuple[str, ...] = (
+            "event time",
+            "estimate",
+            "std. error",
+            "CI low",
+            "CI high",
+            "band low",
+            "band high",
+        )
+        formats: tuple[str, ...] = ("int", "est", "se", "est", "est", "est", "est")
+        pre = cs.pretest
+        pre_text = None if pre is None else (pre.statistic, pre.df, pre.p_value)
+        o = agg.overall
+        cs_extra = {
+            "overall": {
+                "estimate": o.estimate,
+                "std_error": o.std_error,
+                "ci_low": o.ci_low,
+                "ci_high": o.ci_high,
+                "p_value": o.p_value,
+            },
+            "control": d.control,
+            "bootstrap_reps": d.reps,
+            "bootstrap_seed": d.seed,
+            "critical_value": agg.crit_val,
+        }
+        method_text = (
+            "Callaway & Sant'Anna group-time effects aggregated by event time "
+            f"({d.control.replace('_', ' ')} comparison units; simultaneous bands from "
+            f"{d.reps:,} multiplier-bootstrap draws, seed {d.seed}), valid when "
+            "canvassing starts at different elections"
+        )
+    else:
+        es = event_study(
+            panel,
+            "voted",
+            "voter_id",
+            "period",
+            "cohort",
+            leads=d.leads,
+            lags=d.lags,
+            reference=d.reference,
+            estimator=d.estimator,
+            clusters=clusters,
+            se_type=d.se_type,
+            alpha=run.spec.analysis.alpha,
+        )
+        c = es.coefficients
+        rows = tuple(
+            (
+                int(float(r.event_time)),  # type: ignore[arg-type]
+                _cell(r.estimate),
+                _cell(r.std_error),
+                _cell(r.ci_low),
+                _cell(r.ci_high),
+                _cell(r.p_value),
+            )
+            for r in c.itertuples(index=False)
+        )
+        columns = ("event time", "estimate", "std. error", "CI low", "CI high", "p-value")
+        formats = ("int", "est", "se", "est", "est", "p")
+        pre_text = (
+            None
+            if es.pretest is None
+            else (es.pretest.statistic, es.pretest.df, es.pretest.p_value)
+        )
+        method_text = f"voter and election fixed effects ({d.estimator})"
     table = Table(
         "event_study",
         "Event study: turnout gap between canvassed and other voters, by election",
-        ("event time", "estimate", "std. error", "CI low", "CI high", "p-value"),
-        ("int", "est", "se", "est", "est", "p"),
+        columns,
+        formats,
         rows,
         note=f"Event time 0 is {target}; {d.reference} is the reference election.",
     )
     paras = [
         f"Voters whose door was {d.exposure} are compared with all other voters over "
-        f"{len(keep)} elections ({', '.join(keep)}), with voter and election fixed effects "
-        f"({d.estimator}). Exposure is on attempts, not on who answered: who opens the door "
-        "is self-selected.",
+        f"{len(keep)} elections ({', '.join(keep)}): {method_text}. Exposure is on attempts, "
+        "not on who answered: who opens the door is self-selected.",
     ]
     if panel_lines:
         paras.append("Panel: " + "; ".join(line.strip() for line in panel_lines) + ".")
     extra: dict[str, Any] = {"target": target, "periods": keep, "estimator": d.estimator}
-    if es.pretest is not None:
-        p = es.pretest
+    if pre_text is not None:
+        stat, df_, pval = pre_text
         paras.append(
-            f"Pre-trend test (all pre-election coefficients are zero): chi2({p.df}) = "
-            f"{p.statistic:.2f}, p = {p.p_value:.3f}. "
+            f"Pre-trend test (all pre-election effects are zero): chi2({df_}) = "
+            f"{stat:.2f}, p = {pval:.3f}. "
             + (
                 "No evidence that the groups were already diverging before the campaign."
-                if p.p_value >= 0.05
+                if pval >= 0.05
                 else "The groups were already diverging before the campaign: read the DiD with care."
             )
         )
-        extra["pretest"] = {
-            "statistic": p.statistic,
-            "df": p.df,
-            "p_value": p.p_value,
-            "f_statistic": p.f_statistic,
-            "f_p_value": p.f_p_value,
-        }
+        extra["pretest"] = {"statistic": stat, "df": df_, "p_value": pval}
+        if d.estimator != "callaway_santanna" and es.pretest is not None:
+            extra["pretest"]["f_statistic"] = es.pretest.f_statistic
+            extra["pretest"]["f_p_value"] = es.pretest.f_p_value
+    extra.update(cs_extra)
     figs: tuple[Figure, ...] = ()
     if run.spec.report.figures:
         figs = (

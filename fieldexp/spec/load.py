@@ -64,7 +64,7 @@ SE_TYPES = ("HC0", "HC1", "HC2", "HC3", "CR0", "CR2", "stata")
 ESTIMANDS = ("ITT", "CACE")
 MULTIPLICITY = ("holm", "bh", "westfall-young", "none")
 LEVELS = ("voter", "precinct")
-DID_ESTIMATORS = ("twfe", "sun_abraham")
+DID_ESTIMATORS = ("twfe", "sun_abraham", "callaway_santanna")
 DEFAULT_COLUMNS = {"turnout": "voted", "registration": "registered_after"}
 DEFAULT_LABELS = {"turnout": "Turnout", "registration": "Registration", "vote_share": "Vote share"}
 
@@ -489,8 +489,19 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
             reference=did_sec.get("reference", int, -1),
             clusters=did_sec.get("clusters", str, None),
             se_type=did_sec.choice("se_type", SE_TYPES, "stata"),
+            control=did_sec.choice(
+                "control", ("never_treated", "not_yet_treated"), "never_treated"
+            ),
+            reps=did_sec.get("reps", int, 1000, check=_positive_int),
+            seed=did_sec.get("seed", int, None, check=lambda v: None if v >= 0 else "must be >= 0"),
         )
         did_sec.finish()
+        if did.estimator == "callaway_santanna" and did.seed is None:
+            did_sec.fail(
+                "estimator = 'callaway_santanna' draws a multiplier bootstrap for its "
+                "simultaneous bands: give its seed",
+                key="seed",
+            )
         if data.vote_history is None:
             did_sec.fail(
                 "the DiD panel is built from vote history: add [data.vote_history]", key=None

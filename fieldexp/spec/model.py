@@ -163,6 +163,9 @@ class DiDSpec:
     reference: int = -1
     clusters: str | None = None
     se_type: str = "stata"
+    control: str = "never_treated"
+    reps: int = 1000
+    seed: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

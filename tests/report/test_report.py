@@ -317,3 +317,17 @@ def test_timestamp_only_when_asked(demo_report) -> None:
     prov = build_report(spec, run=demo_report.run).provenance
     assert prov.generated_at is not None and prov.generated_at.endswith("+00:00")
     assert demo_report.report.provenance.generated_at is None
+
+
+def test_did_callaway_santanna(demo_report) -> None:
+    spec = demo_report.spec
+    spec = replace(spec, did=replace(spec.did, estimator="callaway_santanna", seed=3, reps=200))
+    report = build_report(spec, run=demo_report.run)
+    did = report.section("did")
+    table = did.tables[0]
+    assert "band low" in table.columns
+    assert [row[0] for row in table.rows] == [-2, -1, 0]
+    assert any("Callaway" in p for p in did.paragraphs)
+    assert any("Pre-trend test" in p for p in did.paragraphs)
+    extra = dict(report.extras)["did"]
+    assert extra["bootstrap_seed"] == 3 and "overall" in extra

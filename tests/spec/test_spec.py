@@ -271,3 +271,11 @@ def test_docs_document_every_key() -> None:
         k for k in keys if f"`{k}`" not in docs and f"[{k}" not in docs and f".{k}]" not in docs
     )
     assert not missing, missing
+
+
+def test_callaway_santanna_needs_a_seed() -> None:
+    text = DEMO.read_text("utf-8").replace('estimator = "twfe"', 'estimator = "callaway_santanna"')
+    with pytest.raises(SpecificationError, match=r"\[did\] seed: .*give its seed"):
+        parse_spec(text, path=DEMO)
+    spec = parse_spec(text.replace("[did]", "[did]\nseed = 4"), path=DEMO)
+    assert spec.did.estimator == "callaway_santanna" and spec.did.seed == 4
