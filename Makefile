@@ -1,5 +1,6 @@
 # fieldexp: two commands set everything up on a fresh machine.
-#   make demo   creates .venv, installs fieldexp, runs the demo analysis on the shipped fixtures
+#   make demo   creates .venv, installs fieldexp, prints the demo ITT/CACE table and writes the
+#               demo report (demo-report/report.html) from analyses/demo.toml on the shipped fixtures
 #   make test   creates/updates .venv, runs the whole test suite
 PYTHON ?= python3
 VENV   := .venv
@@ -19,13 +20,14 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m fieldexp demo
+	$(PY) -m fieldexp report analyses/demo.toml --out demo-report
 
 test: $(STAMP)
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check fieldexp tests benchmarks
-	$(VENV)/bin/ruff format --check fieldexp tests benchmarks
+	$(VENV)/bin/ruff check fieldexp tests benchmarks notebooks
+	$(VENV)/bin/ruff format --check fieldexp tests benchmarks notebooks
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy fieldexp
