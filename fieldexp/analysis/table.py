@@ -24,7 +24,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -966,8 +966,15 @@ def _build(
         WHERE t.status = 'assigned' AND t.voter_id IS NOT NULL
         """
     ).to_arrow_table()
+    # free DuckDB's working tables before the Arrow result is reordered and converted
+    for kind, name in (("VIEW", "VA"), ("VIEW", "VAGG"), ("VIEW", "AAGG"), ("TABLE", "AAGG")):
+        with suppress(duckdb.Error):
+            q(f"DROP {kind} IF EXISTS {name}")
+    for name in ("U", "PV", "CV", "E", "EX"):
+        q(f"DROP TABLE IF EXISTS {name}")
     step("to pandas")
     table = _to_pandas(relation)
+    del relation
     flow_frame = (
         table.groupby("arm", sort=True, observed=True)
         .agg(
@@ -1031,10 +1038,18 @@ def _to_pandas(table: Any) -> pd.DataFrame:
     text = pd.StringDtype("pyarrow", na_value=np.nan)
     mapping = {pa.string(): text, pa.large_string(): text, pa.string_view(): text}
     if "_ord" in table.column_names:
-        # deterministic row order (voter-file order) without a sort of the wide rows
+        # deterministic row order (voter-file order) without a sort of the wide rows;
+        # column by column, so only one column is ever held twice
         import pyarrow.compute as pc
 
-        table = table.take(pc.sort_indices(table["_ord"])).drop_columns(["_ord"])
+        order = pc.sort_indices(table["_ord"])
+        names = [n for n in table.column_names if n != "_ord"]
+        columns = [table[n] for n in names]
+        del table
+        for i in range(len(columns)):
+            columns[i] = columns[i].take(order)
+        table = pa.table(columns, names=names)
+        del columns
     df = table.to_pandas(types_mapper=mapping.get)
     for col in df.columns:
         if (
@@ -1119,6 +1134,3 @@ def _hash_variants(ids: pd.Series) -> list[str]:
     ):
         out.append(design_hash(as_int.astype("int64")))
     return out
-
-
-_ = nullcontext  # keep import for typing contexts
