@@ -501,28 +501,20 @@ def _build(
         f"{cov_null}, arm, probability, block, cluster, excluded_reason, _row FROM AR"
     )
     union = voter_part + (" UNION ALL " + assign_part if level == "voter" else "")
-    # Fast path (the usual case): no repeated or missing ids -> a plain full join.
-    v_rows, v_ids, v_distinct = q(
-        "SELECT count(*), count(voter_id), count(DISTINCT voter_id) FROM VR"
-    ).fetchone() or (0, 0, 0)
-    a_rows, a_ids, a_distinct = (
-        q("SELECT count(*), count(unit_id), count(DISTINCT unit_id) FROM AR").fetchone()
-        or (0, 0, 0)
-        if level == "voter"
-        else (0, 0, 0)
-    )
-    clean = v_rows == v_ids == v_distinct and a_rows == a_ids == a_distinct
+    # Fast path (the usual case): try a plain full join; if an id is repeated or missing
+    # on either side, the join repeats or leaves out ids, which one distinct count sees,
+    # and the aggregation below takes over.
     v_sel = "".join(f", v.{_ident(c)}" for c in covariates)
-    if clean and level == "voter":
+    if level == "voter":
         q(
             "CREATE TEMP TABLE U AS SELECT coalesce(v.voter_id, a.unit_id) AS id, "
-            "CAST(v.voter_id IS NOT NULL AS BIGINT) AS nv, v._row AS vrow, "
-            "CAST(a.unit_id IS NOT NULL AS BIGINT) AS na, a._row AS arow, FALSE AS hh_conflict, "
+            "CAST(v._row IS NOT NULL AS BIGINT) AS nv, v._row AS vrow, "
+            "CAST(a._row IS NOT NULL AS BIGINT) AS na, a._row AS arow, FALSE AS hh_conflict, "
             f"v.household_id, v.precinct_id, v.registration_status{v_sel}, FALSE AS arm_conflict, a.arm, "
             "a.probability, a.block, a.cluster, a.excluded_reason "
             "FROM VR v FULL OUTER JOIN AR a ON v.voter_id = a.unit_id"
         )
-    elif clean:
+    else:
         q(
             "CREATE TEMP TABLE U AS SELECT v.voter_id AS id, CAST(1 AS BIGINT) AS nv, v._row AS vrow, "
             "CAST(0 AS BIGINT) AS na, CAST(NULL AS BIGINT) AS arow, FALSE AS hh_conflict, v.household_id, "
@@ -530,7 +522,12 @@ def _build(
             "CAST(NULL AS DOUBLE) AS probability, CAST(NULL AS VARCHAR) AS block, "
             "CAST(NULL AS VARCHAR) AS cluster, CAST(NULL AS VARCHAR) AS excluded_reason FROM VR v"
         )
-    else:
+    u_rows, u_ids, u_distinct = q(
+        "SELECT count(*), count(id), count(DISTINCT id) FROM U"
+    ).fetchone() or (0, 0, 0)
+    clean = u_rows == u_ids == u_distinct
+    if not clean:
+        q("DROP TABLE U")
         q(
             "CREATE TEMP TABLE U AS SELECT id, count(*) FILTER (WHERE src = 0) AS nv, "
             "min(_row) FILTER (WHERE src = 0) AS vrow, count(*) FILTER (WHERE src = 1) AS na, "
