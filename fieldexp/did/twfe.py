@@ -65,6 +65,16 @@ def sorted_index(values: np.ndarray) -> GroupIndex:
     )
 
 
+def _narrow(g: GroupIndex) -> GroupIndex:
+    top = max(g.n_groups - 1, 0)
+    dtype = next(
+        np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64) if top <= np.iinfo(t).max
+    )
+    if dtype.itemsize >= g.codes.dtype.itemsize:
+        return g
+    return GroupIndex(codes=g.codes.astype(dtype), n_groups=g.n_groups, counts=g.counts)
+
+
 def panel_index(
     unit_values: np.ndarray, time_values: np.ndarray, *, labels: pd.Index, unit: str, time: str
 ) -> tuple[GroupIndex, GroupIndex]:
@@ -211,6 +221,13 @@ def did(
     else:
         cl = factorize(sub[clusters].to_numpy())
     del sub, d  # the fit below holds the arrays it needs
+    # narrow integer codes (int8/int16 periods, int32 units): every kernel use is bincount or
+    # indexing; at 60M rows this saves ~700 MB of the TWFE peak
+    periods = _narrow(periods)
+    if cl is units:
+        units = cl = _narrow(units)
+    else:
+        units = _narrow(units)
 
     names = [treatment, *covs]
     absorb: tuple[GroupIndex, ...] = (units, periods)
