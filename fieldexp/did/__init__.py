@@ -17,7 +17,7 @@ from fieldexp.did.events import EventStudy, PreTrendTest, event_study
 from fieldexp.did.matching import ComparisonGroup, comparison_group
 from fieldexp.did.panels import DiDPanel, PanelReport, precinct_panel, voter_panel
 from fieldexp.did.staggered import AggregatedEffects, PreTest, StaggeredDiD, staggered_did
-from fieldexp.did.twfe import did
+from fieldexp.did.twfe import cohort_from_treatment, did
 
 __all__ = [
     "AggregatedEffects",
@@ -28,6 +28,7 @@ __all__ = [
     "PreTest",
     "PreTrendTest",
     "StaggeredDiD",
+    "cohort_from_treatment",
     "comparison_group",
     "did",
     "event_study",

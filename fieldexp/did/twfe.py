@@ -32,13 +32,13 @@ from fieldexp._validate import (
     drop_missing,
     numeric,
 )
-from fieldexp.errors import DataError, format_rows
+from fieldexp.errors import DataError, SpecificationError, format_rows
 from fieldexp.results import EffectResult
 from fieldexp.stats.covariance import SE_TYPES, resolve_se_type
 from fieldexp.stats.groups import GroupIndex, factorize
 from fieldexp.stats.linear import fit_ols
 
-__all__ = ["check_absorbing", "did", "panel_index"]
+__all__ = ["check_absorbing", "cohort_from_treatment", "did", "panel_index"]
 
 _FN = "fieldexp.did"
 
@@ -268,3 +268,33 @@ def did(
         n_dropped=n_dropped,
         notes=(f"two-way fixed effects: {units.n_groups:,} units x {periods.n_groups:,} periods",),
     )
+
+
+def cohort_from_treatment(
+    data: pd.DataFrame, unit: str, time: str, treatment: str, *, name: str = "cohort"
+) -> pd.DataFrame:
+    """A copy of ``data`` with the cohort column (first treated period, 0 = never) added.
+
+    Bridges the TWFE layout (a 0/1 ``treatment`` per unit and period) and the cohort layout of
+    :func:`fieldexp.staggered_did` and :func:`fieldexp.event_study`. The treatment must be
+    absorbing: a unit treated and then untreated is a :class:`~fieldexp.errors.DataError`.
+    """
+    fn = "fieldexp.did.cohort_from_treatment"
+    check_frame(data, function=fn)
+    check_columns(data, {"unit": unit, "time": time, "treatment": treatment}, function=fn)
+    if name in data.columns:
+        raise SpecificationError(f"column {name!r} already exists in the data; pass name=...")
+    sub, _ = drop_missing(data, [unit, time, treatment], function=fn)
+    d = check_binary(sub[treatment], argument="treatment", function=fn)
+    t = numeric(sub[time], argument="time", function=fn)
+    units, periods = panel_index(sub[unit].to_numpy(), t, labels=sub.index, unit=unit, time=time)
+    check_absorbing(d, units, periods, labels=sub.index, treatment=treatment, unit=unit)
+    first = np.full(units.n_groups, np.inf)
+    np.minimum.at(first, units.codes[d == 1], t[d == 1])
+    first[np.isinf(first)] = 0.0
+    out = data.copy()
+    values = pd.Series(first[units.codes], index=sub.index)
+    out[name] = values.reindex(out.index)
+    if np.all(first == np.round(first)):
+        out[name] = out[name].astype("Int64")
+    return out

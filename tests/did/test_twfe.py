@@ -149,3 +149,20 @@ def test_time_must_be_orderable_and_float_periods_work():
     a = did(PANEL, "y", "unit", "period", "treat")
     b = did(PANEL.assign(period=PANEL["period"] * 0.5), "y", "unit", "period", "treat")
     assert a.estimate == pytest.approx(b.estimate, rel=1e-12)
+
+
+def test_cohort_from_treatment_round_trip():
+    from fieldexp.did import cohort_from_treatment, staggered_did
+
+    data = PANEL.drop(columns="cohort")
+    out = cohort_from_treatment(data, "unit", "period", "treat")
+    assert (out["cohort"].to_numpy() == PANEL["cohort"].to_numpy()).all()
+    assert "cohort" not in data.columns  # caller's frame untouched
+    res = staggered_did(out, "y", "unit", "period", "cohort")
+    ref = staggered_did(PANEL, "y", "unit", "period", "cohort")
+    pd.testing.assert_frame_equal(res.att_gt, ref.att_gt)
+    bad = data.copy()
+    row = bad.index[(PANEL["cohort"] == 3) & (PANEL["period"] == 5)][0]
+    bad.loc[row, "treat"] = 0
+    with pytest.raises(DataError, match="switches off"):
+        cohort_from_treatment(bad, "unit", "period", "treat")
