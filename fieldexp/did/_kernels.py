@@ -47,6 +47,7 @@ __all__ = [
     "TwoByTwo",
     "att_gt_covariates",
     "att_gt_no_covariates",
+    "att_gt_pairwise",
     "cluster_sums",
     "combine_columns",
     "drdid_panel",
@@ -228,6 +229,65 @@ def att_gt_no_covariates(
     return AttGt(att=att, se=se, influence=psi, n_treated=n_treated, n_control=n_control)
 
 
+def att_gt_pairwise(
+    y: np.ndarray,
+    cohort_code: np.ndarray,
+    weights: np.ndarray | None,
+    design: GtDesign,
+) -> AttGt:
+    r"""ATT(g,t) on an unbalanced panel (``NaN`` = unit not observed), no covariates.
+
+    Each cell uses the units observed in both periods it compares,
+    :math:`O_i = 1\{Y_{it}, Y_{ib} \text{ observed}\}`: the formulas of
+    :func:`att_gt_no_covariates` with :math:`G_iO_i` and :math:`C_iO_i` in place of :math:`G_i`
+    and :math:`C_i`, and :math:`n` all units (so cohort shares and the influence-function scale
+    are those of the whole sample). Valid when being observed in a pair of periods is unrelated
+    to the outcome trend (e.g. registration and purges unrelated to turnout changes).
+    """
+    n = y.shape[0]
+    G = len(design.cohorts)
+    K = len(design.group)
+    w = np.ones(n) if weights is None else weights
+    ctrl = _control_table(design)
+    att = np.zeros(K)
+    psi = np.zeros((n, K), order="F")
+    n_treated = np.zeros(K, dtype=np.int64)
+    n_control = np.zeros(K, dtype=np.int64)
+    for k in range(K):
+        if design.is_base[k]:
+            continue
+        d = y[:, design.t_idx[k]] - y[:, design.b_idx[k]]
+        obs = ~np.isnan(d)
+        code = cohort_code[obs]
+        dk = d[obs]
+        wk = w[obs]
+        Wc = np.bincount(code, weights=wk, minlength=G + 1)
+        Sc = np.bincount(code, weights=wk * dk, minlength=G + 1)
+        cnt = np.bincount(code, minlength=G + 1)
+        g = design.g_code[k]
+        cmask = ctrl[:, k]
+        Wg, WC = Wc[g], Wc[cmask].sum()
+        if Wg <= 0 or WC <= 0:
+            raise EstimationError(
+                f"ATT({design.group[k]:g}, {design.time[k]:g}): no "
+                f"{'treated' if Wg <= 0 else 'control'} unit is observed in both periods "
+                f"{design.base[k]:g} and {design.time[k]:g}."
+            )
+        mg, mc = Sc[g] / Wg, Sc[cmask].sum() / WC
+        att[k] = mg - mc
+        is_t = code == g
+        is_c = cmask[code]
+        col = np.zeros(len(dk))
+        col[is_t] = n * wk[is_t] * (dk[is_t] - mg) / Wg
+        col[is_c] = -n * wk[is_c] * (dk[is_c] - mc) / WC
+        psi[obs, k] = col
+        n_treated[k] = cnt[g]
+        n_control[k] = cnt[cmask].sum()
+    se = np.sqrt(np.einsum("ij,ij->j", psi, psi)) / n
+    se[~(se > _TINY_SE)] = np.nan
+    return AttGt(att=att, se=se, influence=psi, n_treated=n_treated, n_control=n_control)
+
+
 def _cohort_sums(out: np.ndarray, y: np.ndarray, w: np.ndarray, code: np.ndarray) -> None:
     for j in range(y.shape[1]):
         out[:, j] = np.bincount(code, weights=y[:, j] * w, minlength=out.shape[0])
@@ -404,6 +464,10 @@ def att_gt_covariates(
     for k in range(K):
         treat = cohort_code == design.g_code[k]
         cont = ctrl[cohort_code, k]
+        ti, bi = design.t_idx[k], design.b_idx[k]
+        seen = ~(np.isnan(y[:, ti]) | np.isnan(y[:, bi]))  # unbalanced='pairwise'
+        treat = treat & seen
+        cont = cont & seen
         sub = np.flatnonzero(treat | cont)
         n_treated[k] = int(treat.sum())
         n_control[k] = int(cont.sum())
@@ -411,7 +475,6 @@ def att_gt_covariates(
             att[k] = 0.0
             continue
         D = treat[sub].astype(float)
-        ti, bi = design.t_idx[k], design.b_idx[k]
         X = np.column_stack([np.ones(len(sub)), x[sub, min(ti, bi), :]])
         problem = None
         if est_method in ("dr", "ipw"):

@@ -62,6 +62,7 @@ class SampleReport:
     n_periods_dropped: int
     n_units: int
     periods: tuple[float, ...]
+    pairwise: bool = False
 
     def lines(self) -> list[str]:
         out = [
@@ -70,10 +71,15 @@ class SampleReport:
         ]
         if self.n_rows_missing:
             out.append(f"{self.n_rows_missing:,} rows dropped for missing values")
-        if self.n_units_unbalanced:
+        if self.n_units_unbalanced and self.pairwise:
+            out.append(
+                f"{self.n_units_unbalanced:,} units not observed in every period: each ATT(g,t) "
+                "uses the units observed in both periods it compares (unbalanced='pairwise')"
+            )
+        elif self.n_units_unbalanced:
             out.append(
                 f"{self.n_units_unbalanced:,} units dropped: not observed in every period "
-                "(the estimator needs a balanced panel)"
+                "(balanced panel; unbalanced='pairwise' keeps them)"
             )
         if self.n_units_treated_first_period:
             out.append(
@@ -156,6 +162,7 @@ def prepare_wide_panel(
     clusters: str | None = None,
     anticipation: int = 0,
     control: str = "never_treated",
+    unbalanced: str = "drop",
 ) -> WidePanel:
     """Validate a long panel and return it balanced and wide.
 
@@ -283,10 +290,12 @@ def prepare_wide_panel(
     unit_cohort = np.zeros(n_units_all)
     unit_cohort[ucodes] = gk
     first = periods_all[0] if n_periods else np.nan
-    early = (unit_cohort > 0) & (unit_cohort <= first + anticipation) & full
+    pairwise = unbalanced == "pairwise"
+    observed = np.ones_like(full) if pairwise else full
+    early = (unit_cohort > 0) & (unit_cohort <= first + anticipation) & observed
     n_early = int(early.sum())
 
-    used_units = full & ~early
+    used_units = observed & ~early
     n_periods_dropped = 0
     period_keep = np.ones(n_periods, dtype=bool)
     if control == "not_yet_treated" and not np.any(unit_cohort[used_units] == 0):
@@ -306,11 +315,11 @@ def prepare_wide_panel(
     rows_new_t = period_map[tcodes]
     sel = (rows_new_u >= 0) & (rows_new_t >= 0)
     ru, rt = rows_new_u[sel], rows_new_t[sel]
-    Y = np.empty((n_used, t_used))
+    Y = np.full((n_used, t_used), np.nan) if pairwise else np.empty((n_used, t_used))
     Y[ru, rt] = y[idx][sel]
     X = None
     if x is not None:
-        X = np.empty((n_used, t_used, x.shape[1]))
+        X = np.full((n_used, t_used, x.shape[1]), np.nan)
         X[ru, rt, :] = x[idx][sel]
     W = None
     if w is not None:
@@ -331,7 +340,7 @@ def prepare_wide_panel(
             RowsDroppedWarning,
             stacklevel=3,
         )
-    if n_unbalanced:
+    if n_unbalanced and not pairwise:
         warnings.warn(
             f"{n_unbalanced:,} units ({int(per_unit[~full].sum()):,} rows) dropped: not observed "
             f"with complete data in all {n_periods} periods; the estimator uses the balanced "
@@ -357,13 +366,14 @@ def prepare_wide_panel(
 
     report = SampleReport(
         n_rows_input=n_input,
-        n_rows_used=n_used * t_used,
+        n_rows_used=int(sel.sum()),
         n_rows_missing=n_missing,
         n_units_unbalanced=n_unbalanced,
         n_units_treated_first_period=n_early,
         n_periods_dropped=n_periods_dropped,
         n_units=n_used,
         periods=tuple(float(p) for p in periods_all[period_keep]),
+        pairwise=pairwise,
     )
     return WidePanel(
         y=Y,

@@ -21,6 +21,7 @@ from fieldexp.did._aggregate import aggregate_gt
 from fieldexp.did._kernels import (
     att_gt_covariates,
     att_gt_no_covariates,
+    att_gt_pairwise,
     cluster_sums,
     gram,
     gt_design,
@@ -406,6 +407,7 @@ def staggered_did(
     clusters: str | None = None,
     weights: str | None = None,
     alpha: float = 0.05,
+    unbalanced: str = "drop",
 ) -> StaggeredDiD:
     r"""Group-time average treatment effects under staggered adoption (Callaway & Sant'Anna 2021).
 
@@ -449,6 +451,11 @@ def staggered_did(
         Sampling weights, constant within unit (normalised to mean one).
     alpha : float
         Level of the pointwise intervals.
+    unbalanced : {"drop", "pairwise"}
+        Units not observed in every period: ``"drop"`` them (R ``did`` with ``panel=TRUE``, the
+        default), or ``"pairwise"``: keep them and compute each ATT(g,t) on the units observed in
+        both periods it compares (voters who register or are purged between elections), valid
+        when being observed is unrelated to the outcome trend.
 
     Returns
     -------
@@ -487,6 +494,8 @@ def staggered_did(
     if isinstance(covariates, str):
         covariates = [covariates]
     alpha = _check_alpha(alpha)
+    if unbalanced not in ("drop", "pairwise"):
+        raise SpecificationError(f"unbalanced must be 'drop' or 'pairwise'; found {unbalanced!r}.")
 
     panel = prepare_wide_panel(
         data,
@@ -499,6 +508,7 @@ def staggered_did(
         clusters=clusters,
         anticipation=int(anticipation),
         control=control,
+        unbalanced=unbalanced,
     )
     n = panel.y.shape[0]
     if n == 0:
@@ -525,7 +535,9 @@ def staggered_did(
     )
     code = np.searchsorted(cohorts, unit_cohort) + 1
     code[unit_cohort == 0] = 0
-    if panel.x is None:
+    if panel.x is None and panel.report.pairwise and np.isnan(panel.y).any():
+        res = att_gt_pairwise(panel.y, code, panel.weights, design)
+    elif panel.x is None:
         res = att_gt_no_covariates(panel.y, code, panel.weights, design)
     else:
         res = att_gt_covariates(panel.y, panel.x, code, panel.weights, design, est_method)

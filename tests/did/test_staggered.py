@@ -494,3 +494,60 @@ def test_covariates_match_csdid_port_of_r_did(mpdta, method):
     tab = res.att_gt.sort_values(["cohort", "time"])
     np.testing.assert_allclose(tab["estimate"], ref["estimate"], rtol=1e-8, atol=1e-12)
     np.testing.assert_allclose(tab["std_error"], ref["std_error"], rtol=1e-8)
+
+
+def _brute_pairwise(df, g, t, base, controls):
+    wide = df.pivot_table(index="id", columns="t", values="y")
+    coh = df.groupby("id")["g"].first()
+    n = len(coh)
+    d = (wide[t] - wide[base]).reindex(coh.index)
+    obs = d.notna()
+    tr, co = (coh == g) & obs, controls(coh) & obs
+    mt, mc = d[tr].mean(), d[co].mean()
+    psi = np.zeros(n)
+    psi[tr.to_numpy()] = n * (d[tr] - mt) / tr.sum()
+    psi[co.to_numpy()] = -n * (d[co] - mc) / co.sum()
+    return mt - mc, math.sqrt((psi**2).sum()) / n
+
+
+@pytest.mark.parametrize("control", ["never_treated", "not_yet_treated"])
+def test_unbalanced_pairwise_equals_cell_means_on_observed_pairs(control):
+    df = _panel(seed=21)
+    rng = np.random.default_rng(0)
+    df = df.loc[rng.random(len(df)) > 0.15]  # registrations and purges: 15% of rows missing
+    res = staggered_did(df, "y", "id", "t", "g", control=control, unbalanced="pairwise")
+    assert res.sample.pairwise and res.sample.n_units_unbalanced > 0
+    assert res.sample.n_units == df["id"].nunique()
+    assert "unbalanced='pairwise'" in str(res)
+    for row in res.att_gt.itertuples():
+        g, t, b = int(row.cohort), int(row.time), int(row.base_period)
+        later = max(t, b)
+
+        def controls(c, g=g, later=later):
+            if control == "never_treated":
+                return c == 0
+            return (c == 0) | ((c > later) & (c != g))
+
+        est, se = _brute_pairwise(df, g, t, b, controls)
+        assert row.estimate == pytest.approx(est, rel=1e-12, abs=1e-14)
+        assert row.std_error == pytest.approx(se, rel=1e-10)
+    assert np.isfinite(res.aggregate("dynamic", seed=1).std_error)
+
+
+def test_pairwise_on_a_balanced_panel_is_the_balanced_estimator():
+    df = _panel(seed=22)
+    a = staggered_did(df, "y", "id", "t", "g", unbalanced="pairwise", weights="w")
+    b = staggered_did(df, "y", "id", "t", "g", weights="w")
+    pd.testing.assert_frame_equal(a.att_gt, b.att_gt)
+    with pytest.raises(SpecificationError, match="unbalanced must be"):
+        staggered_did(df, "y", "id", "t", "g", unbalanced="keep")
+
+
+def test_pairwise_with_covariates_uses_observed_pairs():
+    df = _panel(seed=23)
+    rng = np.random.default_rng(1)
+    df["x"] = df["id"].map(pd.Series(rng.normal(size=df["id"].nunique())))
+    df = df.loc[rng.random(len(df)) > 0.1]
+    res = staggered_did(df, "y", "id", "t", "g", covariates=["x"], unbalanced="pairwise")
+    assert res.att_gt["estimate"].notna().all()
+    assert np.isfinite(res.aggregate("simple").std_error)
