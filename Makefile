@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip setuptools wheel
-	$(PY) -m pip install -e '.[test,dev,bench]'
+	$(PY) -m pip install -e '.[test,dev]'
 	$(PY) -m ipykernel install --user --name fieldexp-venv --display-name "fieldexp (.venv)" >/dev/null 2>&1 || true
 	touch $(STAMP)
 
@@ -39,8 +39,11 @@ fixtures: $(STAMP)
 # Refresh tests/reference/*.csv (needs R with estimatr, clubSandwich, sandwich)
 reference:
 	Rscript tests/reference/make_reference.R
+	Rscript tests/did/make_reference_did.R
 
+# Peers (pyfixest, csdid, differences) are installed only for benchmarks
 bench: $(STAMP)
+	$(PY) -m pip install -e '.[bench]'
 	$(PY) benchmarks/run_all.py
 
 clean:

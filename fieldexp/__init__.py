@@ -47,6 +47,7 @@ _LAZY: dict[str, str] = {
     "did": "fieldexp.did",
     "event_study": "fieldexp.did",
     "staggered_did": "fieldexp.did",
+    "simulate_rollout": "fieldexp.simulate",
 }
 
 __all__ = [
@@ -77,6 +78,9 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from fieldexp.did import did as did
+    from fieldexp.did import event_study as event_study
+    from fieldexp.did import staggered_did as staggered_did
     from fieldexp.experiment.api import cace as cace
     from fieldexp.experiment.api import itt as itt
     from fieldexp.simulate import SimulatedExperiment as SimulatedExperiment

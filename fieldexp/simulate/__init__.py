@@ -23,16 +23,19 @@ from fieldexp.simulate.experiment import (
     simulate,
 )
 from fieldexp.simulate.pairs import matched_pairs
+from fieldexp.simulate.rollout import RolloutPanel, simulate_rollout
 
 __all__ = [
     "BANDS",
     "RESULT_CODES",
     "EffectTruth",
+    "RolloutPanel",
     "SimulatedExperiment",
     "SimulationParams",
     "Truth",
     "matched_pairs",
     "simulate",
+    "simulate_rollout",
 ]
 
 
