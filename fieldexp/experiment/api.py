@@ -203,6 +203,7 @@ def itt(
             weights=prepared.weights,
             absorb=() if prepared.blocks is None else (prepared.blocks,),
             clusters=prepared.clusters,
+            own_columns=True,
         )
         names = (assignment, *(("(Intercept)",) if lead else ()), *prepared.covariate_names)
         fit = fit_absorbed(

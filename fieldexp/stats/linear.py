@@ -207,20 +207,25 @@ def absorb_columns(
     weights: np.ndarray | None = None,
     absorb: Sequence[GroupIndex] = (),
     clusters: GroupIndex | None = None,
+    own_columns: bool = False,
 ) -> Absorbed:
     """Within-transform the columns of a matrix once, for one or several fits.
 
     The plan depends on the variance estimator: HC2, HC3 and CR2 need the leverage of the
     fixed effects, which we have in closed form for one factor (with clusters nested in it
     for CR2, unweighted); otherwise the fixed effects become explicit dummy columns.
+    With ``own_columns`` the caller hands over ``columns`` (float64, Fortran order), which
+    is then transformed in place.
     """
     w = None if weights is None else np.asarray(weights, dtype=np.float64) / np.mean(weights)
     plan = _plan_fixed_effects(absorb, se_type, w is not None, clusters)
+    callers_array = columns.dtype == np.float64 and columns.flags.f_contiguous
     cols = np.asfortranarray(columns, dtype=np.float64)
     if plan.dummies:
         return Absorbed(cols, _dummies(plan.dummies, cols.shape[0]), w, None, 0)
     if plan.absorb:
-        cols = demean(cols, plan.absorb, w)
+        # a copy we made is transformed in place; a caller's array is never overwritten
+        cols = demean(cols, plan.absorb, w, overwrite=not callers_array or own_columns)
     return Absorbed(cols, None, w, plan.leverage_fe, fe_rank(tuple(absorb)))
 
 
@@ -258,9 +263,17 @@ def fit_ols(
     df_terms : sequence of str, optional
         Coefficients for which CR2 computes Bell–McCaffrey df (default: all).
     """
-    k = X.shape[1]
+    n, k = X.shape
+    cols = np.empty((n, k + 1), order="F")
+    cols[:, 0] = y
+    cols[:, 1:] = X
     ab = absorb_columns(
-        np.column_stack([y, X]), se_type=se_type, weights=weights, absorb=absorb, clusters=clusters
+        cols,
+        se_type=se_type,
+        weights=weights,
+        absorb=absorb,
+        clusters=clusters,
+        own_columns=True,
     )
     return fit_absorbed(
         ab,
@@ -302,13 +315,19 @@ def fit_2sls(
         Instruments, exogenous regressors included.
     Other parameters as :func:`fit_ols`.
     """
-    k, m = X.shape[1], Z.shape[1]
+    n, k = X.shape
+    m = Z.shape[1]
+    cols = np.empty((n, 1 + k + m), order="F")
+    cols[:, 0] = y
+    cols[:, 1 : 1 + k] = X
+    cols[:, 1 + k :] = Z
     ab = absorb_columns(
-        np.column_stack([y, X, Z]),
+        cols,
         se_type=se_type,
         weights=weights,
         absorb=absorb,
         clusters=clusters,
+        own_columns=True,
     )
     return fit_absorbed(
         ab,
@@ -320,6 +339,14 @@ def fit_2sls(
         clusters=clusters,
         df_terms=df_terms,
     )
+
+
+def _take_columns(cols: np.ndarray, which: Sequence[int] | range) -> np.ndarray:
+    """Columns of a Fortran matrix: a view for a contiguous range, else a copy."""
+    idx = list(which)
+    if idx and idx == list(range(idx[0], idx[-1] + 1)):
+        return cols[:, idx[0] : idx[-1] + 1]
+    return np.asfortranarray(cols[:, idx])
 
 
 def fit_absorbed(
@@ -340,8 +367,8 @@ def fit_absorbed(
     names = tuple(names)
     cols = absorbed.columns
     y = cols[:, y_col]
-    X = cols[:, list(x_cols)]
-    Z = None if z_cols is None else cols[:, list(z_cols)]
+    X = _take_columns(cols, x_cols)
+    Z = None if z_cols is None else _take_columns(cols, z_cols)
     k = X.shape[1]
     all_names = names
     if absorbed.dummies is not None:

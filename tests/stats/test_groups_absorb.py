@@ -184,3 +184,35 @@ def test_itt_with_int8_blocks() -> None:
     ref = fx.itt(df.assign(b=df.b.astype(np.int64)), "y", "z", blocks="b")
     res = fx.itt(df, "y", "z", blocks="b")
     assert res.estimate == pytest.approx(ref.estimate, rel=1e-14)
+
+
+def test_balanced_panel_closed_form_equals_alternating_projections() -> None:
+    from fieldexp.stats.absorb import is_balanced_grid
+
+    rng = np.random.default_rng(11)
+    unit = np.repeat(np.arange(40), 5)
+    time = np.tile(np.arange(5), 40)
+    perm = rng.permutation(unit.size)
+    gu, gt = factorize(unit[perm]), factorize(time[perm])
+    X = rng.normal(size=(unit.size, 3))
+    assert is_balanced_grid(gu, gt)
+    closed = demean(X, [gu, gt])
+    iterated = demean(X, [gu, gt], weights=np.ones(unit.size))  # weights force projections
+    np.testing.assert_allclose(closed, iterated, rtol=0, atol=1e-12)
+    # and the unit means and period means of the result are zero
+    for g in (gu, gt):
+        np.testing.assert_allclose(group_sums(g.codes, closed, g.n_groups), 0.0, atol=1e-12)
+    keep = rng.random(unit.size) > 0.1
+    assert not is_balanced_grid(gu.subset(keep), gt.subset(keep))
+
+
+def test_demean_never_overwrites_the_callers_array_unless_asked() -> None:
+    rng = np.random.default_rng(12)
+    g = factorize(rng.integers(0, 5, 60))
+    X = np.asfortranarray(rng.normal(size=(60, 2)))
+    before = X.copy()
+    out = demean(X, [g])
+    np.testing.assert_array_equal(X, before)
+    inplace = demean(X, [g], overwrite=True)
+    assert inplace is X
+    np.testing.assert_allclose(inplace, out, rtol=0, atol=1e-15)
