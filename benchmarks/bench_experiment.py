@@ -8,7 +8,8 @@ Same data, same model, same numbers (asserted), timed side by side:
 * CR2 with Bell–McCaffrey df (fieldexp only: no Python peer has it; estimatr runs out of memory).
 
 Each (tool, task) runs in a fresh subprocess that loads the data, warms up on 10,000 rows
-(JIT compilers, imports), resets the peak-RSS counter, then times one fit. Peak memory is
+(JIT compilers, imports), resets the peak-RSS counter, then times up to three fits and reports
+the fastest. Peak memory is
 the process's VmHWM during the fit (data included), read from /proc.
 
 Usage::
@@ -178,6 +179,9 @@ RUNNERS = {
     "statsmodels": run_statsmodels,
     "statsmodels (demeaned by hand)": run_statsmodels_demeaned,
 }
+#: timed fits per tool (the best is reported, as timeit does; the first fit also pays for
+#: the operating system's first touch of freshly allocated memory)
+REPEATS = 3
 #: memory ceiling per worker: a peer that needs more fails with MemoryError, not the OOM killer
 MEM_LIMIT_GB = 16
 
@@ -198,9 +202,14 @@ def worker(tool: str, task: str, path: str) -> None:
         print(json.dumps({"tool": tool, "task": task, "error": f"not available: {exc}"}))
         return
     _reset_peak()
-    t = time.perf_counter()
+    times = []
     try:
-        est, se, df_ = RUNNERS[tool](df, task)
+        for _ in range(REPEATS):  # best of REPEATS (fewer when one fit takes long)
+            t = time.perf_counter()
+            est, se, df_ = RUNNERS[tool](df, task)
+            times.append(time.perf_counter() - t)
+            if times[-1] > 10:
+                break
     except MemoryError:
         print(
             json.dumps(
@@ -208,7 +217,7 @@ def worker(tool: str, task: str, path: str) -> None:
             )
         )
         return
-    seconds = time.perf_counter() - t
+    seconds = min(times)
     print(
         json.dumps(
             {
@@ -268,6 +277,10 @@ def run_r(task: str, n: int, path: Path) -> dict | None:
     }
 
 
+#: the formula interface builds an n x (1,000 precincts) dense dummy matrix: not run above this
+STATSMODELS_FORMULA_MAX_N = 200_000
+
+
 def spawn(tool: str, task: str, path: Path) -> dict:
     proc = subprocess.run(
         [sys.executable, __file__, "--worker", tool, task, str(path)],
@@ -318,7 +331,17 @@ def main() -> None:
         print(f"n = {n:,}", flush=True)
         path = make_data(n)
         for task in ("itt", "cace"):
-            results = [spawn(tool, task, path) for tool in TOOLS]
+            results = [
+                spawn(tool, task, path)
+                if not (tool == "statsmodels" and n > STATSMODELS_FORMULA_MAX_N)
+                else {
+                    "tool": tool,
+                    "task": task,
+                    "error": "not run: C(precinct_id) dummies "
+                    f"make an n x {n // 1000:,} dense design ({n * (n // 1000) * 8 / 2**30:,.0f} GB)",
+                }
+                for tool in TOOLS
+            ]
             if args.with_r and n <= 1_000_000:
                 r = run_r(task, n, path)
                 if r:
@@ -349,7 +372,8 @@ def write_table(rows: list[dict], out: Path) -> None:
         "",
         "Model: `voted ~ assigned + 3 vote-history covariates`, precinct fixed effects "
         "(1,000 voters per precinct), household clusters (1.7 voters per household), "
-        "Stata-style CR1 SEs; CACE by 2SLS. One fit per tool in a fresh process after a warm-up; "
+        "Stata-style CR1 SEs; CACE by 2SLS. Each tool runs in a fresh process after a warm-up; "
+        "seconds = the fastest of up to 3 fits (one fit when it takes over 10 s); "
         "peak = the process's peak RSS during the fit (data included). `x fieldexp` = tool time "
         "/ fieldexp time. `agree` = estimate and SE equal fieldexp's at rtol 1e-6.",
         "",

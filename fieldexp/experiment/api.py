@@ -300,12 +300,18 @@ def cace(
     # one within transformation shared by the first stage and the 2SLS fit
     n, p = prepared.X.shape
     lead = [] if prepared.blocks is not None else [np.ones(n)]
+    cols = np.empty((n, 3 + len(lead) + p), order="F")
+    cols[:, 0], cols[:, 1], cols[:, 2] = prepared.y, d, z
+    if lead:
+        cols[:, 3] = 1.0
+    cols[:, 3 + len(lead) :] = prepared.X
     absorbed = absorb_columns(
-        np.column_stack([prepared.y, d, z, *lead, prepared.X]),
+        cols,
         se_type=resolved,
         weights=w,
         absorb=() if prepared.blocks is None else (prepared.blocks,),
         clusters=prepared.clusters,
+        own_columns=True,
     )
     const = ("(Intercept)",) if lead else ()
     exog = list(range(3, 3 + len(lead) + p))

@@ -91,9 +91,10 @@ def _covariate_matrix(
             for lev in levels[1:]:
                 cols.append((s.astype(str) == lev).to_numpy(dtype=np.float64))
                 names.append(f"{c}[{lev}]")
-    if not cols:
-        return np.empty((len(frame), 0)), ()
-    return np.column_stack(cols), tuple(names)
+    out = np.empty((len(frame), len(cols)), order="F")
+    for j, col in enumerate(cols):
+        out[:, j] = col
+    return out, tuple(names)
 
 
 def _check_cluster_constant(

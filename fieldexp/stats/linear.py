@@ -346,7 +346,10 @@ def _take_columns(cols: np.ndarray, which: Sequence[int] | range) -> np.ndarray:
     idx = list(which)
     if idx and idx == list(range(idx[0], idx[-1] + 1)):
         return cols[:, idx[0] : idx[-1] + 1]
-    return np.asfortranarray(cols[:, idx])
+    out = np.empty((cols.shape[0], len(idx)), order="F")
+    for j, c in enumerate(idx):
+        out[:, j] = cols[:, c]
+    return out
 
 
 def fit_absorbed(
@@ -394,7 +397,7 @@ def fit_absorbed(
         )
         Pi = MZ @ (Zw.T @ Xw)
         Pi = Pi + MZ @ (Zw.T @ (Xw - Zw @ Pi))
-        X_scores = np.asfortranarray(Z @ Pi)
+        X_scores = (Pi.T @ Z.T).T  # = Z @ Pi, computed so that the result is Fortran-ordered
         Xhw = X_scores if sw is None else X_scores * sw[:, None]
         M = _gram_inverse(Xhw, all_names, absorbed=absorbed.rank_fe > 0)
         beta = _solve(Xhw, yw, M)
