@@ -46,13 +46,18 @@ def lookup_codes(
 ) -> pd.DataFrame:
     """Map each value to its row of a code table; unknown codes are listed with counts.
 
+    Codes match ignoring case and the separator between words (space, hyphen, underscore).
+
     Returns a frame aligned with ``values`` holding the code table's other columns.
     Missing values map to the code ``""`` when the table has one, else stay missing.
     """
 
     def key(s: pd.Series) -> pd.Series:
         s = s.astype("str").str.strip()
-        return s.str.lower() if case_insensitive else s
+        if not case_insensitive:
+            return s
+        # 'Not Home', 'not-home' and 'not_home' are one code
+        return s.str.lower().str.replace(r"[\s\-]+", "_", regex=True)
 
     filled = values.astype("str").where(values.notna(), "")
     k = key(filled)

@@ -123,3 +123,23 @@ def test_extra_columns_and_blank_lines(tmp_path):
 def test_bad_format():
     with pytest.raises(SpecificationError, match="format must be one of"):
         read_contacts("x", format="ngp")
+
+
+def test_result_codes_match_ignoring_case_and_word_separators(tmp_path) -> None:
+    """'Not Home', 'not-home' and 'not_home' are the same result code."""
+    import pandas as pd
+
+    from fieldexp import io
+
+    path = tmp_path / "log.csv"
+    pd.DataFrame(
+        {
+            "voter_id": ["V1", "V2", "V3", "V4"],
+            "timestamp": ["2022-10-01 10:00"] * 4,
+            "channel": ["door"] * 4,
+            "result": ["Not Home", "not-home", "NOT_HOME", "Canvassed"],
+        }
+    ).to_csv(path, index=False)
+    contacts = io.read_contacts(path, format="csv")
+    assert contacts["attempted"].tolist() == [1, 1, 1, 1]
+    assert contacts["contacted"].tolist() == [0, 0, 0, 1]
