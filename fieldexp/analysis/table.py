@@ -970,26 +970,36 @@ def _build(
     for name in ("U", "PV", "CV", "E", "EX"):
         q(f"DROP TABLE IF EXISTS {name}")
     step("to pandas")
+    # sample flow and missing outcomes, from the Arrow result (multi-threaded, order-free)
+    flow_rows = (
+        relation.group_by("arm")
+        .aggregate(
+            [
+                ("voter_id", "count"),
+                ("attempted", "sum"),
+                ("contacted", "sum"),
+                ("voted", "count"),
+            ]
+        )
+        .to_pylist()
+    )
+    import pyarrow.compute as pc
+
+    missing_rows = (
+        relation.filter(pc.is_null(relation["voted"]))
+        .group_by(["arm", "outcome_status"])
+        .aggregate([("voter_id", "count")])
+        .to_pylist()
+    )
     table = _to_pandas(relation)
     del relation
-    flow_frame = (
-        table.groupby("arm", sort=True, observed=True)
-        .agg(
-            n=("voter_id", "size"),
-            at=("attempted", "sum"),
-            co=("contacted", "sum"),
-            ob=("voted", "count"),
-        )
-        .reset_index()
-    )
-    missing = table.loc[table["voted"].isna()].groupby(["arm", "outcome_status"], sort=True).size()
-    for m in missing.reset_index(name="n").to_dict("records"):
+    for m in sorted(missing_rows, key=lambda r: (str(r["arm"]), str(r["outcome_status"]))):
         entries.append(
             ReconciliationEntry(
                 "analysis",
                 OUTCOME_MISSING,
                 str(m["outcome_status"]),
-                int(m["n"]),
+                int(m["voter_id_count"]),
                 (),
                 str(m["arm"]),
             )
@@ -1015,8 +1025,14 @@ def _build(
         rows_read=tuple(rows_read),
         entries=tuple(entries),
         flow=tuple(
-            FlowRow(str(r["arm"]), int(r["n"]), int(r["at"]), int(r["co"]), int(r["ob"]))
-            for r in flow_frame.to_dict("records")
+            FlowRow(
+                str(r["arm"]),
+                int(r["voter_id_count"]),
+                int(r["attempted_sum"] or 0),
+                int(r["contacted_sum"] or 0),
+                int(r["voted_count"]),
+            )
+            for r in sorted(flow_rows, key=lambda r: str(r["arm"]))
         ),
         imports=tuple(inputs.imports),
         election=target,
@@ -1036,15 +1052,17 @@ def _to_pandas(table: Any) -> pd.DataFrame:
     mapping = {pa.string(): text, pa.large_string(): text, pa.string_view(): text}
     if "_ord" in table.column_names:
         # deterministic row order (voter-file order) without a sort of the wide rows;
-        # column by column, so only one column is ever held twice
+        # column by column (two at a time), so few columns are ever held twice
+        from concurrent.futures import ThreadPoolExecutor
+
         import pyarrow.compute as pc
 
         order = pc.sort_indices(table["_ord"])
         names = [n for n in table.column_names if n != "_ord"]
         columns = [table[n] for n in names]
         del table
-        for i in range(len(columns)):
-            columns[i] = columns[i].take(order)
+        with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow releases the GIL
+            columns = list(pool.map(lambda col: col.take(order), columns))
         table = pa.table(columns, names=names)
         del columns
     df = table.to_pandas(types_mapper=mapping.get)
