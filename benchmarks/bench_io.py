@@ -48,7 +48,7 @@ ELECTIONS = [
 ]
 TARGET = "general_2020_11_03"
 CASES = ("duckdb-parquet", "duckdb-csv", "pandas-parquet")
-MEMORY_LIMIT = "3500MB"
+MEMORY_LIMIT = "3GB"
 
 
 def folder(scale: str) -> Path:
