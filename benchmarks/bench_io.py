@@ -293,7 +293,7 @@ def write_results(results: list[dict[str, object]], path: Path) -> None:
         "RSS is the process maximum (`ru_maxrss`); *load before* is the 1-minute load average "
         "of the machine when the case started (other jobs share the 2 cores).",
         "",
-        "| case | voters | history rows | contacts | wall (s) | CPU (s) | peak RSS (GB) | load before | target | note |",
+        "| case | voters | history rows | contacts | wall (s) | CPU (s) | peak RSS (GiB) | load before | target | note |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in results:
