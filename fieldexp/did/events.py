@@ -53,9 +53,9 @@ from fieldexp._validate import (
 from fieldexp.did.twfe import panel_index
 from fieldexp.errors import DataError, RowsDroppedWarning, SpecificationError, format_rows
 from fieldexp.stats.covariance import resolve_se_type
-from fieldexp.stats.groups import factorize
+from fieldexp.stats.groups import GroupIndex, factorize
 from fieldexp.stats.inference import t_inference
-from fieldexp.stats.linear import fit_ols
+from fieldexp.stats.linear import LinearFit, fit_ols
 
 __all__ = ["EventStudy", "PreTrendTest", "event_study"]
 
@@ -308,40 +308,24 @@ def event_study(
             "reference."
         )
 
-    if estimator == "twfe":
-        return _twfe(
-            y,
-            e,
-            treated,
-            units,
-            periods,
-            w,
-            cl,
-            resolved,
-            reference,
-            alpha,
-            outcome,
-            n_dropped,
-            control_label,
-            notes,
-        )
-    return _sun_abraham(
-        y,
-        e,
-        g,
-        treated,
-        units,
-        periods,
-        w,
-        cl,
-        resolved,
-        reference,
-        alpha,
-        outcome,
-        n_dropped,
-        control_label,
-        notes,
+    sample = _EventSample(
+        y=y,
+        e=e,
+        g=g,
+        treated=treated,
+        units=units,
+        periods=periods,
+        weights=w,
+        clusters=cl,
+        se_type=resolved,
+        reference=reference,
+        alpha=alpha,
+        outcome=outcome,
+        n_dropped=n_dropped,
+        control_label=control_label,
+        notes=tuple(notes),
     )
+    return _twfe(sample) if estimator == "twfe" else _sun_abraham(sample)
 
 
 def _inference_table(
@@ -400,22 +384,68 @@ def _pretest(
     )
 
 
-def _twfe(
-    y,
-    e,
-    treated,
-    units,
-    periods,
-    w,
-    cl,
-    se_type,
-    reference,
-    alpha,
-    outcome,
-    n_dropped,
-    control_label,
-    notes,
-) -> EventStudy:
+@dataclass(frozen=True, slots=True, eq=False)
+class _EventSample:
+    """Validated arrays shared by the two event-study estimators."""
+
+    y: np.ndarray
+    e: np.ndarray  # event time (NaN for never-treated rows)
+    g: np.ndarray  # cohort (0 = never treated)
+    treated: np.ndarray
+    units: GroupIndex
+    periods: GroupIndex
+    weights: np.ndarray | None
+    clusters: GroupIndex | None
+    se_type: str
+    reference: int
+    alpha: float
+    outcome: str
+    n_dropped: int
+    control_label: str
+    notes: tuple[str, ...]
+
+    def fit(self, X: np.ndarray, names: list[str]) -> LinearFit:
+        return fit_ols(
+            X,
+            self.y,
+            names=names,
+            se_type=self.se_type,
+            weights=self.weights,
+            absorb=(self.units, self.periods),
+            clusters=self.clusters,
+        )
+
+    def result(
+        self,
+        *,
+        table: pd.DataFrame,
+        vcov: np.ndarray,
+        pretest: Any,
+        estimator: str,
+        fit: LinearFit,
+        shares: pd.DataFrame | None,
+    ) -> EventStudy:
+        dropped = (f"{self.n_dropped:,} rows dropped for missing values",) if self.n_dropped else ()
+        return EventStudy(
+            coefficients=table,
+            vcov=vcov,
+            pretest=pretest,
+            estimator=estimator,
+            reference=int(self.reference),
+            outcome=self.outcome,
+            se_type=self.se_type,
+            alpha=self.alpha,
+            nobs=fit.nobs,
+            nclusters=fit.nclusters,
+            control_cohort=self.control_label,
+            cohort_shares=shares,
+            notes=self.notes + dropped,
+        )
+
+
+def _twfe(sample: _EventSample) -> EventStudy:
+    y, e, treated = sample.y, sample.e, sample.treated
+    se_type, reference, alpha, cl = sample.se_type, sample.reference, sample.alpha, sample.clusters
     etimes = np.array(sorted(set(np.unique(e[treated]).tolist()) - {float(reference)}))
     X = np.zeros((len(y), len(etimes)))
     col = np.searchsorted(etimes, e[treated])
@@ -423,9 +453,7 @@ def _twfe(
     ok = (col < len(etimes)) & (etimes[np.minimum(col, len(etimes) - 1)] == e[treated])
     X[rows[ok], col[ok]] = 1.0
     names = [f"e{ev:g}" for ev in etimes]
-    fit = fit_ols(
-        X, y, names=names, se_type=se_type, weights=w, absorb=(units, periods), clusters=cl
-    )
+    fit = sample.fit(X, names)
     df = float(fit.df[0]) if se_type != "CR2" else math.nan
     table = _inference_table(etimes, fit.coef, fit.vcov, df, reference, alpha)
     if se_type == "CR2":
@@ -442,41 +470,19 @@ def _twfe(
         ref = table["event_time"] == reference
         table.loc[ref, ["statistic", "df", "p_value", "ci_low", "ci_high"]] = math.nan
         df = float(cl.n_groups - 1) if cl is not None else math.nan
-    return EventStudy(
-        coefficients=table,
+    return sample.result(
+        table=table,
         vcov=fit.vcov,
         pretest=_pretest(etimes, fit.coef, fit.vcov, df),
         estimator="twfe",
-        reference=int(reference),
-        outcome=outcome,
-        se_type=se_type,
-        alpha=alpha,
-        nobs=fit.nobs,
-        nclusters=fit.nclusters,
-        control_cohort=control_label,
-        cohort_shares=None,
-        notes=tuple(notes)
-        + ((f"{n_dropped:,} rows dropped for missing values",) if n_dropped else ()),
+        fit=fit,
+        shares=None,
     )
 
 
-def _sun_abraham(
-    y,
-    e,
-    g,
-    treated,
-    units,
-    periods,
-    w,
-    cl,
-    se_type,
-    reference,
-    alpha,
-    outcome,
-    n_dropped,
-    control_label,
-    notes,
-) -> EventStudy:
+def _sun_abraham(sample: _EventSample) -> EventStudy:
+    y, e, g, treated = sample.y, sample.e, sample.g, sample.treated
+    reference, alpha, w = sample.reference, sample.alpha, sample.weights
     cells = pd.DataFrame({"g": g[treated], "e": e[treated]})
     cells = cells[cells["e"] != reference].drop_duplicates().sort_values(["e", "g"])
     cell_g = cells["g"].to_numpy()
@@ -489,9 +495,7 @@ def _sun_abraham(
     )
     X[rows, cols] = 1.0
     names = [f"g{a:g}:e{b:g}" for a, b in zip(cell_g, cell_e, strict=True)]
-    fit = fit_ols(
-        X, y, names=names, se_type=se_type, weights=w, absorb=(units, periods), clusters=cl
-    )
+    fit = sample.fit(X, names)
     ww = np.ones(len(y)) if w is None else w
     mass = np.bincount(cols, weights=ww[rows], minlength=len(key))
     etimes = np.unique(cell_e)
@@ -513,19 +517,11 @@ def _sun_abraham(
         {"cohort": cell_g, "event_time": cell_e, "estimate": fit.coef, "std_error": fit.std_error}
     )
     shares = shares.merge(cohort_coefs, on=["cohort", "event_time"], how="left")
-    return EventStudy(
-        coefficients=table,
+    return sample.result(
+        table=table,
         vcov=V,
         pretest=_pretest(etimes, est, V, df),
         estimator="sun_abraham",
-        reference=int(reference),
-        outcome=outcome,
-        se_type=se_type,
-        alpha=alpha,
-        nobs=fit.nobs,
-        nclusters=fit.nclusters,
-        control_cohort=control_label,
-        cohort_shares=shares,
-        notes=tuple(notes)
-        + ((f"{n_dropped:,} rows dropped for missing values",) if n_dropped else ()),
+        fit=fit,
+        shares=shares,
     )
