@@ -38,6 +38,7 @@ import sys
 import time
 from pathlib import Path
 
+import _common
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
@@ -75,19 +76,6 @@ def make_cs(n: int, periods: int = 8) -> Path:
     )
     d.to_parquet(path, index=False)
     return path
-
-
-# ----------------------------------------------------------------------------- memory
-def _reset_peak() -> None:
-    with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
-
-
-def _peak_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # ----------------------------------------------------------------------------- runners
@@ -207,16 +195,16 @@ def child(task: str, tool: str, path: str, out: str, peers_path: str | None, mem
         df = pd.read_parquet(path)
         units = df["unit"].unique()[:2000]
         RUNNERS[(task, tool)](df[df["unit"].isin(units)].reset_index(drop=True))  # warm-up
-        _reset_peak()
+        _common.reset_peak()
         t = time.perf_counter()
         numbers = RUNNERS[(task, tool)](df)
-        result.update(seconds=time.perf_counter() - t, peak_mb=_peak_mb(), numbers=numbers)
+        result.update(seconds=time.perf_counter() - t, peak_mb=_common.peak_mb(), numbers=numbers)
     except MemoryError:
-        result.update(error="out of memory", peak_mb=_peak_mb())
+        result.update(error="out of memory", peak_mb=_common.peak_mb())
     except ImportError as exc:
         result.update(error=f"not installed ({exc})")
     except Exception as exc:
-        result.update(error=f"{type(exc).__name__}: {str(exc)[:200]}", peak_mb=_peak_mb())
+        result.update(error=f"{type(exc).__name__}: {str(exc)[:200]}", peak_mb=_common.peak_mb())
     Path(out).write_text(json.dumps(result))
 
 

@@ -21,16 +21,14 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
-import platform
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import _common
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
@@ -53,21 +51,6 @@ def make_data(n: int) -> Path:
     table[cols].to_parquet(path, index=False)
     print(f"  simulated {n:,} voters in {time.perf_counter() - t:.1f}s -> {path.name}", flush=True)
     return path
-
-
-# ----------------------------------------------------------------------------- memory
-def _reset_peak() -> None:
-    with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
-
-
-def _peak_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # ----------------------------------------------------------------------------- runners
@@ -201,7 +184,7 @@ def worker(tool: str, task: str, path: str) -> None:
     except NotImplementedError as exc:
         print(json.dumps({"tool": tool, "task": task, "error": f"not available: {exc}"}))
         return
-    _reset_peak()
+    _common.reset_peak()
     times = []
     try:
         for _ in range(REPEATS):  # best of REPEATS (fewer when one fit takes long)
@@ -227,7 +210,7 @@ def worker(tool: str, task: str, path: str) -> None:
                 "std_error": se,
                 "df": df_,
                 "seconds": seconds,
-                "peak_mb": _peak_mb(),
+                "peak_mb": _common.peak_mb(),
             }
         )
     )
@@ -296,22 +279,9 @@ def spawn(tool: str, task: str, path: Path) -> dict:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    import numpy
     import pandas
 
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM; Python {platform.python_version()}, "
-        f"numpy {numpy.__version__}, pandas {pandas.__version__}"
-    )
+    return _common.machine(numpy=np.__version__, pandas=pandas.__version__)
 
 
 def main() -> None:

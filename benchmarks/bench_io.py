@@ -24,13 +24,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import _common
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
@@ -259,23 +259,10 @@ def run_case(case: str, scale: str, timeout: float) -> dict[str, object]:
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
     import duckdb
     import pandas as pd
 
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, {platform.system()} {platform.release()}; "
-        f"Python {platform.python_version()}, DuckDB {duckdb.__version__}, pandas {pd.__version__}, "
-        f"numpy {np.__version__}"
-    )
+    return _common.machine(DuckDB=duckdb.__version__, pandas=pd.__version__, numpy=np.__version__)
 
 
 def write_results(results: list[dict[str, object]], path: Path) -> None:
