@@ -263,24 +263,14 @@ def fit_ols(
     df_terms : sequence of str, optional
         Coefficients for which CR2 computes Bell–McCaffrey df (default: all).
     """
-    n, k = X.shape
-    cols = np.empty((n, k + 1), order="F")
-    cols[:, 0] = y
-    cols[:, 1:] = X
-    ab = absorb_columns(
-        cols,
+    return _fit_stacked(
+        y,
+        X,
+        None,
+        names=names,
         se_type=se_type,
         weights=weights,
         absorb=absorb,
-        clusters=clusters,
-        own_columns=True,
-    )
-    return fit_absorbed(
-        ab,
-        y_col=0,
-        x_cols=range(1, k + 1),
-        names=names,
-        se_type=se_type,
         clusters=clusters,
         df_terms=df_terms,
     )
@@ -315,12 +305,39 @@ def fit_2sls(
         Instruments, exogenous regressors included.
     Other parameters as :func:`fit_ols`.
     """
+    return _fit_stacked(
+        y,
+        X,
+        Z,
+        names=names,
+        se_type=se_type,
+        weights=weights,
+        absorb=absorb,
+        clusters=clusters,
+        df_terms=df_terms,
+    )
+
+
+def _fit_stacked(
+    y: np.ndarray,
+    X: np.ndarray,
+    Z: np.ndarray | None,
+    *,
+    names: Sequence[str],
+    se_type: str,
+    weights: np.ndarray | None,
+    absorb: Sequence[GroupIndex],
+    clusters: GroupIndex | None,
+    df_terms: Sequence[str] | None,
+) -> LinearFit:
+    """Stack ``[y, X, Z]`` in one Fortran matrix we own, absorb it in place, fit."""
     n, k = X.shape
-    m = Z.shape[1]
+    m = 0 if Z is None else Z.shape[1]
     cols = np.empty((n, 1 + k + m), order="F")
     cols[:, 0] = y
     cols[:, 1 : 1 + k] = X
-    cols[:, 1 + k :] = Z
+    if Z is not None:
+        cols[:, 1 + k :] = Z
     ab = absorb_columns(
         cols,
         se_type=se_type,
@@ -333,7 +350,7 @@ def fit_2sls(
         ab,
         y_col=0,
         x_cols=range(1, k + 1),
-        z_cols=range(k + 1, k + 1 + m),
+        z_cols=None if Z is None else range(k + 1, k + 1 + m),
         names=names,
         se_type=se_type,
         clusters=clusters,
