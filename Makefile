@@ -39,7 +39,7 @@ fixtures: $(STAMP)
 # Refresh tests/reference/*.csv (needs R with estimatr, clubSandwich, sandwich)
 reference:
 	Rscript tests/reference/make_reference.R
-	Rscript tests/did/make_reference_did.R
+	Rscript tests/diffindiff/make_reference_did.R
 
 # Peers (pyfixest, csdid, differences) are installed only for benchmarks
 bench: $(STAMP)

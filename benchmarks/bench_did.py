@@ -51,7 +51,7 @@ def make_twfe(n: int, periods: int = 6) -> Path:
     path = DATA / f"did_twfe_{n}x{periods}.parquet"
     if path.exists():
         return path
-    from fieldexp.simulate.rollout import simulate_rollout
+    from fieldexp.simulation.rollout import simulate_rollout
 
     DATA.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
@@ -65,7 +65,7 @@ def make_cs(n: int, periods: int = 8) -> Path:
     path = DATA / f"did_cs_{n}x{periods}.parquet"
     if path.exists():
         return path
-    from fieldexp.simulate.rollout import simulate_rollout
+    from fieldexp.simulation.rollout import simulate_rollout
 
     DATA.mkdir(parents=True, exist_ok=True)
     sim = simulate_rollout(

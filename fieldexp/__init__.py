@@ -6,7 +6,7 @@ The pipeline, one sub-package per stage::
               ─► fieldexp.analysis    the unit-level analysis table + a reconciliation report
               ─► fieldexp.stats       sufficient statistics and shared numerics (pure functions)
               ─► fieldexp.experiment  ITT / CACE / balance / randomisation inference
-                 fieldexp.did         two-way FE, event studies, staggered DiD
+                 fieldexp.diffindiff         two-way FE, event studies, staggered DiD
               ─► fieldexp.results     typed, frozen results (one schema)
               ─► fieldexp.report      HTML / Markdown / JSON reports
 
@@ -33,21 +33,21 @@ from fieldexp.results import EffectResult, FirstStage
 _LAZY: dict[str, str] = {
     "itt": "fieldexp.experiment.api",
     "cace": "fieldexp.experiment.api",
-    "simulate": "fieldexp.simulate",
-    "SimulatedExperiment": "fieldexp.simulate",
+    "simulate": "fieldexp.simulation",
+    "SimulatedExperiment": "fieldexp.simulation",
     "Design": "fieldexp.design",
     "walk_list": "fieldexp.design",
     "balance": "fieldexp.experiment.balance",
     "power": "fieldexp.design.power",
-    "diagnose": "fieldexp.design.diagnose",
+    "diagnose": "fieldexp.diagnosis",
     "randomization_inference": "fieldexp.experiment.ri",
     "heterogeneity": "fieldexp.experiment.heterogeneity",
     "adjust_pvalues": "fieldexp.experiment.multiplicity",
     "build_analysis_table": "fieldexp.analysis",
-    "did": "fieldexp.did",
-    "event_study": "fieldexp.did",
-    "staggered_did": "fieldexp.did",
-    "simulate_rollout": "fieldexp.simulate",
+    "did": "fieldexp.diffindiff",
+    "event_study": "fieldexp.diffindiff",
+    "staggered_did": "fieldexp.diffindiff",
+    "simulate_rollout": "fieldexp.simulation",
 }
 
 __all__ = [
@@ -78,10 +78,10 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
-    from fieldexp.did import did as did
-    from fieldexp.did import event_study as event_study
-    from fieldexp.did import staggered_did as staggered_did
+    from fieldexp.diffindiff import did as did
+    from fieldexp.diffindiff import event_study as event_study
+    from fieldexp.diffindiff import staggered_did as staggered_did
     from fieldexp.experiment.api import cace as cace
     from fieldexp.experiment.api import itt as itt
-    from fieldexp.simulate import SimulatedExperiment as SimulatedExperiment
-    from fieldexp.simulate import simulate as simulate
+    from fieldexp.simulation import SimulatedExperiment as SimulatedExperiment
+    from fieldexp.simulation import simulate as simulate

@@ -50,7 +50,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         table = pd.read_csv(path)
         source = f"fixture {path.relative_to(path.parents[2])}"
     else:  # installed without the repo's fixtures: simulate the same experiment
-        from fieldexp.simulate import simulate
+        from fieldexp.simulation import simulate
 
         table = simulate(7000, seed=20240504).table
         source = "simulate(7000, seed=20240504)"
@@ -108,8 +108,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    """Forward to ``python -m fieldexp.simulate`` (its own ``--help`` has examples)."""
-    from fieldexp.simulate.__main__ import main as simulate_main
+    """Forward to ``python -m fieldexp.simulation`` (its own ``--help`` has examples)."""
+    from fieldexp.simulation.__main__ import main as simulate_main
 
     return int(simulate_main(args.rest))
 

@@ -1,7 +1,7 @@
 """Randomised designs: declare (:class:`Design`), assign, make walk lists, size and diagnose.
 
 ``fieldexp.power`` and ``fieldexp.diagnose`` live in :mod:`fieldexp.design.power` and
-:mod:`fieldexp.design.diagnose`.
+:mod:`fieldexp.diagnosis`.
 """
 
 from __future__ import annotations

@@ -1111,7 +1111,7 @@ def _did(run: AnalysisRun) -> tuple[Section, dict[str, Any] | None]:
         return Section(
             "did", title, available=False, reason="needs vote history and voter-level data"
         ), None
-    from fieldexp.did import event_study
+    from fieldexp.diffindiff import event_study
 
     elections = (
         hist[["election_id", "election_date"]]
@@ -1132,10 +1132,14 @@ def _did(run: AnalysisRun) -> tuple[Section, dict[str, Any] | None]:
     clusters = d.clusters or run.spec.analysis.clusters
     contacts = run.inputs.contacts
     panel_lines: list[str] = []
-    if d.exposure == "attempted" and contacts is not None and available("fieldexp.did.panels"):
+    if (
+        d.exposure == "attempted"
+        and contacts is not None
+        and available("fieldexp.diffindiff.panels")
+    ):
         # the voter x election panel of the DiD package: exposure from the contact log's
         # attempts (first election on or after each attempt), every voter of the history
-        from fieldexp.did.panels import voter_panel
+        from fieldexp.diffindiff.panels import voter_panel
 
         built = voter_panel(hist, contacts, voters=run.inputs.voters, elections=keep)
         panel = built.data
@@ -1173,7 +1177,7 @@ def _did(run: AnalysisRun) -> tuple[Section, dict[str, Any] | None]:
     cs_extra: dict[str, Any] = {}
     rows: tuple[tuple[Cell, ...], ...]
     if d.estimator == "callaway_santanna":
-        from fieldexp.did import staggered_did
+        from fieldexp.diffindiff import staggered_did
 
         cs = staggered_did(
             panel,

@@ -1,4 +1,4 @@
-"""fieldexp.did.voter_panel / precinct_panel: exposure on attempted contacts, counts that add up."""
+"""fieldexp.diffindiff.voter_panel / precinct_panel: exposure on attempted contacts, counts that add up."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import fieldexp as fx
-from fieldexp.did import precinct_panel, voter_panel
+from fieldexp.diffindiff import precinct_panel, voter_panel
 from fieldexp.errors import DataError, RowsDroppedWarning
 
 ELECTIONS = [

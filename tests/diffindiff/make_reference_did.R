@@ -1,10 +1,10 @@
-# Reference values for fieldexp.did (two-way fixed effects) from R estimatr 1.0.0.
+# Reference values for fieldexp.diffindiff (two-way fixed effects) from R estimatr 1.0.0.
 #
-#   Rscript tests/did/make_reference_did.R            (from the repository root)
+#   Rscript tests/diffindiff/make_reference_did.R            (from the repository root)
 #
-# Reads tests/did/data/twfe_panel.csv (60 units x 5 periods, staggered adoption, committed; made
-# by a seeded numpy snippet, see tests/did/data/README.md) and, when present, ../shared/data/mpdta.csv
-# (or $FIELDEXP_SHARED_DATA/mpdta.csv). Writes tests/did/reference_twfe.csv with 17 significant
+# Reads tests/diffindiff/data/twfe_panel.csv (60 units x 5 periods, staggered adoption, committed; made
+# by a seeded numpy snippet, see tests/diffindiff/data/README.md) and, when present, ../shared/data/mpdta.csv
+# (or $FIELDEXP_SHARED_DATA/mpdta.csv). Writes tests/diffindiff/reference_twfe.csv with 17 significant
 # digits: one row per case, estimatr's tidy columns for the treatment coefficient.
 suppressPackageStartupMessages(library(estimatr))
 
@@ -29,7 +29,7 @@ one <- function(case, fit, term, nclusters = NA) {
 }
 
 out <- list()
-p <- read.csv("tests/did/data/twfe_panel.csv")
+p <- read.csv("tests/diffindiff/data/twfe_panel.csv")
 
 out[[length(out) + 1]] <- one("panel_hc1", lm_robust(y ~ treat, data = p, fixed_effects = ~ unit + period, se_type = "stata"), "treat")
 out[[length(out) + 1]] <- one("panel_hc2", lm_robust(y ~ treat, data = p, fixed_effects = ~ unit + period, se_type = "HC2"), "treat")
@@ -68,5 +68,5 @@ if (file.exists(mp_path)) {
 }
 
 res <- do.call(rbind, out)
-write.csv(res, "tests/did/reference_twfe.csv", row.names = FALSE, quote = FALSE)
-cat("wrote", nrow(res), "cases to tests/did/reference_twfe.csv\n")
+write.csv(res, "tests/diffindiff/reference_twfe.csv", row.names = FALSE, quote = FALSE)
+cat("wrote", nrow(res), "cases to tests/diffindiff/reference_twfe.csv\n")

@@ -514,7 +514,7 @@ def simulate(
     """Simulate a seeded, realistic door-to-door canvassing experiment.
 
     The data-generating process is written out in the docstring of
-    :mod:`fieldexp.simulate.experiment`; in short: voters in households in precincts in
+    :mod:`fieldexp.simulation.experiment`; in short: voters in households in precincts in
     cities, a household-correlated latent turnout propensity that drives the vote history,
     households randomised within precincts, contact only if assigned and someone is home,
     turnout and registration with a known effect of contact and a household spillover.

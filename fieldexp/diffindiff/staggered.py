@@ -2,7 +2,7 @@ r"""Callaway & Sant'Anna (2021) staggered difference-in-differences: ``fieldexp.
 
 Callaway, B. and Sant'Anna, P. H. C. (2021), "Difference-in-Differences with multiple time
 periods", *Journal of Econometrics* 225(2), 200-230. Numbers equal R ``did`` 2.5.0's ``att_gt`` /
-``aggte`` (analytic influence-function standard errors) -- see ``tests/did/test_staggered.py``.
+``aggte`` (analytic influence-function standard errors) -- see ``tests/diffindiff/test_staggered.py``.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from fieldexp.did._aggregate import aggregate_gt
-from fieldexp.did._kernels import (
+from fieldexp.diffindiff._aggregate import aggregate_gt
+from fieldexp.diffindiff._kernels import (
     att_gt_covariates,
     att_gt_no_covariates,
     att_gt_pairwise,
@@ -28,7 +28,7 @@ from fieldexp.did._kernels import (
     influence_se,
     multiplier_bootstrap,
 )
-from fieldexp.did._panel import SampleReport, prepare_wide_panel
+from fieldexp.diffindiff._panel import SampleReport, prepare_wide_panel
 from fieldexp.errors import DataError, EstimationError, SpecificationError
 from fieldexp.results import EffectResult
 from fieldexp.stats.inference import t_inference

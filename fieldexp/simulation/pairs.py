@@ -1,6 +1,6 @@
 r"""Matched-pair designs drawn from a simulated experiment.
 
-A pool of voters is simulated with :func:`~fieldexp.simulate.simulate`; units (single-voter
+A pool of voters is simulated with :func:`~fieldexp.simulation.simulate`; units (single-voter
 households, or whole households) are sorted on their pre-treatment profile (precinct,
 household size, past votes, age) and consecutive units form pairs; one unit of each pair is
 assigned at random with probability 1/2. Because a voter's potential outcomes depend only on
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from fieldexp.errors import SpecificationError
-from fieldexp.simulate.experiment import simulate
+from fieldexp.simulation.experiment import simulate
 
 __all__ = ["matched_pairs"]
 
@@ -41,7 +41,7 @@ def matched_pairs(
         units are households, each pair holds two households, one row per voter, and
         ``household_id`` is the cluster.
     id_type : {"str", "int"}
-        As in :func:`~fieldexp.simulate.simulate`.
+        As in :func:`~fieldexp.simulation.simulate`.
 
     Returns
     -------

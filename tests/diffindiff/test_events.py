@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import fieldexp as fx
-from fieldexp.did import event_study, staggered_did
+from fieldexp.diffindiff import event_study, staggered_did
 from fieldexp.errors import DataError, RowsDroppedWarning, SpecificationError
 
 HERE = Path(__file__).parent

@@ -1,4 +1,4 @@
-"""Validate a long unit x period panel and turn it into arrays (:mod:`fieldexp.did`'s boundary).
+"""Validate a long unit x period panel and turn it into arrays (:mod:`fieldexp.diffindiff`'s boundary).
 
 Every row of the caller's data is accounted for: used, dropped with a counted
 :class:`~fieldexp.errors.RowsDroppedWarning` (missing values, units not observed in

@@ -1,4 +1,4 @@
-"""``python -m fieldexp.simulate``: write the shipped fixtures, or one simulated experiment."""
+"""``python -m fieldexp.simulation``: write the shipped fixtures, or one simulated experiment."""
 
 from __future__ import annotations
 
@@ -8,26 +8,26 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fieldexp.errors import FieldexpError
-from fieldexp.simulate.experiment import simulate
-from fieldexp.simulate.fixtures import PRESETS, write_csv, write_preset
+from fieldexp.simulation.experiment import simulate
+from fieldexp.simulation.fixtures import PRESETS, write_csv, write_preset
 
 EPILOG = """\
 examples:
   # regenerate the committed fixtures (byte-identical on the same numpy version)
-  python -m fieldexp.simulate --preset fixtures --out fixtures
+  python -m fieldexp.simulation --preset fixtures --out fixtures
 
   # one experiment of 100,000 voters, all tables as CSV under /tmp/sim
-  python -m fieldexp.simulate --voters 100000 --seed 7 --out /tmp/sim
+  python -m fieldexp.simulation --voters 100000 --seed 7 --out /tmp/sim
 
   # integer ids, 500 voters per precinct, two-sided noncompliance
-  python -m fieldexp.simulate --voters 50000 --seed 1 --id-type int \\
+  python -m fieldexp.simulation --voters 50000 --seed 1 --id-type int \\
       --voters-per-precinct 500 --control-contact-rate 0.02 --out /tmp/sim2
 """
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m fieldexp.simulate",
+        prog="python -m fieldexp.simulation",
         description="Simulate canvassing experiments with a known truth and write them as CSV.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -1,7 +1,7 @@
 """The shipped fixtures: which simulations make which files, written deterministically.
 
 Each preset is a list of :class:`FixtureFile` recipes; :func:`write_preset` writes them under
-an output folder. ``python -m fieldexp.simulate --preset fixtures --out fixtures`` makes the
+an output folder. ``python -m fieldexp.simulation --preset fixtures --out fixtures`` makes the
 committed ``fixtures/`` files (see ``fixtures/README.md``).
 """
 
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from fieldexp.simulate.experiment import SimulatedExperiment, simulate
-from fieldexp.simulate.pairs import matched_pairs
+from fieldexp.simulation.experiment import SimulatedExperiment, simulate
+from fieldexp.simulation.pairs import matched_pairs
 
 __all__ = ["PRESETS", "FixtureFile", "write_csv", "write_preset"]
 

@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 
 import fieldexp as fx
-from fieldexp.did import staggered_did
-from fieldexp.did._kernels import drdid_panel, reg_did_panel, std_ipw_did_panel
+from fieldexp.diffindiff import staggered_did
+from fieldexp.diffindiff._kernels import drdid_panel, reg_did_panel, std_ipw_did_panel
 from fieldexp.errors import DataError, EstimationError, RowsDroppedWarning, SpecificationError
 
 HALF_ULP = 5e-7

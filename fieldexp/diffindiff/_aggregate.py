@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fieldexp.did._kernels import combine_columns
+from fieldexp.diffindiff._kernels import combine_columns
 
 __all__ = ["Aggregation", "aggregate_gt"]
 

@@ -1,4 +1,4 @@
-r"""Two-way fixed-effects difference-in-differences: ``fieldexp.did``.
+r"""Two-way fixed-effects difference-in-differences: ``fieldexp.diffindiff``.
 
 .. math::
 
@@ -40,7 +40,7 @@ from fieldexp.stats.linear import fit_ols
 
 __all__ = ["check_absorbing", "cohort_from_treatment", "did", "panel_index"]
 
-_FN = "fieldexp.did"
+_FN = "fieldexp.diffindiff"
 
 
 def sorted_index(values: np.ndarray) -> GroupIndex:
@@ -279,7 +279,7 @@ def cohort_from_treatment(
     :func:`fieldexp.staggered_did` and :func:`fieldexp.event_study`. The treatment must be
     absorbing: a unit treated and then untreated is a :class:`~fieldexp.errors.DataError`.
     """
-    fn = "fieldexp.did.cohort_from_treatment"
+    fn = "fieldexp.diffindiff.cohort_from_treatment"
     check_frame(data, function=fn)
     check_columns(data, {"unit": unit, "time": time, "treatment": treatment}, function=fn)
     if name in data.columns:

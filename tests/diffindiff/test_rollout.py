@@ -1,4 +1,4 @@
-"""fieldexp.simulate.rollout (lives in tests/did because the simulate tests belong to another suite)."""
+"""fieldexp.simulation.rollout (lives in tests/did because the simulate tests belong to another suite)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 import fieldexp as fx
 from fieldexp.errors import SpecificationError
-from fieldexp.simulate.rollout import simulate_rollout
+from fieldexp.simulation.rollout import simulate_rollout
 
 
 def test_seeded_and_shaped():

@@ -211,8 +211,8 @@ def voter_panel(
         Exposure is on **attempted** contacts (see the module docstring: who opens the door is
         self-selected).
     """
-    check_frame(vote_history, function="fieldexp.did.voter_panel", argument="vote_history")
-    check_frame(contacts, function="fieldexp.did.voter_panel", argument="contacts")
+    check_frame(vote_history, function="fieldexp.diffindiff.voter_panel", argument="vote_history")
+    check_frame(contacts, function="fieldexp.diffindiff.voter_panel", argument="contacts")
     if layout not in ("long", "wide"):
         raise SpecificationError(f"layout must be 'long' or 'wide'; found {layout!r}.")
     if absent not in ("not_voted", "missing"):
@@ -398,7 +398,7 @@ def precinct_panel(
         ``unit="precinct_id"``, ``outcome="turnout"``, ``weights="registered"``.
     """
     check_frame(
-        precinct_results, function="fieldexp.did.precinct_panel", argument="precinct_results"
+        precinct_results, function="fieldexp.diffindiff.precinct_panel", argument="precinct_results"
     )
     if not isinstance(contacts_by_precinct, pd.DataFrame):
         raise SpecificationError(

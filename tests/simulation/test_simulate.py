@@ -13,15 +13,15 @@ import pytest
 
 import fieldexp
 from fieldexp.errors import SpecificationError
-from fieldexp.simulate import (
+from fieldexp.simulation import (
     BANDS,
     SimulatedExperiment,
     SimulationParams,
     matched_pairs,
     simulate,
 )
-from fieldexp.simulate.__main__ import main as cli_main
-from fieldexp.simulate.fixtures import preset_files
+from fieldexp.simulation.__main__ import main as cli_main
+from fieldexp.simulation.fixtures import preset_files
 
 FRAMES = (
     "table",
@@ -106,13 +106,17 @@ def test_params_record_every_argument() -> None:
     assert "CACE" in str(e)
 
 
-def test_lazy_public_name_and_callable_module() -> None:
-    import fieldexp.simulate as module
+def test_lazy_public_names_are_plain_functions() -> None:
+    import inspect
+
+    import fieldexp.diffindiff
+    import fieldexp.simulation  # importing the packages must not shadow the functions
 
     assert fieldexp.SimulatedExperiment is SimulatedExperiment
+    assert inspect.isfunction(fieldexp.simulate) and inspect.isfunction(fieldexp.did)
+    assert inspect.isfunction(fieldexp.diagnose)
     e = fieldexp.simulate(200, seed=1)
     assert isinstance(e, SimulatedExperiment)
-    assert isinstance(module(200, seed=1), SimulatedExperiment)
 
 
 # ----------------------------------------------------------------- structure and design
@@ -452,7 +456,7 @@ def test_cli_help_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.slow
 def test_module_entry_point(tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "fieldexp.simulate", "--help"],
+        [sys.executable, "-m", "fieldexp.simulation", "--help"],
         capture_output=True,
         text=True,
         check=True,
@@ -465,11 +469,11 @@ def test_fixtures_are_a_fresh_regeneration(fixtures_dir: Path) -> None:
     for item in preset_files("fixtures"):
         path = fixtures_dir / item.path
         assert path.exists(), (
-            f"{item.path} missing: run python -m fieldexp.simulate --preset fixtures --out fixtures"
+            f"{item.path} missing: run python -m fieldexp.simulation --preset fixtures --out fixtures"
         )
         assert path.read_bytes() == item.make().encode("utf-8"), (
             f"{item.path} differs from a fresh regeneration "
-            "(python -m fieldexp.simulate --preset fixtures --out fixtures)"
+            "(python -m fieldexp.simulation --preset fixtures --out fixtures)"
         )
 
 

@@ -1,4 +1,4 @@
-"""fieldexp.did (two-way fixed effects) against R estimatr 1.0.0 (tests/did/make_reference_did.R).
+"""fieldexp.diffindiff (two-way fixed effects) against R estimatr 1.0.0 (tests/diffindiff/make_reference_did.R).
 
 The reference CSV carries 17 significant digits; every statistic is compared at rtol 1e-8.
 """
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import fieldexp as fx
-from fieldexp.did import did
+from fieldexp.diffindiff import did
 from fieldexp.errors import DataError, SpecificationError
 
 HERE = Path(__file__).parent
@@ -95,8 +95,8 @@ def test_two_by_two_is_difference_in_differences():
 def test_fx_did_is_the_function_whatever_the_import_order():
     code = (
         "import pandas as pd, fieldexp as fx\n"
-        "import fieldexp.did\n"
-        "from fieldexp.did import staggered_did\n"
+        "import fieldexp.diffindiff\n"
+        "from fieldexp.diffindiff import staggered_did\n"
         f"p = pd.read_csv({str(HERE / 'data' / 'twfe_panel.csv')!r})\n"
         "r = fx.did(p, 'y', 'unit', 'period', 'treat')\n"
         "assert r.method == 'twfe', r\n"
@@ -152,7 +152,7 @@ def test_time_must_be_orderable_and_float_periods_work():
 
 
 def test_cohort_from_treatment_round_trip():
-    from fieldexp.did import cohort_from_treatment, staggered_did
+    from fieldexp.diffindiff import cohort_from_treatment, staggered_did
 
     data = PANEL.drop(columns="cohort")
     out = cohort_from_treatment(data, "unit", "period", "treat")

@@ -50,7 +50,7 @@ from fieldexp._validate import (
     drop_missing,
     numeric,
 )
-from fieldexp.did.twfe import panel_index
+from fieldexp.diffindiff.twfe import panel_index
 from fieldexp.errors import DataError, RowsDroppedWarning, SpecificationError, format_rows
 from fieldexp.stats.covariance import resolve_se_type
 from fieldexp.stats.groups import GroupIndex, factorize
@@ -193,7 +193,7 @@ def event_study(
     clusters, weights : str, optional
         Cluster column (usually the unit or coarser) and positive weights.
     se_type : str
-        As :func:`fieldexp.did`; ``"CR2"`` is available for ``twfe`` only (Bell-McCaffrey df are
+        As :func:`fieldexp.diffindiff`; ``"CR2"`` is available for ``twfe`` only (Bell-McCaffrey df are
         per coefficient, not for the cohort-share averages).
     alpha : float
 

@@ -28,6 +28,7 @@ import pandas as pd
 from fieldexp._validate import check_choice
 from fieldexp.design.spec import Design
 from fieldexp.errors import DataError, SpecificationError
+from fieldexp.experiment.api import cace, itt
 from fieldexp.results import EffectResult
 
 __all__ = ["Diagnosis", "diagnose"]
@@ -97,7 +98,7 @@ def _population(sim: object, unit: str) -> pd.DataFrame:
         return table.drop(columns=drop).merge(po, on=unit, how="left", validate="one_to_one")
     raise SpecificationError(
         "diagnose: the simulator must return a DataFrame with potential outcomes y0, y1 "
-        "(and d0, d1 for CACE) or a SimulatedExperiment (fieldexp.simulate); got "
+        "(and d0, d1 for CACE) or a SimulatedExperiment (fieldexp.simulation); got "
         f"{type(sim).__name__}"
     )
 
@@ -158,7 +159,6 @@ def diagnose(
         kind = estimator
     else:
         kind = "custom"
-    from fieldexp.experiment.api import cace, itt
 
     covs = list(covariates) if covariates is not None else None
     extra: dict[str, Any] = dict(estimator_kwargs)

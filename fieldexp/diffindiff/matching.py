@@ -33,12 +33,12 @@ import numpy as np
 import pandas as pd
 
 from fieldexp._validate import as_column_list, check_columns, check_frame
-from fieldexp.did._kernels import _logit
+from fieldexp.diffindiff._kernels import _logit
 from fieldexp.errors import DataError, RowsDroppedWarning, SpecificationError
 
 __all__ = ["ComparisonGroup", "comparison_group"]
 
-_FN = "fieldexp.did.comparison_group"
+_FN = "fieldexp.diffindiff.comparison_group"
 
 
 @dataclass(frozen=True, slots=True, eq=False)

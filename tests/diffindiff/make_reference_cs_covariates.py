@@ -5,9 +5,9 @@ only. csdid ports ``att_gt`` and DRDID's ``drdid_panel`` / ``reg_did_panel`` / `
 line by line; these values pin fieldexp's covariate path to it. Regenerate with::
 
     pip install --target /tmp/fieldexp_peers csdid
-    .venv/bin/python tests/did/make_reference_cs_covariates.py /tmp/fieldexp_peers
+    .venv/bin/python tests/diffindiff/make_reference_cs_covariates.py /tmp/fieldexp_peers
 
-It writes ``tests/did/reference_cs_covariates.csv`` (17 significant digits).
+It writes ``tests/diffindiff/reference_cs_covariates.csv`` (17 significant digits).
 """
 
 from __future__ import annotations

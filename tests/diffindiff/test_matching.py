@@ -1,4 +1,4 @@
-"""fieldexp.did.comparison_group: exact matching / weighting on vote history before the DiD."""
+"""fieldexp.diffindiff.comparison_group: exact matching / weighting on vote history before the DiD."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fieldexp.did import comparison_group, staggered_did
+from fieldexp.diffindiff import comparison_group, staggered_did
 from fieldexp.errors import DataError, RowsDroppedWarning, SpecificationError
 
 
