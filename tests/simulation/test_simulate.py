@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import fieldexp
 from fieldexp.errors import SpecificationError
 from fieldexp.simulation import (
     BANDS,
