@@ -50,6 +50,8 @@ _LAZY: dict[str, str] = {
     "simulate_rollout": "fieldexp.simulation",
     "uplift": "fieldexp.targeting",
     "rate": "fieldexp.targeting",
+    "precinct_priorities": "fieldexp.targeting",
+    "choropleth": "fieldexp.targeting",
 }
 
 __all__ = [
