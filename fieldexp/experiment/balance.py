@@ -39,9 +39,9 @@ from fieldexp.errors import (
     did_you_mean,
     format_rows,
 )
-from fieldexp.experiment.ri import (
-    _observed,
+from fieldexp.experiment.ri_replay import (
     cluster_sums,
+    observed_acc,
     prepare_replay,
     resolve_assignment,
     run_replay,
@@ -403,7 +403,7 @@ def _omnibus(
     k = Xt.shape[1]
     reducer = _f_reducer(k)
     n_acc = k + 1
-    obs = _observed(setup, V, reducer, n_acc)
+    obs = observed_acc(setup, V, reducer, n_acc)
     acc, prob, exact, used_engine, _key = run_replay(
         setup, V, reducer, n_acc, reps=reps, seed=seed, engine=engine, design=design
     )

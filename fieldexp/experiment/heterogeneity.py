@@ -46,6 +46,8 @@ from fieldexp.errors import (
     did_you_mean,
     format_rows,
 )
+from fieldexp.experiment.ri_replay import observed_acc, run_replay
+from fieldexp.experiment.ri_stats import N_ACC, itt_reducer, prepare_statistic, tail_share
 from fieldexp.results import EffectResult
 
 __all__ = ["HeterogeneityResult", "heterogeneity"]
@@ -241,14 +243,6 @@ def heterogeneity(
     HeterogeneityResult
     """
     from fieldexp.experiment.api import cace, itt
-    from fieldexp.experiment.ri import (
-        N_ACC,
-        _observed,
-        _prepare_statistic,
-        itt_reducer,
-        run_replay,
-        tail_share,
-    )
 
     data = check_frame(data, function=_FUNCTION)
     check_choice(estimator, ("itt", "cace"), argument="estimator", function=_FUNCTION)
@@ -370,7 +364,7 @@ def heterogeneity(
         codes_all[keep] = pd.Categorical(data.loc[keep, by], categories=levels).codes
         frame = data.assign(__fieldexp_group__=codes_all)
         frame = frame.loc[keep]
-        prep = _prepare_statistic(
+        prep = prepare_statistic(
             frame,
             outcome,
             assignment,
@@ -385,7 +379,7 @@ def heterogeneity(
             function=_FUNCTION,
         )
         reducer, n_acc = itt_reducer(prep.weights, True)
-        obs = _observed(prep.setup, prep.V, reducer, n_acc).reshape(len(levels), N_ACC)
+        obs = observed_acc(prep.setup, prep.V, reducer, n_acc).reshape(len(levels), N_ACC)
         # per-group scale: the observed first stage (CACE), 1 for the ITT (A = Z)
         scale = obs[:, 1].copy()
         est0 = obs[:, 0] / scale

@@ -1,0 +1,342 @@
+"""The observed assignment checked against its :class:`Design`, and the design replayed.
+
+Shared by :func:`fieldexp.randomization_inference`, :func:`fieldexp.balance` and
+:func:`fieldexp.heterogeneity`: :func:`prepare_replay` validates the observed assignment
+(whole clusters, counts the design can produce) and builds the :class:`ReplaySetup` (the
+clusters of the two compared arms, in id order within blocks, and the exact distribution of
+the number treated in each block); :func:`run_replay` draws (or enumerates) re-randomisations
+of it through :mod:`fieldexp.design.replay`; :func:`observed_acc` evaluates a reducer at the
+observed assignment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+
+from fieldexp.design.assign import Structure, block_count_support, block_key, ids_sha256, prepare
+from fieldexp.design.replay import (
+    Reducer,
+    ReplayPlan,
+    count_assignments,
+    enumerate_draws,
+    replay_draws,
+)
+from fieldexp.design.spec import ArmLabel, Design
+from fieldexp.errors import (
+    ColumnNotFoundError,
+    DataError,
+    DesignError,
+    SpecificationError,
+    did_you_mean,
+    format_rows,
+)
+
+__all__ = [
+    "ENGINES",
+    "ReplaySetup",
+    "cluster_sums",
+    "observed_acc",
+    "prepare_replay",
+    "residualize",
+    "resolve_assignment",
+    "run_replay",
+]
+
+ENGINES = ("auto", "dense", "grouped", "exact")
+_MAX_ENUMERATION = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaySetup:
+    """The randomisation set (clusters in the two compared arms) and how to replay it.
+
+    ``row_cluster`` maps every row of ``data`` to its cluster in the set (``-1`` for rows
+    outside the set: excluded units or other arms).
+    """
+
+    plan: ReplayPlan
+    row_cluster: np.ndarray
+    z_cluster: np.ndarray  # observed 0/1 per set cluster
+    cluster_block: np.ndarray  # block index (in plan) per set cluster
+    block_labels: tuple[object, ...]
+    arm: ArmLabel
+    control: ArmLabel
+    conditional: bool  # multi-arm design: counts held at their observed values
+    ids_hash: str
+    notes: tuple[str, ...]
+
+
+def resolve_assignment(
+    data: pd.DataFrame, assignment: str | pd.DataFrame, design: Design, *, function: str
+) -> tuple[pd.DataFrame, str]:
+    """``assignment`` as a column of ``data``: a column name, or the frame of Design.assign."""
+    if isinstance(assignment, str):
+        if assignment not in data.columns:
+            raise ColumnNotFoundError(
+                f"column {assignment!r} (argument 'assignment' of {function}) is not in the data."
+                f"{did_you_mean(assignment, [str(c) for c in data.columns])}"
+            )
+        return data, assignment
+    if isinstance(assignment, pd.DataFrame):
+        if design.unit not in assignment.columns or "arm" not in assignment.columns:
+            raise SpecificationError(
+                f"The 'assignment' parameter of {function} must be a column name or the frame "
+                f"returned by Design.assign (with columns {design.unit!r} and 'arm')."
+            )
+        if design.unit not in data.columns:
+            raise DataError(f"data: column {design.unit!r} (the design's unit) is missing")
+        col = "__fieldexp_arm__"
+        arms = assignment.set_index(design.unit)["arm"]
+        if not arms.index.is_unique:
+            raise DataError(f"assignment: column {design.unit!r} is not unique")
+        merged = data.assign(**{col: data[design.unit].map(arms)})
+        return merged, col
+    raise SpecificationError(
+        f"The 'assignment' parameter of {function} must be a column name or the frame returned "
+        f"by Design.assign. Got {type(assignment).__name__} instead."
+    )
+
+
+def _arm_codes(series: pd.Series, design: Design, *, function: str) -> np.ndarray:
+    """Index of each row's arm in ``design.arm_labels`` (``-1`` when missing)."""
+    labels = design.arm_labels
+    codes = np.full(len(series), -1, dtype=np.int64)
+    present = series.notna().to_numpy()
+    values = series[present]
+    idx = np.full(len(values), -2, dtype=np.int64)
+    if isinstance(labels[0], int):
+        num = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+        for i, lab in enumerate(labels):
+            idx[num == float(lab)] = i
+    else:
+        text = values.astype(str).to_numpy()
+        for i, lab in enumerate(labels):
+            idx[text == str(lab)] = i
+    bad = idx == -2
+    if bad.any():
+        found = sorted({str(v) for v in values[bad]})[:5]
+        raise DataError(
+            f"column {series.name!r} (argument 'assignment' of {function}) holds values that are "
+            f"not arms of the design {list(labels)!r}: {', '.join(found)} in "
+            f"{format_rows(values.index[bad][:5], total=int(bad.sum()))}."
+        )
+    codes[present] = idx
+    return codes
+
+
+def prepare_replay(
+    data: pd.DataFrame,
+    arm_column: str,
+    design: Design,
+    *,
+    arm: ArmLabel | None,
+    function: str,
+) -> tuple[ReplaySetup, Structure]:
+    """Validate the observed assignment against ``design`` and build the replay plan."""
+    if not isinstance(design, Design):
+        raise SpecificationError(
+            f"The 'design' parameter of {function} must be a fieldexp.Design. "
+            f"Got {type(design).__name__} instead."
+        )
+    st = prepare(design, data)
+    codes = _arm_codes(data[arm_column], design, function=function)
+    ci = design.arm_labels.index(design.control)
+    if arm is None:
+        if len(design.arm_labels) != 2:
+            raise SpecificationError(
+                f"The 'arm' parameter of {function} is required for a design with "
+                f"{len(design.arm_labels)} arms: name the arm compared with the control "
+                f"({list(design.treatment_arms)!r})."
+            )
+        arm = design.treatment_arms[0]
+    if arm not in design.arm_labels or arm == design.control:
+        raise SpecificationError(
+            f"The 'arm' parameter of {function} must be one of {list(design.treatment_arms)!r}. "
+            f"Got {arm!r} instead."
+        )
+    ti = design.arm_labels.index(arm)
+    # one arm per cluster
+    ncl = st.n_clusters
+    cmin = np.full(ncl, np.iinfo(np.int64).max)
+    cmax = np.full(ncl, np.iinfo(np.int64).min)
+    np.minimum.at(cmin, st.row_cluster, codes)
+    np.maximum.at(cmax, st.row_cluster, codes)
+    varying = cmin != cmax
+    if varying.any():
+        rows = data.index[varying[st.row_cluster]]
+        raise DesignError(
+            f"column {arm_column!r} (argument 'assignment' of {function}) varies within "
+            f"clusters of {design.clusters!r}, but clusters are assigned whole: "
+            f"{format_rows(rows[:5], total=len(rows))}."
+        )
+    cluster_code = cmin
+    multi = len(design.arm_labels) > 2
+    in_set = (cluster_code == ci) | (cluster_code == ti)
+    starts: list[int] = [0]
+    support: list[tuple[tuple[int, Fraction], ...]] = []
+    keys: list[str] = []
+    labels: list[object] = []
+    order: list[np.ndarray] = []
+    for b, label in enumerate(st.block_labels):
+        lo, hi = int(st.block_starts[b]), int(st.block_starts[b + 1])
+        codes_b = cluster_code[lo:hi]
+        assigned = codes_b[codes_b >= 0]
+        if len(assigned) == 0:
+            continue
+        n = len(assigned)
+        observed = tuple(int((assigned == k).sum()) for k in range(len(design.arm_labels)))
+        full = block_count_support(design, label, n)
+        if not any(counts == observed and p > 0 for counts, p in full):
+            allowed = sorted({c for c, p in full if p > 0})
+            where = f"block {label!r}" if label is not None else "the sample"
+            raise DesignError(
+                f"the assignment in {where} does not match the design: {n} assigned clusters "
+                f"with counts {dict(zip(design.arm_labels, observed, strict=True))!r}, but the "
+                f"design allows only {[dict(zip(design.arm_labels, c, strict=True)) for c in allowed][:4]!r}"
+                " (were assigned units dropped, or the assignment made another way?)"
+            )
+        sel = np.arange(lo, hi)[in_set[lo:hi]]
+        sup: tuple[tuple[int, Fraction], ...]
+        if multi:
+            sup = ((observed[ti], Fraction(1)),)
+        else:
+            agg: dict[int, Fraction] = {}
+            for counts, p in full:
+                agg[counts[ti]] = agg.get(counts[ti], Fraction(0)) + p
+            sup = tuple(sorted((m, p) for m, p in agg.items() if p > 0))
+        order.append(sel)
+        starts.append(starts[-1] + len(sel))
+        support.append(sup)
+        keys.append(block_key(label))
+        labels.append(label)
+    set_clusters = np.concatenate(order) if order else np.zeros(0, dtype=np.int64)
+    position = np.full(ncl, -1, dtype=np.int64)
+    position[set_clusters] = np.arange(len(set_clusters))
+    row_cluster = position[st.row_cluster]
+    cluster_block = np.repeat(np.arange(len(support)), np.diff(starts))
+    notes: list[str] = []
+    n_out = int((codes < 0).sum())
+    if n_out:
+        notes.append(f"{n_out:,} rows with no arm (excluded from the randomisation) set aside")
+    if multi:
+        notes.append(
+            f"{len(design.arm_labels)}-arm design: arm {arm!r} vs control {design.control!r} is "
+            "tested by re-randomising the units of these two arms within blocks, holding the "
+            "observed counts fixed (the other arms stay as assigned)"
+        )
+    plan = ReplayPlan(
+        block_starts=np.asarray(starts, dtype=np.int64),
+        block_keys=tuple(keys),
+        support=tuple(support),
+    )
+    setup = ReplaySetup(
+        plan=plan,
+        row_cluster=row_cluster,
+        z_cluster=(cluster_code[set_clusters] == ti).astype(np.float64),
+        cluster_block=cluster_block,
+        block_labels=tuple(labels),
+        arm=arm,
+        control=design.control,
+        conditional=multi,
+        ids_hash=ids_sha256(st.cluster_ids[set_clusters]) if len(set_clusters) else "",
+        notes=tuple(notes),
+    )
+    return setup, st
+
+
+def cluster_sums(row_cluster: np.ndarray, values: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Sum the columns of ``values`` (rows x k) by cluster (rows with cluster -1 ignored)."""
+    keep = row_cluster >= 0
+    out = np.zeros((n_clusters, values.shape[1]))
+    for j in range(values.shape[1]):
+        out[:, j] = np.bincount(row_cluster[keep], weights=values[keep, j], minlength=n_clusters)
+    return out
+
+
+def residualize(
+    y: np.ndarray,
+    X: np.ndarray,
+    groups: np.ndarray,
+    n_groups: int,
+    w: np.ndarray | None = None,
+) -> np.ndarray:
+    """Residuals of ``y`` (n x k) on ``X`` and group (block) indicators (Frisch-Waugh),
+    by weighted least squares when ``w`` is given."""
+    wt = np.ones(len(groups)) if w is None else w
+
+    def demean(a: np.ndarray) -> np.ndarray:
+        cnt = np.bincount(groups, weights=wt, minlength=n_groups)
+        cnt[cnt == 0] = 1.0
+        out = np.empty_like(a)
+        for j in range(a.shape[1]):
+            means = np.bincount(groups, weights=wt * a[:, j], minlength=n_groups) / cnt
+            out[:, j] = a[:, j] - means[groups]
+        return out
+
+    yd = demean(y)
+    if X.shape[1] == 0:
+        return yd
+    Xd = demean(X)
+    root = np.sqrt(wt)[:, None]
+    beta, *_ = np.linalg.lstsq(Xd * root, yd * root, rcond=None)
+    return yd - Xd @ beta
+
+
+def observed_acc(setup: ReplaySetup, V: np.ndarray, reducer: Reducer, n_acc: int) -> np.ndarray:
+    plan = setup.plan
+    acc = np.zeros(n_acc)
+    z = setup.z_cluster
+    for b in range(plan.n_blocks):
+        lo, hi = int(plan.block_starts[b]), int(plan.block_starts[b + 1])
+        Vb = V[lo:hi]
+        s1 = (z[lo:hi] @ Vb)[None, :]
+        acc += reducer(b, s1, Vb.sum(axis=0))[0]
+    return acc
+
+
+def run_replay(
+    setup: ReplaySetup,
+    V: np.ndarray,
+    reducer: Reducer,
+    n_acc: int,
+    *,
+    reps: int,
+    seed: int,
+    engine: str,
+    design: Design,
+) -> tuple[np.ndarray, np.ndarray, bool, str, str | None]:
+    """Draws of the accumulators: ``(acc, weights, exact, engine, draw_key)``."""
+    plan = setup.plan
+    n_assign = count_assignments(plan, min(max(reps, 1), _MAX_ENUMERATION))
+    if engine == "exact" and n_assign is None:
+        raise SpecificationError(
+            f"engine='exact': there are more than {min(reps, _MAX_ENUMERATION):,} possible "
+            "assignments; raise reps or use engine='auto'"
+        )
+    if n_assign is not None and engine in ("auto", "exact"):
+        acc, prob = enumerate_draws(plan, V, reducer, n_acc)
+        used = "exact"
+        exact = True
+    else:
+        if engine == "auto":
+            distinct = sum(
+                len(np.unique(V[plan.block_starts[b] : plan.block_starts[b + 1]], axis=0))
+                for b in range(plan.n_blocks)
+            )
+            engine = "grouped" if distinct <= 0.25 * V.shape[0] else "dense"
+        acc = replay_draws(plan, V, reducer, n_acc, reps=reps, seed=seed, engine=engine)
+        prob = np.full(len(acc), 1.0 / len(acc))
+        used = engine
+        exact = False
+    key = None
+    if used in ("dense", "exact"):
+        text = "|".join(
+            [design.to_json(), str(seed), setup.ids_hash, repr(setup.arm), str(reps), used]
+        )
+        key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return acc, prob, exact, used, key
