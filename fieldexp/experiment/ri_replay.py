@@ -18,7 +18,14 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from fieldexp.design.assign import Structure, block_count_support, block_key, ids_sha256, prepare
+from fieldexp.design.assign import (
+    Structure,
+    block_count_support,
+    block_key,
+    ids_sha256,
+    pair_support,
+    prepare,
+)
 from fieldexp.design.replay import (
     Reducer,
     ReplayPlan,
@@ -176,6 +183,7 @@ def prepare_replay(
         )
     cluster_code = cmin
     multi = len(design.arm_labels) > 2
+    simple = design.scheme == "simple"
     in_set = (cluster_code == ci) | (cluster_code == ti)
     starts: list[int] = [0]
     support: list[tuple[tuple[int, Fraction], ...]] = []
@@ -190,25 +198,32 @@ def prepare_replay(
             continue
         n = len(assigned)
         observed = tuple(int((assigned == k).sum()) for k in range(len(design.arm_labels)))
-        full = block_count_support(design, label, n)
-        if not any(counts == observed and p > 0 for counts, p in full):
-            allowed = sorted({c for c, p in full if p > 0})
-            where = f"block {label!r}" if label is not None else "the sample"
-            raise DesignError(
-                f"the assignment in {where} does not match the design: {n} assigned clusters "
-                f"with counts {dict(zip(design.arm_labels, observed, strict=True))!r}, but the "
-                f"design allows only {[dict(zip(design.arm_labels, c, strict=True)) for c in allowed][:4]!r}"
-                " (were assigned units dropped, or the assignment made another way?)"
-            )
         sel = np.arange(lo, hi)[in_set[lo:hi]]
         sup: tuple[tuple[int, Fraction], ...]
-        if multi:
-            sup = ((observed[ti], Fraction(1)),)
+        if simple:
+            # every count is possible; the clusters of the two arms are coin flips between them
+            sup = tuple((m, p) for m, p in pair_support(design, label, len(sel), ti, ci) if p > 0)
         else:
-            agg: dict[int, Fraction] = {}
-            for counts, p in full:
-                agg[counts[ti]] = agg.get(counts[ti], Fraction(0)) + p
-            sup = tuple(sorted((m, p) for m, p in agg.items() if p > 0))
+            full = block_count_support(design, label, n)
+            if not any(counts == observed and p > 0 for counts, p in full):
+                allowed = sorted({c for c, p in full if p > 0})
+                where = f"block {label!r}" if label is not None else "the sample"
+                shown = [dict(zip(design.arm_labels, c, strict=True)) for c in allowed][:4]
+                raise DesignError(
+                    f"the assignment in {where} does not match the design: {n} assigned "
+                    f"clusters with counts {dict(zip(design.arm_labels, observed, strict=True))!r}"
+                    f", but the complete design allows only {shown!r}. Were assigned units "
+                    "dropped, or was the assignment made another way? A coin-flip assignment "
+                    "(each unit drawn independently, numbers per arm not fixed) needs "
+                    "Design(..., scheme='simple')."
+                )
+            if multi:
+                sup = ((observed[ti], Fraction(1)),)
+            else:
+                agg: dict[int, Fraction] = {}
+                for counts, p in full:
+                    agg[counts[ti]] = agg.get(counts[ti], Fraction(0)) + p
+                sup = tuple(sorted((m, p) for m, p in agg.items() if p > 0))
         order.append(sel)
         starts.append(starts[-1] + len(sel))
         support.append(sup)
@@ -223,7 +238,18 @@ def prepare_replay(
     n_out = int((codes < 0).sum())
     if n_out:
         notes.append(f"{n_out:,} rows with no arm (excluded from the randomisation) set aside")
-    if multi:
+    if simple:
+        notes.append(
+            "simple randomisation: every cluster's arm is re-drawn by an independent coin flip "
+            "with its block's probabilities"
+            + (
+                f" (between arm {arm!r} and control {design.control!r}; the other arms stay as "
+                "assigned)"
+                if multi
+                else ""
+            )
+        )
+    elif multi:
         notes.append(
             f"{len(design.arm_labels)}-arm design: arm {arm!r} vs control {design.control!r} is "
             "tested by re-randomising the units of these two arms within blocks, holding the "
@@ -242,7 +268,7 @@ def prepare_replay(
         block_labels=tuple(labels),
         arm=arm,
         control=design.control,
-        conditional=multi,
+        conditional=multi and not simple,
         ids_hash=ids_sha256(st.cluster_ids[set_clusters]) if len(set_clusters) else "",
         notes=tuple(notes),
     )
