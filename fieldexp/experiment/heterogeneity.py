@@ -46,7 +46,7 @@ from fieldexp.errors import (
     did_you_mean,
     format_rows,
 )
-from fieldexp.experiment.ri_replay import observed_acc, run_replay
+from fieldexp.experiment.ri_replay import check_reps_memory, observed_acc, run_replay
 from fieldexp.experiment.ri_stats import N_ACC, itt_reducer, prepare_statistic, tail_share
 from fieldexp.results import EffectResult
 
@@ -277,6 +277,12 @@ def heterogeneity(
             f"column {by!r} (argument 'by' of {_FUNCTION}) has {len(levels)} subgroup(s); "
             "at least two are needed"
         )
+    if design is not None and reps:
+        if isinstance(reps, bool) or not isinstance(reps, int) or reps < 0:
+            raise SpecificationError(
+                f"The 'reps' parameter of {_FUNCTION} must be an integer >= 0. Got {reps!r}."
+            )
+        check_reps_memory(reps, N_ACC * len(levels), function=_FUNCTION)
     effects: list[EffectResult] = []
     for level in levels:
         sub = data.loc[(col == level).to_numpy()]

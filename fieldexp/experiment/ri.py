@@ -38,11 +38,13 @@ from fieldexp.design.spec import ArmLabel, Design
 from fieldexp.errors import DataError, SpecificationError
 from fieldexp.experiment.ri_replay import (
     ENGINES,
+    check_reps_memory,
     observed_acc,
     resolve_assignment,
     run_replay,
 )
 from fieldexp.experiment.ri_stats import (
+    N_ACC,
     invert_test,
     itt_reducer,
     prepare_statistic,
@@ -280,6 +282,8 @@ def randomization_inference(
             f"The 'treatment' parameter of {_FUNCTION} is required with estimator='cace' "
             "(the contact column)."
         )
+    if engine != "exact":  # enumeration is bounded by the number of assignments
+        check_reps_memory(reps, N_ACC, function=_FUNCTION)
     covs = [covariates] if isinstance(covariates, str) else list(covariates or [])
     frame, arm_col = resolve_assignment(data, assignment, design, function=_FUNCTION)
     prep = prepare_statistic(

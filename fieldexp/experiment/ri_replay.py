@@ -12,6 +12,8 @@ observed assignment.
 from __future__ import annotations
 
 import hashlib
+import math
+import os
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -46,7 +48,9 @@ from fieldexp.errors import (
 __all__ = [
     "ENGINES",
     "ReplaySetup",
+    "check_reps_memory",
     "cluster_sums",
+    "memory_budget",
     "observed_acc",
     "prepare_replay",
     "residualize",
@@ -56,6 +60,53 @@ __all__ = [
 
 ENGINES = ("auto", "dense", "grouped", "exact")
 _MAX_ENUMERATION = 200_000
+#: float64 numbers held per draw besides the accumulators: the draw's statistic, its weight,
+#: the accumulators of a block being added and the reducer's temporaries (counted 3 times)
+_PER_DRAW_FIXED = 8
+_FALLBACK_BUDGET = 4 << 30
+
+
+def memory_budget() -> int:
+    """Bytes the draws of one call may use: half the machine's physical memory (4 GiB when it
+    cannot be read), or ``FIELDEXP_MAX_MEMORY_GB`` when set."""
+    env = os.environ.get("FIELDEXP_MAX_MEMORY_GB")
+    if env:
+        try:
+            value = float(env)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            raise SpecificationError(
+                f"FIELDEXP_MAX_MEMORY_GB must be a positive number of gigabytes; found {env!r}"
+            )
+        return int(value * (1 << 30))
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")) // 2
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - non-POSIX
+        return _FALLBACK_BUDGET
+
+
+def _gb(n_bytes: float) -> str:
+    return f"{n_bytes / (1 << 30):,.1f} GB"
+
+
+def check_reps_memory(reps: int, n_acc: int, *, function: str, what: str = "draws") -> None:
+    """Refuse, before any work, a ``reps`` whose draws cannot fit in memory.
+
+    The draws hold about :math:`8 \\times (3 a + 8)` bytes each (:math:`a` accumulators per
+    draw: 5 per estimate, or one per covariate plus one for the balance F test).
+    """
+    need = 8 * reps * (3 * n_acc + _PER_DRAW_FIXED)
+    budget = memory_budget()
+    if need > budget:
+        fits = max(1, budget // (8 * (3 * n_acc + _PER_DRAW_FIXED)))
+        raise SpecificationError(
+            f"The 'reps' parameter of {function} asks for {reps:,} {what}; they would need about "
+            f"{_gb(need)} of memory ({8 * (3 * n_acc + _PER_DRAW_FIXED)} bytes per draw), more "
+            f"than the {_gb(budget)} allowed (half the machine's memory, or "
+            f"FIELDEXP_MAX_MEMORY_GB). Use reps <= {fits:,}: 10,000 draws already give a "
+            "p-value with Monte Carlo standard error below 0.005."
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +376,21 @@ def observed_acc(setup: ReplaySetup, V: np.ndarray, reducer: Reducer, n_acc: int
     return acc
 
 
+def _largest_colours(plan: ReplayPlan, V: np.ndarray) -> int:
+    return max(
+        (
+            len(np.unique(V[plan.block_starts[b] : plan.block_starts[b + 1]], axis=0))
+            for b in range(plan.n_blocks)
+        ),
+        default=0,
+    )
+
+
+def _grouped_bytes(plan: ReplayPlan, V: np.ndarray, reps: int) -> int:
+    """Memory of the grouped engine: (draws x distinct values) twice for the largest block."""
+    return 16 * reps * _largest_colours(plan, V)
+
+
 def run_replay(
     setup: ReplaySetup,
     V: np.ndarray,
@@ -355,6 +421,15 @@ def run_replay(
                 for b in range(plan.n_blocks)
             )
             engine = "grouped" if distinct <= 0.25 * V.shape[0] else "dense"
+            if engine == "grouped" and _grouped_bytes(plan, V, reps) > memory_budget():
+                engine = "dense"  # its chunks keep memory flat
+        elif engine == "grouped" and _grouped_bytes(plan, V, reps) > memory_budget():
+            raise SpecificationError(
+                f"engine='grouped': {reps:,} draws of the largest block's "
+                f"{_largest_colours(plan, V):,} distinct cluster values would need about "
+                f"{_gb(_grouped_bytes(plan, V, reps))} of memory; use engine='dense' (memory "
+                "stays flat) or fewer reps"
+            )
         acc = replay_draws(plan, V, reducer, n_acc, reps=reps, seed=seed, engine=engine)
         prob = np.full(len(acc), 1.0 / len(acc))
         used = engine
