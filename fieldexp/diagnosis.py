@@ -27,7 +27,7 @@ import pandas as pd
 
 from fieldexp._validate import check_choice
 from fieldexp.design.spec import Design
-from fieldexp.errors import DataError, SpecificationError
+from fieldexp.errors import DataError, FieldexpError, SpecificationError
 from fieldexp.experiment.api import cace, itt
 from fieldexp.results import EffectResult
 
@@ -42,7 +42,11 @@ class Diagnosis:
     """Operating characteristics of a design + estimator over ``sims`` simulations.
 
     ``simulations`` holds one row per simulation (estimand, estimate, std_error, p_value,
-    ci_low, ci_high); the other attributes summarise it, with Monte Carlo standard errors.
+    ci_low, ci_high, n_assigned: units in the treatment arm); the other attributes summarise
+    it, with Monte Carlo standard errors. Under simple (coin-flip) randomisation an arm can
+    come out empty (or with one unit) in a block; when the estimator then refuses, the
+    simulation is counted in ``failed`` (its row holds NaN and the reason in ``failure``) and
+    ``sims`` and the summaries cover the others.
     """
 
     estimand: str
@@ -60,11 +64,13 @@ class Diagnosis:
     power_se: float
     alpha: float
     simulations: pd.DataFrame
+    failed: int = 0
 
     def to_frame(self) -> pd.DataFrame:
         cols = [
             "estimand", "sims", "mean_estimand", "mean_estimate", "bias", "bias_se", "rmse",
             "sd_estimate", "mean_se", "coverage", "coverage_se", "power", "power_se", "alpha",
+            "failed",
         ]  # fmt: skip
         return pd.DataFrame([{c: getattr(self, c) for c in cols}])
 
@@ -78,6 +84,15 @@ class Diagnosis:
                 f"  coverage {self.coverage:.3f} (MC s.e. {self.coverage_se:.3f}), "
                 f"power {self.power:.3f} (MC s.e. {self.power_se:.3f}) at alpha {self.alpha:g}",
             ]
+            + (
+                [
+                    f"  {self.failed:,} simulations had no estimate (simple randomisation left "
+                    "an arm empty or too small in a block; see simulations['failure']); the "
+                    "summaries use the others"
+                ]
+                if self.failed
+                else []
+            )
         )
 
     def _repr_html_(self) -> str:
@@ -167,6 +182,7 @@ def diagnose(
     child_seeds = [int(s.generate_state(1)[0]) for s in seq.spawn(sims)]
     fixed = None if callable(simulator) else _population(simulator, design.unit)
     rows = []
+    label = "ITT" if kind != "cace" else "CACE"
     treated_label = design.treatment_arms[0]
     for s, child in enumerate(child_seeds):
         pop = fixed if fixed is not None else _population(simulator(child), design.unit)  # type: ignore[operator]
@@ -189,34 +205,20 @@ def diagnose(
             first = float(np.mean(d1 - d0))
         else:
             first = math.nan
-        if kind == "itt":
-            res = itt(
-                data,
-                outcome,
-                assignment,
-                blocks=design.blocks,
-                clusters=design.clusters,
-                covariates=covs,
-                alpha=alpha,
-                **extra,
-            )
-            truth = itt_true
-        elif kind == "cace":
-            res = cace(
-                data,
-                outcome,
-                treatment,
-                assignment,
-                blocks=design.blocks,
-                clusters=design.clusters,
-                covariates=covs,
-                alpha=alpha,
-                **extra,
-            )
-            truth = itt_true / first
-        else:
-            res = estimator(data)  # type: ignore[operator]
-            truth = itt_true / first if res.estimand.upper() == "CACE" else itt_true
+        try:
+            res, truth = _estimate(
+                kind, estimator, data, design, outcome, treatment, assignment, covs, alpha,
+                extra, itt_true, first,
+            )  # fmt: skip
+        except FieldexpError as exc:
+            if design.scheme != "simple":
+                raise
+            rows.append(
+                {"sim": s, "seed": child, "estimand": math.nan, "estimate": math.nan,
+                 "std_error": math.nan, "p_value": math.nan, "ci_low": math.nan,
+                 "ci_high": math.nan, "n_assigned": int(z.sum()), "failure": str(exc)}
+            )  # fmt: skip
+            continue
         rows.append(
             {
                 "sim": s,
@@ -227,11 +229,71 @@ def diagnose(
                 "p_value": res.p_value,
                 "ci_low": res.ci_low,
                 "ci_high": res.ci_high,
+                "n_assigned": int(z.sum()),
+                "failure": None,
             }
         )
-        if s == 0:
-            label = res.estimand
+        label = res.estimand
     frame = pd.DataFrame(rows)
+    failed = int(frame["failure"].notna().sum())
+    ok = frame.loc[frame["failure"].isna()]
+    if len(ok) < 2:
+        raise DataError(
+            f"diagnose: only {len(ok)} of {len(frame)} simulations gave an estimate; "
+            f"first failure: {frame['failure'].dropna().iloc[0] if failed else ''}"
+        )
+    return _summarise(frame, ok, label, alpha, failed)
+
+
+def _estimate(
+    kind: str,
+    estimator: object,
+    data: pd.DataFrame,
+    design: Design,
+    outcome: str,
+    treatment: str,
+    assignment: str,
+    covs: list[str] | None,
+    alpha: float,
+    extra: dict[str, Any],
+    itt_true: float,
+    first: float,
+) -> tuple[EffectResult, float]:
+    """The estimate of one simulation and its estimand."""
+    if kind == "itt":
+        res = itt(
+            data,
+            outcome,
+            assignment,
+            blocks=design.blocks,
+            clusters=design.clusters,
+            covariates=covs,
+            alpha=alpha,
+            **extra,
+        )
+        truth = itt_true
+    elif kind == "cace":
+        res = cace(
+            data,
+            outcome,
+            treatment,
+            assignment,
+            blocks=design.blocks,
+            clusters=design.clusters,
+            covariates=covs,
+            alpha=alpha,
+            **extra,
+        )
+        truth = itt_true / first
+    else:
+        res = estimator(data)  # type: ignore[operator]
+        truth = itt_true / first if res.estimand.upper() == "CACE" else itt_true
+    return res, truth
+
+
+def _summarise(
+    all_rows: pd.DataFrame, frame: pd.DataFrame, label: str, alpha: float, failed: int
+) -> Diagnosis:
     err = frame["estimate"] - frame["estimand"]
     covered = (
         (frame["ci_low"] <= frame["estimand"]) & (frame["estimand"] <= frame["ci_high"])
@@ -255,5 +317,6 @@ def diagnose(
         power=pw,
         power_se=math.sqrt(pw * (1 - pw) / n),
         alpha=alpha,
-        simulations=frame,
+        simulations=all_rows,
+        failed=failed,
     )
