@@ -89,10 +89,7 @@ def tail(observed: float, draws: np.ndarray, w: np.ndarray) -> float:
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_exact_enumeration_equals_brute_force(clustered, seed):
     df, design = data(seed, clustered)
-    if clustered:
-        df_h = df
-    else:
-        df_h = df.assign(h=df["v"])
+    df_h = df if clustered else df.assign(h=df["v"])
     observed, draws, w = brute_force(df_h)
     assert w.sum() == pytest.approx(1.0, abs=1e-15)
     res = fx.randomization_inference(df, "y", "arm", design, reps=10_000, seed=1)
