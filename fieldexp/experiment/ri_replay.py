@@ -87,7 +87,9 @@ def memory_budget() -> int:
 
 
 def _gb(n_bytes: float) -> str:
-    return f"{n_bytes / (1 << 30):,.1f} GB"
+    if n_bytes >= 1 << 30:
+        return f"{n_bytes / (1 << 30):,.1f} GB"
+    return f"{n_bytes / (1 << 20):,.1f} MB"
 
 
 def check_reps_memory(reps: int, n_acc: int, *, function: str, what: str = "draws") -> None:

@@ -178,3 +178,73 @@ def test_balance_and_heterogeneity_replay_the_simple_design():
             den += wt
             num += wt * (f >= obs - 1e-9 * (1 + obs))
     assert bal.omnibus[0].p_value == pytest.approx(num / den, rel=1e-10)
+
+
+# ---------------------------------------------------------------- reps bounded by memory
+def _small():
+    df, design = data(6)
+    df["x"] = np.arange(len(df), dtype=float)
+    df["g"] = np.arange(len(df)) % 2
+    return df, design
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda df, d: fx.randomization_inference(df, "y", "arm", d, reps=10**9, seed=1),
+        lambda df, d: fx.balance(df, "arm", ["x"], design=d, reps=10**9, seed=1),
+        lambda df, d: fx.heterogeneity(df, "y", "arm", "g", design=d, reps=10**9, seed=1),
+    ],
+    ids=["ri", "balance", "heterogeneity"],
+)
+def test_huge_reps_refused_before_any_allocation(call, monkeypatch):
+    import tracemalloc
+
+    from fieldexp.errors import SpecificationError
+
+    df, design = _small()
+    monkeypatch.delenv("FIELDEXP_MAX_MEMORY_GB", raising=False)
+    tracemalloc.start()
+    try:
+        with pytest.raises(
+            SpecificationError, match=r"1,000,000,000 draws; they would need about [\d,.]+ GB"
+        ):
+            call(df, design)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 * 2**20  # nothing near the draws' size was allocated
+
+
+def test_memory_limit_is_configurable_and_states_what_fits(monkeypatch):
+    from fieldexp.errors import SpecificationError
+
+    df, design = _small()
+    monkeypatch.setenv("FIELDEXP_MAX_MEMORY_GB", "0.001")  # about 1 MB
+    with pytest.raises(
+        SpecificationError,
+        match=r"about 17\.5 MB of memory .* more than the 1\.0 MB allowed .* reps <= 5,835",
+    ):
+        fx.randomization_inference(df, "y", "arm", design, reps=100_000, seed=1)
+    # below the limit it runs; enumeration (engine="exact") is bounded by the assignments
+    assert fx.randomization_inference(df, "y", "arm", design, reps=5_000, seed=1).exact
+    res = fx.randomization_inference(df, "y", "arm", design, reps=10**9, seed=1, engine="exact")
+    assert res.exact and res.reps == 2**7
+    monkeypatch.setenv("FIELDEXP_MAX_MEMORY_GB", "lots")
+    with pytest.raises(SpecificationError, match="FIELDEXP_MAX_MEMORY_GB must be a positive"):
+        fx.randomization_inference(df, "y", "arm", design, reps=100, seed=1)
+
+
+def test_grouped_engine_refused_when_its_draws_do_not_fit(monkeypatch):
+    from fieldexp.errors import SpecificationError
+
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"v": range(400), "y": rng.integers(0, 50, 400).astype(float)})
+    design = Design("v")
+    df["arm"] = design.assign(df, seed=1)["arm"].to_numpy()
+    monkeypatch.setenv("FIELDEXP_MAX_MEMORY_GB", "0.001")  # fits 2,000 draws, not 50 values each
+    with pytest.raises(SpecificationError, match="engine='grouped': 2,000 draws"):
+        fx.randomization_inference(df, "y", "arm", design, reps=2_000, seed=1, engine="grouped")
+    # auto falls back to the dense engine, whose chunks keep memory flat
+    res = fx.randomization_inference(df, "y", "arm", design, reps=2_000, seed=1)
+    assert res.engine == "dense"
