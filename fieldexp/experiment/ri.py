@@ -36,21 +36,24 @@ import pandas as pd
 from fieldexp._validate import check_choice, check_frame
 from fieldexp.design.spec import ArmLabel, Design
 from fieldexp.errors import DataError, SpecificationError
-from fieldexp.experiment.ri_replay import (
-    ENGINES,
-    check_reps_memory,
-    observed_acc,
-    resolve_assignment,
-    run_replay,
-)
-from fieldexp.experiment.ri_stats import (
-    N_ACC,
-    invert_test,
-    itt_reducer,
-    prepare_statistic,
-    statistic_at,
-    tail_share,
-)
+
+# the replay and statistic helpers lived here before the split; still importable from ri
+from fieldexp.experiment.ri_replay import ENGINES as ENGINES
+from fieldexp.experiment.ri_replay import ReplaySetup as ReplaySetup
+from fieldexp.experiment.ri_replay import check_reps_memory as check_reps_memory
+from fieldexp.experiment.ri_replay import cluster_sums as cluster_sums
+from fieldexp.experiment.ri_replay import observed_acc as observed_acc
+from fieldexp.experiment.ri_replay import prepare_replay as prepare_replay
+from fieldexp.experiment.ri_replay import residualize as residualize
+from fieldexp.experiment.ri_replay import resolve_assignment as resolve_assignment
+from fieldexp.experiment.ri_replay import run_replay as run_replay
+from fieldexp.experiment.ri_stats import N_ACC as N_ACC
+from fieldexp.experiment.ri_stats import invert_test as invert_test
+from fieldexp.experiment.ri_stats import itt_columns as itt_columns
+from fieldexp.experiment.ri_stats import itt_reducer as itt_reducer
+from fieldexp.experiment.ri_stats import prepare_statistic as prepare_statistic
+from fieldexp.experiment.ri_stats import statistic_at as statistic_at
+from fieldexp.experiment.ri_stats import tail_share as tail_share
 
 __all__ = ["RandomizationResult", "randomization_inference"]
 
