@@ -25,6 +25,7 @@ first stage :math:`\\widehat{ITT}_D` (the Wald estimator at :math:`\\tau_0 = 0`)
 
 from __future__ import annotations
 
+import hashlib
 import html
 import math
 from collections.abc import Sequence
@@ -55,7 +56,7 @@ from fieldexp.experiment.ri_stats import prepare_statistic as prepare_statistic
 from fieldexp.experiment.ri_stats import statistic_at as statistic_at
 from fieldexp.experiment.ri_stats import tail_share as tail_share
 
-__all__ = ["RandomizationResult", "randomization_inference"]
+__all__ = ["RandomizationResult", "randomization_inference", "randomization_inference_family"]
 
 _FUNCTION = "randomization_inference"
 ALTERNATIVES = ("two-sided", "greater", "less")
@@ -356,3 +357,151 @@ def randomization_inference(
         draw_key=key,
         notes=tuple(notes),
     )
+
+
+def randomization_inference_family(
+    data: pd.DataFrame,
+    outcomes: Sequence[str],
+    assignment: str | pd.DataFrame,
+    design: Design,
+    *,
+    estimator: str = "itt",
+    treatment: str | None = None,
+    covariates: str | Sequence[str] | None = None,
+    reps: int = 1000,
+    seed: int,
+    alternative: str = "two-sided",
+    studentize: bool = False,
+    arm: ArmLabel | None = None,
+    engine: str = "auto",
+    weights: str | None = None,
+) -> tuple[RandomizationResult, ...]:
+    """Randomisation inference for several outcomes from one replay of ``design``.
+
+    Every outcome's statistic is computed on the *same* re-randomisations, draw by draw,
+    whatever the engine (the cluster columns of all outcomes are replayed together, so the
+    ``"grouped"`` engine groups clusters that are identical for every outcome, and exact
+    enumeration lists the assignments once). The results share a ``draw_key``, which is what
+    :func:`fieldexp.adjust_pvalues` needs for ``method="westfall-young"``; no ``engine="dense"``
+    is required. Each result equals :func:`randomization_inference` for its outcome when the
+    assignments are enumerated; with Monte Carlo draws it is another sample of the same
+    distribution. Arguments as for :func:`randomization_inference` (no ``ci``, sharp null 0).
+
+    Returns
+    -------
+    tuple of RandomizationResult
+        One per outcome, in the order given.
+    """
+    function = "randomization_inference_family"
+    data = check_frame(data, function=function)
+    if (
+        isinstance(outcomes, str)
+        or not isinstance(outcomes, Sequence)
+        or not outcomes
+        or not all(isinstance(o, str) for o in outcomes)
+        or len(set(outcomes)) != len(outcomes)
+    ):
+        raise SpecificationError(
+            f"The 'outcomes' parameter of {function} must be a non-empty list of distinct column "
+            f"names. Got {outcomes!r} instead."
+        )
+    check_choice(estimator, ("itt", "cace"), argument="estimator", function=function)
+    check_choice(alternative, ALTERNATIVES, argument="alternative", function=function)
+    check_choice(engine, ENGINES, argument="engine", function=function)
+    reps = _check_int(reps, "reps", 1)
+    seed = _check_int(seed, "seed", 0)
+    if estimator == "cace" and treatment is None:
+        raise SpecificationError(
+            f"The 'treatment' parameter of {function} is required with estimator='cace'."
+        )
+    if engine != "exact":
+        check_reps_memory(reps, N_ACC * len(outcomes), function=function)
+    covs = [covariates] if isinstance(covariates, str) else list(covariates or [])
+    frame, arm_col = resolve_assignment(data, assignment, design, function=function)
+    preps = [
+        prepare_statistic(
+            frame,
+            o,
+            arm_col,
+            design,
+            estimator=estimator,
+            treatment=treatment,
+            covariates=covs,
+            arm=arm,
+            studentize=studentize,
+            function=function,
+            need_a=False,
+            weights=weights,
+        )
+        for o in outcomes
+    ]
+    setup = preps[0].setup  # the replay depends on the design and assignment only
+    widths = [p.V.shape[1] for p in preps]
+    offsets = np.concatenate([[0], np.cumsum(widths)])
+    reducers = [itt_reducer(p.weights, studentize)[0] for p in preps]
+    V = np.column_stack([p.V for p in preps])
+    n_acc = N_ACC * len(outcomes)
+
+    def reduce(b: int, S1: np.ndarray, T: np.ndarray) -> np.ndarray:
+        return np.concatenate(
+            [
+                red(b, S1[:, offsets[j] : offsets[j + 1]], T[offsets[j] : offsets[j + 1]])
+                for j, red in enumerate(reducers)
+            ],
+            axis=1,
+        )
+
+    obs_acc = observed_acc(setup, V, reduce, n_acc)
+    acc, prob, exact, used_engine, _ = run_replay(
+        setup, V, reduce, n_acc, reps=reps, seed=seed, engine=engine, design=design
+    )
+    identity = [design.to_json(), str(seed), setup.ids_hash, repr(setup.arm), str(reps)]
+    statistic = [used_engine, "family", estimator, repr(covs), str(studentize), repr(weights)]
+    text = "|".join([*identity, *statistic, *outcomes])
+    key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    results = []
+    for j, (o, prep) in enumerate(zip(outcomes, preps, strict=True)):
+        sl = slice(N_ACC * j, N_ACC * (j + 1))
+        observed = float(statistic_at(obs_acc[sl], 0.0, studentize, prep.scale))
+        if not math.isfinite(observed):
+            raise DataError(
+                f"{function}: the observed statistic of {o!r} is undefined: some block has no "
+                "units with an outcome in one of the compared arms"
+            )
+        draws = statistic_at(acc[:, sl], 0.0, studentize, prep.scale)
+        p = tail_share(draws, observed, prob, alternative)
+        notes = list(setup.notes)
+        if not np.all(np.isfinite(draws)):
+            bad = int((~np.isfinite(draws)).sum())
+            notes.append(f"{bad:,} draws left an arm empty in some block and were not counted")
+        notes.append(f"draws shared with outcomes {list(outcomes)!r} (one replay)")
+        results.append(
+            RandomizationResult(
+                statistic=observed,
+                p_value=p,
+                p_value_se=0.0 if exact else math.sqrt(p * (1 - p) / len(draws)),
+                reps=len(draws),
+                exact=exact,
+                draws=draws,
+                draw_weights=prob if exact else None,
+                estimate=float(statistic_at(obs_acc[sl], 0.0, False, prep.scale)),
+                estimator=estimator,
+                studentized=studentize,
+                alternative=alternative,
+                sharp_null=0.0,
+                ci_low=math.nan,
+                ci_high=math.nan,
+                alpha=0.05,
+                outcome=o,
+                arm=setup.arm,
+                control=setup.control,
+                nobs=prep.nobs,
+                nclusters=len(setup.z_cluster),
+                nblocks=setup.plan.n_blocks,
+                engine=used_engine,
+                seed=seed,
+                draw_key=key,
+                notes=tuple(notes),
+            )
+        )
+    return tuple(results)
