@@ -211,6 +211,7 @@ def randomization_inference(
     alpha: float = 0.05,
     engine: str = "auto",
     weights: str | None = None,
+    multi_arm: str = "conditional",
 ) -> RandomizationResult:
     """Fisher randomisation test that replays ``design`` exactly.
 
@@ -254,6 +255,13 @@ def randomization_inference(
     weights : str, optional
         Unit weights: cluster totals become :math:`\\sum w_i`, :math:`\\sum w_i y_i`, and
         each block's share is its share of the total weight.
+    multi_arm : {"conditional", "full"}
+        Designs with more than two arms. ``"conditional"`` (default): the units of ``arm`` and
+        the control are re-randomised between themselves, the other arms kept as assigned
+        (valid whatever the other arms do). ``"full"``: the whole design is replayed, every
+        cluster re-drawn into any arm with the design's probabilities/counts (randomizr's
+        ``conduct_ra`` on the full declaration); valid under the sharp null that the other
+        arms have no effect either. Needs ``engine`` ``"auto"``, ``"dense"`` or ``"exact"``.
     engine : {"auto", "dense", "grouped", "exact"}
         How draws are made (see :mod:`fieldexp.design.replay`); ``"dense"`` gives draws
         aligned across outcomes (for Westfall-Young); ``"auto"`` enumerates when possible,
@@ -268,6 +276,7 @@ def randomization_inference(
     check_choice(alternative, ALTERNATIVES, argument="alternative", function=_FUNCTION)
     check_choice(statistic, ("estimate",), argument="statistic", function=_FUNCTION)
     check_choice(engine, ENGINES, argument="engine", function=_FUNCTION)
+    check_choice(multi_arm, ("conditional", "full"), argument="multi_arm", function=_FUNCTION)
     reps = _check_int(reps, "reps", 1)
     seed = _check_int(seed, "seed", 0)
     if (
@@ -288,6 +297,12 @@ def randomization_inference(
         )
     if engine != "exact":  # enumeration is bounded by the number of assignments
         check_reps_memory(reps, N_ACC, function=_FUNCTION)
+    if multi_arm == "full" and estimator == "cace":
+        raise SpecificationError(
+            f"{_FUNCTION}: multi_arm='full' replays every arm under the null that none but "
+            "'arm' has an effect, which fixes outcomes but not contacts made by the other arms; "
+            "use it with estimator='itt', or multi_arm='conditional' for the CACE"
+        )
     covs = [covariates] if isinstance(covariates, str) else list(covariates or [])
     frame, arm_col = resolve_assignment(data, assignment, design, function=_FUNCTION)
     prep = prepare_statistic(
@@ -302,6 +317,7 @@ def randomization_inference(
         studentize=studentize,
         need_a=ci or sharp_null != 0,
         weights=weights,
+        full=multi_arm == "full",
     )
     reducer, n_acc = itt_reducer(prep.weights, studentize)
     obs_acc = observed_acc(prep.setup, prep.V, reducer, n_acc)
@@ -350,7 +366,7 @@ def randomization_inference(
         arm=prep.setup.arm,
         control=prep.setup.control,
         nobs=prep.nobs,
-        nclusters=len(prep.setup.z_cluster),
+        nclusters=int(prep.setup.pair_cluster().sum()),
         nblocks=prep.setup.plan.n_blocks,
         engine=used_engine,
         seed=seed,

@@ -22,6 +22,7 @@ import pandas as pd
 
 from fieldexp.design.assign import (
     Structure,
+    block_arm_fractions,
     block_count_support,
     block_key,
     ids_sha256,
@@ -29,11 +30,15 @@ from fieldexp.design.assign import (
     prepare,
 )
 from fieldexp.design.replay import (
+    FullPlan,
     Reducer,
     ReplayPlan,
     count_assignments,
+    count_assignments_full,
     enumerate_draws,
+    enumerate_draws_full,
     replay_draws,
+    replay_draws_full,
 )
 from fieldexp.design.spec import ArmLabel, Design
 from fieldexp.errors import (
@@ -119,9 +124,9 @@ class ReplaySetup:
     outside the set: excluded units or other arms).
     """
 
-    plan: ReplayPlan
+    plan: ReplayPlan | FullPlan
     row_cluster: np.ndarray
-    z_cluster: np.ndarray  # observed 0/1 per set cluster
+    z_cluster: np.ndarray  # observed 0/1 per set cluster (1: the tested arm)
     cluster_block: np.ndarray  # block index (in plan) per set cluster
     block_labels: tuple[object, ...]
     arm: ArmLabel
@@ -129,6 +134,15 @@ class ReplaySetup:
     conditional: bool  # multi-arm design: counts held at their observed values
     ids_hash: str
     notes: tuple[str, ...]
+    #: replaying the whole multi-arm design: per set cluster, 1 when in the control arm (the
+    #: set then holds the clusters of every arm); ``None`` for two-group replays
+    control_cluster: np.ndarray | None = None
+
+    def pair_cluster(self) -> np.ndarray:
+        """Per set cluster: in the tested arm or the control (all, for two-group replays)."""
+        if self.control_cluster is None:
+            return np.ones(len(self.z_cluster), dtype=bool)
+        return (self.z_cluster + self.control_cluster) > 0
 
 
 def resolve_assignment(
@@ -196,8 +210,14 @@ def prepare_replay(
     *,
     arm: ArmLabel | None,
     function: str,
+    full: bool = False,
 ) -> tuple[ReplaySetup, Structure]:
-    """Validate the observed assignment against ``design`` and build the replay plan."""
+    """Validate the observed assignment against ``design`` and build the replay plan.
+
+    With ``full`` (multi-arm designs), the whole design is replayed: every assigned cluster
+    can be re-drawn into any arm (:class:`~fieldexp.design.replay.FullPlan`), which is valid
+    under the sharp null that no arm other than ``arm`` has an effect.
+    """
     if not isinstance(design, Design):
         raise SpecificationError(
             f"The 'design' parameter of {function} must be a fieldexp.Design. "
@@ -237,9 +257,12 @@ def prepare_replay(
     cluster_code = cmin
     multi = len(design.arm_labels) > 2
     simple = design.scheme == "simple"
-    in_set = (cluster_code == ci) | (cluster_code == ti)
+    full = full and multi
+    in_set = (cluster_code >= 0) if full else (cluster_code == ci) | (cluster_code == ti)
     starts: list[int] = [0]
     support: list[tuple[tuple[int, Fraction], ...]] = []
+    full_support: list[tuple[tuple[tuple[int, int], Fraction], ...] | None] = []
+    full_probs: list[tuple[Fraction, Fraction] | None] = []
     keys: list[str] = []
     labels: list[object] = []
     order: list[np.ndarray] = []
@@ -252,14 +275,19 @@ def prepare_replay(
         n = len(assigned)
         observed = tuple(int((assigned == k).sum()) for k in range(len(design.arm_labels)))
         sel = np.arange(lo, hi)[in_set[lo:hi]]
-        sup: tuple[tuple[int, Fraction], ...]
-        if simple:
+        sup: tuple[tuple[int, Fraction], ...] = ()
+        if full and simple:
+            probs, _ = block_arm_fractions(design, label, n)
+            assert probs is not None
+            full_support.append(None)
+            full_probs.append((probs[ti], probs[ci]))
+        elif simple:
             # every count is possible; the clusters of the two arms are coin flips between them
             sup = tuple((m, p) for m, p in pair_support(design, label, len(sel), ti, ci) if p > 0)
         else:
-            full = block_count_support(design, label, n)
-            if not any(counts == observed and p > 0 for counts, p in full):
-                allowed = sorted({c for c, p in full if p > 0})
+            full_dist = block_count_support(design, label, n)
+            if not any(counts == observed and p > 0 for counts, p in full_dist):
+                allowed = sorted({c for c, p in full_dist if p > 0})
                 where = f"block {label!r}" if label is not None else "the sample"
                 shown = [dict(zip(design.arm_labels, c, strict=True)) for c in allowed][:4]
                 raise DesignError(
@@ -270,11 +298,18 @@ def prepare_replay(
                     "(each unit drawn independently, numbers per arm not fixed) needs "
                     "Design(..., scheme='simple')."
                 )
-            if multi:
+            if full:
+                pairs: dict[tuple[int, int], Fraction] = {}
+                for counts, p in full_dist:
+                    key = (counts[ti], counts[ci])
+                    pairs[key] = pairs.get(key, Fraction(0)) + p
+                full_support.append(tuple(sorted((k, p) for k, p in pairs.items() if p > 0)))
+                full_probs.append(None)
+            elif multi:
                 sup = ((observed[ti], Fraction(1)),)
             else:
                 agg: dict[int, Fraction] = {}
-                for counts, p in full:
+                for counts, p in full_dist:
                     agg[counts[ti]] = agg.get(counts[ti], Fraction(0)) + p
                 sup = tuple(sorted((m, p) for m, p in agg.items() if p > 0))
         order.append(sel)
@@ -291,7 +326,13 @@ def prepare_replay(
     n_out = int((codes < 0).sum())
     if n_out:
         notes.append(f"{n_out:,} rows with no arm (excluded from the randomisation) set aside")
-    if simple:
+    if full:
+        notes.append(
+            f"{len(design.arm_labels)}-arm design replayed whole: every cluster re-drawn into "
+            f"any arm ({design.scheme} randomisation), under the sharp null that the arms other "
+            f"than {arm!r} have no effect"
+        )
+    elif simple:
         notes.append(
             "simple randomisation: every cluster's arm is re-drawn by an independent coin flip "
             "with its block's probabilities"
@@ -308,15 +349,25 @@ def prepare_replay(
             "tested by re-randomising the units of these two arms within blocks, holding the "
             "observed counts fixed (the other arms stay as assigned)"
         )
-    plan = ReplayPlan(
-        block_starts=np.asarray(starts, dtype=np.int64),
-        block_keys=tuple(keys),
-        support=tuple(support),
-    )
+    plan: ReplayPlan | FullPlan
+    if full:
+        plan = FullPlan(
+            block_starts=np.asarray(starts, dtype=np.int64),
+            block_keys=tuple(keys),
+            support=tuple(full_support),
+            probs=tuple(full_probs),
+        )
+    else:
+        plan = ReplayPlan(
+            block_starts=np.asarray(starts, dtype=np.int64),
+            block_keys=tuple(keys),
+            support=tuple(support),
+        )
+    set_codes = cluster_code[set_clusters]
     setup = ReplaySetup(
         plan=plan,
         row_cluster=row_cluster,
-        z_cluster=(cluster_code[set_clusters] == ti).astype(np.float64),
+        z_cluster=(set_codes == ti).astype(np.float64),
         cluster_block=cluster_block,
         block_labels=tuple(labels),
         arm=arm,
@@ -324,6 +375,7 @@ def prepare_replay(
         conditional=multi and not simple,
         ids_hash=ids_sha256(st.cluster_ids[set_clusters]) if len(set_clusters) else "",
         notes=tuple(notes),
+        control_cluster=(set_codes == ci).astype(np.float64) if full else None,
     )
     return setup, st
 
@@ -370,11 +422,12 @@ def observed_acc(setup: ReplaySetup, V: np.ndarray, reducer: Reducer, n_acc: int
     plan = setup.plan
     acc = np.zeros(n_acc)
     z = setup.z_cluster
+    pair = setup.pair_cluster().astype(np.float64)
     for b in range(plan.n_blocks):
         lo, hi = int(plan.block_starts[b]), int(plan.block_starts[b + 1])
         Vb = V[lo:hi]
         s1 = (z[lo:hi] @ Vb)[None, :]
-        acc += reducer(b, s1, Vb.sum(axis=0))[0]
+        acc += reducer(b, s1, pair[lo:hi] @ Vb)[0]
     return acc
 
 
@@ -393,6 +446,41 @@ def _grouped_bytes(plan: ReplayPlan, V: np.ndarray, reps: int) -> int:
     return 16 * reps * _largest_colours(plan, V)
 
 
+def _run_full(
+    setup: ReplaySetup,
+    plan: FullPlan,
+    V: np.ndarray,
+    reducer: Reducer,
+    n_acc: int,
+    *,
+    reps: int,
+    seed: int,
+    engine: str,
+    design: Design,
+) -> tuple[np.ndarray, np.ndarray, bool, str, str | None]:
+    n_assign = count_assignments_full(plan, min(max(reps, 1), _MAX_ENUMERATION))
+    if engine == "exact" and n_assign is None:
+        raise SpecificationError(
+            f"engine='exact': there are more than {min(reps, _MAX_ENUMERATION):,} possible "
+            "assignments of the whole design; raise reps or use engine='auto'"
+        )
+    if engine == "grouped":
+        raise SpecificationError(
+            "engine='grouped' cannot replay a whole multi-arm design; use 'dense' or 'auto'"
+        )
+    if n_assign is not None and engine in ("auto", "exact"):
+        acc, prob = enumerate_draws_full(plan, V, reducer, n_acc)
+        used = "exact"
+    else:
+        acc = replay_draws_full(plan, V, reducer, n_acc, reps=reps, seed=seed)
+        prob = np.full(len(acc), 1.0 / len(acc))
+        used = "dense"
+    text = "|".join(
+        [design.to_json(), str(seed), setup.ids_hash, repr(setup.arm), str(reps), used, "full"]
+    )
+    return acc, prob, used == "exact", used, hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def run_replay(
     setup: ReplaySetup,
     V: np.ndarray,
@@ -406,6 +494,10 @@ def run_replay(
 ) -> tuple[np.ndarray, np.ndarray, bool, str, str | None]:
     """Draws of the accumulators: ``(acc, weights, exact, engine, draw_key)``."""
     plan = setup.plan
+    if isinstance(plan, FullPlan):
+        return _run_full(
+            setup, plan, V, reducer, n_acc, reps=reps, seed=seed, engine=engine, design=design
+        )
     n_assign = count_assignments(plan, min(max(reps, 1), _MAX_ENUMERATION))
     if engine == "exact" and n_assign is None:
         raise SpecificationError(

@@ -81,7 +81,8 @@ def itt_reducer(weights: np.ndarray, studentize: bool) -> tuple[Reducer, int]:
             if w == 0:
                 continue
             s1 = S1[:, g * kc : (g + 1) * kc]
-            s0 = T[g * kc : (g + 1) * kc][None, :] - s1
+            tg = T[..., g * kc : (g + 1) * kc]  # block totals, or per-draw pair totals
+            s0 = (tg[None, :] if tg.ndim == 1 else tg) - s1
             for s, sign in ((s1, 1.0), (s0, -1.0)):
                 c, n, Y, A = s[:, 0], s[:, 1], s[:, 2], s[:, 3]
                 with np.errstate(divide="ignore", invalid="ignore"):
@@ -152,6 +153,7 @@ def prepare_statistic(
     function: str = "randomization_inference",
     need_a: bool = True,
     weights: str | None = None,
+    full: bool = False,
 ) -> PreparedStatistic:
     roles = [
         ("outcome", outcome),
@@ -165,7 +167,7 @@ def prepare_statistic(
                 f"column {c!r} (argument {role!r} of {function}) is not in the data."
                 f"{did_you_mean(c, [str(x) for x in data.columns])}"
             )
-    setup, _ = prepare_replay(data, arm_column, design, arm=arm, function=function)
+    setup, _ = prepare_replay(data, arm_column, design, arm=arm, function=function, full=full)
     cols = [
         outcome,
         *([treatment] if treatment else []),
@@ -213,13 +215,15 @@ def prepare_statistic(
         # the statistic at tau = 0 does not involve A: fewer distinct cluster rows
         a_adj = np.zeros_like(a_adj)
     g = np.zeros(len(y), dtype=np.int64) if groups is None else groups[used]
+    pair_row = setup.pair_cluster()[rc].astype(np.float64)
     blocks_cols = []
     block_share = np.zeros((setup.plan.n_blocks, n_groups))
     for gi in range(n_groups):
         mask = (g == gi).astype(np.float64) * w
         sums = cluster_sums(rc, np.column_stack([mask, mask * y_adj, mask * a_adj]), ncl)
         blocks_cols.append(itt_columns(sums[:, 0], sums[:, 1], sums[:, 2], studentize))
-        nb = np.bincount(blk, weights=mask, minlength=setup.plan.n_blocks)
+        # block weights from the observed units of the two compared arms (fixed over draws)
+        nb = np.bincount(blk, weights=mask * pair_row, minlength=setup.plan.n_blocks)
         block_share[:, gi] = nb / nb.sum() if nb.sum() > 0 else 0.0
     V = np.column_stack(blocks_cols)
     scale = 1.0
@@ -235,7 +239,8 @@ def prepare_statistic(
                 f"{function}: the first stage (effect of assignment on {treatment!r}) is zero; "
                 "the CACE Wald statistic is undefined"
             )
-    return PreparedStatistic(setup, V, block_share, scale, int(used.sum()), n_drop)
+    # nobs: units of the two compared arms with an outcome
+    return PreparedStatistic(setup, V, block_share, scale, int(pair_row.sum()), n_drop)
 
 
 def invert_test(
