@@ -132,8 +132,8 @@ def _cluster_sizes(value: object) -> tuple[float, float]:
             return mean, float(np.mean(sizes * sizes) / mean)
         raise SpecificationError(
             "The 'cluster_size' parameter of power must be a number or a non-empty 1-d array "
-            f"of numeric cluster sizes. Got {type(value).__name__} of dtype "
-            f"{getattr(arr, 'dtype', '?')} instead."
+            f"of numeric cluster sizes. Got a {arr.ndim}-d {type(value).__name__} of "
+            f"{len(arr)} entries and dtype {arr.dtype} instead."
         )
     m = _num(value, "cluster_size", 1, math.inf, lo_open=False, hi_open=True)
     return m, m
