@@ -80,6 +80,10 @@ class ReplayPlan:
     block_starts: np.ndarray
     block_keys: tuple[str, ...]
     support: tuple[tuple[tuple[int, Fraction], ...], ...]
+    #: simple randomisation: per block, each cluster's probability of being treated. The
+    #: support is then Binomial(n, q) and the engines draw each cluster (dense) or each group
+    #: of identical clusters (grouped, Binomial(count, q)) directly: the same distribution.
+    coin: tuple[Fraction, ...] | None = None
 
     @property
     def n_blocks(self) -> int:
@@ -102,7 +106,10 @@ def count_assignments(plan: ReplayPlan, limit: int) -> int | None:
     total = 1
     for b in range(plan.n_blocks):
         n = plan.block_size(b)
-        total *= sum(math.comb(n, m) for m, p in plan.support[b] if p > 0)
+        if plan.coin is not None:
+            total *= 2**n  # every subset has positive probability
+        else:
+            total *= sum(math.comb(n, m) for m, p in plan.support[b] if p > 0)
         if total > limit:
             return None
     return total
@@ -121,7 +128,11 @@ def _draw_m(
 
 
 def _dense_block(
-    V: np.ndarray, support: Sequence[tuple[int, Fraction]], reps: int, rng: np.random.Generator
+    V: np.ndarray,
+    support: Sequence[tuple[int, Fraction]],
+    reps: int,
+    rng: np.random.Generator,
+    coin: Fraction | None = None,
 ) -> Iterator[np.ndarray]:
     """Treated sums of ``reps`` uniformly random subsets, by sequential selection.
 
@@ -134,6 +145,10 @@ def _dense_block(
     done = 0
     while done < reps:
         r = min(chunk, reps - done)
+        if coin is not None:  # independent coin flips, one uniform per cluster and draw
+            yield (rng.random((n, r)) < float(coin)).astype(V.dtype).T @ V
+            done += r
+            continue
         rem = _draw_m(rng, support, r).astype(np.float64)
         z = np.empty((n, r), dtype=V.dtype)
         for i in range(n):
@@ -145,9 +160,17 @@ def _dense_block(
 
 
 def _grouped_block(
-    V: np.ndarray, support: Sequence[tuple[int, Fraction]], reps: int, rng: np.random.Generator
+    V: np.ndarray,
+    support: Sequence[tuple[int, Fraction]],
+    reps: int,
+    rng: np.random.Generator,
+    coin: Fraction | None = None,
 ) -> np.ndarray:
     types, colors = np.unique(V, axis=0, return_counts=True)
+    if coin is not None:  # identical clusters flip independently: Binomial(count, q) each
+        return (
+            rng.binomial(colors, float(coin), size=(reps, len(colors))).astype(np.float64) @ types
+        )
     # largest colours first: numpy's marginal hypergeometric chain is fastest that way
     order = np.argsort(-colors, kind="stable")
     types, colors = types[order], colors[order]
@@ -189,9 +212,12 @@ def _block_contribution(job: _Job, b: int) -> np.ndarray:
     rng = block_rng(job.seed, job.plan.block_keys[b], _STREAM_RI)
     Vb = job.V[lo:hi]
     support = job.plan.support[b]
+    coin = job.plan.coin[b] if job.plan.coin is not None else None
     if job.engine == "grouped":
-        return job.reducer(b, _grouped_block(Vb, support, job.reps, rng), job.totals[b])
-    parts = [job.reducer(b, s1, job.totals[b]) for s1 in _dense_block(Vb, support, job.reps, rng)]
+        return job.reducer(b, _grouped_block(Vb, support, job.reps, rng, coin), job.totals[b])
+    parts = [
+        job.reducer(b, s1, job.totals[b]) for s1 in _dense_block(Vb, support, job.reps, rng, coin)
+    ]
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
 
 

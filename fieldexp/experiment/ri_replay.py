@@ -65,6 +65,7 @@ __all__ = [
 
 ENGINES = ("auto", "dense", "grouped", "exact")
 _MAX_ENUMERATION = 200_000
+_ENUMERABLE_COIN_BLOCK = 64
 #: float64 numbers held per draw besides the accumulators: the draw's statistic, its weight,
 #: the accumulators of a block being added and the reducer's temporaries (counted 3 times)
 _PER_DRAW_FIXED = 8
@@ -263,6 +264,7 @@ def prepare_replay(
     support: list[tuple[tuple[int, Fraction], ...]] = []
     full_support: list[tuple[tuple[tuple[int, int], Fraction], ...] | None] = []
     full_probs: list[tuple[Fraction, Fraction] | None] = []
+    coins: list[Fraction] = []
     keys: list[str] = []
     labels: list[object] = []
     order: list[np.ndarray] = []
@@ -282,8 +284,16 @@ def prepare_replay(
             full_support.append(None)
             full_probs.append((probs[ti], probs[ci]))
         elif simple:
-            # every count is possible; the clusters of the two arms are coin flips between them
-            sup = tuple((m, p) for m, p in pair_support(design, label, len(sel), ti, ci) if p > 0)
+            # every count is possible; the clusters of the two arms are coin flips between them.
+            # The engines flip each cluster directly; the binomial law of the count is only
+            # needed to enumerate, which blocks of more than 64 clusters never allow (2^65).
+            if len(sel) <= _ENUMERABLE_COIN_BLOCK:
+                sup = tuple(
+                    (m, p) for m, p in pair_support(design, label, len(sel), ti, ci) if p > 0
+                )
+            probs, _ = block_arm_fractions(design, label, n)
+            assert probs is not None
+            coins.append(probs[ti] / (probs[ti] + probs[ci]))
         else:
             full_dist = block_count_support(design, label, n)
             if not any(counts == observed and p > 0 for counts, p in full_dist):
@@ -362,6 +372,7 @@ def prepare_replay(
             block_starts=np.asarray(starts, dtype=np.int64),
             block_keys=tuple(keys),
             support=tuple(support),
+            coin=tuple(coins) if simple else None,
         )
     set_codes = cluster_code[set_clusters]
     setup = ReplaySetup(
