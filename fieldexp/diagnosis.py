@@ -29,11 +29,14 @@ from fieldexp._validate import check_choice
 from fieldexp.design.spec import Design
 from fieldexp.errors import DataError, FieldexpError, SpecificationError
 from fieldexp.experiment.api import cace, itt
+from fieldexp.experiment.ri_replay import memory_budget
 from fieldexp.results import EffectResult
 
 __all__ = ["Diagnosis", "diagnose"]
 
 Simulator = Callable[[int], object]
+#: memory of one simulation's result row (a dict of 10 fields, then a DataFrame row)
+_BYTES_PER_SIMULATION = 1024
 Estimator = Callable[[pd.DataFrame], EffectResult]
 
 
@@ -166,6 +169,14 @@ def diagnose(
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise SpecificationError(
             f"The 'seed' parameter of diagnose must be a non-negative integer. Got {seed!r}."
+        )
+    if sims * _BYTES_PER_SIMULATION > memory_budget():
+        raise SpecificationError(
+            f"The 'sims' parameter of diagnose asks for {sims:,} simulations; their result rows "
+            f"alone would need about {sims * _BYTES_PER_SIMULATION / (1 << 30):,.1f} GB, more "
+            f"than the {memory_budget() / (1 << 30):,.1f} GB allowed (half the machine's memory, "
+            "or FIELDEXP_MAX_MEMORY_GB). A few thousand simulations give coverage and power "
+            "within about 0.01."
         )
     if len(design.arm_labels) != 2:
         raise SpecificationError("diagnose: the design must have two arms (control and treatment)")
