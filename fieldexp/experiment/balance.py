@@ -246,7 +246,8 @@ def balance(
         clusters by their ids), so the p-value does not depend on the order of the rows.
     reps : int
         Re-randomisations for the omnibus test (all assignments are enumerated when there
-        are at most ``reps``); 0 skips the test.
+        are at most ``reps``); 0 skips the test. Refused at once, stating the memory needed,
+        when the draws could not fit in memory.
     seed : int
         Required unless ``reps=0``.
     control : label, optional

@@ -236,7 +236,8 @@ def heterogeneity(
     design : Design, optional
         With ``reps > 0`` and ``seed``: also the randomisation test of equal effects.
     reps, seed : int
-        Draws and seed of the randomisation test.
+        Draws and seed of the randomisation test (``reps`` whose draws could not fit in
+        memory is refused at once, stating the memory needed).
 
     Returns
     -------

@@ -227,8 +227,9 @@ def randomization_inference(
         :meth:`Design.assign` (joined on the unit column).
     design : Design
         The design that produced the assignment; it is replayed (blocks, whole clusters,
-        exact per-block count distribution). The observed assignment must be one the design
-        can produce, else :class:`DesignError`.
+        exact per-block count distribution, or independent coin flips under
+        ``scheme="simple"``). The observed assignment must be one the design can produce,
+        else :class:`DesignError`.
     estimator : {"itt", "cace"}
         ``"cace"`` needs ``treatment`` (contact) and uses the Wald statistic under the sharp
         null (see the module docstring).
@@ -239,7 +240,9 @@ def randomization_inference(
         The estimator's point estimate (studentized with ``studentize=True``).
     reps : int
         Draws. When the number of possible assignments is at most ``reps``, every
-        assignment is enumerated instead and ``exact`` is True.
+        assignment is enumerated instead and ``exact`` is True. Refused at once
+        (:class:`SpecificationError` with the memory needed) when the draws could not fit in
+        memory (:func:`fieldexp.experiment.ri_replay.check_reps_memory`).
     seed : int
         Required; the draws depend only on it, the design and the units.
     sharp_null : float

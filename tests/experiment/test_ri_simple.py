@@ -150,7 +150,7 @@ def test_multi_arm_simple_replays_coin_flips_between_the_two_arms():
     assert res.p_value == pytest.approx(tail(observed, np.array(draws), np.array(w)), rel=1e-12)
 
 
-def test_balance_and_heterogeneity_replay_the_simple_design():
+def test_balance_replays_the_simple_design():
     df, design = data(5)
     df["x"] = np.arange(len(df)) % 3 + 0.5 * np.arange(len(df))
     bal = fx.balance(df, "arm", ["x"], design=design, reps=10_000, seed=1)
