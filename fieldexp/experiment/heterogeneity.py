@@ -395,9 +395,10 @@ def heterogeneity(
 
         def het(acc: np.ndarray) -> np.ndarray:
             a = acc.reshape(acc.shape[0], len(levels), N_ACC)
-            est = (a[..., 0] - tau_bar * a[..., 1]) / scale
-            var = (a[..., 2] + tau_bar * a[..., 3] + tau_bar**2 * a[..., 4]) / scale**2
+            # draws leaving a subgroup arm empty (or single) give NaN and are not counted
             with np.errstate(divide="ignore", invalid="ignore"):
+                est = (a[..., 0] - tau_bar * a[..., 1]) / scale
+                var = (a[..., 2] + tau_bar * a[..., 3] + tau_bar**2 * a[..., 4]) / scale**2
                 wgt = 1 / var
                 mean = np.sum(est * wgt, axis=1) / np.sum(wgt, axis=1)
                 return np.sum((est - mean[:, None]) ** 2 * wgt, axis=1)
