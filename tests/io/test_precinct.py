@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 from fieldexp.errors import FileFormatError, SpecificationError
 from fieldexp.io import read_precinct_results
+from fieldexp.io.fr_writers import FR_LAYOUTS, fr_sample_results, write_fr_results
+from fieldexp.io.precinct import candidate_key, insee_commune
 from fieldexp.io.synthetic import synthetic_precinct_results
 from fieldexp.io.writers import write_precinct_results
 
@@ -106,3 +110,159 @@ def test_empty_and_bad_format(tmp_path):
         read_precinct_results(p)
     with pytest.raises(SpecificationError, match="fr-interieur"):
         read_precinct_results(p, format="us")
+
+
+# ----------------------------------------------------------- published layouts, 2012-2024
+TRUTH_COLS = [
+    "precinct_id",
+    "election_id",
+    "candidate",
+    "votes",
+    "registered",
+    "voters",
+    "abstentions",
+    "blank",
+    "null",
+    "expressed",
+    "candidate_label",
+]
+
+
+def _same(truth, got, cols=TRUTH_COLS):
+    keys = ["election_id", "precinct_id", "candidate"]
+    a = truth[cols].sort_values(keys).reset_index(drop=True).astype(str)
+    b = got[cols].sort_values(keys).reset_index(drop=True).astype(str)
+    assert a.equals(b), (a.compare(b) if a.shape == b.shape else (a.shape, b.shape))
+
+
+@pytest.mark.parametrize("layout", sorted(FR_LAYOUTS))
+def test_every_published_layout_reads_exactly(tmp_path, layout):
+    truth = fr_sample_results(11, layout)
+    p = write_fr_results(truth, tmp_path / f"{layout}.txt", layout=layout)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = read_precinct_results(p)
+    _same(truth, got)
+    if FR_LAYOUTS[layout].kind != "pres" and layout != "euro2019":  # files without nuance
+        assert got["nuance"].notna().all()
+        _same(truth, got, ["election_id", "precinct_id", "candidate", "nuance"])
+    # conservation: votes in = votes out, bureaux in = bureaux out
+    assert int(got["votes"].sum()) == int(truth["votes"].sum())
+    note = got.attrs["fieldexp_import"]
+    assert note["bureaux"] == truth[["precinct_id", "election_id"]].drop_duplicates().shape[0]
+    assert note["candidate_rows"] == len(truth)
+    assert set(got["precinct_id"].str[:5]) == {"01004", "2A004", "97101"}
+    assert got["candidate_key"].str.fullmatch(r"[0-9A-Za-z_]+").all()
+
+
+def _wide_2017(tmp_path, header_tail, name="r.csv"):
+    """A 2017-style bureau line with three candidates; header block given by the caller."""
+    fixed = "Code du département;Code de la commune;Code du b.vote;Inscrits;Votants;Exprimés"
+    p = tmp_path / name
+    p.write_text(
+        f"{fixed};{header_tail}\n"
+        "75;56;1;100;60;58;1;A;30;2;B;20;3;C;8\n"
+        "75;56;2;90;50;50;1;A;10;2;B;25;3;C;15\n",
+        encoding="utf-8",
+    )
+    return p
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "N°Panneau;Nom;Voix",  # given once (2017-2022)
+        "N°Panneau;Nom;Voix;N°Panneau;Nom;Voix;N°Panneau;Nom;Voix",  # repeated
+        "N°Panneau;Nom;Voix;N°Panneau.1;Nom.1;Voix.1;N°Panneau.2;Nom.2;Voix.2",  # pandas
+        "N°Panneau;Nom;Voix;Unnamed: 9;Unnamed: 10;Unnamed: 11;Unnamed: 12;Unnamed: 13;Unnamed: 14",
+        "Numéro de panneau 1;Nom candidat 1;Voix 1;Numéro de panneau 2;Nom candidat 2;Voix 2;"
+        "Numéro de panneau 3;Nom candidat 3;Voix 3",  # numbered (2024)
+    ],
+)
+def test_every_candidate_kept_whatever_the_header(tmp_path, tail):
+    # before the fix a repeated header kept only the last candidate (C) of each bureau
+    r = read_precinct_results(_wide_2017(tmp_path, tail))
+    assert len(r) == 6
+    assert r.groupby("precinct_id")["candidate_label"].apply(list).to_dict() == {
+        "75056_0001": ["A", "B", "C"],
+        "75056_0002": ["A", "B", "C"],
+    }
+    assert r.groupby("precinct_id")["votes"].sum().tolist() == [58, 50]
+
+
+def test_2024_percent_columns_beside_counts(tmp_path):
+    # 'Votants' beside '% Votants' used to stop on "two columns for 'voters'"
+    p = tmp_path / "leg.csv"
+    p.write_text(
+        "Code département;Code commune;Code BV;Inscrits;Votants;% Votants;Abstentions;"
+        "% Abstentions;Exprimés;Blancs;Nuls;Numéro de panneau 1;Voix 1;% Voix/inscrits 1;"
+        "Elu 1;Numéro de panneau 2;Voix 2;% Voix/inscrits 2;Elu 2\n"
+        "01;01004;0001;100;60;60,00%;40;40,00%;57;2;1;1;40;40,00%;;2;17;17,00%;\n",
+        encoding="utf-8",
+    )
+    r = read_precinct_results(p)
+    assert r["voters"].tolist() == [60, 60] and r["abstentions"].tolist() == [40, 40]
+    assert r["votes"].tolist() == [40, 17]
+
+
+def test_two_real_columns_for_one_field_still_refused(tmp_path):
+    p = _wide_2017(tmp_path, "N°Panneau;Nom;Voix").with_name("dup.csv")
+    p.write_text(
+        "Code du département;Code de la commune;Code du b.vote;Inscrits;Votants;Votants;"
+        "Exprimés;N°Panneau;Voix\n75;56;1;100;60;60;58;1;58\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(FileFormatError, match=r"two columns for 'voters' \('Votants' and"):
+        read_precinct_results(p)
+
+
+def test_sum_mismatch_names_bureau_and_line(tmp_path):
+    p = _wide_2017(tmp_path, "N°Panneau;Nom;Voix")
+    p.write_text(p.read_text(encoding="utf-8").replace(";3;C;15", ";3;C;14"), encoding="utf-8")
+    with pytest.raises(FileFormatError, match=r"bureau '75056_0002' \(line 3\): votes sum to 49"):
+        read_precinct_results(p)
+
+
+def test_truncated_numbered_line_is_an_error_not_padding(tmp_path):
+    p = _wide_2017(
+        tmp_path,
+        "Numéro de panneau 1;Nom candidat 1;Voix 1;Numéro de panneau 2;Nom candidat 2;Voix 2;"
+        "Numéro de panneau 3;Nom candidat 3;Voix 3",
+    )
+    lines = p.read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2].rsplit(";", 2)[0]
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(FileFormatError, match=r"line 3 has 13 fields but the header has 15"):
+        read_precinct_results(p)
+
+
+@pytest.mark.parametrize(
+    ("label", "key"),
+    [
+        ("MÉLENCHON Jean-Luc", "MELENCHON_Jean_Luc"),
+        ("Œuvrer ensemble, à l'écoute", "OEuvrer_ensemble_a_l_ecoute"),
+        ("Liste « La France insoumise – Union populaire »", "Liste_La_France_insoumise_Union_populaire"),
+        ("NOËL Françoise", "NOEL_Francoise"),
+    ],
+)
+def test_candidate_key_is_readable_ascii(label, key):
+    assert candidate_key(label) == key
+
+
+@pytest.mark.parametrize(
+    ("dept", "commune", "expected"),
+    [
+        ("01", "4", "01004"),
+        ("1", "004", "01004"),
+        ("01", "1004", "01004"),  # lost its leading zero
+        ("", "1004", "01004"),
+        ("2A", "4", "2A004"),
+        ("ZA", "101", "97101"),
+        ("971", "97101", "97101"),
+        ("", "056", None),  # no département: cannot be placed
+        ("75", "7505", None),  # 07505 is not in département 75
+        ("75", "Paris", None),
+    ],
+)
+def test_insee_commune(dept, commune, expected):
+    assert insee_commune(dept, commune) == expected
