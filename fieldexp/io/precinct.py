@@ -51,7 +51,7 @@ from fieldexp.io.mappings import (
     parse_mapping,
 )
 from fieldexp.io.schema import PRECINCT_RESULTS, validate_precinct_results
-from fieldexp.io.voters import bureau_id, department_code
+from fieldexp.io.voters import bureau_id, department_code, insee_commune
 
 __all__ = ["candidate_key", "insee_commune", "read_precinct_results"]
 
@@ -73,7 +73,6 @@ FIXED_REQUIRED = ("commune_code", "bureau_code", "registered", "voters", "expres
 _SUFFIX = re.compile(r"^(?P<base>.*?)\s*(?P<n>\d+)$")
 _MANGLED = re.compile(r"^(?P<base>.+)\.(?P<n>\d+)$")
 _UNNAMED = re.compile(r"^Unnamed: \d+(_level_\d+)?$")
-_INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 
 
 def format_lines(lines: Any, *, total: int | None = None) -> str:
@@ -92,33 +91,6 @@ def candidate_key(label: object) -> str:
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return re.sub(r"[^0-9A-Za-z]+", "_", text).strip("_") or "x"
-
-
-def insee_commune(dept: object, commune: object) -> str | None:
-    """INSEE commune code from a département and a commune code, or None if impossible.
-
-    ``("1", "4")`` -> ``"01004"``; ``("75", "56")`` -> ``"75056"``; ``("2A", "4")`` ->
-    ``"2A004"``; overseas ``("ZA", "101")``/``("971", "1")`` -> ``"97101"``; a code
-    already of five characters is kept; ``("01", "1004")`` (a code that lost its
-    leading zero) -> ``"01004"``. Without a département, a code of one to three
-    digits cannot be placed: None.
-    """
-    c = str(commune).strip().upper() if commune is not None and not pd.isna(commune) else ""
-    d = (
-        department_code(str(dept))
-        if dept is not None and not pd.isna(dept) and str(dept).strip()
-        else ""
-    )
-    if _INSEE.match(c):
-        return c
-    if c.isdigit() and len(c) == 4:
-        padded = "0" + c
-        return padded if (not d or padded.startswith(d)) else None
-    if not d or not c or not (c.isdigit() and len(c) <= 3):
-        return None
-    if len(d) == 3:  # overseas: 97x + 2-digit commune (files write 101 or 01 for 97101)
-        return d + c.zfill(3)[-2:]
-    return d + c.zfill(3)
 
 
 @dataclass(frozen=True)
