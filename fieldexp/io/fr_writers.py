@@ -37,7 +37,9 @@ class FrLayout:
 
 _OLD = "cp1252"
 FR_LAYOUTS: dict[str, FrLayout] = {
-    "pres2012": FrLayout("pres", "headerless15", _OLD, ";", "column positions (PR12_Bvot_T1T2.txt)"),
+    "pres2012": FrLayout(
+        "pres", "headerless15", _OLD, ";", "column positions (PR12_Bvot_T1T2.txt)"
+    ),
     "leg2012": FrLayout("leg", "headerless15", _OLD, ";", "column positions (LG12_Bvot_T1T2.txt)"),
     "mun2014": FrLayout("mun", "headerless13", _OLD, ";", "column positions (MN14_Bvot_T1T2.txt)"),
     "euro2014": FrLayout("euro", "headerless13", _OLD, ";", ""),
@@ -47,8 +49,16 @@ FR_LAYOUTS: dict[str, FrLayout] = {
     "mun2020": FrLayout("mun", "wide", _OLD, "\t", "positions + block names (partly)"),
     "pres2022": FrLayout("pres", "wide", _OLD, ";", "header (resultats-par-niveau-burvot-t1)"),
     "leg2022": FrLayout("leg", "wide", _OLD, ";", "header (resultats-par-niveau-burvot-t1)"),
-    "leg2024": FrLayout("leg", "numbered", "utf-8", ";", "header (resultats-definitifs-par-bureau-de-vote.csv)"),  # noqa: E501
-    "euro2024": FrLayout("euro", "numbered", "utf-8", ";", "header + quoting (resultats-definitifs-par-bureau-de-vote.csv)"),  # noqa: E501
+    "leg2024": FrLayout(
+        "leg", "numbered", "utf-8", ";", "header (resultats-definitifs-par-bureau-de-vote.csv)"
+    ),
+    "euro2024": FrLayout(
+        "euro",
+        "numbered",
+        "utf-8",
+        ";",
+        "header + quoting (resultats-definitifs-par-bureau-de-vote.csv)",
+    ),
 }
 
 _FIXED_OLD = [
@@ -202,7 +212,9 @@ def fr_sample_results(seed: int, layout: str, *, election_id: str | None = None)
                     rows.append(
                         {
                             "precinct_id": f"{insee}_{b:04d}",
-                            "election_id": f"{eid}_t{r}" if lay.style.startswith("headerless") else eid,
+                            "election_id": f"{eid}_t{r}"
+                            if lay.style.startswith("headerless")
+                            else eid,
                             "department_code": "971" if dept == "ZA" else dept24,
                             "commune_code": insee,
                             "bureau_code": f"{b:04d}",
@@ -231,10 +243,10 @@ def fr_sample_results(seed: int, layout: str, *, election_id: str | None = None)
     if lay.kind == "euro" and lay.style.startswith("headerless"):
         df["last_name"], df["first_name"] = df["list_short"], ""
     names = (df["last_name"] + " " + df["first_name"]).str.strip()
-    label = df["list_label"].where(df["list_label"] != "", df["list_short"])
+    lab_col = df["list_label"].where(df["list_label"] != "", df["list_short"])
     if lay.style.startswith("headerless"):
-        label = names
-    df["candidate_label"] = label.where(label != "", names)
+        lab_col = names
+    df["candidate_label"] = lab_col.where(lab_col != "", names)
     for col in ("registered", "voters", "abstentions", "blank", "null", "expressed", "votes"):
         df[col] = df[col].astype("Int64")
     return df
@@ -260,16 +272,17 @@ def write_fr_results(results: pd.DataFrame, path: str | Path, *, layout: str) ->
     if lay.style.startswith("headerless"):
         lines = []
         for c in r.itertuples(index=False):
-            commune = str(c.commune_code)[-3:] if str(c.dept_in_file) != "ZA" else "1" + str(c.commune_code)[-2:]  # noqa: E501
+            commune = (
+                str(c.commune_code)[-3:]
+                if str(c.dept_in_file) != "ZA"
+                else "1" + str(c.commune_code)[-2:]
+            )
             rnd = str(c.election_id).rsplit("_t", 1)[-1] if "_t" in str(c.election_id) else "1"
             head = [rnd, c.dept_in_file, commune, c.commune_label]
             if lay.style == "headerless15":
                 head += ["01", "01"]  # circonscription législative, canton
-            lines.append(
-                head
-                + [c.bureau_code, c.registered, c.voters, c.expressed, c.candidate]
-                + [c.last_name, c.first_name, c.nuance, c.votes]
-            )
+            counts = [c.bureau_code, c.registered, c.voters, c.expressed, c.candidate]
+            lines.append([*head, *counts, c.last_name, c.first_name, c.nuance, c.votes])
         _write_rows(p, lines, lay, quoting=csv.QUOTE_MINIMAL)
         return p
     key = layout if layout in _BLOCKS else lay.kind
@@ -301,36 +314,41 @@ def write_fr_results(results: pd.DataFrame, path: str | Path, *, layout: str) ->
             if layout == "euro2024":
                 row = ["FE", "France", *row]
         else:
-            commune = str(f["commune_code"])[-3:] if f["dept_in_file"] != "ZA" else "1" + str(f["commune_code"])[-2:]  # noqa: E501
+            commune = (
+                str(f["commune_code"])[-3:]
+                if f["dept_in_file"] != "ZA"
+                else "1" + str(f["commune_code"])[-2:]
+            )
             row = [f["dept_in_file"], "Dépt"]
             if lay.kind in ("pres", "leg"):
                 row += ["01", "1ère circonscription"]
             row += [commune, f["commune_label"], f["bureau_code"], reg, ab, _pct(ab, reg), vot]
             row += [_pct(vot, reg), bl, _pct(bl, reg), _pct(bl, vot), nu, _pct(nu, reg)]
             row += [_pct(nu, vot), exp, _pct(exp, reg), _pct(exp, vot)]
-        for c in g.to_dict("records"):
-            v = int(c["votes"])
+        for rec in g.to_dict("records"):
+            cand: dict[str, Any] = {str(k): v for k, v in rec.items()}
+            v = int(cand["votes"])
             values = {
-                "N°Panneau": c["candidate"],
-                "N°Liste": c["candidate"],
-                "N.Pan.": c["candidate"],
-                "Numéro de panneau": c["candidate"],
-                "Sexe": c["sex"],
-                "Sexe candidat": c["sex"],
-                "Nom": c["last_name"],
-                "Nom candidat": c["last_name"],
-                "Prénom": c["first_name"],
-                "Prénom candidat": c["first_name"],
-                "Nuance": c["nuance"],
-                "Code Nuance": c["nuance"],
-                "Nuance candidat": c["nuance"],
-                "Nuance liste": c["nuance"],
-                "Libellé Abrégé Liste": c["list_short"],
-                "Libellé abrégé de liste": c["list_short"],
-                "Libellé Etendu Liste": c["list_label"],
-                "Libellé de liste": c["list_label"],
-                "Liste": c["list_label"],
-                "Nom Tête de Liste": f"{c['last_name']} {c['first_name']}",
+                "N°Panneau": cand["candidate"],
+                "N°Liste": cand["candidate"],
+                "N.Pan.": cand["candidate"],
+                "Numéro de panneau": cand["candidate"],
+                "Sexe": cand["sex"],
+                "Sexe candidat": cand["sex"],
+                "Nom": cand["last_name"],
+                "Nom candidat": cand["last_name"],
+                "Prénom": cand["first_name"],
+                "Prénom candidat": cand["first_name"],
+                "Nuance": cand["nuance"],
+                "Code Nuance": cand["nuance"],
+                "Nuance candidat": cand["nuance"],
+                "Nuance liste": cand["nuance"],
+                "Libellé Abrégé Liste": cand["list_short"],
+                "Libellé abrégé de liste": cand["list_short"],
+                "Libellé Etendu Liste": cand["list_label"],
+                "Libellé de liste": cand["list_label"],
+                "Liste": cand["list_label"],
+                "Nom Tête de Liste": f"{cand['last_name']} {cand['first_name']}",
                 "Voix": v,
                 "% Voix/Ins": _pct(v, reg),
                 "% Voix/inscrits": _pct(v, reg),
@@ -348,7 +366,7 @@ def write_fr_results(results: pd.DataFrame, path: str | Path, *, layout: str) ->
     return p
 
 
-def _write_rows(p: Path, rows: list[list[Any]], lay: FrLayout, *, quoting: int) -> None:
+def _write_rows(p: Path, rows: list[list[Any]], lay: FrLayout, *, quoting: Any) -> None:
     newline = "\r\n" if lay.encoding == _OLD else "\n"
     with p.open("w", encoding=lay.encoding, newline="") as fh:
         if quoting == csv.QUOTE_NONNUMERIC:
@@ -365,7 +383,14 @@ def _write_rows(p: Path, rows: list[list[Any]], lay: FrLayout, *, quoting: int) 
 
 
 def _bare(v: object) -> bool:
-    return isinstance(v, str) and v in ("Inscrits", "Votants", "Abstentions", "Exprimés", "Blancs", "Nuls")  # noqa: E501
+    return isinstance(v, str) and v in (
+        "Inscrits",
+        "Votants",
+        "Abstentions",
+        "Exprimés",
+        "Blancs",
+        "Nuls",
+    )
 
 
 def _quote(v: object) -> str:

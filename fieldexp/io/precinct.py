@@ -183,18 +183,27 @@ def read_precinct_results(
     )
     text = _decode(p, info.encoding)
     delim = info.delimiter
+    if spec.option("delimiter") is None and info.first_line.lstrip().startswith("--"):
+        # comment lines ('-- ...') before the data: sniff the delimiter on the first data line
+        first = next(
+            (ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("--")),
+            "",
+        )
+        delim = max((";", "\t", ",", "|"), key=first.count)
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
     except csv.Error as exc:
-        raise FileFormatError(f"precinct_results: file {p.name!r} cannot be parsed: {exc}") from None
+        raise FileFormatError(
+            f"precinct_results: file {p.name!r} cannot be parsed: {exc}"
+        ) from None
     numbered = [(i + 1, r) for i, r in enumerate(rows) if any(f.strip() for f in r)]
     comments = [ln for ln, r in numbered if r[0].lstrip().startswith("--")]
     numbered = [(ln, r) for ln, r in numbered if not r[0].lstrip().startswith("--")]
     if not numbered:
         raise FileFormatError(f"precinct_results: file {p.name!r} is empty (no header, no rows)")
     header_opt = spec.option("header")
-    first = [normalize_name(f) for f in numbered[0][1]]
-    has_header = header_opt if header_opt is not None else ("inscrits" in first)
+    first_names = [normalize_name(f) for f in numbered[0][1]]
+    has_header = header_opt if header_opt is not None else ("inscrits" in first_names)
     base_id = str(spec.option("election_id", p.stem))
     if has_header:
         df, n_read = _wide(numbered, p, spec)
@@ -270,12 +279,11 @@ def _wide(
     records: list[dict[str, Any]] = []
     for line, raw in numbered[1:]:
         row = [f.strip() for f in raw]
-        if len(row) < len(header):
-            if numbered_blocks or len(row) < start + width:
-                raise FileFormatError(
-                    f"precinct_results: file {p.name!r}: line {line} has {len(row)} fields but "
-                    f"the header has {len(header)} (truncated line?)"
-                )
+        if len(row) < len(header) and (numbered_blocks or len(row) < start + width):
+            raise FileFormatError(
+                f"precinct_results: file {p.name!r}: line {line} has {len(row)} fields but "
+                f"the header has {len(header)} (truncated line?)"
+            )
         base: dict[str, Any] = {canon: row[i] for canon, i in fixed.items()}
         base["_line"] = line
         if numbered_blocks:
@@ -388,7 +396,7 @@ def _headerless(
     width = len(numbered[0][1])
     if names is None:
         t = mapping_table("fr_headerless")
-        known = {int(w): g for w, g in t.groupby("width")}
+        known = {int(str(w)): g for w, g in t.groupby("width")}
         if width not in known:
             raise FileFormatError(
                 f"precinct_results: headerless file {p.name!r} must have "
@@ -429,8 +437,9 @@ def _communes(df: pd.DataFrame, p: Path) -> pd.DataFrame:
             f"{format_lines(pd.unique(labels), total=len(pd.unique(labels)))}). Map the "
             "département column with mapping={'<file column>': 'department_code'}"
         )
-    out = df.assign(commune_code=communes)
-    derived = [c[:3] if c.startswith("97") else c[:2] for c in communes]
+    placed = [c for c in communes if c is not None]
+    out = df.assign(commune_code=placed)
+    derived = [c[:3] if c.startswith("97") else c[:2] for c in placed]
     if dept is None:
         out["department_code"] = derived
     else:
@@ -477,6 +486,16 @@ def _finish(df: pd.DataFrame, p: Path) -> pd.DataFrame:
     df["candidate"] = df["candidate"].astype("str").str.strip()
     keys = ["precinct_id", "election_id"]
     lines = pd.Series(df.index, index=df.index)
+    dup = df.duplicated([*keys, "candidate"], keep=False)
+    if dup.any():
+        first = df[dup].iloc[0]
+        at = lines[dup & (df["precinct_id"] == first["precinct_id"])].unique().tolist()
+        raise FileFormatError(
+            f"precinct_results: file {p.name!r}: bureau {first['precinct_id']!r} "
+            f"({first['election_id']}) lists candidate {first['candidate']!r} more than once, on "
+            f"{format_lines(at)} (concatenated exports or a repeated line?); "
+            f"{int(dup.sum())} rows involved"
+        )
     # a bureau's totals must agree across its candidate rows (headerless layout)
     for col in ("registered", "voters", "expressed"):
         n = df.groupby(keys)[col].nunique(dropna=False)
@@ -524,9 +543,21 @@ def _conservation(
         )
     checks = []
     if abstentions_given:
-        checks.append(("registered = voters + abstentions", bureau["voters"] + bureau["abstentions"], bureau["registered"]))  # noqa: E501
+        checks.append(
+            (
+                "registered = voters + abstentions",
+                bureau["voters"] + bureau["abstentions"],
+                bureau["registered"],
+            )
+        )
     if split:
-        checks.append(("voters = blank + null + expressed", bureau["blank"] + bureau["null"] + bureau["expressed"], bureau["voters"]))  # noqa: E501
+        checks.append(
+            (
+                "voters = blank + null + expressed",
+                bureau["blank"] + bureau["null"] + bureau["expressed"],
+                bureau["voters"],
+            )
+        )
     for rule, lhs, rhs in checks:
         off = lhs.notna() & rhs.notna() & (lhs != rhs)
         if off.any():

@@ -61,6 +61,10 @@ _INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 _DEPT = re.compile(r"^(\d{2}|2[AB]|97\d)$")
 
 
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or value is pd.NA
+
+
 def insee_commune(dept: object, commune: object) -> str | None:
     """INSEE commune code from a département and a commune code, or None if impossible.
 
@@ -71,8 +75,8 @@ def insee_commune(dept: object, commune: object) -> str | None:
     without a département, a 4-digit code outside the département, or text: None
     (never an id that matches nothing).
     """
-    c = "" if commune is None or pd.isna(commune) else str(commune).strip().upper()
-    raw_d = "" if dept is None or pd.isna(dept) else str(dept).strip()
+    c = "" if _missing(commune) else str(commune).strip().upper()
+    raw_d = "" if _missing(dept) else str(dept).strip()
     d = department_code(raw_d) if raw_d else ""
     if _INSEE.match(c):
         return c
@@ -230,7 +234,9 @@ def _reu(df: pd.DataFrame, p: Path, spec: Any, fmts: list[str] | None) -> pd.Dat
     else:
         hashed = keyed_hash(national, salt)
         df["voter_id"] = hashed.where(national.notna(), by_name if national.isna().any() else None)
-    parts = [c for c in ("house_number", "street", "address", "address_line2", "zip", "city") if c in df]
+    parts = [
+        c for c in ("house_number", "street", "address", "address_line2", "zip", "city") if c in df
+    ]
     if parts and "household_id" not in df.columns:
         text = df[parts].astype("str").where(df[parts].notna(), "")
         joined = text.apply(lambda col: col.map(normalize_name)).agg("|".join, axis=1)

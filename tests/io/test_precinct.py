@@ -132,7 +132,7 @@ def _same(truth, got, cols=TRUTH_COLS):
     keys = ["election_id", "precinct_id", "candidate"]
     a = truth[cols].sort_values(keys).reset_index(drop=True).astype(str)
     b = got[cols].sort_values(keys).reset_index(drop=True).astype(str)
-    assert a.equals(b), (a.compare(b) if a.shape == b.shape else (a.shape, b.shape))
+    assert a.equals(b), a.compare(b) if a.shape == b.shape else (a.shape, b.shape)
 
 
 @pytest.mark.parametrize("layout", sorted(FR_LAYOUTS))
@@ -241,7 +241,10 @@ def test_truncated_numbered_line_is_an_error_not_padding(tmp_path):
     [
         ("MÉLENCHON Jean-Luc", "MELENCHON_Jean_Luc"),
         ("Œuvrer ensemble, à l'écoute", "OEuvrer_ensemble_a_l_ecoute"),
-        ("Liste « La France insoumise – Union populaire »", "Liste_La_France_insoumise_Union_populaire"),
+        (
+            "Liste « La France insoumise – Union populaire »",
+            "Liste_La_France_insoumise_Union_populaire",
+        ),
         ("NOËL Françoise", "NOEL_Francoise"),
     ],
 )
