@@ -269,3 +269,36 @@ def test_candidate_key_is_readable_ascii(label, key):
 )
 def test_insee_commune(dept, commune, expected):
     assert insee_commune(dept, commune) == expected
+
+
+@pytest.mark.parametrize("layout", ["leg2012", "mun2014", "pres2017", "mun2020", "euro2024"])
+def test_published_layouts_through_fieldexp_report(tmp_path, layout):
+    """A plain spec (no mapping) assigns stations and reports on each layout."""
+    import pandas as pd
+
+    from fieldexp import cli
+
+    truth = fr_sample_results(3, layout)
+    path = write_fr_results(truth, tmp_path / f"{layout}.txt", layout=layout)
+    election = truth["election_id"].iloc[0]
+    base = (
+        f'[data.precinct_results]\npath = "{path}"\n[design]\nunit = "precinct_id"\nseed = 3\n'
+        f'[analysis]\nelection = "{election}"\n'
+        '[outcomes.turnout]\ncolumn = "turnout"\nlevel = "precinct"\nestimands = ["ITT"]\n'
+    )
+    spec = tmp_path / "s.toml"
+    spec.write_text(base, encoding="utf-8")
+    out = tmp_path / "o"
+    assert cli.main(["assign", str(spec), "--out", str(out), "--no-progress"]) == 0
+    spec.write_text(
+        base + f'[data.precinct_assignment]\npath = "{out / "assignment.csv"}"\n', encoding="utf-8"
+    )
+    rep = tmp_path / "r"
+    assert cli.main(["report", str(spec), "--out", str(rep), "--no-progress"]) == 0
+    flow = pd.read_csv(rep / "tables" / "sample_flow.csv")
+    bureaux = truth[truth["election_id"] == election].drop_duplicates("precinct_id")
+    assert flow["stations"].sum() == len(bureaux)
+    assert flow["registered"].sum() == bureaux["registered"].sum()
+    assert flow["voters"].sum() == bureaux["voters"].sum()
+    rec = pd.read_csv(rep / "tables" / "reconciliation.csv").set_index("table")
+    assert rec.loc["precinct_results", "rows read"] == len(truth)
