@@ -209,6 +209,7 @@ def read_precinct_results(
         df, n_read = _wide(numbered, p, spec)
     else:
         df, n_read = _headerless(numbered, p, spec)
+    layout = df.attrs.pop("fr_layout", "wide" if has_header else "headerless")
     if "round" in df.columns:
         df["election_id"] = base_id + "_t" + df["round"].astype("str").str.strip()
     else:
@@ -217,7 +218,7 @@ def read_precinct_results(
     noted = note_import(out, path=p, fmt=format, rows_read=n_read, set_aside={})
     noted.attrs[IMPORT_ATTR].update(
         {
-            "layout": "wide" if has_header else "headerless",
+            "layout": layout,
             "comment_lines": len(comments),
             "bureaux": int(out[["precinct_id", "election_id"]].drop_duplicates().shape[0]),
             "candidate_rows": len(out),
@@ -316,7 +317,14 @@ def _wide(
         df["candidate"] = df["_n"]
     else:
         df["candidate"] = df["candidate"].where(df["candidate"] != "", df["_n"])
-    return df.drop(columns="_n"), n_read
+    out = df.drop(columns="_n")
+    repeated = any(c.canon is not None for c in cols[start + max(width, 1) :])
+    out.attrs["fr_layout"] = (
+        "wide, numbered blocks"
+        if numbered_blocks
+        else ("wide, repeated block header" if repeated else "wide, one labelled block")
+    )
+    return out, n_read
 
 
 def _numbered_blocks(
@@ -416,7 +424,9 @@ def _headerless(
     recs = [
         {**dict(zip(names, (f.strip() for f in r), strict=True)), "_line": ln} for ln, r in numbered
     ]
-    return pd.DataFrame.from_records(recs), len(numbered)
+    out = pd.DataFrame.from_records(recs)
+    out.attrs["fr_layout"] = f"headerless, {len(names)} fields"
+    return out, len(numbered)
 
 
 def _communes(df: pd.DataFrame, p: Path) -> pd.DataFrame:

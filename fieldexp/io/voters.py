@@ -134,12 +134,18 @@ def read_voters(
         voters map onto bureaux.
     mapping
         Overrides (see :mod:`fieldexp.io.mappings`); options ``encoding``,
-        ``delimiter``, ``date_format``, and for REU ``commune`` (the INSEE code when
-        the extract has no commune column) and ``id_salt``.
+        ``delimiter``, ``date_format``, and for REU: ``id_salt`` (secret, >= 16
+        characters) or ``salt_file`` (read, or created outside every output folder) —
+        one is required, since ids made from names and birth data or INE numbers
+        without a secret can be recomputed by anyone holding the list; ``commune`` (the
+        INSEE code; wins over the column), ``department`` (places 3-digit commune
+        codes), ``keep_columns`` (extra columns to keep; REU keeps only canonical ones).
     keep_pii
         Names, addresses, birth dates, phones and emails are dropped unless True
         (the birth year is kept as a covariate; households are derived from the
-        address before it is dropped).
+        address before it is dropped). REU origin columns (nationality, country of
+        birth) and other personal columns are kept only if also listed in
+        ``keep_columns``.
 
     Returns
     -------

@@ -302,3 +302,24 @@ def test_published_layouts_through_fieldexp_report(tmp_path, layout):
     assert flow["voters"].sum() == bureaux["voters"].sum()
     rec = pd.read_csv(rep / "tables" / "reconciliation.csv").set_index("table")
     assert rec.loc["precinct_results", "rows read"] == len(truth)
+
+
+@pytest.mark.parametrize(
+    ("tail", "layout"),
+    [
+        ("N°Panneau;Nom;Voix", "wide, one labelled block"),
+        (
+            "N°Panneau;Nom;Voix;N°Panneau.1;Nom.1;Voix.1;N°Panneau.2;Nom.2;Voix.2",
+            "wide, repeated block header",
+        ),
+        (
+            "Numéro de panneau 1;Nom candidat 1;Voix 1;Numéro de panneau 2;Nom candidat 2;"
+            "Voix 2;Numéro de panneau 3;Nom candidat 3;Voix 3",
+            "wide, numbered blocks",
+        ),
+    ],
+)
+def test_layout_recorded(tmp_path, tail, layout):
+    note = read_precinct_results(_wide_2017(tmp_path, tail)).attrs["fieldexp_import"]
+    assert note["layout"] == layout
+    assert "fr_layout" not in read_precinct_results(_wide_2017(tmp_path, tail)).attrs
