@@ -63,6 +63,7 @@ OPTION_KEYS = (
     "department",
     "salt_file",
     "keep_columns",
+    "plurinominal",
 )
 
 

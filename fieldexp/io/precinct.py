@@ -149,7 +149,10 @@ def read_precinct_results(
         Column names (``{file column: canonical}``) and ``options``: ``election_id``
         (default: the file name without extension; ``_t<round>`` is appended when the
         file has a round column), ``encoding``, ``delimiter``, ``header`` (force
-        True/False), ``names`` (column order of headerless files).
+        True/False), ``names`` (column order of headerless files), ``plurinominal``
+        (each ballot may name several candidates, as in municipales of communes under
+        1,000 inhabitants: per bureau the votes must then cover ``expressed`` instead of
+        summing to it).
 
     Returns
     -------
@@ -214,7 +217,12 @@ def read_precinct_results(
         df["election_id"] = base_id + "_t" + df["round"].astype("str").str.strip()
     else:
         df["election_id"] = base_id
-    out = _finish(df, p)
+    plurinominal = spec.option("plurinominal", False)
+    if not isinstance(plurinominal, bool):
+        raise SpecificationError(
+            f"read_precinct_results: option plurinominal must be true or false, got {plurinominal!r}"
+        )
+    out = _finish(df, p, plurinominal=plurinominal)
     noted = note_import(out, path=p, fmt=format, rows_read=n_read, set_aside={})
     noted.attrs[IMPORT_ATTR].update(
         {
@@ -472,7 +480,7 @@ def _labels(df: pd.DataFrame) -> pd.Series:
     return label.where(label != "", None)
 
 
-def _finish(df: pd.DataFrame, p: Path) -> pd.DataFrame:
+def _finish(df: pd.DataFrame, p: Path, *, plurinominal: bool = False) -> pd.DataFrame:
     df.index = pd.Index(df.pop("_line"), name="line")
     df = _communes(df, p)
     df["bureau_code"] = df["bureau_code"].astype("str").str.strip()
@@ -516,7 +524,15 @@ def _finish(df: pd.DataFrame, p: Path) -> pd.DataFrame:
                 f"precinct_results: file {p.name!r}: bureau {bad[0]!r} ({bad[1]}) has different "
                 f"{col!r} totals on its candidate rows ({format_lines(at.tolist())})"
             )
-    _conservation(df, p, keys, lines, abstentions_given=abstentions_given, split=split)
+    _conservation(
+        df,
+        p,
+        keys,
+        lines,
+        abstentions_given=abstentions_given,
+        split=split,
+        plurinominal=bool(plurinominal),
+    )
     canon = [c.name for c in PRECINCT_RESULTS.columns]
     extras = ("candidate_key", "round", "commune_label", "constituency_code", "sex", "list_short")
     keep = [c for c in canon if c in df.columns] + [c for c in extras if c in df.columns]
@@ -531,14 +547,25 @@ def _conservation(
     *,
     abstentions_given: bool,
     split: bool,
+    plurinominal: bool,
 ) -> None:
-    """Per bureau: sum of candidate votes == expressed (error); other identities (warning)."""
+    """Per bureau: sum of candidate votes == expressed (error); other identities (warning).
+
+    With ``plurinominal`` (each ballot may name several candidates: municipales in
+    communes under 1,000 inhabitants) the rule is ``expressed <= sum`` and every
+    candidate ``<= expressed``.
+    """
     g = df.groupby(keys, sort=False)
     total = g["votes"].sum(min_count=1)
     present = [c for c in ("registered", "voters", "expressed", "abstentions", "blank", "null")]
     bureau = g[[c for c in present if c in df.columns]].first()
     first_line = lines.groupby([df[k] for k in keys], sort=False).min()
-    bad = total.notna() & bureau["expressed"].notna() & (total != bureau["expressed"])
+    exp = bureau["expressed"]
+    if plurinominal:
+        top = g["votes"].max()
+        bad = total.notna() & exp.notna() & ((total < exp) | (top > exp))
+    else:
+        bad = total.notna() & exp.notna() & (total != exp)
     if bad.any():
         shown = [
             f"bureau {k[0]!r} (line {first_line[k]}): votes sum to {int(total[k])}, expressed "
@@ -547,9 +574,15 @@ def _conservation(
         ]
         more = f" (and {int(bad.sum()) - 5} more bureaux)" if bad.sum() > 5 else ""
         raise FileFormatError(
-            f"precinct_results: file {p.name!r}: per bureau the candidate votes must sum to "
-            f"'expressed' (Exprimés); {'; '.join(shown)}{more}. A candidate block is missing or "
+            f"precinct_results: file {p.name!r}: per bureau the candidate votes must "
+            f"{'cover' if plurinominal else 'sum to'} 'expressed' (Exprimés); {'; '.join(shown)}{more}. A candidate block is missing or "
             "truncated, or a count was edited."
+            + (
+                " If each ballot may name several candidates (municipales in communes under "
+                "1,000 inhabitants), pass mapping={'options': {'plurinominal': True}}."
+                if not plurinominal and bool((total[bad] > exp[bad]).any())
+                else ""
+            )
         )
     checks = []
     if abstentions_given:

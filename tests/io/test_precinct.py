@@ -323,3 +323,22 @@ def test_layout_recorded(tmp_path, tail, layout):
     note = read_precinct_results(_wide_2017(tmp_path, tail)).attrs["fieldexp_import"]
     assert note["layout"] == layout
     assert "fr_layout" not in read_precinct_results(_wide_2017(tmp_path, tail)).attrs
+
+
+def test_plurinominal_bureaux_need_the_option(tmp_path):
+    # communes under 1,000 inhabitants: 50 ballots, each naming up to 2 candidates
+    p = tmp_path / "mun.csv"
+    p.write_text(
+        "Code du département;Code de la commune;Code B.Vote;Inscrits;Votants;Exprimés;"
+        "N.Pan.;Nom;Voix\n01;4;1;80;52;50;1;A;45;2;B;40;3;C;10\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(FileFormatError, match=r"votes sum to 95, expressed is 50.*plurinominal"):
+        read_precinct_results(p)
+    r = read_precinct_results(p, mapping={"options": {"plurinominal": True}})
+    assert r["votes"].tolist() == [45, 40, 10]
+    p.write_text(
+        p.read_text(encoding="utf-8").replace(";3;C;10", ";3;C;51"), encoding="utf-8"
+    )  # one candidate above the ballots cast: impossible even so
+    with pytest.raises(FileFormatError, match="must cover 'expressed'"):
+        read_precinct_results(p, mapping={"options": {"plurinominal": True}})

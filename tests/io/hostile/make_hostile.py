@@ -305,6 +305,28 @@ def case_fr_votants_inconsistent(folder: Path) -> Truth:
     return Truth()
 
 
+def _plurinominal(folder: Path, name: str) -> Truth:
+    p = folder / f"{name}.txt"
+    p.write_bytes(
+        "Code du département\tLibellé du département\tCode de la commune\tLibellé de la "
+        "commune\tCode B.Vote\tInscrits\tVotants\tExprimés\tN.Pan.\tNom\tPrénom\tVoix\r\n"
+        "01\tAin\t4\tAmbérieu\t0001\t80\t52\t50\t1\tLÉGER\tAnaïs\t45\t2\tNOËL\tZoé\t40"
+        "\t3\tÇELIK\tKémal\t10\r\n".encode("cp1252")
+    )
+    return Truth()
+
+
+@case
+def case_fr_plurinominal_without_option(folder: Path) -> Truth:
+    """Small-commune municipal bureau: each ballot names up to N candidates."""
+    return _plurinominal(folder, "fr_plurinominal_without_option")
+
+
+@case
+def case_fr_plurinominal_with_option(folder: Path) -> Truth:
+    return _plurinominal(folder, "fr_plurinominal_with_option")
+
+
 # ------------------------------------------------------------------------ REU extracts
 REU_HEADER = [
     "Numéro d'ordre",
