@@ -342,3 +342,9 @@ def test_plurinominal_bureaux_need_the_option(tmp_path):
     )  # one candidate above the ballots cast: impossible even so
     with pytest.raises(FileFormatError, match="must cover 'expressed'"):
         read_precinct_results(p, mapping={"options": {"plurinominal": True}})
+
+
+def test_repeated_header_that_does_not_line_up_is_refused(tmp_path):
+    p = _wide_2017(tmp_path, "N°Panneau;Nom;Voix;N°Panneau;Voix;Nom;N°Panneau;Nom;Voix")
+    with pytest.raises(FileFormatError, match=r"header column 11 'Voix' does not repeat"):
+        read_precinct_results(p)

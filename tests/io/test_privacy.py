@@ -42,3 +42,36 @@ def test_drop_pii():
         }
     )
     assert list(drop_pii(df).columns) == ["voter_id", "party"]
+
+
+def test_keyed_hash_is_pseudonymise(tmp_path):
+    from fieldexp.io.privacy import keyed_hash
+
+    s = pd.Series(["123456789AB", None])
+    salt = "sixteen-chars-ok"
+    assert keyed_hash(s, salt).iloc[0] == pseudonymise(s.to_frame("v"), "v", salt)["v"].iloc[0]
+    assert keyed_hash(s, salt).isna().iloc[1]
+
+
+def test_project_salt(tmp_path):
+    import stat
+
+    from fieldexp.errors import FieldexpWarning
+    from fieldexp.io.privacy import project_salt
+
+    with pytest.raises(SpecificationError, match="a secret salt is required"):
+        project_salt(who="t")
+    with pytest.raises(SpecificationError, match="not both"):
+        project_salt(id_salt="x" * 16, salt_file=tmp_path / "s", who="t")
+    with pytest.raises(SpecificationError, match="at least 16 characters"):
+        project_salt(id_salt="x" * 15, who="t")
+    with pytest.raises(SpecificationError, match="is a folder"):
+        project_salt(salt_file=tmp_path, who="t")
+    f = tmp_path / "keys" / "salt"
+    with pytest.warns(FieldexpWarning, match="created a new secret salt"):
+        first = project_salt(salt_file=f, who="t")
+    assert stat.S_IMODE(f.stat().st_mode) == 0o600 and len(first) >= 16
+    assert project_salt(salt_file=f, who="t") == first  # reused, no new warning
+    f.write_text("short\n")
+    with pytest.raises(SpecificationError, match="at least 16"):
+        project_salt(salt_file=f, who="t")
