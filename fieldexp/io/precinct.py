@@ -437,14 +437,18 @@ def _headerless(
     return out, len(numbered)
 
 
+def _per_unique(func: Any, *columns: pd.Series) -> list[Any]:
+    """``func`` applied once per distinct tuple of values (files repeat them per candidate)."""
+    arrays = [c.to_numpy(dtype=object) for c in columns]  # arrow strings iterate slowly
+    keys = list(zip(*arrays, strict=True))
+    cache = {k: func(*k) for k in dict.fromkeys(keys)}
+    return [cache[k] for k in keys]
+
+
 def _communes(df: pd.DataFrame, p: Path) -> pd.DataFrame:
     dept = df["department_code"] if "department_code" in df.columns else None
-    communes = [
-        insee_commune(d, c)
-        for d, c in zip(
-            dept if dept is not None else [None] * len(df), df["commune_code"], strict=True
-        )
-    ]
+    no_dept = pd.Series([""] * len(df), index=df.index)
+    communes = _per_unique(insee_commune, dept if dept is not None else no_dept, df["commune_code"])
     bad = [i for i, c in enumerate(communes) if c is None]
     if bad:
         labels = df.index[bad]
@@ -455,16 +459,14 @@ def _communes(df: pd.DataFrame, p: Path) -> pd.DataFrame:
             f"{format_lines(pd.unique(labels), total=len(pd.unique(labels)))}). Map the "
             "département column with mapping={'<file column>': 'department_code'}"
         )
-    placed = [c for c in communes if c is not None]
+    placed = pd.Series([c for c in communes if c is not None], index=df.index)
     out = df.assign(commune_code=placed)
-    derived = [c[:3] if c.startswith("97") else c[:2] for c in placed]
-    if dept is None:
-        out["department_code"] = derived
-    else:
-        out["department_code"] = [
-            department_code(d) if str(d).strip() else dd
-            for d, dd in zip(dept, derived, strict=True)
-        ]
+
+    def dept_of(d: object, c: str) -> str:
+        given = str(d).strip()
+        return department_code(given) if given else (c[:3] if c.startswith("97") else c[:2])
+
+    out["department_code"] = _per_unique(dept_of, dept if dept is not None else no_dept, placed)
     return out
 
 
@@ -484,9 +486,7 @@ def _finish(df: pd.DataFrame, p: Path, *, plurinominal: bool = False) -> pd.Data
     df.index = pd.Index(df.pop("_line"), name="line")
     df = _communes(df, p)
     df["bureau_code"] = df["bureau_code"].astype("str").str.strip()
-    df["precinct_id"] = [
-        bureau_id(c, b) for c, b in zip(df["commune_code"], df["bureau_code"], strict=True)
-    ]
+    df["precinct_id"] = _per_unique(bureau_id, df["commune_code"], df["bureau_code"])
     for col in ("registered", "voters", "abstentions", "blank", "null", "expressed", "votes"):
         if col in df.columns:
             df[col] = as_int(df[col], column=col, table="precinct_results", path=p)
@@ -498,8 +498,8 @@ def _finish(df: pd.DataFrame, p: Path, *, plurinominal: bool = False) -> pd.Data
         df["null"] = df["voters"] - df["expressed"] - df.get("blank", 0)
     if "candidate_label" not in df.columns:
         df["candidate_label"] = _labels(df)
-    df["candidate_key"] = df["candidate_label"].map(
-        lambda v: None if v is None or pd.isna(v) else candidate_key(v)
+    df["candidate_key"] = _per_unique(
+        lambda v: None if v is None or pd.isna(v) else candidate_key(v), df["candidate_label"]
     )
     df["candidate"] = df["candidate"].astype("str").str.strip()
     keys = ["precinct_id", "election_id"]
