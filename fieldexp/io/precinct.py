@@ -177,6 +177,7 @@ def read_precinct_results(
         )
     spec = parse_mapping(mapping)
     p = Path(path)
+    _refuse_workbook(p)
     info = sniff(
         p,
         table="precinct_results",
@@ -234,6 +235,20 @@ def read_precinct_results(
         }
     )
     return noted
+
+
+def _refuse_workbook(p: Path) -> None:
+    """Excel workbooks (the Interior also publishes .xlsx) are not text: say so up front."""
+    if not p.is_file():
+        return
+    with p.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FileFormatError(
+            f"precinct_results: file {p.name!r} is an Excel workbook (or another archive), not "
+            "a text file: download the .txt/.csv version of the results, or save the sheet as "
+            "CSV (UTF-8, ';'-separated)"
+        )
 
 
 def _decode(p: Path, encoding: str) -> str:

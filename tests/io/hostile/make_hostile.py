@@ -305,6 +305,40 @@ def case_fr_votants_inconsistent(folder: Path) -> Truth:
     return Truth()
 
 
+@case
+def case_fr_comma_resaved(folder: Path) -> Truth:
+    """A 2022 file re-saved by a spreadsheet as a comma CSV (decimal commas quoted)."""
+    p, t = _fr(folder, "fr_comma_resaved", "leg2022")
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(p.read_bytes().decode("cp1252")), delimiter=";"))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(r for r in rows if r)
+    p.write_text(out.getvalue(), encoding="utf-8")
+    return Truth(results=t)
+
+
+@case
+def case_fr_header_case_and_accents_drift(folder: Path) -> Truth:
+    """Header retyped in capitals without accents (CODE DU DEPARTEMENT; ...; VOIX)."""
+    p, t = _fr(folder, "fr_header_case_and_accents_drift", "pres2017")
+    lines = _lines(p)
+    lines[0] = lines[0].upper().replace("É", "E")
+    _save(p, lines)
+    return Truth(results=t)
+
+
+@case
+def case_fr_xlsx_workbook(folder: Path) -> Truth:
+    """The .xlsx version of a results file given to the text reader."""
+    import zipfile
+
+    with zipfile.ZipFile(folder / "fr_xlsx_workbook.xlsx", "w") as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    return Truth()
+
+
 def _plurinominal(folder: Path, name: str) -> Truth:
     p = folder / f"{name}.txt"
     p.write_bytes(
@@ -520,6 +554,24 @@ def case_reu_salt_file_created(folder: Path) -> Truth:
     """salt_file absent: created (0600) with a warning; ids keyed with it."""
     _reu(folder, "reu_salt_file_created", communes=["01004"])
     return Truth(precinct_ids=["01004_0001", "01004_0002"] * 2, absent=PERSONAL_OUT)
+
+
+@case
+def case_reu_ine_partly_missing(folder: Path) -> Truth:
+    """Some electors have no INE: they get name-based keyed ids, the others keyed INE."""
+    p, ines = _reu(folder, "reu_ine_partly_missing", communes=["01004"])
+    text = p.read_text(encoding="utf-8").replace(";" + ines[1] + "\n", ";\n")
+    p.write_text(text, encoding="utf-8")
+    return Truth(precinct_ids=["01004_0001", "01004_0002"] * 2, absent=PERSONAL_OUT)
+
+
+@case
+def case_reu_bom_blank_lines(folder: Path) -> Truth:
+    """UTF-8 with a byte-order mark and blank lines between electors."""
+    p, ines = _reu(folder, "reu_bom_blank_lines", communes=["01004"])
+    text = p.read_text(encoding="utf-8").replace("\n", "\n\n", 2)
+    p.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    return Truth(precinct_ids=["01004_0001", "01004_0002"] * 2, voter_ids=[_hmac(i) for i in ines])
 
 
 @case
