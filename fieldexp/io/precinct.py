@@ -39,7 +39,13 @@ from typing import Any
 
 import pandas as pd
 
-from fieldexp.errors import FieldexpWarning, FileFormatError, SpecificationError, did_you_mean
+from fieldexp.errors import (
+    FieldexpWarning,
+    FileFormatError,
+    RowsDroppedWarning,
+    SpecificationError,
+    did_you_mean,
+)
 from fieldexp.errors import format_rows as _format_rows
 from fieldexp.io._common import IMPORT_ATTR, as_int, note_import
 from fieldexp.io._text import sniff
@@ -214,6 +220,7 @@ def read_precinct_results(
     else:
         df, n_read = _headerless(numbered, p, spec)
     layout = df.attrs.pop("fr_layout", "wide" if has_header else "headerless")
+    no_candidates = int(df.attrs.pop("fr_empty", 0))
     if "round" in df.columns:
         df["election_id"] = base_id + "_t" + df["round"].astype("str").str.strip()
     else:
@@ -224,7 +231,13 @@ def read_precinct_results(
             f"read_precinct_results: option plurinominal must be true or false, got {plurinominal!r}"
         )
     out = _finish(df, p, plurinominal=plurinominal)
-    noted = note_import(out, path=p, fmt=format, rows_read=n_read, set_aside={})
+    noted = note_import(
+        out,
+        path=p,
+        fmt=format,
+        rows_read=n_read,
+        set_aside={"bureau line without candidates or expressed ballots": no_candidates},
+    )
     noted.attrs[IMPORT_ATTR].update(
         {
             "layout": layout,
@@ -301,6 +314,7 @@ def _wide(
     else:
         blocks, width = _repeated_blocks(cols, header, start, p)
     records: list[dict[str, Any]] = []
+    empty: list[tuple[int, str]] = []  # bureau lines without any candidate block
     for line, raw in numbered[1:]:
         row = [f.strip() for f in raw]
         if len(row) < len(header) and (numbered_blocks or len(row) < start + width):
@@ -328,10 +342,10 @@ def _wide(
                 {**{c: tail[k * width + off] for c, off in blocks[0].items()}, "_n": str(k + 1)}
                 for k in range(len(tail) // width)
             ]
-        for b in row_blocks:
-            if not any(v for c, v in b.items() if c != "_n"):
-                continue
-            records.append({**base, **b})
+        kept = [b for b in row_blocks if any(v for c, v in b.items() if c != "_n")]
+        if not kept:
+            empty.append((line, base.get("expressed", "")))
+        records.extend({**base, **b} for b in kept)
     n_read = len(numbered) - 1
     if n_read == 0 or not records:
         raise FileFormatError(f"precinct_results: file {p.name!r} has a header but no rows")
@@ -341,6 +355,9 @@ def _wide(
     else:
         df["candidate"] = df["candidate"].where(df["candidate"] != "", df["_n"])
     out = df.drop(columns="_n")
+    if empty:
+        _no_candidates(empty, p)
+        out.attrs["fr_empty"] = len(empty)
     repeated = any(c.canon is not None for c in cols[start + max(width, 1) :])
     out.attrs["fr_layout"] = (
         "wide, numbered blocks"
@@ -348,6 +365,29 @@ def _wide(
         else ("wide, repeated block header" if repeated else "wide, one labelled block")
     )
     return out, n_read
+
+
+def _no_candidates(empty: list[tuple[int, str]], p: Path) -> None:
+    """Bureau lines with no candidate: an error if ballots were expressed, else set aside."""
+    expressed = as_int(
+        pd.Series([e for _, e in empty], index=[ln for ln, _ in empty]),
+        column="expressed",
+        table="precinct_results",
+        path=p,
+    )
+    lost = expressed.fillna(0) > 0
+    if lost.any():
+        raise FileFormatError(
+            f"precinct_results: file {p.name!r}: bureau {format_lines(expressed.index[lost])} "
+            f"list(s) no candidate votes but {int(expressed[lost].iloc[0])} expressed ballots "
+            "(blocks cut off the line?)"
+        )
+    warnings.warn(
+        f"precinct_results: file {p.name!r}: {len(empty)} bureau line(s) without candidates "
+        f"and no expressed ballot set aside ({format_lines([ln for ln, _ in empty])})",
+        RowsDroppedWarning,
+        stacklevel=4,
+    )
 
 
 def _numbered_blocks(

@@ -329,6 +329,32 @@ def case_fr_header_case_and_accents_drift(folder: Path) -> Truth:
     return Truth(results=t)
 
 
+_H24 = (
+    "Code département;Code commune;Code BV;Inscrits;Votants;Exprimés;Blancs;Nuls;"
+    "Numéro de panneau 1;Voix 1;Numéro de panneau 2;Voix 2\n"
+)
+
+
+@case
+def case_fr_bureau_without_candidates(folder: Path) -> Truth:
+    """A bureau line whose blocks are all empty although ballots were expressed."""
+    (folder / "fr_bureau_without_candidates.csv").write_text(
+        _H24 + "01;01004;0001;100;60;58;1;1;1;30;2;28\n01;01004;0002;90;50;48;1;1;;;;\n",
+        encoding="utf-8",
+    )
+    return Truth()
+
+
+@case
+def case_fr_bureau_without_ballots(folder: Path) -> Truth:
+    """A bureau where nobody voted: no candidate row, set aside with a warning."""
+    (folder / "fr_bureau_without_ballots.csv").write_text(
+        _H24 + "01;01004;0001;100;60;58;1;1;1;30;2;28\n01;01004;0002;3;0;0;0;0;;;;\n",
+        encoding="utf-8",
+    )
+    return Truth()
+
+
 @case
 def case_fr_xlsx_workbook(folder: Path) -> Truth:
     """The .xlsx version of a results file given to the text reader."""

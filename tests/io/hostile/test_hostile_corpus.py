@@ -93,6 +93,8 @@ def test_hostile_case(entry, tmp_path):
         return
     if "rows" in entry:
         assert len(out) == entry["rows"]
+    if "set_aside" in entry:
+        assert out.attrs["fieldexp_import"]["set_aside"] == entry["set_aside"]
     if "votes" in entry:
         assert int(out["votes"].sum()) == entry["votes"]
     if truth.results is not None:
