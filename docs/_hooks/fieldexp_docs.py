@@ -44,7 +44,9 @@ NOTEBOOK_TIMEOUT = 300  # seconds per cell
 _ROLE_MATH = re.compile(r":math:`([^`]+)`")
 _ROLE_SUB = re.compile(r"\\ ?:sub:`([^`]+)`")
 _ROLE_SUP = re.compile(r"\\ ?:sup:`([^`]+)`")
-_ROLE_OTHER = re.compile(r":(?:py:)?(?:func|class|meth|mod|attr|data|obj|exc|ref|doc|term):`~?([^`]+)`")
+_ROLE_OTHER = re.compile(
+    r":(?:py:)?(?:func|class|meth|mod|attr|data|obj|exc|ref|doc|term):`~?([^`]+)`"
+)
 _DIRECTIVE = re.compile(r"^(?P<indent>[ \t]*)\.\. math::[ \t]*(?P<rest>.*)$")
 
 
@@ -95,7 +97,7 @@ class _RstMaths(Preprocessor):
 class RstMathsExtension(Extension):
     """Python-Markdown extension running :func:`rst_to_markdown_maths` before block parsing."""
 
-    def extendMarkdown(self, md: Any) -> None:  # noqa: N802 (Markdown API name)
+    def extendMarkdown(self, md: Any) -> None:  # the Markdown API names it so
         md.preprocessors.register(_RstMaths(md), "fieldexp_rst_maths", 27)
 
 
@@ -208,7 +210,7 @@ def _notebook_markdown(nb: Any, name: str, out_dir: Path) -> Path:
     body = re.sub(r"(?m)^[ \t]+(<)", r"\1", body)
     md = out_dir / f"{name}.md"
     header = (
-        f"!!! note \"Executed when this site was built\"\n"
+        f'!!! note "Executed when this site was built"\n'
         f"    From `notebooks/{name}.ipynb` in the repository, which is committed without\n"
         "    outputs; the tables and figures below come from running it on the shipped fixtures.\n\n"
     )

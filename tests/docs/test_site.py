@@ -51,7 +51,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=900,
         check=False,
     )
-    assert res.returncode == 0, f"mkdocs build --strict failed:\n{res.stdout[-3000:]}\n{res.stderr[-6000:]}"
+    assert res.returncode == 0, (
+        f"mkdocs build --strict failed:\n{res.stdout[-3000:]}\n{res.stderr[-6000:]}"
+    )
     return out
 
 
@@ -137,7 +139,9 @@ def test_crawler_sees_a_broken_link(tmp_path: Path) -> None:
     )
     (tmp_path / "b.html").write_text("<p id='somewhere'></p>", encoding="utf-8")
     links = _parse(tmp_path / "a.html").links
-    missing = [v for _, _, v in links if not (tmp_path / urlsplit(v).path).is_file() and urlsplit(v).path]
+    missing = [
+        v for _, _, v in links if not (tmp_path / urlsplit(v).path).is_file() and urlsplit(v).path
+    ]
     assert missing == ["img/x.png"]
     assert "nowhere" not in _parse(tmp_path / "b.html").ids
 
@@ -206,17 +210,27 @@ def test_maths_is_mathml_at_build_time(site: Path) -> None:
     assert 'display="block"' in api
 
 
+def _notebook_images(site: Path) -> dict[str, list[str]]:
+    pages = sorted((site / "notebooks").glob("*.html"))
+    return {
+        p.relative_to(site).as_posix(): [
+            v for tag, attr, v in _parse(p).links if tag == "img" and attr == "src"
+        ]
+        for p in pages
+    }
+
+
 def test_notebooks_show_tables_and_figures(site: Path) -> None:
     for nb in sorted((REPO / "notebooks").glob("*.ipynb")):
         text = (site / "notebooks" / f"{nb.stem}.html").read_text("utf-8")
         assert "<table" in text, nb.name
         assert "Traceback" not in text, nb.name
-    figures = site / "notebooks" / "02_after_election_campaign.html"
-    images = [v for tag, attr, v in _parse(figures).links if tag == "img" and attr == "src"]
-    assert len(images) >= 2, images
-    for src in images:
-        data = (figures.parent / src).read_bytes()
-        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000, src
+    images = _notebook_images(site)
+    assert sum(len(v) for v in images.values()) >= 2, images
+    for page, srcs in images.items():
+        for src in srcs:
+            data = (site / page).parent.joinpath(src).read_bytes()
+            assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000, src
 
 
 # --------------------------------------------------------------------------- Chromium
@@ -281,7 +295,11 @@ def _probe(binary: str, site: Path, page: str, tmp: Path) -> dict[str, object]:
     )
     try:
         res = _run_chromium(
-            binary, tmp, "--window-size=1280,1000", "--virtual-time-budget=3000", "--dump-dom",
+            binary,
+            tmp,
+            "--window-size=1280,1000",
+            "--virtual-time-budget=3000",
+            "--dump-dom",
             copy.as_uri(),
         )
     finally:
@@ -294,37 +312,52 @@ def _probe(binary: str, site: Path, page: str, tmp: Path) -> dict[str, object]:
     return json.loads(text)
 
 
-@pytest.mark.browser
-@pytest.mark.parametrize(
-    ("page", "shot"),
-    [
-        ("api/experiment.html", "docs_api.png"),
-        ("notebooks/02_after_election_campaign.html", "docs_notebook.png"),
-        ("maths.html", "docs_maths.png"),
-    ],
-)
-def test_pages_render_in_chromium(site: Path, tmp_path: Path, page: str, shot: str) -> None:
-    binary = _chromium()
-    data = _probe(binary, site, page, tmp_path)
-    assert data["errors"] == [], data["errors"]
-    images = data["images"]
-    assert all(i["ok"] for i in images), images  # type: ignore[union-attr]
-    maths = data["maths"]
-    assert all(m["width"] > 0 and m["height"] > 0 for m in maths), maths  # type: ignore[union-attr]
-    if page.startswith("notebooks/"):
-        assert len(images) >= 2 and data["tables"] >= 3, data  # type: ignore[arg-type]
-    if page.startswith("api/"):
-        assert data["headings"] >= 6 and len(maths) >= 1, data  # type: ignore[arg-type]
-
+def _screenshot(binary: str, tmp: Path, page: Path, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    target = ARTIFACTS / shot
+    target = ARTIFACTS / name
     if target.exists():
         target.unlink()
     res = _run_chromium(
-        binary, tmp_path, "--window-size=1280,2400", f"--screenshot={target}",
-        (site / page).as_uri(),
+        binary, tmp, "--window-size=1280,2400", f"--screenshot={target}", page.as_uri()
     )
     assert target.is_file() and target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", res.stderr[-800:]
+
+
+@pytest.mark.browser
+def test_api_page_renders_in_chromium(site: Path, tmp_path: Path) -> None:
+    binary = _chromium()
+    page = "api/experiment.html"
+    data = _probe(binary, site, page, tmp_path)
+    assert data["errors"] == [], data["errors"]
+    maths = data["maths"]
+    assert len(maths) >= 1 and all(m["width"] > 0 and m["height"] > 0 for m in maths), maths  # type: ignore[arg-type, union-attr]
+    assert data["headings"] >= 6 and data["tables"] >= 6, data  # type: ignore[operator]
+    _screenshot(binary, tmp_path, site / page, "docs_api.png")
+
+
+@pytest.mark.browser
+def test_notebook_page_renders_in_chromium(site: Path, tmp_path: Path) -> None:
+    binary = _chromium()
+    images = _notebook_images(site)
+    page = max(sorted(images), key=lambda p: len(images[p]))  # the notebook with most figures
+    data = _probe(binary, site, page, tmp_path)
+    assert data["errors"] == [], data["errors"]
+    shown = data["images"]
+    assert len(shown) == len(images[page]) >= 1, shown  # type: ignore[arg-type]
+    assert all(i["ok"] and i["width"] > 100 for i in shown), shown  # type: ignore[union-attr]
+    assert data["tables"] >= 3, data  # type: ignore[operator]
+    _screenshot(binary, tmp_path, site / page, "docs_notebook.png")
+
+
+@pytest.mark.browser
+def test_maths_page_renders_in_chromium(site: Path, tmp_path: Path) -> None:
+    binary = _chromium()
+    for page in ("maths.html", "design.html"):
+        data = _probe(binary, site, page, tmp_path)
+        assert data["errors"] == [], data["errors"]
+        maths = data["maths"]
+        assert maths and all(m["width"] > 0 and m["height"] > 0 for m in maths), maths  # type: ignore[union-attr]
+    _screenshot(binary, tmp_path, site / "design.html", "docs_maths.png")
 
 
 @pytest.mark.browser

@@ -83,9 +83,13 @@ def test_analysis_table_recomputes_the_same_bands(exp: SimulatedExperiment) -> N
         exp.vote_history,
         election="2022_general",
     )
+    assert dict(rec.rows_read)["vote_history"] == len(exp.vote_history)  # every row read
+    assert not [e for e in rec.entries if e.table == "vote_history" and e.status != "used"]
     merged = table.merge(exp.table, on="voter_id", suffixes=("", "_sim"), validate="1:1")
     assert len(merged) == len(exp.table)
-    assert (merged["propensity_band"].astype(str) == merged["propensity_band_sim"].astype(str)).all()
+    assert (
+        merged["propensity_band"].astype(str) == merged["propensity_band_sim"].astype(str)
+    ).all()
     assert (merged["voted"].astype(int) == merged["voted_sim"].astype(int)).all()
     for year in (2014, 2016, 2018, 2020):
         assert (
@@ -105,4 +109,6 @@ def test_band_codes_do_not_depend_on_row_order(exp: SimulatedExperiment) -> None
     order = np.random.default_rng(0).permutation(len(t))
     shuffled = t.iloc[order]
     bands = propensity_band(shuffled[past].sum(axis=1).to_numpy(), len(past))
-    assert (pd.Series(bands, index=shuffled.index).sort_index() == t["propensity_band"].astype(str)).all()
+    assert (
+        pd.Series(bands, index=shuffled.index).sort_index() == t["propensity_band"].astype(str)
+    ).all()
