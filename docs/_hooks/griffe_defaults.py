@@ -1,5 +1,7 @@
 """Griffe extension: parameter defaults in the API reference come from the signature.
 
+(It also turns Sphinx cross-reference roles into code spans, see ``_ROLE``.)
+
 numpydoc reads ``name : {"a", "b"}`` as "choices, the first is the default", so griffe would
 show ``"HC0"`` as the default of ``se_type : {"HC0", ..., "stata"}, optional`` although the
 signature says ``None`` (estimatr's rule: HC2 without clusters, CR2 with). The signature is
@@ -16,6 +18,10 @@ from typing import Any
 
 import griffe
 
+# Sphinx cross-reference roles read as code (``:func:`~fieldexp.itt``` -> ```fieldexp.itt```), in
+# every part of a docstring, parameter types included (descriptions get the same rewrite from
+# the Markdown preprocessor of fieldexp_docs.py).
+_ROLE = re.compile(r":(?:py:)?(?:func|class|meth|mod|attr|data|obj|exc):`~?([^`]+)`")
 _CHOICES = re.compile(
     r"^(?P<indent>\s*)(?P<names>\w+(?:, \w+)*)\s*:\s*\{(?P<choices>.+)\}(?:,\s*optional)?\s*$"
 )
@@ -23,7 +29,11 @@ _CHOICES = re.compile(
 
 class SignatureDefaults(griffe.Extension):
     def on_object(self, *, obj: Any, loader: Any, **kwargs: Any) -> None:
-        if obj.is_alias or obj.docstring is None or "{" not in obj.docstring.value:
+        if obj.is_alias or obj.docstring is None:
+            return
+        if ":`" in obj.docstring.value:
+            obj.docstring.value = _ROLE.sub(r"`\1`", obj.docstring.value)
+        if "{" not in obj.docstring.value:
             return
         try:
             params = obj.parameters

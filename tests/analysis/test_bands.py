@@ -36,3 +36,32 @@ def test_rule() -> None:
 def test_no_past_election_gives_no_band() -> None:
     assert list(propensity_band([0, 0], 0)) == [None, None]
     assert propensity_band_sql("v", 0) == "CAST(NULL AS VARCHAR)"
+
+
+def test_old_import_paths_still_work() -> None:
+    from fieldexp.analysis.table import (  # noqa: F401  (names this module always exported)
+        CORE_VOTER_COLUMNS,
+        MAX_PAST_ELECTIONS,
+        REMOVED,
+        build_analysis_table,
+        ids_sha256,
+    )
+    from fieldexp.analysis.table import (
+        PROPENSITY_BANDS as TABLE_BANDS,
+    )
+    from fieldexp.analysis.table import (
+        propensity_band as table_band,
+    )
+    from fieldexp.simulation.experiment import (  # noqa: F401
+        BANDS,
+        RESULT_CODES,
+        EffectTruth,
+        SimulatedExperiment,
+        SimulationParams,
+        Truth,
+        simulate,
+    )
+
+    assert TABLE_BANDS is PROPENSITY_BANDS and BANDS is PROPENSITY_BANDS
+    assert table_band is propensity_band
+    assert MAX_PAST_ELECTIONS == 61 and REMOVED == "removed"
