@@ -31,7 +31,6 @@ GREY = "#8a8f98"
 def svg_of(draw: Callable[[Any], None], *, size: tuple[float, float] = (7.0, 3.2)) -> str:
     """Run ``draw(fig)`` on a fresh figure and return its SVG (no XML prolog)."""
     import matplotlib
-
     from matplotlib.figure import Figure  # not pyplot: the caller's backend stays as it is
 
     with matplotlib.rc_context(_STYLE):  # type: ignore[arg-type]
