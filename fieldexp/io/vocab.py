@@ -1,0 +1,171 @@
+"""Vocabulary drift: codes a mapping table does not know get the layout's default meaning.
+
+Official vocabularies change from year to year (North Carolina renamed its
+``voting_method`` values in 2023; VAN accounts add result codes). A reader that meets
+a code missing from the shipped tables does not stop: every layout states what one of
+its rows means by default (an ``ncvhis`` row is a ballot cast; a VAN contact row is an
+attempt; an unknown registration status is ``unknown``), the row gets that meaning, and
+**one** :class:`UnknownCodeWarning` lists each unknown code with its count and the exact
+snippet that maps it, in Python and in spec TOML. ``strict=True`` (spec ``strict =
+true``) turns the warning into a :class:`~fieldexp.errors.FileFormatError`.
+
+Every call also returns the count of rows per code (unknown codes included), which the
+readers record in ``attrs["fieldexp_import"]["codes"]`` and the reconciliation shows.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from fieldexp.errors import FieldexpWarning, FileFormatError, format_rows
+
+__all__ = ["CodeLookup", "UnknownCodeWarning", "code_key", "map_codes", "snippets"]
+
+
+class UnknownCodeWarning(FieldexpWarning):
+    """A file holds codes the mapping tables do not know; they got the default meaning."""
+
+
+@dataclass(frozen=True, slots=True)
+class CodeLookup:
+    """What :func:`map_codes` found.
+
+    Attributes
+    ----------
+    values
+        The code table's value columns, aligned with the input (defaults filled in).
+    counts
+        Rows per code as written in the file (stripped; ``""`` for blank), unknown
+        codes included, most frequent first.
+    unknown
+        Rows per unknown code.
+    """
+
+    values: pd.DataFrame
+    counts: dict[str, int]
+    unknown: dict[str, int]
+
+
+def code_key(s: pd.Series, *, case_insensitive: bool = True) -> pd.Series:
+    """Matching key of codes: stripped; case and word separators ignored unless told."""
+    s = s.astype("str").str.strip()
+    if not case_insensitive:
+        return s
+    # 'Not Home', 'not-home' and 'not_home' are one code
+    return s.str.lower().str.replace(r"[\s\-_]+", "_", regex=True)
+
+
+def _toml_key(code: str) -> str:
+    return json.dumps(code, ensure_ascii=False)
+
+
+def snippets(
+    unknown: Mapping[str, int],
+    default: Mapping[str, object],
+    *,
+    table: str,
+    spec_section: str,
+) -> tuple[str, str]:
+    """The Python ``mapping=`` and spec TOML text that map ``unknown`` codes explicitly.
+
+    The snippet repeats the default meaning, to be edited by the user.
+    """
+    fields = {k: v for k, v in default.items()}
+    if len(fields) == 1:
+        (only,) = fields.values()
+        py_codes = ", ".join(f"{c!r}: {only!r}" for c in unknown)
+        toml = "\n".join(f"{_toml_key(c)} = {json.dumps(only)}" for c in unknown)
+        return (
+            f"mapping={{'codes': {{{py_codes}}}}}",
+            f"[data.{spec_section}.mapping.codes]\n{toml}",
+        )
+    py_codes = ", ".join(f"{c!r}: {fields!r}" for c in unknown)
+    toml_parts = []
+    for c in unknown:
+        body = "\n".join(f"{k} = {json.dumps(v)}" for k, v in fields.items())
+        toml_parts.append(f"[data.{spec_section}.mapping.codes.{_toml_key(c)}]\n{body}")
+    return f"mapping={{'codes': {{{py_codes}}}}}", "\n".join(toml_parts)
+
+
+def map_codes(
+    values: pd.Series,
+    table: pd.DataFrame,
+    *,
+    what: str,
+    table_name: str,
+    path: Path,
+    default: Mapping[str, object],
+    meaning: str,
+    strict: bool = False,
+    case_insensitive: bool = True,
+    spec_section: str | None = None,
+) -> CodeLookup:
+    """Map each value to its row of a code table; unknown codes get ``default``.
+
+    Parameters
+    ----------
+    values
+        The file's codes (index = file lines).
+    table
+        Code table with a ``code`` column and the value columns (``default`` names the
+        same value columns).
+    what, table_name, path
+        For messages: the kind of code, the canonical table, the file.
+    default
+        Value of each output column for an unknown code.
+    meaning
+        The layout's default meaning in words (``"an ncvhis row is a ballot cast"``).
+    strict
+        Raise :class:`~fieldexp.errors.FileFormatError` instead of warning.
+
+    Returns
+    -------
+    CodeLookup
+    """
+    filled = values.astype("str").where(values.notna(), "")
+    stripped = filled.str.strip()
+    k = code_key(filled, case_insensitive=case_insensitive)
+    tab = table.assign(_key=code_key(table["code"], case_insensitive=case_insensitive))
+    tab = tab.drop_duplicates("_key", keep="last")
+    value_cols = [c for c in tab.columns if c not in ("code", "_key")]
+    merged = pd.DataFrame({"_key": k.to_numpy()}).merge(
+        tab.drop(columns="code"), on="_key", how="left", validate="many_to_one"
+    )
+    merged.index = values.index
+    bad = ~k.isin(set(tab["_key"]))
+    counts = {str(c): int(n) for c, n in stripped.value_counts(sort=True).items()}
+    unknown: dict[str, int] = {}
+    if bad.any():
+        unknown = {str(c): int(n) for c, n in stripped[bad].value_counts(sort=True).items()}
+        listed = ", ".join(f"{c!r} ({n})" for c, n in list(unknown.items())[:20])
+        more = f" and {len(unknown) - 20} more" if len(unknown) > 20 else ""
+        py, toml = snippets(
+            unknown, default, table=table_name, spec_section=spec_section or table_name
+        )
+        where = format_rows(values.index[bad.to_numpy()], total=int(bad.sum())).replace(
+            "row", "line", 1
+        )
+        if strict:
+            raise FileFormatError(
+                f"{table_name}: file {path.name!r} has unknown {what} code(s): {listed}{more}, "
+                f"in {where} (strict: unknown codes are refused). Known codes: "
+                f"{sorted(set(table['code']))[:20]}. Map them with {py}, or in the spec:\n{toml}"
+            )
+        warnings.warn(
+            f"{table_name}: file {path.name!r} has unknown {what} code(s): {listed}{more}, in "
+            f"{where}; they were given the default meaning ({meaning}: "
+            f"{dict(default)}). To map them, pass {py}, or in the spec:\n{toml}\n"
+            "(strict=True / spec strict = true refuses unknown codes)",
+            UnknownCodeWarning,
+            stacklevel=3,
+        )
+        for col in value_cols:
+            if col in default:
+                merged.loc[bad.to_numpy(), col] = str(default[col])
+    return CodeLookup(values=merged.drop(columns="_key"), counts=counts, unknown=unknown)
