@@ -48,6 +48,7 @@ from fieldexp.errors import (
     did_you_mean,
     format_rows,
 )
+from fieldexp.io.personal import looks_personal
 from fieldexp.io.schema import PII_COLUMNS
 
 __all__ = ["build_analysis_table", "ids_sha256", "propensity_band"]
@@ -473,7 +474,10 @@ def _build(
     covariates = [
         c
         for c in v_cols
-        if c not in CORE_VOTER_COLUMNS and c not in PII_COLUMNS and not c.startswith("_")
+        if c not in CORE_VOTER_COLUMNS
+        and c not in PII_COLUMNS
+        and not looks_personal(c)  # any spelling: GivenName, HomePhone, Mail_Addr1...
+        and not c.startswith("_")
     ]
     q(
         "CREATE TEMP VIEW VR AS SELECT CAST(voter_id AS VARCHAR) AS voter_id, "

@@ -227,7 +227,11 @@ def read_contacts(
     df["channel"] = _channels(df, channel_src, format, spec, p, bool(strict), counts, unknown)
     if "timestamp" in df.columns:
         df["timestamp"] = parse_layout_dates(
-            df["timestamp"], column="timestamp", table="contacts", formats=fmts
+            df["timestamp"],
+            column="timestamp",
+            table="contacts",
+            formats=fmts,
+            documented=format == "van",  # VAN writes MM/DD/YYYY
         )
     else:
         df["timestamp"] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[us]")

@@ -66,6 +66,7 @@ OPTION_KEYS = (
     "channels",
     "crosswalk",
     "contact_types",
+    "window",
 )
 
 

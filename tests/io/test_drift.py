@@ -1,0 +1,269 @@
+"""Vocabulary drift, VAN lookups, conservation, truncated lines, header spellings, PII,
+dates (issue 10 items 1-5, US files)."""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+import pytest
+
+from fieldexp.errors import FileFormatError, SpecificationError
+from fieldexp.io import read_contacts, read_vote_history, read_voters
+from fieldexp.io.accounting import import_record
+from fieldexp.io.dates import AmbiguousDateWarning, date_order
+from fieldexp.io.personal import looks_personal
+from fieldexp.io.vocab import UnknownCodeWarning
+
+NC_HEADER = "county_id\tvoter_reg_num\telection_lbl\telection_desc\tvoting_method\tvoted_party_cd\tncid\n"
+
+
+def _nc(rows: list[tuple[str, str, str]]) -> str:
+    return NC_HEADER + "".join(
+        f"1\t{i:06d}\t{d}\t{d} GENERAL\t{m}\tUNA\t{v}\n" for i, (v, d, m) in enumerate(rows)
+    )
+
+
+def test_ncvhis_post_2023_vocabulary_is_known(tmp_path):
+    p = tmp_path / "ncvhis.txt"
+    methods = [
+        "ELECTION DAY IN-PERSON",
+        "EARLY VOTING IN-PERSON",
+        "EARLY VOTING CURBSIDE",
+        "ELECTION DAY CURBSIDE",
+        "BY MAIL",
+        "PROVISIONAL",
+        "LEGACY",
+    ]
+    p.write_text(_nc([(f"AA{i}", "11/05/2024", m) for i, m in enumerate(methods)]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnknownCodeWarning)
+        h = read_vote_history(p, format="ncvhis")
+    assert h["voted"].tolist() == [1] * 7
+    assert h["method"].tolist()[:5] == ["in_person", "early", "early", "in_person", "mail"]
+    rec = import_record(h)
+    assert rec is not None and rec.codes["voting_method"]["LEGACY"] == 1
+
+
+def test_ncvhis_conservation_with_duplicates_and_unknown(tmp_path):
+    p = tmp_path / "ncvhis.txt"
+    rows = [("A", "11/05/2024", "BY MAIL"), ("A", "11/05/2024", "BY MAIL")]
+    rows += [("B", "11/05/2024", "DRONE BALLOT")] * 3
+    rows += [("C", "11/05/2024", "ELECTION DAY IN-PERSON")]
+    p.write_text(_nc(rows))
+    with pytest.warns(UnknownCodeWarning) as rec:
+        h = read_vote_history(p, format="ncvhis")
+    assert sum(issubclass(w.category, UnknownCodeWarning) for w in rec) == 1
+    imp = h.attrs["fieldexp_import"]
+    assert imp["rows_read"] == 6
+    assert imp["rows_kept"] == len(h) == 3
+    assert imp["set_aside"] == {"duplicate voter-election row": 3}
+    assert imp["rows_read"] == imp["rows_kept"] + sum(imp["set_aside"].values())
+    # counts by code include the unknown code, counted on rows read
+    assert imp["codes"]["voting_method"] == {
+        "DRONE BALLOT": 3,
+        "BY MAIL": 2,
+        "ELECTION DAY IN-PERSON": 1,
+    }
+    assert imp["unknown_codes"]["voting_method"] == {"DRONE BALLOT": 3}
+    assert h.set_index("voter_id").loc["B", "voted"] == 1
+
+
+def test_ohio_confirmation_status_and_header_spellings(tmp_path):
+    p = tmp_path / "swvf.csv"
+    p.write_text(
+        "SOS_VOTERID,FirstName,LAST NAME,Middle_Name,DATE_OF_BIRTH,VoterStatus,"
+        "RESIDENTIAL_ADDRESS1,Mail_Addr1,Cell Phone,E-mail,PRECINCT_NAME,BirthYear\n"
+        "OH1,Ann,Lee,B,1980-01-02,ACTIVE,1 Main St,PO Box 1,555-0101,a@x.org,P 1,1980\n"
+        "OH2,Bo,Ng,,1975-03-04,CONFIRMATION,2 Main St,,555-0102,b@x.org,P 2,1975\n"
+    )
+    v = read_voters(p)
+    assert v["registration_status"].tolist() == ["active", "inactive"]
+    assert v["birth_year"].tolist() == [1980, 1975]
+    assert v["precinct_id"].tolist() == ["P 1", "P 2"]
+    leaked = [c for c in v.columns if looks_personal(c)]
+    assert leaked == []
+    for value in ("Ann", "Lee", "555-0101", "a@x.org", "PO Box 1", "1 Main St", "1980-01-02"):
+        assert not v.astype("str").isin([value]).any().any(), value
+    # the address still made the household before it was dropped
+    assert v["household_id"].str.startswith("hh_").all()
+
+
+@pytest.mark.parametrize(
+    "header", ["FirstName", "First Name", "FIRST_NAME", "first_name", "first-name"]
+)
+def test_one_canonical_column_for_any_spelling(tmp_path, header):
+    p = tmp_path / "v.csv"
+    p.write_text(f"VoterID,{header},birth_year,Voter_Status\n1,Ann,1980,A\n")
+    v = read_voters(p, keep_pii=True)
+    assert "first_name" in v.columns and v["first_name"].tolist() == ["Ann"]
+    assert v["registration_status"].tolist() == ["active"]
+    assert "first_name" not in read_voters(p).columns
+
+
+def test_personal_columns_never_reach_the_analysis_table(tmp_path):
+    from fieldexp.analysis import build_analysis_table
+
+    p = tmp_path / "v.csv"
+    p.write_text("VoterID,GivenName,Surname,Res_Street_Addr,HomePhone,score\n1,A,B,1 St,5,0.3\n2,C,D,2 St,6,0.1\n")
+    v = read_voters(p)
+    assert set(v.columns) >= {"score"}
+    assert not any(looks_personal(c) for c in v.columns)
+    # a voter frame with personal columns under odd spellings, passed directly
+    raw = v.assign(GivenName=["A", "C"], HomePhone=["5", "6"])
+    assignment = pd.DataFrame({"voter_id": ["1", "2"], "arm": ["treat", "control"]})
+    history = pd.DataFrame(
+        {
+            "voter_id": ["1"],
+            "election_id": ["general_2024_11_05"],
+            "election_date": pd.to_datetime(["2024-11-05"]),
+            "election_type": ["general"],
+            "voted": [1],
+        }
+    )
+    table, _ = build_analysis_table(
+        raw, assignment, None, history, election="general_2024_11_05", verify_ids_hash=False
+    )
+    assert "score" in table.columns
+    assert not any(looks_personal(c) for c in table.columns), list(table.columns)
+
+
+def test_truncated_line_is_an_error_with_its_line(tmp_path):
+    p = tmp_path / "van.csv"
+    p.write_text(
+        "VanID,DateCanvassed,ContactTypeName,ResultName\n"
+        "1,10/01/2024,Walk,Canvassed\n"
+        "2,10/01/2024,Walk\n"
+        "3,10/02/2024,Walk,Not Home\n"
+    )
+    with pytest.raises(FileFormatError, match=r"line 3 has 3 field\(s\) but the header has 4"):
+        read_contacts(p, format="van")
+
+
+def test_quoted_line_break_is_not_truncation(tmp_path):
+    p = tmp_path / "c.csv"
+    p.write_text('voter_id,timestamp,result,canvasser\n1,2024-10-01,canvassed,"Ann\nLee"\n2,2024-10-01,not_home,Bo\n')
+    c = read_contacts(p)
+    assert c["unit_id"].tolist() == ["1", "2"]
+
+
+def _van(tmp_path, rows: str, header: str = "VanID,DateCanvassed,ContactTypeID,ResultID"):
+    p = tmp_path / "van.csv"
+    p.write_text(header + "\n" + rows)
+    return p
+
+
+def test_van_results_lookup_short_medium_name(tmp_path):
+    p = _van(tmp_path, "1,10/01/2024,2,14\n2,10/01/2024,2,15\n3,10/02/2024,1,16\n")
+    short = pd.DataFrame({"ResultID": ["14", "15", "16"], "ResultShortName": ["NH", "CV", "RF"]})
+    c = read_contacts(p, format="van", results=short)
+    assert c["result"].tolist() == ["not_home", "canvassed", "refused"]
+    full = short.assign(
+        ResultMediumName=["Not Home", "Canvassed", "Refused"],
+        ResultName=["Nobody came to the door", "Talked to the voter", "Refused"],
+    )
+    # auto: the medium names are all known, the descriptions are not
+    c2 = read_contacts(p, format="van", results=full)
+    assert c2["result"].tolist() == ["not_home", "canvassed", "refused"]
+    c3 = read_contacts(p, format="van", results=full, mapping={"options": {"results_by": "short"}})
+    assert c3["contacted"].tolist() == [0, 1, 1]
+    with pytest.warns(UnknownCodeWarning, match="Nobody came to the door"):
+        read_contacts(p, format="van", results=full, mapping={"options": {"results_by": "name"}})
+    with pytest.raises(SpecificationError, match="results_by"):
+        read_contacts(p, format="van", results=short, mapping={"options": {"results_by": "long"}})
+
+
+def test_van_contact_types_channels_and_conservation(tmp_path):
+    p = _van(
+        tmp_path,
+        "1,10/01/2024,2,14\n2,10/01/2024,1,15\n3,10/02/2024,37,15\n4,10/02/2024,2,15\n5,10/02/2024,1,14\n",
+    )
+    results = pd.DataFrame({"ResultID": ["14", "15"], "ResultShortName": ["NH", "CV"]})
+    types = pd.DataFrame({"ContactTypeID": ["1", "2", "37"], "ContactTypeName": ["Phone", "Walk", "SMS Text"]})
+    allc = read_contacts(p, format="van", results=results, contact_types=types)
+    assert allc["channel"].tolist() == ["door", "phone", "sms", "door", "phone"]
+    door = read_contacts(p, format="van", results=results, contact_types=types, channels=["door"])
+    assert door["unit_id"].tolist() == ["1", "4"]
+    imp = door.attrs["fieldexp_import"]
+    assert imp["rows_read"] == 5 and imp["rows_kept"] == 2
+    assert sum(imp["set_aside"].values()) == 3
+    assert imp["set_aside"]["channel phone (not in channels ['door'])"] == 2
+    # phone rows never reach the table, so they never count as canvass contacts
+    assert set(door["channel"]) == {"door"}
+    with pytest.raises(SpecificationError, match="contact_types="):
+        read_contacts(p, format="van", results=results, channels=["door"])
+    with pytest.raises(SpecificationError, match="channels"):
+        read_contacts(p, format="van", results=results, contact_types=types, channels=["walk"])
+
+
+def test_van_crosswalk_maps_vanid_and_counts_unmatched(tmp_path):
+    p = _van(
+        tmp_path,
+        "101,10/01/2024,Walk,Canvassed\n102,10/01/2024,Walk,Not Home\n999,10/01/2024,Walk,Canvassed\n",
+        header="VanID,DateCanvassed,ContactTypeName,ResultName",
+    )
+    cw = tmp_path / "cw.csv"
+    cw.write_text("VanID,StateFileID\n101,NC1\n102,NC2\n")
+    c = read_contacts(p, format="van", crosswalk=cw)
+    assert c["unit_id"].tolist() == ["NC1", "NC2"]
+    imp = c.attrs["fieldexp_import"]
+    assert imp["set_aside"] == {"VanID not in the crosswalk": 1}
+    assert imp["rows_read"] == imp["rows_kept"] + 1
+    bad = tmp_path / "bad.csv"
+    bad.write_text("VanID,StateFileID\n101,NC1\n101,NC9\n")
+    with pytest.raises(FileFormatError, match="several state voter ids"):
+        read_contacts(p, format="van", crosswalk=bad)
+    c2 = read_contacts(p, format="van", mapping={"options": {"crosswalk": {"path": str(cw)}}})
+    assert c2["unit_id"].tolist() == ["NC1", "NC2"]
+
+
+def test_unknown_contact_type_is_other_with_warning(tmp_path):
+    p = _van(
+        tmp_path,
+        "1,10/01/2024,Carrier Pigeon,Canvassed\n2,10/01/2024,Walk,Canvassed\n",
+        header="VanID,DateCanvassed,ContactTypeName,ResultName",
+    )
+    with pytest.warns(UnknownCodeWarning, match="'Carrier Pigeon' \\(1\\)"):
+        c = read_contacts(p, format="van")
+    assert c["channel"].tolist() == ["other", "door"]
+    with pytest.raises(FileFormatError, match="Carrier Pigeon"):
+        read_contacts(p, format="van", strict=True)
+
+
+def test_contacts_window_conservation(tmp_path):
+    p = tmp_path / "c.csv"
+    p.write_text(
+        "voter_id,timestamp,result\n1,2024-08-01,canvassed\n2,2024-10-01,canvassed\n3,2024-11-06,not_home\n"
+    )
+    c = read_contacts(p, mapping={"options": {"window": ["2024-09-01", "2024-11-05"]}})
+    imp = c.attrs["fieldexp_import"]
+    assert c["unit_id"].tolist() == ["2"]
+    assert imp["set_aside"] == {"before the date window": 1, "after the date window": 1}
+
+
+def test_day_first_detected_and_ambiguous_warned(tmp_path):
+    assert date_order(pd.Series(["25/10/2024", "03/11/2024"])) == "day_first"
+    assert date_order(pd.Series(["10/25/2024", "11/03/2024"])) == "month_first"
+    assert date_order(pd.Series(["10/05/2024", "11/03/2024"])) == "ambiguous"
+    p = tmp_path / "c.csv"
+    p.write_text("voter_id,timestamp,result\n1,25/10/2024,canvassed\n2,03/11/2024,canvassed\n")
+    c = read_contacts(p)
+    assert c["timestamp"].dt.strftime("%Y-%m-%d").tolist() == ["2024-10-25", "2024-11-03"]
+    p.write_text("voter_id,timestamp,result\n1,10/05/2024,canvassed\n2,11/03/2024,canvassed\n")
+    with pytest.warns(AmbiguousDateWarning, match="month/day"):
+        c = read_contacts(p)
+    assert c["timestamp"].dt.strftime("%Y-%m-%d").tolist() == ["2024-10-05", "2024-11-03"]
+
+
+def test_mixed_utc_offsets_become_utc(tmp_path):
+    p = tmp_path / "nb.csv"
+    p.write_text(
+        "person_id,created_at,method,status\n"
+        "1,2024-11-03T01:30:00-04:00,door_knock,answered\n"
+        "2,2024-11-03T01:30:00-05:00,door_knock,no_answer\n"
+    )
+    c = read_contacts(p, format="nationbuilder")
+    assert c["timestamp"].dt.strftime("%Y-%m-%d %H:%M").tolist() == [
+        "2024-11-03 05:30",
+        "2024-11-03 06:30",
+    ]
