@@ -8,7 +8,9 @@ results, each returning a validated canonical table (see ``docs/data.md``).
 
 Mapping tables (column names, result codes, history codes) are CSV files in
 ``fieldexp/io/mappings/``; :func:`mapping_table` returns an editable copy and every
-reader takes ``mapping=`` overrides. :func:`pseudonymise` replaces ids with salted
+reader takes ``mapping=`` overrides. :func:`inspect_file` (``fieldexp inspect FILE``)
+detects a file's layout and shows its mapping, codes and counts; readers accept
+``format="auto"``. :func:`pseudonymise` replaces ids with salted
 hashes for exports.
 """
 
@@ -17,6 +19,7 @@ from fieldexp.io.history import read_vote_history
 from fieldexp.io.mappings import mapping_table
 from fieldexp.io.precinct import read_precinct_results
 from fieldexp.io.privacy import drop_pii, pseudonymise
+from fieldexp.io.sniff import Inspection, inspect_file
 from fieldexp.io.schema import (
     SCHEMAS,
     validate_assignment,
@@ -29,7 +32,9 @@ from fieldexp.io.voters import read_voters
 
 __all__ = [
     "SCHEMAS",
+    "Inspection",
     "drop_pii",
+    "inspect_file",
     "mapping_table",
     "pseudonymise",
     "read_contacts",

@@ -161,6 +161,14 @@ def detect_layout(
         found.append(("precinct_results", "fr-interieur", why))
     if has("code du bureau de vote", "code bureau de vote") or has("nom de naissance"):
         found.append(("voters", "reu", "Code du bureau de vote / Nom de naissance (REU extract)"))
+    if has("ResultID", "resultcodeid") and has(
+        "ResultShortName", "ResultMediumName", "ResultName", "shortname", "mediumname"
+    ):
+        found.append(("van_results", "csv", "ResultID with result names (VAN Results lookup)"))
+    if has("arm", "assigned") and has("voter_id", "unit_id", "household_id") and not has(
+        "election_date", "result"
+    ):
+        found.append(("assignment", "csv", "a unit id and arm/assigned (an assignment)"))
     # generic layouts
     contact_ids = {_compact(k) for k, v in column_aliases("contacts", "csv").items()}
     if has("result") and comp & contact_ids:
@@ -170,7 +178,7 @@ def detect_layout(
     if has("voter_id") and (iso_cols or ohio_cols or l2_cols) and not has("SOS_VOTERID", "LALVOTERID"):
         found.append(("vote_history", "wide", "voter_id and dated election columns"))
     voter_ids = {k.replace(" ", "") for k, v in column_aliases("voters", "csv").items() if v == "voter_id"}
-    if comp & voter_ids and not any(t == "voters" for t, _, _ in found):
+    if comp & voter_ids and not any(t in ("voters", "assignment") for t, _, _ in found):
         if not any(t in ("contacts", "vote_history") for t, _, _ in found):
             found.append(("voters", "csv", "a voter id column"))
         else:
