@@ -1,0 +1,83 @@
+"""Spec keys of the US readers: strict, channels, results_by, [data.crosswalk], format auto."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from fieldexp.errors import FileFormatError, SpecificationError
+from fieldexp.report.inputs import read_source
+from fieldexp.spec import parse_spec
+from fieldexp.io.vocab import UnknownCodeWarning
+
+BASE = """
+version = 1
+[data.voters]
+path = "voters.csv"
+[data.vote_history]
+path = "ncvhis.txt"
+format = "{hist_format}"
+{hist_extra}
+[data.contacts]
+path = "van.csv"
+format = "van"
+results = "van_results.csv"
+{contacts_extra}
+[data.assignment]
+path = "assignment.csv"
+{crosswalk}
+[analysis]
+election = "general_2024_11_05"
+[outcomes.turnout]
+"""
+
+
+def _spec(tmp_path, io_fixtures, *, hist_format="ncvhis", hist_extra="", contacts_extra="", crosswalk=""):
+    for name in ("voters.csv", "assignment.csv", "van_results.csv"):
+        shutil.copy(io_fixtures / name, tmp_path / name)
+    shutil.copy(io_fixtures / "van_contacts.csv", tmp_path / "van.csv")
+    text = (io_fixtures / "ncvhis.txt").read_text().replace("ELECTION DAY", "DRONE DROP", 1)
+    (tmp_path / "ncvhis.txt").write_text(text)
+    spec_text = BASE.format(
+        hist_format=hist_format, hist_extra=hist_extra, contacts_extra=contacts_extra, crosswalk=crosswalk
+    )
+    (tmp_path / "spec.toml").write_text(spec_text)
+    return parse_spec(spec_text, path=tmp_path / "spec.toml")
+
+
+def test_strict_key_refuses_unknown_codes(tmp_path, io_fixtures):
+    spec = _spec(tmp_path, io_fixtures)
+    with pytest.warns(UnknownCodeWarning, match="DRONE DROP"):
+        h = read_source(spec.data.vote_history)
+    assert "DRONE DROP" in h.attrs["fieldexp_import"]["unknown_codes"]["voting_method"]
+    strict = _spec(tmp_path, io_fixtures, hist_extra="strict = true")
+    with pytest.raises(FileFormatError, match="DRONE DROP"):
+        read_source(strict.data.vote_history)
+    auto = _spec(tmp_path, io_fixtures, hist_format="auto")
+    with pytest.warns(UnknownCodeWarning):
+        assert read_source(auto.data.vote_history).attrs["fieldexp_import"]["format"] == "ncvhis"
+
+
+def test_channels_results_by_and_crosswalk_keys(tmp_path, io_fixtures):
+    contacts = pd.read_csv(io_fixtures / "van_contacts.csv", dtype=str)
+    cw = pd.DataFrame({"VanID": contacts["VanID"].unique()[1:], "StateFileID": "S"})
+    cw["StateFileID"] = "S" + cw["VanID"]
+    cw.to_csv(tmp_path / "cw.csv", index=False)
+    spec = _spec(
+        tmp_path,
+        io_fixtures,
+        contacts_extra='channels = ["door"]\nresults_by = "short"',
+        crosswalk='[data.crosswalk]\npath = "cw.csv"\nvan_id = "VanID"\nvoter_id = "StateFileID"',
+    )
+    c = read_source(spec.data.contacts)
+    imp = c.attrs["fieldexp_import"]
+    first = contacts["VanID"].unique()[0]
+    assert imp["set_aside"] == {"VanID not in the crosswalk": int((contacts["VanID"] == first).sum())}
+    assert c["unit_id"].str.startswith("S").all()
+    assert imp["rows_read"] == imp["rows_kept"] + sum(imp["set_aside"].values())
+    with pytest.raises(SpecificationError, match="channels"):
+        _spec(tmp_path, io_fixtures, contacts_extra='channels = ["walk"]')
+    with pytest.raises(SpecificationError, match="results_by"):
+        _spec(tmp_path, io_fixtures, contacts_extra='results_by = "long"')
