@@ -267,3 +267,33 @@ def test_mixed_utc_offsets_become_utc(tmp_path):
         "2024-11-03 05:30",
         "2024-11-03 06:30",
     ]
+
+
+def test_reconciliation_counts_rows_by_code(tmp_path, io_fixtures):
+    from fieldexp.analysis import build_analysis_table
+
+    voters = read_voters(io_fixtures / "voters.csv")
+    assignment = pd.read_csv(io_fixtures / "assignment.csv", dtype=str)
+    text = (io_fixtures / "ncvhis.txt").read_text().replace("EARLY VOTING", "DRONE DROP")
+    p = tmp_path / "ncvhis.txt"
+    p.write_text(text)
+    with pytest.warns(UnknownCodeWarning):
+        history = read_vote_history(p, format="ncvhis")
+    contacts = read_contacts(
+        io_fixtures / "van_contacts.csv", format="van", results=io_fixtures / "van_results.csv"
+    )
+    election = sorted(history["election_id"])[-1]
+    _, rec = build_analysis_table(
+        voters, assignment, contacts, history, election=election, verify_ids_hash=False
+    )
+    rows = {(c.table, c.kind, c.code): (c.rows, c.known) for c in rec.code_counts()}
+    n_drone = text.count("DRONE DROP")
+    assert rows[("vote_history", "voting_method", "DRONE DROP")] == (n_drone, False)
+    assert rows[("contacts", "result", "Not Home")][1] is True
+    hist_total = sum(n for (t, k, _), (n, _) in rows.items() if (t, k) == ("vote_history", "voting_method"))
+    assert hist_total == history.attrs["fieldexp_import"]["rows_read"]
+    assert "'DRONE DROP' *" in str(rec)
+    # unknown codes below the small-cell threshold are pooled, never listed by value
+    pooled = rec.codes_frame(min_rows=n_drone + 1)
+    assert "DRONE DROP" not in set(pooled["code"])
+    assert "(other unknown codes)" in set(pooled["code"])
