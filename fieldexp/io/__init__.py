@@ -19,7 +19,6 @@ from fieldexp.io.history import read_vote_history
 from fieldexp.io.mappings import mapping_table
 from fieldexp.io.precinct import read_precinct_results
 from fieldexp.io.privacy import drop_pii, pseudonymise
-from fieldexp.io.sniff import Inspection, inspect_file
 from fieldexp.io.schema import (
     SCHEMAS,
     validate_assignment,
@@ -28,6 +27,7 @@ from fieldexp.io.schema import (
     validate_vote_history,
     validate_voters,
 )
+from fieldexp.io.sniff import Inspection, inspect_file
 from fieldexp.io.voters import read_voters
 
 __all__ = [

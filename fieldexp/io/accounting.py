@@ -73,7 +73,7 @@ def record_import(
         file=path.name,
         format=fmt,
         rows_read=int(rows_read),
-        rows_kept=int(len(df)),
+        rows_kept=len(df),
         set_aside={k: int(v) for k, v in set_aside.items() if v},
         codes={k: {str(c): int(n) for c, n in v.items()} for k, v in (codes or {}).items()},
         unknown_codes={
@@ -96,9 +96,9 @@ def import_record(df: pd.DataFrame) -> ImportRecord | None:
     return ImportRecord(
         file=str(d.get("file", "")),
         format=str(d.get("format", "")),
-        rows_read=int(d.get("rows_read", 0)),  # type: ignore[call-overload]
-        rows_kept=int(d.get("rows_kept", d.get("rows_read", 0))),  # type: ignore[call-overload]
-        set_aside=dict(d.get("set_aside") or {}),  # type: ignore[call-overload]
-        codes=dict(d.get("codes") or {}),  # type: ignore[call-overload]
-        unknown_codes=dict(d.get("unknown_codes") or {}),  # type: ignore[call-overload]
+        rows_read=int(d.get("rows_read", 0)),
+        rows_kept=int(d.get("rows_kept", d.get("rows_read", 0))),
+        set_aside=dict(d.get("set_aside") or {}),
+        codes=dict(d.get("codes") or {}),
+        unknown_codes=dict(d.get("unknown_codes") or {}),
     )

@@ -9,15 +9,14 @@ table (``results=``) when the export carries only ids.
 
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 import pandas as pd
 
-from fieldexp.errors import FileFormatError, SpecificationError, did_you_mean
+from fieldexp.errors import SpecificationError, did_you_mean
 from fieldexp.io._common import first_present, require
 from fieldexp.io._text import read_delimited
 from fieldexp.io.accounting import record_import
@@ -26,13 +25,11 @@ from fieldexp.io.detect import resolve_format
 from fieldexp.io.mappings import (
     MappingSpec,
     code_table,
-    normalize_name,
     parse_mapping,
     resolve_columns,
 )
 from fieldexp.io.schema import validate_contacts
 from fieldexp.io.van import (
-    RESULT_KINDS,
     apply_crosswalk,
     choose_result_kind,
     contact_type_names,
@@ -114,7 +111,7 @@ def read_contacts(
     format = resolve_format(p, "contacts", format, CONTACT_FORMATS, spec)
     if format not in CONTACT_FORMATS:
         raise SpecificationError(
-            f"read_contacts: format must be one of {list(CONTACT_FORMATS) + ['auto']}, got "
+            f"read_contacts: format must be one of {[*CONTACT_FORMATS, 'auto']}, got "
             f"{format!r}." + did_you_mean(str(format), list(CONTACT_FORMATS))
         )
     if strict is None:
@@ -186,7 +183,9 @@ def read_contacts(
             ids = df["result_id"].astype("str").str.strip()
             names = ids.map(dict(zip(table["result_id"], table[kind], strict=True)))
             # an id missing from the lookup stays visible as 'ResultID <id>' (unknown code)
-            df["result_name"] = names.where(names.notna() | df["result_id"].isna(), "ResultID " + ids)
+            df["result_name"] = names.where(
+                names.notna() | df["result_id"].isna(), "ResultID " + ids
+            )
         codes = lookup(df["result_name"], "result")
         if "contact_type" not in df.columns and "contact_type_id" in df.columns:
             if contact_types is not None:

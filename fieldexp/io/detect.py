@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,24 +83,12 @@ def _first_rows(path: Path, encoding: str, delimiter: str, n: int = 20) -> list[
     return rows
 
 
-def _french_detect(path: Path) -> str | None:
-    """The French results reader's own detection, if it offers one (w-io-fr)."""
-    try:
-        from fieldexp.io import precinct
-    except ImportError:  # pragma: no cover
-        return None
-    fn = getattr(precinct, "detect_vintage", None)
-    if not callable(fn):
-        return None
-    try:
-        found = fn(path)
-    except Exception:  # noqa: BLE001 - detection is advisory; the reader reports errors
-        return None
-    return str(found) if found else None
-
-
 def detect_layout(
-    path: str | Path, *, table: str | None = None, encoding: str | None = None
+    path: str | Path,
+    *,
+    table: str | None = None,
+    encoding: str | None = None,
+    vintage_of: Callable[[Path], str | None] | None = None,
 ) -> Detection:
     """Detect the layout of a delimited file from its header and first rows.
 
@@ -113,6 +101,9 @@ def detect_layout(
         for ``vote_history`` is ``ohio``; for ``voters`` it is ``csv``).
     encoding
         Stated encoding; else UTF-8 with Latin-1 fallback (French files).
+    vintage_of
+        The French results reader's own vintage detection, when it offers one
+        (:func:`fieldexp.io.inspect_file` passes it); its answer is reported.
     """
     p = Path(path)
     info = sniff(p, table=table or "inspect", encoding=encoding, fallback_encoding="cp1252")
@@ -147,14 +138,21 @@ def detect_layout(
         found.append(("vote_history", "ncvhis", "ncid, voting_method, election_lbl"))
     if has("SOS_VOTERID"):
         if ohio_cols:
-            found.append(("vote_history", "ohio", f"SOS_VOTERID and {len(ohio_cols)} election columns"))
+            found.append(
+                ("vote_history", "ohio", f"SOS_VOTERID and {len(ohio_cols)} election columns")
+            )
         found.append(("voters", "csv", "SOS_VOTERID (Ohio statewide voter file)"))
     if has("LALVOTERID"):
         if l2_cols:
             found.append(("vote_history", "l2", f"LALVOTERID and {len(l2_cols)} election columns"))
         found.append(("voters", "csv", "LALVOTERID (L2 voter file)"))
     if has("inscrits") and has("votants"):
-        vintage = _french_detect(p)
+        vintage = None
+        if vintage_of is not None:
+            try:
+                vintage = vintage_of(p)
+            except Exception:
+                vintage = None
         why = "Inscrits and Votants (French Interior results)"
         if vintage:
             why += f"; French reader detected vintage {vintage}"
@@ -165,8 +163,10 @@ def detect_layout(
         "ResultShortName", "ResultMediumName", "ResultName", "shortname", "mediumname"
     ):
         found.append(("van_results", "csv", "ResultID with result names (VAN Results lookup)"))
-    if has("arm", "assigned") and has("voter_id", "unit_id", "household_id") and not has(
-        "election_date", "result"
+    if (
+        has("arm", "assigned")
+        and has("voter_id", "unit_id", "household_id")
+        and not has("election_date", "result")
     ):
         found.append(("assignment", "csv", "a unit id and arm/assigned (an assignment)"))
     # generic layouts
@@ -175,9 +175,15 @@ def detect_layout(
         found.append(("contacts", "csv", "a unit id column and result"))
     if has("voter_id") and has("election_date") and has("voted"):
         found.append(("vote_history", "long", "voter_id, election_date, voted"))
-    if has("voter_id") and (iso_cols or ohio_cols or l2_cols) and not has("SOS_VOTERID", "LALVOTERID"):
+    if (
+        has("voter_id")
+        and (iso_cols or ohio_cols or l2_cols)
+        and not has("SOS_VOTERID", "LALVOTERID")
+    ):
         found.append(("vote_history", "wide", "voter_id and dated election columns"))
-    voter_ids = {k.replace(" ", "") for k, v in column_aliases("voters", "csv").items() if v == "voter_id"}
+    voter_ids = {
+        k.replace(" ", "") for k, v in column_aliases("voters", "csv").items() if v == "voter_id"
+    }
     if comp & voter_ids and not any(t in ("voters", "assignment") for t, _, _ in found):
         if not any(t in ("contacts", "vote_history") for t, _, _ in found):
             found.append(("voters", "csv", "a voter id column"))
@@ -187,7 +193,9 @@ def detect_layout(
     if not found and rows and len(rows[0]) == 5:
         r = rows[0]
         if re.match(r"^\d{2}/\d{2}/\d{4}$", r[2].strip()) and r[3].strip().upper() in _FL_TYPES:
-            found.append(("vote_history", "florida", "headerless: county, id, MM/DD/YYYY, GEN/PRI..."))
+            found.append(
+                ("vote_history", "florida", "headerless: county, id, MM/DD/YYYY, GEN/PRI...")
+            )
             return det("vote_history", "florida", found[0][2], has_header=False)
     if table is not None:
         for t, f, why in found:

@@ -166,7 +166,7 @@ def read_vote_history(
     format = resolve_format(p, "vote_history", format, HISTORY_FORMATS, spec)
     if format not in HISTORY_FORMATS:
         raise SpecificationError(
-            f"read_vote_history: format must be one of {list(HISTORY_FORMATS) + ['auto']}, got "
+            f"read_vote_history: format must be one of {[*HISTORY_FORMATS, 'auto']}, got "
             f"{format!r}." + did_you_mean(str(format), list(HISTORY_FORMATS))
         )
     if strict is None:

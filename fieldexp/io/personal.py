@@ -19,25 +19,112 @@ __all__ = ["looks_personal", "personal_columns"]
 
 #: Words that, beside "name", make it a person's name.
 _NAME_WORDS = {
-    "first", "last", "middle", "midl", "given", "family", "sur", "full", "maiden", "nick",
-    "birth", "usage", "legal", "preferred", "voter", "person", "mail", "suffix", "sufx",
-    "prefix", "title", "fn", "ln", "mi", "cd", "1", "2", "3", "and", "of", "the", "de", "d",
+    "first",
+    "last",
+    "middle",
+    "midl",
+    "given",
+    "family",
+    "sur",
+    "full",
+    "maiden",
+    "nick",
+    "birth",
+    "usage",
+    "legal",
+    "preferred",
+    "voter",
+    "person",
+    "mail",
+    "suffix",
+    "sufx",
+    "prefix",
+    "title",
+    "fn",
+    "ln",
+    "mi",
+    "cd",
+    "1",
+    "2",
+    "3",
+    "and",
+    "of",
+    "the",
+    "de",
+    "d",
     "naissance",
 }
 #: Words meaning a place or a thing, never a person, beside "name".
 _NOT_PERSON = {
-    "precinct", "county", "party", "result", "contact", "type", "election", "district",
-    "city", "commune", "bureau", "list", "candidate", "municipality", "ward", "township",
-    "school", "state", "country", "street", "file", "event", "campaign", "committee",
-    "survey", "activist", "code", "org", "organization", "team", "turf", "universe",
+    "precinct",
+    "county",
+    "party",
+    "result",
+    "contact",
+    "type",
+    "election",
+    "district",
+    "city",
+    "commune",
+    "bureau",
+    "list",
+    "candidate",
+    "municipality",
+    "ward",
+    "township",
+    "school",
+    "state",
+    "country",
+    "street",
+    "file",
+    "event",
+    "campaign",
+    "committee",
+    "survey",
+    "activist",
+    "code",
+    "org",
+    "organization",
+    "team",
+    "turf",
+    "universe",
 }
-_ADDRESS = {"address", "addr", "street", "apt", "apartment", "housenumber", "housenum",
-            "streetname", "streetaddress", "pobox", "residence"}
-_PHONE = {"phone", "telephone", "tel", "mobile", "cell", "cellphone", "landline",
-          "phonenumber", "homephone", "workphone", "fax", "telephone"}
+_ADDRESS = {
+    "address",
+    "addr",
+    "street",
+    "apt",
+    "apartment",
+    "housenumber",
+    "housenum",
+    "streetname",
+    "streetaddress",
+    "pobox",
+    "residence",
+}
+_PHONE = {
+    "phone",
+    "telephone",
+    "tel",
+    "mobile",
+    "cell",
+    "cellphone",
+    "landline",
+    "phonenumber",
+    "homephone",
+    "workphone",
+    "fax",
+}
 _EMAIL = {"email", "emailaddress", "mail address"}
-_BIRTHDATE = {"dob", "birthdate", "birthday", "dateofbirth", "datenaissance",
-              "datedenaissance", "naissance"}
+_BIRTHDATE = {
+    "dob",
+    "birthdate",
+    "birthday",
+    "dateofbirth",
+    "datenaissance",
+    "datedenaissance",
+    "naissance",
+}
 _IDS = {"ssn", "socialsecurity", "driverslicense", "driverslic", "dlnumber", "passport"}
 
 
@@ -66,16 +153,36 @@ def looks_personal(name: object) -> bool:
         return True
     if joined in _IDS or wset & _IDS or ({"drivers", "lic"} <= wset):
         return True
-    if wset & _ADDRESS or joined in _ADDRESS or ({"house", "num"} <= wset) or (
-        {"house", "number"} <= wset
+    if (
+        wset & _ADDRESS
+        or joined in _ADDRESS
+        or ({"house", "num"} <= wset)
+        or ({"house", "number"} <= wset)
     ):
         return True
     if {"unit", "num"} <= wset or {"unit", "number"} <= wset:
         return True
-    names = wset & {"name", "names", "firstname", "lastname", "fullname", "prenom", "prenoms", "nom"}
+    names = wset & {
+        "name",
+        "names",
+        "firstname",
+        "lastname",
+        "fullname",
+        "prenom",
+        "prenoms",
+        "nom",
+    }
     if names or joined in {"firstname", "lastname", "middlename", "fullname", "surname"}:
-        rest = wset - {"name", "names", "firstname", "lastname", "fullname", "prenom",
-                       "prenoms", "nom"}
+        rest = wset - {
+            "name",
+            "names",
+            "firstname",
+            "lastname",
+            "fullname",
+            "prenom",
+            "prenoms",
+            "nom",
+        }
         if rest & _NOT_PERSON:
             return False
         return rest <= _NAME_WORDS or joined in {"firstname", "lastname", "middlename", "fullname"}

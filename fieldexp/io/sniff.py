@@ -130,8 +130,7 @@ class Inspection:
                 lines.append(f"  {c.source!s:<32} -> {arrow}{tag}")
         if self.date_orders:
             lines.append(
-                "dates: "
-                + ", ".join(f"{k}: {_ORDER_TEXT[v]}" for k, v in self.date_orders.items())
+                "dates: " + ", ".join(f"{k}: {_ORDER_TEXT[v]}" for k, v in self.date_orders.items())
             )
         if self.rows_read is not None:
             aside = "; ".join(f"{k}: {v}" for k, v in self.set_aside.items())
@@ -142,12 +141,12 @@ class Inspection:
         if self.codes:
             lines.append("codes (rows, meaning):")
             kind = None
-            for c in self.codes:
-                if c.kind != kind:
-                    lines.append(f"  {c.kind}:")
-                    kind = c.kind
-                flag = "" if c.known else "  UNKNOWN -> "
-                lines.append(f"    {c.code or '(blank)'!s:<28} {c.rows:>9,}  {flag}{c.meaning}")
+            for cc in self.codes:
+                if cc.kind != kind:
+                    lines.append(f"  {cc.kind}:")
+                    kind = cc.kind
+                flag = "" if cc.known else "  UNKNOWN -> "
+                lines.append(f"    {cc.code or '(blank)'!s:<28} {cc.rows:>9,}  {flag}{cc.meaning}")
         if self.error:
             lines.append(f"reading failed: {self.error}")
         if self.snippets:
@@ -217,7 +216,11 @@ def inspect_file(
         undecodable file still raises :class:`~fieldexp.errors.FileFormatError`).
     """
     p = Path(path)
-    det = detect_layout(p, table=table)
+    from fieldexp.io import precinct
+
+    # the French reader's own vintage detection, if it has one (w-io-fr)
+    vintage_of = getattr(precinct, "detect_vintage", None)
+    det = detect_layout(p, table=table, vintage_of=vintage_of if callable(vintage_of) else None)
     columns: list[ColumnMap] = []
     date_orders: dict[str, str] = {}
     if det.has_header and det.header:
@@ -233,7 +236,9 @@ def inspect_file(
         dated = [c.source for c in columns if c.canonical in _DATE_COLUMNS]
         if dated:
             try:
-                raw = read_delimited(p, table="inspect", encoding=det.encoding, delimiter=det.delimiter)
+                raw = read_delimited(
+                    p, table="inspect", encoding=det.encoding, delimiter=det.delimiter
+                )
                 for col in dated:
                     if col in raw.columns:
                         date_orders[col] = date_order(raw[col])

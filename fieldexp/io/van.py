@@ -158,9 +158,7 @@ def contact_type_names(types: str | Path | pd.DataFrame) -> dict[str, str]:
     return dict(zip(ids, table[name_col].astype("str").str.strip(), strict=True))
 
 
-def apply_crosswalk(
-    df: pd.DataFrame, crosswalk: Any, *, path: Path
-) -> tuple[pd.DataFrame, int]:
+def apply_crosswalk(df: pd.DataFrame, crosswalk: Any, *, path: Path) -> tuple[pd.DataFrame, int]:
     """Replace ``unit_id`` (VanID) by the state voter id; drop and count unmatched rows.
 
     ``crosswalk`` is a path, a DataFrame, or a dict ``{"path": ..., "van_id": <column>,

@@ -9,15 +9,15 @@ import pandas as pd
 
 from fieldexp.errors import SpecificationError, did_you_mean
 from fieldexp.io._common import require, stable_hash
-from fieldexp.io._text import parse_dates, read_delimited
+from fieldexp.io._text import read_delimited
 from fieldexp.io.accounting import record_import
 from fieldexp.io.dates import parse_layout_dates
 from fieldexp.io.detect import resolve_format
-from fieldexp.io.mappings import MappingSpec, code_table, parse_mapping, resolve_columns
+from fieldexp.io.mappings import code_table, parse_mapping, resolve_columns
 from fieldexp.io.personal import personal_columns
 from fieldexp.io.privacy import drop_pii
-from fieldexp.io.vocab import CodeLookup, map_codes
 from fieldexp.io.schema import validate_voters
+from fieldexp.io.vocab import CodeLookup, map_codes
 
 __all__ = ["bureau_id", "commune_code", "read_voters"]
 
@@ -127,7 +127,7 @@ def read_voters(
     format = resolve_format(p, "voters", format, VOTER_FORMATS, spec)
     if format not in VOTER_FORMATS:
         raise SpecificationError(
-            f"read_voters: format must be one of {list(VOTER_FORMATS) + ['auto']}, got "
+            f"read_voters: format must be one of {[*VOTER_FORMATS, 'auto']}, got "
             f"{format!r}." + did_you_mean(str(format), list(VOTER_FORMATS))
         )
     if strict is None:

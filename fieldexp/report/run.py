@@ -689,7 +689,13 @@ def _reconciliation(run: AnalysisRun) -> Section:
         reasons,
     )
     code_rows = tuple(
-        (c.table, c.kind, c.code, "yes" if c.known else "no (default meaning)", _suppress(c.rows, k))
+        (
+            c.table,
+            c.kind,
+            c.code,
+            "yes" if c.known else "no (default meaning)",
+            _suppress(c.rows, k),
+        )
         for c in (rec.code_counts(min_rows=k) if hasattr(rec, "code_counts") else ())
     )
     by_code = Table(

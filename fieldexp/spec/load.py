@@ -261,7 +261,11 @@ def _data(sec: _Section, folder: Path) -> DataSpec:
     if crosswalk is not None:
         # [data.crosswalk]: VanID -> state voter id for the contacts (issue 10 item 2)
         cw: dict[str, str] = {
-            "path": str(_resolve_path(crosswalk.get("path", str, check=_nonempty), crosswalk, "path", folder))
+            "path": str(
+                _resolve_path(
+                    crosswalk.get("path", str, check=_nonempty), crosswalk, "path", folder
+                )
+            )
         }
         for key in ("van_id", "voter_id"):
             col = crosswalk.get(key, str, None)
@@ -269,7 +273,9 @@ def _data(sec: _Section, folder: Path) -> DataSpec:
                 cw[key] = col
         crosswalk.finish()
         if "contacts" not in sources:
-            sec.fail("[data.crosswalk] maps contact VanIDs; it needs [data.contacts]", key="crosswalk")
+            sec.fail(
+                "[data.crosswalk] maps contact VanIDs; it needs [data.contacts]", key="crosswalk"
+            )
         c = sources["contacts"]
         sources["contacts"] = DataSource(
             c.table, c.path, c.format, c.mapping, c.results, {**c.options, "crosswalk": cw}
@@ -640,7 +646,7 @@ def mapping_for(source: DataSource) -> Any:
     """The ``mapping=`` argument for the reader (a path when the spec named a file)."""
     m = source.mapping
     if isinstance(m, Mapping) and set(m) == {"_path"}:
-        m = m["_path"]  # type: ignore[assignment]
+        m = m["_path"]
     options = getattr(source, "options", None) or {}
     if not options:
         return m

@@ -15,7 +15,9 @@ from fieldexp.io.dates import AmbiguousDateWarning, date_order
 from fieldexp.io.personal import looks_personal
 from fieldexp.io.vocab import UnknownCodeWarning
 
-NC_HEADER = "county_id\tvoter_reg_num\telection_lbl\telection_desc\tvoting_method\tvoted_party_cd\tncid\n"
+NC_HEADER = (
+    "county_id\tvoter_reg_num\telection_lbl\telection_desc\tvoting_method\tvoted_party_cd\tncid\n"
+)
 
 
 def _nc(rows: list[tuple[str, str, str]]) -> str:
@@ -105,7 +107,9 @@ def test_personal_columns_never_reach_the_analysis_table(tmp_path):
     from fieldexp.analysis import build_analysis_table
 
     p = tmp_path / "v.csv"
-    p.write_text("VoterID,GivenName,Surname,Res_Street_Addr,HomePhone,score\n1,A,B,1 St,5,0.3\n2,C,D,2 St,6,0.1\n")
+    p.write_text(
+        "VoterID,GivenName,Surname,Res_Street_Addr,HomePhone,score\n1,A,B,1 St,5,0.3\n2,C,D,2 St,6,0.1\n"
+    )
     v = read_voters(p)
     assert set(v.columns) >= {"score"}
     assert not any(looks_personal(c) for c in v.columns)
@@ -142,7 +146,9 @@ def test_truncated_line_is_an_error_with_its_line(tmp_path):
 
 def test_quoted_line_break_is_not_truncation(tmp_path):
     p = tmp_path / "c.csv"
-    p.write_text('voter_id,timestamp,result,canvasser\n1,2024-10-01,canvassed,"Ann\nLee"\n2,2024-10-01,not_home,Bo\n')
+    p.write_text(
+        'voter_id,timestamp,result,canvasser\n1,2024-10-01,canvassed,"Ann\nLee"\n2,2024-10-01,not_home,Bo\n'
+    )
     c = read_contacts(p)
     assert c["unit_id"].tolist() == ["1", "2"]
 
@@ -179,7 +185,9 @@ def test_van_contact_types_channels_and_conservation(tmp_path):
         "1,10/01/2024,2,14\n2,10/01/2024,1,15\n3,10/02/2024,37,15\n4,10/02/2024,2,15\n5,10/02/2024,1,14\n",
     )
     results = pd.DataFrame({"ResultID": ["14", "15"], "ResultShortName": ["NH", "CV"]})
-    types = pd.DataFrame({"ContactTypeID": ["1", "2", "37"], "ContactTypeName": ["Phone", "Walk", "SMS Text"]})
+    types = pd.DataFrame(
+        {"ContactTypeID": ["1", "2", "37"], "ContactTypeName": ["Phone", "Walk", "SMS Text"]}
+    )
     allc = read_contacts(p, format="van", results=results, contact_types=types)
     assert allc["channel"].tolist() == ["door", "phone", "sms", "door", "phone"]
     door = read_contacts(p, format="van", results=results, contact_types=types, channels=["door"])
@@ -290,7 +298,9 @@ def test_reconciliation_counts_rows_by_code(tmp_path, io_fixtures):
     n_drone = text.count("DRONE DROP")
     assert rows[("vote_history", "voting_method", "DRONE DROP")] == (n_drone, False)
     assert rows[("contacts", "result", "Not Home")][1] is True
-    hist_total = sum(n for (t, k, _), (n, _) in rows.items() if (t, k) == ("vote_history", "voting_method"))
+    hist_total = sum(
+        n for (t, k, _), (n, _) in rows.items() if (t, k) == ("vote_history", "voting_method")
+    )
     assert hist_total == history.attrs["fieldexp_import"]["rows_read"]
     assert "'DRONE DROP' *" in str(rec)
     # unknown codes below the small-cell threshold are pooled, never listed by value

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from fieldexp.errors import FileFormatError, RowsDroppedWarning, SpecificationError
-from fieldexp.io.vocab import UnknownCodeWarning
 from fieldexp.io import read_vote_history
 from fieldexp.io.history import election_columns
+from fieldexp.io.vocab import UnknownCodeWarning
 
 
 def _voted(df: pd.DataFrame) -> set[tuple[str, str]]:

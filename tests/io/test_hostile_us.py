@@ -42,7 +42,9 @@ def test_committed_files_are_what_the_generator_writes(tmp_path):
     committed = HERE / "files"
     assert sorted(p.name for p in fresh) == sorted(p.name for p in committed.iterdir())
     for f in fresh:
-        assert filecmp.cmp(f, committed / f.name, shallow=False), f"{f.name} is stale: rerun corpus.py"
+        assert filecmp.cmp(f, committed / f.name, shallow=False), (
+            f"{f.name} is stale: rerun corpus.py"
+        )
 
 
 def _kwargs(case):
@@ -101,7 +103,11 @@ def test_hostile_case(case):
     if ch.get("no_personal"):
         assert not [c for c in df.columns if looks_personal(c)]
         text = df.astype("str")
-        assert not text.apply(lambda s: s.str.contains("@example.org|PO Box|555-01", regex=True)).any().any()
+        assert (
+            not text.apply(lambda s: s.str.contains("@example.org|PO Box|555-01", regex=True))
+            .any()
+            .any()
+        )
     if "status_counts" in ch:
         counts = df["registration_status"].value_counts()
         for status, n in ch["status_counts"].items():

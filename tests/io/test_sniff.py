@@ -87,7 +87,9 @@ def test_inspect_reports_mapping_codes_and_snippet(tmp_path, io_fixtures):
 
 def test_inspect_marks_personal_columns_and_never_prints_values(tmp_path):
     p = tmp_path / "v.csv"
-    p.write_text("VoterID,FirstName,Mail_Addr1,VoterStatus\n1,Zelda,9 Elm,ACTIVE\n2,Yuri,8 Oak,CONFIRMATION\n")
+    p.write_text(
+        "VoterID,FirstName,Mail_Addr1,VoterStatus\n1,Zelda,9 Elm,ACTIVE\n2,Yuri,8 Oak,CONFIRMATION\n"
+    )
     ins = inspect_file(p)
     personal = {c.source for c in ins.columns if c.personal}
     assert personal == {"FirstName", "Mail_Addr1"}
@@ -98,7 +100,9 @@ def test_inspect_marks_personal_columns_and_never_prints_values(tmp_path):
 
 def test_cli_inspect(capsys, io_fixtures, tmp_path):
     shutil.copy(io_fixtures / "van_contacts.csv", tmp_path / "van.csv")
-    code = main(["inspect", str(tmp_path / "van.csv"), "--results", str(io_fixtures / "van_results.csv")])
+    code = main(
+        ["inspect", str(tmp_path / "van.csv"), "--results", str(io_fixtures / "van_results.csv")]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "contacts / format='van'" in out and "Not Home" in out

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from fieldexp.errors import FileFormatError, SpecificationError
+from fieldexp.io.vocab import UnknownCodeWarning
 from fieldexp.report.inputs import read_source
 from fieldexp.spec import parse_spec
-from fieldexp.io.vocab import UnknownCodeWarning
 
 BASE = """
 version = 1
@@ -34,14 +34,19 @@ election = "general_2024_11_05"
 """
 
 
-def _spec(tmp_path, io_fixtures, *, hist_format="ncvhis", hist_extra="", contacts_extra="", crosswalk=""):
+def _spec(
+    tmp_path, io_fixtures, *, hist_format="ncvhis", hist_extra="", contacts_extra="", crosswalk=""
+):
     for name in ("voters.csv", "assignment.csv", "van_results.csv"):
         shutil.copy(io_fixtures / name, tmp_path / name)
     shutil.copy(io_fixtures / "van_contacts.csv", tmp_path / "van.csv")
     text = (io_fixtures / "ncvhis.txt").read_text().replace("ELECTION DAY", "DRONE DROP", 1)
     (tmp_path / "ncvhis.txt").write_text(text)
     spec_text = BASE.format(
-        hist_format=hist_format, hist_extra=hist_extra, contacts_extra=contacts_extra, crosswalk=crosswalk
+        hist_format=hist_format,
+        hist_extra=hist_extra,
+        contacts_extra=contacts_extra,
+        crosswalk=crosswalk,
     )
     (tmp_path / "spec.toml").write_text(spec_text)
     return parse_spec(spec_text, path=tmp_path / "spec.toml")
@@ -74,7 +79,9 @@ def test_channels_results_by_and_crosswalk_keys(tmp_path, io_fixtures):
     c = read_source(spec.data.contacts)
     imp = c.attrs["fieldexp_import"]
     first = contacts["VanID"].unique()[0]
-    assert imp["set_aside"] == {"VanID not in the crosswalk": int((contacts["VanID"] == first).sum())}
+    assert imp["set_aside"] == {
+        "VanID not in the crosswalk": int((contacts["VanID"] == first).sum())
+    }
     assert c["unit_id"].str.startswith("S").all()
     assert imp["rows_read"] == imp["rows_kept"] + sum(imp["set_aside"].values())
     with pytest.raises(SpecificationError, match="channels"):

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from fieldexp.errors import FileFormatError, SpecificationError
-from fieldexp.io.vocab import UnknownCodeWarning
 from fieldexp.io import read_voters
 from fieldexp.io.schema import PII_COLUMNS
+from fieldexp.io.vocab import UnknownCodeWarning
 from fieldexp.io.voters import bureau_id, commune_code
 
 

@@ -92,7 +92,10 @@ def build(out: Path = FILES) -> list[Path]:
         nc = write_vote_history(d.vote_history, tmp / "nc.txt", format="ncvhis", vintage="new")
         nc_text = _text(nc)
         # 1-2. the post-2023 ncvhis descriptions, and an unknown one
-        new_names = {"ELECTION DAY": "ELECTION DAY IN-PERSON", "EARLY VOTING": "EARLY VOTING IN-PERSON"}
+        new_names = {
+            "ELECTION DAY": "ELECTION DAY IN-PERSON",
+            "EARLY VOTING": "EARLY VOTING IN-PERSON",
+        }
         t = _replace_col(nc_text, "\t", "voting_method", lambda i, v: new_names.get(v, v))
         (out / "ncvhis_2024_vocabulary.txt").write_text(t)
         t2 = _replace_col(t, "\t", "voting_method", lambda i, v: "DRONE DROP" if i % 7 == 0 else v)
@@ -107,7 +110,11 @@ def build(out: Path = FILES) -> list[Path]:
         _write(out / "ncvhis_extra_field.txt", lines)
         # 5. duplicated ballots (the real file has them)
         write_vote_history(
-            d.vote_history, out / "ncvhis_duplicates.txt", format="ncvhis", duplicate_share=0.25, seed=SEED
+            d.vote_history,
+            out / "ncvhis_duplicates.txt",
+            format="ncvhis",
+            duplicate_share=0.25,
+            seed=SEED,
         )
         # 6. one Windows-1252 byte in a UTF-8 file
         lines = _lines(out / "ncvhis_2024_vocabulary.txt")
@@ -138,9 +145,7 @@ def build(out: Path = FILES) -> list[Path]:
         fl_lines[1] = fl_lines[1][:-1] + "Z"
         _write(out / "florida_unknown_code.txt", fl_lines)
         lg = write_vote_history(d.vote_history, tmp / "long.csv", format="long")
-        lg_text = _replace_col(
-            _text(lg), ",", "voted", lambda i, v: {"1": "Yes", "0": "No"}[v]
-        )
+        lg_text = _replace_col(_text(lg), ",", "voted", lambda i, v: {"1": "Yes", "0": "No"}[v])
         (out / "long_yes_no.csv").write_text(lg_text)
         wd = write_vote_history(d.vote_history, tmp / "wide.csv", format="wide")
         wd_lines = _lines(wd)
@@ -164,8 +169,8 @@ def build(out: Path = FILES) -> list[Path]:
                 "precinct": "PRECINCT_NAME",
             }
         ).drop(columns=["household_id"])
-        swvf["VOTER_STATUS"] = swvf["VOTER_STATUS"].map({"A": "ACTIVE", "I": "CONFIRMATION"}).fillna(
-            "ACTIVE"
+        swvf["VOTER_STATUS"] = (
+            swvf["VOTER_STATUS"].map({"A": "ACTIVE", "I": "CONFIRMATION"}).fillna("ACTIVE")
         )
         swvf.loc[swvf.index[:2], "VOTER_STATUS"] = "SUSPENSE"
         swvf["MAILING_ADDRESS1"] = "PO Box " + swvf.index.astype(str)
@@ -192,17 +197,21 @@ def build(out: Path = FILES) -> list[Path]:
         _write(out / "voters_header_only.csv", [v_text.splitlines()[0]])
         # a concatenated export: the header again inside the data
         vl = v_text.splitlines()
-        _write(out / "voters_repeated_header.csv", vl[:6] + [vl[0]] + vl[6:])
+        _write(out / "voters_repeated_header.csv", [*vl[:6], vl[0], *vl[6:]])
 
         # Contacts
         c = d.contacts
-        van = write_contacts(c, out / "van_contacts.csv", format="van", results_path=tmp / "res.csv", seed=SEED)
+        van = write_contacts(
+            c, out / "van_contacts.csv", format="van", results_path=tmp / "res.csv", seed=SEED
+        )
         res = pd.read_csv(tmp / "res.csv", dtype=str, keep_default_na=False)
         res[["ResultID", "ResultShortName"]].to_csv(out / "van_results_short.csv", index=False)
         med = res.rename(columns={"ResultName": "ResultMediumName"})
         med["ResultDescription"] = "Description of " + med["ResultMediumName"].str.lower()
         med.to_csv(out / "van_results_medium_description.csv", index=False)
-        res[res["ResultName"] != "Not Home"].to_csv(out / "van_results_missing_one.csv", index=False)
+        res[res["ResultName"] != "Not Home"].to_csv(
+            out / "van_results_missing_one.csv", index=False
+        )
         van_text = _text(van)
         # result names instead of ids, one unknown
         vdf = pd.read_csv(io.StringIO(van_text), dtype=str, keep_default_na=False)
@@ -216,9 +225,9 @@ def build(out: Path = FILES) -> list[Path]:
         mixed["ContactTypeID"] = mixed["ContactTypeName"].map({"Phone": "1", "Walk": "2"})
         mixed.to_csv(out / "van_phone_and_walk.csv", index=False)
         mixed.drop(columns="ContactTypeName").to_csv(out / "van_contact_type_ids.csv", index=False)
-        pd.DataFrame({"ContactTypeID": ["1", "2", "37"], "ContactTypeName": ["Phone", "Walk", "SMS Text"]}).to_csv(
-            out / "van_contact_types.csv", index=False
-        )
+        pd.DataFrame(
+            {"ContactTypeID": ["1", "2", "37"], "ContactTypeName": ["Phone", "Walk", "SMS Text"]}
+        ).to_csv(out / "van_contact_types.csv", index=False)
         # a VanID -> state id crosswalk missing one person
         ids = sorted(set(vdf["VanID"]))
         pd.DataFrame({"VanID": ids[1:], "StateFileID": ["ST-" + i for i in ids[1:]]}).to_csv(
@@ -237,16 +246,20 @@ def build(out: Path = FILES) -> list[Path]:
         dst.to_csv(out / "van_dst_offsets.csv", index=False)
         # NationBuilder: a new status
         nb = write_contacts(c, tmp / "nb.csv", format="nationbuilder")
-        nb_text = _replace_col(_text(nb), ",", "status", lambda i, s: "voicemail_full" if i % 4 == 0 else s)
+        nb_text = _replace_col(
+            _text(nb), ",", "status", lambda i, s: "voicemail_full" if i % 4 == 0 else s
+        )
         (out / "nationbuilder_unknown_status.csv").write_text(nb_text)
         # generic CSV: day-first dates, ambiguous dates, mixed formats
         cc = write_contacts(c, tmp / "c.csv", format="csv")
         cdf = pd.read_csv(cc, dtype=str, keep_default_na=False)
         ts = pd.to_datetime(cdf["timestamp"])
-        cdf.assign(timestamp=["25/10/2020"] + list(ts.iloc[1:].dt.strftime("%d/%m/%Y"))).to_csv(
+        cdf.assign(timestamp=["25/10/2020", *ts.iloc[1:].dt.strftime("%d/%m/%Y")]).to_csv(
             out / "contacts_day_first.csv", index=False
         )
-        amb = cdf.assign(timestamp=[f"{(i % 12) + 1:02d}/{((i + 3) % 12) + 1:02d}/2020" for i in range(len(cdf))])
+        amb = cdf.assign(
+            timestamp=[f"{(i % 12) + 1:02d}/{((i + 3) % 12) + 1:02d}/2020" for i in range(len(cdf))]
+        )
         amb.to_csv(out / "contacts_ambiguous_dates.csv", index=False)
         mix = cdf.assign(timestamp=list(ts.dt.strftime("%Y-%m-%d")))
         mix.loc[mix.index[0], "timestamp"] = "10/25/2020"
@@ -260,100 +273,328 @@ def build(out: Path = FILES) -> list[Path]:
 
 F = "files/"
 CASES: tuple[Case, ...] = (
-    Case("ncvhis_2024_vocabulary", "ncvhis_2024_vocabulary.txt", "vote_history", {"format": "ncvhis"},
-         checks={"no_unknown": True, "all_voted": True}, what="post-2023 voting_method descriptions"),
-    Case("ncvhis_unknown_method", "ncvhis_unknown_method.txt", "vote_history", {"format": "ncvhis"},
-         warns="UnknownCodeWarning", match="DRONE DROP", checks={"unknown": ("voting_method", "DRONE DROP"), "all_voted": True},
-         what="an unknown voting method: a ballot by default, one warning"),
-    Case("ncvhis_unknown_method_strict", "ncvhis_unknown_method.txt", "vote_history",
-         {"format": "ncvhis", "strict": True}, expect="FileFormatError", match="DRONE DROP.*strict",
-         what="strict refuses it"),
-    Case("ncvhis_truncated_line", "ncvhis_truncated_line.txt", "vote_history", {"format": "ncvhis"},
-         expect="FileFormatError", match=r"line 6 has 3 field\(s\) but the header has 8", what="a cut line"),
-    Case("ncvhis_extra_field", "ncvhis_extra_field.txt", "vote_history", {"format": "ncvhis"},
-         expect="FileFormatError", match=r"line 5 has 9 fields but the header has 8", what="an extra field"),
-    Case("ncvhis_duplicates", "ncvhis_duplicates.txt", "vote_history", {"format": "ncvhis"},
-         warns="RowsDroppedWarning", match="duplicate voter-election",
-         checks={"set_aside_key": "duplicate voter-election row"}, what="duplicated ballots set aside and counted"),
-    Case("ncvhis_latin1_byte", "ncvhis_latin1_byte.txt", "vote_history", {"format": "ncvhis"},
-         expect="FileFormatError", match=r"not valid UTF-8: byte 0xc9 at line 2", what="a Windows-1252 byte"),
-    Case("ncvhis_empty", "ncvhis_empty.txt", "vote_history", {"format": "ncvhis"},
-         expect="FileFormatError", match="is empty", what="an empty file"),
-    Case("ohio_marks_drift", "ohio_marks_drift.csv", "vote_history", {"format": "ohio"},
-         warns="UnknownCodeWarning", match=r"'\?' \(1\)", checks={"unknown": ("election columns", "x")},
-         what="lower-case x and a '?' mark: votes by default"),
-    Case("ohio_marks_drift_auto", "ohio_marks_drift.csv", "vote_history", {"format": "auto", "strict": True},
-         expect="FileFormatError", match=r"'x' \(\d+\)", what="format auto finds Ohio; strict refuses the drift"),
-    Case("l2_unknown_election_type", "l2_unknown_election_type.csv", "vote_history", {"format": "l2"},
-         warns="UnknownCodeWarning", match="'recall'", checks={"election_type_other": True},
-         what="an unknown election type becomes 'other'"),
-    Case("florida_unknown_code", "florida_unknown_code.txt", "vote_history", {"format": "florida", "strict": True},
-         expect="FileFormatError", match=r"'Z' \(1\)", what="an unknown Florida history code, strict"),
-    Case("long_yes_no", "long_yes_no.csv", "vote_history", {"format": "long"},
-         checks={"no_unknown": True}, what="Yes/No instead of 1/0"),
-    Case("wide_repeated_voter", "wide_repeated_voter.csv", "vote_history", {"format": "wide"},
-         expect="FileFormatError", match="one row per voter", what="a voter twice in a wide file"),
-    Case("ohio_swvf_statuses_and_pii", "ohio_swvf_statuses_and_pii.csv", "voters", {},
-         warns="UnknownCodeWarning", match=r"'SUSPENSE' \(2\)",
-         checks={"no_personal": True, "status_counts": {"unknown": 2}, "inactive_present": True},
-         what="ACTIVE/CONFIRMATION, a new status, personal columns under SWVF names"),
-    Case("voters_header_spellings", "voters_header_spellings.csv", "voters", {},
-         checks={"no_personal": True, "columns": ["voter_id", "registration_status", "birth_year"]},
-         what="Voter ID, FirstName, Last Name, VoterStatus, Mail_Addr1, Birth Date, Cell Phone, E-mail"),
-    Case("voters_bom_crlf_pipe", "voters_bom_crlf_pipe.csv", "voters", {"format": "auto"},
-         checks={"columns": ["voter_id"], "no_personal": True}, what="UTF-8 BOM, CRLF, pipe-delimited"),
-    Case("voters_header_only", "voters_header_only.csv", "voters", {}, checks={"rows": 0},
-         what="a header and no rows: an empty table, counted"),
-    Case("voters_repeated_header", "voters_repeated_header.csv", "voters", {},
-         expect="FileFormatError", match="repeats its header inside the data .*line 7", what="concatenated exports"),
-    Case("van_results_short", "van_contacts.csv", "contacts",
-         {"format": "van", "results": F + "van_results_short.csv"}, checks={"no_unknown": True},
-         what="Results lookup with short names only (NH, CV...)"),
-    Case("van_results_medium_description", "van_contacts.csv", "contacts",
-         {"format": "van", "results": F + "van_results_medium_description.csv"},
-         checks={"no_unknown": True, "same_as": "van_results_short"},
-         what="medium names and descriptions: auto picks the known medium names"),
-    Case("van_results_description_forced", "van_contacts.csv", "contacts",
-         {"format": "van", "results": F + "van_results_medium_description.csv", "mapping": {"options": {"results_by": "description"}}},
-         warns="UnknownCodeWarning", match="Description of", what="results_by=description: unknown, default attempt"),
-    Case("van_result_id_missing", "van_contacts.csv", "contacts",
-         {"format": "van", "results": F + "van_results_missing_one.csv"},
-         warns="UnknownCodeWarning", match=r"'ResultID \d+'", what="a ResultID missing from the lookup"),
-    Case("van_unknown_result_name", "van_unknown_result_name.csv", "contacts", {"format": "van"},
-         warns="UnknownCodeWarning", match="Dog Bit Me", checks={"unknown": ("result", "Dog Bit Me"), "default_attempt": "Dog Bit Me"},
-         what="an unknown result: an attempt that reached nobody"),
-    Case("van_phone_and_walk_door_only", "van_phone_and_walk.csv", "contacts",
-         {"format": "van", "results": F + "van_results_short.csv", "channels": ["door"]},
-         checks={"channels": ["door"], "set_aside_key": "channel phone (not in channels ['door'])"},
-         what="phone-bank rows set aside and counted, never canvass contacts"),
-    Case("van_contact_type_ids", "van_contact_type_ids.csv", "contacts",
-         {"format": "van", "results": F + "van_results_short.csv", "contact_types": F + "van_contact_types.csv"},
-         checks={"channels": ["door", "phone"]}, what="ContactTypeID through the ContactTypes lookup"),
-    Case("van_contact_type_ids_no_lookup", "van_contact_type_ids.csv", "contacts",
-         {"format": "van", "results": F + "van_results_short.csv", "channels": ["door"]},
-         expect="SpecificationError", match="contact_types=", what="ids only and a channel filter: the lookup is needed"),
-    Case("van_crosswalk", "van_contacts.csv", "contacts",
-         {"format": "van", "results": F + "van_results_short.csv", "crosswalk": F + "van_crosswalk.csv"},
-         checks={"set_aside_key": "VanID not in the crosswalk", "unit_prefix": "ST-"},
-         what="VanID -> state id; the unmatched VanID counted"),
-    Case("van_truncated_line", "van_truncated_line.csv", "contacts",
-         {"format": "van", "results": F + "van_results_short.csv"},
-         expect="FileFormatError", match=r"line 4 has 4 field\(s\) but the header has 6", what="a cut line"),
-    Case("van_dst_offsets", "van_dst_offsets.csv", "contacts",
-         {"format": "van", "results": F + "van_results_short.csv"},
-         checks={"timestamps_utc": ["2020-11-01 05:30:00", "2020-11-01 06:30:00"]},
-         what="offsets -04:00 and -05:00 across the DST change: UTC"),
-    Case("nationbuilder_unknown_status", "nationbuilder_unknown_status.csv", "contacts",
-         {"format": "auto"}, warns="UnknownCodeWarning", match="voicemail_full",
-         checks={"unknown": ("status", "voicemail_full")}, what="a new NationBuilder status, format auto"),
-    Case("contacts_day_first", "contacts_day_first.csv", "contacts", {},
-         checks={"first_timestamp": "2020-10-25"}, what="DD/MM/YYYY detected from a day above 12"),
-    Case("contacts_ambiguous_dates", "contacts_ambiguous_dates.csv", "contacts", {},
-         warns="AmbiguousDateWarning", match="month/day", what="all dates fit both orders: warned, month-first"),
-    Case("contacts_mixed_date_formats", "contacts_mixed_date_formats.csv", "contacts", {},
-         expect="FileFormatError", match="must use one date format", what="ISO dates and one US date"),
-    Case("contacts_as_history_auto", "van_contacts.csv", "vote_history", {"format": "auto"},
-         expect="SpecificationError", match="looks like contacts", what="format auto on the wrong table"),
+    Case(
+        "ncvhis_2024_vocabulary",
+        "ncvhis_2024_vocabulary.txt",
+        "vote_history",
+        {"format": "ncvhis"},
+        checks={"no_unknown": True, "all_voted": True},
+        what="post-2023 voting_method descriptions",
+    ),
+    Case(
+        "ncvhis_unknown_method",
+        "ncvhis_unknown_method.txt",
+        "vote_history",
+        {"format": "ncvhis"},
+        warns="UnknownCodeWarning",
+        match="DRONE DROP",
+        checks={"unknown": ("voting_method", "DRONE DROP"), "all_voted": True},
+        what="an unknown voting method: a ballot by default, one warning",
+    ),
+    Case(
+        "ncvhis_unknown_method_strict",
+        "ncvhis_unknown_method.txt",
+        "vote_history",
+        {"format": "ncvhis", "strict": True},
+        expect="FileFormatError",
+        match="DRONE DROP.*strict",
+        what="strict refuses it",
+    ),
+    Case(
+        "ncvhis_truncated_line",
+        "ncvhis_truncated_line.txt",
+        "vote_history",
+        {"format": "ncvhis"},
+        expect="FileFormatError",
+        match=r"line 6 has 3 field\(s\) but the header has 8",
+        what="a cut line",
+    ),
+    Case(
+        "ncvhis_extra_field",
+        "ncvhis_extra_field.txt",
+        "vote_history",
+        {"format": "ncvhis"},
+        expect="FileFormatError",
+        match=r"line 5 has 9 fields but the header has 8",
+        what="an extra field",
+    ),
+    Case(
+        "ncvhis_duplicates",
+        "ncvhis_duplicates.txt",
+        "vote_history",
+        {"format": "ncvhis"},
+        warns="RowsDroppedWarning",
+        match="duplicate voter-election",
+        checks={"set_aside_key": "duplicate voter-election row"},
+        what="duplicated ballots set aside and counted",
+    ),
+    Case(
+        "ncvhis_latin1_byte",
+        "ncvhis_latin1_byte.txt",
+        "vote_history",
+        {"format": "ncvhis"},
+        expect="FileFormatError",
+        match=r"not valid UTF-8: byte 0xc9 at line 2",
+        what="a Windows-1252 byte",
+    ),
+    Case(
+        "ncvhis_empty",
+        "ncvhis_empty.txt",
+        "vote_history",
+        {"format": "ncvhis"},
+        expect="FileFormatError",
+        match="is empty",
+        what="an empty file",
+    ),
+    Case(
+        "ohio_marks_drift",
+        "ohio_marks_drift.csv",
+        "vote_history",
+        {"format": "ohio"},
+        warns="UnknownCodeWarning",
+        match=r"'\?' \(1\)",
+        checks={"unknown": ("election columns", "x")},
+        what="lower-case x and a '?' mark: votes by default",
+    ),
+    Case(
+        "ohio_marks_drift_auto",
+        "ohio_marks_drift.csv",
+        "vote_history",
+        {"format": "auto", "strict": True},
+        expect="FileFormatError",
+        match=r"'x' \(\d+\)",
+        what="format auto finds Ohio; strict refuses the drift",
+    ),
+    Case(
+        "l2_unknown_election_type",
+        "l2_unknown_election_type.csv",
+        "vote_history",
+        {"format": "l2"},
+        warns="UnknownCodeWarning",
+        match="'recall'",
+        checks={"election_type_other": True},
+        what="an unknown election type becomes 'other'",
+    ),
+    Case(
+        "florida_unknown_code",
+        "florida_unknown_code.txt",
+        "vote_history",
+        {"format": "florida", "strict": True},
+        expect="FileFormatError",
+        match=r"'Z' \(1\)",
+        what="an unknown Florida history code, strict",
+    ),
+    Case(
+        "long_yes_no",
+        "long_yes_no.csv",
+        "vote_history",
+        {"format": "long"},
+        checks={"no_unknown": True},
+        what="Yes/No instead of 1/0",
+    ),
+    Case(
+        "wide_repeated_voter",
+        "wide_repeated_voter.csv",
+        "vote_history",
+        {"format": "wide"},
+        expect="FileFormatError",
+        match="one row per voter",
+        what="a voter twice in a wide file",
+    ),
+    Case(
+        "ohio_swvf_statuses_and_pii",
+        "ohio_swvf_statuses_and_pii.csv",
+        "voters",
+        {},
+        warns="UnknownCodeWarning",
+        match=r"'SUSPENSE' \(2\)",
+        checks={"no_personal": True, "status_counts": {"unknown": 2}, "inactive_present": True},
+        what="ACTIVE/CONFIRMATION, a new status, personal columns under SWVF names",
+    ),
+    Case(
+        "voters_header_spellings",
+        "voters_header_spellings.csv",
+        "voters",
+        {},
+        checks={"no_personal": True, "columns": ["voter_id", "registration_status", "birth_year"]},
+        what="Voter ID, FirstName, Last Name, VoterStatus, Mail_Addr1, Birth Date, Cell Phone, E-mail",
+    ),
+    Case(
+        "voters_bom_crlf_pipe",
+        "voters_bom_crlf_pipe.csv",
+        "voters",
+        {"format": "auto"},
+        checks={"columns": ["voter_id"], "no_personal": True},
+        what="UTF-8 BOM, CRLF, pipe-delimited",
+    ),
+    Case(
+        "voters_header_only",
+        "voters_header_only.csv",
+        "voters",
+        {},
+        checks={"rows": 0},
+        what="a header and no rows: an empty table, counted",
+    ),
+    Case(
+        "voters_repeated_header",
+        "voters_repeated_header.csv",
+        "voters",
+        {},
+        expect="FileFormatError",
+        match="repeats its header inside the data .*line 7",
+        what="concatenated exports",
+    ),
+    Case(
+        "van_results_short",
+        "van_contacts.csv",
+        "contacts",
+        {"format": "van", "results": F + "van_results_short.csv"},
+        checks={"no_unknown": True},
+        what="Results lookup with short names only (NH, CV...)",
+    ),
+    Case(
+        "van_results_medium_description",
+        "van_contacts.csv",
+        "contacts",
+        {"format": "van", "results": F + "van_results_medium_description.csv"},
+        checks={"no_unknown": True, "same_as": "van_results_short"},
+        what="medium names and descriptions: auto picks the known medium names",
+    ),
+    Case(
+        "van_results_description_forced",
+        "van_contacts.csv",
+        "contacts",
+        {
+            "format": "van",
+            "results": F + "van_results_medium_description.csv",
+            "mapping": {"options": {"results_by": "description"}},
+        },
+        warns="UnknownCodeWarning",
+        match="Description of",
+        what="results_by=description: unknown, default attempt",
+    ),
+    Case(
+        "van_result_id_missing",
+        "van_contacts.csv",
+        "contacts",
+        {"format": "van", "results": F + "van_results_missing_one.csv"},
+        warns="UnknownCodeWarning",
+        match=r"'ResultID \d+'",
+        what="a ResultID missing from the lookup",
+    ),
+    Case(
+        "van_unknown_result_name",
+        "van_unknown_result_name.csv",
+        "contacts",
+        {"format": "van"},
+        warns="UnknownCodeWarning",
+        match="Dog Bit Me",
+        checks={"unknown": ("result", "Dog Bit Me"), "default_attempt": "Dog Bit Me"},
+        what="an unknown result: an attempt that reached nobody",
+    ),
+    Case(
+        "van_phone_and_walk_door_only",
+        "van_phone_and_walk.csv",
+        "contacts",
+        {"format": "van", "results": F + "van_results_short.csv", "channels": ["door"]},
+        checks={"channels": ["door"], "set_aside_key": "channel phone (not in channels ['door'])"},
+        what="phone-bank rows set aside and counted, never canvass contacts",
+    ),
+    Case(
+        "van_contact_type_ids",
+        "van_contact_type_ids.csv",
+        "contacts",
+        {
+            "format": "van",
+            "results": F + "van_results_short.csv",
+            "contact_types": F + "van_contact_types.csv",
+        },
+        checks={"channels": ["door", "phone"]},
+        what="ContactTypeID through the ContactTypes lookup",
+    ),
+    Case(
+        "van_contact_type_ids_no_lookup",
+        "van_contact_type_ids.csv",
+        "contacts",
+        {"format": "van", "results": F + "van_results_short.csv", "channels": ["door"]},
+        expect="SpecificationError",
+        match="contact_types=",
+        what="ids only and a channel filter: the lookup is needed",
+    ),
+    Case(
+        "van_crosswalk",
+        "van_contacts.csv",
+        "contacts",
+        {
+            "format": "van",
+            "results": F + "van_results_short.csv",
+            "crosswalk": F + "van_crosswalk.csv",
+        },
+        checks={"set_aside_key": "VanID not in the crosswalk", "unit_prefix": "ST-"},
+        what="VanID -> state id; the unmatched VanID counted",
+    ),
+    Case(
+        "van_truncated_line",
+        "van_truncated_line.csv",
+        "contacts",
+        {"format": "van", "results": F + "van_results_short.csv"},
+        expect="FileFormatError",
+        match=r"line 4 has 4 field\(s\) but the header has 6",
+        what="a cut line",
+    ),
+    Case(
+        "van_dst_offsets",
+        "van_dst_offsets.csv",
+        "contacts",
+        {"format": "van", "results": F + "van_results_short.csv"},
+        checks={"timestamps_utc": ["2020-11-01 05:30:00", "2020-11-01 06:30:00"]},
+        what="offsets -04:00 and -05:00 across the DST change: UTC",
+    ),
+    Case(
+        "nationbuilder_unknown_status",
+        "nationbuilder_unknown_status.csv",
+        "contacts",
+        {"format": "auto"},
+        warns="UnknownCodeWarning",
+        match="voicemail_full",
+        checks={"unknown": ("status", "voicemail_full")},
+        what="a new NationBuilder status, format auto",
+    ),
+    Case(
+        "contacts_day_first",
+        "contacts_day_first.csv",
+        "contacts",
+        {},
+        checks={"first_timestamp": "2020-10-25"},
+        what="DD/MM/YYYY detected from a day above 12",
+    ),
+    Case(
+        "contacts_ambiguous_dates",
+        "contacts_ambiguous_dates.csv",
+        "contacts",
+        {},
+        warns="AmbiguousDateWarning",
+        match="month/day",
+        what="all dates fit both orders: warned, month-first",
+    ),
+    Case(
+        "contacts_mixed_date_formats",
+        "contacts_mixed_date_formats.csv",
+        "contacts",
+        {},
+        expect="FileFormatError",
+        match="must use one date format",
+        what="ISO dates and one US date",
+    ),
+    Case(
+        "contacts_as_history_auto",
+        "van_contacts.csv",
+        "vote_history",
+        {"format": "auto"},
+        expect="SpecificationError",
+        match="looks like contacts",
+        what="format auto on the wrong table",
+    ),
 )
 
 
