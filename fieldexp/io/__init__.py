@@ -14,7 +14,9 @@ detects a file's layout and shows its mapping, codes and counts; readers accept
 hashes for exports.
 """
 
+from fieldexp.io.accounting import ImportRecord, import_record
 from fieldexp.io.contacts import read_contacts, read_van_results
+from fieldexp.io.dates import AmbiguousDateWarning
 from fieldexp.io.history import read_vote_history
 from fieldexp.io.mappings import mapping_table
 from fieldexp.io.precinct import read_precinct_results
@@ -28,12 +30,17 @@ from fieldexp.io.schema import (
     validate_voters,
 )
 from fieldexp.io.sniff import Inspection, inspect_file
+from fieldexp.io.vocab import UnknownCodeWarning
 from fieldexp.io.voters import read_voters
 
 __all__ = [
     "SCHEMAS",
+    "AmbiguousDateWarning",
+    "ImportRecord",
     "Inspection",
+    "UnknownCodeWarning",
     "drop_pii",
+    "import_record",
     "inspect_file",
     "mapping_table",
     "pseudonymise",
