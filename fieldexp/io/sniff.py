@@ -260,11 +260,8 @@ def inspect_file(
                 error = str(exc)
         for w in caught:
             msg = str(w.message)
-            if issubclass(w.category, UnknownCodeWarning):
-                start = msg.find("pass mapping=")
-                end = msg.find("\n(strict=True")
-                if start >= 0:
-                    snippets.append(msg[start + len("pass ") : end if end > 0 else None])
+            if isinstance(w.message, UnknownCodeWarning):
+                snippets.append(f"Python: {w.message.python}\nspec TOML:\n{w.message.toml}")
             else:
                 notes.append(msg.splitlines()[0])
         if frame is not None:

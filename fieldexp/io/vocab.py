@@ -29,7 +29,15 @@ __all__ = ["CodeLookup", "UnknownCodeWarning", "code_key", "map_codes", "snippet
 
 
 class UnknownCodeWarning(FieldexpWarning):
-    """A file holds codes the mapping tables do not know; they got the default meaning."""
+    """A file holds codes the mapping tables do not know; they got the default meaning.
+
+    ``python`` and ``toml`` hold the snippets that map them (also in the message).
+    """
+
+    def __init__(self, message: str, *, python: str = "", toml: str = "") -> None:
+        super().__init__(message)
+        self.python = python
+        self.toml = toml
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +73,14 @@ def _toml_key(code: str) -> str:
     return json.dumps(code, ensure_ascii=False)
 
 
+def _toml_value(v: object) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    return json.dumps(str(v), ensure_ascii=False)
+
+
 def snippets(
     unknown: Mapping[str, int],
     default: Mapping[str, object],
@@ -74,23 +90,19 @@ def snippets(
 ) -> tuple[str, str]:
     """The Python ``mapping=`` and spec TOML text that map ``unknown`` codes explicitly.
 
-    The snippet repeats the default meaning, to be edited by the user.
+    The snippet repeats the default meaning, to be edited by the user. The TOML lines
+    go under ``[data.<table>]`` (one line per code, inline tables).
     """
-    fields = {k: v for k, v in default.items()}
+    fields = dict(default)
     if len(fields) == 1:
         (only,) = fields.values()
         py_codes = ", ".join(f"{c!r}: {only!r}" for c in unknown)
-        toml = "\n".join(f"{_toml_key(c)} = {json.dumps(only)}" for c in unknown)
-        return (
-            f"mapping={{'codes': {{{py_codes}}}}}",
-            f"[data.{spec_section}.mapping.codes]\n{toml}",
-        )
-    py_codes = ", ".join(f"{c!r}: {fields!r}" for c in unknown)
-    toml_parts = []
-    for c in unknown:
-        body = "\n".join(f"{k} = {json.dumps(v)}" for k, v in fields.items())
-        toml_parts.append(f"[data.{spec_section}.mapping.codes.{_toml_key(c)}]\n{body}")
-    return f"mapping={{'codes': {{{py_codes}}}}}", "\n".join(toml_parts)
+        toml = [f"mapping.codes.{_toml_key(c)} = {_toml_value(only)}" for c in unknown]
+    else:
+        py_codes = ", ".join(f"{c!r}: {fields!r}" for c in unknown)
+        body = ", ".join(f"{k} = {_toml_value(v)}" for k, v in fields.items())
+        toml = [f"mapping.codes.{_toml_key(c)} = {{ {body} }}" for c in unknown]
+    return f"mapping={{'codes': {{{py_codes}}}}}", "\n".join(toml)
 
 
 def map_codes(
@@ -151,18 +163,23 @@ def map_codes(
         where = format_rows(values.index[bad.to_numpy()], total=int(bad.sum())).replace(
             "row", "line", 1
         )
+        section = f"[data.{spec_section or table_name}]"
         if strict:
             raise FileFormatError(
                 f"{table_name}: file {path.name!r} has unknown {what} code(s): {listed}{more}, "
                 f"in {where} (strict: unknown codes are refused). Known codes: "
-                f"{sorted(set(table['code']))[:20]}. Map them with {py}, or in the spec:\n{toml}"
+                f"{sorted(set(table['code']))[:20]}. Map them with {py}; or in the spec, "
+                f"under {section}: {toml}"
             )
         warnings.warn(
-            f"{table_name}: file {path.name!r} has unknown {what} code(s): {listed}{more}, in "
-            f"{where}; they were given the default meaning ({meaning}: "
-            f"{dict(default)}). To map them, pass {py}, or in the spec:\n{toml}\n"
-            "(strict=True / spec strict = true refuses unknown codes)",
-            UnknownCodeWarning,
+            UnknownCodeWarning(
+                f"{table_name}: file {path.name!r} has unknown {what} code(s): {listed}{more}, "
+                f"in {where}; they were given the default meaning ({meaning}: "
+                f"{dict(default)}); strict=True (spec: strict = true) refuses them. To map "
+                f"them, pass {py}; or in the spec, under {section}: {toml}",
+                python=py,
+                toml=f"{section}\n{toml}",
+            ),
             stacklevel=3,
         )
         for col in value_cols:

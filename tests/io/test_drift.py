@@ -307,3 +307,37 @@ def test_reconciliation_counts_rows_by_code(tmp_path, io_fixtures):
     pooled = rec.codes_frame(min_rows=n_drone + 1)
     assert "DRONE DROP" not in set(pooled["code"])
     assert "(other unknown codes)" in set(pooled["code"])
+
+
+@pytest.mark.parametrize("reader", ["vote_history", "voters", "contacts"])
+def test_snippets_map_the_unknown_codes_exactly(tmp_path, reader):
+    import ast
+
+    import tomllib
+
+    if reader == "vote_history":
+        p = tmp_path / "nc.txt"
+        p.write_text(_nc([("A", "11/05/2024", "DRONE BALLOT"), ("B", "11/05/2024", "BY MAIL")]))
+        read = lambda m=None: read_vote_history(p, format="ncvhis", mapping=m)  # noqa: E731
+    elif reader == "voters":
+        p = tmp_path / "v.csv"
+        p.write_text('voter_id,status\n1,SUSPENSE\n2,"Odd ""quoted"" code"\n')
+        read = lambda m=None: read_voters(p, mapping=m)  # noqa: E731
+    else:
+        p = tmp_path / "c.csv"
+        p.write_text("voter_id,timestamp,result\n1,2024-10-01,Dog Bit Me\n2,2024-10-01,canvassed\n")
+        read = lambda m=None: read_contacts(p, mapping=m)  # noqa: E731
+    with pytest.warns(UnknownCodeWarning) as rec:
+        before = read()
+    w = next(r.message for r in rec if isinstance(r.message, UnknownCodeWarning))
+    py = ast.literal_eval(w.python.removeprefix("mapping="))
+    spec = tomllib.loads(w.toml)
+    (section,) = spec["data"].values()
+    for mapping in (py, section["mapping"]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UnknownCodeWarning)
+            after = read(mapping)
+        pd.testing.assert_frame_equal(
+            before.drop(columns=[], errors="ignore"), after, check_dtype=False
+        )
+        assert after.attrs["fieldexp_import"]["unknown_codes"] == {}

@@ -70,7 +70,10 @@ def test_ncvhis_unknown_method_listed(tmp_path):
     assert len(msgs) == 1
     assert "'BY CARRIER PIGEON' (2)" in msgs[0]
     assert "mapping={'codes': {'BY CARRIER PIGEON': {'voted': 1, 'method': ''}}}" in msgs[0]
-    assert '[data.vote_history.mapping.codes."BY CARRIER PIGEON"]' in msgs[0]
+    assert (
+        'under [data.vote_history]: mapping.codes."BY CARRIER PIGEON" = { voted = 1, method = "" }'
+        in msgs[0]
+    )
     assert list(h0["voted"]) == [1, 1] and h0["method"].isna().all()
     imp = h0.attrs["fieldexp_import"]
     assert imp["codes"]["voting_method"] == {"BY CARRIER PIGEON": 2}

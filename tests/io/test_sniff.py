@@ -82,7 +82,7 @@ def test_inspect_reports_mapping_codes_and_snippet(tmp_path, io_fixtures):
     assert any("DRONE DROP" in s and "mapping={'codes'" in s for s in ins.snippets)
     assert any(c.source == "ncid" and c.canonical == "voter_id" for c in ins.columns)
     text_out = str(ins)
-    assert "UNKNOWN" in text_out and "[data.vote_history.mapping.codes." in text_out
+    assert "UNKNOWN" in text_out and 'mapping.codes."DRONE DROP" = { voted = 1' in text_out
 
 
 def test_inspect_marks_personal_columns_and_never_prints_values(tmp_path):

@@ -88,3 +88,59 @@ def test_channels_results_by_and_crosswalk_keys(tmp_path, io_fixtures):
         _spec(tmp_path, io_fixtures, contacts_extra='channels = ["walk"]')
     with pytest.raises(SpecificationError, match="results_by"):
         _spec(tmp_path, io_fixtures, contacts_extra='results_by = "long"')
+
+
+def test_plain_spec_reads_real_layouts(tmp_path, io_fixtures, capsys):
+    """VAN + Results (short names), current ncvhis, an Ohio SWVF-style voter file:
+    `fieldexp validate` with a plain spec (no code mappings) reads and reconciles them."""
+    from fieldexp.cli import main
+
+    voters = pd.read_csv(io_fixtures / "voters.csv", dtype=str, keep_default_na=False)
+    swvf = voters.rename(
+        columns={
+            "VoterID": "SOS_VOTERID",
+            "status": "VOTER_STATUS",
+            "first_name": "FIRST_NAME",
+            "last_name": "LAST_NAME",
+            "address": "RESIDENTIAL_ADDRESS1",
+            "dob": "DATE_OF_BIRTH",
+            "precinct": "PRECINCT_NAME",
+        }
+    )
+    swvf["VOTER_STATUS"] = swvf["VOTER_STATUS"].map({"A": "ACTIVE", "I": "CONFIRMATION"})
+    swvf.to_csv(tmp_path / "swvf.csv", index=False)
+    nc = (io_fixtures / "ncvhis.txt").read_text()
+    nc = nc.replace("\tELECTION DAY\t", "\tELECTION DAY IN-PERSON\t").replace(
+        "\tEARLY VOTING\t", "\tEARLY VOTING IN-PERSON\t"
+    )
+    (tmp_path / "ncvhis.txt").write_text(nc)
+    shutil.copy(io_fixtures / "van_contacts.csv", tmp_path / "van.csv")
+    res = pd.read_csv(io_fixtures / "van_results.csv", dtype=str)
+    res[["ResultID", "ResultShortName"]].to_csv(tmp_path / "results.csv", index=False)
+    shutil.copy(io_fixtures / "assignment.csv", tmp_path / "assignment.csv")
+    (tmp_path / "spec.toml").write_text(
+        """version = 1
+[data.voters]
+path = "swvf.csv"
+format = "auto"
+strict = true
+[data.vote_history]
+path = "ncvhis.txt"
+format = "auto"
+strict = true
+[data.contacts]
+path = "van.csv"
+format = "van"
+results = "results.csv"
+channels = ["door"]
+strict = true
+[data.assignment]
+path = "assignment.csv"
+[analysis]
+election = "general_2020_11_03"
+[outcomes.turnout]
+"""
+    )
+    assert main(["validate", str(tmp_path / "spec.toml"), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "OK" in out

@@ -79,7 +79,10 @@ def test_unknown_status_listed_with_counts(tmp_path):
     msgs = [str(w.message) for w in rec if issubclass(w.category, UnknownCodeWarning)]
     assert len(msgs) == 1 and "'Q' (2), 'ZZ' (1)" in msgs[0]
     assert "mapping={'codes': {'Q': 'unknown', 'ZZ': 'unknown'}}" in msgs[0]
-    assert '[data.voters.mapping.codes]\n"Q" = "unknown"\n"ZZ" = "unknown"' in msgs[0]
+    assert (
+        'under [data.voters]: mapping.codes."Q" = "unknown"\nmapping.codes."ZZ" = "unknown"'
+        in msgs[0]
+    )
     assert list(u["registration_status"]) == ["active", "unknown", "unknown", "unknown"]
     assert u.attrs["fieldexp_import"]["codes"]["registration status"] == {"Q": 2, "A": 1, "ZZ": 1}
     v = read_voters(p, mapping={"codes": {"Q": "removed", "ZZ": "pending"}})
