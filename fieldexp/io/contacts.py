@@ -299,6 +299,15 @@ def _channels(
     if src is None:
         return pd.Series("door", index=df.index, dtype="str")
     table = code_table("contact_channels", fmt, MappingSpec())
+    extra = spec.option("channel")  # {contact type: channel} from the user
+    if extra is not None:
+        if not isinstance(extra, dict) or any(v not in CHANNELS for v in extra.values()):
+            raise SpecificationError(
+                f"read_contacts: option channel must map contact types to one of "
+                f"{list(CHANNELS)}; got {extra!r}"
+            )
+        user = pd.DataFrame({"code": list(extra), "channel": list(extra.values())}, dtype="str")
+        table = pd.concat([table, user], ignore_index=True)
     present = df[src].notna()
     looked = map_codes(
         df.loc[present, src],
@@ -309,6 +318,7 @@ def _channels(
         default={"channel": "other"},
         meaning="a contact type not in the table is channel 'other'",
         strict=strict,
+        option="channel",
     )
     counts["contact type"] = looked.counts
     if looked.unknown:

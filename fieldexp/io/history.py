@@ -81,6 +81,7 @@ def _election_type(
         default={"election_type": "other"},
         meaning="an election type not in the table is 'other'",
         strict=bool(spec.option("strict", False)),
+        option="election_type",
     )
     if counts is not None and looked.unknown:
         counts["election_type (unknown)"] = looked.unknown
@@ -274,8 +275,8 @@ def read_vote_history(
             warn_dropped(
                 "vote_history",
                 len(dropped),
-                f"duplicate voter-election rows (one kept per pair) at "
-                f"{format_rows(sorted(dropped), total=len(dropped))}".replace("rows ", "lines ", 1),
+                "duplicate voter-election rows (one kept per pair) at "
+                + format_rows(sorted(dropped), total=len(dropped)).replace("row", "line", 1),
             )
             df = df.drop(index=dropped)
         out = df

@@ -67,6 +67,7 @@ OPTION_KEYS = (
     "crosswalk",
     "contact_types",
     "window",
+    "channel",
 )
 
 

@@ -87,21 +87,28 @@ def snippets(
     *,
     table: str,
     spec_section: str,
+    option: str | None = None,
 ) -> tuple[str, str]:
     """The Python ``mapping=`` and spec TOML text that map ``unknown`` codes explicitly.
 
     The snippet repeats the default meaning, to be edited by the user. The TOML lines
-    go under ``[data.<table>]`` (one line per code, inline tables).
+    go under ``[data.<table>]`` (one line per code, inline tables). ``option`` names a
+    mapping option that holds ``{code: value}`` instead of the ``codes`` table (e.g.
+    ``election_type``, ``channel``).
     """
     fields = dict(default)
     if len(fields) == 1:
         (only,) = fields.values()
         py_codes = ", ".join(f"{c!r}: {only!r}" for c in unknown)
-        toml = [f"mapping.codes.{_toml_key(c)} = {_toml_value(only)}" for c in unknown]
+        values = {c: _toml_value(only) for c in unknown}
     else:
         py_codes = ", ".join(f"{c!r}: {fields!r}" for c in unknown)
         body = ", ".join(f"{k} = {_toml_value(v)}" for k, v in fields.items())
-        toml = [f"mapping.codes.{_toml_key(c)} = {{ {body} }}" for c in unknown]
+        values = {c: f"{{ {body} }}" for c in unknown}
+    where = f"options.{option}" if option else "codes"
+    toml = [f"mapping.{where}.{_toml_key(c)} = {v}" for c, v in values.items()]
+    if option:
+        return f"mapping={{'options': {{{option!r}: {{{py_codes}}}}}}}", "\n".join(toml)
     return f"mapping={{'codes': {{{py_codes}}}}}", "\n".join(toml)
 
 
@@ -117,6 +124,7 @@ def map_codes(
     strict: bool = False,
     case_insensitive: bool = True,
     spec_section: str | None = None,
+    option: str | None = None,
 ) -> CodeLookup:
     """Map each value to its row of a code table; unknown codes get ``default``.
 
@@ -135,6 +143,9 @@ def map_codes(
         The layout's default meaning in words (``"an ncvhis row is a ballot cast"``).
     strict
         Raise :class:`~fieldexp.errors.FileFormatError` instead of warning.
+    option
+        The mapping option through which users map these codes (``election_type``,
+        ``channel``), when it is not the ``codes`` table.
 
     Returns
     -------
@@ -158,7 +169,11 @@ def map_codes(
         listed = ", ".join(f"{c!r} ({n})" for c, n in list(unknown.items())[:20])
         more = f" and {len(unknown) - 20} more" if len(unknown) > 20 else ""
         py, toml = snippets(
-            unknown, default, table=table_name, spec_section=spec_section or table_name
+            unknown,
+            default,
+            table=table_name,
+            spec_section=spec_section or table_name,
+            option=option,
         )
         where = format_rows(values.index[bad.to_numpy()], total=int(bad.sum())).replace(
             "row", "line", 1

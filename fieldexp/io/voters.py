@@ -176,6 +176,7 @@ def read_voters(
             table="voters",
             formats=fmts,
             convention="day_first" if format == "reu" else "month_first",
+            documented=format == "reu",  # REU extracts write DD/MM/YYYY
         )
     if "birth_date" in df.columns:
         born = parse_layout_dates(
@@ -184,6 +185,7 @@ def read_voters(
             table="voters",
             formats=fmts,
             convention="day_first" if format == "reu" else "month_first",
+            documented=format == "reu",
         )
         if "birth_year" not in df.columns:
             df["birth_year"] = born.dt.year.astype("Int64")

@@ -341,3 +341,38 @@ def test_snippets_map_the_unknown_codes_exactly(tmp_path, reader):
             before.drop(columns=[], errors="ignore"), after, check_dtype=False
         )
         assert after.attrs["fieldexp_import"]["unknown_codes"] == {}
+
+
+def test_election_type_and_channel_snippets_use_their_options(tmp_path):
+    import ast
+
+    import tomllib
+
+    p = tmp_path / "l2.csv"
+    p.write_text("LALVOTERID,General_2020_11_03,Recall_2021_09_14\nL1,Y,Y\nL2,,Y\n")
+    with pytest.warns(UnknownCodeWarning) as rec:
+        h = read_vote_history(p, format="l2")
+    w = next(r.message for r in rec if isinstance(r.message, UnknownCodeWarning))
+    assert w.python == "mapping={'options': {'election_type': {'recall': 'other'}}}"
+    assert set(h["election_type"]) == {"general", "other"}
+    mapped = {"options": {"election_type": {"recall": "special"}}}
+    assert "special" in set(read_vote_history(p, format="l2", mapping=mapped)["election_type"])
+    section = tomllib.loads(w.toml)["data"]["vote_history"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnknownCodeWarning)
+        read_vote_history(p, format="l2", mapping=section["mapping"])
+
+    c = tmp_path / "van.csv"
+    c.write_text(
+        "VanID,DateCanvassed,ContactTypeName,ResultName\n1,10/01/2024,Carrier Pigeon,Canvassed\n"
+    )
+    with pytest.warns(UnknownCodeWarning) as rec:
+        read_contacts(c, format="van")
+    w = next(r.message for r in rec if isinstance(r.message, UnknownCodeWarning))
+    py = ast.literal_eval(w.python.removeprefix("mapping="))
+    py["options"]["channel"]["Carrier Pigeon"] = "mail"
+    assert read_contacts(c, format="van", mapping=py)["channel"].tolist() == ["mail"]
+    toml = tomllib.loads(w.toml)["data"]["contacts"]["mapping"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnknownCodeWarning)
+        assert read_contacts(c, format="van", mapping=toml)["channel"].tolist() == ["other"]
