@@ -52,7 +52,7 @@ def date_order(values: pd.Series) -> Literal["day_first", "month_first", "ambigu
     contradict each other, which the parser then reports as mixed formats), ``none``
     when no value looks like ``NN/NN/YYYY``.
     """
-    text = values.dropna().astype("str")
+    text = pd.Series(pd.unique(values.dropna().astype("str")), dtype="object")
     m = text.str.extract(_SLASH)
     m = m.dropna()
     if m.empty:
@@ -102,7 +102,7 @@ def parse_layout_dates(
         return parse_dates(values, column=column, table=table, formats=formats)
     order = date_order(values)
     if order == "ambiguous":
-        sample = values.dropna().astype("str")
+        sample = pd.Series(pd.unique(values.dropna().astype("str")), dtype="object")
         m = sample.str.extract(_SLASH).dropna()
         if not documented and not m.empty and bool((m[0] != m[1]).any()):
             example = sample.iloc[0]

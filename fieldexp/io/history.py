@@ -48,9 +48,11 @@ def _election_type(
 
     Unknown words become ``other`` (with one warning; refused when strict).
     """
-    words = raw.astype("str").map(
-        lambda s: re.sub(r"(?<=[a-z])(?=[A-Z])", " ", s).strip().lower().replace("_", " ")
-    )
+    codes_idx, uniques = pd.factorize(raw.astype("str"), use_na_sentinel=False)
+    u_words = [
+        re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(s)).strip().lower().replace("_", " ")
+        for s in uniques
+    ]
     codes = mapping_types(spec)
     known = set(codes["code"].str.lower())
 
@@ -71,7 +73,8 @@ def _election_type(
                 return token
         return w
 
-    folded = words.map(canon)
+    folded_u = np.array([canon(w) for w in u_words], dtype=object)
+    folded = pd.Series(folded_u[codes_idx], index=raw.index)
     looked = map_codes(
         folded,
         codes,
@@ -214,7 +217,9 @@ def read_vote_history(
                 if "election_desc" in df.columns
                 else pd.Series("general", index=df.index)
             )
-            df["election_type"] = desc.astype("str").str.replace(r"^[\d/]+\s*", "", regex=True)
+            idx, uniq = pd.factorize(desc.astype("str"), use_na_sentinel=False)
+            words = pd.Series(uniq, dtype="object").str.replace(r"^[\d/]+\s*", "", regex=True)
+            df["election_type"] = words.to_numpy()[idx]
             code_col, what = "method", "voting_method"
         elif format == "florida":
             require(

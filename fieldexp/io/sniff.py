@@ -264,6 +264,24 @@ def inspect_file(
                 snippets.append(f"Python: {w.message.python}\nspec TOML:\n{w.message.toml}")
             else:
                 notes.append(msg.splitlines()[0])
+        if frame is None and det.format == "van" and "ResultID" in det.header:
+            # no Results lookup: still show which ids the export uses, and how often
+            try:
+                raw = read_delimited(
+                    p, table="inspect", encoding=det.encoding, delimiter=det.delimiter
+                )
+                ids = raw["ResultID"].astype("str").str.strip().value_counts()
+                rows_read = len(raw)
+                codes.extend(
+                    CodeCount("ResultID", str(i), int(n), "needs the Results lookup", False)
+                    for i, n in ids.items()
+                )
+                snippets.append(
+                    "pass the account's Results lookup: fieldexp inspect FILE --results "
+                    'RESULTS.csv; in the spec, results = "RESULTS.csv" in [data.contacts]'
+                )
+            except FieldexpError:
+                pass
         if frame is not None:
             rec = import_record(frame)
             if rec is not None:

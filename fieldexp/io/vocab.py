@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from fieldexp.errors import FieldexpWarning, FileFormatError, format_rows
@@ -152,20 +153,32 @@ def map_codes(
     CodeLookup
     """
     filled = values.astype("str").where(values.notna(), "")
-    stripped = filled.str.strip()
-    k = code_key(filled, case_insensitive=case_insensitive)
+    # work on the distinct values (a file has millions of rows and a few dozen codes)
+    codes_idx, uniques = pd.factorize(filled, use_na_sentinel=False)
+    u = pd.Series(uniques, dtype="object").astype("str")
+    u_stripped = u.str.strip()
+    u_key = code_key(u, case_insensitive=case_insensitive)
     tab = table.assign(_key=code_key(table["code"], case_insensitive=case_insensitive))
     tab = tab.drop_duplicates("_key", keep="last")
     value_cols = [c for c in tab.columns if c not in ("code", "_key")]
-    merged = pd.DataFrame({"_key": k.to_numpy()}).merge(
+    u_merged = pd.DataFrame({"_key": u_key.to_numpy()}).merge(
         tab.drop(columns="code"), on="_key", how="left", validate="many_to_one"
     )
+    u_bad = ~u_key.isin(set(tab["_key"])).to_numpy()
+    merged = u_merged.iloc[codes_idx].reset_index(drop=True)
     merged.index = values.index
-    bad = ~k.isin(set(tab["_key"]))
-    counts = {str(c): int(n) for c, n in stripped.value_counts(sort=True).items()}
+    bad = pd.Series(u_bad[codes_idx], index=values.index)
+    n_per_unique = np.bincount(codes_idx, minlength=len(u))
+    by_code = (
+        pd.Series(n_per_unique, index=u_stripped.to_numpy()).groupby(level=0, sort=False).sum()
+    )
+    by_code = by_code.sort_values(ascending=False, kind="stable")
+    counts = {str(c): int(n) for c, n in by_code.items()}
+    stripped_of = u_stripped.to_numpy()
     unknown: dict[str, int] = {}
     if bad.any():
-        unknown = {str(c): int(n) for c, n in stripped[bad].value_counts(sort=True).items()}
+        bad_codes = set(stripped_of[u_bad])
+        unknown = {c: n for c, n in counts.items() if c in bad_codes}
         listed = ", ".join(f"{c!r} ({n})" for c, n in list(unknown.items())[:20])
         more = f" and {len(unknown) - 20} more" if len(unknown) > 20 else ""
         py, toml = snippets(

@@ -108,3 +108,12 @@ def test_cli_inspect(capsys, io_fixtures, tmp_path):
     assert "contacts / format='van'" in out and "Not Home" in out
     assert main(["inspect", str(tmp_path / "missing.csv")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_inspect_van_without_results_lists_result_ids(io_fixtures):
+    ins = inspect_file(io_fixtures / "van_contacts.csv")
+    assert ins.error is not None and "results=" in ins.error
+    ids = {c.code: c.rows for c in ins.codes if c.kind == "ResultID"}
+    raw = pd.read_csv(io_fixtures / "van_contacts.csv", dtype=str)
+    assert ids == raw["ResultID"].value_counts().to_dict()
+    assert "--results" in str(ins)
