@@ -376,3 +376,27 @@ def test_election_type_and_channel_snippets_use_their_options(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", UnknownCodeWarning)
         assert read_contacts(c, format="van", mapping=toml)["channel"].tolist() == ["other"]
+
+
+def test_shuffled_rows_give_the_same_tables(tmp_path, io_fixtures):
+    """Results do not depend on row order: duplicates, unknown codes and counts."""
+    import numpy as np
+
+    lines = (io_fixtures / "ncvhis.txt").read_text().splitlines()
+    header, rows = lines[0], lines[1:]
+    rows = [r.replace("BY MAIL", "DRONE DROP") if i % 5 == 0 else r for i, r in enumerate(rows)]
+    order = np.random.default_rng(3).permutation(len(rows))
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("\n".join([header, *rows]) + "\n")
+    b.write_text("\n".join([header, *[rows[i] for i in order]]) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ha = read_vote_history(a, format="ncvhis")
+        hb = read_vote_history(b, format="ncvhis")
+    key = ["voter_id", "election_id"]
+    pd.testing.assert_frame_equal(
+        ha.sort_values(key).reset_index(drop=True), hb.sort_values(key).reset_index(drop=True)
+    )
+    ia, ib = ha.attrs["fieldexp_import"], hb.attrs["fieldexp_import"]
+    for k in ("rows_read", "rows_kept", "set_aside", "codes", "unknown_codes"):
+        assert ia[k] == ib[k], k

@@ -264,6 +264,35 @@ def build(out: Path = FILES) -> list[Path]:
         mix = cdf.assign(timestamp=list(ts.dt.strftime("%Y-%m-%d")))
         mix.loc[mix.index[0], "timestamp"] = "10/25/2020"
         mix.to_csv(out / "contacts_mixed_date_formats.csv", index=False)
+        # UTF-16 with a BOM (Excel "Unicode text"), tab-separated
+        u16 = pd.read_csv(io.StringIO(v_text), dtype=str, keep_default_na=False)
+        (out / "voters_utf16.txt").write_bytes(
+            u16.to_csv(index=False, sep="\t", lineterminator="\r\n").encode("utf-16")
+        )
+        # a duplicated header name
+        hl = v_text.splitlines()
+        hl[0] = hl[0].replace("gender", "party")
+        _write(out / "voters_duplicated_header.csv", hl)
+        # quoted delimiters and line breaks inside values, a blank line between rows
+        q = pd.read_csv(io.StringIO(v_text), dtype=str, keep_default_na=False)
+        q["address"] = q["address"] + ", Apt 2\nBack door"
+        qtext = q.to_csv(index=False, lineterminator="\n").splitlines(keepends=True)
+        qtext.insert(4, "\n")
+        (out / "voters_quoted_newlines_blank_lines.csv").write_text("".join(qtext))
+        # one VanID given two state ids by the crosswalk
+        pd.DataFrame(
+            {"VanID": [ids[0], ids[0], *ids[1:]], "StateFileID": ["ST-a", "ST-b", *ids[1:]]}
+        ).to_csv(out / "van_crosswalk_conflict.csv", index=False)
+        # a Results lookup giving one ResultID two names
+        bad = pd.concat([res, res.iloc[[0]].assign(ResultName="Something Else")])
+        bad.to_csv(out / "van_results_conflict.csv", index=False)
+        # an Ohio file with the same election twice (GENERAL-11/03/2020 and GENERAL-11/3/2020)
+        odf = pd.read_csv(io.StringIO(oh_text), dtype=str, keep_default_na=False)
+        col = next(c for c in odf.columns if c.startswith("GENERAL-"))
+        kind, date = col.split("-", 1)
+        mm, dd, yy = date.split("/")
+        odf[f"{kind}-{int(mm)}/{int(dd)}/{yy}"] = odf[col]
+        odf.to_csv(out / "ohio_same_election_twice.csv", index=False)
     finally:
         for f in tmp.iterdir():
             f.unlink()
@@ -585,6 +614,62 @@ CASES: tuple[Case, ...] = (
         expect="FileFormatError",
         match="must use one date format",
         what="ISO dates and one US date",
+    ),
+    Case(
+        "voters_utf16",
+        "voters_utf16.txt",
+        "voters",
+        {},
+        checks={"columns": ["voter_id"], "no_personal": True},
+        what="UTF-16 with BOM, tab, CRLF",
+    ),
+    Case(
+        "voters_duplicated_header",
+        "voters_duplicated_header.csv",
+        "voters",
+        {},
+        expect="FileFormatError",
+        match=r"duplicated header: column\(s\) \['party'\]",
+        what="two columns named party",
+    ),
+    Case(
+        "voters_quoted_newlines_blank_lines",
+        "voters_quoted_newlines_blank_lines.csv",
+        "voters",
+        {},
+        checks={"no_personal": True, "columns": ["voter_id", "household_id"]},
+        what="quoted commas and line breaks in addresses, a blank line: read, not truncated",
+    ),
+    Case(
+        "van_crosswalk_conflict",
+        "van_contacts.csv",
+        "contacts",
+        {
+            "format": "van",
+            "results": F + "van_results_short.csv",
+            "crosswalk": F + "van_crosswalk_conflict.csv",
+        },
+        expect="FileFormatError",
+        match="several state voter ids",
+        what="a VanID with two state ids",
+    ),
+    Case(
+        "van_results_conflict",
+        "van_contacts.csv",
+        "contacts",
+        {"format": "van", "results": F + "van_results_conflict.csv"},
+        expect="FileFormatError",
+        match="one ResultID several names",
+        what="a ResultID with two names",
+    ),
+    Case(
+        "ohio_same_election_twice",
+        "ohio_same_election_twice.csv",
+        "vote_history",
+        {"format": "ohio"},
+        expect="FileFormatError",
+        match="two columns for the same election",
+        what="the same election under two spellings",
     ),
     Case(
         "contacts_as_history_auto",
