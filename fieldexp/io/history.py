@@ -270,9 +270,18 @@ def read_vote_history(
             df["election_id"] = election_id(df["election_type"], df["election_date"])
         dup = df.duplicated(["voter_id", "election_id"], keep=False)
         if dup.any():
-            # keep one row per voter and election: a counted ballot wins, then the first row
-            order = df.assign(_v=df["voted"].fillna(0), _line=np.arange(len(df))).sort_values(
-                ["_v", "_line"], ascending=[False, True], kind="stable"
+            # keep one row per voter and election, whatever the row order: a counted ballot
+            # wins, then a known method, then the smallest method name, then the first row
+            method = df["method"].astype("object")
+            order = df.assign(
+                _v=df["voted"].fillna(0),
+                _known=method.notna().astype(int),
+                _m=method.fillna("").astype("str"),
+                _line=np.arange(len(df)),
+            ).sort_values(
+                ["_v", "_known", "_m", "_line"],
+                ascending=[False, False, True, True],
+                kind="stable",
             )
             keep = ~order.duplicated(["voter_id", "election_id"], keep="first")
             dropped = order.index[~keep.to_numpy()]
