@@ -139,3 +139,19 @@ def test_hostile_case(case):
         pd.testing.assert_frame_equal(
             df.reset_index(drop=True), _read(other).reset_index(drop=True), check_like=True
         )
+
+
+def test_layout_detection_on_drifted_files():
+    """format="auto" finds the stated layout of every readable corpus file, drift or not."""
+    from fieldexp.io.detect import detect_layout
+
+    checked = 0
+    for case in corpus.CASES:
+        fmt = case.kwargs.get("format", "csv")
+        path = HERE / "files" / case.file
+        if fmt == "auto" or path.stat().st_size == 0:
+            continue
+        d = detect_layout(path, table=case.reader)
+        assert (d.table, d.format) == (case.reader, fmt), (case.name, d.reason)
+        checked += 1
+    assert checked >= 30
