@@ -17,78 +17,20 @@ from collections.abc import Iterable
 
 __all__ = ["looks_personal", "personal_columns"]
 
-#: Words that, beside "name", make it a person's name.
-_NAME_WORDS = {
-    "first",
-    "last",
-    "middle",
-    "midl",
-    "given",
-    "family",
-    "sur",
-    "full",
-    "maiden",
-    "nick",
-    "birth",
-    "usage",
-    "legal",
-    "preferred",
-    "voter",
-    "person",
-    "mail",
-    "suffix",
-    "sufx",
-    "prefix",
-    "title",
-    "fn",
-    "ln",
-    "mi",
-    "cd",
-    "1",
-    "2",
-    "3",
-    "and",
-    "of",
-    "the",
-    "de",
-    "d",
-    "naissance",
-}
-#: Words meaning a place or a thing, never a person, beside "name".
-_NOT_PERSON = {
-    "precinct",
-    "county",
-    "party",
-    "result",
-    "contact",
-    "type",
-    "election",
-    "district",
-    "city",
-    "commune",
-    "bureau",
-    "list",
-    "candidate",
-    "municipality",
-    "ward",
-    "township",
-    "school",
-    "state",
-    "country",
-    "street",
-    "file",
-    "event",
-    "campaign",
-    "committee",
-    "survey",
-    "activist",
-    "code",
-    "org",
-    "organization",
-    "team",
-    "turf",
-    "universe",
-}
+#: Words meaning a place or a thing, never a person, beside "name" (privacy first: any
+#: other name column is personal).
+_NOT_PERSON = frozenset(
+    """
+    precinct precincts county party result contact type election district city commune
+    bureau list candidate municipality ward township school state country street file
+    event campaign committee survey activist code org organization team turf universe
+    place polling location site ballot style office contest jurisdiction town village
+    municipal zone area region source script question tag group method status desc
+    description label libelle departement circonscription canton nuance liste panneau bv
+    vote dist schl judic super court senate house cong commiss fire water library tete
+    candidat candidats
+    """.split()
+)
 _ADDRESS = {
     "address",
     "addr",
@@ -183,9 +125,7 @@ def looks_personal(name: object) -> bool:
             "prenoms",
             "nom",
         }
-        if rest & _NOT_PERSON:
-            return False
-        return rest <= _NAME_WORDS or joined in {"firstname", "lastname", "middlename", "fullname"}
+        return not (rest & _NOT_PERSON)
     return joined in {"surname", "forename", "givenname", "middlename", "midlname"}
 
 

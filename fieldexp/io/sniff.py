@@ -229,7 +229,10 @@ def inspect_file(
         )
         for src in det.header:
             canon = rename.get(src, src)
-            personal = canon in PII_COLUMNS or looks_personal(src) or looks_personal(canon)
+            # candidate names in results files are public; personal data is a voter's
+            personal = det.table in ("voters", None) and (
+                canon in PII_COLUMNS or looks_personal(src) or looks_personal(canon)
+            )
             if canon in ("voter_id", "household_id", "birth_year", "unit_id"):
                 personal = False
             columns.append(ColumnMap(src, canon, personal))
