@@ -20,16 +20,7 @@ __all__ = ["looks_personal", "personal_columns"]
 #: Words meaning a place or a thing, never a person, beside "name" (privacy first: any
 #: other name column is personal).
 _NOT_PERSON = frozenset(
-    """
-    precinct precincts county party result contact type election district city commune
-    bureau list candidate municipality ward township school state country street file
-    event campaign committee survey activist code org organization team turf universe
-    place polling location site ballot style office contest jurisdiction town village
-    municipal zone area region source script question tag group method status desc
-    description label libelle departement circonscription canton nuance liste panneau bv
-    vote dist schl judic super court senate house cong commiss fire water library tete
-    candidat candidats
-    """.split()
+    ["precinct", "precincts", "county", "party", "result", "contact", "type", "election", "district", "city", "commune", "bureau", "list", "candidate", "municipality", "ward", "township", "school", "state", "country", "street", "file", "event", "campaign", "committee", "survey", "activist", "code", "org", "organization", "team", "turf", "universe", "place", "polling", "location", "site", "ballot", "style", "office", "contest", "jurisdiction", "town", "village", "municipal", "zone", "area", "region", "source", "script", "question", "tag", "group", "method", "status", "desc", "description", "label", "libelle", "departement", "circonscription", "canton", "nuance", "liste", "panneau", "bv", "vote", "dist", "schl", "judic", "super", "court", "senate", "house", "cong", "commiss", "fire", "water", "library", "tete", "candidat", "candidats"]
 )
 _ADDRESS = {
     "address",
