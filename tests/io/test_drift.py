@@ -400,3 +400,31 @@ def test_shuffled_rows_give_the_same_tables(tmp_path, io_fixtures):
     ia, ib = ha.attrs["fieldexp_import"], hb.attrs["fieldexp_import"]
     for k in ("rows_read", "rows_kept", "set_aside", "codes", "unknown_codes"):
         assert ia[k] == ib[k], k
+
+
+@pytest.mark.parametrize(
+    ("column", "personal"),
+    [
+        ("FirstName", True),
+        ("Full_Name_Mail", True),
+        ("Spouse Name", True),
+        ("Mail_Addr1", True),
+        ("RESIDENTIAL_SECONDARY_ADDR", True),
+        ("House_Num", True),
+        ("DATE_OF_BIRTH", True),
+        ("Cell Phone", True),
+        ("E-mail", True),
+        ("drivers_lic", True),
+        ("Nom de naissance", True),
+        ("PRECINCT_NAME", False),
+        ("county_name", False),
+        ("ResultName", False),
+        ("polling_place_name", False),
+        ("BirthYear", False),
+        ("RESIDENTIAL_ZIP", False),
+        ("Res_City_Desc", False),
+        ("VoterID", False),
+    ],
+)
+def test_looks_personal(column, personal):
+    assert looks_personal(column) is personal
