@@ -36,14 +36,8 @@ __all__ = [
 RESULT_KINDS: dict[str, tuple[str, ...]] = {
     "short": ("resultshortname", "shortname", "short name", "result short name", "resultcode"),
     "medium": ("resultmediumname", "mediumname", "medium name", "result medium name"),
-    "name": (
-        "resultname",
-        "result name",
-        "name",
-        "resultdescription",
-        "result description",
-        "description",
-    ),
+    "name": ("resultname", "result name", "name"),
+    "description": ("resultdescription", "result description", "description"),
 }
 _ID_NAMES = ("resultid", "result id", "resultcodeid", "result code id", "id")
 #: Spec/option values of ``results_by``.
@@ -87,8 +81,8 @@ def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
 def read_van_results(results: str | Path | pd.DataFrame) -> pd.DataFrame:
     """Read a VAN Results lookup into ``result_id`` and one column per name kind.
 
-    Returns a frame with ``result_id`` and any of ``short``, ``medium``, ``name`` (the
-    kinds the lookup carries), all text. The legacy ``result_name`` column repeats the
+    Returns a frame with ``result_id`` and any of ``short``, ``medium``, ``name``,
+    ``description`` (the kinds the lookup carries), all text. The legacy ``result_name`` column repeats the
     most descriptive kind present.
     """
     table = _table(results, "VAN Results lookup")
@@ -111,7 +105,7 @@ def read_van_results(results: str | Path | pd.DataFrame) -> pd.DataFrame:
             f"{sorted(set(out.loc[dup, 'result_id']))[:5]}"
         )
     out = out.drop_duplicates("result_id").reset_index(drop=True)
-    best = next(k for k in ("name", "medium", "short") if k in out.columns)
+    best = next(k for k in ("name", "medium", "description", "short") if k in out.columns)
     out["result_name"] = out[best]
     return out
 
@@ -120,12 +114,12 @@ def choose_result_kind(lookup: pd.DataFrame, codes: pd.DataFrame, results_by: An
     """Which name kind of the Results lookup to map: stated, or the best known.
 
     ``auto`` (default) takes the kind with the most names known to the code table;
-    ties prefer ``name``, then ``medium``, then ``short``.
+    ties prefer ``name``, then ``medium``, then ``description``, then ``short``.
     """
-    kinds = [k for k in ("name", "medium", "short") if k in lookup.columns]
+    kinds = [k for k in ("name", "medium", "description", "short") if k in lookup.columns]
     by = "auto" if results_by is None else str(results_by)
-    if by == "description":
-        by = "name"
+    if by == "description" and "description" not in kinds and "name" in kinds:
+        by = "name"  # a lookup whose only long label is called ResultName
     if by not in RESULTS_BY:
         raise SpecificationError(
             f"read_contacts: results_by must be one of {list(RESULTS_BY)}, got {by!r}."

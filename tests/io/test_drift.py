@@ -428,3 +428,33 @@ def test_shuffled_rows_give_the_same_tables(tmp_path, io_fixtures):
 )
 def test_looks_personal(column, personal):
     assert looks_personal(column) is personal
+
+
+def test_van_results_lookup_with_every_label(tmp_path):
+    p = _van(tmp_path, "1,10/01/2024,2,14\n2,10/01/2024,2,15\n")
+    full = pd.DataFrame(
+        {
+            "ResultID": ["14", "15"],
+            "ResultShortName": ["NH", "CV"],
+            "ResultMediumName": ["Not Home", "Canvassed"],
+            "ResultName": ["Not Home", "Canvassed"],
+            "ResultDescription": ["Knocked, nobody answered", "Spoke with the voter"],
+        }
+    )
+    c = read_contacts(p, format="van", results=full)
+    assert c["result"].tolist() == ["not_home", "canvassed"]
+    desc = {
+        "codes": {
+            "Knocked, nobody answered": {"result": "not_home", "attempted": 1, "contacted": 0},
+            "Spoke with the voter": {"result": "canvassed", "attempted": 1, "contacted": 1},
+        },
+        "options": {"results_by": "description"},
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnknownCodeWarning)
+        d = read_contacts(p, format="van", results=full, mapping=desc)
+    assert d["result"].tolist() == ["not_home", "canvassed"]
+    assert d.attrs["fieldexp_import"]["codes"]["result"] == {
+        "Knocked, nobody answered": 1,
+        "Spoke with the voter": 1,
+    }
