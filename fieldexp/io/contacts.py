@@ -241,7 +241,7 @@ def read_contacts(
         keep = df["channel"].isin(list(channels)).to_numpy()
         dropped = df.loc[~keep, "channel"].astype("object").fillna("unknown")
         for ch, n in dropped.value_counts().items():
-            set_aside[f"channel {ch} (not in channels {list(channels)})"] = int(n)
+            set_aside[f"channel {ch} not kept (channels: {', '.join(channels)})"] = int(n)
         df = df.loc[keep]
     window = spec.option("window")
     if window is not None:

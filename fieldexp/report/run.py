@@ -713,6 +713,13 @@ def _reconciliation(run: AnalysisRun) -> Section:
         paras.append(
             f"Contacts counted from {lo or 'the start of the log'} to {hi or 'election day'}."
         )
+    for imp in getattr(rec, "imports", ()):
+        aside = dict(imp.get("set_aside") or {})
+        if aside:  # rows the reader set aside (channel filter, crosswalk, duplicates...)
+            parts = "; ".join(f"{r}: {_suppress(int(n), k)}" for r, n in aside.items())
+            paras.append(
+                f"Set aside when reading {imp.get('table')} file {imp.get('file')}: {parts}."
+            )
     for note in rec.notes:
         paras.append(str(note))
     tables = (summary, detail, by_code) if code_rows else (summary, detail)

@@ -195,7 +195,7 @@ def test_van_contact_types_channels_and_conservation(tmp_path):
     imp = door.attrs["fieldexp_import"]
     assert imp["rows_read"] == 5 and imp["rows_kept"] == 2
     assert sum(imp["set_aside"].values()) == 3
-    assert imp["set_aside"]["channel phone (not in channels ['door'])"] == 2
+    assert imp["set_aside"]["channel phone not kept (channels: door)"] == 2
     # phone rows never reach the table, so they never count as canvass contacts
     assert set(door["channel"]) == {"door"}
     with pytest.raises(SpecificationError, match="contact_types="):

@@ -144,3 +144,47 @@ election = "general_2020_11_03"
     assert main(["validate", str(tmp_path / "spec.toml"), "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "OK" in out
+
+
+def test_report_data_section_counts_codes_and_channel_filter(tmp_path, io_fixtures):
+    """`fieldexp report`: phone rows set aside by `channels = ["door"]` and rows by code
+    (unknown codes included) appear in the data section."""
+    from fieldexp.cli import main
+
+    for name in ("voters.csv", "assignment.csv", "van_results.csv"):
+        shutil.copy(io_fixtures / name, tmp_path / name)
+    van = pd.read_csv(io_fixtures / "van_contacts.csv", dtype=str)
+    van["ContactTypeName"] = ["Phone" if i % 4 == 0 else "Walk" for i in range(len(van))]
+    van.to_csv(tmp_path / "van.csv", index=False)
+    n_phone = int((van["ContactTypeName"] == "Phone").sum())
+    nc = (io_fixtures / "ncvhis.txt").read_text().replace("\tBY MAIL\t", "\tDRONE DROP\t")
+    (tmp_path / "ncvhis.txt").write_text(nc)
+    (tmp_path / "spec.toml").write_text(
+        """version = 1
+[data.voters]
+path = "voters.csv"
+[data.vote_history]
+path = "ncvhis.txt"
+format = "ncvhis"
+[data.contacts]
+path = "van.csv"
+format = "van"
+results = "van_results.csv"
+channels = ["door"]
+[data.assignment]
+path = "assignment.csv"
+[analysis]
+election = "general_2020_11_03"
+[outcomes.turnout]
+"""
+    )
+    assert (
+        main(
+            ["report", str(tmp_path / "spec.toml"), "--out", str(tmp_path / "out"), "--no-progress"]
+        )
+        == 0
+    )
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert f"channel phone not kept (channels: door): {n_phone}" in md
+    assert "Rows of each imported file by code" in md
+    assert "DRONE DROP" in md and "no (default meaning)" in md

@@ -526,7 +526,7 @@ CASES: tuple[Case, ...] = (
         "van_phone_and_walk.csv",
         "contacts",
         {"format": "van", "results": F + "van_results_short.csv", "channels": ["door"]},
-        checks={"channels": ["door"], "set_aside_key": "channel phone (not in channels ['door'])"},
+        checks={"channels": ["door"], "set_aside_key": "channel phone not kept (channels: door)"},
         what="phone-bank rows set aside and counted, never canvass contacts",
     ),
     Case(
