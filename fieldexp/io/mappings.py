@@ -50,6 +50,15 @@ MAPPING_TABLES: dict[str, str] = {
 }
 
 OPTION_KEYS = (
+    # US readers (docs/data.md): unknown codes refused; VAN result column; contact channels
+    "strict",
+    "results_by",
+    "channels",
+    "crosswalk",
+    "contact_types",
+    "window",
+    "channel",
+    # every reader
     "encoding",
     "delimiter",
     "date_format",
@@ -60,14 +69,6 @@ OPTION_KEYS = (
     "unit_level",
     "id_salt",
     "commune",
-    # US readers (docs/data.md): unknown codes refused; VAN result column; contact channels
-    "strict",
-    "results_by",
-    "channels",
-    "crosswalk",
-    "contact_types",
-    "window",
-    "channel",
 )
 
 

@@ -109,18 +109,21 @@ def read_voters(
     keep_pii
         Names, addresses, birth dates, phones and emails are dropped unless True
         (the birth year is kept as a covariate; households are derived from the
-        address before it is dropped). Columns are recognised whatever their
-        spelling (``FirstName``, ``Mail_Addr1``, ``DATE_OF_BIRTH``, ``Cell Phone``:
-        :func:`fieldexp.io.personal.looks_personal`).
-    strict
-        Refuse registration status codes missing from the mapping table instead of
-        reading them as ``unknown`` with a warning (default: the ``strict`` option).
+        address before it is dropped).
 
     Returns
     -------
     DataFrame
         Validated ``voters`` table; ``attrs["fieldexp_import"]`` records rows read and
         set aside.
+
+    Notes
+    -----
+    ``strict``: refuse registration status codes missing from the mapping table
+    instead of reading them as ``unknown`` with one warning (default: the ``strict``
+    option). Personal columns are recognised whatever their spelling (``FirstName``,
+    ``Mail_Addr1``, ``DATE_OF_BIRTH``, ``Cell Phone``:
+    :func:`fieldexp.io.personal.looks_personal`) and dropped unless ``keep_pii``.
     """
     p = Path(path)
     spec = parse_mapping(mapping)
@@ -193,10 +196,11 @@ def read_voters(
             df["birth_date"] = born
     if not keep_pii:
         df = drop_pii(df)
+    df = df.drop(columns=[c for c in ("commune_code", "precinct_code") if c in df.columns])
+    if not keep_pii and format != "reu":
         # personal columns under any other spelling (canonical ids are never dropped)
         keep = {"voter_id", "household_id", "precinct_id", "birth_year"}
         df = df.drop(columns=[c for c in personal_columns(df.columns) if c not in keep])
-    df = df.drop(columns=[c for c in ("commune_code", "precinct_code") if c in df.columns])
     out = validate_voters(df)
     return record_import(
         out,
