@@ -197,6 +197,22 @@ def detect_layout(
                 ("vote_history", "florida", "headerless: county, id, MM/DD/YYYY, GEN/PRI...")
             )
             return det("vote_history", "florida", found[0][2], has_header=False)
+    # French results of 2014 and earlier: headerless, ';'-separated, one row per candidate
+    # (round, département, commune, name, bureau, registered, voters, expressed, panel...)
+    if not found and rows and len(rows[0]) >= 12 and info.delimiter == ";":
+        r = [x.strip() for x in rows[0]]
+        counts = [x for x in r[4:9] if x.isdigit()]
+        dept = r[1].upper()
+        if len(counts) >= 4 and (dept.isdigit() or dept in ("2A", "2B") or dept.startswith("Z")):
+            found.append(
+                (
+                    "precinct_results",
+                    "fr-interieur",
+                    "headerless ';' rows of round, département, commune, bureau and counts "
+                    "(French results, 2014 and earlier)",
+                )
+            )
+            return det("precinct_results", "fr-interieur", found[0][2], has_header=False)
     if table is not None:
         for t, f, why in found:
             if t == table:

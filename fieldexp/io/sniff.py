@@ -287,6 +287,9 @@ def inspect_file(
                 pass
         if frame is not None:
             rec = import_record(frame)
+            layout = frame.attrs.get("fieldexp_import", {}).get("layout")
+            if layout:  # the French reader records which published layout it read
+                notes.append(f"reader layout: {layout}")
             if rec is not None:
                 rows_read, rows_kept, set_aside = rec.rows_read, rec.rows_kept, rec.set_aside
                 for kind, counts in rec.codes.items():

@@ -28,6 +28,7 @@ from fieldexp.io.detect import detect_layout
         ("history_wide.csv", "vote_history", "wide"),
         ("voters.csv", "voters", "csv"),
         ("reu_extract.csv", "voters", "reu"),
+        ("fr_results_2014.csv", "precinct_results", "fr-interieur"),
         ("fr_results_2017.csv", "precinct_results", "fr-interieur"),
         ("fr_results_2024.csv", "precinct_results", "fr-interieur"),
         ("assignment.csv", "assignment", "csv"),
