@@ -343,7 +343,8 @@ def parse_dates(
     parsed_by: dict[str, pd.Series] = {}
     for fmt in fmts:
         # offsets (%z) differ across a daylight-saving change: convert to UTC
-        parsed = pd.to_datetime(sample, format=fmt, errors="coerce", utc="%z" in fmt)
+        utc = "%z" in fmt or fmt == "ISO8601"
+        parsed = pd.to_datetime(sample, format=fmt, errors="coerce", utc=utc)
         if parsed.notna().all():
             out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
             if getattr(parsed.dt, "tz", None) is not None:

@@ -37,6 +37,7 @@ _EXTRA = (
     "%Y-%m-%dT%H:%M:%S.%f",
     "%d/%m/%Y %H:%M:%S",
     "%d/%m/%Y %H:%M",
+    "ISO8601",  # last resort: any ISO 8601 mix (fractional seconds, Z and offsets)
 )
 
 

@@ -458,3 +458,19 @@ def test_van_results_lookup_with_every_label(tmp_path):
         "Knocked, nobody answered": 1,
         "Spoke with the voter": 1,
     }
+
+
+def test_iso_timestamps_with_z_offsets_and_fractions(tmp_path):
+    p = tmp_path / "nb.csv"
+    p.write_text(
+        "person_id,created_at,method,status\n"
+        "1,2024-11-03T05:30:00Z,door_knock,answered\n"
+        "2,2024-11-03T01:30:00-05:00,door_knock,no_answer\n"
+        "3,2024-11-03T01:30:00.250-04:00,door_knock,no_answer\n"
+    )
+    c = read_contacts(p, format="nationbuilder")
+    assert c["timestamp"].dt.strftime("%H:%M:%S.%f").tolist() == [
+        "05:30:00.000000",
+        "06:30:00.000000",
+        "05:30:00.250000",
+    ]
