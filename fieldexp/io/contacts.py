@@ -84,7 +84,7 @@ def read_contacts(
         and ``options`` (``encoding``, ``delimiter``, ``date_format``, ``unit_level``,
         ``strict``, ``results_by``, ``channels``, ``crosswalk``, ``contact_types``).
     crosswalk
-        VAN only: table of ``VanID`` -> state voter id (``voter_id``, ``StateFileID``,
+        Table of ``VanID`` (or, naming its columns, another vendor id) -> state voter id (``voter_id``, ``StateFileID``,
         ``ncid``, ``SOS_VOTERID``...), path or DataFrame. ``unit_id`` becomes the
         state id; contacts whose VanID is missing from it are set aside and counted.
     contact_types
@@ -131,6 +131,10 @@ def read_contacts(
         crosswalk = spec.option("crosswalk")
     if contact_types is None:
         contact_types = spec.option("contact_types")
+    if contact_types is not None and format != "van":
+        raise SpecificationError(
+            f"read_contacts: contact_types= is VAN's ContactTypes lookup; format is {format!r}"
+        )
     raw = read_delimited(
         p,
         table="contacts",
@@ -234,7 +238,7 @@ def read_contacts(
         )
     else:
         df["timestamp"] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[us]")
-    if format == "van" and crosswalk is not None:
+    if crosswalk is not None:  # VanID (or another vendor id) -> state voter id
         df, n_unmatched = apply_crosswalk(df, crosswalk, path=p)
         set_aside["VanID not in the crosswalk"] = n_unmatched
     if channels is not None:

@@ -474,3 +474,30 @@ def test_iso_timestamps_with_z_offsets_and_fractions(tmp_path):
         "06:30:00.000000",
         "05:30:00.250000",
     ]
+
+
+def test_crosswalk_for_nationbuilder_and_contact_types_only_for_van(tmp_path):
+    p = tmp_path / "nb.csv"
+    p.write_text(
+        "person_id,created_at,method,status\n7,2024-10-01,door_knock,answered\n8,2024-10-01,door_knock,no_answer\n"
+    )
+    cw = pd.DataFrame({"nb": ["7"], "state": ["NC7"]})
+    c = read_contacts(
+        p,
+        format="nationbuilder",
+        crosswalk={"path": _csv(tmp_path, cw), "van_id": "nb", "voter_id": "state"},
+    )
+    assert c["unit_id"].tolist() == ["NC7"]
+    assert c.attrs["fieldexp_import"]["set_aside"] == {"VanID not in the crosswalk": 1}
+    with pytest.raises(SpecificationError, match="contact_types"):
+        read_contacts(
+            p,
+            format="nationbuilder",
+            contact_types=pd.DataFrame({"ContactTypeID": ["1"], "ContactTypeName": ["Walk"]}),
+        )
+
+
+def _csv(tmp_path, df):
+    path = tmp_path / "cw.csv"
+    df.to_csv(path, index=False)
+    return str(path)
