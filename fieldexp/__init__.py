@@ -44,7 +44,7 @@ _LAZY: dict[str, str] = {
     "heterogeneity": "fieldexp.experiment.heterogeneity",
     "spillover": "fieldexp.experiment.spillover",
     "lee_bounds": "fieldexp.experiment.bounds",
-    "attrition": "fieldexp.experiment.bounds",
+    "attrition": "fieldexp.experiment.attrition",
     "adjust_pvalues": "fieldexp.experiment.multiplicity",
     "build_analysis_table": "fieldexp.analysis",
     "did": "fieldexp.diffindiff",
