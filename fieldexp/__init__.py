@@ -45,6 +45,8 @@ _LAZY: dict[str, str] = {
     "spillover": "fieldexp.experiment.spillover",
     "lee_bounds": "fieldexp.experiment.bounds",
     "attrition": "fieldexp.experiment.attrition",
+    "SaturationDesign": "fieldexp.design.saturation",
+    "saturation_ri": "fieldexp.experiment.saturation_ri",
     "adjust_pvalues": "fieldexp.experiment.multiplicity",
     "build_analysis_table": "fieldexp.analysis",
     "did": "fieldexp.diffindiff",

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from fieldexp._validate import as_column_list, check_binary, check_columns, check_frame
+from fieldexp._validate import as_column_list, check_binary, check_columns, check_frame, numeric
 from fieldexp.errors import DataError, DesignError, SpecificationError, format_rows
 from fieldexp.experiment.api import cace, itt
 from fieldexp.results import EffectResult
@@ -50,6 +50,7 @@ EFFECT_NAMES: tuple[str, ...] = (
     "spillover_per_contact",
     "direct_vs_placebo",
     "spillover_vs_placebo",
+    "between",
 )
 
 
@@ -75,6 +76,12 @@ class SpilloverResult:
         Households and voters in the arms used.
     placebo_contrast : str or None
         ``"contacted"`` or ``"assigned"`` (see above); None without placebo.
+    between : EffectResult or None
+        Saturation designs: members of households *not* canvassed in canvassed clusters
+        against pure-control clusters (spillover between households).
+    saturation_effects : tuple of (name, EffectResult)
+        Saturation designs, per positive level ``s``: ``"direct@s"``, ``"within@s"`` and
+        ``"between@s"`` (each against the pure-control clusters).
     notes : tuple of str
     """
 
@@ -89,6 +96,8 @@ class SpilloverResult:
     n_targeted: int
     n_nontargeted: int
     placebo_contrast: str | None = None
+    between: EffectResult | None = None
+    saturation_effects: tuple[tuple[str, EffectResult], ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def effects(self) -> dict[str, EffectResult]:
@@ -98,6 +107,7 @@ class SpilloverResult:
             value = getattr(self, name)
             if value is not None:
                 out[name] = value
+        out.update(self.saturation_effects)
         return out
 
     def to_frame(self) -> pd.DataFrame:
@@ -270,6 +280,7 @@ def spillover(
     treated_arm: object = 1,
     control_arm: object = 0,
     alpha: float = 0.05,
+    saturation: str | None = None,
 ) -> SpilloverResult:
     r"""Direct and spillover effects of a canvass randomised by household.
 
@@ -306,6 +317,15 @@ def spillover(
         Labels of the canvass and held-out arms.
     alpha : float
         Significance level of the confidence intervals.
+    saturation : str, optional
+        Two-stage (saturation) designs (Sinclair, McConnell & Green 2012; see
+        :class:`fieldexp.design.saturation.SaturationDesign`): column holding each cluster's
+        saturation level (share of its households canvassed; 0 = pure control). Needs
+        ``clusters`` (the stage-1 clusters, which also cluster the standard errors). The
+        comparison group of every contrast is then the pure-control clusters: ``direct`` and
+        ``spillover`` (within household) use canvassed households of saturated clusters,
+        ``between`` the households left out in saturated clusters; ``saturation_effects``
+        repeats the three by level.
 
     Returns
     -------
@@ -398,6 +418,12 @@ def spillover(
                 "some held-out households were recorded as contacted (two-sided noncompliance)."
             )
 
+    sat_values: np.ndarray | None = None
+    if saturation is not None:
+        sat_values = _saturation_values(
+            frame, saturation, clusters=clusters, treated=tmask, placebo=placebo, function=function
+        )
+
     def _subset(rows: np.ndarray, z: np.ndarray) -> pd.DataFrame:
         sub = work.loc[rows].copy()
         sub[assignment] = z[rows].astype(np.float64)
@@ -406,9 +432,9 @@ def spillover(
     z_treat = tmask.astype(np.float64)
     common = {"blocks": blocks, "clusters": cluster_col, "covariates": covs or None}
 
-    def _itt(rows: np.ndarray) -> EffectResult:
+    def _itt(rows: np.ndarray, z: np.ndarray = z_treat) -> EffectResult:
         return itt(
-            _subset(rows, z_treat),
+            _subset(rows, z),
             outcome,
             assignment,
             method="ols",
@@ -429,8 +455,25 @@ def spillover(
             **common,  # type: ignore[arg-type]
         )
 
-    direct = spill = direct_c = spill_c = direct_p = spill_p = None
+    direct = spill = direct_c = spill_c = direct_p = spill_p = between = None
+    sat_effects: list[tuple[str, EffectResult]] = []
     tc = tmask | cmask
+    if sat_values is not None:
+        pure = sat_values == 0
+        exposed = ~pure
+        tc = (tmask & exposed) | pure
+        left_out = cmask & exposed
+        between = _itt(left_out | pure, left_out.astype(np.float64))
+        for level in np.unique(sat_values[exposed]):
+            at = sat_values == level
+            tag = f"{level:g}"
+            for name, rows in (("direct", is_target), ("within", ~is_target)):
+                sel = rows & ((tmask & at) | pure)
+                if (sel & tmask).any():
+                    sat_effects.append((f"{name}@{tag}", _itt(sel)))
+            if (left_out & at).any():
+                lo = left_out & at
+                sat_effects.append((f"between@{tag}", _itt(lo | pure, lo.astype(np.float64))))
     if cmask.any():
         direct = _itt(tc & is_target)
         spill = _itt(tc & ~is_target)
@@ -464,5 +507,55 @@ def spillover(
         n_targeted=int((arms & is_target).sum()),
         n_nontargeted=int((arms & ~is_target).sum()),
         placebo_contrast=placebo_contrast,
+        between=between,
+        saturation_effects=tuple(sat_effects),
         notes=tuple(notes),
     )
+
+
+def _saturation_values(
+    frame: pd.DataFrame,
+    saturation: str,
+    *,
+    clusters: str | None,
+    treated: np.ndarray,
+    placebo: object | None,
+    function: str,
+) -> np.ndarray:
+    """Validated saturation level per row: numeric in [0, 1], constant within clusters, with
+    pure-control (0) and saturated (> 0) clusters, and nobody treated in pure-control ones."""
+    if clusters is None:
+        raise SpecificationError(
+            f"'saturation' in {function} needs 'clusters' (the clusters randomised to saturations)."
+        )
+    if placebo is not None:
+        raise SpecificationError(f"{function} does not combine 'saturation' with 'placebo'.")
+    check_columns(frame, {"saturation": saturation}, function=function)
+    _require_complete(frame, {"saturation": saturation}, function)
+    values = numeric(frame[saturation], argument="saturation", function=function)
+    bad = (values < 0) | (values > 1)
+    if bad.any():
+        raise DataError(
+            f"column {saturation!r} (argument 'saturation' of {function}) holds shares in [0, 1]; "
+            f"found {', '.join(f'{v:g}' for v in np.unique(values[bad])[:5])} in "
+            f"{format_rows(frame.index[bad][:5], total=int(bad.sum()))}."
+        )
+    n_values = pd.Series(values, index=frame.index).groupby(frame[clusters].to_numpy()).nunique()
+    if (n_values > 1).any():
+        raise DesignError(
+            f"column {saturation!r} must be constant within each cluster of {clusters!r} "
+            f"(clusters are randomised to a saturation); {int((n_values > 1).sum()):,} clusters "
+            f"have several levels ({function})."
+        )
+    if not (values == 0).any() or not (values > 0).any():
+        raise DesignError(
+            f"a saturation design needs pure-control clusters ({saturation!r} = 0) and saturated "
+            f"ones (> 0); found levels {sorted(set(values.tolist()))} ({function})."
+        )
+    wrong = treated & (values == 0)
+    if wrong.any():
+        raise DesignError(
+            f"households are canvassed in pure-control clusters ({saturation!r} = 0), in "
+            f"{format_rows(frame.index[wrong][:5], total=int(wrong.sum()))} ({function})."
+        )
+    return values

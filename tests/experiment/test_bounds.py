@@ -154,6 +154,7 @@ def _attrited(rng: np.random.Generator, n: int, effect: float) -> pd.DataFrame:
     return pd.DataFrame({"z": z, "s": s, "y": np.where(s == 1, y, np.nan)})
 
 
+@pytest.mark.slow
 def test_imbens_manski_coverage_simulation() -> None:
     """True effect on the always-observed 0.3; naive comparison biased upwards.
 

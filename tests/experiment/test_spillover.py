@@ -196,6 +196,7 @@ def _simulate(rng: np.random.Generator, n_hh: int, direct: float, spill: float) 
     return pd.DataFrame({"hh": hh, "z": z, "targeted": targeted, "y": y})
 
 
+@pytest.mark.slow
 def test_simulation_coverage_direct_and_spillover() -> None:
     """Known direct 0.30 and spillover 0.18 (60% pass-through): 95% CIs cover both.
 
