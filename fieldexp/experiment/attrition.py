@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from fieldexp._validate import check_binary, check_columns, check_frame
@@ -174,6 +175,11 @@ def attrition(
     _require_complete(frame, {"assignment": assignment, "observed": observed}, function)
     z = check_binary(frame[assignment], argument="assignment", function=function)
     s = check_binary(frame[observed], argument="observed", function=function)
+    if np.all(z == z[0]):
+        raise DataError(
+            f"column {assignment!r} (argument 'assignment' of {function}) has no variation: "
+            f"every unit is in arm {z[0]:g}; attrition by arm needs both arms."
+        )
     rows = []
     for arm in (0, 1):
         m = z == arm

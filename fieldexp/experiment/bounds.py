@@ -406,6 +406,10 @@ def lee_bounds(
             f"The 'reps' parameter of {function} must be 0 (no interval) or at least 20 bootstrap "
             f"draws to estimate the bounds' standard errors. Got {reps}."
         )
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+        raise SpecificationError(
+            f"The 'seed' parameter of {function} must be an integer. Got {seed!r} instead."
+        )
     if reps and seed is None:
         raise SpecificationError(
             f"{function} needs a 'seed' when reps > 0: the bootstrap interval must be "

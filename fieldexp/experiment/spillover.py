@@ -29,13 +29,20 @@ from __future__ import annotations
 
 import html
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from fieldexp._validate import as_column_list, check_binary, check_columns, check_frame, numeric
-from fieldexp.errors import DataError, DesignError, SpecificationError, format_rows
+from fieldexp.errors import (
+    DataError,
+    DesignError,
+    RowsDroppedWarning,
+    SpecificationError,
+    format_rows,
+)
 from fieldexp.experiment.api import cace, itt
 from fieldexp.results import EffectResult
 from fieldexp.stats.inference import t_inference
@@ -399,6 +406,26 @@ def spillover(
             "of canvassed households."
         )
 
+    # rows without the outcome or a covariate are left out of every contrast, said once here
+    incomplete = frame[[outcome, *covs]].isna().any(axis=1).to_numpy()
+    if incomplete.all():
+        raise DataError(
+            f"every row has a missing value in {', '.join(map(repr, [outcome, *covs]))} "
+            f"({function}); nothing is left to analyse."
+        )
+    if incomplete.any():
+        warnings.warn(
+            f"{function}: left out {int(incomplete.sum()):,} of {len(frame):,} voters with a "
+            f"missing outcome or covariate (listwise), first "
+            f"{format_rows(frame.index[incomplete][:5], total=int(incomplete.sum()))}; their "
+            "households' assignment and contact still count.",
+            RowsDroppedWarning,
+            stacklevel=2,
+        )
+        is_target_used = is_target & ~incomplete
+    else:
+        is_target_used = is_target
+
     # the working frame: a copy of the used columns, assignment recoded to 0/1 for each contrast
     used = list(dict.fromkeys([outcome, *covs] + [c for c in (blocks, clusters, household) if c]))
     work = frame.loc[:, used].copy()
@@ -425,6 +452,7 @@ def spillover(
         )
 
     def _subset(rows: np.ndarray, z: np.ndarray) -> pd.DataFrame:
+        rows = rows & ~incomplete
         sub = work.loc[rows].copy()
         sub[assignment] = z[rows].astype(np.float64)
         return sub
@@ -504,8 +532,8 @@ def spillover(
         spillover_vs_placebo=spill_p,
         pass_through=float(pass_through),
         n_households=len(np.unique(hh_codes[arms])),
-        n_targeted=int((arms & is_target).sum()),
-        n_nontargeted=int((arms & ~is_target).sum()),
+        n_targeted=int((arms & is_target_used).sum()),
+        n_nontargeted=int((arms & ~is_target & ~incomplete).sum()),
         placebo_contrast=placebo_contrast,
         between=between,
         saturation_effects=tuple(sat_effects),

@@ -231,6 +231,8 @@ def test_lee_bounds_hostile_inputs() -> None:
     d = _frame([1.0, 2.0, None], [1.0, None, 0.0])
     with pytest.raises(SpecificationError, match="seed"):
         fx.lee_bounds(d, "y", "z", observed="s")
+    with pytest.raises(SpecificationError, match="must be an integer"):
+        fx.lee_bounds(d, "y", "z", observed="s", reps=50, seed=1.5)  # type: ignore[arg-type]
     with pytest.raises(SpecificationError, match="at least 20"):
         fx.lee_bounds(d, "y", "z", observed="s", reps=5, seed=1)
     bad = d.copy()
@@ -276,3 +278,5 @@ def test_attrition_rates_and_design_based_test() -> None:
     assert full.difference is None and not full.differential and full.notes
     with pytest.raises(SpecificationError, match="seed"):
         fx.attrition(d, "arm", "s", design=design)
+    with pytest.raises(DataError, match="attrition by arm needs both arms"):
+        fx.attrition(d.assign(arm=1), "arm", "s")

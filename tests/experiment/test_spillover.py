@@ -219,3 +219,24 @@ def test_simulation_coverage_direct_and_spillover() -> None:
     assert 0.90 <= cover_d / sims <= 0.99, cover_d / sims
     assert 0.90 <= cover_s / sims <= 0.99, cover_s / sims
     assert float(np.mean(ratios)) == pytest.approx(0.6, abs=0.05)
+
+
+def test_missing_outcome_left_out_once_with_one_warning(households: pd.DataFrame) -> None:
+    d = households[households["arm"] != "recycling"].copy()
+    d.loc[d.index[:6], "voted"] = np.nan
+    kw = dict(targeted="targeted", household="hh", treated_arm="canvass", control_arm="control")
+    with pytest.warns(fx.FieldexpWarning, match="fieldexp.spillover: left out 6 of") as record:
+        res = fx.spillover(d, "voted", "arm", **kw)  # type: ignore[arg-type]
+    assert len([w for w in record if issubclass(w.category, fx.FieldexpWarning)]) == 1
+    kept = d[d["targeted"] == 1].dropna(subset=["voted"])
+    ref = fx.itt(
+        kept.assign(z=(kept["arm"] == "canvass").astype(float)),
+        "voted",
+        "z",
+        clusters="hh",
+        method="ols",
+    )
+    assert res.direct is not None
+    assert res.direct.estimate == pytest.approx(ref.estimate, rel=1e-12)
+    assert res.direct.std_error == pytest.approx(ref.std_error, rel=1e-12)
+    assert res.n_targeted + res.n_nontargeted == len(d) - 6
