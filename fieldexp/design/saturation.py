@@ -191,8 +191,9 @@ class SaturationDesign:
             target = sat[r] * units.sizes
             k = np.floor(target + 1e-12)
             k += rng.random(n_cl) < (target - k)
-            keys = rng.random(n)
-            order = np.lexsort((keys, units.cluster))  # units shuffled within clusters
+            # units shuffled within clusters: cluster code + a key in [0, 0.5) sorts by
+            # cluster first (exactly, for any realistic number of clusters), then at random
+            order = np.argsort(units.cluster + 0.5 * rng.random(n), kind="stable")
             pos = np.empty(n, dtype=np.int64)
             pos[order] = rank
             treated[r] = pos < k[units.cluster]

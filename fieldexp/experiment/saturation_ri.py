@@ -92,21 +92,32 @@ class SaturationRIResult:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _UnitSums:
+    """Outcome sums and counts per unit, of the contrast's members and of every voter."""
+
+    sum_member: np.ndarray
+    n_member: np.ndarray
+    sum_all: np.ndarray
+    n_all: np.ndarray
+
+
 def _statistic(
-    y: np.ndarray,
-    sat: np.ndarray,
-    treated: np.ndarray,
-    member: np.ndarray,
-    effect: str,
-    level: float | None,
+    sums: _UnitSums, sat: np.ndarray, treated: np.ndarray, effect: str, level: float | None
 ) -> float:
+    """Difference in voter means, group minus pure control, from per-unit sums."""
     exposed = sat > 0 if level is None else np.isclose(sat, level)
-    between = effect == "between"  # every member of the households left out
-    group = exposed & ~treated if between else exposed & treated & member
-    pure = (sat == 0) if between else (sat == 0) & member
-    if not group.any() or not pure.any():
+    pure = sat == 0
+    if effect == "between":  # every member of the households left out
+        group = exposed & ~treated
+        total, count = sums.sum_all, sums.n_all
+    else:
+        group = exposed & treated
+        total, count = sums.sum_member, sums.n_member
+    n_group, n_pure = count[group].sum(), count[pure].sum()
+    if n_group == 0 or n_pure == 0:
         return math.nan
-    return float(y[group].mean() - y[pure].mean())
+    return float(total[group].sum() / n_group - total[pure].sum() / n_pure)
 
 
 def saturation_ri(
@@ -192,7 +203,18 @@ def saturation_ri(
     cluster_of_row = units.cluster[unit_of_row]
     _check_observed(design, units, z, s, unit_of_row, cluster_of_row, function)
 
-    observed = _statistic(y, s, z, member, effect, level)
+    n_units = len(units.unit_ids)
+    sums = _UnitSums(
+        sum_member=np.bincount(unit_of_row, weights=y * member, minlength=n_units),
+        n_member=np.bincount(unit_of_row, weights=member.astype(float), minlength=n_units),
+        sum_all=np.bincount(unit_of_row, weights=y, minlength=n_units),
+        n_all=np.bincount(unit_of_row, minlength=n_units).astype(float),
+    )
+    z_unit = np.zeros(n_units, dtype=bool)
+    z_unit[unit_of_row] = z
+    sat_unit = np.zeros(n_units)
+    sat_unit[unit_of_row] = s
+    observed = _statistic(sums, sat_unit, z_unit, effect, level)
     if not math.isfinite(observed):
         raise DataError(
             f"the {effect} contrast has no voter in the observed assignment ({function})."
@@ -211,7 +233,7 @@ def saturation_ri(
         probs = np.full(int(reps), 1.0 / int(reps))
     draws = np.array(
         [
-            _statistic(y, sats[r][cluster_of_row], treats[r][unit_of_row], member, effect, level)
+            _statistic(sums, sats[r][units.cluster], treats[r], effect, level)
             for r in range(len(probs))
         ]
     )
