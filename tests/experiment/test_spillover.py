@@ -240,3 +240,31 @@ def test_missing_outcome_left_out_once_with_one_warning(households: pd.DataFrame
     assert res.direct.estimate == pytest.approx(ref.estimate, rel=1e-12)
     assert res.direct.std_error == pytest.approx(ref.std_error, rel=1e-12)
     assert res.n_targeted + res.n_nontargeted == len(d) - 6
+
+
+@pytest.mark.slow
+def test_simulation_coverage_per_contact() -> None:
+    """Per-contact effects with 40% of targeted members answering (compliers differ in
+    baseline): direct 0.5 and spillover 0.3 per contacted household. 200 seeded replications
+    of 300 two-voter households: 2SLS 95% CI coverage in [0.90, 0.99] for both."""
+    rng = np.random.default_rng(7)
+    cover_d = cover_s = 0
+    sims = 200
+    for _ in range(sims):
+        n_hh = 300
+        hh = np.repeat(np.arange(n_hh), 2)
+        tgt = np.tile([1, 0], n_hh)
+        z_hh = rng.permutation(np.r_[np.ones(150), np.zeros(150)])
+        answers = rng.random(n_hh) < 0.4
+        u = rng.normal(0, 1, n_hh) + 0.5 * answers
+        contact = np.where(tgt == 1, (z_hh * answers)[hh], np.nan)
+        effect = (z_hh * answers)[hh] * np.where(tgt == 1, 0.5, 0.3)
+        y = u[hh] + rng.normal(0, 1, 2 * n_hh) + effect
+        d = pd.DataFrame({"hh": hh, "z": z_hh[hh], "targeted": tgt, "c": contact, "y": y})
+        res = fx.spillover(d, "y", "z", targeted="targeted", household="hh", treatment="c")
+        assert res.direct_per_contact is not None and res.spillover_per_contact is not None
+        dc, sc = res.direct_per_contact, res.spillover_per_contact
+        cover_d += dc.ci_low <= 0.5 <= dc.ci_high
+        cover_s += sc.ci_low <= 0.3 <= sc.ci_high
+    assert 0.90 <= cover_d / sims <= 0.99, cover_d / sims
+    assert 0.90 <= cover_s / sims <= 0.99, cover_s / sims
