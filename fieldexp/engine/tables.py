@@ -15,7 +15,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fieldexp.errors import SpecificationError
@@ -73,11 +73,15 @@ def as_ibis(data: object, *, function: str) -> ir.Table:
 
 @dataclass(frozen=True, slots=True)
 class PullRecord:
-    """One aggregate moved from the engine: what it was, its rows and Arrow bytes."""
+    """One aggregate moved from the engine: what it was, its rows and Arrow bytes.
+
+    ``expr`` is the Ibis expression that produced it (compiled to SQL by the snapshot tests).
+    """
 
     what: str
     rows: int
     nbytes: int
+    expr: object = field(default=None, repr=False, compare=False)
 
 
 _RECORDERS: list[list[PullRecord]] = []
@@ -97,7 +101,7 @@ def record_pulls() -> Iterator[list[PullRecord]]:
 def pull(expr: ir.Table, what: str) -> pa.Table:
     """Execute an aggregate expression and return it as Arrow (the only exit from the engine)."""
     out = expr.to_pyarrow()
-    rec = PullRecord(what, int(out.num_rows), int(out.nbytes))
+    rec = PullRecord(what, int(out.num_rows), int(out.nbytes), expr)
     log.debug("engine pull %s: %d rows, %d bytes", what, rec.rows, rec.nbytes)
     for records in _RECORDERS:
         records.append(rec)
