@@ -212,18 +212,18 @@ def fit_engine(
     solved = [_solve(cen, s, blocked=blocked) for s in specs]
     c = cen.table
     power = {"HC2": 0.5, "HC3": 1.0}.get(se_type, 0.0)
-    aggs: dict[str, ir.Value] = {}
+    # residual (and, for HC, squared residual times leverage weight) as named columns
+    cols: dict[str, ir.Value] = {}
     for f, (spec, sol) in enumerate(zip(specs, solved, strict=True)):
         e = c[centred_name(spec.y)]
         for j, xc in enumerate(spec.x):
             e = e - c[centred_name(xc)] * float(sol.coef[j])
-        s = [c[centred_name(sc)] for sc in sol.scores]
         if clustered:
-            for a in range(len(s)):
-                aggs[f"u{f}_{a}"] = (e * s[a]).sum()
+            cols[f"_fx_e{f}"] = e
             continue
         w = e * e
         if power:
+            s = [c[centred_name(sc)] for sc in sol.scores]
             L = sol.pi @ sol.bread @ sol.pi.T
             h = 1.0 / c[_N].cast("float64")
             for a in range(len(s)):
@@ -231,22 +231,30 @@ def fit_engine(
                     h = h + s[a] * s[b] * float(L[a, b])
             # the score is divided by (1 - h)^power, so its square by (1 - h)^(2 power)
             w = w / (1.0 - h) if power == 0.5 else w / ((1.0 - h) * (1.0 - h))
+        cols[f"_fx_w{f}"] = w
+    r = c.mutate(**cols)
+    aggs: dict[str, ir.Value] = {}
+    for f, sol in enumerate(solved):
+        s = [r[centred_name(sc)] for sc in sol.scores]
+        if clustered:
+            for a in range(len(s)):
+                aggs[f"u{f}_{a}"] = (r[f"_fx_e{f}"] * s[a]).sum()
+            continue
         for a in range(len(s)):
             for b in range(a, len(s)):
-                aggs[f"m{f}_{a}_{b}"] = (w * s[a] * s[b]).sum()
+                aggs[f"m{f}_{a}_{b}"] = (r[f"_fx_w{f}"] * s[a] * s[b]).sum()
     if clustered:
-        t = c
         aggs.update(
-            _z_min=cen_z(c, "min"),
-            _z_max=cen_z(c, "max"),
-            _b_min=t[BLOCK].min(),
-            _b_max=t[BLOCK].max(),
+            _z_min=r["_fx_zraw"].min(),
+            _z_max=r["_fx_zraw"].max(),
+            _b_min=r[BLOCK].min(),
+            _b_max=r[BLOCK].max(),
         )
-        rows = pull(t.group_by(CLUSTER).aggregate(**aggs), "cluster score sums")
+        rows = pull(r.group_by(CLUSTER).aggregate(**aggs), "cluster score sums")
         _check_clusters(rows, function=function)
         G = rows.num_rows
     else:
-        rows = pull(c.aggregate(**aggs), "score cross-products")
+        rows = pull(r.aggregate(**aggs), "score cross-products")
         G = 0
     n = cen.n
     out: list[EngineFit] = []
@@ -280,12 +288,6 @@ def fit_engine(
             EngineFit(spec.names, sol.coef, v, df, se_type, n, G if clustered else None)
         )
     return out
-
-
-def cen_z(c: ir.Table, how: str) -> ir.Value:
-    """Min or max of the centred assignment's raw value is not available; use the cluster's z."""
-    col = c["_fx_zraw"]
-    return col.min() if how == "min" else col.max()
 
 
 def _check_clusters(rows: object, *, function: str) -> None:
