@@ -21,7 +21,7 @@ import numbers
 import warnings
 
 from fieldexp.engine.linear import FitSpec, centre, fit_engine, refuse_cr2
-from fieldexp.engine.prepare import D, Y, Z, EngineData, prepare_engine, xname
+from fieldexp.engine.prepare import D, EngineData, Y, Z, prepare_engine, xname
 from fieldexp.engine.sufficient import dim_from_totals, engine_totals
 from fieldexp.engine.tables import as_ibis
 from fieldexp.errors import SpecificationError, WeakInstrumentWarning
@@ -127,7 +127,7 @@ def itt_engine(
             se_type=est.variance,
             method="dim",
             design=est.design,
-            **common,  # type: ignore[arg-type]
+            **common,
         )
     resolved = resolve_se_type(se_type, prepared.clustered)
     p = len(prepared.covariate_names)
@@ -152,7 +152,7 @@ def itt_engine(
         se_type=resolved,
         method="ols",
         design=_design_label(prepared),
-        **common,  # type: ignore[arg-type]
+        **common,
     )
 
 
@@ -190,9 +190,7 @@ def cace_engine(
     xs = tuple(xname(j) for j in range(p))
     cen = centre(prepared, (Y, D, Z, *xs), function=function)
     fs_spec = FitSpec(y=D, x=(Z, *xs), names=(assignment, *prepared.covariate_names))
-    iv_spec = FitSpec(
-        y=Y, x=(D, *xs), z=(Z, *xs), names=(treatment, *prepared.covariate_names)
-    )
+    iv_spec = FitSpec(y=Y, x=(D, *xs), z=(Z, *xs), names=(treatment, *prepared.covariate_names))
     fs_fit, fit = fit_engine(
         cen,
         [fs_spec, iv_spec],

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fieldexp.engine.prepare import BLOCK, CLUSTER, Z, EngineData
+from fieldexp.engine.prepare import BLOCK, CLUSTER, EngineData, Z
 from fieldexp.engine.tables import pull
 from fieldexp.errors import DesignError, EstimationError, SpecificationError
 from fieldexp.stats.linear import _gram_inverse
@@ -268,7 +268,9 @@ def fit_engine(
                 "no residual degrees of freedom are left for a standard error"
             )
         if clustered:
-            U = np.column_stack([rows[f"u{f}_{a}"].to_numpy().astype(np.float64) for a in range(ls)])
+            U = np.column_stack(
+                [rows[f"u{f}_{a}"].to_numpy().astype(np.float64) for a in range(ls)]
+            )
             meat_s = U.T @ U
         else:
             r0 = rows.to_pylist()[0]
@@ -284,9 +286,7 @@ def fit_engine(
         elif se_type == "stata":
             v = v * (G * (n - 1) / ((G - 1) * (n - rank)))
         df = np.full(k, float(G - 1) if clustered else float(n - rank))
-        out.append(
-            EngineFit(spec.names, sol.coef, v, df, se_type, n, G if clustered else None)
-        )
+        out.append(EngineFit(spec.names, sol.coef, v, df, se_type, n, G if clustered else None))
     return out
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fieldexp._validate import as_column_list
+from fieldexp.engine.tables import pull
 from fieldexp.errors import (
     ColumnNotFoundError,
     DataError,
@@ -21,7 +22,6 @@ from fieldexp.errors import (
     RowsDroppedWarning,
     SpecificationError,
 )
-from fieldexp.engine.tables import pull
 
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
@@ -145,7 +145,7 @@ def prepare_engine(
         "z_max": z.max(where=complete),
         "z_bad": (~z.isin([0.0, 1.0])).cast("int64").sum(where=complete),
     }
-    for i, (c, m) in enumerate(missing.items()):
+    for i, m in enumerate(missing.values()):
         checks[f"miss{i}"] = m.cast("int64").sum()
     if treatment is not None:
         d = exprs[D]
@@ -173,7 +173,7 @@ def prepare_engine(
             stacklevel=4,
         )
     for key, col, arg in (("z_bad", assignment, "assignment"), ("d_bad", treatment, "treatment")):
-        if key in row and row[key]:
+        if row.get(key):
             raise DataError(
                 f"column {col!r} (argument {arg!r} of {function}) must be 0/1 (or boolean); "
                 f"{int(row[key]):,} rows have another value."

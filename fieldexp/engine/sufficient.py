@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fieldexp.engine.prepare import BLOCK, CLUSTER, Y, Z, EngineData
+from fieldexp.engine.prepare import BLOCK, CLUSTER, EngineData, Y, Z
 from fieldexp.engine.tables import pull
 from fieldexp.errors import DesignError, FieldexpWarning
 from fieldexp.stats.groups import factorize
@@ -132,7 +132,9 @@ def dim_from_totals(ct: ClusterTotals, *, blocked: bool, clustered: bool) -> Eng
             est, se, df = float(cr2.estimate[0]), math.sqrt(float(cr2.variance[0])), cr2.df
             return EngineDim(est, se, df, G, "clustered", "CR2")
         e, se2, dfs = _welch(ct)
-        return EngineDim(float(e[0]), math.sqrt(float(se2[0])), float(dfs[0]), None, "standard", "welch")
+        return EngineDim(
+            float(e[0]), math.sqrt(float(se2[0])), float(dfs[0]), None, "standard", "welch"
+        )
 
     per_block = np.bincount(ct.block, minlength=ct.n_blocks) if clustered else n_b
     if np.any(per_block == 1):

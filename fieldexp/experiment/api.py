@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from fieldexp._validate import check_choice
-from fieldexp.errors import DataError, SpecificationError, WeakInstrumentWarning
 from fieldexp.engine import is_engine_table
 from fieldexp.engine.api import cace_engine, itt_engine
+from fieldexp.errors import DataError, SpecificationError, WeakInstrumentWarning
 from fieldexp.experiment.data import ExperimentData, prepare_experiment
 from fieldexp.experiment.designs import lin_design
 from fieldexp.experiment.dim import difference_in_means

@@ -59,7 +59,7 @@ FIRST = (
 def assert_same(a: EffectResult, b: EffectResult, rtol: float = RTOL) -> float:
     """Every field equal (numbers at ``rtol``); returns the largest relative difference seen."""
     worst = 0.0
-    for f in EXACT + ("n_dropped", "alpha", "notes"):
+    for f in (*EXACT, "n_dropped", "alpha", "notes"):
         assert getattr(a, f) == getattr(b, f), f
     pairs = [(f, getattr(a, f), getattr(b, f)) for f in NUMERIC]
     if a.first_stage is not None or b.first_stage is not None:

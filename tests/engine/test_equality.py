@@ -27,7 +27,11 @@ DIM_DESIGNS = {
 OLS_CASES = {
     "HC0": {"se_type": "HC0"},
     "HC1-blocks": {"se_type": "HC1", "blocks": "precinct_id"},
-    "HC2-blocks-covs": {"se_type": "HC2", "blocks": "precinct_id", "covariates": ["age", "voted_2018"]},
+    "HC2-blocks-covs": {
+        "se_type": "HC2",
+        "blocks": "precinct_id",
+        "covariates": ["age", "voted_2018"],
+    },
     "HC2-default": {},
     "HC3-covs": {"se_type": "HC3", "covariates": ["age", "female", "voted_2020"]},
     "stata-unclustered": {"se_type": "stata", "blocks": "precinct_id"},
@@ -54,7 +58,9 @@ def small() -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("design", list(DIM_DESIGNS))
-def test_dim_equal(small: pd.DataFrame, engine: Callable[[pd.DataFrame], object], design: str) -> None:
+def test_dim_equal(
+    small: pd.DataFrame, engine: Callable[[pd.DataFrame], object], design: str
+) -> None:
     kw = DIM_DESIGNS[design]
     a = fx.itt(small, "voted", "assigned", **kw)
     b = fx.itt(engine(small), "voted", "assigned", **kw)
@@ -75,7 +81,9 @@ def test_dim_matched_pairs_equal(engine: Callable[[pd.DataFrame], object], name:
 
 
 @pytest.mark.parametrize("case", list(OLS_CASES))
-def test_ols_equal(small: pd.DataFrame, engine: Callable[[pd.DataFrame], object], case: str) -> None:
+def test_ols_equal(
+    small: pd.DataFrame, engine: Callable[[pd.DataFrame], object], case: str
+) -> None:
     kw = OLS_CASES[case]
     a = fx.itt(small, "voted", "assigned", method="ols", **kw)
     b = fx.itt(engine(small), "voted", "assigned", method="ols", **kw)
@@ -83,7 +91,9 @@ def test_ols_equal(small: pd.DataFrame, engine: Callable[[pd.DataFrame], object]
 
 
 @pytest.mark.parametrize("case", list(OLS_CASES))
-def test_cace_equal(small: pd.DataFrame, engine: Callable[[pd.DataFrame], object], case: str) -> None:
+def test_cace_equal(
+    small: pd.DataFrame, engine: Callable[[pd.DataFrame], object], case: str
+) -> None:
     kw = OLS_CASES[case]
     a = fx.cace(small, "voted", "contacted", "assigned", **kw)
     b = fx.cace(engine(small), "voted", "contacted", "assigned", **kw)
@@ -122,11 +132,18 @@ def test_rows_pulled_bounded_by_groups(small: pd.DataFrame) -> None:
     assert max(p.rows for p in pulls) == 1  # one block (the intercept): every pass is one row
 
 
-def test_missing_rows_dropped_the_same(small: pd.DataFrame, engine: Callable[[pd.DataFrame], object]) -> None:
+def test_missing_rows_dropped_the_same(
+    small: pd.DataFrame, engine: Callable[[pd.DataFrame], object]
+) -> None:
     df = small.copy()
     df.loc[[3, 50, 51], "voted"] = np.nan
     df.loc[[7], "age"] = np.nan
-    kw = {"blocks": "precinct_id", "clusters": "household_id", "covariates": ["age"], "se_type": "CR0"}
+    kw = {
+        "blocks": "precinct_id",
+        "clusters": "household_id",
+        "covariates": ["age"],
+        "se_type": "CR0",
+    }
     with pytest.warns(fx.errors.RowsDroppedWarning):
         a = fx.itt(df, "voted", "assigned", method="ols", **kw)
     with pytest.warns(fx.errors.RowsDroppedWarning, match="dropped 4 of 2,400"):
@@ -145,7 +162,9 @@ def test_row_order_does_not_matter(small: pd.DataFrame) -> None:
     assert_same(a, b)
 
 
-def test_two_sided_noncompliance_note(small: pd.DataFrame, engine: Callable[[pd.DataFrame], object]) -> None:
+def test_two_sided_noncompliance_note(
+    small: pd.DataFrame, engine: Callable[[pd.DataFrame], object]
+) -> None:
     df = small.copy()
     ctrl = df.index[df["assigned"] == 0][:5]
     df.loc[ctrl, "contacted"] = 1

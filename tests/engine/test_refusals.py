@@ -82,15 +82,25 @@ def test_hostile_inputs(small: pd.DataFrame) -> None:
             method="ols", se_type="CR0",
         )  # fmt: skip
     span = df.copy()
-    span.loc[rows[0], "precinct_id"] = "P9999" if span.loc[rows[0], "precinct_id"] != "P9999" else "P0001"
+    span.loc[rows[0], "precinct_id"] = (
+        "P9999" if span.loc[rows[0], "precinct_id"] != "P9999" else "P0001"
+    )
     span.loc[rows[1:], "precinct_id"] = span.loc[rows[1], "precinct_id"]
     with pytest.raises(DesignError, match="not nested in blocks"):
-        fx.itt(to_engine(span, "polars"), "voted", "assigned", clusters="household_id", blocks="precinct_id")
+        fx.itt(
+            to_engine(span, "polars"),
+            "voted",
+            "assigned",
+            clusters="household_id",
+            blocks="precinct_id",
+        )
     one_arm = df.copy()
     one_arm.loc[one_arm["precinct_id"] == "P0001", "assigned"] = 1
     for kw in ({}, {"method": "ols", "se_type": "HC1"}):
         with pytest.raises(DesignError, match="one arm only"):
-            fx.itt(to_engine(one_arm, "ibis-duckdb"), "voted", "assigned", blocks="precinct_id", **kw)
+            fx.itt(
+                to_engine(one_arm, "ibis-duckdb"), "voted", "assigned", blocks="precinct_id", **kw
+            )
     const = df.assign(voted=1)
     with pytest.raises(DataError, match="no variation"):
         fx.itt(to_engine(const, "ibis-duckdb"), "voted", "assigned")

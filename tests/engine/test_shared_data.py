@@ -74,12 +74,21 @@ NH_CASES = {
     "itt_stata": ("itt", {"clusters": "id1", "se_type": "stata", "method": "ols"}),
     "ward_fe_stata": (
         "itt",
-        {"clusters": "id1", "se_type": "stata", "method": "ols", "blocks": "ward", "covariates": ["v96_1"]},
+        {
+            "clusters": "id1",
+            "se_type": "stata",
+            "method": "ols",
+            "blocks": "ward",
+            "covariates": ["v96_1"],
+        },
     ),
     "ward_dim_blocked_clustered": ("itt", {"clusters": "id1", "blocks": "ward"}),
     "cace_cr0": ("cace", {"clusters": "id1", "se_type": "CR0"}),
     "cace_stata": ("cace", {"clusters": "id1", "se_type": "stata"}),
-    "cace_ward_hc2": ("cace", {"blocks": "ward", "se_type": "HC2", "covariates": ["v96_1", "majorpty"]}),
+    "cace_ward_hc2": (
+        "cace",
+        {"blocks": "ward", "se_type": "HC2", "covariates": ["v96_1", "majorpty"]},
+    ),
 }
 
 NH_REF = {
@@ -129,7 +138,9 @@ def test_new_haven_pulls_household_totals_only(nh: pd.DataFrame) -> None:
     assert sum(p.rows for p in pulls) == 1 + 1 + 1 + G + 2
 
 
-@pytest.mark.parametrize(("se_type", "case"), [("HC2", "nh_subset_cace_hc2"), ("HC0", "nh_subset_cace_hc0")])
+@pytest.mark.parametrize(
+    ("se_type", "case"), [("HC2", "nh_subset_cace_hc2"), ("HC0", "nh_subset_cace_hc0")]
+)
 def test_new_haven_subset_cace_against_estimatr(
     nh: pd.DataFrame, reference: pd.DataFrame, se_type: str, case: str
 ) -> None:

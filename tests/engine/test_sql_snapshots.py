@@ -35,7 +35,10 @@ CASES = {
         "itt",
         {"method": "ols", "se_type": "HC2", "blocks": "precinct_id", "covariates": ["age"]},
     ),
-    "itt_ols_stata_clustered": ("itt", {"method": "ols", "se_type": "stata", "clusters": "household_id"}),
+    "itt_ols_stata_clustered": (
+        "itt",
+        {"method": "ols", "se_type": "stata", "clusters": "household_id"},
+    ),
     "cace_cr0_blocks_clustered": (
         "cace",
         {"se_type": "CR0", "blocks": "precinct_id", "clusters": "household_id"},
