@@ -15,8 +15,8 @@ For columns :math:`v = (y, [d], z, x_1, \dots, x_p)`:
    HC0/HC1 :math:`\sum_i e_i^2 s_i s_i^\top` (one row); HC2/HC3 the same with
    :math:`(1-h_i)^{-1}` or :math:`(1-h_i)^{-2}\,` weights where
    :math:`h_i = s_i^\top \Pi M \Pi^\top s_i + 1/n_{b(i)}`; CR0/CR1 (``stata``)
-   :math:`u_g = \sum_{i\in g} e_i s_i` by ``GROUP BY cluster`` (*G* rows), meat
-   :math:`\sum_g u_g u_g^\top`.
+   :math:`u_g = \sum_{i\in g} e_i s_i` by ``GROUP BY cluster`` and the meat
+   :math:`\sum_g u_g u_g^\top` summed over that in the engine (one row, not *G*).
 
 Then :math:`\hat V = M\,\Pi^\top(\text{meat})\Pi\,M` with the corrections of
 :mod:`fieldexp.stats.covariance` (HC1 :math:`n/(n-r)`, CR1 :math:`\frac{G(n-1)}{(G-1)(n-r)}`,
@@ -250,9 +250,21 @@ def fit_engine(
             _b_min=r[BLOCK].min(),
             _b_max=r[BLOCK].max(),
         )
-        rows = pull(r.group_by(CLUSTER).aggregate(**aggs), "cluster score sums")
-        _check_clusters(rows, function=function)
-        G = rows.num_rows
+        per_cluster = r.group_by(CLUSTER).aggregate(**aggs)
+        # the meat sum_g u_g u_g' is summed in the engine too: one row leaves it, not G
+        outer: dict[str, ir.Value] = {
+            "_G": per_cluster.count(),
+            "_mixed": (per_cluster["_z_min"] != per_cluster["_z_max"]).cast("int64").sum(),
+            "_spans": (per_cluster["_b_min"] != per_cluster["_b_max"]).cast("int64").sum(),
+        }
+        for f, sol in enumerate(solved):
+            ls = len(sol.scores)
+            for a in range(ls):
+                for b in range(a, ls):
+                    ua, ub = per_cluster[f"u{f}_{a}"], per_cluster[f"u{f}_{b}"]
+                    outer[f"m{f}_{a}_{b}"] = (ua * ub).sum()
+        rows = pull(per_cluster.aggregate(**outer), "cluster score cross-products")
+        G = _check_clusters(rows.to_pylist()[0], function=function)
     else:
         rows = pull(r.aggregate(**aggs), "score cross-products")
         G = 0
@@ -267,17 +279,11 @@ def fit_engine(
                 f"the model has {rank:,} parameters (regressors and fixed effects) for {n:,} rows: "
                 "no residual degrees of freedom are left for a standard error"
             )
-        if clustered:
-            U = np.column_stack(
-                [rows[f"u{f}_{a}"].to_numpy().astype(np.float64) for a in range(ls)]
-            )
-            meat_s = U.T @ U
-        else:
-            r0 = rows.to_pylist()[0]
-            meat_s = np.empty((ls, ls))
-            for a in range(ls):
-                for b in range(a, ls):
-                    meat_s[a, b] = meat_s[b, a] = float(r0[f"m{f}_{a}_{b}"])
+        r0 = rows.to_pylist()[0]
+        meat_s = np.empty((ls, ls))
+        for a in range(ls):
+            for b in range(a, ls):
+                meat_s[a, b] = meat_s[b, a] = float(r0[f"m{f}_{a}_{b}"])
         meat = sol.pi.T @ meat_s @ sol.pi
         v = sol.bread @ meat @ sol.bread
         v = (v + v.T) / 2.0
@@ -290,22 +296,20 @@ def fit_engine(
     return out
 
 
-def _check_clusters(rows: object, *, function: str) -> None:
-    import pyarrow as pa
-
-    assert isinstance(rows, pa.Table)
-    if rows.num_rows < 2:
+def _check_clusters(row: dict[str, object], *, function: str) -> int:
+    """Design rules from the per-cluster summary; returns the number of clusters *G*."""
+    G = int(row["_G"])  # type: ignore[call-overload]
+    if G < 2:
         raise DesignError(f"only one cluster ({function}); need at least two.")
-    zmin, zmax = rows["_z_min"].to_numpy(), rows["_z_max"].to_numpy()
-    if np.any(zmin != zmax):
+    mixed = int(row["_mixed"])  # type: ignore[call-overload]
+    if mixed:
         raise DesignError(
             f"the assignment must be constant within each cluster (clusters are assigned whole); "
-            f"{int(np.sum(zmin != zmax)):,} clusters mix arms ({function})."
+            f"{mixed:,} clusters mix arms ({function})."
         )
-    spans = sum(
-        a != b for a, b in zip(rows["_b_min"].to_pylist(), rows["_b_max"].to_pylist(), strict=True)
-    )
+    spans = int(row["_spans"])  # type: ignore[call-overload]
     if spans:
         raise DesignError(
             f"clusters are not nested in blocks: {spans:,} clusters span several blocks ({function})."
         )
+    return G

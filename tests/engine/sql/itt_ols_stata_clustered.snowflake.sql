@@ -181,7 +181,7 @@ FROM (
     ON "t3"."_fx_block" = "t6"."_fx_block"
 ) AS "t7";
 
--- pull: cluster score sums
+-- pull: cluster score cross-products
 WITH "t1" AS (
   SELECT
     CAST("t0"."voted" AS DOUBLE) AS "_fx_y",
@@ -202,50 +202,57 @@ WITH "t1" AS (
     )
 )
 SELECT
-  "t8"."_fx_cluster",
-  SUM("t8"."_fx_e0" * "t8"."_fx_z_c") AS "u0_0",
-  MIN("t8"."_fx_zraw") AS "_z_min",
-  MAX("t8"."_fx_zraw") AS "_z_max",
-  MIN("t8"."_fx_block") AS "_b_min",
-  MAX("t8"."_fx_block") AS "_b_max"
+  COUNT(*) AS "_G",
+  SUM(CAST("t9"."_z_min" <> "t9"."_z_max" AS BIGINT)) AS "_mixed",
+  SUM(CAST("t9"."_b_min" <> "t9"."_b_max" AS BIGINT)) AS "_spans",
+  SUM("t9"."u0_0" * "t9"."u0_0") AS "m0_0_0"
 FROM (
   SELECT
-    "t7"."_fx_block",
-    "t7"."_fx_n",
-    "t7"."_fx_cluster",
-    "t7"."_fx_y_c",
-    "t7"."_fx_z_c",
-    "t7"."_fx_zraw",
-    "t7"."_fx_y_c" - (
-      "t7"."_fx_z_c" * <num>
-    ) AS "_fx_e0"
+    "t8"."_fx_cluster",
+    SUM("t8"."_fx_e0" * "t8"."_fx_z_c") AS "u0_0",
+    MIN("t8"."_fx_zraw") AS "_z_min",
+    MAX("t8"."_fx_zraw") AS "_z_max",
+    MIN("t8"."_fx_block") AS "_b_min",
+    MAX("t8"."_fx_block") AS "_b_max"
   FROM (
     SELECT
-      "t3"."_fx_block",
-      "t6"."_fx_n",
-      "t3"."_fx_cluster",
-      "t3"."_fx_y" - "t6"."_fx_y_m" AS "_fx_y_c",
-      "t3"."_fx_z" - "t6"."_fx_z_m" AS "_fx_z_c",
-      "t3"."_fx_z" AS "_fx_zraw"
-    FROM "t1" AS "t3"
-    INNER JOIN (
+      "t7"."_fx_block",
+      "t7"."_fx_n",
+      "t7"."_fx_cluster",
+      "t7"."_fx_y_c",
+      "t7"."_fx_z_c",
+      "t7"."_fx_zraw",
+      "t7"."_fx_y_c" - (
+        "t7"."_fx_z_c" * <num>
+      ) AS "_fx_e0"
+    FROM (
       SELECT
-        "t4".*
-        EXCLUDE ("_fx_sum_z")
-      FROM (
+        "t3"."_fx_block",
+        "t6"."_fx_n",
+        "t3"."_fx_cluster",
+        "t3"."_fx_y" - "t6"."_fx_y_m" AS "_fx_y_c",
+        "t3"."_fx_z" - "t6"."_fx_z_m" AS "_fx_z_c",
+        "t3"."_fx_z" AS "_fx_zraw"
+      FROM "t1" AS "t3"
+      INNER JOIN (
         SELECT
-          "t2"."_fx_block",
-          COUNT(*) AS "_fx_n",
-          SUM("t2"."_fx_z") AS "_fx_sum_z",
-          AVG("t2"."_fx_y") AS "_fx_y_m",
-          AVG("t2"."_fx_z") AS "_fx_z_m"
-        FROM "t1" AS "t2"
-        GROUP BY
-          1
-      ) AS "t4"
-    ) AS "t6"
-      ON "t3"."_fx_block" = "t6"."_fx_block"
-  ) AS "t7"
-) AS "t8"
-GROUP BY
-  1;
+          "t4".*
+          EXCLUDE ("_fx_sum_z")
+        FROM (
+          SELECT
+            "t2"."_fx_block",
+            COUNT(*) AS "_fx_n",
+            SUM("t2"."_fx_z") AS "_fx_sum_z",
+            AVG("t2"."_fx_y") AS "_fx_y_m",
+            AVG("t2"."_fx_z") AS "_fx_z_m"
+          FROM "t1" AS "t2"
+          GROUP BY
+            1
+        ) AS "t4"
+      ) AS "t6"
+        ON "t3"."_fx_block" = "t6"."_fx_block"
+    ) AS "t7"
+  ) AS "t8"
+  GROUP BY
+    1
+) AS "t9";
