@@ -20,9 +20,10 @@ import math
 import numbers
 import warnings
 
+from fieldexp.engine import sufficient
 from fieldexp.engine.linear import FitSpec, centre, fit_engine, refuse_cr2
 from fieldexp.engine.prepare import D, EngineData, Y, Z, prepare_engine, xname
-from fieldexp.engine.sufficient import dim_from_totals, engine_totals
+from fieldexp.engine.sufficient import cells_and_cr2, dim_from_totals, engine_totals
 from fieldexp.engine.tables import as_ibis
 from fieldexp.errors import SpecificationError, WeakInstrumentWarning
 from fieldexp.results import EffectResult, FirstStage
@@ -116,8 +117,13 @@ def itt_engine(
                 "method='dim' uses the design-based variance of the difference in means. "
                 f"Got se_type={se_type!r}; use method='ols' for a regression with that variance."
             )
-        ct = engine_totals(prepared, function=function)
-        est = dim_from_totals(ct, blocked=prepared.blocked, clustered=prepared.clustered)
+        if prepared.clustered and prepared.n_clusters > sufficient.MAX_PULLED_CLUSTERS:
+            # many clusters: the CR2 sums are computed in the engine (B rows, not G)
+            cells, ecr2 = cells_and_cr2(prepared, function=function)
+            est = dim_from_totals(cells, blocked=prepared.blocked, clustered=True, engine_cr2=ecr2)
+        else:
+            ct = engine_totals(prepared, function=function)
+            est = dim_from_totals(ct, blocked=prepared.blocked, clustered=prepared.clustered)
         return EffectResult.from_estimate(
             estimate=est.estimate,
             std_error=est.std_error,

@@ -50,8 +50,7 @@ def refuse_cr2(se_type: str, data: EngineData, k: int, *, function: str) -> None
     """Raise for variance estimators the GROUP BY path cannot compute."""
     if se_type in PUSHED_SE_TYPES:
         return
-    t = data.table
-    G = int(pull(t.aggregate(g=t[CLUSTER].nunique()), "cluster count")["g"][0].as_py())
+    G = data.n_clusters
     per_cluster = (k + 1) * (k + 2) // 2 + k + 1
     mb = G * per_cluster * 8 / 1e6
     raise SpecificationError(
@@ -253,7 +252,7 @@ def fit_engine(
         per_cluster = r.group_by(CLUSTER).aggregate(**aggs)
         # the meat sum_g u_g u_g' is summed in the engine too: one row leaves it, not G
         outer: dict[str, ir.Value] = {
-            "_G": per_cluster.count(),
+            "_fx_ncl": per_cluster.count(),
             "_mixed": (per_cluster["_z_min"] != per_cluster["_z_max"]).cast("int64").sum(),
             "_spans": (per_cluster["_b_min"] != per_cluster["_b_max"]).cast("int64").sum(),
         }
@@ -298,7 +297,7 @@ def fit_engine(
 
 def _check_clusters(row: dict[str, object], *, function: str) -> int:
     """Design rules from the per-cluster summary; returns the number of clusters *G*."""
-    G = int(row["_G"])  # type: ignore[call-overload]
+    G = int(row["_fx_ncl"])  # type: ignore[call-overload]
     if G < 2:
         raise DesignError(f"only one cluster ({function}); need at least two.")
     mixed = int(row["_mixed"])  # type: ignore[call-overload]

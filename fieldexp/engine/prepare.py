@@ -53,6 +53,7 @@ class EngineData:
     clustered: bool
     has_d: bool
     notes: tuple[str, ...]
+    n_clusters: int = 0
 
 
 def _numeric_expr(t: ir.Table, col: str, argument: str, function: str) -> ir.Column:
@@ -145,6 +146,8 @@ def prepare_engine(
         "z_max": z.max(where=complete),
         "z_bad": (~z.isin([0.0, 1.0])).cast("int64").sum(where=complete),
     }
+    if clusters is not None:
+        checks["n_clusters"] = table[clusters].nunique(where=complete)
     for i, m in enumerate(missing.values()):
         checks[f"miss{i}"] = m.cast("int64").sum()
     if treatment is not None:
@@ -214,4 +217,5 @@ def prepare_engine(
         clustered=clusters is not None,
         has_d=treatment is not None,
         notes=tuple(notes),
+        n_clusters=int(row.get("n_clusters") or 0),
     )

@@ -176,3 +176,38 @@ def test_two_sided_noncompliance_note(
         b = fx.cace(engine(df), "voted", "contacted", "assigned", se_type="HC1")
     assert len(b.notes) == 1
     assert_same(a, b)
+
+
+@pytest.mark.parametrize("design", ["clustered", "blocked-clustered"])
+def test_dim_cr2_summed_in_engine(
+    small: pd.DataFrame,
+    engine: Callable[[pd.DataFrame], object],
+    design: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Many clusters: CR2 sums (and Bell–McCaffrey df) computed in the engine, B rows pulled."""
+    from fieldexp.engine import sufficient
+
+    monkeypatch.setattr(sufficient, "MAX_PULLED_CLUSTERS", 0)
+    kw = DIM_DESIGNS[design]
+    a = fx.itt(small, "voted", "assigned", **kw)
+    with record_pulls() as pulls:
+        b = fx.itt(engine(small), "voted", "assigned", **kw)
+    assert_same(a, b)
+    B = small["precinct_id"].nunique() if "blocks" in kw else 1
+    assert [p.what for p in pulls] == ["checks", "block x arm totals", "CR2 sums by block"]
+    assert [p.rows for p in pulls] == [1, 2 * B, B]
+
+
+def test_dim_cr2_in_engine_matched_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fieldexp.engine import sufficient
+
+    from .conftest import to_engine
+
+    monkeypatch.setattr(sufficient, "MAX_PULLED_CLUSTERS", 0)
+    df = pd.read_csv(FIXTURES / "experiment_pairs_clustered.csv")
+    kw = {"blocks": "pair_id", "clusters": "household_id"}
+    a = fx.itt(df, "voted", "assigned", **kw)
+    b = fx.itt(to_engine(df, "ibis-duckdb"), "voted", "assigned", **kw)
+    assert b.design == "matched-pair-clustered"
+    assert_same(a, b)

@@ -157,3 +157,21 @@ def test_new_haven_subset_cace_against_estimatr(
     assert res.first_stage.estimate == pytest.approx(fs["estimate"], rel=1e-8)
     if se_type == "HC2":
         assert res.first_stage.std_error == pytest.approx(fs["std_error"], rel=1e-8)
+
+
+@pytest.mark.parametrize("which", ["kc", "nh"])
+def test_dim_cr2_summed_in_engine_real(
+    kc: pd.DataFrame, nh: pd.DataFrame, which: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fieldexp.engine import sufficient
+
+    monkeypatch.setattr(sufficient, "MAX_PULLED_CLUSTERS", 0)
+    if which == "kc":
+        df, args, kw = kc, ("Y_voted_2003", "Z"), {"clusters": "precinct"}
+    else:
+        df, args, kw = nh, ("v98", "persngrp"), {"clusters": "id1", "blocks": "ward"}
+    a = fx.itt(df, *args, **kw)
+    with record_pulls() as pulls:
+        b = fx.itt(to_engine(df, "ibis-duckdb"), *args, **kw)
+    assert_same(a, b)
+    assert max(p.rows for p in pulls) <= 2 * 29

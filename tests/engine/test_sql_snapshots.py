@@ -31,6 +31,10 @@ CASES = {
     "itt_dim_standard": ("itt", {}),
     "itt_dim_blocked": ("itt", {"blocks": "precinct_id"}),
     "itt_dim_blocked_clustered": ("itt", {"blocks": "precinct_id", "clusters": "household_id"}),
+    "itt_dim_blocked_clustered_cr2_in_engine": (
+        "itt",
+        {"blocks": "precinct_id", "clusters": "household_id", "_cr2_in_engine": True},
+    ),
     "itt_ols_hc2_blocks_covs": (
         "itt",
         {"method": "ols", "se_type": "HC2", "blocks": "precinct_id", "covariates": ["age"]},
@@ -47,6 +51,19 @@ CASES = {
 
 
 def _sql(kind: str, kw: dict[str, object], dialect: str) -> str:
+    from fieldexp.engine import sufficient
+
+    kw = dict(kw)
+    many = kw.pop("_cr2_in_engine", False)
+    old = sufficient.MAX_PULLED_CLUSTERS
+    sufficient.MAX_PULLED_CLUSTERS = 0 if many else old
+    try:
+        return _sql_inner(kind, kw, dialect)
+    finally:
+        sufficient.MAX_PULLED_CLUSTERS = old
+
+
+def _sql_inner(kind: str, kw: dict[str, object], dialect: str) -> str:
     df = pd.read_csv(FIXTURES / "experiment_small.csv")
     t = to_engine(df, "ibis-duckdb")
     with record_pulls() as pulls:

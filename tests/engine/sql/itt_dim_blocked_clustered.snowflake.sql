@@ -113,6 +113,25 @@ SELECT
       NULL
     )
   ) AS "z_bad",
+  COUNT(
+    DISTINCT IFF(
+      TRUE
+      AND NOT (
+        "t0"."voted" IS NULL
+      )
+      AND NOT (
+        "t0"."assigned" IS NULL
+      )
+      AND NOT (
+        "t0"."precinct_id" IS NULL
+      )
+      AND NOT (
+        "t0"."household_id" IS NULL
+      ),
+      "t0"."household_id",
+      NULL
+    )
+  ) AS "n_clusters",
   SUM(CAST("t0"."voted" IS NULL AS BIGINT)) AS "miss0",
   SUM(CAST("t0"."assigned" IS NULL AS BIGINT)) AS "miss1",
   SUM(CAST("t0"."precinct_id" IS NULL AS BIGINT)) AS "miss2",

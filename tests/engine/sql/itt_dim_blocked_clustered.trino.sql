@@ -90,6 +90,20 @@ SELECT
     AND NOT (
       "t0"."household_id" IS NULL
     )) AS "z_bad",
+  COUNT(DISTINCT "t0"."household_id") FILTER(WHERE
+    TRUE
+    AND NOT (
+      "t0"."voted" IS NULL
+    )
+    AND NOT (
+      "t0"."assigned" IS NULL
+    )
+    AND NOT (
+      "t0"."precinct_id" IS NULL
+    )
+    AND NOT (
+      "t0"."household_id" IS NULL
+    )) AS "n_clusters",
   SUM(CAST("t0"."voted" IS NULL AS BIGINT)) AS "miss0",
   SUM(CAST("t0"."assigned" IS NULL AS BIGINT)) AS "miss1",
   SUM(CAST("t0"."precinct_id" IS NULL AS BIGINT)) AS "miss2",

@@ -72,6 +72,17 @@ SELECT
     AND NOT (
       "t0"."household_id" IS NULL
     )) AS "z_bad",
+  COUNT(DISTINCT "t0"."household_id") FILTER(WHERE
+    TRUE
+    AND NOT (
+      "t0"."voted" IS NULL
+    )
+    AND NOT (
+      "t0"."assigned" IS NULL
+    )
+    AND NOT (
+      "t0"."household_id" IS NULL
+    )) AS "n_clusters",
   SUM(CAST("t0"."voted" IS NULL AS BIGINT)) AS "miss0",
   SUM(CAST("t0"."assigned" IS NULL AS BIGINT)) AS "miss1",
   SUM(CAST("t0"."household_id" IS NULL AS BIGINT)) AS "miss2"
@@ -181,7 +192,7 @@ WITH "t1" AS (
     )
 )
 SELECT
-  COUNT(*) AS "_G",
+  COUNT(*) AS "_fx_ncl",
   SUM(CAST("t9"."_z_min" <> "t9"."_z_max" AS BIGINT)) AS "_mixed",
   SUM(CAST("t9"."_b_min" <> "t9"."_b_max" AS BIGINT)) AS "_spans",
   SUM("t9"."u0_0" * "t9"."u0_0") AS "m0_0_0"
