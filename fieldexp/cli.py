@@ -218,10 +218,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
             for e in rec.entries:
                 if e.table == table and e.status != "used":
                     print(f"      {e.status}: {e.rows:,} ({e.reason})")
-        for f in rec.flow:
+        for row in rec.flow:
             print(
-                f"  arm {f.arm}: {f.assigned:,} assigned, {f.attempted:,} attempted, "
-                f"{f.contacted:,} contacted, {f.outcome_observed:,} with an outcome"
+                f"  arm {row.arm}: {row.assigned:,} assigned, {row.attempted:,} attempted, "
+                f"{row.contacted:,} contacted, {row.outcome_observed:,} with an outcome"
             )
     if run.table is not None:
         print(f"analysis table: {len(run.table):,} voters, {run.table.shape[1]} columns")
@@ -284,13 +284,13 @@ def cmd_assign(args: argparse.Namespace) -> int:
         )
         if covs:
             from fieldexp.experiment.balance import balance
-            from fieldexp.report.run import _numeric_columns
+            from fieldexp.report.prepare import numeric_columns
 
             step("balance")
             merged = voters.merge(
                 assignment[[design.unit, "arm"]], on=design.unit, how="inner"
             ).dropna(subset=["arm"])
-            merged = _numeric_columns(merged, covs, "balance")
+            merged = numeric_columns(merged, covs, "balance")
             ri = spec.randomization_inference
             res = balance(
                 merged,
