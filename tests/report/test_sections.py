@@ -77,6 +77,27 @@ def test_headline_section(small_run) -> None:
     assert any("lin" in s_ for s_ in h.sentences)  # the estimator is named
 
 
+def test_headline_costs_are_experiment_costs(small_run) -> None:
+    """Net votes and cost per net vote are fieldexp.experiment.costs on the headline numbers."""
+    from fieldexp.experiment.costs import cost_per_net_vote, field_cost, net_votes
+
+    h = headline.summarise(small_run.ctx)
+    v = net_votes(h.cace.estimate, h.cace.ci_low, h.cace.ci_high, h.contacts)
+    assert (h.net_votes.estimate, h.net_votes.ci_low, h.net_votes.ci_high) == (
+        v.estimate,
+        v.ci_low,
+        v.ci_high,
+    )
+    t = small_run.run.table
+    attempts = int(t.loc[t["arm"] == "1", "n_attempts"].sum())
+    total = field_cost(
+        fixed=100, per_attempt=2, attempts=attempts, per_contact=3, contacts=h.contacts
+    )
+    assert h.total_cost == total
+    c = cost_per_net_vote(total, v)
+    assert (h.cost_per_net_vote.estimate, h.cost_per_net_vote.ci_high) == (c.estimate, c.ci_high)
+
+
 def test_flow_section(small_run) -> None:
     s = _build(flow, small_run.ctx)
     t = s.tables[0]
