@@ -37,6 +37,7 @@ __all__ = [
     "PlannedEffect",
     "adjust_effects",
     "estimate_effects",
+    "itt_estimator",
     "plan_effects",
     "weak_instrument_caution",
 ]
@@ -134,7 +135,8 @@ class Effects:
         )
 
 
-def _itt_estimator(spec: AnalysisSpec, covariates: Sequence[str]) -> tuple[str, str]:
+def itt_estimator(spec: AnalysisSpec, covariates: Sequence[str]) -> tuple[str, str]:
+    """(estimator, why) of the ITT the spec asks for: ``[analysis] method`` resolved."""
     method = spec.analysis.method
     if method == "auto":
         if covariates:
@@ -168,7 +170,7 @@ def plan_effects(run: AnalysisRun) -> EffectPlan:
             covs = tuple(o.covariates if o.covariates is not None else spec.analysis.covariates)
             for arm in run.arms:
                 if "ITT" in o.estimands:
-                    est, why = _itt_estimator(spec, covs)
+                    est, why = itt_estimator(spec, covs)
                     planned.append(PlannedEffect(o, arm, "ITT", est, covs, why))
                 if "CACE" in o.estimands:
                     why = "two-stage least squares, assignment instrumenting contact" + (

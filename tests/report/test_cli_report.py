@@ -143,3 +143,20 @@ def test_assign_polling_stations(tmp_path, capsys) -> None:
     # reporting needs the assignment back in the spec
     assert cli.main(["validate", str(spec)]) == 2
     assert "[data.precinct_assignment]" in capsys.readouterr().err
+
+
+def test_demo_prints_the_estimator_the_report_headlines(demo_report, capsys) -> None:
+    """`fieldexp demo` marks as 'headline' exactly the estimates the demo report headlines."""
+    from fieldexp import cli
+
+    assert cli.main(["demo"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.rstrip().endswith("headline")]
+    assert len(rows) == 2
+    by = {e.estimand: e for e in demo_report.report.estimates}
+    itt_row = next(r for r in rows if r.lstrip().startswith("ITT"))
+    cace_row = next(r for r in rows if r.lstrip().startswith("CACE"))
+    assert f" {by['ITT'].estimator} " in itt_row and " 2sls " in cace_row
+    assert f"{by['ITT'].estimate:.4f}" in itt_row and f"{by['ITT'].std_error:.4f}" in itt_row
+    assert f"{by['CACE'].estimate:.4f}" in cace_row
+    assert "headlines the rows marked 'headline': ITT by lin" in out
