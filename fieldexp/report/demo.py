@@ -12,6 +12,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -23,7 +24,7 @@ _ROOT = Path(__file__).resolve().parents[2]
 #: Past-vote covariates of the demo table (``analyses/demo.toml`` names them
 #: ``voted_<year>_general`` in the analysis table it builds from the raw files).
 DEMO_COVARIATES = ("voted_2016", "voted_2018", "voted_2020")
-DESIGN = {"blocks": "precinct_id", "clusters": "household_id"}
+DESIGN: dict[str, Any] = {"blocks": "precinct_id", "clusters": "household_id"}
 
 
 def demo_table_path() -> Path | None:
