@@ -252,30 +252,14 @@ def cmd_assign(args: argparse.Namespace) -> int:
                 turf_size=spec.design.turf_size,
             )
             walk.to_csv(out / "walk_list.csv", index=False)
-        covs = list(spec.design.balance_covariates) or [
-            c for c in spec.analysis.covariates if c in voters.columns
-        ]
+        from fieldexp.report.prepare import assignment_balance
+
+        step("balance")
+        res = assignment_balance(spec, voters, assignment)
         balance_text = (
             "balance: not checked (list voter-file columns in [design] balance_covariates)"
         )
-        if covs:
-            from fieldexp.experiment.balance import balance
-            from fieldexp.report.prepare import numeric_columns
-
-            step("balance")
-            merged = voters.merge(
-                assignment[[design.unit, "arm"]], on=design.unit, how="inner"
-            ).dropna(subset=["arm"])
-            merged = numeric_columns(merged, covs, "balance")
-            ri = spec.randomization_inference
-            res = balance(
-                merged,
-                "arm",
-                covs,
-                design=design,
-                reps=ri.reps if ri else 0,
-                seed=ri.seed if ri else None,
-            )
+        if res is not None:
             res.to_frame().to_csv(out / "balance.csv", index=False)
             balance_text = str(res)
     _print_warnings(caught)

@@ -283,8 +283,7 @@ def estimate_effects(run: AnalysisRun, plan: EffectPlan) -> Effects:
     for p in plan.effects:
         o = p.outcome
         covs = list(p.covariates) or None
-        if o.level == "voter":
-            assert run.table is not None  # planned only with a voter table
+        if o.level == "voter" and run.table is not None:
             sub = arm_subset(outcome_units(run.table, o), control, p.arm, multi)
             if p.estimand == "ITT":
                 r = itt(
@@ -312,9 +311,8 @@ def estimate_effects(run: AnalysisRun, plan: EffectPlan) -> Effects:
                     weights=a.weights,
                     alpha=a.alpha,
                 )
-        else:
+        elif run.precinct_table is not None:
             pt = run.precinct_table
-            assert pt is not None  # planned only with a polling-station table
             if o.column not in pt.columns:
                 raise ColumnNotFoundError(
                     f"[outcomes.{o.name}] column {o.column!r} is not in the polling-station "
@@ -324,6 +322,8 @@ def estimate_effects(run: AnalysisRun, plan: EffectPlan) -> Effects:
                 )
             blocks = a.blocks if a.blocks is not None and a.blocks in pt.columns else None
             r = itt(pt, o.column, "assigned", blocks=blocks, weights="weight", alpha=a.alpha)
+        else:  # pragma: no cover - plan_effects plans an outcome only with its table
+            continue
         done.append(EstimatedEffect(p, r, _row(r, p)))
     return Effects(plan, tuple(done), tuple(first), "none", "")
 

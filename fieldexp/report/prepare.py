@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -20,11 +21,15 @@ from fieldexp.errors import ColumnNotFoundError, DataError, did_you_mean
 from fieldexp.report.inputs import Inputs, read_inputs
 from fieldexp.spec.model import AnalysisSpec, OutcomeSpec
 
+if TYPE_CHECKING:
+    from fieldexp.experiment.balance import BalanceResult
+
 __all__ = [
     "AnalysisRun",
     "Step",
     "arm_label",
     "arm_subset",
+    "assignment_balance",
     "no_progress",
     "numeric_columns",
     "outcome_units",
@@ -206,3 +211,37 @@ def _voter_table(
         control = str(ctrl[0]) if len(ctrl) else "0"
     arms = tuple(sorted(x for x in labels.dropna().unique() if x != control))
     return table, control, arms
+
+
+def assignment_balance(
+    spec: AnalysisSpec, voters: pd.DataFrame, assignment: pd.DataFrame
+) -> BalanceResult | None:
+    """Balance of a fresh assignment (``fieldexp assign``) on the voter-file covariates.
+
+    Covariates: ``[design] balance_covariates``, else the ``[analysis] covariates`` found in
+    the voter file; ``None`` when there are none. Replays the design for the omnibus test
+    (``[randomization_inference] reps``/``seed`` when given).
+    """
+    if spec.design is None:
+        return None
+    design = spec.design.design
+    covs = list(spec.design.balance_covariates) or [
+        c for c in spec.analysis.covariates if c in voters.columns
+    ]
+    if not covs:
+        return None
+    from fieldexp.experiment.balance import balance
+
+    merged = voters.merge(assignment[[design.unit, "arm"]], on=design.unit, how="inner").dropna(
+        subset=["arm"]
+    )
+    merged = numeric_columns(merged, covs, "balance")
+    ri = spec.randomization_inference
+    return balance(
+        merged,
+        "arm",
+        covs,
+        design=design,
+        reps=ri.reps if ri else 0,
+        seed=ri.seed if ri else None,
+    )

@@ -8,6 +8,8 @@ analysis table, exposed at the target election.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
 from fieldexp.errors import ColumnNotFoundError, did_you_mean
@@ -108,7 +110,7 @@ def build(ctx: ReportContext) -> Section | None:
     alpha = spec.analysis.alpha
     rows: tuple[tuple[Cell, ...], ...]
     pretest: tuple[tuple[str, float], ...] = ()
-    summary_extra: dict[str, object] = {}
+    summary = DidSummary(target=target, periods=tuple(keep), estimator=d.estimator)
     if d.estimator == "callaway_santanna":
         from fieldexp.diffindiff import staggered_did
 
@@ -150,15 +152,16 @@ def build(ctx: ReportContext) -> Section | None:
         if pre is not None:
             pretest = (("statistic", pre.statistic), ("df", pre.df), ("p_value", pre.p_value))
         o = agg.overall
-        summary_extra = {
-            "overall": Interval(o.estimate, o.ci_low, o.ci_high),
-            "overall_std_error": o.std_error,
-            "overall_p_value": o.p_value,
-            "comparison": d.control,
-            "bootstrap_reps": d.reps,
-            "bootstrap_seed": d.seed,
-            "critical_value": agg.crit_val,
-        }
+        summary = replace(
+            summary,
+            overall=Interval(o.estimate, o.ci_low, o.ci_high),
+            overall_std_error=o.std_error,
+            overall_p_value=o.p_value,
+            comparison=d.control,
+            bootstrap_reps=d.reps,
+            bootstrap_seed=d.seed,
+            critical_value=agg.crit_val,
+        )
         method_text = (
             "Callaway & Sant'Anna group-time effects aggregated by event time "
             f"({d.control.replace('_', ' ')} comparison units; simultaneous bands from "
@@ -232,13 +235,7 @@ def build(ctx: ReportContext) -> Section | None:
                 else "The groups were already diverging before the campaign: read the DiD with care."
             )
         )
-    summary = DidSummary(
-        target=target,
-        periods=tuple(keep),
-        estimator=d.estimator,
-        pretest=pretest,
-        **summary_extra,  # type: ignore[arg-type]
-    )
+    summary = replace(summary, pretest=pretest)
     figs: tuple[Figure, ...] = ()
     if ctx.figures:
         figs = (
