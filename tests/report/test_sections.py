@@ -240,11 +240,13 @@ def _with_p(ctx, p_adj: float, p_raw: float):
     return replace(ctx, effects=replace(ctx.effects, effects=tuple(new)))
 
 
-def test_headline_words_its_conclusion_from_the_adjusted_p(small_run) -> None:
+def test_headline_words_its_conclusion_from_the_adjusted_p(tmp_path) -> None:
+    small_run = small_context(write_small_experiment(tmp_path, second_outcome=True))
     ctx = _with_p(small_run.ctx, p_adj=0.085, p_raw=0.0425)
     h = headline.summarise(ctx)
     text = " ".join(h.sentences)
-    assert "0.085" in text and "adjusted" in text
+    assert "0.085" in text and "adjusted (Holm) for 2 hypotheses" in text
+    assert "0.0425" not in text
     assert "very likely" not in text and "cannot rule out" in text
     assert h.p_value == 0.085 and h.adjustment == "holm"
     strong = headline.summarise(_with_p(small_run.ctx, p_adj=0.01, p_raw=0.005))

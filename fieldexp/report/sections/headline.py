@@ -31,11 +31,11 @@ def _evidence(ctx: ReportContext, e: EstimatedEffect) -> tuple[float, str | None
     if row.p_value_adjusted is not None and row.adjustment:
         n = len(ctx.effects.plan.families)
         what = ADJUSTMENT_TEXT.get(row.adjustment, row.adjustment).split(" (")[0]
-        return (
-            row.p_value_adjusted,
-            row.adjustment,
-            f"p = {row.p_value_adjusted:.3g}, adjusted ({what}) for {n} hypotheses",
-        )
+        if n == 1:
+            words = f"p = {row.p_value_adjusted:.3g}, a single hypothesis (nothing to adjust)"
+        else:
+            words = f"p = {row.p_value_adjusted:.3g}, adjusted ({what}) for {n} hypotheses"
+        return row.p_value_adjusted, row.adjustment, words
     return row.p_value, None, f"p = {row.p_value:.3g}"
 
 
