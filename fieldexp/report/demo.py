@@ -12,7 +12,6 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -24,7 +23,7 @@ _ROOT = Path(__file__).resolve().parents[2]
 #: Past-vote covariates of the demo table (``analyses/demo.toml`` names them
 #: ``voted_<year>_general`` in the analysis table it builds from the raw files).
 DEMO_COVARIATES = ("voted_2016", "voted_2018", "voted_2020")
-DESIGN: dict[str, Any] = {"blocks": "precinct_id", "clusters": "household_id"}
+BLOCKS, CLUSTERS = "precinct_id", "household_id"
 
 
 def demo_table_path() -> Path | None:
@@ -77,31 +76,47 @@ def demo_estimates(table_path: Path | None = None) -> DemoEstimates:
                 "ITT turnout (block-weighted difference in means)",
                 "dim",
                 False,
-                itt(table, "voted", "assigned", **DESIGN),
+                itt(table, "voted", "assigned", blocks=BLOCKS, clusters=CLUSTERS),
             ),
             (
                 f"ITT turnout ({method}, past votes + precinct FE)",
                 method,
                 True,
-                itt(table, "voted", "assigned", **DESIGN, covariates=covs, method=method),
+                itt(
+                    table,
+                    "voted",
+                    "assigned",
+                    blocks=BLOCKS,
+                    clusters=CLUSTERS,
+                    covariates=covs,
+                    method=method,
+                ),
             ),
             (
                 "Contact rate ITT_D (first stage)",
                 "dim",
                 False,
-                itt(table, "contacted", "assigned", **DESIGN),
+                itt(table, "contacted", "assigned", blocks=BLOCKS, clusters=CLUSTERS),
             ),
             (
                 "CACE turnout (2SLS, precinct FE)",
                 "2sls",
                 False,
-                cace(table, "voted", "contacted", "assigned", **DESIGN),
+                cace(table, "voted", "contacted", "assigned", blocks=BLOCKS, clusters=CLUSTERS),
             ),
             (
                 "CACE turnout (2SLS, past votes + precinct FE)",
                 "2sls",
                 True,
-                cace(table, "voted", "contacted", "assigned", **DESIGN, covariates=covs),
+                cace(
+                    table,
+                    "voted",
+                    "contacted",
+                    "assigned",
+                    blocks=BLOCKS,
+                    clusters=CLUSTERS,
+                    covariates=covs,
+                ),
             ),
         ]
     frame = pd.concat([r.to_frame() for *_, r in results], ignore_index=True)

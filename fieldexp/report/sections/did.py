@@ -22,6 +22,16 @@ __all__ = ["build", "exposure_contacts"]
 
 TITLE = "Difference-in-differences and event study"
 
+#: Why each ``[did] estimator`` (said in the event-study table note).
+WHY = {
+    "twfe": "dynamic two-way fixed effects (voter and election); unbiased when canvassing "
+    "starts at one election for everyone exposed, as in a single campaign",
+    "sun_abraham": "Sun & Abraham (2021) interacted event study: robust to effects that "
+    "differ between cohorts exposed at different elections",
+    "callaway_santanna": "Callaway & Sant'Anna (2021) group-time effects: robust to "
+    "exposure starting at different elections and to effects that change over time",
+}
+
 
 def exposure_contacts(
     exposure: str,
@@ -213,8 +223,8 @@ def build(ctx: ReportContext) -> Section | None:
         columns,
         formats,
         rows,
-        note=f"Estimator: {d.estimator}. Event time 0 is {target}; {d.reference} is the "
-        "reference election.",
+        note=f"Estimator: {d.estimator} ({WHY.get(d.estimator, '[did] estimator')}). Event time "
+        f"0 is {target}; {d.reference} is the reference election.",
     )
     paras = [
         f"Voters whose door was {d.exposure} are compared with all other voters over "
