@@ -199,6 +199,12 @@ def _voter_table(
         if o.level == "voter" and o.covariates:
             needed += list(o.covariates)
     table = numeric_columns(table, list(dict.fromkeys(needed)), "analysis")
+    if "voter_id" in table.columns:
+        # one row order whatever the input files' order: sums in the estimators (and so
+        # every digit of the report) do not depend on how the files were sorted
+        table = table.sort_values(
+            "voter_id", kind="stable", ignore_index=True, key=lambda s: s.astype(str)
+        )
     if "arm" not in table.columns:
         table = table.assign(arm=table["assigned"].map(arm_label, na_action="ignore"))
         return table, "0", ("1",)

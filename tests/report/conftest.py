@@ -117,6 +117,8 @@ def write_small_experiment(
     second_outcome: bool = False,
     figures: bool = False,
     late_contacts: int = 0,
+    arms: int = 2,
+    shuffle: bool = False,
 ) -> Path:
     """A small seeded canvassing experiment (CSV files + spec) in ``folder``; returns the spec.
 
@@ -124,6 +126,9 @@ def write_small_experiment(
     ``weak=True`` logs contacts for held-out households at the same rate as for canvassed ones
     (kept by the reconciliation), so contact barely depends on assignment (F near 0).
     ``late_contacts`` adds that many contact rows after the campaign window (set aside).
+    ``arms=3`` randomises households to a control (1/2) and two canvass arms (1/4 each; use a
+    multiple of 24 households);
+    ``shuffle=True`` writes every file with its rows in a random order.
     """
     import numpy as np
     import pandas as pd
@@ -134,12 +139,33 @@ def write_small_experiment(
     precinct = [f"P{1 + i % 6}" for i in range(households)]
     arm = np.zeros(households, dtype=int)
     for p in sorted(set(precinct)):
-        idx = [i for i, q in enumerate(precinct) if q == p]
-        chosen = rng.permutation(idx)[: len(idx) // 2]
-        arm[chosen] = 1
-    pd.DataFrame(
-        {"household_id": hh, "precinct_id": precinct, "arm": arm, "probability": 0.5}
-    ).to_csv(folder / "assignment.csv", index=False)
+        idx = rng.permutation([i for i, q in enumerate(precinct) if q == p])
+        cuts = (
+            [0, len(idx) // 2, 3 * len(idx) // 4, len(idx)]
+            if arms == 3
+            else [0, len(idx) // 2, len(idx)]
+        )
+        for a in range(1, arms):
+            arm[idx[cuts[a] : cuts[a + 1]]] = a
+
+    shuffler = np.random.default_rng(7)
+
+    def write(frame: pd.DataFrame, name: str) -> None:
+        if shuffle:  # its own generator: the data drawn do not change
+            frame = frame.iloc[shuffler.permutation(len(frame))]
+        frame.to_csv(folder / name, index=False)
+
+    write(
+        pd.DataFrame(
+            {
+                "household_id": hh,
+                "precinct_id": precinct,
+                "arm": arm,
+                "probability": np.where(arm == 0, 0.5, 1 / (2 * (arms - 1))),
+            }
+        ),
+        "assignment.csv",
+    )
     voters = []
     for i, h in enumerate(hh):
         for j in range(2):
@@ -152,7 +178,7 @@ def write_small_experiment(
                 }
             )
     vf = pd.DataFrame(voters)
-    vf.to_csv(folder / "voters.csv", index=False)
+    write(vf, "voters.csv")
     n = len(vf)
     h_arm = dict(zip(hh, arm, strict=True))
     z = vf["household_id"].map(h_arm).to_numpy()
@@ -162,7 +188,7 @@ def write_small_experiment(
     contacted_voter = np.zeros(n, dtype=bool)
     k = 0
     for i, h in enumerate(hh):
-        if not (arm[i] == 1 or weak):
+        if not (arm[i] >= 1 or weak):
             continue
         if rng.uniform() > 0.8:
             continue
@@ -202,7 +228,7 @@ def write_small_experiment(
                 "attempt": 1,
             }
         )
-    pd.DataFrame(rows).to_csv(folder / "contacts.csv", index=False)
+    write(pd.DataFrame(rows), "contacts.csv")
     hist = []
     elections = [("2018_general", "2018-11-06"), ("2020_general", "2020-11-03")]
     elections.append(("2022_general", "2022-11-08"))
@@ -220,7 +246,7 @@ def write_small_experiment(
                     "method": "",
                 }
             )
-    pd.DataFrame(hist).to_csv(folder / "vote_history.csv", index=False)
+    write(pd.DataFrame(hist), "vote_history.csv")
     extra = ""
     if second_outcome:
         extra = (
@@ -228,8 +254,13 @@ def write_small_experiment(
             'estimands = ["ITT", "CACE"]\n'
         )
     spec = folder / "small.toml"
+    text = SMALL_SPEC
+    if arms == 3:
+        text = text.replace(
+            "arms = {{ 0 = 0.5, 1 = 0.5 }}", "arms = {{ 0 = 0.5, 1 = 0.25, 2 = 0.25 }}"
+        )
     spec.write_text(
-        SMALL_SPEC.format(
+        text.format(
             figures=str(figures).lower(),
             multiplicity=multiplicity,
             small_cell=small_cell,

@@ -338,3 +338,39 @@ def test_station_level_speaks_of_stations(tmp_path) -> None:
     assert "per polling station" in eff.paragraphs[0]
     assert "per voter" not in eff.paragraphs[0]
     assert report.headline.unit == "polling station"
+
+
+def test_three_arms_give_one_family_per_arm(tmp_path) -> None:
+    run = small_context(write_small_experiment(tmp_path, arms=3, households=240))
+    assert plan_effects(run.run).families == (("turnout", "1"), ("turnout", "2"))
+    rows = run.ctx.effects.estimates
+    by = {(e.arm, e.estimand): e for e in rows}
+    expected = adjust_pvalues(
+        [by[("1", "ITT")].p_value, by[("2", "ITT")].p_value], method="holm"
+    ).adjusted
+    for i, arm in enumerate(("1", "2")):
+        assert by[(arm, "ITT")].p_value_adjusted == pytest.approx(expected[i], rel=1e-12)
+        assert by[(arm, "CACE")].p_value_adjusted == by[(arm, "ITT")].p_value_adjusted
+    het = _build(heterogeneity, run.ctx)
+    assert {t.key for t in het.tables} >= {
+        "heterogeneity_turnout_itt_arm_1",
+        "heterogeneity_turnout_itt_arm_2",
+    }
+    h = headline.summarise(run.ctx)
+    assert "(arm 1)" in h.sentences[0]
+
+
+def test_report_does_not_depend_on_row_order(tmp_path) -> None:
+    """Every input file written in another row order: the same report (provenance aside)."""
+    docs = []
+    for shuffle in (False, True):
+        spec = write_small_experiment(tmp_path / str(shuffle), shuffle=shuffle)
+        from fieldexp.spec import load_spec
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            doc = build_report(load_spec(spec)).to_dict()
+        doc.pop("provenance")
+        doc["sections"] = [s for s in doc["sections"] if s["key"] != "provenance"]
+        docs.append(json.dumps(doc, sort_keys=True))
+    assert docs[0] == docs[1]

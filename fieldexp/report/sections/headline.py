@@ -75,8 +75,9 @@ def summarise(ctx: ReportContext) -> Headline | None:
         elif t is not None:
             n_t = int((t["arm"] == arm).sum())
             n_c = int((t["arm"] == run.control).sum())
+            which = f" (arm {arm})" if len(run.arms) > 1 else ""
             sentences.append(
-                f"{o.label}: among the {n_t:,} voters assigned to canvassing (against {n_c:,} "
+                f"{o.label}: among the {n_t:,} voters assigned to canvassing{which} (against {n_c:,} "
                 f"held out), the effect of being assigned was {pp(r.estimate)} percentage "
                 f"points ({level}% CI {ci_pp(r.ci_low, r.ci_high)}; {how})."
             )
