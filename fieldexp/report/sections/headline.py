@@ -110,8 +110,8 @@ def summarise(ctx: ReportContext) -> Headline | None:
         )
         if caution:
             withheld = (
-                f"Net votes and cost per net vote are withheld: they multiply this estimate. "
-                f"{caution}."
+                "Net votes and cost per net vote are withheld: they would multiply this "
+                "unreliable estimate."
             )
             text += f" {caution}: read this number as uninformative."
             sentences.append(text)
@@ -182,8 +182,6 @@ def summarise(ctx: ReportContext) -> Headline | None:
             f"Caution: the confidence interval includes zero ({words}); these data cannot "
             "rule out that canvassing had no effect."
         )
-    if caution:
-        sentences.insert(0, f"Caution on the effect per contacted voter: {caution}.")
     return Headline(
         outcome=o.name,
         outcome_label=o.label,
