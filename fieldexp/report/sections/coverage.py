@@ -159,7 +159,10 @@ def build(ctx: ReportContext) -> Section | None:
         g = canvasser_coverage(used)
         salt = spec.privacy.salt
         labels = [pseudonym(str(x), salt, i) for i, x in enumerate(g["canvasser"])]
-        order = sorted(range(len(labels)), key=lambda i: natural_key(labels[i]))
+        # numbered canvassers in natural order (2 before 10); pseudonyms alphabetically
+        order = sorted(
+            range(len(labels)), key=lambda i: labels[i] if salt else natural_key(labels[i])
+        )
         rows, small = suppressed_rows(
             [labels[i] for i in order],
             [(int(g["households"].iloc[i]), int(g["contacted"].iloc[i])) for i in order],

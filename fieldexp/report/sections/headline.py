@@ -32,9 +32,9 @@ def _evidence(ctx: ReportContext, e: EstimatedEffect) -> tuple[float, str | None
         n = len(ctx.effects.plan.families)
         what = ADJUSTMENT_TEXT.get(row.adjustment, row.adjustment).split(" (")[0]
         if n == 1:
-            words = f"p = {row.p_value_adjusted:.3g}, a single hypothesis (nothing to adjust)"
+            words = f"p = {row.p_value_adjusted:.3g} (one hypothesis: nothing to adjust)"
         else:
-            words = f"p = {row.p_value_adjusted:.3g}, adjusted ({what}) for {n} hypotheses"
+            words = f"p = {row.p_value_adjusted:.3g} (adjusted ({what}) for {n} hypotheses)"
         return row.p_value_adjusted, row.adjustment, words
     return row.p_value, None, f"p = {row.p_value:.3g}"
 
@@ -169,18 +169,18 @@ def summarise(ctx: ReportContext) -> Headline | None:
     excludes_zero = not (r.ci_low <= 0 <= r.ci_high)
     if p < alpha:
         sentences.append(
-            f"The evidence is strong ({words} < {alpha:g}): canvassing very likely changed "
+            f"The evidence is strong: {words}, below {alpha:g}. Canvassing very likely changed "
             f"{o.label[0].lower() + o.label[1:]}."
         )
     elif excludes_zero:
         sentences.append(
-            f"Caution: the {level}% interval alone excludes zero, but with {words} "
-            f"(not below {alpha:g}) these data cannot rule out that canvassing had no effect."
+            f"Caution: the {level}% interval alone excludes zero, but {words} is not below "
+            f"{alpha:g}: these data cannot rule out that canvassing had no effect."
         )
     else:
         sentences.append(
-            f"Caution: the confidence interval includes zero ({words}); these data cannot "
-            "rule out that canvassing had no effect."
+            f"Caution: the confidence interval includes zero and {words} is not below "
+            f"{alpha:g}: these data cannot rule out that canvassing had no effect."
         )
     return Headline(
         outcome=o.name,
