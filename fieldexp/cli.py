@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -68,7 +69,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     ):
         print(demo.frame[cols].to_string(index=False))
     print()
-    print(demo.headline)
+    print(textwrap.fill(demo.headline, width=100))
     if getattr(args, "out", None) is not None:
         spec = demo_spec_path()
         if spec is None:
