@@ -19,7 +19,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from fieldexp.errors import ColumnNotFoundError, did_you_mean
+from fieldexp.errors import ColumnNotFoundError, DataError, EstimationError, did_you_mean
 from fieldexp.experiment.ri import RandomizationResult
 from fieldexp.report.model import Estimate
 from fieldexp.report.prepare import AnalysisRun, arm_label, arm_subset, outcome_units, subset_text
@@ -110,13 +110,18 @@ class EstimatedEffect:
 
 @dataclass(frozen=True, slots=True)
 class Effects:
-    """What :func:`estimate_effects` returns (and :func:`adjust_effects` updates)."""
+    """What :func:`estimate_effects` returns (and :func:`adjust_effects` updates).
+
+    ``not_estimated`` says which planned CACE / contact rates are undefined on these data
+    (e.g. nobody contacted) and why; they are left out, never filled in.
+    """
 
     plan: EffectPlan
     effects: tuple[EstimatedEffect, ...]
     first_stage: tuple[tuple[str, EffectResult], ...]
     adjustment: str
     adjustment_note: str
+    not_estimated: tuple[str, ...] = ()
 
     @property
     def estimates(self) -> tuple[Estimate, ...]:
@@ -262,23 +267,24 @@ def estimate_effects(run: AnalysisRun, plan: EffectPlan) -> Effects:
     multi = len(run.arms) > 1
     control = run.control or "0"
     first: list[tuple[str, EffectResult]] = []
+    missing: list[str] = []
     if run.table is not None:
         for arm in plan.first_stage_arms:
             sub = arm_subset(run.table, control, arm, multi)
-            first.append(
-                (
-                    arm,
-                    itt(
-                        sub,
-                        a.treatment,
-                        "assigned",
-                        blocks=a.blocks,
-                        clusters=a.clusters,
-                        weights=a.weights,
-                        alpha=a.alpha,
-                    ),
+            try:
+                fs = itt(
+                    sub,
+                    a.treatment,
+                    "assigned",
+                    blocks=a.blocks,
+                    clusters=a.clusters,
+                    weights=a.weights,
+                    alpha=a.alpha,
                 )
-            )
+            except (DataError, EstimationError) as exc:
+                missing.append(f"Contact rate, arm {arm}: not estimated: {exc}")
+                continue
+            first.append((arm, fs))
     done: list[EstimatedEffect] = []
     for p in plan.effects:
         o = p.outcome
@@ -299,18 +305,23 @@ def estimate_effects(run: AnalysisRun, plan: EffectPlan) -> Effects:
                     alpha=a.alpha,
                 )
             else:
-                r = cace(
-                    sub,
-                    o.column,
-                    a.treatment,
-                    "assigned",
-                    blocks=a.blocks,
-                    clusters=a.clusters,
-                    covariates=covs,
-                    se_type=a.se_type,
-                    weights=a.weights,
-                    alpha=a.alpha,
-                )
+                try:
+                    r = cace(
+                        sub,
+                        o.column,
+                        a.treatment,
+                        "assigned",
+                        blocks=a.blocks,
+                        clusters=a.clusters,
+                        covariates=covs,
+                        se_type=a.se_type,
+                        weights=a.weights,
+                        alpha=a.alpha,
+                    )
+                except (DataError, EstimationError) as exc:
+                    # the CACE is undefined (e.g. nobody contacted); the ITT still stands
+                    missing.append(f"{o.label}, CACE, arm {p.arm}: not estimated: {exc}")
+                    continue
         elif run.precinct_table is not None:
             pt = run.precinct_table
             if o.column not in pt.columns:
@@ -325,7 +336,7 @@ def estimate_effects(run: AnalysisRun, plan: EffectPlan) -> Effects:
         else:  # pragma: no cover - plan_effects plans an outcome only with its table
             continue
         done.append(EstimatedEffect(p, r, _row(r, p)))
-    return Effects(plan, tuple(done), tuple(first), "none", "")
+    return Effects(plan, tuple(done), tuple(first), "none", "", tuple(missing))
 
 
 def _family_pvalues(effects: Effects) -> dict[Family, float]:

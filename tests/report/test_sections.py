@@ -376,3 +376,23 @@ def test_report_does_not_depend_on_row_order(tmp_path) -> None:
         doc["sections"] = [s for s in doc["sections"] if s["key"] != "provenance"]
         docs.append(json.dumps(doc, sort_keys=True))
     assert docs[0] == docs[1]
+
+
+def test_nobody_contacted_keeps_the_itt_and_says_why_no_cace(tmp_path) -> None:
+    """An undefined CACE (no contact at all) is left out with the reason; the ITT stands."""
+    import pandas as pd
+
+    from fieldexp.spec import load_spec
+
+    spec = write_small_experiment(tmp_path)
+    log = pd.read_csv(tmp_path / "contacts.csv")
+    log.iloc[:0].to_csv(tmp_path / "contacts.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = build_report(load_spec(spec))
+    assert {e.estimand for e in report.estimates} == {"ITT"}
+    assert report.headline.cace is None and report.headline.net_votes is None
+    eff = report.section("effects")
+    assert any("CACE, arm 1: not estimated" in p and "not identified" in p for p in eff.paragraphs)
+    assert not report.section("did").available
+    assert "nobody was exposed" in report.section("did").reason

@@ -102,6 +102,14 @@ def build(ctx: ReportContext) -> Section | None:
     target_date = pd.Timestamp(elections["election_date"].iloc[ids.index(target)])
     clusters = d.clusters or spec.analysis.clusters
     contacts = exposure_contacts(d.exposure, run.inputs.contacts, t, target_date)
+    if contacts.empty:
+        return Section(
+            "did",
+            TITLE,
+            available=False,
+            reason=f"nobody was exposed ([did] exposure = {d.exposure!r} is 0 for every voter): "
+            "a difference-in-differences compares exposed and other voters",
+        )
     voters = run.inputs.voters if run.inputs.voters is not None else t[["voter_id"]]
     built = voter_panel(hist, contacts, voters=voters, elections=keep)
     panel = built.data

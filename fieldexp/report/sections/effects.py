@@ -114,4 +114,5 @@ def build(ctx: ReportContext) -> Section | None:
             "points: it says nothing about the effect per contacted voter."
         )
     paras.extend(effects.plan.notes)
+    paras.extend(effects.not_estimated)
     return Section("effects", "Effects", tuple(paras), tuple(tables))

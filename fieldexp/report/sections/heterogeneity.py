@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from fieldexp.errors import DataError, EstimationError
 from fieldexp.report import figures
 from fieldexp.report.model import Cell, Figure, Section, Table
 from fieldexp.report.prepare import arm_subset, outcome_units
@@ -62,20 +63,26 @@ def build(ctx: ReportContext) -> Section | None:
         use_design = (
             est == "ITT" and design is not None and ri is not None and not o.subset and not multi
         )
-        res = heterogeneity(
-            arm_subset(outcome_units(t, o), run.control or "0", arm, multi),
-            o.column,
-            "assigned",
-            sg.by,
-            estimator=est.lower(),
-            treatment=a.treatment if est == "CACE" else None,
-            blocks=a.blocks,
-            clusters=a.clusters,
-            alpha=a.alpha,
-            design=design if use_design else None,
-            reps=ri.reps if use_design and ri is not None else 0,
-            seed=ri.seed if use_design and ri is not None else None,
-        )
+        try:
+            res = heterogeneity(
+                arm_subset(outcome_units(t, o), run.control or "0", arm, multi),
+                o.column,
+                "assigned",
+                sg.by,
+                estimator=est.lower(),
+                treatment=a.treatment if est == "CACE" else None,
+                blocks=a.blocks,
+                clusters=a.clusters,
+                alpha=a.alpha,
+                design=design if use_design else None,
+                reps=ri.reps if use_design and ri is not None else 0,
+                seed=ri.seed if use_design and ri is not None else None,
+            )
+        except (DataError, EstimationError) as exc:
+            if est == "ITT":
+                raise
+            paras.append(f"{o.label}, {est}: not estimated: {exc}")
+            continue
         rows: list[tuple[Cell, ...]] = []
         pairs = sorted(
             zip(res.levels, res.effects, strict=True),
