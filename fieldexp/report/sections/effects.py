@@ -105,7 +105,6 @@ def build(ctx: ReportContext) -> Section | None:
         unit_text + "Estimates are proportions: 0.030 means 3.0 percentage points.",
         f"Blocks: {a.blocks or 'none'}; clusters: {a.clusters or 'none'}; covariates: "
         f"{', '.join(a.covariates) or 'none'}; standard errors: {se_types}.",
-        *(f"Estimator, {n}" for n in effects.plan.estimator_notes()),
     ]
     if any(e.caution for e in effects.estimates):
         paras.append(
