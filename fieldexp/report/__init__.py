@@ -8,6 +8,11 @@
 
 :func:`build_report` returns the typed :class:`Report` without writing anything;
 :func:`write_report` writes it. ``docs/report.md`` documents ``results.json``.
+
+Stages: :func:`prepare_analysis` (inputs -> :class:`AnalysisRun`), :func:`plan_effects` (the
+typed :class:`EffectPlan`), one builder per section in :mod:`fieldexp.report.sections`
+(contract in ``docs/architecture.md``), :mod:`fieldexp.report.html` for HTML and
+:mod:`fieldexp.report.render` for the other formats.
 """
 
 from __future__ import annotations
