@@ -275,7 +275,16 @@ def test_coverage_uses_the_contacts_of_the_analysis(tmp_path) -> None:
     # every canvassed household attempted in the analysis is knocked by >= 1 canvasser
     attempted_hh = treated.loc[treated["attempted"] == 1, "household_id"].nunique()
     assert knocked >= attempted_hh
-    # late contacts (all by canvasser K1) are not counted: K1's households equal the in-window ones
+    # late contacts (all by canvasser K1) are not counted: K1's households are the in-window ones
+    import pandas as pd
+
+    log = pd.read_csv(tmp_path / "contacts.csv")
+    in_window = log[(log["timestamp"] < "2022-11-09") & (log["canvasser_id"] == "K1")]
+    expected = in_window["household_id"].nunique()
+    late = log[(log["timestamp"] >= "2022-11-09") & (log["canvasser_id"] == "K1")]
+    assert late["household_id"].nunique() > 0
+    k1 = next(r for r in canv.rows if r[0] == "canvasser 1")  # K1 is the first id in order
+    assert k1[1] == expected
     assert "not counted here" in canv.note
 
 
