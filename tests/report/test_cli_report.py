@@ -160,3 +160,16 @@ def test_demo_prints_the_estimator_the_report_headlines(demo_report, capsys) -> 
     assert f"{by['ITT'].estimate:.4f}" in itt_row and f"{by['ITT'].std_error:.4f}" in itt_row
     assert f"{by['CACE'].estimate:.4f}" in cace_row
     assert "headlines the rows marked 'headline': ITT by lin" in " ".join(out.split())
+
+
+def test_report_command_prints_the_weak_instrument_caution_even_quiet(tmp_path, capsys) -> None:
+    """The caution is in the printed headline, not only in a warning --quiet hides."""
+    from conftest import write_small_experiment
+
+    from fieldexp import cli
+
+    spec = write_small_experiment(tmp_path / "weak", weak=True)
+    assert cli.main(["report", str(spec), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "weak first stage" in out
+    assert "withheld" in out and "Net votes gained" not in out
