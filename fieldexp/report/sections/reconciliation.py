@@ -35,8 +35,7 @@ def build(ctx: ReportContext) -> Section | None:
         ("text", "text", "text", "text", "int"),
         reasons,
     )
-    # rows per code of each imported file (Reconciliation.code_counts, when this build has it)
-    code_counts = getattr(rec, "code_counts", None)
+    # rows per code of each imported file (unknown codes pooled below k rows)
     code_rows = tuple(
         (
             c.table,
@@ -45,7 +44,7 @@ def build(ctx: ReportContext) -> Section | None:
             "yes" if c.known else "no (default meaning)",
             suppress(c.rows, k),
         )
-        for c in (code_counts(min_rows=k) if callable(code_counts) else ())
+        for c in rec.code_counts(min_rows=k)
     )
     by_code = Table(
         "reconciliation_codes",
