@@ -25,7 +25,7 @@ def _stations(ctx: ReportContext) -> Section:
     table = Table(
         "sample_flow",
         "Polling stations by arm: stations, registered voters, ballots cast",
-        ("arm", "stations", "registered voters", "voters", "turnout"),
+        ("arm", "stations", "registered", "voters", "turnout"),
         ("text", "int", "int", "int", "pct"),
         tuple(rows),
         note="The unit of assignment and analysis is the polling station; turnout is voters "
