@@ -46,20 +46,39 @@ from typing import ClassVar
 
 import numpy as np
 
-from fieldexp.errors import SpecificationError, did_you_mean
+from fieldexp.errors import EstimationError, SpecificationError, did_you_mean
 from fieldexp.stats.groups import GroupIndex
 
 __all__ = [
     "SE_TYPES",
     "Covariance",
     "CovarianceEstimator",
+    "LeverageError",
     "SandwichInputs",
+    "SMALL_SAMPLE",
+    "check_small_sample",
+    "contrast_covariance",
+    "fixest_fe_count",
     "get_covariance_estimator",
     "resolve_se_type",
 ]
 
 #: eigenvalues of :math:`B_g` at or below this are treated as zero (as estimatr does)
 EIGEN_TOL = 1e-12
+#: an observation with :math:`1 - h_{ii}` at or below this has leverage one
+LEVERAGE_TOL = 1e-10
+
+
+class LeverageError(EstimationError):
+    """HC2/HC3 are undefined: some observations have leverage one (the model fits them exactly).
+
+    ``rows`` holds their positions in the arrays given to the estimator; the estimator layer
+    turns them into row labels and blocks.
+    """
+
+    def __init__(self, message: str, rows: np.ndarray) -> None:
+        super().__init__(message)
+        self.rows = rows
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -95,6 +114,7 @@ class SandwichInputs:
     fe: GroupIndex | None
     rank: int
     df_terms: tuple[int, ...]
+    rank_cr1: int | None = None
 
     @property
     def n(self) -> int:
@@ -155,6 +175,22 @@ def leverage(inputs: SandwichInputs) -> np.ndarray:
     return h
 
 
+def checked_leverage(inputs: SandwichInputs, se_type: str) -> np.ndarray:
+    """:func:`leverage`, refusing observations with leverage one (HC2 and HC3 divide by
+    :math:`1 - h_{ii}`, which is then zero: the variance is undefined)."""
+    h = leverage(inputs)
+    bad = np.flatnonzero(1.0 - h <= LEVERAGE_TOL)
+    if bad.size:
+        raise LeverageError(
+            f"se_type={se_type!r} divides each residual by "
+            f"{'sqrt(1 - h_ii)' if se_type == 'HC2' else '(1 - h_ii)'}, and {bad.size:,} "
+            "observation(s) have leverage h_ii = 1 (the model fits them exactly, so their "
+            "residual carries no information about the variance)",
+            bad,
+        )
+    return h
+
+
 def _residual_df(inputs: SandwichInputs) -> np.ndarray:
     return np.full(inputs.X.shape[1], float(inputs.n - inputs.rank))
 
@@ -185,7 +221,7 @@ class HC2(CovarianceEstimator):
     power: ClassVar[float] = 0.5
 
     def compute(self, inputs: SandwichInputs) -> Covariance:
-        h = leverage(inputs)
+        h = checked_leverage(inputs, self.name)
         scores = _row_scores(inputs) / ((1.0 - h) ** self.power)[:, None]
         return Covariance(_sandwich(inputs.bread, scores), _residual_df(inputs), self.name)
 
@@ -226,7 +262,8 @@ class CR1Stata(CovarianceEstimator):
 
     def compute(self, inputs: SandwichInputs) -> Covariance:
         G = inputs.clusters.n_groups  # type: ignore[union-attr]
-        n, r = inputs.n, inputs.rank
+        n = inputs.n
+        r = inputs.rank if inputs.rank_cr1 is None else inputs.rank_cr1
         v = _sandwich(inputs.bread, _cluster_scores(inputs)) * (G * (n - 1) / ((G - 1) * (n - r)))
         return Covariance(v, np.full(inputs.X.shape[1], float(G - 1)), self.name)
 
@@ -273,7 +310,10 @@ def _inv_sqrt_apply(
     return out
 
 
-def _cr2(inputs: SandwichInputs) -> Covariance:
+def _cr2(inputs: SandwichInputs, psi: np.ndarray | None = None) -> Covariance:
+    r"""CR2 of the coefficients, or (with ``psi``, shape (n, t)) of the linear functionals
+    :math:`\hat\theta_j = \sum_i \psi_{ij} y_i` of the same fit, whose cluster scores are
+    :math:`\psi_g^\top A_g e_g` (for a coefficient *j*, :math:`\psi = W X M e_j`)."""
     g = inputs.clusters
     if g is None:
         raise SpecificationError("se_type='CR2' needs `clusters`")
@@ -303,12 +343,15 @@ def _cr2(inputs: SandwichInputs) -> Covariance:
         V_all = np.column_stack([X, Xw])
         K = np.block([[omega, -M], [-M, np.zeros((k, k))]])
 
-    XwM = Xw @ M[:, list(terms)] if terms else np.empty((n, 0))
-    rhs_all = np.column_stack([e, XwM])
+    if psi is None:
+        targets = Xw @ M[:, list(terms)] if terms else np.empty((n, 0))
+    else:
+        targets = psi
+    rhs_all = np.column_stack([e, targets])
 
     order, starts = _cluster_layout(g)
-    scores = np.empty((g.n_groups, k))
-    nt = len(terms)
+    nt = targets.shape[1]
+    scores = np.empty((g.n_groups, k if psi is None else nt))
     q = np.empty((g.n_groups, nt))
     p = V_all.shape[1]
     f = np.empty((g.n_groups, p, nt))
@@ -318,17 +361,29 @@ def _cr2(inputs: SandwichInputs) -> Covariance:
         V = V_all[idx]  # (m, s, p)
         A_rhs = _inv_sqrt_apply(V, K, rhs_all[idx])
         Ae = A_rhs[:, :, 0]  # (m, s)
-        scores[cl] = np.einsum("ms,msk->mk", Ae, Xw[idx])
+        if psi is None:
+            scores[cl] = np.einsum("ms,msk->mk", Ae, Xw[idx])
+        else:
+            scores[cl] = np.einsum("ms,msj->mj", Ae, psi[idx])
         if nt:
             a = A_rhs[:, :, 1:]  # (m, s, nt)
             q[cl] = np.einsum("msj,msj->mj", a, a)
             f[cl] = np.swapaxes(V, 1, 2) @ a  # (m, p, nt)
 
-    vcov = _sandwich(M, scores)
-    df = np.full(k, np.nan)
-    for col, j in enumerate(terms):
-        df[j] = _bell_mccaffrey_df(q[:, col], f[:, :, col], K, fe if w is None else None, g, k)
-    return Covariance(vcov, df, "CR2")
+    if psi is None:
+        vcov = _sandwich(M, scores)
+        df = np.full(k, np.nan)
+        for col, j in enumerate(terms):
+            df[j] = _bell_mccaffrey_df(q[:, col], f[:, :, col], K, fe if w is None else None, g, k)
+        return Covariance(vcov, df, "CR2")
+    vcov = scores.T @ scores
+    df = np.array(
+        [
+            _bell_mccaffrey_df(q[:, col], f[:, :, col], K, fe if w is None else None, g, k)
+            for col in range(nt)
+        ]
+    )
+    return Covariance((vcov + vcov.T) / 2.0, df, "CR2")
 
 
 def _bell_mccaffrey_df(
@@ -364,13 +419,119 @@ def _bell_mccaffrey_df(
     q1 = np.einsum("ij,ji->", KS, KS)
     e2 = np.bincount(level, weights=fe_val**2, minlength=fe.n_groups)
     q2 = float((e2**2).sum())
-    t = np.column_stack(
-        [np.bincount(level, weights=fe_val * fx[:, j], minlength=fe.n_groups) for j in range(k)]
-    )
-    cross = float(np.einsum("bi,ij,bj->", t, Kx, t))
+    cross = 0.0
+    if k:
+        t = np.column_stack(
+            [np.bincount(level, weights=fe_val * fx[:, j], minlength=fe.n_groups) for j in range(k)]
+        )
+        cross = float(np.einsum("bi,ij,bj->", t, Kx, t))
     # ||Fx'Kx Fx - Fe'Fe||^2 = ||Q1||^2 + ||Q2||^2 - 2 tr(Q1 Q2)
     sq = (q**2).sum() + 2.0 * (q * fKf).sum() + q1 + q2 - 2.0 * cross
     return float(tr_P**2 / sq)
+
+
+# --------------------------------------------------------------------------- contrasts
+def contrast_covariance(inputs: SandwichInputs, psi: np.ndarray, se_type: str) -> Covariance:
+    r"""Sandwich variance of linear functionals :math:`\hat\theta_j = \sum_i \psi_{ij} y_i`
+    of the fit described by ``inputs`` (for the coefficient *j* of the regressors,
+    :math:`\psi = W X M e_j`; for a contrast of absorbed fixed effects and coefficients,
+    :math:`\psi = W X_{full} M_{full} c`).
+
+    =========  ================================================================
+    se_type    variance
+    =========  ================================================================
+    HC0..HC3   :math:`\sum_i \psi_i^2 e_i^2 / (1 - h_{ii})^{p}` (HC1: :math:`\times n/(n-r)`)
+    CR0        :math:`\sum_g (\psi_g^\top e_g)^2`
+    stata      CR0 :math:`\times G(n-1)/((G-1)(n-r))`
+    CR2        :math:`\sum_g (\psi_g^\top A_g e_g)^2`, Bell–McCaffrey df
+    =========  ================================================================
+
+    ``inputs.X`` / ``inputs.bread`` / ``inputs.fe`` must describe the *full* hat matrix
+    (regressors after absorbing ``fe``), as for :func:`leverage`.
+    """
+    psi = psi.reshape(inputs.n, -1)
+    e = inputs.resid
+    n, r = inputs.n, inputs.rank
+    t = psi.shape[1]
+    if se_type in ("HC0", "HC1", "HC2", "HC3"):
+        sc = psi * e[:, None]
+        if se_type in ("HC2", "HC3"):
+            h = checked_leverage(inputs, se_type)
+            sc = sc / ((1.0 - h) ** (0.5 if se_type == "HC2" else 1.0))[:, None]
+        v = sc.T @ sc
+        if se_type == "HC1":
+            v = v * (n / (n - r))
+        return Covariance((v + v.T) / 2.0, np.full(t, float(n - r)), se_type)
+    g = inputs.clusters
+    if g is None:
+        raise SpecificationError(f"se_type={se_type!r} needs `clusters`")
+    if se_type == "CR2":
+        return _cr2(inputs, psi)
+    sc = np.empty((g.n_groups, t))
+    for j in range(t):
+        sc[:, j] = np.bincount(g.codes, weights=psi[:, j] * e, minlength=g.n_groups)
+    v = sc.T @ sc
+    G = g.n_groups
+    if se_type == "stata":
+        r1 = r if inputs.rank_cr1 is None else inputs.rank_cr1
+        v = v * (G * (n - 1) / ((G - 1) * (n - r1)))
+    elif se_type != "CR0":
+        raise SpecificationError(f"unknown se_type {se_type!r}")
+    return Covariance((v + v.T) / 2.0, np.full(t, float(G - 1)), se_type)
+
+
+# --------------------------------------------------------------------------- small samples
+#: conventions for counting parameters in the CR1 (``se_type="stata"``) factor
+SMALL_SAMPLE: tuple[str, ...] = ("estimatr", "fixest")
+
+
+def check_small_sample(small_sample: object, se_type: str, *, function: str = "") -> str:
+    r"""Validate ``small_sample`` against the (resolved) ``se_type``.
+
+    ``"estimatr"`` (the default; also Stata's ``regress, vce(cluster)`` and ``reghdfe``
+    without absorbed effects) counts every absorbed fixed effect in *K* of the CR1 factor
+    :math:`\frac{G}{G-1}\frac{n-1}{n-K}`. ``"fixest"`` (R fixest's and pyfixest's default
+    ``ssc``, and reghdfe's) does not count fixed effects nested in the clusters. The two
+    differ only for ``se_type="stata"`` with clusters (CR1); HC1 is the same under both, and
+    the other estimators have no fixest counterpart, so they are refused with ``"fixest"``.
+    """
+    where = f" of {function}" if function else ""
+    if not isinstance(small_sample, str) or small_sample not in SMALL_SAMPLE:
+        raise SpecificationError(
+            f"The 'small_sample' parameter{where} must be one of "
+            f"{', '.join(map(repr, SMALL_SAMPLE))}. Got {small_sample!r} instead."
+            + (did_you_mean(small_sample, SMALL_SAMPLE) if isinstance(small_sample, str) else "")
+        )
+    if small_sample == "fixest" and se_type not in ("stata", "HC1"):
+        raise SpecificationError(
+            f"small_sample='fixest'{where} reproduces fixest's default small-sample factor, "
+            "which exists for CR1 and HC1 only: use se_type='stata' (CR1 with clusters, HC1 "
+            f"without). Got se_type={se_type!r}."
+        )
+    return small_sample
+
+
+def fixest_fe_count(factors: tuple[GroupIndex, ...], clusters: GroupIndex | None) -> int:
+    r"""Fixed-effect parameters as fixest (``fixef.K = "nested"``) and pyfixest
+    (``k_fixef = "nonnested"``, the default) count them in *K*:
+
+    .. math:: \sum_f L_f - (F - 1) - \sum_{f \text{ nested}} (L_f - 1)
+
+    for *F* factors with :math:`L_f` levels, where a factor is nested when each of its levels
+    lies within one cluster (voter effects with voter clusters). Without nesting this is
+    estimatr's rank :math:`\sum_f (L_f - 1) + 1`.
+    """
+    if not factors:
+        return 0
+    total = sum(g.n_groups for g in factors) - (len(factors) - 1)
+    if clusters is None:
+        return int(total)
+    for g in factors:
+        first = np.full(g.n_groups, -1, dtype=np.int64)
+        first[g.codes] = clusters.codes
+        if bool(np.all(first[g.codes] == clusters.codes)):
+            total -= g.n_groups - 1
+    return int(total)
 
 
 # --------------------------------------------------------------------------- registry

@@ -27,7 +27,12 @@ from scipy import linalg
 
 from fieldexp.errors import EstimationError
 from fieldexp.stats.absorb import demean, fe_rank
-from fieldexp.stats.covariance import SandwichInputs, get_covariance_estimator
+from fieldexp.stats.covariance import (
+    SandwichInputs,
+    check_small_sample,
+    fixest_fe_count,
+    get_covariance_estimator,
+)
 from fieldexp.stats.groups import GroupIndex
 
 __all__ = [
@@ -36,8 +41,10 @@ __all__ = [
     "absorb_columns",
     "fit_2sls",
     "fit_absorbed",
+    "gram_inverse",
     "fit_ols",
     "is_nested",
+    "solve_normal",
 ]
 
 #: relative size below which a pivot of the scaled Gram matrix marks a collinear column
@@ -87,7 +94,7 @@ def is_nested(inner: GroupIndex, outer: GroupIndex) -> bool:
     return bool(np.all(first[inner.codes] == outer.codes))
 
 
-def _gram_inverse(Xw: np.ndarray, names: Sequence[str], *, absorbed: bool = False) -> np.ndarray:
+def gram_inverse(Xw: np.ndarray, names: Sequence[str], *, absorbed: bool = False) -> np.ndarray:
     """:math:`(X^\\top W X)^{-1}` from the weighted design, with a collinearity check."""
     G = Xw.T @ Xw
     k = G.shape[0]
@@ -124,7 +131,7 @@ def _gram_inverse(Xw: np.ndarray, names: Sequence[str], *, absorbed: bool = Fals
     return (M + M.T) / 2.0
 
 
-def _solve(Xw: np.ndarray, yw: np.ndarray, M: np.ndarray) -> np.ndarray:
+def solve_normal(Xw: np.ndarray, yw: np.ndarray, M: np.ndarray) -> np.ndarray:
     beta = M @ (Xw.T @ yw)
     # one step of iterative refinement recovers the accuracy of a QR solve
     beta = beta + M @ (Xw.T @ (yw - Xw @ beta))
@@ -191,6 +198,9 @@ class Absorbed:
         Absorbed factor whose dummies enter the leverage (HC2, HC3, CR2).
     rank_fe : int
         Rank of the absorbed fixed effects (0 when they are explicit dummies).
+    rank_fe_fixest : int
+        The fixed effects as fixest/pyfixest count them in the CR1 small-sample factor
+        (:func:`fieldexp.stats.covariance.fixest_fe_count`).
     """
 
     columns: np.ndarray
@@ -198,6 +208,7 @@ class Absorbed:
     weights: np.ndarray | None
     leverage_fe: GroupIndex | None
     rank_fe: int
+    rank_fe_fixest: int = 0
 
 
 def absorb_columns(
@@ -226,7 +237,14 @@ def absorb_columns(
     if plan.absorb:
         # a copy we made is transformed in place; a caller's array is never overwritten
         cols = demean(cols, plan.absorb, w, overwrite=not callers_array or own_columns)
-    return Absorbed(cols, None, w, plan.leverage_fe, fe_rank(tuple(absorb)))
+    return Absorbed(
+        cols,
+        None,
+        w,
+        plan.leverage_fe,
+        fe_rank(tuple(absorb)),
+        fixest_fe_count(tuple(absorb), clusters),
+    )
 
 
 def fit_ols(
@@ -239,6 +257,7 @@ def fit_ols(
     absorb: Sequence[GroupIndex] = (),
     clusters: GroupIndex | None = None,
     df_terms: Sequence[str] | None = None,
+    small_sample: str = "estimatr",
 ) -> LinearFit:
     r"""Weighted least squares with absorbed fixed effects and a sandwich variance.
 
@@ -262,6 +281,11 @@ def fit_ols(
     clusters : GroupIndex, optional
     df_terms : sequence of str, optional
         Coefficients for which CR2 computes Bell–McCaffrey df (default: all).
+    small_sample : {"estimatr", "fixest"}
+        Which parameters the CR1 (``"stata"``) factor :math:`\frac{G}{G-1}\frac{n-1}{n-K}`
+        counts in *K*: estimatr counts every absorbed fixed effect, fixest (and pyfixest's
+        default ``ssc``) not those nested in the clusters
+        (:func:`fieldexp.stats.covariance.fixest_fe_count`).
     """
     return _fit_stacked(
         y,
@@ -273,6 +297,7 @@ def fit_ols(
         absorb=absorb,
         clusters=clusters,
         df_terms=df_terms,
+        small_sample=small_sample,
     )
 
 
@@ -287,6 +312,7 @@ def fit_2sls(
     absorb: Sequence[GroupIndex] = (),
     clusters: GroupIndex | None = None,
     df_terms: Sequence[str] | None = None,
+    small_sample: str = "estimatr",
 ) -> LinearFit:
     r"""Two-stage least squares (estimatr's ``iv_robust``).
 
@@ -315,6 +341,7 @@ def fit_2sls(
         absorb=absorb,
         clusters=clusters,
         df_terms=df_terms,
+        small_sample=small_sample,
     )
 
 
@@ -329,6 +356,7 @@ def _fit_stacked(
     absorb: Sequence[GroupIndex],
     clusters: GroupIndex | None,
     df_terms: Sequence[str] | None,
+    small_sample: str = "estimatr",
 ) -> LinearFit:
     """Stack ``[y, X, Z]`` in one Fortran matrix we own, absorb it in place, fit."""
     n, k = X.shape
@@ -355,6 +383,7 @@ def _fit_stacked(
         se_type=se_type,
         clusters=clusters,
         df_terms=df_terms,
+        small_sample=small_sample,
     )
 
 
@@ -379,6 +408,7 @@ def fit_absorbed(
     clusters: GroupIndex | None,
     z_cols: Sequence[int] | range | None = None,
     df_terms: Sequence[str] | None = None,
+    small_sample: str = "estimatr",
 ) -> LinearFit:
     """OLS (or 2SLS when ``z_cols`` is given) on columns of an :class:`Absorbed` matrix.
 
@@ -403,21 +433,21 @@ def fit_absorbed(
     Xw = X if sw is None else X * sw[:, None]
     yw = y if sw is None else y * sw
     if Z is None:
-        M = _gram_inverse(Xw, all_names, absorbed=absorbed.rank_fe > 0)
-        beta = _solve(Xw, yw, M)
+        M = gram_inverse(Xw, all_names, absorbed=absorbed.rank_fe > 0)
+        beta = solve_normal(Xw, yw, M)
         X_scores = X
     else:
         Z = np.asfortranarray(Z)
         Zw = Z if sw is None else Z * sw[:, None]
-        MZ = _gram_inverse(
+        MZ = gram_inverse(
             Zw, [f"instrument {j}" for j in range(Z.shape[1])], absorbed=absorbed.rank_fe > 0
         )
         Pi = MZ @ (Zw.T @ Xw)
         Pi = Pi + MZ @ (Zw.T @ (Xw - Zw @ Pi))
         X_scores = (Pi.T @ Z.T).T  # = Z @ Pi, computed so that the result is Fortran-ordered
         Xhw = X_scores if sw is None else X_scores * sw[:, None]
-        M = _gram_inverse(Xhw, all_names, absorbed=absorbed.rank_fe > 0)
-        beta = _solve(Xhw, yw, M)
+        M = gram_inverse(Xhw, all_names, absorbed=absorbed.rank_fe > 0)
+        beta = solve_normal(Xhw, yw, M)
     resid = y - X @ beta
     rank = X.shape[1] + absorbed.rank_fe
     if rank >= X.shape[0]:
@@ -428,6 +458,7 @@ def fit_absorbed(
 
     wanted = all_names[:k] if df_terms is None else tuple(df_terms)
     terms = tuple(all_names.index(t) for t in wanted)
+    check_small_sample(small_sample, se_type)
     inputs = SandwichInputs(
         X=X_scores,
         resid=resid,
@@ -437,6 +468,7 @@ def fit_absorbed(
         fe=absorbed.leverage_fe,
         rank=rank,
         df_terms=terms,
+        rank_cr1=X.shape[1] + absorbed.rank_fe_fixest if small_sample == "fixest" else None,
     )
     cov = get_covariance_estimator(se_type).compute(inputs)
     sl = slice(0, k)

@@ -119,12 +119,6 @@ def test_column_name_must_be_a_string(df) -> None:
             r"'voted' is given both as 'outcome' and as 'assignment'",
         ),
         (
-            lambda d: fx.itt(
-                d, "voted", "assigned", blocks="household_id", clusters="household_id"
-            ),
-            r"'household_id' is given both as 'blocks' and as 'clusters'",
-        ),
-        (
             lambda d: fx.cace(d, "voted", "assigned", "assigned"),
             r"'assigned' is given both as 'assignment' and as 'treatment'",
         ),
@@ -133,7 +127,7 @@ def test_column_name_must_be_a_string(df) -> None:
             r"'voted' is given both in 'covariates' and as another role",
         ),
     ],
-    ids=["outcome=assignment", "blocks=clusters", "treatment=assignment", "covariate=outcome"],
+    ids=["outcome=assignment", "treatment=assignment", "covariate=outcome"],
 )
 def test_same_column_in_two_roles(df, call, pattern) -> None:
     with pytest.raises((SpecificationError, DataError), match=pattern):
@@ -280,18 +274,24 @@ def _household_of_size(df: pd.DataFrame, k: int) -> pd.Index:
 
 @pytest.mark.parametrize("fn", ["itt", "cace"])
 def test_assignment_varies_within_cluster(df, fn: str) -> None:
+    """Clusters coarser than the assignment: difference_in_means' rule for method='dim' (its
+    error names the rule and suggests method='ols'); the regressions accept them (issue 9.1)."""
     rows = _household_of_size(df, 3)
     df.loc[rows[1:2], "assigned"] = 1 - df.loc[rows[1], "assigned"]
     first = ", ".join(str(r) for r in rows[:5])
     pattern = (
-        rf"column 'assigned' must be constant within each cluster of 'household_id'.*"
-        rf"1 clusters mix arms, in rows {first}.*\(fieldexp.{fn}\)"
+        rf"method='dim' follows estimatr's difference_in_means.*"
+        rf"column 'assigned' varies within 1 clusters of 'household_id', in rows {first}.*"
+        rf"\(fieldexp.itt\).*use method='ols'"
     )
-    with pytest.raises(DesignError, match=pattern):
-        if fn == "itt":
-            fx.itt(df, "voted", "assigned", clusters="household_id")
-        else:
-            fx.cace(df, "voted", "contacted", "assigned", clusters="household_id")
+    if fn == "itt":
+        with pytest.raises(DesignError, match=pattern):
+            fx.itt(df, "voted", "assigned", clusters="household_id", method="dim")
+        res = fx.itt(df, "voted", "assigned", clusters="household_id")  # auto -> ols
+        assert res.method == "ols" and res.design == "clustered-se" and res.se_type == "CR2"
+    else:
+        res = fx.cace(df, "voted", "contacted", "assigned", clusters="household_id")
+        assert res.design == "clustered-se" and res.se_type == "CR2"
 
 
 def test_clusters_not_nested_in_blocks(df) -> None:
@@ -300,13 +300,17 @@ def test_clusters_not_nested_in_blocks(df) -> None:
     other = sorted(set(df.precinct_id) - {own})[0]
     df.loc[rows[2:3], "precinct_id"] = other
     with pytest.raises(DesignError) as info:
-        fx.itt(df, "voted", "assigned", **DESIGN, method="ols")
+        fx.itt(df, "voted", "assigned", **DESIGN, method="dim")
     msg = str(info.value)
     assert "clusters 'household_id' are not nested in blocks 'precinct_id'" in msg
+    assert "use method='ols'" in msg
     shown = re.search(r"in rows? ([\d, ]+)", msg)
     assert shown is not None
     reported = {int(r) for r in shown.group(1).split(", ")}
     assert reported and reported <= set(rows)  # rows of the offending household only
+    # lm_robust accepts clusters that cross the fixed effects
+    res = fx.itt(df, "voted", "assigned", **DESIGN, method="ols", se_type="stata")
+    assert res.design == "blocked-clustered-se"
 
 
 def test_block_with_one_arm_only(df) -> None:
@@ -555,7 +559,11 @@ def test_saturated_model_with_n_minus_r_corrections(kwargs) -> None:
     df = pd.DataFrame(
         {"y": [1.0, 2.0, 4.0], "z": [0, 1, 1], "x": [0.5, 0.1, 0.9], "c": ["a", "b", "c"]}
     )
-    with pytest.raises(EstimationError, match="no residual degrees of freedom"):
+    # with clusters, one cluster in the control arm is refused first
+    with pytest.raises(
+        (EstimationError, DesignError),
+        match="no residual degrees of freedom|at least two clusters in each arm",
+    ):
         fx.itt(df, "y", "z", covariates=["x"], method="ols", **kwargs)
 
 

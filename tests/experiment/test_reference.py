@@ -116,30 +116,12 @@ def _failure(case, problems: list[str]) -> str:
 # --------------------------------------------------------------------------- the oracle
 
 
-def _clusters_coarser_than_assignment(case, data: pd.DataFrame) -> bool:
-    """estimatr's regression functions accept standard errors clustered at a coarser level
-    than the assignment (precinct clusters, household assignment). fieldexp does not: its
-    ``clusters`` are the units of assignment, and assignment varying within a cluster is a
-    design error (issue 2, "Bad input"). Those reference rows become refusal checks."""
-    if case.clusters is None:
-        return False
-    sub = data[[case.assignment, case.clusters]].dropna()
-    spread = sub.groupby(case.clusters)[case.assignment].agg(["min", "max"])
-    return bool((spread["min"] != spread["max"]).any())
-
-
 @pytest.mark.parametrize("case", _params(CASES))
 def test_matches_estimatr(case, request):
-    """Every statistic of every reference case equals estimatr's at RTOL."""
-    import fieldexp
-
+    """Every statistic of every reference case equals estimatr's at RTOL. A refusal fails:
+    every row of reference.csv is a call estimatr answers, so fieldexp must answer it too
+    (clusters coarser than the assignment and blocks = clusters included, issue 9)."""
     data = _case_data(case, request)
-    if _clusters_coarser_than_assignment(case, data):
-        # (with blocks = clusters the column is refused for playing two roles)
-        refusal = "must be constant within each cluster|both as 'blocks' and as 'clusters'"
-        with pytest.raises(fieldexp.FieldexpError, match=refusal):
-            case.run(data)
-        return
     result = case.run(data)
     problems = _compare(case, result, case.expected, case.statistics, RTOL)
     assert not problems, _failure(case, problems)
@@ -152,10 +134,6 @@ FIRST_STAGE_CASES = [case for case in CASES if case.is_first_stage]
 def test_first_stage_f_statistic(case, request):
     """One excluded instrument: the first-stage F is the squared robust t of the assignment."""
     data = _case_data(case, request)
-    if _clusters_coarser_than_assignment(case, data):
-        pytest.skip(
-            "clusters coarser than the assignment: refused by design (see test_matches_estimatr)"
-        )
     first_stage = case.run(data)
     expected = case.expected["statistic"] ** 2
     problem = _mismatch("f_statistic", first_stage.f_statistic, expected, RTOL)
