@@ -287,6 +287,16 @@ def _cluster_layout(g: GroupIndex) -> tuple[np.ndarray, np.ndarray]:
     return order, starts
 
 
+def _rows_by_cluster_size(g: GroupIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Clusters sorted by size (then code), and the row order that lists their rows in turn."""
+    order, starts = _cluster_layout(g)
+    by_size = np.argsort(g.counts, kind="stable")
+    sizes = g.counts[by_size]
+    first_row = np.repeat(starts[by_size], sizes)
+    offset = np.arange(g.n) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    return by_size, order[first_row + offset]
+
+
 def _inv_sqrt_apply(
     V: np.ndarray, K: np.ndarray, rhs: np.ndarray, extra_K: np.ndarray | None = None
 ) -> np.ndarray:
@@ -295,6 +305,22 @@ def _inv_sqrt_apply(
     ``V`` (m, s, p), ``K`` (p, p) or (m, p, p), ``rhs`` (m, s, q). Eigenvalues of
     :math:`I + VKV^\\top` at or below ``EIGEN_TOL`` map to zero, as in estimatr.
     """
+    m, s, p = V.shape
+    if s == 1:  # a scalar: 1 + v K v'
+        Kv = V[:, 0, :] @ K if K.ndim == 2 else np.einsum("mp,mpq->mq", V[:, 0, :], K)
+        b = 1.0 + np.einsum("mp,mp->m", Kv, V[:, 0, :])
+        keep = b > EIGEN_TOL
+        scale = np.where(keep, 1.0 / np.sqrt(np.where(keep, b, 1.0)), 0.0)
+        return rhs * scale[:, None, None]
+    if s <= p:  # the s x s matrix itself is smaller than the QR route
+        B = V @ K @ np.swapaxes(V, 1, 2)
+        B = (B + np.swapaxes(B, 1, 2)) / 2.0
+        idx = np.arange(s)
+        B[:, idx, idx] += 1.0
+        lam, E = np.linalg.eigh(B)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fs = np.where(lam > EIGEN_TOL, 1.0 / np.sqrt(np.where(lam > EIGEN_TOL, lam, 1.0)), 0.0)
+        return E @ (fs[:, :, None] * (np.swapaxes(E, 1, 2) @ rhs))
     Q, R = np.linalg.qr(V)  # Q (m, s, r), R (m, r, p)
     C = R @ K @ np.swapaxes(R, 1, 2)
     C = (C + np.swapaxes(C, 1, 2)) / 2.0
@@ -349,22 +375,31 @@ def _cr2(inputs: SandwichInputs, psi: np.ndarray | None = None) -> Covariance:
         targets = psi
     rhs_all = np.column_stack([e, targets])
 
-    order, starts = _cluster_layout(g)
     nt = targets.shape[1]
     scores = np.empty((g.n_groups, k if psi is None else nt))
     q = np.empty((g.n_groups, nt))
     p = V_all.shape[1]
     f = np.empty((g.n_groups, p, nt))
-    for s in np.unique(g.counts):
-        cl = np.flatnonzero(g.counts == s)
-        idx = order[starts[cl][:, None] + np.arange(s)]  # (m, s)
-        V = V_all[idx]  # (m, s, p)
-        A_rhs = _inv_sqrt_apply(V, K, rhs_all[idx])
+    # rows ordered by (cluster size, cluster): clusters of one size are a contiguous slab,
+    # reshaped to (m, s, .) without further gathers
+    by_size, rows = _rows_by_cluster_size(g)
+    Vs = V_all[rows]
+    Rs = rhs_all[rows]
+    Ss = (Xw if psi is None else psi)[rows]
+    sizes = g.counts[by_size]
+    bounds = np.flatnonzero(np.diff(sizes)) + 1
+    c_starts = np.concatenate([[0], bounds])
+    c_ends = np.concatenate([bounds, [len(sizes)]])
+    r_off = np.concatenate([[0], np.cumsum(sizes)])
+    for c0, c1 in zip(c_starts, c_ends, strict=True):
+        s_ = int(sizes[c0])
+        m = int(c1 - c0)
+        r0, r1 = int(r_off[c0]), int(r_off[c1])
+        cl = by_size[c0:c1]
+        V = Vs[r0:r1].reshape(m, s_, p)
+        A_rhs = _inv_sqrt_apply(V, K, Rs[r0:r1].reshape(m, s_, -1))
         Ae = A_rhs[:, :, 0]  # (m, s)
-        if psi is None:
-            scores[cl] = np.einsum("ms,msk->mk", Ae, Xw[idx])
-        else:
-            scores[cl] = np.einsum("ms,msj->mj", Ae, psi[idx])
+        scores[cl] = np.einsum("ms,msk->mk", Ae, Ss[r0:r1].reshape(m, s_, -1))
         if nt:
             a = A_rhs[:, :, 1:]  # (m, s, nt)
             q[cl] = np.einsum("msj,msj->mj", a, a)
