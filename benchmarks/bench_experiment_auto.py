@@ -102,7 +102,7 @@ def section(rows: list[dict]) -> str:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [
         BEGIN,
-        "### The default path: `method=\"auto\"` with covariates, household CR2 (issue 9)",
+        '### The default path: `method="auto"` with covariates, household CR2 (issue 9)',
         "",
         f"Machine: {_common.machine(numpy=np.__version__, pandas=pandas.__version__)}; "
         f"load average {load:.1f} when the table was written.",

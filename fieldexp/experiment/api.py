@@ -100,9 +100,7 @@ def _leverage_error(exc: LeverageError, data: ExperimentData, function: str) -> 
         blocks = pd.unique(data.block_values[rows])
         cells = block_arm_cells(data.blocks, data.z)
         small = cells.counts[cells.codes[rows]] == 1
-        cause = (
-            " (each is the only unit of its arm in its block)" if bool(np.all(small)) else ""
-        )
+        cause = " (each is the only unit of its arm in its block)" if bool(np.all(small)) else ""
         where = (
             f"{where}{cause}, block(s) {format_rows(blocks[:5], total=len(blocks))} of "
             f"{data.blocks_name!r}".replace("block(s) rows ", "block(s) ").replace(

@@ -193,7 +193,9 @@ def prepare_experiment(
         )
     block_idx = factorize(sub[blocks].to_numpy()) if blocks else None
     cluster_idx = (
-        block_idx if same_fe_cluster else (factorize(sub[clusters].to_numpy()) if clusters else None)
+        block_idx
+        if same_fe_cluster
+        else (factorize(sub[clusters].to_numpy()) if clusters else None)
     )
     coarse = cross = False
     issues: list[str] = []

@@ -51,11 +51,11 @@ from fieldexp.stats.groups import GroupIndex
 
 __all__ = [
     "SE_TYPES",
+    "SMALL_SAMPLE",
     "Covariance",
     "CovarianceEstimator",
     "LeverageError",
     "SandwichInputs",
-    "SMALL_SAMPLE",
     "check_small_sample",
     "contrast_covariance",
     "fixest_fe_count",
@@ -305,7 +305,7 @@ def _inv_sqrt_apply(
     ``V`` (m, s, p), ``K`` (p, p) or (m, p, p), ``rhs`` (m, s, q). Eigenvalues of
     :math:`I + VKV^\\top` at or below ``EIGEN_TOL`` map to zero, as in estimatr.
     """
-    m, s, p = V.shape
+    _, s, p = V.shape
     if s == 1:  # a scalar: 1 + v K v'
         Kv = V[:, 0, :] @ K if K.ndim == 2 else np.einsum("mp,mpq->mq", V[:, 0, :], K)
         b = 1.0 + np.einsum("mp,mp->m", Kv, V[:, 0, :])
@@ -369,10 +369,12 @@ def _cr2(inputs: SandwichInputs, psi: np.ndarray | None = None) -> Covariance:
         V_all = np.column_stack([X, Xw])
         K = np.block([[omega, -M], [-M, np.zeros((k, k))]])
 
-    if psi is None:
-        targets = Xw @ M[:, list(terms)] if terms else np.empty((n, 0))
-    else:
+    if psi is not None:
         targets = psi
+    elif terms:
+        targets = Xw @ M[:, list(terms)]
+    else:
+        targets = np.empty((n, 0))
     rhs_all = np.column_stack([e, targets])
 
     nt = targets.shape[1]

@@ -41,8 +41,8 @@ __all__ = [
     "absorb_columns",
     "fit_2sls",
     "fit_absorbed",
-    "gram_inverse",
     "fit_ols",
+    "gram_inverse",
     "is_nested",
     "solve_normal",
 ]

@@ -562,7 +562,7 @@ def test_saturated_model_with_n_minus_r_corrections(kwargs) -> None:
     # with clusters, one cluster in the control arm is refused first
     with pytest.raises(
         (EstimationError, DesignError),
-        match="no residual degrees of freedom|at least two clusters in each arm",
+        match=r"no residual degrees of freedom|at least two clusters in each arm",
     ):
         fx.itt(df, "y", "z", covariates=["x"], method="ols", **kwargs)
 
@@ -695,10 +695,10 @@ def test_one_cluster_in_an_arm_is_refused() -> None:
 @pytest.mark.parametrize("method", ["dim", "ols"])
 def test_zero_variance_within_arms_is_refused(method) -> None:
     df = pd.DataFrame({"y": [1.0] * 4 + [0.0] * 4, "z": [1] * 4 + [0] * 4})
-    with pytest.raises(EstimationError, match="standard error .* is zero"):
+    with pytest.raises(EstimationError, match=r"standard error .* is zero"):
         fx.itt(df, "y", "z", method=method)
     # shifted far from zero: same refusal, never an SE of 1e-16 with p = 1e-27
-    with pytest.raises(EstimationError, match="standard error .* is zero"):
+    with pytest.raises(EstimationError, match=r"standard error .* is zero"):
         fx.itt(df.assign(y=df.y + 1e11), "y", "z", method=method)
 
 

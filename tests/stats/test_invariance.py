@@ -51,43 +51,32 @@ def experiments(draw):
     return df
 
 
+def _itt(**kw):
+    return lambda d: fx.itt(d, "y", "z", **kw)
+
+
+def _cace(**kw):
+    return lambda d: fx.cace(d, "y", "d", "z", **kw)
+
+
+BH = {"blocks": "block", "clusters": "hh", "covariates": "x"}
 CALLS = {
-    "dim": lambda d: fx.itt(d, "y", "z", method="dim"),
-    "dim-blocked": lambda d: fx.itt(d, "y", "z", method="dim", blocks="block"),
-    "dim-clustered": lambda d: fx.itt(d, "y", "z", method="dim", clusters="hh"),
-    "dim-blocked-clustered": lambda d: fx.itt(d, "y", "z", method="dim", blocks="block", clusters="hh"),
+    "dim": _itt(method="dim"),
+    "dim-blocked": _itt(method="dim", blocks="block"),
+    "dim-clustered": _itt(method="dim", clusters="hh"),
+    "dim-blocked-clustered": _itt(method="dim", blocks="block", clusters="hh"),
+    **{f"ols-{se}": _itt(method="ols", covariates="x", se_type=se) for se in ("HC0", "HC1", "HC2", "HC3")},
+    **{f"ols-fe-{se}": _itt(method="ols", se_type=se, **BH) for se in ("CR0", "CR2", "stata")},
     **{
-        f"ols-{se}": (lambda se: lambda d: fx.itt(d, "y", "z", method="ols", covariates="x", se_type=se))(se)
-        for se in ("HC0", "HC1", "HC2", "HC3")
-    },
-    **{
-        f"ols-fe-{se}": (
-            lambda se: lambda d: fx.itt(d, "y", "z", method="ols", blocks="block", clusters="hh", covariates="x", se_type=se)
-        )(se)
-        for se in ("CR0", "CR2", "stata")
-    },
-    **{
-        f"lin-blocks-{se}": (
-            lambda se: lambda d: fx.itt(d, "y", "z", method="lin", blocks="block", covariates="x", se_type=se)
-        )(se)
+        f"lin-blocks-{se}": _itt(method="lin", blocks="block", covariates="x", se_type=se)
         for se in ("HC0", "HC1", "HC2", "HC3", "stata")
     },
-    **{
-        f"lin-blocks-hh-{se}": (
-            lambda se: lambda d: fx.itt(d, "y", "z", method="lin", blocks="block", clusters="hh", covariates="x", se_type=se)
-        )(se)
-        for se in ("CR0", "CR2", "stata")
-    },
-    "lin-blocks-coarse-CR2": lambda d: fx.itt(d, "y", "z", method="lin", blocks="block", clusters="block", covariates="x", se_type="CR2"),
-    "ols-weighted-CR2": lambda d: fx.itt(d, "y", "z", method="ols", clusters="hh", covariates="x", weights="w"),
-    "lin-weighted-HC2": lambda d: fx.itt(d, "y", "z", method="lin", blocks="block", covariates="x", weights="w", se_type="HC2"),
-    **{
-        f"cace-{se}": (
-            lambda se: lambda d: fx.cace(d, "y", "d", "z", blocks="block", clusters="hh", covariates="x", se_type=se)
-        )(se)
-        for se in ("CR0", "CR2", "stata")
-    },
-    "cace-HC2": lambda d: fx.cace(d, "y", "d", "z", covariates="x", se_type="HC2"),
+    **{f"lin-blocks-hh-{se}": _itt(method="lin", se_type=se, **BH) for se in ("CR0", "CR2", "stata")},
+    "lin-blocks-coarse-CR2": _itt(method="lin", blocks="block", clusters="block", covariates="x", se_type="CR2"),
+    "ols-weighted-CR2": _itt(method="ols", clusters="hh", covariates="x", weights="w"),
+    "lin-weighted-HC2": _itt(method="lin", blocks="block", covariates="x", weights="w", se_type="HC2"),
+    **{f"cace-{se}": _cace(se_type=se, **BH) for se in ("CR0", "CR2", "stata")},
+    "cace-HC2": _cace(covariates="x", se_type="HC2"),
 }  # fmt: skip
 
 
@@ -136,7 +125,9 @@ def test_invariance_examples_are_not_all_refusals(name) -> None:
 
 def _typical() -> pd.DataFrame:
     rng = np.random.default_rng(7)
-    rows = [(f"b{b}", f"h{b}_{j}", j % 2) for b in range(3) for j in range(10) for _ in range(1 + j % 3)]
+    rows = [
+        (f"b{b}", f"h{b}_{j}", j % 2) for b in range(3) for j in range(10) for _ in range(1 + j % 3)
+    ]
     df = pd.DataFrame(rows, columns=["block", "hh", "z"])
     n = len(df)
     df["x"] = rng.integers(0, 4, n).astype(float)

@@ -77,7 +77,7 @@ def test_cells_equal_dense_lin(se_type, clustered, weighted, p, seed) -> None:
 
 
 def test_coarse_clusters_or_weighted_cr2_need_the_dense_design() -> None:
-    y, z, X, blocks, hh, w = _data(3)
+    _, z, _, blocks, hh, _ = _data(3)
     cells = block_arm_cells(blocks, z)
     assert not lin_blocked_supported("CR2", weighted=False, clusters=blocks, cells=cells)
     assert not lin_blocked_supported("CR2", weighted=True, clusters=hh, cells=cells)

@@ -69,7 +69,9 @@ def _run(case: str, shared: Path | None) -> pd.DataFrame:
     if case == "mpdta_twfe_county_cl":
         r = fx.did(mp, "lemp", "countyreal", "year", "treated_now", clusters="countyreal", **kw)
         return pd.DataFrame([{s: getattr(r, s) for s in STATS}], index=[r.term])
-    es = fx.event_study(mp, "lemp", "countyreal", "year", "first.treat", clusters="countyreal", **kw)
+    es = fx.event_study(
+        mp, "lemp", "countyreal", "year", "first.treat", clusters="countyreal", **kw
+    )
     tab = es.coefficients.set_index("event_time")
     tab = tab[tab.index != -1]
     tab.index = [f"e_m{-k}" if k < 0 else f"e_p{k}" for k in tab.index]
@@ -127,14 +129,16 @@ def test_fixest_fe_count() -> None:
 @pytest.mark.parametrize("se_type", ["CR2", "CR0"])
 def test_fixest_refused_for_types_it_does_not_define(se_type) -> None:
     d = _small()
-    with pytest.raises(SpecificationError, match="small_sample='fixest'.*se_type='stata'"):
+    with pytest.raises(SpecificationError, match=r"small_sample='fixest'.*se_type='stata'"):
         fx.itt(d, "voted", "assigned", method="ols", clusters="household_id", se_type=se_type,
                small_sample="fixest")  # fmt: skip
 
 
 def test_unknown_small_sample_and_dim() -> None:
     d = _small()
-    with pytest.raises(SpecificationError, match="'small_sample' parameter .* 'estimatr', 'fixest'"):
+    with pytest.raises(
+        SpecificationError, match=r"'small_sample' parameter .* 'estimatr', 'fixest'"
+    ):
         fx.itt(d, "voted", "assigned", method="ols", small_sample="stata")
-    with pytest.raises(SpecificationError, match="small_sample.*method='dim'"):
+    with pytest.raises(SpecificationError, match=r"small_sample.*method='dim'"):
         fx.itt(d, "voted", "assigned", method="dim", small_sample="fixest")
