@@ -12,9 +12,9 @@ the cost; both are reported), peak = the process's peak RSS during the fits (dat
 The section is written into ``benchmarks/RESULTS_experiment.md`` between markers (kept when
 ``bench_experiment.py`` rewrites its own table) and collected into RESULTS.md by run_all.py.
 
-Usage::
+Usage (from a worktree, put it first on the path so its fieldexp is the one timed)::
 
-    .venv/bin/python benchmarks/bench_experiment_auto.py            # 1M voters
+    PYTHONPATH=$PWD .venv/bin/python benchmarks/bench_experiment_auto.py            # 1M voters
     .venv/bin/python benchmarks/bench_experiment_auto.py --sizes 1000000 5000000
 """
 

@@ -101,12 +101,9 @@ def _leverage_error(exc: LeverageError, data: ExperimentData, function: str) -> 
         cells = block_arm_cells(data.blocks, data.z)
         small = cells.counts[cells.codes[rows]] == 1
         cause = " (each is the only unit of its arm in its block)" if bool(np.all(small)) else ""
-        where = (
-            f"{where}{cause}, block(s) {format_rows(blocks[:5], total=len(blocks))} of "
-            f"{data.blocks_name!r}".replace("block(s) rows ", "block(s) ").replace(
-                "block(s) row ", "block(s) "
-            )
-        )
+        shown = format_rows(blocks[:5], total=len(blocks))
+        shown = shown.removeprefix("rows ").removeprefix("row ")
+        where = f"{where}{cause}, block(s) {shown} of {data.blocks_name!r}"
         advice = "drop those blocks, or " + advice
     return EstimationError(f"{exc} {where} ({function}); {advice}.")
 
@@ -174,11 +171,16 @@ def itt(
         Randomisation blocks (e.g. precinct). ``dim``: block-weighted difference in means;
         ``ols``: block fixed effects; ``lin``: block indicators join the interacted covariates.
     clusters : str, optional
-        Units assigned together (e.g. household); must be nested in blocks.
+        Cluster column. Usually the units assigned together (households), nested in blocks.
+        The regressions (``ols``, ``lin``) also accept clusters coarser than the assignment
+        (villages, wards, precincts: the assignment varies within them) and clusters that cross
+        blocks, as ``lm_robust`` does; ``design`` then ends in ``-se``. The same column may be
+        ``blocks`` too (``lm_robust(..., fixed_effects = ~v, clusters = v)``).
     covariates : str or list of str, optional
         Pre-treatment covariates (e.g. past turnout). Non-numeric columns become indicators.
     method : {"auto", "dim", "ols", "lin"}
-        ``"auto"`` is ``"dim"`` without covariates and ``"lin"`` with them.
+        ``"auto"`` is ``"lin"`` with covariates, otherwise ``"dim"`` (``"ols"`` when the
+        clusters are coarser than the assignment, which the difference in means refuses).
     se_type : {"HC0", "HC1", "HC2", "HC3", "CR0", "CR2", "stata"}, optional
         Regression methods only. Default ``"HC2"`` without clusters, ``"CR2"`` with
         (``"stata"`` is HC1 without clusters and CR1 with *G - 1* df with them).
@@ -186,11 +188,24 @@ def itt(
         Positive weights column.
     alpha : float
         Significance level of the confidence interval.
+    small_sample : {"estimatr", "fixest"}
+        Which parameters *K* the CR1 factor :math:`\frac{G}{G-1}\frac{n-1}{n-K}` of
+        ``se_type="stata"`` counts: all absorbed block effects (estimatr, the default) or not
+        those nested in the clusters (fixest/pyfixest's default ``ssc``).
 
     Returns
     -------
     EffectResult
         ``estimand="ITT"``, ``term=assignment``.
+
+    Raises
+    ------
+    EstimationError
+        HC2/HC3 with an observation of leverage one (named, with its block), a zero standard
+        error (no variance within arms).
+    DesignError
+        An arm held by a single cluster; ``method="dim"`` with clusters coarser than the
+        assignment.
 
     Notes
     -----
@@ -400,7 +415,8 @@ def cace(
     ----------
     treatment : str
         0/1 column: contact actually made (someone answered the door).
-    Other parameters as :func:`itt`.
+    Other parameters as :func:`itt` (``clusters`` may be coarser than the assignment, and
+    the same column as ``blocks``, as in ``iv_robust``).
 
     Returns
     -------
