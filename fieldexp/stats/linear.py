@@ -81,7 +81,9 @@ class LinearFit:
 
     @property
     def std_error(self) -> np.ndarray:
-        return np.sqrt(np.diag(self.vcov))
+        # a coefficient with no sampling variability (the control-arm intercept of a one-sided
+        # first stage) can come out at -1e-20 by rounding: its SE is zero, not NaN
+        return np.sqrt(np.clip(np.diag(self.vcov), 0.0, None))
 
     def index(self, name: str) -> int:
         return self.names.index(name)
