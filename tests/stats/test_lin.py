@@ -82,3 +82,25 @@ def test_coarse_clusters_or_weighted_cr2_need_the_dense_design() -> None:
     assert not lin_blocked_supported("CR2", weighted=False, clusters=blocks, cells=cells)
     assert not lin_blocked_supported("CR2", weighted=True, clusters=hh, cells=cells)
     assert lin_blocked_supported("stata", weighted=False, clusters=blocks, cells=cells)
+
+
+@pytest.mark.parametrize(("se_type", "clustered"), [("HC2", False), ("CR2", True), ("stata", True)])
+def test_row_order_does_not_change_the_result(se_type, clustered) -> None:
+    y, z, X, blocks, hh, _ = _data(5, p=2)
+    perm = np.random.default_rng(0).permutation(len(y))
+    fits = [
+        fit_lin_blocked(
+            y[o],
+            z[o],
+            X[o],
+            z_name="z",
+            covariate_names=("a", "b"),
+            blocks=factorize(blocks.codes[o]),
+            se_type=se_type,
+            clusters=factorize(hh.codes[o]) if clustered else None,
+        )  # fmt: skip
+        for o in (np.arange(len(y)), perm)
+    ]
+    np.testing.assert_allclose(fits[1].coef, fits[0].coef, rtol=1e-12)
+    np.testing.assert_allclose(fits[1].std_error, fits[0].std_error, rtol=1e-12)
+    np.testing.assert_allclose(fits[1].df, fits[0].df, rtol=1e-10)
