@@ -31,7 +31,13 @@ from fieldexp.results import EffectResult, FirstStage
 from fieldexp.stats.covariance import LeverageError, check_small_sample, resolve_se_type
 from fieldexp.stats.groups import GroupIndex
 from fieldexp.stats.lin import block_arm_cells, fit_lin_blocked, lin_blocked_supported
-from fieldexp.stats.linear import LinearFit, absorb_columns, fit_absorbed, fit_ols
+from fieldexp.stats.linear import (
+    LinearFit,
+    absorb_columns,
+    fit_absorbed,
+    fit_iv_and_first_stage_cr2,
+    fit_ols,
+)
 
 __all__ = ["cace", "itt"]
 
@@ -470,27 +476,40 @@ def cace(
     const = ("(Intercept)",) if lead else ()
     exog = list(range(3, 3 + len(lead) + p))
     try:
-        fs_fit = fit_absorbed(
-            absorbed,
-            y_col=1,
-            x_cols=[2, *exog],
-            names=(assignment, *const, *prepared.covariate_names),
-            se_type=resolved,
-            clusters=prepared.clusters,
-            df_terms=(assignment,),
-            small_sample=small_sample,
-        )
-        fit = fit_absorbed(
-            absorbed,
-            y_col=0,
-            x_cols=[1, *exog],
-            z_cols=[2, *exog],
-            names=(treatment, *const, *prepared.covariate_names),
-            se_type=resolved,
-            clusters=prepared.clusters,
-            df_terms=(treatment,),
-            small_sample=small_sample,
-        )
+        if resolved == "CR2" and prepared.clusters is not None:
+            # one pass over the clusters: the 2SLS and its first stage share A_g
+            fs_fit, fit = fit_iv_and_first_stage_cr2(
+                absorbed,
+                y_col=0,
+                d_col=1,
+                z_col=2,
+                exog_cols=exog,
+                iv_names=(treatment, *const, *prepared.covariate_names),
+                fs_names=(assignment, *const, *prepared.covariate_names),
+                clusters=prepared.clusters,
+            )
+        else:
+            fs_fit = fit_absorbed(
+                absorbed,
+                y_col=1,
+                x_cols=[2, *exog],
+                names=(assignment, *const, *prepared.covariate_names),
+                se_type=resolved,
+                clusters=prepared.clusters,
+                df_terms=(assignment,),
+                small_sample=small_sample,
+            )
+            fit = fit_absorbed(
+                absorbed,
+                y_col=0,
+                x_cols=[1, *exog],
+                z_cols=[2, *exog],
+                names=(treatment, *const, *prepared.covariate_names),
+                se_type=resolved,
+                clusters=prepared.clusters,
+                df_terms=(treatment,),
+                small_sample=small_sample,
+            )
     except LeverageError as exc:
         raise _leverage_error(exc, prepared, function) from None
     _check_positive_se(float(fit.std_error[fit.index(treatment)]), prepared, function)

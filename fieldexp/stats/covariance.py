@@ -336,7 +336,9 @@ def _inv_sqrt_apply(
     return out
 
 
-def _cr2(inputs: SandwichInputs, psi: np.ndarray | None = None) -> Covariance:
+def _cr2(
+    inputs: SandwichInputs, psi: np.ndarray | None = None, resid: np.ndarray | None = None
+) -> Covariance:
     r"""CR2 of the coefficients, or (with ``psi``, shape (n, t)) of the linear functionals
     :math:`\hat\theta_j = \sum_i \psi_{ij} y_i` of the same fit, whose cluster scores are
     :math:`\psi_g^\top A_g e_g` (for a coefficient *j*, :math:`\psi = W X M e_j`)."""
@@ -371,11 +373,16 @@ def _cr2(inputs: SandwichInputs, psi: np.ndarray | None = None) -> Covariance:
 
     if psi is not None:
         targets = psi
+        # one residual per functional (fits sharing the hat matrix: a 2SLS and its first stage)
+        E = e[:, None] if resid is None else resid.reshape(n, -1)
     elif terms:
         targets = Xw @ M[:, list(terms)]
     else:
         targets = np.empty((n, 0))
-    rhs_all = np.column_stack([e, targets])
+    if psi is None:
+        E = e[:, None]
+    ne = E.shape[1]
+    rhs_all = np.column_stack([E, targets])
 
     nt = targets.shape[1]
     scores = np.empty((g.n_groups, k if psi is None else nt))
@@ -400,10 +407,12 @@ def _cr2(inputs: SandwichInputs, psi: np.ndarray | None = None) -> Covariance:
         cl = by_size[c0:c1]
         V = Vs[r0:r1].reshape(m, s_, p)
         A_rhs = _inv_sqrt_apply(V, K, Rs[r0:r1].reshape(m, s_, -1))
-        Ae = A_rhs[:, :, 0]  # (m, s)
-        scores[cl] = np.einsum("ms,msk->mk", Ae, Ss[r0:r1].reshape(m, s_, -1))
+        if ne == 1:
+            scores[cl] = np.einsum("ms,msk->mk", A_rhs[:, :, 0], Ss[r0:r1].reshape(m, s_, -1))
+        else:  # functional j with residual j
+            scores[cl] = np.einsum("msj,msj->mj", A_rhs[:, :, :ne], Ss[r0:r1].reshape(m, s_, -1))
         if nt:
-            a = A_rhs[:, :, 1:]  # (m, s, nt)
+            a = A_rhs[:, :, ne:]  # (m, s, nt)
             q[cl] = np.einsum("msj,msj->mj", a, a)
             f[cl] = np.swapaxes(V, 1, 2) @ a  # (m, p, nt)
 
@@ -468,7 +477,9 @@ def _bell_mccaffrey_df(
 
 
 # --------------------------------------------------------------------------- contrasts
-def contrast_covariance(inputs: SandwichInputs, psi: np.ndarray, se_type: str) -> Covariance:
+def contrast_covariance(
+    inputs: SandwichInputs, psi: np.ndarray, se_type: str, resid: np.ndarray | None = None
+) -> Covariance:
     r"""Sandwich variance of linear functionals :math:`\hat\theta_j = \sum_i \psi_{ij} y_i`
     of the fit described by ``inputs`` (for the coefficient *j* of the regressors,
     :math:`\psi = W X M e_j`; for a contrast of absorbed fixed effects and coefficients,
@@ -484,14 +495,17 @@ def contrast_covariance(inputs: SandwichInputs, psi: np.ndarray, se_type: str) -
     =========  ================================================================
 
     ``inputs.X`` / ``inputs.bread`` / ``inputs.fe`` must describe the *full* hat matrix
-    (regressors after absorbing ``fe``), as for :func:`leverage`.
+    (regressors after absorbing ``fe``), as for :func:`leverage`. ``resid`` (n, t), optional:
+    one residual vector per functional, for fits that share that hat matrix (a just-identified
+    2SLS and its first stage both have the hat matrix of the instruments); default
+    ``inputs.resid`` for all.
     """
     psi = psi.reshape(inputs.n, -1)
-    e = inputs.resid
+    E = inputs.resid[:, None] if resid is None else resid.reshape(inputs.n, -1)
     n, r = inputs.n, inputs.rank
     t = psi.shape[1]
     if se_type in ("HC0", "HC1", "HC2", "HC3"):
-        sc = psi * e[:, None]
+        sc = psi * E
         if se_type in ("HC2", "HC3"):
             h = checked_leverage(inputs, se_type)
             sc = sc / ((1.0 - h) ** (0.5 if se_type == "HC2" else 1.0))[:, None]
@@ -503,10 +517,11 @@ def contrast_covariance(inputs: SandwichInputs, psi: np.ndarray, se_type: str) -
     if g is None:
         raise SpecificationError(f"se_type={se_type!r} needs `clusters`")
     if se_type == "CR2":
-        return _cr2(inputs, psi)
+        return _cr2(inputs, psi, resid)
     sc = np.empty((g.n_groups, t))
     for j in range(t):
-        sc[:, j] = np.bincount(g.codes, weights=psi[:, j] * e, minlength=g.n_groups)
+        e_j = E[:, j if E.shape[1] > 1 else 0]
+        sc[:, j] = np.bincount(g.codes, weights=psi[:, j] * e_j, minlength=g.n_groups)
     v = sc.T @ sc
     G = g.n_groups
     if se_type == "stata":

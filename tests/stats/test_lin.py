@@ -98,9 +98,41 @@ def test_row_order_does_not_change_the_result(se_type, clustered) -> None:
             blocks=factorize(blocks.codes[o]),
             se_type=se_type,
             clusters=factorize(hh.codes[o]) if clustered else None,
-        )  # fmt: skip
+        )
         for o in (np.arange(len(y)), perm)
     ]
     np.testing.assert_allclose(fits[1].coef, fits[0].coef, rtol=1e-12)
     np.testing.assert_allclose(fits[1].std_error, fits[0].std_error, rtol=1e-12)
     np.testing.assert_allclose(fits[1].df, fits[0].df, rtol=1e-10)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("with_fe", [False, True])
+def test_joint_cr2_of_2sls_and_first_stage_equals_separate_fits(weighted, with_fe) -> None:
+    from fieldexp.stats.linear import absorb_columns, fit_absorbed, fit_iv_and_first_stage_cr2
+
+    y, z, X, blocks, hh, w = _data(11, p=2)
+    rng = np.random.default_rng(2)
+    d = np.where(z == 1, rng.integers(0, 2, len(z)), 0).astype(float)
+    lead = 0 if with_fe else 1
+    cols = np.column_stack([y, d, z, *([np.ones(len(y))] if lead else []), X])
+    exog = list(range(3, cols.shape[1]))
+    const = ("(Intercept)",) if lead else ()
+    kw = {
+        "weights": w if weighted else None,
+        "absorb": (blocks,) if with_fe else (),
+        "clusters": hh,
+    }
+    ab = absorb_columns(np.asfortranarray(cols), se_type="CR2", **kw)
+    fs, iv = fit_iv_and_first_stage_cr2(ab, y_col=0, d_col=1, z_col=2, exog_cols=exog,
+                                        iv_names=("d", *const, "a", "b"),
+                                        fs_names=("z", *const, "a", "b"), clusters=hh)  # fmt: skip
+    fs2 = fit_absorbed(ab, y_col=1, x_cols=[2, *exog], names=("z", *const, "a", "b"),
+                       se_type="CR2", clusters=hh, df_terms=("z",))  # fmt: skip
+    iv2 = fit_absorbed(ab, y_col=0, x_cols=[1, *exog], z_cols=[2, *exog],
+                       names=("d", *const, "a", "b"), se_type="CR2", clusters=hh,
+                       df_terms=("d",))  # fmt: skip
+    for joint, alone in ((fs, fs2), (iv, iv2)):
+        np.testing.assert_allclose(joint.coef[0], alone.coef[0], rtol=1e-12)
+        np.testing.assert_allclose(joint.std_error[0], alone.std_error[0], rtol=1e-10)
+        np.testing.assert_allclose(joint.df[0], alone.df[0], rtol=1e-10)
