@@ -416,13 +416,13 @@ def cace(
 
     and in general estimatr's ``iv_robust(outcome ~ treatment + covariates |
     assignment + covariates, fixed_effects = ~ blocks, clusters=, se_type=, weights=)``.
+    The parameters other than ``treatment`` are those of :func:`itt` (``clusters`` may be
+    coarser than the assignment, and the same column as ``blocks``, as in ``iv_robust``).
 
     Parameters
     ----------
     treatment : str
         0/1 column: contact actually made (someone answered the door).
-    Other parameters as :func:`itt` (``clusters`` may be coarser than the assignment, and
-    the same column as ``blocks``, as in ``iv_robust``).
 
     Returns
     -------
