@@ -52,7 +52,7 @@ from fieldexp._validate import (
 )
 from fieldexp.diffindiff.twfe import panel_index
 from fieldexp.errors import DataError, RowsDroppedWarning, SpecificationError, format_rows
-from fieldexp.stats.covariance import resolve_se_type
+from fieldexp.stats.covariance import check_small_sample, resolve_se_type
 from fieldexp.stats.groups import GroupIndex, factorize
 from fieldexp.stats.inference import t_inference
 from fieldexp.stats.linear import LinearFit, fit_ols
@@ -171,6 +171,7 @@ def event_study(
     weights: str | None = None,
     se_type: str = "stata",
     alpha: float = 0.05,
+    small_sample: str = "estimatr",
 ) -> EventStudy:
     r"""Relative-time (event-study) coefficients with a joint pre-trend test.
 
@@ -196,6 +197,8 @@ def event_study(
         As :func:`fieldexp.diffindiff`; ``"CR2"`` is available for ``twfe`` only (Bell-McCaffrey df are
         per coefficient, not for the cohort-share averages).
     alpha : float
+    small_sample : {"estimatr", "fixest"}
+        CR1 convention, as in :func:`fieldexp.did`.
 
     Returns
     -------
@@ -211,6 +214,7 @@ def event_study(
     check_choice(estimator, ("twfe", "sun_abraham"), argument="estimator", function=_FN)
     alpha = check_probability(alpha, argument="alpha", function=_FN)
     resolved = resolve_se_type(se_type, clusters is not None)
+    check_small_sample(small_sample, resolved, function=_FN)
     if estimator == "sun_abraham" and resolved == "CR2":
         raise SpecificationError(
             "se_type='CR2' is not available for estimator='sun_abraham': its Bell-McCaffrey "
@@ -324,6 +328,7 @@ def event_study(
         n_dropped=n_dropped,
         control_label=control_label,
         notes=tuple(notes),
+        small_sample=small_sample,
     )
     return _twfe(sample) if estimator == "twfe" else _sun_abraham(sample)
 
@@ -403,6 +408,7 @@ class _EventSample:
     n_dropped: int
     control_label: str
     notes: tuple[str, ...]
+    small_sample: str = "estimatr"
 
     def fit(self, X: np.ndarray, names: list[str]) -> LinearFit:
         return fit_ols(
@@ -413,6 +419,7 @@ class _EventSample:
             weights=self.weights,
             absorb=(self.units, self.periods),
             clusters=self.clusters,
+            small_sample=self.small_sample,
         )
 
     def result(

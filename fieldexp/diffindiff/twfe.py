@@ -34,7 +34,7 @@ from fieldexp._validate import (
 )
 from fieldexp.errors import DataError, SpecificationError, format_rows
 from fieldexp.results import EffectResult
-from fieldexp.stats.covariance import SE_TYPES, resolve_se_type
+from fieldexp.stats.covariance import SE_TYPES, check_small_sample, resolve_se_type
 from fieldexp.stats.groups import GroupIndex, factorize
 from fieldexp.stats.linear import fit_ols
 
@@ -136,6 +136,7 @@ def did(
     weights: str | None = None,
     se_type: str = "stata",
     alpha: float = 0.05,
+    small_sample: str = "estimatr",
 ) -> EffectResult:
     r"""Two-way fixed-effects DiD, equal to estimatr's ``lm_robust`` with unit and time effects.
 
@@ -165,6 +166,9 @@ def did(
         HC1 otherwise; a cluster-robust type (``"CR0"``, ``"CR2"``) without ``clusters`` is a
         :class:`~fieldexp.errors.SpecificationError`.
     alpha : float
+    small_sample : {"estimatr", "fixest"}
+        CR1 convention (:func:`fieldexp.stats.covariance.check_small_sample`): ``"fixest"``
+        (fixest, pyfixest, reghdfe) does not count unit effects nested in the clusters.
 
     Returns
     -------
@@ -190,6 +194,7 @@ def did(
     check_choice(se_type, SE_TYPES, argument="se_type", function=_FN)
     alpha = check_probability(alpha, argument="alpha", function=_FN)
     resolved = resolve_se_type(se_type, clusters is not None)
+    check_small_sample(small_sample, resolved, function=_FN)
 
     if data[time].dtype.kind not in "iufM":
         raise DataError(
@@ -250,6 +255,7 @@ def did(
         absorb=absorb,
         clusters=cl,
         df_terms=[treatment],
+        small_sample=small_sample,
     )
     design = "panel" if cl is None else "clustered panel"
     return EffectResult.from_estimate(
