@@ -35,7 +35,7 @@ import numpy as np
 from fieldexp.engine.prepare import BLOCK, CLUSTER, EngineData, Z
 from fieldexp.engine.tables import pull
 from fieldexp.errors import DesignError, EstimationError, SpecificationError
-from fieldexp.stats.linear import _gram_inverse
+from fieldexp.stats.linear import gram_inverse
 
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
@@ -180,7 +180,7 @@ def _solve(cen: Centred, spec: FitSpec, *, blocked: bool) -> _Solved:
         G = C[np.ix_(cols, cols)]
         lam, V = np.linalg.eigh(G)
         R = np.sqrt(np.clip(lam, 0.0, None))[:, None] * V.T  # R'R = G
-        return _gram_inverse(R, names, absorbed=blocked)
+        return gram_inverse(R, names, absorbed=blocked)
 
     if spec.z is None:
         M = inverse(xi, spec.names)
@@ -193,7 +193,7 @@ def _solve(cen: Centred, spec: FitSpec, *, blocked: bool) -> _Solved:
     gram = (gram + gram.T) / 2.0
     lam, V = np.linalg.eigh(gram)
     R = np.sqrt(np.clip(lam, 0.0, None))[:, None] * V.T
-    M = _gram_inverse(R, spec.names, absorbed=blocked)
+    M = gram_inverse(R, spec.names, absorbed=blocked)
     beta = M @ (Pi.T @ C[zi, yi])
     return _Solved(beta, M, Pi, spec.z)
 
