@@ -236,6 +236,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
     from fieldexp.design import walk_list
     from fieldexp.errors import SpecificationError
     from fieldexp.report.inputs import read_source
+    from fieldexp.report.safety import write_csv, write_text
     from fieldexp.spec import load_spec
 
     spec = load_spec(args.spec)
@@ -265,8 +266,9 @@ def cmd_assign(args: argparse.Namespace) -> int:
         step("randomising")
         assignment = design.assign(voters, seed)
         out.mkdir(parents=True, exist_ok=True)
-        assignment.to_csv(out / "assignment.csv", index=False)
-        design.to_toml(out / "design.toml")
+        # every file under --out (links resolved), text cells neutralised for spreadsheets
+        write_csv(assignment, out, "assignment.csv")
+        write_text(out, ("design.toml",), design.to_toml())
         if not stations:
             step("walk lists")
             walk = walk_list(
@@ -275,7 +277,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
                 by=spec.design.walk_list_by,
                 turf_size=spec.design.turf_size,
             )
-            walk.to_csv(out / "walk_list.csv", index=False)
+            write_csv(walk, out, "walk_list.csv")
         covs = list(spec.design.balance_covariates) or [
             c for c in spec.analysis.covariates if c in voters.columns
         ]
@@ -300,7 +302,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
                 reps=ri.reps if ri else 0,
                 seed=ri.seed if ri else None,
             )
-            res.to_frame().to_csv(out / "balance.csv", index=False)
+            write_csv(res.to_frame(), out, "balance.csv")
             balance_text = str(res)
     _print_warnings(caught)
     arms = assignment["arm"].value_counts(dropna=False).sort_index()

@@ -55,6 +55,7 @@ __all__ = [
     "write_report",
 ]
 
+
 def identifier_tokens(run: AnalysisRun) -> Forbidden:
     """The voter/household ids and personal values of the inputs (never in any output)."""
     inputs = run.inputs

@@ -45,6 +45,7 @@ __all__ = [
     "md_escape",
     "safe_name",
     "safe_path",
+    "write_csv",
     "write_text",
 ]
 
@@ -154,6 +155,12 @@ def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
             out[col] = s.astype(object).map(csv_cell, na_action="ignore")
     out.columns = [csv_cell(str(c)) for c in out.columns]
     return out
+
+
+def write_csv(frame: pd.DataFrame, out_dir: str | os.PathLike[str], *parts: str) -> Path:
+    """Write ``frame`` as CSV (no index) at ``safe_path(out_dir, *parts)``, cells neutralised."""
+    text = csv_frame(frame).to_csv(index=False, lineterminator="\n")
+    return write_text(out_dir, parts, text)
 
 
 # =========================================================================== Markdown

@@ -308,6 +308,8 @@ def personal_kind(column: str) -> str | None:
         return "a phone number"
     if pairs & _BIRTH_PLACE_PAIRS:
         return "a birth place"
+    if words & _PERSON_NAME_WORDS or joined in _PERSON_NAME_WORDS or pairs & _PERSON_NAME_PAIRS:
+        return "a name"
     birth = words & _BIRTH_WORDS or joined in {"birthdate", "dateofbirth", "datenaissance"}
     if birth and not words & _YEAR_WORDS:
         return "a birth date"
@@ -317,8 +319,6 @@ def personal_kind(column: str) -> str | None:
         return "a national id number"
     if words & _ADDRESS_WORDS or pairs & _ADDRESS_PAIRS or joined in _ADDRESS_WORDS:
         return "an address"
-    if words & _PERSON_NAME_WORDS or joined in _PERSON_NAME_WORDS or pairs & _PERSON_NAME_PAIRS:
-        return "a name"
     if words & _NAME_WORDS and not words & _NOT_A_PERSON:
         return "a name"
     return None

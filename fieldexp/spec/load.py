@@ -300,7 +300,7 @@ def _salt(sec: _Section) -> str | None:
         sec.fail(
             f"must be a secret of at least {MIN_SALT_LENGTH} characters ({len(value)} given; "
             "the value is not shown). Use a long random string, e.g. "
-            "`python -c \"import secrets; print(secrets.token_urlsafe(24))\"`, and keep it "
+            '`python -c "import secrets; print(secrets.token_urlsafe(24))"`, and keep it '
             "out of every output",
             key="salt",
         )
