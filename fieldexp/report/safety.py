@@ -167,7 +167,9 @@ def write_csv(frame: pd.DataFrame, out_dir: str | os.PathLike[str], *parts: str)
 _MD_INLINE = re.compile(r"([\\`*_\[\]|~$])")
 _MD_TAG = re.compile(r"<(?=[A-Za-z/!?])")
 _MD_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;?)")
-_MD_BLOCK_START = re.compile(r"^(#{1,6}|>|[-+=*]|\d+[.)])")
+_MD_BLOCK_START = re.compile(
+    r"^(#{1,6}(?=\s|$)|>|[-+*](?=\s|$)|\d{1,9}[.)](?=\s|$)|[=-](?=[=-]*\s*$))"
+)
 
 
 def md_escape(text: object, *, cell: bool = False) -> str:
@@ -175,8 +177,9 @@ def md_escape(text: object, *, cell: bool = False) -> str:
 
     Line breaks become spaces (a value cannot start a new block); ``\\ ` * _ [ ] | ~ $``
     are backslash-escaped, as are ``<`` before a tag or autolink and ``&`` before an entity;
-    outside table cells, a leading ``#``, ``>``, ``-``, ``+``, ``=`` or ``1.`` is escaped
-    so that the value cannot become a heading, quote or list.
+    outside table cells, a leading heading, quote or list marker (``# ``, ``>``, ``- ``,
+    ``+ ``, ``1. ``) or a line of ``=``/``-`` is escaped so that the value cannot start a
+    block of its own.
     """
     s = re.sub(r"[\r\n\u2028\u2029\x0b\x0c]+", " ", str(text))
     s = s.replace("\x00", "")
