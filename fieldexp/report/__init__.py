@@ -60,7 +60,14 @@ def identifier_tokens(run: AnalysisRun) -> Forbidden:
     """The voter/household ids and personal values of the inputs (never in any output)."""
     inputs = run.inputs
     return forbidden_values(
-        [inputs.voters, inputs.assignment, inputs.contacts, inputs.analysis_table, run.table]
+        [
+            inputs.voters,
+            inputs.assignment,
+            inputs.contacts,
+            inputs.vote_history,
+            inputs.analysis_table,
+            run.table,
+        ]
     )
 
 

@@ -90,6 +90,8 @@ def safe_path(out_dir: str | os.PathLike[str], *parts: str) -> Path:
     SpecificationError
         When the path would leave ``out_dir`` (e.g. a link inside it points elsewhere).
     """
+    if "\x00" in os.fspath(out_dir) or any("\x00" in str(p) for p in parts):
+        raise SpecificationError("output folder and file names must not contain NUL characters")
     root = Path(out_dir).resolve()
     if not parts:
         raise SpecificationError("safe_path: give at least one file name under the output folder")
@@ -108,9 +110,11 @@ def safe_path(out_dir: str | os.PathLike[str], *parts: str) -> Path:
 def write_text(out_dir: str | os.PathLike[str], parts: Sequence[str], text: str) -> Path:
     """Write ``text`` (UTF-8, ``\\n`` line ends) at :func:`safe_path` ``(out_dir, *parts)``.
 
-    Folders are created under ``out_dir`` only; the file is opened without following a
-    symbolic link (``O_NOFOLLOW`` where the system has it), so a link created after the
-    check cannot redirect the write.
+    Folders are created under ``out_dir`` only. The text goes to a new temporary file in
+    the same folder (created exclusively, never through a link) that then replaces the
+    target name: an existing file is replaced, never written through, so neither a
+    symbolic link created after the check nor a hard link to a file outside ``out_dir``
+    can redirect the write.
     """
     path = safe_path(out_dir, *parts)
     root = Path(out_dir).resolve()
@@ -118,10 +122,16 @@ def write_text(out_dir: str | os.PathLike[str], parts: Sequence[str], text: str)
     folder.mkdir(parents=True, exist_ok=True)
     if not folder.resolve().is_relative_to(root):  # pragma: no cover - race with a new link
         raise SpecificationError(f"output folder {str(folder)!r} left {str(out_dir)!r}")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags, 0o644)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    tmp = folder / f".{path.name[:60]}.{os.getpid()}.tmp"
+    fd = os.open(tmp, flags, 0o644)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -230,12 +240,25 @@ class Forbidden:
         return cls(ids=frozenset(str(x) for x in value))
 
 
+def _as_text(value: object) -> str:
+    """An id as the text it would be printed as (``17.0`` read from a CSV is ``17``)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def _unique_column(s: pd.Series) -> bool:
+    """A different value for (nearly) every row: an identifier, whatever its name."""
+    if pd.api.types.is_float_dtype(s) or pd.api.types.is_bool_dtype(s):
+        return False
     values = s.dropna()
     n = len(values)
-    if n < 20 or pd.api.types.is_float_dtype(values) or pd.api.types.is_bool_dtype(values):
+    if n < 20:
         return False
-    return values.nunique() >= 0.9 * n
+    head = values.iloc[:2000]  # cheap first look: most columns repeat early
+    if head.nunique() < 0.9 * len(head):
+        return False
+    return bool(values.nunique() >= 0.9 * n)
 
 
 def forbidden_values(
@@ -258,13 +281,13 @@ def forbidden_values(
             name = str(col)
             s = frame[col]
             if name in id_columns or identifier_kind(name) is not None:
-                values = s.dropna().astype(str).str.strip().unique()
+                values = {_as_text(v) for v in pd.unique(s.dropna())}
                 ids.update(v for v in values if v)
-                if name == "canvasser" or "canvasser" in name.lower():
+                if "canvasser" in name.lower():
                     personal.update(_norm(v) for v in values if len(v) >= 2)
             if personal_kind(name) is not None:
                 pcols.append(name)
-                values = s.dropna().astype(str).unique()
+                values = {_as_text(v) for v in pd.unique(s.dropna())}
                 personal.update(n for n in (_norm(v) for v in values) if len(n) >= 2)
             elif _unique_column(s):
                 unique.add(name)

@@ -171,6 +171,22 @@ def test_safe_path_refuses_a_link_pointing_outside(tmp_path: Path) -> None:
     assert list(outside.iterdir()) == []
 
 
+def test_hard_link_to_a_file_outside_is_replaced_not_written_through(tmp_path: Path) -> None:
+    out, outside = tmp_path / "out", tmp_path / "outside.txt"
+    out.mkdir()
+    outside.write_text("precious")
+    os.link(outside, out / "report.md")
+    write_text(out, ("report.md",), "new report\n")
+    assert outside.read_text() == "precious"
+    assert (out / "report.md").read_text() == "new report\n"
+    assert sorted(p.name for p in out.iterdir()) == ["report.md"]  # no temporary file left
+
+
+def test_nul_in_the_output_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SpecificationError, match="NUL"):
+        safe_path(f"{tmp_path}/a\x00b", "report.md")
+
+
 def test_safe_path_allows_links_inside(tmp_path: Path) -> None:
     out = tmp_path / "out"
     (out / "real").mkdir(parents=True)
