@@ -240,11 +240,15 @@ class Forbidden:
         return cls(ids=frozenset(str(x) for x in value))
 
 
-def _as_text(value: object) -> str:
-    """An id as the text it would be printed as (``17.0`` read from a CSV is ``17``)."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+def _texts(s: pd.Series) -> list[str]:
+    """The distinct values of ``s`` as printed (``17.0`` read from a CSV is ``17``)."""
+    values = pd.Series(pd.unique(s.dropna()))
+    if pd.api.types.is_float_dtype(values):
+        whole = values.notna() & (values == values.round())
+        return [
+            str(int(v)) if w else str(v) for v, w in zip(values, whole, strict=True)
+        ]  # few distinct floats in practice
+    return values.astype(str).str.strip().tolist()
 
 
 def _unique_column(s: pd.Series) -> bool:
@@ -281,14 +285,13 @@ def forbidden_values(
             name = str(col)
             s = frame[col]
             if name in id_columns or identifier_kind(name) is not None:
-                values = {_as_text(v) for v in pd.unique(s.dropna())}
+                values = _texts(s)
                 ids.update(v for v in values if v)
                 if "canvasser" in name.lower():
                     personal.update(_norm(v) for v in values if len(v) >= 2)
             if personal_kind(name) is not None:
                 pcols.append(name)
-                values = {_as_text(v) for v in pd.unique(s.dropna())}
-                personal.update(n for n in (_norm(v) for v in values) if len(n) >= 2)
+                personal.update(n for n in (_norm(v) for v in _texts(s)) if len(n) >= 2)
             elif _unique_column(s):
                 unique.add(name)
     return Forbidden(frozenset(ids), frozenset(personal), frozenset(unique), tuple(pcols))
@@ -330,12 +333,13 @@ def _token_candidates(token: str) -> Iterable[str]:
 
 
 def _text_leaks(texts: Iterable[str], ids: frozenset[str], emails: set[str]) -> list[str]:
+    """Distinctive ids (:func:`_distinctive_id`) and e-mail addresses in the text."""
     found: dict[str, set[str]] = {}
     for text in texts:
         for m in _TOKEN.finditer(text):
             token = m.group(0)
             for cand in _token_candidates(token):
-                if cand in ids:
+                if cand in ids and _distinctive_id(cand):
                     found.setdefault("input id(s)", set()).add(cand)
                 elif "@" in cand and cand.casefold() in emails:
                     found.setdefault("e-mail address(es)", set()).add(cand)
@@ -362,9 +366,8 @@ def find_leaks(
     """
     fb = Forbidden.of(forbidden)
     bodies = list(texts.values()) if isinstance(texts, Mapping) else list(texts)
-    everywhere = frozenset(i for i in fb.ids if _distinctive_id(i))
     emails = {p for p in fb.personal if "@" in p}
-    problems = _text_leaks(bodies, everywhere, emails)
+    problems = _text_leaks(bodies, fb.ids, emails)
     if report is None:
         return problems
     for table in report.tables():
