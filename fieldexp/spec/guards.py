@@ -30,6 +30,7 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "MIN_SALT_LENGTH",
     "WINDOWS_RESERVED",
+    "control_character",
     "identifier_kind",
     "input_file_problem",
     "name_problem",
@@ -388,6 +389,15 @@ def identifier_kind(column: str) -> str | None:
     if any(t.endswith("id") and t[:-2] in _PERSON_WORDS for t in tokens):
         return "a per-person identifier"
     return None
+
+
+#: Bidirectional overrides and embeddings: they make text display differently from what it is.
+BIDI_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e")
+
+
+def control_character(ch: str) -> bool:
+    """True for a control character (C0, DEL, C1) or a bidi override/embedding."""
+    return unicodedata.category(ch) == "Cc" or ch in BIDI_OVERRIDES
 
 
 def name_problem(name: str) -> str | None:

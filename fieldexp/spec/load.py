@@ -21,6 +21,7 @@ from fieldexp.design import Design
 from fieldexp.errors import FieldexpError, SpecificationError, did_you_mean
 from fieldexp.spec.guards import (
     MIN_SALT_LENGTH,
+    control_character,
     identifier_kind,
     input_file_problem,
     name_problem,
@@ -349,6 +350,7 @@ def _design(sec: _Section) -> DesignSpec:
     turf = sec.get("turf_size", int, None, check=_positive_int)
     balance_covs = sec.strings("balance_covariates")
     _refuse_personal(sec, "balance_covariates", balance_covs)
+    _refuse_personal(sec, "blocks", [blocks] if blocks else [])
     sec.finish()
     arms: Any = None
     if isinstance(arms_raw, dict):
@@ -418,6 +420,9 @@ def _analysis(sec: _Section) -> AnalysisOptions:
         control_contacts=sec.choice("control_contacts", ("keep", "drop"), "keep"),
     )
     _refuse_personal(sec, "covariates", out.covariates)
+    for key in ("blocks", "weights", "treatment"):
+        value = getattr(out, key)
+        _refuse_personal(sec, key, [value] if value else [])
     sec.finish()
     return out
 
@@ -434,6 +439,7 @@ def _outcomes(sec: _Section) -> tuple[OutcomeSpec, ...]:
                 key=None,
             )
         column = sub.get("column", str, DEFAULT_COLUMNS.get(name, _MISSING), check=_nonempty)
+        _refuse_personal(sub, "column", [column])
         estimands = sub.strings("estimands", ("ITT", "CACE"))
         for e in estimands:
             if e not in ESTIMANDS:
@@ -483,6 +489,7 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecificationError(f"{file}: not valid TOML: {exc}") from None
+    _refuse_control_characters(raw, file, ())
     top = _Section(raw, "", file)
     version = top.get(
         "version",
@@ -645,6 +652,34 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
         privacy=privacy,
         coverage=coverage,
     )
+
+
+def _refuse_control_characters(value: object, file: str, where: tuple[str, ...]) -> None:
+    """No control characters (NUL, escape, line breaks...) or bidi overrides in any key or
+    string of the spec: they would reach terminals, CSV files and reports as they are."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if any(control_character(ch) for ch in str(k)):
+                place = f"[{'.'.join(where)}]" if where else "top level"
+                raise SpecificationError(
+                    f"{file}: {place}: the key {k!r} contains a control character; keys and "
+                    "text in a spec must be printable"
+                )
+            _refuse_control_characters(v, file, (*where, str(k)))
+    elif isinstance(value, list):
+        for v in value:
+            _refuse_control_characters(v, file, where)
+    elif isinstance(value, str):
+        bad = next((ch for ch in value if control_character(ch)), None)
+        if bad is not None:
+            section = ".".join(where[:-1])
+            key = where[-1] if where else "top level"
+            label = f"[{section}] {key}" if section else key
+            raise SpecificationError(
+                f"{file}: {label}: contains the control character U+{ord(bad):04X}; text in a "
+                "spec must be printable (no NUL, escape sequences, line breaks, tabs or "
+                "direction overrides)"
+            )
 
 
 def _check_outcome_names(sec: _Section, key: str, given: tuple[str, ...], names: list[str]) -> None:

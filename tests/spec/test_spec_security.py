@@ -193,6 +193,23 @@ def test_personal_balance_covariates_refused(folder: Path) -> None:
         parse(folder, text)
 
 
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [("analysis", "blocks"), ("analysis", "weights"), ("analysis", "treatment")],
+)
+def test_personal_columns_refused_as_analysis_columns(folder: Path, section: str, key: str) -> None:
+    text = MINIMAL.replace('election = "2022_general"', f'election = "2022_general"\n{key} = "Nom"')
+    with pytest.raises(SpecificationError, match=rf"\[{section}\] {key}: column 'Nom'"):
+        parse(folder, text)
+
+
+def test_personal_outcome_column_and_design_blocks_refused(folder: Path) -> None:
+    with pytest.raises(SpecificationError, match=r"\[outcomes\.turnout\] column: column 'DOB'"):
+        parse(folder, MINIMAL + 'column = "DOB"\n')
+    with pytest.raises(SpecificationError, match=r"\[design\] blocks: column 'street'"):
+        parse(folder, MINIMAL + '\n[design]\nunit = "voter_id"\nblocks = "street"\n')
+
+
 @pytest.mark.parametrize("column", ["voter_id", "VanID", "household_id", "canvasser"])
 def test_identifier_columns_refused_as_groups(folder: Path, column: str) -> None:
     with pytest.raises(SpecificationError, match=rf"\[coverage\] by: column '{column}' is a"):
@@ -207,7 +224,7 @@ def test_identifier_columns_refused_as_groups(folder: Path, column: str) -> None
 )
 def test_unsafe_outcome_names_refused(folder: Path, name: str) -> None:
     text = MINIMAL + f'\n[outcomes."{name}"]\ncolumn = "voted"\n'
-    with pytest.raises(SpecificationError, match=r"\[outcomes\]: outcome name"):
+    with pytest.raises(SpecificationError, match=r"\[outcomes\]: (outcome name|the key)"):
         parse(folder, text)
 
 
@@ -226,6 +243,27 @@ def test_legitimate_groups_and_covariates_pass(folder: Path) -> None:
     spec = parse(folder, text)
     assert spec.coverage.by == ("precinct_id", "nom_commune")
     assert spec.analysis.covariates == ("age", "birth_year", "voted_by_mail")
+
+
+@pytest.mark.parametrize(
+    ("line", "where"),
+    [
+        ('[report]\ntitle = "T\\u001b[31mred"\n', r"\[report\] title: .*U\+001B"),
+        ('[report]\norganisation = "a\\u0000b"\n', r"\[report\] organisation: .*U\+0000"),
+        ('[report]\ntitle = "line\\nbreak"\n', r"\[report\] title: .*U\+000A"),
+        ('[report]\ntitle = "\\u202eevil"\n', r"\[report\] title: .*U\+202E"),
+        ('[costs]\ncurrency = "EUR\\r"\n', r"\[costs\] currency"),
+    ],
+)
+def test_control_characters_refused_in_spec_text(folder: Path, line: str, where: str) -> None:
+    with pytest.raises(SpecificationError, match=where):
+        parse(folder, line + MINIMAL)
+
+
+def test_control_characters_in_nested_values_refused(folder: Path) -> None:
+    text = MINIMAL + 'label = "Turnout"\nsubset = { city = "a\\tb" }\n'
+    with pytest.raises(SpecificationError, match=r"\[outcomes\.turnout\.subset\] city"):
+        parse(folder, text)
 
 
 # --------------------------------------------------------------------------- salt
