@@ -402,7 +402,7 @@ def test_hostile_labels_are_escaped_everywhere(tmp_path: Path) -> None:
     formula = '=HYPERLINK("http://evil.example","click")'
     spec = write_spec(
         tmp_path,
-        title=HOSTILE_LABEL + "\n# Injected",
+        title="# Injected " + HOSTILE_LABEL,
         organisation="![x](http://evil.example/t.png)",
         label=formula + " $x^{",
     )
@@ -412,8 +412,10 @@ def test_hostile_labels_are_escaped_everywhere(tmp_path: Path) -> None:
     html_md = MarkdownIt("commonmark").enable("table").render(md)
     for tag in ("<script", "<a ", "<img"):
         assert tag not in html_md
+    assert html_md.startswith("<h1># Injected &lt;script&gt;alert(1)&lt;/script&gt; [click]")
     page = (out / "report.html").read_text()
     assert "<script" not in page and "<img" not in page
+    assert "$x^{" in page  # shown as written (figure labels: see the next test)
     effects = list(csv.reader((out / "tables" / "effects.csv").open()))
     col = effects[0].index("outcome")
     assert {row[col] for row in effects[1:]} == {"'" + formula + " $x^{"}
@@ -449,6 +451,55 @@ def test_personal_values_in_a_renamed_column_block_the_report(tmp_path: Path, ca
     assert not out.exists() or files_under(out) == []
 
 
+def test_personal_values_as_subgroups_block_the_report(tmp_path: Path, capsys) -> None:
+    last = np.array(["Martin", "Bernard", "Dubois", "Thomas"])
+    write_table(
+        tmp_path,
+        Nom=lambda t: last[t["household_id"] % 4],
+        band=lambda t: last[t["household_id"] % 4],
+    )
+    spec = write_spec(tmp_path)
+    spec.write_text(spec.read_text() + '\n[subgroups]\nby = "band"\n')
+    out = tmp_path / "out"
+    assert run_cli("report", spec, "--out", out, "--no-progress", "--quiet") == 2
+    err = capsys.readouterr().err
+    assert "privacy check" in err and "Nom" in err and "Martin" not in err
+    assert not out.exists() or files_under(out) == []
+
+
+def test_python_api_cannot_bypass_the_spec_check(tmp_path: Path) -> None:
+    """A CoverageSpec built in Python skips validation; the leak check still refuses."""
+    from dataclasses import replace
+
+    from fieldexp.report import build_report, identifier_tokens, prepare_analysis
+    from fieldexp.spec import load_spec
+    from fieldexp.spec.model import CoverageSpec
+
+    first = np.array(["Alice", "Bruno", "Chloé", "Dimitri"])
+    write_table(tmp_path, first_name=lambda t: first[t["household_id"] % 4])
+    spec = load_spec(write_spec(tmp_path))
+    spec = replace(spec, coverage=CoverageSpec(by=("first_name",), canvasser=False))
+    run = prepare_analysis(spec)
+    report = build_report(spec, run=run)
+    with pytest.raises(DataError, match=r"privacy check: .*column 'first_name'"):
+        write_report(report, tmp_path / "out", forbidden=identifier_tokens(run))
+    assert not (tmp_path / "out").exists()
+
+
+def test_salt_never_reaches_an_output_and_only_its_value_is_redacted(tmp_path: Path) -> None:
+    write_table(tmp_path)
+    salt = "precinct_id-Turnout-2022"  # shares long runs of characters with the spec
+    spec = write_spec(tmp_path)
+    spec.write_text(spec.read_text().replace("small_cell = 5", f'small_cell = 5\nsalt = "{salt}"'))
+    out = tmp_path / "out"
+    assert run_cli("report", spec, "--out", out, "--no-progress", "--quiet") == 0
+    for path in files_under(out):
+        assert salt not in path.read_text("utf-8"), path.name
+    doc = json.loads((out / "results.json").read_text())
+    assert doc["provenance"]["spec_text"] == spec.read_text().replace(salt, "<redacted>")
+    assert 'by = ["precinct_id"]' in doc["provenance"]["spec_text"]
+
+
 def test_voter_ids_in_a_renamed_column_block_the_report(tmp_path: Path, capsys) -> None:
     write_table(tmp_path, zone=lambda t: t["voter_id"])
     spec = write_spec(tmp_path, by="zone")
@@ -480,7 +531,9 @@ def test_hostile_specs_refused_with_exit_2(tmp_path: Path, capsys, by: str, mess
     assert run_cli("report", spec, "--out", out, "--no-progress") == 2
     assert message in capsys.readouterr().err
     assert not out.exists()
+    # assign validates the same spec first (before it looks for a [design])
     assert run_cli("assign", spec, "--out", out, "--seed", "1", "--no-progress") == 2
+    assert message in capsys.readouterr().err
     assert not out.exists()
 
 
