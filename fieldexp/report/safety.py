@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from fieldexp.errors import SpecificationError
@@ -346,6 +347,15 @@ def _text_leaks(texts: Iterable[str], ids: frozenset[str], emails: set[str]) -> 
     return [f"{len(v)} {k} in the text" for k, v in sorted(found.items())]
 
 
+def _cell_text(value: object) -> str | None:
+    """A table cell as the label it shows (text and whole numbers; not estimates)."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return str(int(value))
+    return None
+
+
 def find_leaks(
     report: Report | None,
     texts: Mapping[str, str] | Iterable[str],
@@ -373,11 +383,9 @@ def find_leaks(
     for table in report.tables():
         for j, (column, fmt) in enumerate(zip(table.columns, table.formats, strict=True)):
             cells = {
-                str(r[j]).strip()
-                for r in table.rows
-                if isinstance(r[j], str)
-                and _norm(r[j]) not in _EMPTY_CELLS
-                and not str(r[j]).startswith("<")
+                c
+                for c in (_cell_text(r[j]) for r in table.rows)
+                if c is not None and _norm(c) not in _EMPTY_CELLS and not c.startswith("<")
             }
             if fmt != "text" or not cells:
                 continue

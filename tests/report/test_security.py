@@ -334,6 +334,14 @@ def test_integer_ids_in_an_id_column_are_leaks() -> None:
     assert find_leaks(report, [], fb) == ["table 'coverage_x', column 'voter_id': 2 input id(s)"]
 
 
+def test_integer_cells_in_an_id_column_are_leaks_too() -> None:
+    fb = Forbidden(ids=frozenset({"17", "18"}))
+    table = Table("t", "t", ("VanID", "n"), ("text", "int"), ((17, 50), (18, 60)))
+    assert find_leaks(_report(Section("s", "S", (), (table,))), [], fb) == [
+        "table 't', column 'VanID': 2 input id(s)"
+    ]
+
+
 def test_letter_digit_ids_are_found_anywhere_even_inside_file_names() -> None:
     fb = Forbidden(ids=frozenset({"V0000017", "H-0042"}))
     assert find_leaks(None, ["see tables/coverage_V0000017.csv"], fb) == [
