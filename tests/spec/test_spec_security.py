@@ -371,7 +371,8 @@ FORBIDDEN_MODULES = {"pickle", "cPickle", "dill", "marshal", "shelve", "yaml", "
 
 
 def test_no_code_execution_path_in_fieldexp() -> None:
-    """Nothing in the package can evaluate text: no eval/exec, pickle or YAML loading."""
+    """Nothing in the package can evaluate text: no eval/exec, pickle or YAML loading, no
+    template compiled from a string, no format string that is not a literal."""
     problems = []
     for path in sorted((REPO / "fieldexp").rglob("*.py")):
         tree = ast.parse(path.read_text("utf-8"))
@@ -396,6 +397,20 @@ def test_no_code_execution_path_in_fieldexp() -> None:
                 and not (node.args and isinstance(node.args[0], ast.Constant | ast.Name))
             ):
                 problems.append(f"{path.name}:{node.lineno} import_module(<expression>)")
+            # text is never compiled as a template or used as a format string
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and (
+                    node.func.attr in {"from_string", "format_map"}
+                    or (
+                        node.func.attr == "format" and not isinstance(node.func.value, ast.Constant)
+                    )
+                )
+            ):
+                problems.append(f"{path.name}:{node.lineno} .{node.func.attr}(...)")
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Template":
+                problems.append(f"{path.name}:{node.lineno} Template(...)")
     assert not problems, problems
 
 
