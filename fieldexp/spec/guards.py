@@ -282,6 +282,12 @@ _BIRTH_PLACE_PAIRS = frozenset(
 )
 
 
+# Words that make a column an indicator or a count derived from personal data.
+_INDICATOR_WORDS = frozenset(
+    {"has", "is", "flag", "available", "present", "missing", "valid", "known", "count", "any"}
+)
+
+
 def _pairs(tokens: tuple[str, ...]) -> set[tuple[str, str]]:
     """Adjacent token pairs, ignoring connecting words (``date de naissance``)."""
     core = [t for t in tokens if t not in {"de", "du", "d", "of", "la", "le", "the", "s"}]
@@ -299,6 +305,8 @@ def personal_kind(column: str) -> str | None:
     if not tokens:
         return None
     words = set(tokens)
+    if words & _INDICATOR_WORDS:
+        return None  # has_phone, email_valid: a 0/1 indicator, not the value itself
     joined = "".join(tokens)
     pairs = _pairs(tokens)
     if words & _EMAIL_WORDS or ("e", "mail") in pairs or joined in {"email", "emailaddress"}:
@@ -384,6 +392,8 @@ def identifier_kind(column: str) -> str | None:
     tokens = name_tokens(column)
     words = set(tokens)
     joined = "".join(tokens)
+    if words & _NOT_A_PERSON - {"user", "arm", "code", "type", "result", "channel", "method"}:
+        return None  # van_precinct_id, household_turf_number: an area, not a person
     if joined in _ID_NAMES or (words & _PERSON_WORDS and words & _ID_WORDS):
         return "a per-person identifier"
     if any(t.endswith("id") and t[:-2] in _PERSON_WORDS for t in tokens):

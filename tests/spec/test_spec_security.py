@@ -105,6 +105,10 @@ NOT_PERSONAL = [
     "female",
     "race",
     "small_cell",
+    "has_phone",
+    "HasEmail",
+    "email_valid",
+    "address_known",
 ]
 
 
@@ -125,7 +129,9 @@ def test_identifier_columns(column: str) -> None:
     assert identifier_kind(column) is not None
 
 
-@pytest.mark.parametrize("column", ["precinct_id", "election_id", "age", "city"])
+@pytest.mark.parametrize(
+    "column", ["precinct_id", "election_id", "age", "city", "van_precinct_id", "HouseholdSize"]
+)
 def test_area_ids_are_not_person_ids(column: str) -> None:
     assert identifier_kind(column) is None
 
