@@ -390,15 +390,16 @@ _ID_NAMES = frozenset(
 def identifier_kind(column: str) -> str | None:
     """``"a per-person identifier"`` when ``column`` names one (``voter_id``, ``VanID``...)."""
     tokens = name_tokens(column)
-    words = set(tokens)
     joined = "".join(tokens)
-    if words & _NOT_A_PERSON - {"user", "arm", "code", "type", "result", "channel", "method"}:
-        return None  # van_precinct_id, household_turf_number: an area, not a person
-    if joined in _ID_NAMES or (words & _PERSON_WORDS and words & _ID_WORDS):
+    if joined in _ID_NAMES:
         return "a per-person identifier"
-    if any(t.endswith("id") and t[:-2] in _PERSON_WORDS for t in tokens):
-        return "a per-person identifier"
-    return None
+    for i, token in enumerate(tokens):
+        # the word before "id"/"number" says whose: state_voter_id yes, van_precinct_id no
+        if token in _ID_WORDS and i > 0 and tokens[i - 1] in _PERSON_WORDS:
+            return "a per-person identifier"
+        if token.endswith("id") and token[:-2] in _PERSON_WORDS:
+            return "a per-person identifier"
+    return None  # van_precinct_id, household_turf_number: an area, not a person
 
 
 #: Bidirectional overrides and embeddings: they make text display differently from what it is.
