@@ -267,7 +267,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
         assignment = design.assign(voters, seed)
         out.mkdir(parents=True, exist_ok=True)
         # every file under --out (links resolved), text cells neutralised for spreadsheets
-        write_csv(assignment, out, "assignment.csv")
+        write_csv(assignment, out, "assignment.csv", mode=0o600)  # every voter id
         write_text(out, ("design.toml",), design.to_toml())
         if not stations:
             step("walk lists")
@@ -277,7 +277,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
                 by=spec.design.walk_list_by,
                 turf_size=spec.design.turf_size,
             )
-            write_csv(walk, out, "walk_list.csv")
+            write_csv(walk, out, "walk_list.csv", mode=0o600)
         covs = list(spec.design.balance_covariates) or [
             c for c in spec.analysis.covariates if c in voters.columns
         ]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import tempfile
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -108,14 +109,17 @@ def safe_path(out_dir: str | os.PathLike[str], *parts: str) -> Path:
     return target
 
 
-def write_text(out_dir: str | os.PathLike[str], parts: Sequence[str], text: str) -> Path:
+def write_text(
+    out_dir: str | os.PathLike[str], parts: Sequence[str], text: str, *, mode: int = 0o644
+) -> Path:
     """Write ``text`` (UTF-8, ``\\n`` line ends) at :func:`safe_path` ``(out_dir, *parts)``.
 
     Folders are created under ``out_dir`` only. The text goes to a new temporary file in
     the same folder (created exclusively, never through a link) that then replaces the
     target name: an existing file is replaced, never written through, so neither a
     symbolic link created after the check nor a hard link to a file outside ``out_dir``
-    can redirect the write.
+    can redirect the write. ``mode``: the file's permissions (``0o600`` for files that
+    hold voter ids, e.g. ``assignment.csv``).
     """
     path = safe_path(out_dir, *parts)
     root = Path(out_dir).resolve()
@@ -123,10 +127,11 @@ def write_text(out_dir: str | os.PathLike[str], parts: Sequence[str], text: str)
     folder.mkdir(parents=True, exist_ok=True)
     if not folder.resolve().is_relative_to(root):  # pragma: no cover - race with a new link
         raise SpecificationError(f"output folder {str(folder)!r} left {str(out_dir)!r}")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    tmp = folder / f".{path.name[:60]}.{os.getpid()}.tmp"
-    fd = os.open(tmp, flags, 0o644)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name[:60]}.", suffix=".tmp", dir=folder)
+    tmp = Path(name)
     try:
+        if os.chmod in os.supports_fd:
+            os.chmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
         os.replace(tmp, path)
@@ -168,10 +173,12 @@ def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(frame: pd.DataFrame, out_dir: str | os.PathLike[str], *parts: str) -> Path:
+def write_csv(
+    frame: pd.DataFrame, out_dir: str | os.PathLike[str], *parts: str, mode: int = 0o644
+) -> Path:
     """Write ``frame`` as CSV (no index) at ``safe_path(out_dir, *parts)``, cells neutralised."""
     text = csv_frame(frame).to_csv(index=False, lineterminator="\n")
-    return write_text(out_dir, parts, text)
+    return write_text(out_dir, parts, text, mode=mode)
 
 
 # =========================================================================== Markdown

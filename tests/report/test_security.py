@@ -663,6 +663,10 @@ def test_assign_outputs_neutralise_formulas(tmp_path: Path) -> None:
     balance = pd.read_csv(out / "balance.csv")
     assert pd.api.types.is_float_dtype(balance["diff_1"])
     assert (out / "design.toml").read_text().startswith("fieldexp_design")
+    if os.chmod in os.supports_fd:  # files with voter ids are readable by their owner only
+        assert (out / "assignment.csv").stat().st_mode & 0o777 == 0o600
+        assert (out / "walk_list.csv").stat().st_mode & 0o777 == 0o600
+        assert (out / "balance.csv").stat().st_mode & 0o777 == 0o644
 
 
 def test_assign_refuses_a_link_pointing_outside(tmp_path: Path, capsys) -> None:
