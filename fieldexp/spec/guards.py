@@ -309,7 +309,12 @@ def personal_kind(column: str) -> str | None:
         return None  # has_phone, email_valid: a 0/1 indicator, not the value itself
     joined = "".join(tokens)
     pairs = _pairs(tokens)
-    if words & _EMAIL_WORDS or ("e", "mail") in pairs or joined in {"email", "emailaddress"}:
+    if (
+        words & _EMAIL_WORDS
+        or ("e", "mail") in pairs
+        or ("adresse", "electronique") in pairs
+        or joined in {"email", "emailaddress"}
+    ):
         return "an e-mail address"
     if words & _PHONE_WORDS or joined.startswith(("phone", "telephone", "cellphone")):
         return "a phone number"
@@ -360,7 +365,9 @@ _PERSON_WORDS = frozenset(
         "volunteer",
     }
 )
-_ID_WORDS = frozenset({"id", "ids", "identifier", "key", "number", "num", "no", "nr", "numero"})
+_ID_WORDS = frozenset(
+    {"id", "ids", "identifier", "identifiant", "key", "number", "num", "no", "nr", "numero"}
+)
 _ID_NAMES = frozenset(
     {
         "vanid",
@@ -383,6 +390,8 @@ _ID_NAMES = frozenset(
         "id",
         "uid",
         "uuid",
+        "numerodordre",
+        "numeroordre",
     }
 )
 
@@ -393,11 +402,17 @@ def identifier_kind(column: str) -> str | None:
     joined = "".join(tokens)
     if joined in _ID_NAMES:
         return "a per-person identifier"
+    words = set(tokens)
+    if any(t.endswith("id") and t[:-2] in _PERSON_WORDS for t in tokens):
+        return "a per-person identifier"  # voterid, householdid
+    if not (words & _ID_WORDS and words & _PERSON_WORDS):
+        return None
+    if not words & _NOT_A_PERSON:
+        return "a per-person identifier"  # identifiant national electeur, registration_number
     for i, token in enumerate(tokens):
-        # the word before "id"/"number" says whose: state_voter_id yes, van_precinct_id no
+        # beside an area word, the word before "id" says whose: state_voter_id, not
+        # van_precinct_id
         if token in _ID_WORDS and i > 0 and tokens[i - 1] in _PERSON_WORDS:
-            return "a per-person identifier"
-        if token.endswith("id") and token[:-2] in _PERSON_WORDS:
             return "a per-person identifier"
     return None  # van_precinct_id, household_turf_number: an area, not a person
 

@@ -81,6 +81,9 @@ PERSONAL = [
     ("email", "an e-mail address"),
     ("E-Mail", "an e-mail address"),
     ("courriel", "an e-mail address"),
+    ("Adresse électronique", "an e-mail address"),
+    ("Code du pays de naissance", "a birth place"),
+    ("Nom d'usage", "a name"),
     ("pays_naissance", "a birth place"),
     ("nationalité", "a nationality"),
     ("ssn", "a national id number"),
@@ -123,7 +126,19 @@ def test_area_and_covariate_columns_are_not_personal(column: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "column", ["voter_id", "VanID", "HouseholdID", "unit_id", "ncid", "StateVoterID", "canvasser"]
+    "column",
+    [
+        "voter_id",
+        "VanID",
+        "HouseholdID",
+        "unit_id",
+        "ncid",
+        "StateVoterID",
+        "canvasser",
+        "registration_number",
+        "Identifiant national électeur",
+        "Numéro d'ordre",
+    ],
 )
 def test_identifier_columns(column: str) -> None:
     assert identifier_kind(column) is not None
