@@ -236,7 +236,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
     from fieldexp.design import walk_list
     from fieldexp.errors import SpecificationError
     from fieldexp.report.inputs import read_source
-    from fieldexp.report.safety import write_csv, write_text
+    from fieldexp.report.safety import safe_path, write_csv, write_text
     from fieldexp.spec import load_spec
 
     spec = load_spec(args.spec)
@@ -256,6 +256,8 @@ def cmd_assign(args: argparse.Namespace) -> int:
             f"{spec.path.name}: give the seed as [design] seed = ... or --seed"
         )
     out = Path(args.out)
+    for name in ("assignment.csv", "design.toml", "walk_list.csv", "balance.csv"):
+        safe_path(out, name)  # every output checked before anything is written
     with warnings.catch_warnings(record=True) as caught, _Steps(_show_progress(args)) as step:
         warnings.simplefilter("always")
         step(f"reading {source.name}")

@@ -255,9 +255,9 @@ def write_report(
             "hold ids or personal data (e.g. [coverage] by or [subgroups] by)."
         )
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    for parts in files:  # every path checked before the first file is written
+    for parts in files:  # every path checked before anything is created or written
         safe_path(out, *parts)
+    out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     for parts, text in files.items():
         write_text(out, parts, text)

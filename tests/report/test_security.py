@@ -678,6 +678,7 @@ def test_assign_refuses_a_link_pointing_outside(tmp_path: Path, capsys) -> None:
     assert run_cli("assign", spec, "--out", out, "--no-progress") == 2
     assert "outside the output folder" in capsys.readouterr().err
     assert list(outside.iterdir()) == []
+    assert sorted(p.name for p in out.iterdir()) == ["walk_list.csv"]  # nothing else written
 
 
 def test_write_report_refuses_two_tables_with_one_file(tmp_path: Path) -> None:
