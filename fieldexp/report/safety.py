@@ -182,7 +182,7 @@ def write_csv(
 
 
 # =========================================================================== Markdown
-_MD_INLINE = re.compile(r"([\\`*_\[\]|~$])")
+_MD_INLINE = re.compile(r"([\\`*_\[\]|~$^])")
 _MD_TAG = re.compile(r"<(?=[A-Za-z/!?])")
 _MD_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;?)")
 _MD_BLOCK_START = re.compile(
@@ -193,7 +193,7 @@ _MD_BLOCK_START = re.compile(
 def md_escape(text: object, *, cell: bool = False) -> str:
     """``text`` as literal Markdown: no markup, links, images, HTML or math survive.
 
-    Line breaks become spaces (a value cannot start a new block); ``\\ ` * _ [ ] | ~ $``
+    Line breaks become spaces (a value cannot start a new block); ``\\ ` * _ [ ] | ~ $ ^``
     are backslash-escaped, as are ``<`` before a tag or autolink and ``&`` before an entity;
     outside table cells, a leading heading, quote or list marker (``# ``, ``>``, ``- ``,
     ``+ ``, ``1. ``) or a line of ``=``/``-`` is escaped so that the value cannot start a

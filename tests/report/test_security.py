@@ -273,7 +273,7 @@ def test_md_escape_neutralises_markup() -> None:
     assert md_escape("a\n# b") == "a # b"
     assert md_escape("a | b", cell=True) == "a \\| b"
     assert md_escape("&lt;b&gt;") == "\\&lt;b\\&gt;"
-    assert md_escape("$x^{$") == "\\$x^{\\$"
+    assert md_escape("$x^{$") == "\\$x\\^{\\$"
     assert md_escape("+1.2 pts", cell=True) == "+1.2 pts"
     assert md_escape("<10") == "<10"  # a suppressed count stays readable
 
