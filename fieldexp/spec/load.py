@@ -43,7 +43,7 @@ from fieldexp.spec.model import (
     RISpec,
     SubgroupSpec,
 )
-from fieldexp.spec.redact import redact_salt
+from fieldexp.spec.redact import redact_salt, secret_values
 
 __all__ = ["load_spec", "parse_spec"]
 
@@ -490,6 +490,7 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
     except tomllib.TOMLDecodeError as exc:
         raise SpecificationError(f"{file}: not valid TOML: {exc}") from None
     _refuse_control_characters(raw, file, ())
+    _refuse_short_secrets(raw, file)
     top = _Section(raw, "", file)
     version = top.get(
         "version",
@@ -652,6 +653,21 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
         privacy=privacy,
         coverage=coverage,
     )
+
+
+def _refuse_short_secrets(raw: dict[str, Any], file: str) -> None:
+    """Every secret of the spec (``[privacy] salt``, a reader's ``id_salt``): 16+ characters,
+    never echoed in the error."""
+    for path, value in secret_values(raw):
+        if len(value) < MIN_SALT_LENGTH:
+            section = ".".join(path[:-1])
+            label = f"[{section}] {path[-1]}" if section else path[-1]
+            raise SpecificationError(
+                f"{file}: {label}: must be a secret of at least {MIN_SALT_LENGTH} characters "
+                f"({len(value)} given; the value is not shown). Use a long random string, e.g. "
+                '`python -c "import secrets; print(secrets.token_urlsafe(24))"`, and keep it '
+                "out of every output"
+            )
 
 
 def _refuse_control_characters(value: object, file: str, where: tuple[str, ...]) -> None:

@@ -334,6 +334,33 @@ def test_redaction_finds_the_salt_in_every_toml_form(folder: Path, privacy: str)
     assert tomllib.loads(red) == original
 
 
+def test_reader_id_salt_is_redacted_too(folder: Path) -> None:
+    (folder / "voters.csv").write_text("voter_id\nV1\n")
+    text = MINIMAL + (
+        '\n[data.voters]\npath = "voters.csv"\nformat = "reu"\n'
+        f'mapping.options.id_salt = "{SALT}"\n'
+    )
+    spec = parse(folder, text)
+    red = redacted_text(spec)
+    assert SALT not in red
+    doc = tomllib.loads(red)
+    assert doc["data"]["voters"]["mapping"]["options"]["id_salt"] == REDACTED
+    assert red == text.replace(SALT, REDACTED)
+
+
+def test_short_reader_id_salt_refused(folder: Path) -> None:
+    (folder / "voters.csv").write_text("voter_id\nV1\n")
+    text = MINIMAL + (
+        '\n[data.voters]\npath = "voters.csv"\nformat = "reu"\n'
+        'mapping = { options = { id_salt = "short-secret" } }\n'
+    )
+    with pytest.raises(
+        SpecificationError, match=r"\[data\.voters\.mapping\.options\] id_salt: .*16"
+    ) as info:
+        parse(folder, text)
+    assert "short-secret" not in str(info.value)
+
+
 def test_redaction_never_touches_other_values_equal_to_a_short_secret() -> None:
     text = 'title = "s"\n[privacy]\nsalt = "' + SALT + '"\n'
     assert redact_salt(text, ("s",)) == 'title = "s"\n[privacy]\nsalt = "<redacted>"\n'
