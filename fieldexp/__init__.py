@@ -52,6 +52,7 @@ _LAZY: dict[str, str] = {
     "rate": "fieldexp.targeting",
     "precinct_priorities": "fieldexp.targeting",
     "choropleth": "fieldexp.targeting",
+    "voter_plan": "fieldexp.targeting",
 }
 
 __all__ = [
