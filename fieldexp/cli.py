@@ -235,7 +235,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_inspect(args: argparse.Namespace) -> int:
     """Detect the layout of FILE; print its column mapping, codes, rows and missing mapping."""
     from fieldexp.io import inspect_file
+    from fieldexp.report.inputs import check_input_file
 
+    for what, path in (("inspect FILE", args.file), ("inspect --results", args.results)):
+        if path is not None:  # a FIFO would block the reader: refused from its stat
+            check_input_file(Path(path), what)
     print(inspect_file(args.file, table=args.table, results=args.results))
     return 0
 

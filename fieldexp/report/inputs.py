@@ -86,6 +86,9 @@ def read_source(source: DataSource) -> pd.DataFrame:
         check_input_file(source.results, f"{where} results")
     if isinstance(source.mapping, dict) and set(source.mapping) == {"_path"}:
         check_input_file(Path(source.mapping["_path"]), f"{where} mapping")
+    crosswalk = source.options.get("crosswalk")
+    if isinstance(crosswalk, dict) and "path" in crosswalk:
+        check_input_file(Path(crosswalk["path"]), "[data.crosswalk] path")
     mapping = mapping_for(source)
     fmt = source.format or "csv"
     try:

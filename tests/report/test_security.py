@@ -596,6 +596,24 @@ def test_fifo_inputs_are_refused_without_blocking(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
+def test_inspect_refuses_a_fifo_without_blocking(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.csv")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    for args in (["inspect", "pipe.csv"], ["inspect", "/dev/null"], ["inspect", "."]):
+        # the timeout only guards the suite against a hang; it is not a speed assertion
+        done = subprocess.run(
+            [sys.executable, "-m", "fieldexp.cli", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 2, done.stderr
+        assert "not a regular file" in done.stderr or "directory" in done.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
 def test_read_source_rechecks_the_file_before_opening_it(tmp_path: Path) -> None:
     from fieldexp.report.inputs import read_source
 
@@ -607,6 +625,15 @@ def test_read_source_rechecks_the_file_before_opening_it(tmp_path: Path) -> None
         read_source(DataSource("voters", tmp_path / "dir"))
     with pytest.raises(FileFormatError, match="device"):
         read_source(DataSource("voters", Path("/dev/zero")))
+    (tmp_path / "contacts.csv").write_text("voter_id\nV1\n")
+    with pytest.raises(FileFormatError, match=r"\[data\.crosswalk\] path: .*FIFO"):
+        read_source(
+            DataSource(
+                "contacts",
+                tmp_path / "contacts.csv",
+                options={"crosswalk": {"path": str(tmp_path / "later.csv")}},
+            )
+        )
 
 
 def test_directory_as_spec_argument_is_refused(tmp_path: Path, capsys) -> None:
