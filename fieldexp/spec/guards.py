@@ -26,6 +26,8 @@ import re
 import stat
 import unicodedata
 
+from fieldexp.errors import SpecificationError
+
 __all__ = [
     "MAX_NAME_LENGTH",
     "MIN_SALT_LENGTH",
@@ -36,6 +38,7 @@ __all__ = [
     "name_problem",
     "name_tokens",
     "personal_kind",
+    "refuse_control_characters",
 ]
 
 #: Shortest accepted ``[privacy] salt`` (a secret; short salts can be brute-forced).
@@ -479,3 +482,31 @@ def input_file_problem(path: str | os.PathLike[str]) -> str | None:
     if stat.S_ISSOCK(mode):
         return "is a socket, not a regular file"
     return "is not a regular file"
+
+
+def refuse_control_characters(value: object, file: str, where: tuple[str, ...]) -> None:
+    """No control characters (NUL, escape, line breaks...) or bidi overrides in any key or
+    string of the spec: they would reach terminals, CSV files and reports as they are."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if any(control_character(ch) for ch in str(k)):
+                place = f"[{'.'.join(where)}]" if where else "top level"
+                raise SpecificationError(
+                    f"{file}: {place}: the key {k!r} contains a control character; keys and "
+                    "text in a spec must be printable"
+                )
+            refuse_control_characters(v, file, (*where, str(k)))
+    elif isinstance(value, list):
+        for v in value:
+            refuse_control_characters(v, file, where)
+    elif isinstance(value, str):
+        bad = next((ch for ch in value if control_character(ch)), None)
+        if bad is not None:
+            section = ".".join(where[:-1])
+            key = where[-1] if where else "top level"
+            label = f"[{section}] {key}" if section else key
+            raise SpecificationError(
+                f"{file}: {label}: contains the control character U+{ord(bad):04X}; text in a "
+                "spec must be printable (no NUL, escape sequences, line breaks, tabs or "
+                "direction overrides)"
+            )

@@ -21,11 +21,11 @@ from fieldexp.design import Design
 from fieldexp.errors import FieldexpError, SpecificationError, did_you_mean
 from fieldexp.spec.guards import (
     MIN_SALT_LENGTH,
-    control_character,
     identifier_kind,
     input_file_problem,
     name_problem,
     personal_kind,
+    refuse_control_characters,
 )
 from fieldexp.spec.model import (
     SPEC_VERSION,
@@ -43,7 +43,7 @@ from fieldexp.spec.model import (
     RISpec,
     SubgroupSpec,
 )
-from fieldexp.spec.redact import redact_salt, secret_values
+from fieldexp.spec.redact import redact_salt, refuse_short_secrets
 
 __all__ = ["load_spec", "parse_spec"]
 
@@ -538,8 +538,8 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecificationError(f"{file}: not valid TOML: {exc}") from None
-    _refuse_control_characters(raw, file, ())
-    _refuse_short_secrets(raw, file)
+    refuse_control_characters(raw, file, ())
+    refuse_short_secrets(raw, file)
     top = _Section(raw, "", file)
     version = top.get(
         "version",
@@ -702,49 +702,6 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
         privacy=privacy,
         coverage=coverage,
     )
-
-
-def _refuse_short_secrets(raw: dict[str, Any], file: str) -> None:
-    """Every secret of the spec (``[privacy] salt``, a reader's ``id_salt``): 16+ characters,
-    never echoed in the error."""
-    for path, value in secret_values(raw):
-        if len(value) < MIN_SALT_LENGTH:
-            section = ".".join(path[:-1])
-            label = f"[{section}] {path[-1]}" if section else path[-1]
-            raise SpecificationError(
-                f"{file}: {label}: must be a secret of at least {MIN_SALT_LENGTH} characters "
-                f"({len(value)} given; the value is not shown). Use a long random string, e.g. "
-                '`python -c "import secrets; print(secrets.token_urlsafe(24))"`, and keep it '
-                "out of every output"
-            )
-
-
-def _refuse_control_characters(value: object, file: str, where: tuple[str, ...]) -> None:
-    """No control characters (NUL, escape, line breaks...) or bidi overrides in any key or
-    string of the spec: they would reach terminals, CSV files and reports as they are."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if any(control_character(ch) for ch in str(k)):
-                place = f"[{'.'.join(where)}]" if where else "top level"
-                raise SpecificationError(
-                    f"{file}: {place}: the key {k!r} contains a control character; keys and "
-                    "text in a spec must be printable"
-                )
-            _refuse_control_characters(v, file, (*where, str(k)))
-    elif isinstance(value, list):
-        for v in value:
-            _refuse_control_characters(v, file, where)
-    elif isinstance(value, str):
-        bad = next((ch for ch in value if control_character(ch)), None)
-        if bad is not None:
-            section = ".".join(where[:-1])
-            key = where[-1] if where else "top level"
-            label = f"[{section}] {key}" if section else key
-            raise SpecificationError(
-                f"{file}: {label}: contains the control character U+{ord(bad):04X}; text in a "
-                "spec must be printable (no NUL, escape sequences, line breaks, tabs or "
-                "direction overrides)"
-            )
 
 
 def _check_outcome_names(sec: _Section, key: str, given: tuple[str, ...], names: list[str]) -> None:

@@ -18,9 +18,10 @@ from typing import Any
 
 import tomllib
 
+from fieldexp.errors import SpecificationError
 from fieldexp.spec.guards import MIN_SALT_LENGTH
 
-__all__ = ["REDACTED", "SECRET_KEYS", "redact_salt", "secret_values"]
+__all__ = ["REDACTED", "SECRET_KEYS", "redact_salt", "refuse_short_secrets", "secret_values"]
 
 REDACTED = "<redacted>"
 WITHHELD = "# spec text withheld: the [privacy] salt could not be located for redaction\n"
@@ -126,3 +127,18 @@ def redact_salt(text: str, salts: Iterable[str | None] = ()) -> str:
         last = m.end()
     parts.append(out[last:])
     return "".join(parts)
+
+
+def refuse_short_secrets(raw: dict[str, Any], file: str) -> None:
+    """Every secret of the spec (``[privacy] salt``, a reader's ``id_salt``): 16+ characters,
+    never echoed in the error."""
+    for path, value in secret_values(raw):
+        if len(value) < MIN_SALT_LENGTH:
+            section = ".".join(path[:-1])
+            label = f"[{section}] {path[-1]}" if section else path[-1]
+            raise SpecificationError(
+                f"{file}: {label}: must be a secret of at least {MIN_SALT_LENGTH} characters "
+                f"({len(value)} given; the value is not shown). Use a long random string, e.g. "
+                '`python -c "import secrets; print(secrets.token_urlsafe(24))"`, and keep it '
+                "out of every output"
+            )
