@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 from fieldexp._validate import check_choice
+from fieldexp.engine import is_engine_table
+from fieldexp.engine.api import cace_engine, itt_engine
 from fieldexp.errors import DataError, SpecificationError, WeakInstrumentWarning
 from fieldexp.experiment.data import ExperimentData, prepare_experiment
 from fieldexp.experiment.designs import lin_design
@@ -136,6 +138,10 @@ def itt(
     ``lm_lin(outcome ~ assignment, covariates = ~ covariates [+ blocks], ...)``. Rows with a
     missing value in any used column are dropped listwise with a warning.
     """
+    if is_engine_table(data):  # Ibis / Polars / Arrow: aggregates pushed down (fieldexp.engine)
+        return itt_engine(data, outcome, assignment, blocks=blocks, clusters=clusters,
+                          covariates=covariates, method=method, se_type=se_type,
+                          weights=weights, alpha=alpha)  # fmt: skip
     function = "fieldexp.itt"
     check_choice(method, METHODS, argument="method", function=function)
     alpha = _check_alpha(alpha, function)
@@ -274,6 +280,10 @@ def cace(
         first-stage F is below 10. Contacts recorded among controls are allowed (two-sided
         noncompliance) and reported in ``notes``.
     """
+    if is_engine_table(data):  # Ibis / Polars / Arrow: aggregates pushed down (fieldexp.engine)
+        return cace_engine(data, outcome, treatment, assignment, blocks=blocks, clusters=clusters,
+                           covariates=covariates, se_type=se_type, weights=weights,
+                           alpha=alpha)  # fmt: skip
     function = "fieldexp.cace"
     alpha = _check_alpha(alpha, function)
     prepared = prepare_experiment(
