@@ -212,7 +212,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_inspect(args: argparse.Namespace) -> int:
     """Detect the layout of FILE; print its column mapping, codes, rows and missing mapping."""
     from fieldexp.io import inspect_file
+    from fieldexp.report.inputs import check_input_file
 
+    for what, path in (("inspect FILE", args.file), ("inspect --results", args.results)):
+        if path is not None:  # a FIFO would block the reader: refused from its stat
+            check_input_file(Path(path), what)
     print(inspect_file(args.file, table=args.table, results=args.results))
     return 0
 
@@ -222,6 +226,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
     from fieldexp.design import walk_list
     from fieldexp.errors import SpecificationError
     from fieldexp.report.inputs import read_source
+    from fieldexp.report.safety import safe_path, write_csv, write_text
     from fieldexp.spec import load_spec
 
     spec = load_spec(args.spec)
@@ -241,6 +246,8 @@ def cmd_assign(args: argparse.Namespace) -> int:
             f"{spec.path.name}: give the seed as [design] seed = ... or --seed"
         )
     out = Path(args.out)
+    for name in ("assignment.csv", "design.toml", "walk_list.csv", "balance.csv"):
+        safe_path(out, name)  # every output checked before anything is written
     with warnings.catch_warnings(record=True) as caught, _Steps(_show_progress(args)) as step:
         warnings.simplefilter("always")
         step(f"reading {source.name}")
@@ -251,8 +258,9 @@ def cmd_assign(args: argparse.Namespace) -> int:
         step("randomising")
         assignment = design.assign(voters, seed)
         out.mkdir(parents=True, exist_ok=True)
-        assignment.to_csv(out / "assignment.csv", index=False)
-        design.to_toml(out / "design.toml")
+        # every file under --out (links resolved), text cells neutralised for spreadsheets
+        write_csv(assignment, out, "assignment.csv", mode=0o600)  # every voter id
+        write_text(out, ("design.toml",), design.to_toml())
         if not stations:
             step("walk lists")
             walk = walk_list(
@@ -261,7 +269,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
                 by=spec.design.walk_list_by,
                 turf_size=spec.design.turf_size,
             )
-            walk.to_csv(out / "walk_list.csv", index=False)
+            write_csv(walk, out, "walk_list.csv", mode=0o600)
         from fieldexp.report.prepare import assignment_balance
 
         step("balance")
@@ -270,7 +278,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
             "balance: not checked (list voter-file columns in [design] balance_covariates)"
         )
         if res is not None:
-            res.to_frame().to_csv(out / "balance.csv", index=False)
+            write_csv(res.to_frame(), out, "balance.csv")
             balance_text = str(res)
     _print_warnings(caught)
     arms = assignment["arm"].value_counts(dropna=False).sort_index()

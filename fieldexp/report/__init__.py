@@ -19,8 +19,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from fieldexp.report.html import render_html
 from fieldexp.report.model import (
     RESULTS_SCHEMA_VERSION,
@@ -41,6 +39,7 @@ from fieldexp.report.render import (
     write_report,
 )
 from fieldexp.report.run import build_report
+from fieldexp.report.safety import Forbidden, forbidden_values
 
 __all__ = [
     "RESULTS_SCHEMA_VERSION",
@@ -66,26 +65,20 @@ __all__ = [
     "write_report",
 ]
 
-ID_COLUMNS = ("voter_id", "household_id", "unit_id", "cluster")
 
-
-def identifier_tokens(run: AnalysisRun) -> set[str]:
-    """Every voter/household id of the inputs (what must never appear in outputs)."""
-    tokens: set[str] = set()
-    frames = [
-        run.inputs.voters,
-        run.inputs.assignment,
-        run.inputs.contacts,
-        run.inputs.analysis_table,
-        run.table,
-    ]
-    for frame in frames:
-        if not isinstance(frame, pd.DataFrame):
-            continue
-        for col in ID_COLUMNS:
-            if col in frame.columns:
-                tokens.update(frame[col].dropna().astype(str).unique().tolist())
-    return tokens
+def identifier_tokens(run: AnalysisRun) -> Forbidden:
+    """The voter/household ids and personal values of the inputs (never in any output)."""
+    inputs = run.inputs
+    return forbidden_values(
+        [
+            inputs.voters,
+            inputs.assignment,
+            inputs.contacts,
+            inputs.vote_history,
+            inputs.analysis_table,
+            run.table,
+        ]
+    )
 
 
 def run_report(spec: str | Path, out: str | Path, *, step: Step | None = None) -> Report:

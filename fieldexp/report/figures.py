@@ -3,6 +3,10 @@
 ``svg.hashsalt`` is fixed (element ids no longer depend on a random salt), the ``Date``
 metadata is removed, and text stays text (``svg.fonttype = "none"``), so the same numbers
 give the same SVG bytes on every run.
+
+Labels come from the spec and the data, so they are never parsed: ``text.parse_math`` is
+off (a label such as ``"$x^{"`` is drawn as written, never handed to mathtext) and
+``text.usetex`` is off whatever the user's ``matplotlibrc`` says (no label reaches LaTeX).
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ _STYLE: dict[str, Any] = {
     "axes.spines.right": False,
     "axes.titlesize": 11,
     "figure.dpi": 96,
+    # labels are data: never mathtext, never LaTeX
+    "text.parse_math": False,
+    "text.usetex": False,
 }
 BLUE = "#1f5fa8"
 GREY = "#8a8f98"

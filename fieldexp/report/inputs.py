@@ -9,10 +9,18 @@ from pathlib import Path
 import pandas as pd
 
 from fieldexp.errors import FieldexpError, FileFormatError
+from fieldexp.spec.guards import input_file_problem
 from fieldexp.spec.load import mapping_for
 from fieldexp.spec.model import AnalysisSpec, DataSource
 
-__all__ = ["InputFile", "Inputs", "file_sha256", "read_inputs", "read_source"]
+__all__ = [
+    "InputFile",
+    "Inputs",
+    "check_input_file",
+    "file_sha256",
+    "read_inputs",
+    "read_source",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +65,30 @@ def _read_csv(source: DataSource) -> pd.DataFrame:
         ) from None
 
 
+def check_input_file(path: Path, what: str) -> None:
+    """Refuse a path that is not a regular file (directory, FIFO, device) before opening it.
+
+    A named pipe would make the reader wait forever for a writer; it is refused from its
+    ``stat`` alone.
+    """
+    problem = input_file_problem(path)
+    if problem is not None:
+        raise FileFormatError(f"{what}: {path.name!r} {problem}; give the path of a data file")
+
+
 def read_source(source: DataSource) -> pd.DataFrame:
     """Read one source into its canonical table with the matching reader."""
     from fieldexp import io
 
+    where = f"[data.{source.table}]"
+    check_input_file(source.path, f"{where} path")
+    if source.results is not None:
+        check_input_file(source.results, f"{where} results")
+    if isinstance(source.mapping, dict) and set(source.mapping) == {"_path"}:
+        check_input_file(Path(source.mapping["_path"]), f"{where} mapping")
+    crosswalk = source.options.get("crosswalk")
+    if isinstance(crosswalk, dict) and "path" in crosswalk:
+        check_input_file(Path(crosswalk["path"]), "[data.crosswalk] path")
     mapping = mapping_for(source)
     fmt = source.format or "csv"
     try:

@@ -19,6 +19,14 @@ import tomllib
 
 from fieldexp.design import Design
 from fieldexp.errors import FieldexpError, SpecificationError, did_you_mean
+from fieldexp.spec.guards import (
+    MIN_SALT_LENGTH,
+    identifier_kind,
+    input_file_problem,
+    name_problem,
+    personal_kind,
+    refuse_control_characters,
+)
 from fieldexp.spec.model import (
     SPEC_VERSION,
     AnalysisOptions,
@@ -35,6 +43,7 @@ from fieldexp.spec.model import (
     RISpec,
     SubgroupSpec,
 )
+from fieldexp.spec.redact import redact_salt, refuse_short_secrets
 
 __all__ = ["load_spec", "parse_spec"]
 
@@ -224,17 +233,79 @@ def _date_text(value: Any, sec: _Section, key: str) -> str | None:
 
 # --------------------------------------------------------------------------- sections
 def _resolve_path(value: str, sec: _Section, key: str, folder: Path) -> Path:
+    if "\x00" in value:
+        sec.fail(f"file name {value!r} contains a NUL character", key=key)
     path = Path(value).expanduser()
     if not path.is_absolute():
         path = folder / path
     path = path.resolve()
-    if not path.exists():
+    problem = input_file_problem(path)
+    if problem == "not found":
         sec.fail(
             f"file {value!r} not found (looked for {path}; paths are relative to the spec "
             "file's folder)",
             key=key,
         )
+    elif problem is not None:
+        sec.fail(f"{value!r} {problem}; give the path of a data file", key=key)
     return path
+
+
+_PERSONAL_HINT = (
+    "reports are aggregates and never show names, addresses, birth dates, phone numbers "
+    "or e-mail addresses"
+)
+
+
+def _refuse_personal(sec: _Section, key: str, columns: tuple[str, ...] | list[str]) -> None:
+    """Refuse personal-data columns (any spelling) as covariates or subset columns."""
+    for column in columns:
+        kind = personal_kind(column)
+        if kind is not None:
+            sec.fail(
+                f"column {column!r} holds personal data ({kind}); {_PERSONAL_HINT}. "
+                "Remove it from this key (derive an aggregate such as age instead).",
+                key=key,
+            )
+
+
+def _refuse_grouping(sec: _Section, key: str, columns: tuple[str, ...] | list[str]) -> None:
+    """Columns that label report rows (and name table files): no personal data, no ids."""
+    for column in columns:
+        problem = name_problem(column)
+        if problem is not None:
+            sec.fail(
+                f"column name {column!r} {problem} (it becomes part of an output file name)",
+                key=key,
+            )
+        kind = personal_kind(column)
+        if kind is not None:
+            sec.fail(
+                f"column {column!r} holds personal data ({kind}); {_PERSONAL_HINT}. "
+                "Group by an area column (e.g. precinct_id) instead.",
+                key=key,
+            )
+        kind = identifier_kind(column)
+        if kind is not None:
+            sec.fail(
+                f"column {column!r} is {kind}: grouping by it would list people one by one. "
+                "Group by an area column (e.g. precinct_id) instead.",
+                key=key,
+            )
+
+
+def _salt(sec: _Section) -> str | None:
+    """``[privacy] salt``: a secret of 16+ characters (never echoed in errors)."""
+    value: str | None = sec.get("salt", str, None)
+    if value is not None and len(value) < MIN_SALT_LENGTH:
+        sec.fail(
+            f"must be a secret of at least {MIN_SALT_LENGTH} characters ({len(value)} given; "
+            "the value is not shown). Use a long random string, e.g. "
+            '`python -c "import secrets; print(secrets.token_urlsafe(24))"`, and keep it '
+            "out of every output",
+            key="salt",
+        )
+    return value
 
 
 def _data(sec: _Section, folder: Path) -> DataSpec:
@@ -327,6 +398,8 @@ def _design(sec: _Section) -> DesignSpec:
     walk_by = sec.get("walk_list_by", str, blocks or "precinct_id")
     turf = sec.get("turf_size", int, None, check=_positive_int)
     balance_covs = sec.strings("balance_covariates")
+    _refuse_personal(sec, "balance_covariates", balance_covs)
+    _refuse_personal(sec, "blocks", [blocks] if blocks else [])
     sec.finish()
     arms: Any = None
     if isinstance(arms_raw, dict):
@@ -395,6 +468,10 @@ def _analysis(sec: _Section) -> AnalysisOptions:
         past_elections=sec.get("past_elections", int, None, check=_positive_int),
         control_contacts=sec.choice("control_contacts", ("keep", "drop"), "keep"),
     )
+    _refuse_personal(sec, "covariates", out.covariates)
+    for key in ("blocks", "weights", "treatment"):
+        value = getattr(out, key)
+        _refuse_personal(sec, key, [value] if value else [])
     sec.finish()
     return out
 
@@ -404,7 +481,14 @@ def _outcomes(sec: _Section) -> tuple[OutcomeSpec, ...]:
     for name in list(sec.raw):
         sub = sec.section(name)
         assert sub is not None
+        problem = name_problem(name)
+        if problem is not None:
+            sec.fail(
+                f"outcome name {name!r} {problem} (outcome names become part of output file names)",
+                key=None,
+            )
         column = sub.get("column", str, DEFAULT_COLUMNS.get(name, _MISSING), check=_nonempty)
+        _refuse_personal(sub, "column", [column])
         estimands = sub.strings("estimands", ("ITT", "CACE"))
         for e in estimands:
             if e not in ESTIMANDS:
@@ -424,6 +508,7 @@ def _outcomes(sec: _Section) -> tuple[OutcomeSpec, ...]:
                     key="subset",
                 )
             subset.append((str(col), val))
+        _refuse_personal(sub, "subset", [c for c, _ in subset])
         out.append(
             OutcomeSpec(
                 name=name,
@@ -436,6 +521,7 @@ def _outcomes(sec: _Section) -> tuple[OutcomeSpec, ...]:
                 headline=sub.get("headline", bool, False),
             )
         )
+        _refuse_personal(sub, "covariates", out[-1].covariates or ())
         sub.finish()
     if not out:
         sec.fail("at least one outcome is required, e.g. [outcomes.turnout]", key=None)
@@ -452,6 +538,8 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecificationError(f"{file}: not valid TOML: {exc}") from None
+    refuse_control_characters(raw, file, ())
+    refuse_short_secrets(raw, file)
     top = _Section(raw, "", file)
     version = top.get(
         "version",
@@ -501,6 +589,7 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
         )
         sg.finish()
         _check_outcome_names(sg, "outcomes", subgroups.outcomes, names)
+        _refuse_grouping(sg, "by", [subgroups.by])
 
     ri = None
     ri_sec = top.section("randomization_inference")
@@ -572,7 +661,7 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
     if p is not None:
         privacy = PrivacySpec(
             small_cell=p.get("small_cell", int, 10, check=_positive_int),
-            salt=p.get("salt", str, None, check=_nonempty),
+            salt=_salt(p),
         )
         p.finish()
 
@@ -584,6 +673,7 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
             by=cov.strings("by", ("precinct_id",)), canvasser=cov.get("canvasser", bool, True)
         )
         cov.finish()
+        _refuse_grouping(cov, "by", coverage.by)
         if not enabled:
             coverage = None
     top.finish()
@@ -597,7 +687,8 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
     return AnalysisSpec(
         path=spec_path,
         text=text,
-        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        # the hash of the redacted text: a hash of the secret would let readers test guesses
+        sha256=hashlib.sha256(redact_salt(text, (privacy.salt,)).encode("utf-8")).hexdigest(),
         version=version,
         report=report,
         data=data,
@@ -626,8 +717,9 @@ def _check_outcome_names(sec: _Section, key: str, given: tuple[str, ...], names:
 def load_spec(path: str | Path) -> AnalysisSpec:
     """Read and validate the analysis spec at ``path`` (a ``.toml`` file)."""
     p = Path(path)
-    if not p.is_file():
-        raise SpecificationError(f"spec file {str(path)!r} not found")
+    problem = input_file_problem(p)
+    if problem is not None:
+        raise SpecificationError(f"spec file {str(path)!r} {problem}")
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -636,10 +728,11 @@ def load_spec(path: str | Path) -> AnalysisSpec:
 
 
 def redacted_text(spec: AnalysisSpec) -> str:
-    """The spec text with the privacy salt blanked (for provenance)."""
-    if spec.privacy.salt is None:
-        return spec.text
-    return spec.text.replace(spec.privacy.salt, "<redacted>")
+    """The spec text with the value of ``[privacy] salt`` blanked (for provenance).
+
+    Only the salt's string is replaced (see :func:`fieldexp.spec.redact.redact_salt`).
+    """
+    return redact_salt(spec.text, (spec.privacy.salt,))
 
 
 def mapping_for(source: DataSource) -> Any:

@@ -1,0 +1,423 @@
+"""Output safety: file names, paths under ``--out``, CSV and Markdown escaping, the leak check.
+
+Every file the report and ``fieldexp assign`` write goes through this module:
+
+* :func:`safe_name` turns any text (an outcome name, a column name, a table key) into one
+  plain file-name component; :func:`safe_path` joins such components under the output
+  folder, resolves symbolic links (``Path.resolve``) and refuses a path that is not
+  inside it (``is_relative_to``); :func:`write_text` writes without following a link
+  planted in the way.
+* :func:`csv_cell` neutralises spreadsheet formulas (OWASP "CSV injection"): a text
+  cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+  leading ``'``; numbers (``-3``, ``-0.25``) stay numbers.
+* :func:`md_escape` escapes Markdown and inline HTML in the text report.md shows.
+* :class:`Forbidden` / :func:`forbidden_values` / :func:`find_leaks`: the voter ids and
+  personal values (names, addresses, birth dates, phone numbers, e-mail addresses) of the
+  inputs, and where they must not appear in the outputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from fieldexp.errors import SpecificationError
+from fieldexp.spec.guards import WINDOWS_RESERVED, identifier_kind, personal_kind
+
+if TYPE_CHECKING:
+    from fieldexp.report.model import Report
+
+__all__ = [
+    "ID_COLUMNS",
+    "Forbidden",
+    "csv_cell",
+    "csv_frame",
+    "find_leaks",
+    "forbidden_values",
+    "md_escape",
+    "safe_name",
+    "safe_path",
+    "write_csv",
+    "write_text",
+]
+
+#: Columns of the canonical tables that hold per-person identifiers.
+ID_COLUMNS = ("voter_id", "household_id", "unit_id", "cluster", "canvasser")
+#: Longest file-name component written (bytes of UTF-8); longer names are shortened
+#: with a hash of the full name so they stay distinct.
+MAX_COMPONENT_BYTES = 120
+
+
+# =========================================================================== paths
+def safe_name(name: object) -> str:
+    """One plain file-name component made from ``name`` (deterministic).
+
+    Letters, digits, ``_``, ``-`` and ``.`` are kept (accented letters too); every other
+    character (path separators, NUL and control characters, ``:``, spaces...) becomes
+    ``_``. Leading dots and dashes are dropped (no hidden files, nothing read as an
+    option), Windows device names (``CON``, ``NUL``, ``COM1``...) get a leading ``_`` and
+    names over 120 bytes are cut and suffixed with a hash of the full name.
+    """
+    text = unicodedata.normalize("NFC", str(name))
+    text = "".join(ch if (ch.isalnum() or ch in "_-.") and ch.isprintable() else "_" for ch in text)
+    text = text.lstrip(".-").rstrip(". ")
+    text = re.sub(r"\.{2,}", ".", text)
+    if not text:
+        text = "_"
+    if text.split(".")[0].upper() in WINDOWS_RESERVED:
+        text = "_" + text
+    if len(text.encode("utf-8")) > MAX_COMPONENT_BYTES:
+        digest = hashlib.sha256(str(name).encode("utf-8", "surrogatepass")).hexdigest()[:12]
+        cut = text.encode("utf-8")[: MAX_COMPONENT_BYTES - 13].decode("utf-8", "ignore")
+        text = f"{cut}-{digest}"
+    return text
+
+
+def safe_path(out_dir: str | os.PathLike[str], *parts: str) -> Path:
+    """``out_dir / part / ...`` with every part through :func:`safe_name`, checked to stay
+    under ``out_dir`` once symbolic links are resolved.
+
+    Raises
+    ------
+    SpecificationError
+        When the path would leave ``out_dir`` (e.g. a link inside it points elsewhere).
+    """
+    if "\x00" in os.fspath(out_dir) or any("\x00" in str(p) for p in parts):
+        raise SpecificationError("output folder and file names must not contain NUL characters")
+    root = Path(out_dir).resolve()
+    if not parts:
+        raise SpecificationError("safe_path: give at least one file name under the output folder")
+    relative = Path(*(safe_name(p) for p in parts))
+    target = (root / relative).resolve()
+    if not target.is_relative_to(root) or target == root:
+        raise SpecificationError(
+            f"output file {relative.as_posix()!r} would be written outside the output folder "
+            f"{str(out_dir)!r} (it resolves to {str(target)!r}: a symbolic link inside the "
+            "folder points elsewhere); nothing was written. Remove the link or choose "
+            "another --out."
+        )
+    return target
+
+
+def write_text(
+    out_dir: str | os.PathLike[str], parts: Sequence[str], text: str, *, mode: int = 0o644
+) -> Path:
+    """Write ``text`` (UTF-8, ``\\n`` line ends) at :func:`safe_path` ``(out_dir, *parts)``.
+
+    Folders are created under ``out_dir`` only. The text goes to a new temporary file in
+    the same folder (created exclusively, never through a link) that then replaces the
+    target name: an existing file is replaced, never written through, so neither a
+    symbolic link created after the check nor a hard link to a file outside ``out_dir``
+    can redirect the write. ``mode``: the file's permissions (``0o600`` for files that
+    hold voter ids, e.g. ``assignment.csv``).
+    """
+    path = safe_path(out_dir, *parts)
+    root = Path(out_dir).resolve()
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    if not folder.resolve().is_relative_to(root):  # pragma: no cover - race with a new link
+        raise SpecificationError(f"output folder {str(folder)!r} left {str(out_dir)!r}")
+    fd, name = tempfile.mkstemp(prefix=f".{path.name[:60]}.", suffix=".tmp", dir=folder)
+    tmp = Path(name)
+    try:
+        if os.chmod in os.supports_fd:
+            os.chmod(fd, mode)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+# =========================================================================== CSV
+#: First characters that make a spreadsheet read a cell as a formula (OWASP), with their
+#: full-width forms.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+_NUMBER = re.compile(r"[+-]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def csv_cell(value: object) -> object:
+    """``value`` safe for a spreadsheet: text that would start a formula gets a ``'``.
+
+    Only text is changed: numbers (including text that is a plain number, ``"-3"``,
+    ``"+0.5"``) are returned as they are.
+    """
+    if not isinstance(value, str):
+        return value
+    head = value.lstrip(" ")
+    if head.startswith(FORMULA_START) and not _NUMBER.fullmatch(value.strip()):
+        return "'" + value
+    return value
+
+
+def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with :func:`csv_cell` applied to its text cells and headers."""
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if s.dtype == object or isinstance(s.dtype, pd.StringDtype | pd.CategoricalDtype):
+            out[col] = s.astype(object).map(csv_cell, na_action="ignore")
+    out.columns = [csv_cell(str(c)) for c in out.columns]
+    return out
+
+
+def write_csv(
+    frame: pd.DataFrame, out_dir: str | os.PathLike[str], *parts: str, mode: int = 0o644
+) -> Path:
+    """Write ``frame`` as CSV (no index) at ``safe_path(out_dir, *parts)``, cells neutralised."""
+    text = csv_frame(frame).to_csv(index=False, lineterminator="\n")
+    return write_text(out_dir, parts, text, mode=mode)
+
+
+# =========================================================================== Markdown
+_MD_INLINE = re.compile(r"([\\`*_\[\]|~$^])")
+_MD_TAG = re.compile(r"<(?=[A-Za-z/!?])")
+_MD_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;?)")
+_MD_BLOCK_START = re.compile(
+    r"^(#{1,6}(?=\s|$)|>|[-+*](?=\s|$)|\d{1,9}[.)](?=\s|$)|[=-](?=[=-]*\s*$))"
+)
+
+
+def md_escape(text: object, *, cell: bool = False) -> str:
+    """``text`` as literal Markdown: no markup, links, images, HTML or math survive.
+
+    Line breaks become spaces (a value cannot start a new block); ``\\ ` * _ [ ] | ~ $ ^``
+    are backslash-escaped, as are ``<`` before a tag or autolink and ``&`` before an entity;
+    outside table cells, a leading heading, quote or list marker (``# ``, ``>``, ``- ``,
+    ``+ ``, ``1. ``) or a line of ``=``/``-`` is escaped so that the value cannot start a
+    block of its own.
+    """
+    s = re.sub(r"[\r\n\u2028\u2029\x0b\x0c]+", " ", str(text))
+    s = s.replace("\x00", "")
+    s = _MD_INLINE.sub(r"\\\1", s)
+    s = _MD_TAG.sub(r"\\<", s)
+    s = _MD_ENTITY.sub(r"\\&", s)
+    if not cell:
+        s = s.lstrip(" \t")
+        m = _MD_BLOCK_START.match(s)
+        if m:
+            s = s[: m.end() - 1] + "\\" + s[m.end() - 1 :]
+    return s
+
+
+# =========================================================================== leaks
+_NUMERIC = re.compile(r"-?(?:[1-9]\d*|0)")
+_EMPTY_CELLS = {"", "–", "-", "nan", "none"}
+
+
+def _norm(value: object) -> str:
+    return " ".join(str(value).split()).casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class Forbidden:
+    """What must not appear in any output.
+
+    ``ids``: per-person identifiers (voter, household, unit, canvasser ids). Ids that look
+    like integers (``17``) are only looked for where an id could be shown (table columns
+    named like an identifier, or holding a near-unique input column), because the same
+    digits are everyday counts; other ids are looked for everywhere.
+    ``personal``: personal values (names, addresses, birth dates, phone numbers, e-mail
+    addresses), normalised (case and spacing). ``unique_columns``: input columns with a
+    different value for (nearly) every row: a table grouped by one lists people.
+    """
+
+    ids: frozenset[str] = frozenset()
+    personal: frozenset[str] = frozenset()
+    unique_columns: frozenset[str] = frozenset()
+    personal_columns: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def of(cls, value: Forbidden | Iterable[object] | None) -> Forbidden:
+        if value is None:
+            return cls()
+        if isinstance(value, Forbidden):
+            return value
+        return cls(ids=frozenset(str(x) for x in value))
+
+
+def _texts(s: pd.Series) -> list[str]:
+    """The distinct values of ``s`` as printed (``17.0`` read from a CSV is ``17``)."""
+    values = pd.Series(pd.unique(s.dropna()))
+    if pd.api.types.is_float_dtype(values):
+        whole = values.notna() & (values == values.round())
+        return [
+            str(int(v)) if w else str(v) for v, w in zip(values, whole, strict=True)
+        ]  # few distinct floats in practice
+    return values.astype(str).str.strip().tolist()
+
+
+def _unique_column(s: pd.Series) -> bool:
+    """A different value for (nearly) every row: an identifier, whatever its name."""
+    if pd.api.types.is_float_dtype(s) or pd.api.types.is_bool_dtype(s):
+        return False
+    values = s.dropna()
+    n = len(values)
+    if n < 20:
+        return False
+    head = values.iloc[:2000]  # cheap first look: most columns repeat early
+    if head.nunique() < 0.9 * len(head):
+        return False
+    return bool(values.nunique() >= 0.9 * n)
+
+
+def forbidden_values(
+    frames: Iterable[pd.DataFrame | None], *, id_columns: Sequence[str] = ID_COLUMNS
+) -> Forbidden:
+    """Collect the ids and personal values of ``frames`` (the inputs and analysis table).
+
+    Id columns: ``id_columns`` and every column named like a per-person identifier
+    (:func:`fieldexp.spec.guards.identifier_kind`); personal columns: every column named
+    like personal data (:func:`fieldexp.spec.guards.personal_kind`), whatever the spelling.
+    """
+    ids: set[str] = set()
+    personal: set[str] = set()
+    unique: set[str] = set()
+    pcols: list[str] = []
+    for frame in frames:
+        if not isinstance(frame, pd.DataFrame):
+            continue
+        for col in frame.columns:
+            name = str(col)
+            s = frame[col]
+            if name in id_columns or identifier_kind(name) is not None:
+                values = _texts(s)
+                ids.update(v for v in values if v)
+                if "canvasser" in name.lower():
+                    personal.update(_norm(v) for v in values if len(v) >= 2)
+            if personal_kind(name) is not None:
+                pcols.append(name)
+                personal.update(n for n in (_norm(v) for v in _texts(s)) if len(n) >= 2)
+            elif _unique_column(s):
+                unique.add(name)
+    return Forbidden(frozenset(ids), frozenset(personal), frozenset(unique), tuple(pcols))
+
+
+def _distinctive_personal(value: str) -> bool:
+    """A personal value that cannot be a coincidence (an e-mail, an address, a date...)."""
+    return len(value) >= 6 and ("@" in value or any(ch.isdigit() for ch in value) or " " in value)
+
+
+def _distinctive_id(value: str) -> bool:
+    """An id that cannot be a coincidence in text: digits *and* other characters (``V0012``).
+
+    All-digit ids (``17``, ``00123``) read like counts or codes; ids without digits read
+    like words: both are looked for only where ids could be shown (see :func:`find_leaks`).
+    """
+    return (
+        len(value) >= 3
+        and any(ch.isdigit() for ch in value)
+        and not value.isdigit()
+        and not _NUMERIC.fullmatch(value)
+    )
+
+
+_TOKEN = re.compile(r"[\w\-.@+]+")
+_PIECE = re.compile(r"([._\-+@])")
+
+
+def _token_candidates(token: str) -> Iterable[str]:
+    """The token and every run of its pieces between separators (``a_V001.csv`` -> ``V001``)."""
+    parts = _PIECE.split(token)
+    pieces = parts[0::2]
+    if len(pieces) > 16:
+        yield token
+        return
+    for i in range(len(pieces)):
+        for j in range(i, len(pieces)):
+            yield "".join(parts[2 * i : 2 * j + 1])
+
+
+def _text_leaks(texts: Iterable[str], ids: frozenset[str], emails: set[str]) -> list[str]:
+    """Distinctive ids (:func:`_distinctive_id`) and e-mail addresses in the text."""
+    found: dict[str, set[str]] = {}
+    for text in texts:
+        for m in _TOKEN.finditer(text):
+            token = m.group(0)
+            for cand in _token_candidates(token):
+                if cand in ids and _distinctive_id(cand):
+                    found.setdefault("input id(s)", set()).add(cand)
+                elif "@" in cand and cand.casefold() in emails:
+                    found.setdefault("e-mail address(es)", set()).add(cand)
+    return [f"{len(v)} {k} in the text" for k, v in sorted(found.items())]
+
+
+def _cell_text(value: object) -> str | None:
+    """A table cell as the label it shows (text and whole numbers; not estimates)."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return str(int(value))
+    return None
+
+
+def find_leaks(
+    report: Report | None,
+    texts: Mapping[str, str] | Iterable[str],
+    forbidden: Forbidden | Iterable[object] | None,
+) -> list[str]:
+    """Where ``forbidden`` values appear in the outputs; one description per problem.
+
+    The descriptions say which table and column, never the values themselves. Checks:
+
+    * ids mixing digits and other characters (``V0000123``, ``NC-88``) anywhere in
+      ``texts`` (whole tokens or parts of file-name-like tokens);
+    * other ids (all digits, or no digit) only in table columns named like an identifier
+      or holding a near-unique input column (never counts or estimates);
+    * table columns holding a near-unique input column, or named like personal data;
+    * personal values in text cells of tables: any e-mail, address, full name or date;
+      single words (first or last names) when they make up half or more of a column's
+      distinct cells (so a precinct that shares its name with a voter is not a leak).
+    """
+    fb = Forbidden.of(forbidden)
+    bodies = list(texts.values()) if isinstance(texts, Mapping) else list(texts)
+    emails = {p for p in fb.personal if "@" in p}
+    problems = _text_leaks(bodies, fb.ids, emails)
+    if report is None:
+        return problems
+    for table in report.tables():
+        for j, (column, fmt) in enumerate(zip(table.columns, table.formats, strict=True)):
+            cells = {
+                c
+                for c in (_cell_text(r[j]) for r in table.rows)
+                if c is not None and _norm(c) not in _EMPTY_CELLS and not c.startswith("<")
+            }
+            if fmt != "text" or not cells:
+                continue
+            where = f"table {table.key!r}, column {column!r}"
+            if column in fb.unique_columns:
+                problems.append(
+                    f"{where}: the input column {column!r} has a different value for "
+                    "(nearly) every row (an identifier)"
+                )
+                continue
+            kind = personal_kind(column)
+            if kind is not None:
+                problems.append(f"{where}: the column is named like personal data ({kind})")
+                continue
+            if identifier_kind(column) is not None:
+                hits = cells & fb.ids
+                if hits:
+                    problems.append(f"{where}: {len(hits)} input id(s)")
+                    continue
+            normed = {_norm(c) for c in cells}
+            hits = normed & fb.personal
+            strong = {h for h in hits if _distinctive_personal(h)}
+            if strong or (len(hits) >= 2 and 2 * len(hits) >= len(normed)):
+                problems.append(
+                    f"{where}: {len(hits)} value(s) of personal columns of the inputs"
+                    + (f" ({', '.join(fb.personal_columns[:4])})" if fb.personal_columns else "")
+                )
+    return problems
