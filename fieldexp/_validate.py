@@ -6,6 +6,8 @@ Messages read: "The 'x' parameter of f must be ... Got ... instead." for argumen
 
 from __future__ import annotations
 
+import math
+import numbers
 import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -24,6 +26,7 @@ from fieldexp.errors import (
 
 __all__ = [
     "as_column_list",
+    "check_alpha",
     "check_binary",
     "check_columns",
     "check_frame",
@@ -206,6 +209,54 @@ def check_probability(value: Any, *, argument: str, function: str) -> float:
             f"and 1. Got {value!r} instead."
         )
     return float(value)
+
+
+def check_alpha(value: Any, *, function: str, argument: str = "alpha") -> float:
+    """The one significance-level check: a real number strictly between 0 and 1.
+
+    Every public function taking ``alpha`` calls it, so every refusal reads the same.
+    """
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(float(value))
+        or not 0 < float(value) < 1
+    ):
+        raise SpecificationError(
+            f"The {argument!r} parameter of {function} must be a number strictly between 0 "
+            f"and 1 (e.g. 0.05 for 95% intervals). Got {value!r} instead."
+        )
+    return float(value)
+
+
+def renamed_argument(
+    new_value: Any,
+    old_value: Any,
+    *,
+    new: str,
+    old: str,
+    function: str,
+    default: Any,
+) -> Any:
+    """Resolve a renamed argument: the old name still works with a :class:`FutureWarning`.
+
+    ``new_value``/``old_value`` are what the caller passed (``None`` = not passed); both given
+    and different is a :class:`SpecificationError`.
+    """
+    if old_value is None:
+        return default if new_value is None else new_value
+    warnings.warn(
+        f"The {old!r} parameter of {function} is renamed {new!r}; {old!r} will be removed. "
+        f"Pass {new}={old_value!r}.",
+        FutureWarning,
+        stacklevel=3,
+    )
+    if new_value is not None and new_value != old_value:
+        raise SpecificationError(
+            f"{function} got both {new}={new_value!r} and its deprecated name "
+            f"{old}={old_value!r}; pass {new!r} only."
+        )
+    return old_value
 
 
 def check_choice(value: Any, choices: Sequence[Any], *, argument: str, function: str) -> Any:

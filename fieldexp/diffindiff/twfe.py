@@ -16,22 +16,23 @@ is a weighted average of 2x2 comparisons some of which use already-treated units
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from fieldexp._validate import (
     as_column_list,
+    check_alpha,
     check_binary,
     check_choice,
     check_columns,
     check_frame,
     check_positive,
-    check_probability,
     drop_missing,
     numeric,
 )
+from fieldexp.diffindiff._periods import order_periods, period_kind
 from fieldexp.errors import DataError, SpecificationError, format_rows
 from fieldexp.results import EffectResult
 from fieldexp.stats.covariance import SE_TYPES, resolve_se_type
@@ -136,6 +137,7 @@ def did(
     weights: str | None = None,
     se_type: str = "stata",
     alpha: float = 0.05,
+    time_order: Sequence[Hashable] | None = None,
 ) -> EffectResult:
     r"""Two-way fixed-effects DiD, equal to estimatr's ``lm_robust`` with unit and time effects.
 
@@ -149,6 +151,10 @@ def did(
         Long panel, one row per unit and period (unbalanced panels are fine).
     outcome, unit, time : str
         Outcome, unit id and period columns (unit and period are absorbed as fixed effects).
+        Periods may be any labels ("2011Q1", "2022 general", dates as text): the estimate needs
+        no order. The order is used only to check that treatment never switches off; it is known
+        for numbers, dates, an ordered categorical or ``time_order``. Text labels without an
+        order skip that check and say so in the result's notes.
     treatment : str
         Binary, absorbing treatment indicator :math:`D_{it}` (1 from the unit's first treated
         period on). A treatment that switches off is a :class:`~fieldexp.errors.DataError`.
@@ -165,11 +171,21 @@ def did(
         HC1 otherwise; a cluster-robust type (``"CR0"``, ``"CR2"``) without ``clusters`` is a
         :class:`~fieldexp.errors.SpecificationError`.
     alpha : float
+    time_order : list, optional
+        The period labels first to last (enables the absorbing-treatment check for text labels).
 
     Returns
     -------
     EffectResult
         ``estimand="ATT"``, ``method="twfe"``, ``term=treatment``.
+
+    Notes
+    -----
+    ``se_type`` defaults to ``"stata"`` here (CR1 with clusters, HC1 without, as ``lm_robust``
+    with ``fixed_effects`` and Stata's ``areg``/``reghdfe``), while :func:`fieldexp.itt` defaults
+    to design-based choices (HC2/CR2, estimatr's ``lm_robust`` default): panel DiD users compare
+    with Stata/fixest, and CR2 with voter fixed effects needs the leverage of every unit effect,
+    which is infeasible at voter-file scale. Pass ``se_type="CR2"`` to match ``itt``.
     """
     check_frame(data, function=_FN)
     covs = as_column_list(covariates, function=_FN, argument="covariates")
@@ -188,13 +204,19 @@ def did(
     check_columns(data, {"clusters": clusters}, function=_FN)
     check_columns(data, {f"covariates[{i}]": c for i, c in enumerate(covs)}, function=_FN)
     check_choice(se_type, SE_TYPES, argument="se_type", function=_FN)
-    alpha = check_probability(alpha, argument="alpha", function=_FN)
+    alpha = check_alpha(alpha, function=_FN)
     resolved = resolve_se_type(se_type, clusters is not None)
 
-    if data[time].dtype.kind not in "iufM":
-        raise DataError(
-            f"time column {time!r} must be numeric (years, election numbers) or dates so that "
-            f"periods can be ordered; found dtype {data[time].dtype}."
+    ordered = period_kind(data[time], time_order) != "text"
+    period_notes: tuple[str, ...] = ()
+    if time_order is not None or isinstance(data[time].dtype, pd.CategoricalDtype):
+        data, order = order_periods(data, time, None, time_order=time_order, function=_FN)
+        period_notes = order.note(time)
+    elif not ordered:
+        period_notes = (
+            f"periods of {time!r} are text labels without an order: the estimate needs none, "
+            "but the check that treatment never switches off was skipped (pass time_order=[...] "
+            "to run it)",
         )
     needed = [outcome, unit, time, treatment, *covs]
     if clusters is not None:
@@ -210,10 +232,12 @@ def did(
         if covs
         else d.reshape(-1, 1)
     )
+    time_values = sub[time].to_numpy() if ordered else pd.factorize(sub[time])[0]
     units, periods = panel_index(
-        sub[unit].to_numpy(), sub[time].to_numpy(), labels=sub.index, unit=unit, time=time
+        sub[unit].to_numpy(), time_values, labels=sub.index, unit=unit, time=time
     )
-    check_absorbing(d, units, periods, labels=sub.index, treatment=treatment, unit=unit)
+    if ordered:
+        check_absorbing(d, units, periods, labels=sub.index, treatment=treatment, unit=unit)
     if clusters is None:
         cl = None
     elif clusters == unit:
@@ -266,7 +290,10 @@ def did(
         term=treatment,
         estimand="ATT",
         n_dropped=n_dropped,
-        notes=(f"two-way fixed effects: {units.n_groups:,} units x {periods.n_groups:,} periods",),
+        notes=(
+            f"two-way fixed effects: {units.n_groups:,} units x {periods.n_groups:,} periods",
+            *period_notes,
+        ),
     )
 
 
