@@ -25,6 +25,7 @@ from fieldexp.errors import (
 )
 
 __all__ = [
+    "ESTIMANDS",
     "as_column_list",
     "check_alpha",
     "check_binary",
@@ -33,6 +34,8 @@ __all__ = [
     "check_positive",
     "check_probability",
     "drop_missing",
+    "renamed_argument",
+    "resolve_estimand",
 ]
 
 
@@ -257,6 +260,49 @@ def renamed_argument(
             f"{old}={old_value!r}; pass {new!r} only."
         )
     return old_value
+
+
+#: the estimands of the shared vocabulary (experiments: ITT, CACE; difference in differences: ATT)
+ESTIMANDS: tuple[str, ...] = ("ITT", "CACE", "ATT")
+
+
+def resolve_estimand(
+    estimand: Any,
+    estimator: Any,
+    *,
+    function: str,
+    choices: Sequence[str] = ("ITT", "CACE"),
+    default: str = "ITT",
+) -> str:
+    """The ``estimand`` argument (``"ITT"``, ``"CACE"``; case-insensitive), upper-cased.
+
+    ``estimator="itt"|"cace"`` is the deprecated spelling (a :class:`FutureWarning`): in the shared
+    vocabulary ``estimator`` names how an effect is computed (dim, ols, lin, 2sls, twfe,
+    sun_abraham, cs) and ``estimand`` what is estimated.
+    """
+    if estimator is not None:
+        old = estimator.upper() if isinstance(estimator, str) else estimator
+        warnings.warn(
+            f"The 'estimator' parameter of {function} is renamed 'estimand' "
+            f"(estimand={old!r}); 'estimator' now names how an effect is computed "
+            "(dim, ols, lin, 2sls, ...).",
+            FutureWarning,
+            stacklevel=3,
+        )
+        if (
+            estimand is not None
+            and (estimand.upper() if isinstance(estimand, str) else estimand) != old
+        ):
+            raise SpecificationError(
+                f"{function} got both estimand={estimand!r} and its deprecated name "
+                f"estimator={estimator!r}; pass 'estimand' only."
+            )
+        estimand = old
+    if estimand is None:
+        return default
+    value = estimand.upper() if isinstance(estimand, str) else estimand
+    check_choice(value, tuple(choices), argument="estimand", function=function)
+    return str(value)
 
 
 def check_choice(value: Any, choices: Sequence[Any], *, argument: str, function: str) -> Any:

@@ -172,6 +172,8 @@ class Result:
         ``None`` for none).
     ``_estimates()``
         Labelled ``estimate, std_error, df`` (:class:`Estimates`) for :meth:`conf_int`.
+    ``_stored_interval()``
+        ``(alpha, low, high)`` when the interval does not come from a standard error.
     ``_plot(ax)``
         Draw on a Matplotlib Axes; results without it have no :meth:`plot`.
     """
@@ -196,6 +198,10 @@ class Result:
         return self.to_frame()
 
     def _estimates(self) -> Estimates | None:
+        return None
+
+    def _stored_interval(self) -> tuple[float, float, float] | None:
+        """``(alpha, low, high)`` of an interval not made from an SE (e.g. test inversion)."""
         return None
 
     def _plot(self, ax: Any) -> None:
@@ -243,6 +249,17 @@ class Result:
         default = getattr(self, "alpha", 0.05)
         alpha = check_alpha(default if alpha is None else alpha, function=name)
         est = self._estimates()
+        stored = self._stored_interval() if est is None else None
+        if stored is not None:
+            from fieldexp.errors import SpecificationError
+
+            if math.isclose(alpha, stored[0], rel_tol=1e-12):
+                return (stored[1], stored[2])
+            raise SpecificationError(
+                f"The interval of {type(self).__name__} was computed at alpha={stored[0]:g} "
+                "without a standard error (e.g. by test inversion); it cannot be rescaled to "
+                f"alpha={alpha:g}. Re-run the estimator with alpha={alpha:g}."
+            )
         if est is None:
             from fieldexp.errors import SpecificationError
 
@@ -308,6 +325,8 @@ class TestResult(Result):
         re-randomisations at least as extreme; ``reps``, ``exact`` and ``p_value_se`` say how).
     hypothesis : str
         The null hypothesis in words.
+    method : str
+        How the statistic or its variance was computed (e.g. ``"independent subgroups"``).
     """
 
     __test__: ClassVar[bool] = False  # not a pytest test class
@@ -317,6 +336,7 @@ class TestResult(Result):
     p_value: float
     distribution: str
     hypothesis: str = ""
+    method: str = ""
     p_value_se: float = 0.0
     reps: int = 0
     exact: bool = False
@@ -350,11 +370,12 @@ class TestResult(Result):
         )
 
     def _lines(self) -> list[str]:
+        lines = [f"method: {self.method}"] if self.method else []
         if self.distribution != "randomization":
-            return []
+            return lines
         if self.exact:
-            return [f"exact: all {self.reps:,} assignments enumerated"]
-        return [f"{self.reps:,} re-randomisations, Monte Carlo s.e. {self.p_value_se:.4f}"]
+            return [*lines, f"exact: all {self.reps:,} assignments enumerated"]
+        return [*lines, f"{self.reps:,} re-randomisations, Monte Carlo s.e. {self.p_value_se:.4f}"]
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
@@ -367,6 +388,7 @@ class TestResult(Result):
                     "df": self._df_text(),
                     "p_value": self.p_value,
                     "distribution": self.distribution,
+                    "method": self.method,
                     "p_value_se": self.p_value_se,
                     "reps": self.reps,
                     "exact": self.exact,

@@ -155,7 +155,7 @@ def test_public_api_and_rendering(mpdta, cs):
     agg = cs.aggregate("dynamic", seed=3)
     assert "dynamic" in str(agg) and "<table" in agg._repr_html_()
     assert agg.overall.method == "cs" and agg.overall.estimator == "cs"
-    with pytest.raises(SpecificationError, match="'kind' parameter .* must be one of"):
+    with pytest.raises(SpecificationError, match=r"'kind' parameter .* must be one of"):
         cs.aggregate("weird")
 
 
@@ -539,7 +539,7 @@ def test_pairwise_on_a_balanced_panel_is_the_balanced_estimator():
     a = staggered_did(df, "y", "id", "t", "g", unbalanced="pairwise", weights="w")
     b = staggered_did(df, "y", "id", "t", "g", weights="w")
     pd.testing.assert_frame_equal(a.att_gt, b.att_gt)
-    with pytest.raises(SpecificationError, match="'unbalanced' parameter .* must be one of"):
+    with pytest.raises(SpecificationError, match=r"'unbalanced' parameter .* must be one of"):
         staggered_did(df, "y", "id", "t", "g", unbalanced="keep")
 
 
