@@ -298,20 +298,29 @@ def did(
 
 
 def cohort_from_treatment(
-    data: pd.DataFrame, unit: str, time: str, treatment: str, *, name: str = "cohort"
+    data: pd.DataFrame,
+    unit: str,
+    time: str,
+    treatment: str,
+    *,
+    name: str = "cohort",
+    time_order: Sequence[Hashable] | None = None,
 ) -> pd.DataFrame:
     """A copy of ``data`` with the cohort column (first treated period, 0 = never) added.
 
     Bridges the TWFE layout (a 0/1 ``treatment`` per unit and period) and the cohort layout of
     :func:`fieldexp.staggered_did` and :func:`fieldexp.event_study`. The treatment must be
     absorbing: a unit treated and then untreated is a :class:`~fieldexp.errors.DataError`.
+    With dates, an ordered categorical or ``time_order`` the cohort holds the period label (pass
+    the same ``time_order`` to the estimators).
     """
     fn = "fieldexp.diffindiff.cohort_from_treatment"
     check_frame(data, function=fn)
     check_columns(data, {"unit": unit, "time": time, "treatment": treatment}, function=fn)
     if name in data.columns:
         raise SpecificationError(f"column {name!r} already exists in the data; pass name=...")
-    sub, _ = drop_missing(data, [unit, time, treatment], function=fn)
+    ranked, order = order_periods(data, time, None, time_order=time_order, function=fn)
+    sub, _ = drop_missing(ranked, [unit, time, treatment], function=fn)
     d = check_binary(sub[treatment], argument="treatment", function=fn)
     t = numeric(sub[time], argument="time", function=fn)
     units, periods = panel_index(sub[unit].to_numpy(), t, labels=sub.index, unit=unit, time=time)
@@ -321,6 +330,10 @@ def cohort_from_treatment(
     first[np.isinf(first)] = 0.0
     out = data.copy()
     values = pd.Series(first[units.codes], index=sub.index)
+    if order.kind == "ranked":
+        labels = np.array([0, *order.labels], dtype=object)
+        out[name] = pd.Series(labels[values.to_numpy().astype(np.int64)], index=sub.index)
+        return out
     out[name] = values.reindex(out.index)
     if np.all(first == np.round(first)):
         out[name] = out[name].astype("Int64")

@@ -187,3 +187,18 @@ def test_cs_band_does_not_depend_on_row_order(seed: int, clustered: bool, kind: 
         bb = b.aggregate(kind, reps=199, seed=11, bootstrap_weights=weights)
         assert aa.crit_val == bb.crit_val  # exactly: draws are keyed to unit ids
         pd.testing.assert_frame_equal(aa.components, bb.components, rtol=1e-12)
+
+
+def test_cohort_from_treatment_with_labels_feeds_the_ordered_estimators() -> None:
+    from fieldexp.diffindiff import cohort_from_treatment
+
+    df = _panel()
+    ref = staggered_did(df, "y", "id", "t", "g")
+    lab = _labelled(df).drop(columns="g")
+    order = list(LABELS.values())
+    out = cohort_from_treatment(lab, "id", "t", "treat", time_order=order)
+    assert set(out["cohort"]) == {0, "2012 general", "2013Q1"}
+    res = staggered_did(out, "y", "id", "t", "cohort", time_order=order)
+    pd.testing.assert_frame_equal(res.att_gt, ref.att_gt)
+    with pytest.raises(DataError, match="time_order="):
+        cohort_from_treatment(lab, "id", "t", "treat")
