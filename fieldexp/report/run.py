@@ -380,7 +380,7 @@ def _adjust(
             )
         adj = adjust_pvalues(family, method=method)
         by_key = {
-            (r.outcome, r.estimator.upper(), _as_label(r.arm)): q
+            (r.outcome, r.estimand, _as_label(r.arm)): q
             for r, q in zip(family, adj.adjusted, strict=True)
         }
         new = []
@@ -811,11 +811,12 @@ def _balance(run: AnalysisRun) -> Section:
         "campaign: means by arm, their difference, the standardised difference (in standard "
         "deviations; above 0.1 deserves a look) and a design-based p-value per covariate."
     ]
-    for o in res.omnibus:
+    for arm, o in zip(res.treated_arms, res.omnibus, strict=False):
         how = "exact" if o.exact else f"{o.reps:,} re-randomisations"
+        df1, df2 = o.df if isinstance(o.df, tuple) else (o.df, math.nan)
         paras.append(
-            f"Omnibus test, arm {_as_label(o.arm)} vs {_as_label(res.control)}: F = "
-            f"{o.f_statistic:.3f} on {o.df1} and {o.df2} df, randomisation p = {o.p_value:.3f} "
+            f"Omnibus test, arm {_as_label(arm)} vs {_as_label(res.control)}: F = "
+            f"{o.statistic:.3f} on {df1:g} and {df2:g} df, randomisation p = {o.p_value:.3f} "
             f"({how})."
         )
     paras.extend(res.notes)
@@ -926,7 +927,7 @@ def _heterogeneity(run: AnalysisRun) -> Section:
                 o.column,
                 "assigned",
                 sg.by,
-                estimator=est.lower(),
+                estimand=est,
                 treatment=a.treatment if est == "CACE" else None,
                 blocks=a.blocks,
                 clusters=a.clusters,
@@ -970,7 +971,7 @@ def _heterogeneity(run: AnalysisRun) -> Section:
             )
             text = (
                 f"{o.label}, {est}: test that the effect is the same in every group: "
-                f"Wald chi2({res.wald_df}) = {res.wald_statistic:.2f}, p = {res.wald_p_value:.3f}"
+                f"Wald chi2({res.wald.df}) = {res.wald.statistic:.2f}, p = {res.wald.p_value:.3f}"
             )
             if res.ri_reps and math.isfinite(res.ri_p_value):
                 how = "exact" if res.ri_exact else f"{res.ri_reps:,} re-randomisations"
@@ -1043,7 +1044,7 @@ def _ri(run: AnalysisRun) -> tuple[Section, list[Any]]:
                     o.column,
                     "arm",
                     design,
-                    estimator=est.lower(),
+                    estimand=est,
                     treatment=run.spec.analysis.treatment if est == "CACE" else None,
                     reps=ri.reps,
                     seed=ri.seed,
@@ -1185,7 +1186,7 @@ def _did(run: AnalysisRun) -> tuple[Section, dict[str, Any] | None]:
             "voter_id",
             "period",
             "cohort",
-            control=d.control,
+            comparison=d.control,
             clusters=clusters,
             alpha=run.spec.analysis.alpha,
         )
@@ -1299,8 +1300,9 @@ def _did(run: AnalysisRun) -> tuple[Section, dict[str, Any] | None]:
         )
         extra["pretest"] = {"statistic": stat, "df": df_, "p_value": pval}
         if d.estimator != "callaway_santanna" and es.pretest is not None:
-            extra["pretest"]["f_statistic"] = es.pretest.f_statistic
-            extra["pretest"]["f_p_value"] = es.pretest.f_p_value
+            f_test = es.pretest_f
+            extra["pretest"]["f_statistic"] = f_test.statistic if f_test else math.nan
+            extra["pretest"]["f_p_value"] = f_test.p_value if f_test else math.nan
     extra.update(cs_extra)
     figs: tuple[Figure, ...] = ()
     if run.spec.report.figures:
