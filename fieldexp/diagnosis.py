@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from fieldexp._validate import resolve_estimand
+from fieldexp._validate import check_alpha, resolve_estimand
 from fieldexp.design.spec import Design
 from fieldexp.errors import DataError, SpecificationError
 from fieldexp.experiment.api import cace, itt
@@ -160,6 +160,7 @@ def diagnose(
         raise SpecificationError(
             f"The 'seed' parameter of diagnose must be a non-negative integer. Got {seed!r}."
         )
+    alpha = check_alpha(alpha, function="diagnose")
     if len(design.arm_labels) != 2:
         raise SpecificationError("diagnose: the design must have two arms (control and treatment)")
     if estimator is None or isinstance(estimator, str):

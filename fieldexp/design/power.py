@@ -32,7 +32,7 @@ from typing import ClassVar
 import pandas as pd
 from scipy import optimize, stats
 
-from fieldexp._validate import check_choice
+from fieldexp._validate import check_alpha, check_choice
 from fieldexp.errors import SpecificationError
 from fieldexp.results import Result
 
@@ -163,7 +163,7 @@ def power(
             "power: leave exactly one of 'n', 'effect' and 'power' as None (the one to solve "
             f"for); found {len(missing)} missing ({missing!r})"
         )
-    alpha = _num(alpha, "alpha", 0, 1, lo_open=True, hi_open=True)
+    alpha = check_alpha(alpha, function="power")
     p_treat = _num(p_treat, "p_treat", 0, 1, lo_open=True, hi_open=True)
     contact_rate = _num(contact_rate, "contact_rate", 0, 1, lo_open=True, hi_open=False)
     cluster_size = _num(cluster_size, "cluster_size", 1, math.inf, lo_open=False, hi_open=True)
