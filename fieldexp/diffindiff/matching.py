@@ -32,14 +32,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fieldexp._validate import as_column_list, check_columns, check_frame
+from fieldexp._validate import as_column_list, check_choice, check_columns, check_frame
 from fieldexp.diffindiff._kernels import _logit
-from fieldexp.errors import DataError, RowsDroppedWarning, SpecificationError
+from fieldexp.errors import DataError, RowsDroppedWarning, SpecificationError, format_rows
 from fieldexp.results import Result
 
 __all__ = ["ComparisonGroup", "comparison_group"]
 
 _FN = "fieldexp.diffindiff.comparison_group"
+#: matching methods of :func:`comparison_group`
+METHODS: tuple[str, ...] = ("exact", "ipw")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -136,8 +138,18 @@ def comparison_group(
         data, {"outcome": outcome, "unit": unit, "time": time, "cohort": cohort}, function=_FN
     )
     check_columns(data, {f"covariates[{i}]": c for i, c in enumerate(covs)}, function=_FN)
-    if method not in ("exact", "ipw"):
-        raise SpecificationError(f"method must be 'exact' or 'ipw'; found {method!r}.")
+    check_choice(method, METHODS, argument="method", function=_FN)
+    for role, col in (("outcome", outcome), *(("covariate", c) for c in covs)):
+        values = data[col]
+        if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+            values.dtype
+        ):
+            inf = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
+            if inf.any():
+                raise DataError(
+                    f"{role} column {col!r} ({_FN}) must be finite; found infinite values in "
+                    f"{format_rows(data.index[inf][:5], total=int(inf.sum()))}."
+                )
     g = data[cohort].fillna(0)
     first = float(g[g > 0].min()) if (g > 0).any() else math.nan
     if math.isnan(first):
