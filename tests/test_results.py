@@ -286,3 +286,70 @@ def test_renamed_argument_warns_and_refuses_conflicts() -> None:
         pytest.raises(SpecificationError, match="got both a=1 and its deprecated name b=5"),
     ):
         renamed_argument(1, 5, new="a", old="b", function="f", default=3)
+
+
+# --------------------------------------------------------------------------- one vocabulary
+def _small_experiment():
+    import numpy as np
+
+    from fieldexp.design import Design
+
+    rng = np.random.default_rng(4)
+    n = 200
+    df = pd.DataFrame({"v": np.arange(n), "b": np.arange(n) // 50})
+    df["band"] = rng.choice(["rare", "regular"], n)
+    design = Design("v", blocks="b")
+    df = df.merge(design.assign(df, seed=1)[["v", "arm"]], on="v")
+    df["d"] = (df["arm"] * (rng.random(n) < 0.7)).astype(int)
+    df["y"] = rng.normal(size=n) + 0.3 * df["d"]
+    return df, design
+
+
+def test_estimand_replaces_estimator_itt_cace_everywhere() -> None:
+    import fieldexp as fx
+
+    df, design = _small_experiment()
+    new = fx.randomization_inference(
+        df, "y", "arm", design, estimand="CACE", treatment="d", reps=200, seed=1
+    )
+    with pytest.warns(FutureWarning, match="'estimator' parameter of randomization_inference"):
+        old = fx.randomization_inference(
+            df, "y", "arm", design, estimator="cace", treatment="d", reps=200, seed=1
+        )
+    assert new.estimand == old.estimand == "CACE" and new.p_value == old.p_value
+    with pytest.warns(FutureWarning, match="renamed RandomizationResult.estimand"):
+        assert new.estimator == "cace"
+    with pytest.warns(FutureWarning), pytest.raises(SpecificationError, match="got both"):
+        fx.randomization_inference(
+            df, "y", "arm", design, estimand="ITT", estimator="cace", reps=10, seed=1
+        )
+    with pytest.raises(SpecificationError, match="'estimand' parameter of heterogeneity"):
+        fx.heterogeneity(df, "y", "arm", "band", estimand="ATE", blocks="b")
+    het = fx.heterogeneity(df, "y", "arm", "band", estimand="cace", treatment="d", blocks="b")
+    assert het.estimand == "CACE" and all(e.estimand == "CACE" for e in het.effects)
+    with pytest.warns(FutureWarning, match="'estimator' parameter of heterogeneity"):
+        het_old = fx.heterogeneity(
+            df, "y", "arm", "band", estimator="cace", treatment="d", blocks="b"
+        )
+    assert het_old.wald.statistic == het.wald.statistic
+    with pytest.warns(FutureWarning, match="wald_statistic is deprecated"):
+        assert het.wald_statistic == het.wald.statistic
+    assert het.wald.distribution == "chi2" and het.wald.df == len(het.levels) - 1
+
+
+def test_balance_omnibus_is_a_test_result_with_the_old_names() -> None:
+    import fieldexp as fx
+
+    df, design = _small_experiment()
+    df["x"] = pd.Series(range(len(df)), dtype=float) % 7
+    res = fx.balance(df, "arm", ["x"], design=design, reps=99, seed=2)
+    (omni,) = res.omnibus
+    assert isinstance(omni, TestResult) and omni.distribution == "randomization"
+    assert res.treated_arms == (1,)
+    with pytest.warns(FutureWarning):
+        assert omni.f_statistic == omni.statistic and omni.arm == 1
+    frame = res.omnibus_frame()
+    assert list(frame.columns[:4]) == ["arm", "f_statistic", "df1", "df2"]
+    with pytest.warns(FutureWarning, match="replaced by fieldexp.results.TestResult"):
+        from fieldexp.experiment.balance import OmnibusTest
+    assert OmnibusTest is TestResult
