@@ -209,7 +209,7 @@ def did(
 
     ordered = period_kind(data[time], time_order) != "text"
     period_notes: tuple[str, ...] = ()
-    if time_order is not None or isinstance(data[time].dtype, pd.CategoricalDtype):
+    if time_order is not None or (ordered and isinstance(data[time].dtype, pd.CategoricalDtype)):
         data, order = order_periods(data, time, None, time_order=time_order, function=_FN)
         period_notes = order.note(time)
     elif not ordered:

@@ -202,3 +202,14 @@ def test_cohort_from_treatment_with_labels_feeds_the_ordered_estimators() -> Non
     pd.testing.assert_frame_equal(res.att_gt, ref.att_gt)
     with pytest.raises(DataError, match="time_order="):
         cohort_from_treatment(lab, "id", "t", "treat")
+
+
+def test_twfe_takes_unordered_categoricals_and_tz_dates() -> None:
+    df = _panel()
+    ref = fx.did(df, "y", "id", "t", "treat", clusters="id")
+    cat = fx.did(df.assign(t=pd.Categorical(df["t"].map(LABELS))), "y", "id", "t", "treat")
+    assert cat.estimate == pytest.approx(ref.estimate, rel=1e-10)
+    tz = pd.to_datetime(df["t"].map(lambda t: f"20{10 + t}-11-0{t}")).dt.tz_localize("UTC")
+    res = fx.did(df.assign(t=tz), "y", "id", "t", "treat", clusters="id")
+    assert res.estimate == pytest.approx(ref.estimate, rel=1e-10)
+    assert res.std_error == pytest.approx(ref.std_error, rel=1e-10)
