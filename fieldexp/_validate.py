@@ -227,7 +227,7 @@ def check_alpha(value: Any, *, function: str, argument: str = "alpha") -> float:
     ):
         raise SpecificationError(
             f"The {argument!r} parameter of {function} must be a number strictly between 0 "
-            f"and 1 (e.g. 0.05 for 95% intervals). Got {value!r} instead."
+            f"and 1. Got {value!r} instead."
         )
     return float(value)
 
