@@ -213,3 +213,17 @@ def test_twfe_takes_unordered_categoricals_and_tz_dates() -> None:
     res = fx.did(df.assign(t=tz), "y", "id", "t", "treat", clusters="id")
     assert res.estimate == pytest.approx(ref.estimate, rel=1e-10)
     assert res.std_error == pytest.approx(ref.std_error, rel=1e-10)
+
+
+def test_mixed_type_unit_ids_are_ordered_and_row_order_free() -> None:
+    df = _panel(n=80)
+    codes = {u: (i if i % 2 else f"u{i}") for i, u in enumerate(sorted(df["id"].unique()))}
+    mixed = df.assign(id=df["id"].map(codes).astype(object))
+    ref = staggered_did(df, "y", "id", "t", "g")
+    a = staggered_did(mixed, "y", "id", "t", "g")
+    b = staggered_did(mixed.sample(frac=1.0, random_state=3), "y", "id", "t", "g")
+    pd.testing.assert_frame_equal(a.att_gt, ref.att_gt, rtol=1e-10)
+    assert (
+        a.aggregate("dynamic", reps=99, seed=4).crit_val
+        == b.aggregate("dynamic", reps=99, seed=4).crit_val
+    )
