@@ -158,7 +158,7 @@ def _numeric(series: pd.Series, name: str, role: str, *, finite: bool = True) ->
 def _sorted_factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes and uniques with the uniques sorted, so the unit order never depends on row order.
 
-    Ids of mixed types (numbers and text) are ordered by type name, then text.
+    Ids pandas cannot sort (unorderable types) are ordered by type name, then text.
     """
     try:
         codes, uniques = pd.factorize(values, sort=True)
