@@ -253,8 +253,8 @@ class Result:
         if stored is not None:
             from fieldexp.errors import SpecificationError
 
-            if math.isclose(alpha, stored[0], rel_tol=1e-12):
-                return (stored[1], stored[2])
+            if math.isclose(alpha, stored[0], rel_tol=1e-12) or stored[1] == stored[2]:
+                return (stored[1], stored[2])  # a point interval is one at every level
             raise SpecificationError(
                 f"The interval of {type(self).__name__} was computed at alpha={stored[0]:g} "
                 "without a standard error (e.g. by test inversion); it cannot be rescaled to "
@@ -422,6 +422,7 @@ class FirstStage(Result):
     assignment: str
     control_contact_rate: float
     treated_contact_rate: float
+    alpha: float = 0.05
 
     @classmethod
     def from_estimate(
@@ -452,6 +453,7 @@ class FirstStage(Result):
                 assignment=assignment,
                 control_contact_rate=control_contact_rate,
                 treated_contact_rate=treated_contact_rate,
+                alpha=alpha,
             )
         inf = t_inference(estimate, std_error, df, alpha)
         f_stat = inf.statistic**2 if math.isfinite(inf.statistic) else math.nan
@@ -468,6 +470,7 @@ class FirstStage(Result):
             assignment=assignment,
             control_contact_rate=control_contact_rate,
             treated_contact_rate=treated_contact_rate,
+            alpha=alpha,
         )
 
     def _title(self) -> str:
@@ -486,8 +489,13 @@ class FirstStage(Result):
             [{name: getattr(self, name) for name in (f.name for f in fields(self))}]
         )
 
-    def _estimates(self) -> Estimates:
+    def _estimates(self) -> Estimates | None:
+        if self.std_error == 0 and self.estimate != 0:
+            return None  # deterministic contact: the interval is the point (_stored_interval)
         return Estimates.one(self.assignment, self.estimate, self.std_error, self.df)
+
+    def _stored_interval(self) -> tuple[float, float, float] | None:
+        return (self.alpha, self.ci_low, self.ci_high)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -353,3 +353,28 @@ def test_balance_omnibus_is_a_test_result_with_the_old_names() -> None:
     with pytest.warns(FutureWarning, match="replaced by fieldexp.results.TestResult"):
         from fieldexp.experiment.balance import OmnibusTest
     assert OmnibusTest is TestResult
+
+
+def test_first_stage_conf_int_uses_its_own_alpha() -> None:
+    fs = FirstStage.from_estimate(
+        estimate=0.3,
+        std_error=0.05,
+        df=100.0,
+        alpha=0.1,
+        treatment="contacted",
+        assignment="assigned",
+        control_contact_rate=0.0,
+        treated_contact_rate=0.3,
+    )
+    assert fs.alpha == 0.1 and fs.conf_int() == (fs.ci_low, fs.ci_high)
+    perfect = FirstStage.from_estimate(
+        estimate=1.0,
+        std_error=0.0,
+        df=100.0,
+        alpha=0.05,
+        treatment="contacted",
+        assignment="assigned",
+        control_contact_rate=0.0,
+        treated_contact_rate=1.0,
+    )
+    assert perfect.conf_int() == perfect.conf_int(alpha=0.1) == (1.0, 1.0)
