@@ -227,3 +227,18 @@ def test_mixed_type_unit_ids_are_ordered_and_row_order_free() -> None:
         a.aggregate("dynamic", reps=99, seed=4).crit_val
         == b.aggregate("dynamic", reps=99, seed=4).crit_val
     )
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_twfe_and_event_studies_do_not_depend_on_row_order(seed: int) -> None:
+    df = _panel(n=120)
+    shuffled = df.sample(frac=1.0, random_state=seed)
+    a = fx.did(df, "y", "id", "t", "treat", clusters="precinct")
+    b = fx.did(shuffled, "y", "id", "t", "treat", clusters="precinct")
+    assert b.estimate == pytest.approx(a.estimate, rel=1e-10)
+    assert b.std_error == pytest.approx(a.std_error, rel=1e-10)
+    for estimator in ("twfe", "sun_abraham"):
+        ea = event_study(df, "y", "id", "t", "g", estimator=estimator, clusters="id")
+        eb = event_study(shuffled, "y", "id", "t", "g", estimator=estimator, clusters="id")
+        pd.testing.assert_frame_equal(ea.coefficients, eb.coefficients, rtol=1e-9)
+        assert eb.pretest.statistic == pytest.approx(ea.pretest.statistic, rel=1e-8)
