@@ -48,6 +48,11 @@ _LAZY: dict[str, str] = {
     "event_study": "fieldexp.diffindiff",
     "staggered_did": "fieldexp.diffindiff",
     "simulate_rollout": "fieldexp.simulation",
+    "uplift": "fieldexp.targeting",
+    "rate": "fieldexp.targeting",
+    "precinct_priorities": "fieldexp.targeting",
+    "choropleth": "fieldexp.targeting",
+    "voter_plan": "fieldexp.targeting",
 }
 
 __all__ = [
@@ -87,3 +92,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from fieldexp.experiment.api import itt as itt
     from fieldexp.simulation import SimulatedExperiment as SimulatedExperiment
     from fieldexp.simulation import simulate as simulate
+    from fieldexp.targeting import rate as rate
+    from fieldexp.targeting import uplift as uplift

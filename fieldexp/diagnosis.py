@@ -26,13 +26,16 @@ import pandas as pd
 
 from fieldexp._validate import check_alpha, resolve_estimand
 from fieldexp.design.spec import Design
-from fieldexp.errors import DataError, SpecificationError
+from fieldexp.errors import DataError, FieldexpError, SpecificationError
 from fieldexp.experiment.api import cace, itt
+from fieldexp.experiment.ri_replay import memory_budget
 from fieldexp.results import EffectResult, Result
 
 __all__ = ["Diagnosis", "diagnose"]
 
 Simulator = Callable[[int], object]
+#: memory of one simulation's result row (a dict of 10 fields, then a DataFrame row)
+_BYTES_PER_SIMULATION = 1024
 Estimator = Callable[[pd.DataFrame], EffectResult]
 
 
@@ -41,7 +44,11 @@ class Diagnosis(Result):
     """Operating characteristics of a design + estimator over ``sims`` simulations.
 
     ``simulations`` holds one row per simulation (estimand, estimate, std_error, p_value,
-    ci_low, ci_high); the other attributes summarise it, with Monte Carlo standard errors.
+    ci_low, ci_high, n_assigned: units in the treatment arm); the other attributes summarise
+    it, with Monte Carlo standard errors. Under simple (coin-flip) randomisation an arm can
+    come out empty (or with one unit) in a block; when the estimator then refuses, the
+    simulation is counted in ``failed`` (its row holds NaN and the reason in ``failure``) and
+    ``sims`` and the summaries cover the others.
     """
 
     estimand: str
@@ -59,6 +66,7 @@ class Diagnosis(Result):
     power_se: float
     alpha: float
     simulations: pd.DataFrame
+    failed: int = 0
 
     _table_in_text: ClassVar[bool] = False  # the lines state every number
 
@@ -66,6 +74,7 @@ class Diagnosis(Result):
         cols = [
             "estimand", "sims", "mean_estimand", "mean_estimate", "bias", "bias_se", "rmse",
             "sd_estimate", "mean_se", "coverage", "coverage_se", "power", "power_se", "alpha",
+            "failed",
         ]  # fmt: skip
         return pd.DataFrame([{c: getattr(self, c) for c in cols}])
 
@@ -79,7 +88,15 @@ class Diagnosis(Result):
             f"s.d. of estimates {self.sd_estimate:.5f}, mean s.e. {self.mean_se:.5f}",
             f"coverage {self.coverage:.3f} (MC s.e. {self.coverage_se:.3f}), "
             f"power {self.power:.3f} (MC s.e. {self.power_se:.3f}) at alpha {self.alpha:g}",
-        ]
+        ] + (
+            [
+                f"{self.failed:,} simulations had no estimate (simple randomisation left "
+                "an arm empty or too small in a block; see simulations['failure']); the "
+                "summaries use the others"
+            ]
+            if self.failed
+            else []
+        )
 
     def _plot(self, ax: Any) -> None:
         """Sampling distribution of the estimates against the mean estimand."""
@@ -161,6 +178,14 @@ def diagnose(
             f"The 'seed' parameter of diagnose must be a non-negative integer. Got {seed!r}."
         )
     alpha = check_alpha(alpha, function="diagnose")
+    if sims * _BYTES_PER_SIMULATION > memory_budget():
+        raise SpecificationError(
+            f"The 'sims' parameter of diagnose asks for {sims:,} simulations; their result rows "
+            f"alone would need about {sims * _BYTES_PER_SIMULATION / (1 << 30):,.1f} GB, more "
+            f"than the {memory_budget() / (1 << 30):,.1f} GB allowed (half the machine's memory, "
+            "or FIELDEXP_MAX_MEMORY_GB). A few thousand simulations give coverage and power "
+            "within about 0.01."
+        )
     if len(design.arm_labels) != 2:
         raise SpecificationError("diagnose: the design must have two arms (control and treatment)")
     if estimator is None or isinstance(estimator, str):
@@ -175,6 +200,7 @@ def diagnose(
     child_seeds = [int(s.generate_state(1)[0]) for s in seq.spawn(sims)]
     fixed = None if callable(simulator) else _population(simulator, design.unit)
     rows = []
+    label = "ITT" if kind != "cace" else "CACE"
     treated_label = design.treatment_arms[0]
     for s, child in enumerate(child_seeds):
         pop = fixed if fixed is not None else _population(simulator(child), design.unit)  # type: ignore[operator]
@@ -197,34 +223,20 @@ def diagnose(
             first = float(np.mean(d1 - d0))
         else:
             first = math.nan
-        if kind == "itt":
-            res = itt(
-                data,
-                outcome,
-                assignment,
-                blocks=design.blocks,
-                clusters=design.clusters,
-                covariates=covs,
-                alpha=alpha,
-                **extra,
-            )
-            truth = itt_true
-        elif kind == "cace":
-            res = cace(
-                data,
-                outcome,
-                treatment,
-                assignment,
-                blocks=design.blocks,
-                clusters=design.clusters,
-                covariates=covs,
-                alpha=alpha,
-                **extra,
-            )
-            truth = itt_true / first
-        else:
-            res = estimator(data)  # type: ignore[operator,misc]
-            truth = itt_true / first if res.estimand.upper() == "CACE" else itt_true
+        try:
+            res, truth = _estimate(
+                kind, estimator, data, design, outcome, treatment, assignment, covs, alpha,
+                extra, itt_true, first,
+            )  # fmt: skip
+        except FieldexpError as exc:
+            if design.scheme != "simple":
+                raise
+            rows.append(
+                {"sim": s, "seed": child, "estimand": math.nan, "estimate": math.nan,
+                 "std_error": math.nan, "p_value": math.nan, "ci_low": math.nan,
+                 "ci_high": math.nan, "n_assigned": int(z.sum()), "failure": str(exc)}
+            )  # fmt: skip
+            continue
         rows.append(
             {
                 "sim": s,
@@ -235,11 +247,71 @@ def diagnose(
                 "p_value": res.p_value,
                 "ci_low": res.ci_low,
                 "ci_high": res.ci_high,
+                "n_assigned": int(z.sum()),
+                "failure": None,
             }
         )
-        if s == 0:
-            label = res.estimand
+        label = res.estimand
     frame = pd.DataFrame(rows)
+    failed = int(frame["failure"].notna().sum())
+    ok = frame.loc[frame["failure"].isna()]
+    if len(ok) < 2:
+        raise DataError(
+            f"diagnose: only {len(ok)} of {len(frame)} simulations gave an estimate; "
+            f"first failure: {frame['failure'].dropna().iloc[0] if failed else ''}"
+        )
+    return _summarise(frame, ok, label, alpha, failed)
+
+
+def _estimate(
+    kind: str,
+    estimator: object,
+    data: pd.DataFrame,
+    design: Design,
+    outcome: str,
+    treatment: str,
+    assignment: str,
+    covs: list[str] | None,
+    alpha: float,
+    extra: dict[str, Any],
+    itt_true: float,
+    first: float,
+) -> tuple[EffectResult, float]:
+    """The estimate of one simulation and its estimand."""
+    if kind == "itt":
+        res = itt(
+            data,
+            outcome,
+            assignment,
+            blocks=design.blocks,
+            clusters=design.clusters,
+            covariates=covs,
+            alpha=alpha,
+            **extra,
+        )
+        truth = itt_true
+    elif kind == "cace":
+        res = cace(
+            data,
+            outcome,
+            treatment,
+            assignment,
+            blocks=design.blocks,
+            clusters=design.clusters,
+            covariates=covs,
+            alpha=alpha,
+            **extra,
+        )
+        truth = itt_true / first
+    else:
+        res = estimator(data)  # type: ignore[operator]
+        truth = itt_true / first if res.estimand.upper() == "CACE" else itt_true
+    return res, truth
+
+
+def _summarise(
+    all_rows: pd.DataFrame, frame: pd.DataFrame, label: str, alpha: float, failed: int
+) -> Diagnosis:
     err = frame["estimate"] - frame["estimand"]
     covered = (
         (frame["ci_low"] <= frame["estimand"]) & (frame["estimand"] <= frame["ci_high"])
@@ -263,5 +335,6 @@ def diagnose(
         power=pw,
         power_se=math.sqrt(pw * (1 - pw) / n),
         alpha=alpha,
-        simulations=frame,
+        simulations=all_rows,
+        failed=failed,
     )

@@ -10,12 +10,19 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from fieldexp.design.kernels import assign_block, block_rng, count_distribution
-from fieldexp.design.spec import ArmLabel, BlockLabel, Design
+from fieldexp.design.kernels import (
+    assign_block,
+    binomial_distribution,
+    block_rng,
+    count_distribution,
+    simple_block,
+)
+from fieldexp.design.labels import ArmLabel, BlockLabel
 from fieldexp.errors import (
     ColumnNotFoundError,
     DataError,
@@ -24,6 +31,9 @@ from fieldexp.errors import (
     did_you_mean,
     format_rows,
 )
+
+if TYPE_CHECKING:  # pragma: no cover - Design.assign calls this module
+    from fieldexp.design.spec import Design
 
 __all__ = ["Structure", "assign", "block_key", "canonical_ids", "ids_sha256", "prepare"]
 
@@ -238,12 +248,15 @@ def block_arm_fractions(
     Counts given for the block (or for all blocks) win; otherwise the arm probabilities.
     """
     requested = design.counts_for(label)
-    if requested is None and design.arm_probabilities is not None:
-        return list(design.arm_probabilities), None
+    probs = design.probabilities_for(label)
+    if requested is None and probs is not None:
+        return list(probs), None
     where = f"block {label!r}" if label is not None else "the sample"
     if requested is None:
+        what = "probabilities" if design.block_probabilities is not None else "counts"
         raise DesignError(
-            f"counts: no counts are given for {where}; give counts for every block in the data"
+            f"{what}: no {what} are given for {where}; give {what} for every block in the data "
+            "(or arm probabilities for the blocks not listed)"
         )
     total = sum(requested.values())
     missing = [a for a in design.arm_labels if a not in requested]
@@ -271,6 +284,17 @@ def block_count_support(
         return [(tuple(counts), Fraction(1))]
     assert probs is not None
     return count_distribution(n, probs)
+
+
+def pair_support(
+    design: Design, label: BlockLabel | None, n_pair: int, arm: int, control: int
+) -> list[tuple[int, Fraction]]:
+    """Simple randomisation: distribution of the number in ``arm`` among the ``n_pair``
+    clusters of ``arm`` or ``control`` in a block (each independently, with probability
+    :math:`p_a / (p_a + p_c)`)."""
+    probs, _ = block_arm_fractions(design, label, max(n_pair, 1))
+    assert probs is not None
+    return binomial_distribution(n_pair, probs[arm] / (probs[arm] + probs[control]))
 
 
 def _check_seed(seed: object) -> int:
@@ -313,7 +337,11 @@ def assign(design: Design, data: pd.DataFrame, seed: int) -> pd.DataFrame:
             continue
         probs, counts = block_arm_fractions(design, label, n)
         rng = block_rng(seed, block_key(label))
-        arm, m = assign_block(n, rng, probs=probs, counts=counts)
+        if design.scheme == "simple":
+            assert probs is not None  # counts are refused with scheme="simple"
+            arm, m = simple_block(n, rng, probs)
+        else:
+            arm, m = assign_block(n, rng, probs=probs, counts=counts)
         cluster_arm[idx] = arm
         p = np.array([float(x) for x in probs]) if probs is not None else m / n
         cluster_prob[idx] = p[arm]

@@ -1,4 +1,4 @@
-"""Pure assignment kernels: exact per-block counts and complete randomisation.
+"""Pure assignment kernels: exact per-block counts, complete and simple randomisation.
 
 Arrays and fractions in, arrays out; no pandas. Used by :meth:`Design.assign`, by
 randomisation inference (to replay the design) and by the enumeration tests.
@@ -25,15 +25,17 @@ import hashlib
 import math
 from collections.abc import Sequence
 from fractions import Fraction
-from itertools import pairwise
+from itertools import accumulate, pairwise
 
 import numpy as np
 
 __all__ = [
     "assign_block",
+    "binomial_distribution",
     "block_rng",
     "count_distribution",
     "counts_from_uniform",
+    "simple_block",
     "stable_words",
 ]
 
@@ -141,3 +143,44 @@ def assign_block(
     arm = np.empty(n, dtype=np.int64)
     arm[order] = np.repeat(np.arange(len(m), dtype=np.int64), m)
     return arm, m
+
+
+def simple_block(
+    n: int, rng: np.random.Generator, probs: Sequence[Fraction]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Simple (Bernoulli / multinomial) randomisation of ``n`` units in a fixed, sorted order.
+
+    Unit :math:`i` is in arm :math:`k` when :math:`C_{k-1} \\le u_i < C_k`, with one uniform
+    :math:`u_i` per unit and :math:`C_k = \\sum_{j \\le k} p_j`: independently of the other
+    units, with probability exactly :math:`p_k` (randomizr's ``simple_ra`` with
+    ``prob_each``). Returns ``(arm_index, counts)``; counts may be zero.
+    """
+    bounds = np.array([float(c) for c in accumulate(probs)])
+    bounds[-1] = np.inf  # the last arm takes every u >= C_{K-1} (float rounding included)
+    u = rng.random(n)
+    arm = np.searchsorted(bounds, u, side="right").astype(np.int64)
+    return arm, np.bincount(arm, minlength=len(probs)).astype(np.int64)
+
+
+#: blocks up to this size get the binomial distribution in exact fractions
+_EXACT_BINOMIAL = 64
+
+
+def binomial_distribution(n: int, p: Fraction) -> list[tuple[int, Fraction]]:
+    """Distribution of the number treated among ``n`` independent coin flips of probability ``p``.
+
+    :math:`\\Pr(m) = \\binom{n}{m} p^m (1 - p)^{n - m}`: exact fractions for small ``n``
+    (enumeration), otherwise double precision with the negligible tails (below 1e-300)
+    left out. Replaying simple randomisation as "draw :math:`m` from this, then a uniformly
+    random subset of size :math:`m`" gives every subset its probability
+    :math:`p^m (1-p)^{n-m}`.
+    """
+    if n <= _EXACT_BINOMIAL:
+        q = 1 - p
+        return [(m, math.comb(n, m) * p**m * q ** (n - m)) for m in range(n + 1)]
+    from scipy import stats
+
+    ms = np.arange(n + 1)
+    pmf = stats.binom.pmf(ms, n, float(p))
+    keep = pmf > 1e-300
+    return [(int(m), Fraction(float(v))) for m, v in zip(ms[keep], pmf[keep], strict=True)]

@@ -42,15 +42,20 @@ import numpy as np
 from fieldexp.design.kernels import block_rng
 
 __all__ = [
+    "FullPlan",
     "Reducer",
     "ReplayPlan",
     "block_totals",
     "count_assignments",
+    "count_assignments_full",
     "enumerate_draws",
+    "enumerate_draws_full",
     "replay_draws",
+    "replay_draws_full",
 ]
 
-#: reducer(block index, S1 (draws x k), block totals (k,)) -> contributions (draws x a)
+#: reducer(block index, S1 (draws x k), block totals (k,) or, replaying a whole multi-arm
+#: design, the per-draw totals of the two compared arms (draws x k)) -> contributions
 Reducer = Callable[[int, np.ndarray, np.ndarray], np.ndarray]
 
 _STREAM_RI = 1  # stream 0 of a block's generator is the assignment itself
@@ -75,6 +80,10 @@ class ReplayPlan:
     block_starts: np.ndarray
     block_keys: tuple[str, ...]
     support: tuple[tuple[tuple[int, Fraction], ...], ...]
+    #: simple randomisation: per block, each cluster's probability of being treated. The
+    #: support is then Binomial(n, q) and the engines draw each cluster (dense) or each group
+    #: of identical clusters (grouped, Binomial(count, q)) directly: the same distribution.
+    coin: tuple[Fraction, ...] | None = None
 
     @property
     def n_blocks(self) -> int:
@@ -97,7 +106,10 @@ def count_assignments(plan: ReplayPlan, limit: int) -> int | None:
     total = 1
     for b in range(plan.n_blocks):
         n = plan.block_size(b)
-        total *= sum(math.comb(n, m) for m, p in plan.support[b] if p > 0)
+        if plan.coin is not None:
+            total *= 2**n  # every subset has positive probability
+        else:
+            total *= sum(math.comb(n, m) for m, p in plan.support[b] if p > 0)
         if total > limit:
             return None
     return total
@@ -116,7 +128,11 @@ def _draw_m(
 
 
 def _dense_block(
-    V: np.ndarray, support: Sequence[tuple[int, Fraction]], reps: int, rng: np.random.Generator
+    V: np.ndarray,
+    support: Sequence[tuple[int, Fraction]],
+    reps: int,
+    rng: np.random.Generator,
+    coin: Fraction | None = None,
 ) -> Iterator[np.ndarray]:
     """Treated sums of ``reps`` uniformly random subsets, by sequential selection.
 
@@ -129,6 +145,10 @@ def _dense_block(
     done = 0
     while done < reps:
         r = min(chunk, reps - done)
+        if coin is not None:  # independent coin flips, one uniform per cluster and draw
+            yield (rng.random((n, r)) < float(coin)).astype(V.dtype).T @ V
+            done += r
+            continue
         rem = _draw_m(rng, support, r).astype(np.float64)
         z = np.empty((n, r), dtype=V.dtype)
         for i in range(n):
@@ -140,9 +160,17 @@ def _dense_block(
 
 
 def _grouped_block(
-    V: np.ndarray, support: Sequence[tuple[int, Fraction]], reps: int, rng: np.random.Generator
+    V: np.ndarray,
+    support: Sequence[tuple[int, Fraction]],
+    reps: int,
+    rng: np.random.Generator,
+    coin: Fraction | None = None,
 ) -> np.ndarray:
     types, colors = np.unique(V, axis=0, return_counts=True)
+    if coin is not None:  # identical clusters flip independently: Binomial(count, q) each
+        return (
+            rng.binomial(colors, float(coin), size=(reps, len(colors))).astype(np.float64) @ types
+        )
     # largest colours first: numpy's marginal hypergeometric chain is fastest that way
     order = np.argsort(-colors, kind="stable")
     types, colors = types[order], colors[order]
@@ -184,9 +212,12 @@ def _block_contribution(job: _Job, b: int) -> np.ndarray:
     rng = block_rng(job.seed, job.plan.block_keys[b], _STREAM_RI)
     Vb = job.V[lo:hi]
     support = job.plan.support[b]
+    coin = job.plan.coin[b] if job.plan.coin is not None else None
     if job.engine == "grouped":
-        return job.reducer(b, _grouped_block(Vb, support, job.reps, rng), job.totals[b])
-    parts = [job.reducer(b, s1, job.totals[b]) for s1 in _dense_block(Vb, support, job.reps, rng)]
+        return job.reducer(b, _grouped_block(Vb, support, job.reps, rng, coin), job.totals[b])
+    parts = [
+        job.reducer(b, s1, job.totals[b]) for s1 in _dense_block(Vb, support, job.reps, rng, coin)
+    ]
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
 
 
@@ -280,6 +311,169 @@ def enumerate_draws(
                 probs.append(float(p / k))
         Z = np.array(rows)
         contrib = reducer(b, Z @ V[lo : lo + n], totals[b])
+        acc = (acc[:, None, :] + contrib[None, :, :]).reshape(-1, n_acc)
+        prob = (prob[:, None] * np.array(probs)[None, :]).reshape(-1)
+    return acc, prob
+
+
+# ===================================================================== whole multi-arm design
+@dataclass(frozen=True, slots=True)
+class FullPlan:
+    """Blocks of a multi-arm design replayed whole: every assigned cluster is re-drawn into
+    the tested arm (``t``), the control (``c``) or one of the other arms (``o``).
+
+    Attributes
+    ----------
+    block_starts, block_keys
+        As in :class:`ReplayPlan` (clusters of every arm, sorted by id within block).
+    support : tuple
+        Per block, for complete randomisation the exact distribution of ``(m_t, m_c)``
+        (``((m_t, m_c), probability)`` pairs); ``None`` for simple randomisation.
+    probs : tuple
+        Per block, for simple randomisation ``(p_t, p_c)``; ``None`` for complete.
+    """
+
+    block_starts: np.ndarray
+    block_keys: tuple[str, ...]
+    support: tuple[tuple[tuple[tuple[int, int], Fraction], ...] | None, ...]
+    probs: tuple[tuple[Fraction, Fraction] | None, ...]
+
+    @property
+    def n_blocks(self) -> int:
+        return len(self.block_keys)
+
+    def block_size(self, b: int) -> int:
+        return int(self.block_starts[b + 1] - self.block_starts[b])
+
+
+_STREAM_FULL = 2
+
+
+def count_assignments_full(plan: FullPlan, limit: int) -> int | None:
+    """Number of possible assignments (t / c / o per cluster), or ``None`` above ``limit``."""
+    total = 1
+    for b in range(plan.n_blocks):
+        n = plan.block_size(b)
+        sup = plan.support[b]
+        if sup is None:
+            total *= 3**n
+        else:
+            total *= sum(math.comb(n, mt) * math.comb(n - mt, mc) for (mt, mc), p in sup if p > 0)
+        if total > limit:
+            return None
+    return total
+
+
+def _full_dense_block(
+    V: np.ndarray, plan: FullPlan, b: int, reps: int, rng: np.random.Generator
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``(S_t, S_t + S_c)`` for ``reps`` draws of one block, in chunks.
+
+    Complete: ``(m_t, m_c)`` from its exact distribution, then sequential selection into
+    three groups (cluster ``i`` goes to ``t`` with probability ``rem_t / left``, else to
+    ``c`` with ``rem_c / left``): a uniformly random ordered partition with those sizes.
+    Simple: each cluster independently ``t`` with :math:`p_t`, ``c`` with :math:`p_c`.
+    """
+    n = V.shape[0]
+    chunk = max(1, _DENSE_CHUNK // max(n, 1))
+    sup = plan.support[b]
+    probs = plan.probs[b]
+    done = 0
+    while done < reps:
+        r = min(chunk, reps - done)
+        zt = np.empty((n, r), dtype=V.dtype)
+        zc = np.empty((n, r), dtype=V.dtype)
+        if sup is None:
+            assert probs is not None
+            pt, pc = float(probs[0]), float(probs[0] + probs[1])
+            for i in range(n):
+                u = rng.random(r)
+                zt[i] = u < pt
+                zc[i] = (u >= pt) & (u < pc)
+        else:
+            pairs = np.array([m for m, _ in sup], dtype=np.float64)
+            cum = np.cumsum([float(p) for _, p in sup])
+            cum[-1] = 1.0
+            pick = np.searchsorted(cum, rng.random(r), side="right")
+            rem_t, rem_c = pairs[pick, 0].copy(), pairs[pick, 1].copy()
+            for i in range(n):
+                u = rng.random(r) * (n - i)
+                t = u < rem_t
+                c = ~t & (u < rem_t + rem_c)
+                zt[i] = t
+                zc[i] = c
+                rem_t -= t
+                rem_c -= c
+        st = zt.T @ V
+        yield st, st + zc.T @ V
+        done += r
+
+
+def replay_draws_full(
+    plan: FullPlan, V: np.ndarray, reducer: Reducer, n_acc: int, *, reps: int, seed: int
+) -> np.ndarray:
+    """Accumulators of ``reps`` re-draws of the whole design, summed over blocks.
+
+    The reducer is called as ``reducer(b, S_t, T)`` with ``T = S_t + S_c`` per draw
+    (draws x columns): the sums over the clusters of the two compared arms.
+    """
+    acc = np.zeros((reps, n_acc))
+    for b in range(plan.n_blocks):
+        lo, hi = int(plan.block_starts[b]), int(plan.block_starts[b + 1])
+        if hi == lo:
+            continue
+        rng = block_rng(seed, plan.block_keys[b], _STREAM_FULL)
+        row = 0
+        for st, tot in _full_dense_block(V[lo:hi], plan, b, reps, rng):
+            acc[row : row + len(st)] += reducer(b, st, tot)
+            row += len(st)
+    return acc
+
+
+def enumerate_draws_full(
+    plan: FullPlan, V: np.ndarray, reducer: Reducer, n_acc: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every assignment of the whole design with its probability: ``(acc, prob)``."""
+    acc = np.zeros((1, n_acc))
+    prob = np.ones(1)
+    for b in range(plan.n_blocks):
+        n = plan.block_size(b)
+        if n == 0:
+            continue
+        lo = int(plan.block_starts[b])
+        zt_rows: list[np.ndarray] = []
+        zc_rows: list[np.ndarray] = []
+        probs: list[float] = []
+        sup = plan.support[b]
+        if sup is None:
+            pb = plan.probs[b]
+            assert pb is not None
+            pt, pc = pb
+            po = 1 - pt - pc
+            for labels in np.ndindex(*([3] * n)):
+                lab = np.array(labels)
+                zt_rows.append((lab == 0).astype(float))
+                zc_rows.append((lab == 1).astype(float))
+                k_t, k_c = int((lab == 0).sum()), int((lab == 1).sum())
+                probs.append(float(pt**k_t * pc**k_c * po ** (n - k_t - k_c)))
+        else:
+            for (mt, mc), p in sup:
+                if p == 0:
+                    continue
+                k = math.comb(n, mt) * math.comb(n - mt, mc)
+                for tset in combinations(range(n), mt):
+                    rest = [i for i in range(n) if i not in set(tset)]
+                    for cset in combinations(rest, mc):
+                        zt = np.zeros(n)
+                        zc = np.zeros(n)
+                        zt[list(tset)] = 1.0
+                        zc[list(cset)] = 1.0
+                        zt_rows.append(zt)
+                        zc_rows.append(zc)
+                        probs.append(float(p / k))
+        Vb = V[lo : lo + n]
+        st = np.array(zt_rows) @ Vb
+        contrib = reducer(b, st, st + np.array(zc_rows) @ Vb)
         acc = (acc[:, None, :] + contrib[None, :, :]).reshape(-1, n_acc)
         prob = (prob[:, None] * np.array(probs)[None, :]).reshape(-1)
     return acc, prob

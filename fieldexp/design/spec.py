@@ -1,200 +1,44 @@
-"""The declarative randomisation design: :class:`Design` and its exclusion rules.
+"""The declarative randomisation design: :class:`Design`.
 
 A :class:`Design` says *how* units are randomised (unit, blocks, clusters, arms with
-probabilities or exact counts, exclusions); it holds no data. It is frozen, validated on
-construction, and round-trips through JSON and TOML so the exact design used can be
-committed next to the assignment it produced.
+probabilities or exact counts, complete or simple (coin-flip) randomisation, exclusions); it
+holds no data. It is frozen, validated on construction, and round-trips through JSON and TOML
+(:mod:`fieldexp.design.serial`) so the exact design used can be committed next to the
+assignment it produced. Labels are checked in :mod:`fieldexp.design.labels`, exclusion rules
+live in :mod:`fieldexp.design.exclusion`.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import product
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from fieldexp.design.exclusion import Exclusion, normalise_exclude
+from fieldexp.design.labels import (
+    ArmLabel,
+    BlockLabel,
+    as_fraction,
+    check_label,
+    check_label_types,
+)
+from fieldexp.design.serial import SCHEMA_VERSION, design_arguments, dump_toml, read_text
 from fieldexp.errors import DesignError, SpecificationError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["SCHEMA_VERSION", "ArmLabel", "Design", "Exclusion"]
+__all__ = ["SCHEMA_VERSION", "SCHEMES", "ArmLabel", "BlockLabel", "Design", "Exclusion", "Factor"]
 
-ArmLabel = int | str
-BlockLabel = int | str
+#: randomisation schemes: fixed counts per block, or an independent draw per unit (cluster)
+SCHEMES = ("complete", "simple")
 
-#: Version of the serialised form written by :meth:`Design.to_dict`.
-SCHEMA_VERSION = 1
-
-_MAX_DENOMINATOR = 1_000_000
 _FACTOR_SEP = "|"
-
-
-def _check_label(value: object, argument: str) -> ArmLabel:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise SpecificationError(
-            f"{argument}: arm labels must be strings or integers; found {value!r} "
-            f"({type(value).__name__})"
-        )
-    return value
-
-
-def _as_fraction(p: object, argument: str, label: object) -> Fraction:
-    if isinstance(p, bool) or not isinstance(p, int | float | Fraction):
-        raise DesignError(
-            f"{argument}: the probability of arm {label!r} must be a number; found {p!r}"
-        )
-    if not (isinstance(p, Fraction) or math.isfinite(float(p))) or not (0.0 < float(p) < 1.0):
-        raise DesignError(
-            f"{argument}: every arm probability must lie strictly between 0 and 1; "
-            f"arm {label!r} has {p!r}"
-        )
-    frac = p if isinstance(p, Fraction) else Fraction(p).limit_denominator(_MAX_DENOMINATOR)
-    if abs(float(frac) - float(p)) > 1e-12:  # pragma: no cover - limit_denominator keeps 1e-12
-        frac = Fraction(p)
-    return frac
-
-
-@dataclass(frozen=True, slots=True)
-class Exclusion:
-    """One rule that keeps units out of the randomisation (they are reported, never lost).
-
-    Build rules with the constructors :meth:`max_household_size`, :meth:`do_not_contact`
-    and :meth:`flag`. When the design has clusters, excluding any member of a cluster
-    excludes the whole cluster (a household is knocked on or not).
-
-    Attributes
-    ----------
-    rule : {"max_household_size", "do_not_contact", "flag"}
-    column : str or None
-        Household column (``max_household_size``; default: the design's clusters), id
-        column the list refers to (``do_not_contact``; default: the unit column), or the
-        boolean flag column (``flag``).
-    max_size : int or None
-        Households with *more than* ``max_size`` registrants are excluded.
-    ids : tuple
-        The do-not-contact ids.
-    """
-
-    rule: Literal["max_household_size", "do_not_contact", "flag"]
-    column: str | None = None
-    max_size: int | None = None
-    ids: tuple[int | str, ...] = ()
-
-    @classmethod
-    def max_household_size(cls, k: int, *, household: str | None = None) -> Exclusion:
-        """Exclude households with more than ``k`` registrants (rows of the data)."""
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise SpecificationError(
-                f"max_household_size: k must be a positive integer; found {k!r}"
-            )
-        return cls("max_household_size", column=household, max_size=k)
-
-    @classmethod
-    def do_not_contact(cls, ids: Iterable[int | str], *, column: str | None = None) -> Exclusion:
-        """Exclude the units (or, with ``column``, e.g. households) on a do-not-contact list."""
-        values = tuple(ids)
-        for v in values:
-            if isinstance(v, bool) or not isinstance(v, int | str):
-                raise SpecificationError(
-                    f"do_not_contact: ids must be strings or integers; found {v!r}"
-                )
-        return cls("do_not_contact", column=column, ids=tuple(sorted(set(values), key=_sort_key)))
-
-    @classmethod
-    def flag(cls, column: str) -> Exclusion:
-        """Exclude the units whose boolean ``column`` is true (missing counts as false)."""
-        if not isinstance(column, str) or not column:
-            raise SpecificationError(f"flag: column must be a column name; found {column!r}")
-        return cls("flag", column=column)
-
-    @property
-    def reason(self) -> str:
-        """The text written to ``excluded_reason`` for the units this rule removes."""
-        if self.rule == "max_household_size":
-            return f"household larger than {self.max_size}"
-        if self.rule == "do_not_contact":
-            return "do-not-contact list"
-        return f"flag {self.column}"
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"rule": self.rule}
-        if self.column is not None:
-            out["column"] = self.column
-        if self.max_size is not None:
-            out["max_size"] = self.max_size
-        if self.rule == "do_not_contact":
-            out["ids"] = list(self.ids)
-        return out
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Exclusion:
-        rule = d.get("rule")
-        if rule == "max_household_size":
-            return cls.max_household_size(d.get("max_size"), household=d.get("column"))  # type: ignore[arg-type]
-        if rule == "do_not_contact":
-            return cls.do_not_contact(d.get("ids", ()), column=d.get("column"))
-        if rule == "flag":
-            return cls.flag(d.get("column"))  # type: ignore[arg-type]
-        raise SpecificationError(
-            "exclude: each rule needs rule = 'max_household_size', 'do_not_contact' or 'flag'; "
-            f"found {rule!r}"
-        )
-
-
-def _sort_key(v: int | str) -> tuple[int, int | str]:
-    return (0, v) if isinstance(v, int) else (1, v)
-
-
-def _normalise_exclude(exclude: object) -> tuple[Exclusion, ...]:
-    if exclude is None:
-        return ()
-    if isinstance(exclude, Exclusion):
-        return (exclude,)
-    if isinstance(exclude, Mapping):
-        rules: list[Exclusion] = []
-        for key, value in exclude.items():
-            if key == "max_household_size":
-                if isinstance(value, Mapping):
-                    rules.append(
-                        Exclusion.max_household_size(
-                            value.get("k"),  # type: ignore[arg-type]
-                            household=value.get("household"),
-                        )
-                    )
-                else:
-                    rules.append(Exclusion.max_household_size(value))
-            elif key == "do_not_contact":
-                rules.append(Exclusion.do_not_contact(value))
-            elif key == "flag":
-                for col in [value] if isinstance(value, str) else value:
-                    rules.append(Exclusion.flag(col))
-            else:
-                raise SpecificationError(
-                    "exclude: keys must be 'max_household_size', 'do_not_contact' or 'flag'; "
-                    f"found {key!r}"
-                )
-        return tuple(rules)
-    if isinstance(exclude, Sequence) and not isinstance(exclude, str):
-        out = []
-        for item in exclude:
-            if isinstance(item, Exclusion):
-                out.append(item)
-            elif isinstance(item, Mapping):
-                out.append(Exclusion.from_dict(item))
-            else:
-                raise SpecificationError(
-                    f"exclude: expected Exclusion rules; found {item!r} ({type(item).__name__})"
-                )
-        return tuple(out)
-    raise SpecificationError(
-        "exclude: give an Exclusion, a list of them, or a mapping such as "
-        f"{{'max_household_size': 8, 'do_not_contact': [...], 'flag': 'dnc'}}; found {exclude!r}"
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +52,7 @@ class Factor:
 
 @dataclass(frozen=True, slots=True, init=False)
 class Design:
-    """A declarative, frozen randomisation design (complete randomisation within blocks).
+    """A declarative, frozen randomisation design (complete or simple, within blocks).
 
     Parameters
     ----------
@@ -228,6 +72,14 @@ class Design:
         every block, or ``{block: {arm: n}}`` per block. One arm per block may be left
         out; it receives the remaining units. With probabilities in ``arms`` too, blocks
         without counts are randomised with the probabilities (counts where given).
+    block_probabilities : mapping, optional
+        Arm probabilities that vary by block: ``{block: {arm: probability}}`` (every arm,
+        summing to one). Blocks not listed use ``arms``. Needs ``blocks``.
+    scheme : {"complete", "simple"}
+        ``"complete"`` (default): each block gets fixed numbers per arm (see Notes).
+        ``"simple"``: a coin flip per unit (cluster): each is drawn independently with its
+        block's arm probabilities, so the numbers per arm vary (randomizr's ``simple_ra``;
+        ``cluster_ra(..., simple = TRUE)``). Exact ``counts`` cannot be used with it.
     control : label, optional
         The control arm; default the first arm.
     exclude : Exclusion, list of Exclusion, or mapping, optional
@@ -243,7 +95,10 @@ class Design:
     drawn by systematic sampling with inclusion probabilities equal to the fractional parts
     :math:`n_b p_k - \\lfloor n_b p_k \\rfloor`, so every unit's probability of arm
     :math:`k` is exactly :math:`p_k` (randomizr's ``complete_ra`` / ``block_ra`` /
-    ``cluster_ra`` / ``block_and_cluster_ra``; Coppock 2023). See ``docs/design.md``.
+    ``cluster_ra`` / ``block_and_cluster_ra``; Coppock 2023). Under ``scheme="simple"``
+    each unit (cluster) :math:`i` of block :math:`b` is in arm :math:`k` with probability
+    :math:`p_{bk}`, independently of the others: the count of arm :math:`k` is
+    :math:`\\mathrm{Binomial}(n_b, p_{bk})` and may be zero. See ``docs/design.md``.
     """
 
     unit: str
@@ -255,6 +110,8 @@ class Design:
     control: ArmLabel
     exclude: tuple[Exclusion, ...]
     factors: tuple[Factor, ...] | None
+    block_probabilities: tuple[tuple[BlockLabel, tuple[Fraction, ...]], ...] | None
+    scheme: Literal["complete", "simple"]
 
     def __init__(
         self,
@@ -267,6 +124,8 @@ class Design:
         control: ArmLabel | None = None,
         exclude: Exclusion | Sequence[Exclusion] | Mapping[str, Any] | None = None,
         factors: Sequence[Factor] | None = None,
+        block_probabilities: Mapping[Any, Mapping[Any, float]] | None = None,
+        scheme: str = "complete",
     ) -> None:
         for name, value in (("unit", unit), ("blocks", blocks), ("clusters", clusters)):
             if value is None and name != "unit":
@@ -276,12 +135,38 @@ class Design:
         if blocks is not None and blocks == clusters:
             raise DesignError(f"blocks and clusters are the same column {blocks!r}")
 
-        labels, probs = self._parse_arms(arms, counts)
+        if scheme not in SCHEMES:
+            raise SpecificationError(
+                f"scheme: expected one of {list(SCHEMES)!r} ('complete': fixed numbers per arm "
+                f"in each block; 'simple': a coin flip per unit); found {scheme!r}"
+            )
+        if scheme == "simple" and counts is not None:
+            raise DesignError(
+                "counts: scheme='simple' draws each unit (cluster) independently, so the numbers "
+                "per arm cannot be fixed; give arm probabilities, or use scheme='complete'"
+            )
+        if block_probabilities is not None:
+            if not isinstance(block_probabilities, Mapping) or not block_probabilities:
+                raise SpecificationError(
+                    "block_probabilities: expected {block: {arm: probability}}; "
+                    f"found {block_probabilities!r}"
+                )
+            first = next(iter(block_probabilities.values()))
+            if arms is None and counts is None and isinstance(first, Mapping):
+                arms = list(first)  # the arms are those every block names
+        # with counts or per-block probabilities, a list of arms gives labels only
+        elsewhere = counts if counts is not None else block_probabilities
+        labels, probs = self._parse_arms(arms, elsewhere)
+        block_probs = (
+            self._parse_block_probabilities(block_probabilities, labels, blocks)
+            if block_probabilities is not None
+            else None
+        )
         count_rows = self._parse_counts(counts, labels) if counts is not None else None
         if control is None:
             control_label = labels[0]
         else:
-            control_label = _check_label(control, "control")
+            control_label = check_label(control, "control")
             if control_label not in labels:
                 raise DesignError(
                     f"control: {control_label!r} is not one of the arms {list(labels)!r}"
@@ -296,8 +181,10 @@ class Design:
         object.__setattr__(self, "arm_probabilities", probs)
         object.__setattr__(self, "counts", count_rows)
         object.__setattr__(self, "control", control_label)
-        object.__setattr__(self, "exclude", _normalise_exclude(exclude))
+        object.__setattr__(self, "exclude", normalise_exclude(exclude))
         object.__setattr__(self, "factors", tuple(factors) if factors else None)
+        object.__setattr__(self, "block_probabilities", block_probs)
+        object.__setattr__(self, "scheme", scheme)
 
     # ---------------------------------------------------------------- parsing
     @staticmethod
@@ -311,9 +198,9 @@ class Design:
         if isinstance(arms, Mapping):
             if len(arms) < 2:
                 raise DesignError(f"arms: a design needs at least two arms; found {dict(arms)!r}")
-            labels = tuple(_check_label(k, "arms") for k in arms)
-            _check_label_types(labels, "arms")
-            fracs = [_as_fraction(arms[k], "arms", k) for k in arms]
+            labels = tuple(check_label(k, "arms") for k in arms)
+            check_label_types(labels, "arms")
+            fracs = [as_fraction(arms[k], "arms", k) for k in arms]
             total = sum(fracs, Fraction(0))
             if total != 1:
                 fsum = math.fsum(float(arms[k]) for k in arms)
@@ -325,16 +212,44 @@ class Design:
                 fracs[0] = 1 - sum(fracs[1:], Fraction(0))
             return labels, tuple(fracs)
         if isinstance(arms, Sequence) and not isinstance(arms, str):
-            labels = tuple(_check_label(k, "arms") for k in arms)
+            labels = tuple(check_label(k, "arms") for k in arms)
             if len(set(labels)) != len(labels) or len(labels) < 2:
                 raise DesignError(f"arms: need at least two distinct labels; found {list(arms)!r}")
-            _check_label_types(labels, "arms")
+            check_label_types(labels, "arms")
             if counts is None:
                 return labels, tuple(Fraction(1, len(labels)) for _ in labels)
             return labels, None
         raise SpecificationError(
             f"arms: expected a mapping of label to probability or a list of labels; found {arms!r}"
         )
+
+    @staticmethod
+    def _parse_block_probabilities(
+        given: object, labels: tuple[ArmLabel, ...], blocks: str | None
+    ) -> tuple[tuple[BlockLabel, tuple[Fraction, ...]], ...]:
+        if blocks is None:
+            raise DesignError(
+                "block_probabilities: probabilities that vary by block need the 'blocks' column"
+            )
+        if not isinstance(given, Mapping) or not given:
+            raise SpecificationError(
+                f"block_probabilities: expected {{block: {{arm: probability}}}}; found {given!r}"
+            )
+        rows: list[tuple[BlockLabel, tuple[Fraction, ...]]] = []
+        for b, m in given.items():
+            if isinstance(b, bool) or not isinstance(b, int | str):
+                raise SpecificationError(
+                    f"block_probabilities: block labels must be strings or integers; found {b!r}"
+                )
+            if not isinstance(m, Mapping) or set(m) != set(labels):
+                raise DesignError(
+                    f"block_probabilities (block {b!r}): give a probability for every arm "
+                    f"{list(labels)!r}; found {m!r}"
+                )
+            _, fr = Design._parse_arms({a: m[a] for a in labels}, None)
+            assert fr is not None
+            rows.append((b, fr))
+        return tuple(sorted(rows, key=lambda r: (isinstance(r[0], str), r[0])))
 
     @staticmethod
     def _labels_from_counts(counts: object) -> tuple[ArmLabel, ...]:
@@ -345,7 +260,7 @@ class Design:
         maps = list(inner) if all(isinstance(v, Mapping) for v in inner) else [counts]
         for m in maps:
             for k in m:
-                lab = _check_label(k, "counts")
+                lab = check_label(k, "counts")
                 if lab not in seen:
                     seen.append(lab)
         if set(seen) <= {0, 1} and all(isinstance(s, int) for s in seen):
@@ -355,7 +270,7 @@ class Design:
                 "counts: name at least two arms, or pass arms=[...] with all labels; "
                 f"found {seen!r}"
             )
-        _check_label_types(tuple(seen), "counts")
+        check_label_types(tuple(seen), "counts")
         return tuple(seen)
 
     @staticmethod
@@ -418,6 +333,7 @@ class Design:
         blocks: str | None = None,
         clusters: str | None = None,
         exclude: Exclusion | Sequence[Exclusion] | Mapping[str, Any] | None = None,
+        scheme: str = "complete",
     ) -> Design:
         """A full factorial design: ``Design.factorial({"door": [0, 1], "sms": [0, 1]}, "v")``.
 
@@ -460,6 +376,7 @@ class Design:
             arms=arms,  # type: ignore[arg-type]
             exclude=exclude,
             factors=parsed,
+            scheme=scheme,
         )
 
     # ---------------------------------------------------------------- views
@@ -486,6 +403,14 @@ class Design:
         if general:
             return general
         return None
+
+    def probabilities_for(self, block: BlockLabel | None) -> tuple[Fraction, ...] | None:
+        """The arm probabilities of ``block`` (its own, else the design's; ``None`` if neither)."""
+        if self.block_probabilities is not None and block is not None:
+            for b, probs in self.block_probabilities:
+                if b == block and type(b) is type(block):
+                    return probs
+        return self.arm_probabilities
 
     @property
     def counts_are_per_block(self) -> bool:
@@ -532,6 +457,14 @@ class Design:
                 row["count"] = n
                 rows.append(row)
             out["counts"] = rows
+        if self.block_probabilities is not None:
+            out["block_probabilities"] = [
+                {"block": b, "arm": a, "probability": float(p)}
+                for b, probs in self.block_probabilities
+                for a, p in zip(self.arm_labels, probs, strict=True)
+            ]
+        if self.scheme != "complete":  # omitted when default: older designs read the same
+            out["scheme"] = self.scheme
         if self.exclude:
             out["exclude"] = [e.to_dict() for e in self.exclude]
         return out
@@ -540,91 +473,32 @@ class Design:
     def from_dict(cls, d: Mapping[str, Any]) -> Design:
         """Rebuild a design written by :meth:`to_dict`."""
         try:
-            return cls._from_dict(d)
+            args = design_arguments(d)
+            if args.factors is not None:
+                return cls.factorial(
+                    args.factors,
+                    args.unit,
+                    blocks=args.blocks,
+                    clusters=args.clusters,
+                    exclude=list(args.exclude) or None,
+                    scheme=args.scheme,
+                )
+            return cls(
+                args.unit,
+                blocks=args.blocks,
+                clusters=args.clusters,
+                arms=args.arms,
+                counts=args.counts,
+                control=args.control,
+                exclude=list(args.exclude) or None,
+                block_probabilities=args.block_probabilities,
+                scheme=args.scheme,
+            )
         except (KeyError, TypeError, AttributeError) as exc:
             raise SpecificationError(
                 f"design: malformed description ({type(exc).__name__}: {exc}); expected the "
                 "layout written by Design.to_dict / to_toml / to_json"
             ) from exc
-
-    @classmethod
-    def _from_dict(cls, d: Mapping[str, Any]) -> Design:
-        if not isinstance(d, Mapping):
-            raise SpecificationError(f"design: expected a mapping; found {type(d).__name__}")
-        known = {
-            "fieldexp_design",
-            "unit",
-            "blocks",
-            "clusters",
-            "control",
-            "arms",
-            "factors",
-            "counts",
-            "exclude",
-        }
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise SpecificationError(
-                f"design: unknown keys {unknown!r}; expected some of {sorted(known)!r}"
-            )
-        version = d.get("fieldexp_design", SCHEMA_VERSION)
-        if version != SCHEMA_VERSION:
-            raise SpecificationError(
-                f"design: fieldexp_design = {version!r} is not a supported schema version "
-                f"({SCHEMA_VERSION})"
-            )
-        if "unit" not in d:
-            raise SpecificationError("design: the key 'unit' (unit id column) is required")
-        exclude = [Exclusion.from_dict(e) for e in d.get("exclude", [])]
-        if "factors" in d:
-            factors = {
-                f["name"]: dict(zip(f["levels"], f["probabilities"], strict=True))
-                for f in d["factors"]
-            }
-            return cls.factorial(
-                factors,
-                d["unit"],
-                blocks=d.get("blocks"),
-                clusters=d.get("clusters"),
-                exclude=exclude or None,
-            )
-        arms_rows = d.get("arms")
-        arms: Any = None
-        if isinstance(arms_rows, Mapping):
-            # hand-written shorthand: arms = {control = 0.5, door = 0.5} (TOML keys are text;
-            # all-digit keys are read as integer labels)
-            digits = all(str(k).lstrip("-").isdigit() for k in arms_rows)
-            arms = {(int(k) if digits else k): v for k, v in arms_rows.items()}
-        elif arms_rows is not None:
-            if not isinstance(arms_rows, list) or not all(
-                isinstance(r, Mapping) and "label" in r for r in arms_rows
-            ):
-                raise SpecificationError(
-                    "design: 'arms' must be a list of tables with 'label' (and 'probability'), "
-                    f"or a mapping of label to probability; found {arms_rows!r}"
-                )
-            if all("probability" in r for r in arms_rows):
-                arms = {r["label"]: r["probability"] for r in arms_rows}
-            else:
-                arms = [r["label"] for r in arms_rows]
-        counts: Any = None
-        if "counts" in d:
-            rows = d["counts"]
-            if any("block" in r for r in rows):
-                counts = {}
-                for r in rows:
-                    counts.setdefault(r["block"], {})[r["arm"]] = r["count"]
-            else:
-                counts = {r["arm"]: r["count"] for r in rows}
-        return cls(
-            d["unit"],
-            blocks=d.get("blocks"),
-            clusters=d.get("clusters"),
-            arms=arms,
-            counts=counts,
-            control=d.get("control"),
-            exclude=exclude or None,
-        )
 
     def to_json(self, path: str | Path | None = None) -> str:
         """The design as JSON (written to ``path`` too when given)."""
@@ -636,7 +510,7 @@ class Design:
     @classmethod
     def from_json(cls, text_or_path: str | Path) -> Design:
         """Read a design from a JSON string or a ``.json`` file path."""
-        text = _read_text(text_or_path, ".json")
+        text = read_text(text_or_path, ".json")
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -645,7 +519,7 @@ class Design:
 
     def to_toml(self, path: str | Path | None = None) -> str:
         """The design as TOML (written to ``path`` too when given)."""
-        text = _dump_toml(self.to_dict())
+        text = dump_toml(self.to_dict())
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
@@ -655,7 +529,7 @@ class Design:
         """Read a design from a TOML string or a ``.toml`` file path."""
         import tomllib
 
-        text = _read_text(text_or_path, ".toml")
+        text = read_text(text_or_path, ".toml")
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -681,61 +555,11 @@ class Design:
             parts.append(f"arms={list(self.arm_labels)!r}")
         if self.counts is not None:
             parts.append(f"counts={self.counts!r}")
+        if self.block_probabilities is not None:
+            parts.append(f"block_probabilities={len(self.block_probabilities)} blocks")
+        if self.scheme != "complete":
+            parts.append(f"scheme={self.scheme!r}")
         parts.append(f"control={self.control!r}")
         if self.exclude:
             parts.append("exclude=[" + ", ".join(e.reason for e in self.exclude) + "]")
         return "Design(" + ", ".join(parts) + ")"
-
-
-def _check_label_types(labels: tuple[ArmLabel, ...], argument: str) -> None:
-    kinds = {type(lab) for lab in labels}
-    if len(kinds) > 1:
-        raise SpecificationError(
-            f"{argument}: arm labels must be all strings or all integers; found {list(labels)!r}"
-        )
-
-
-def _read_text(text_or_path: str | Path, suffix: str) -> str:
-    if isinstance(text_or_path, Path) or (
-        isinstance(text_or_path, str) and text_or_path.endswith(suffix) and "\n" not in text_or_path
-    ):
-        path = Path(text_or_path)
-        if not path.exists():
-            raise SpecificationError(f"design file {str(path)!r} does not exist")
-        return path.read_text(encoding="utf-8")
-    return str(text_or_path)
-
-
-# ------------------------------------------------------------------ a tiny TOML writer
-def _toml_value(v: object) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            raise SpecificationError(f"cannot write the non-finite number {v!r} to TOML")
-        text = repr(v)
-        return text if any(c in text for c in ".eE") else text + ".0"
-    if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    raise SpecificationError(f"cannot write {v!r} ({type(v).__name__}) to TOML")
-
-
-def _dump_toml(d: Mapping[str, Any]) -> str:
-    """Write the subset of TOML a design needs: scalars, arrays, and arrays of tables."""
-    lines: list[str] = []
-    tables: list[tuple[str, list[Mapping[str, Any]]]] = []
-    for key, value in d.items():
-        if isinstance(value, list) and value and all(isinstance(x, Mapping) for x in value):
-            tables.append((key, value))
-        else:
-            lines.append(f"{key} = {_toml_value(value)}")
-    for key, rows in tables:
-        for row in rows:
-            lines.append("")
-            lines.append(f"[[{key}]]")
-            lines.extend(f"{k} = {_toml_value(v)}" for k, v in row.items())
-    return "\n".join(lines) + "\n"

@@ -253,12 +253,12 @@ def cace(
 
     and in general estimatr's ``iv_robust(outcome ~ treatment + covariates |
     assignment + covariates, fixed_effects = ~ blocks, clusters=, se_type=, weights=)``.
+    The parameters other than ``treatment`` are those of :func:`itt`.
 
     Parameters
     ----------
     treatment : str
         0/1 column: contact actually made (someone answered the door).
-    Other parameters as :func:`itt`.
 
     Returns
     -------

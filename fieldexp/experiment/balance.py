@@ -39,9 +39,10 @@ from fieldexp.errors import (
     did_you_mean,
     format_rows,
 )
-from fieldexp.experiment.ri import (
-    _observed,
+from fieldexp.experiment.ri_replay import (
+    check_reps_memory,
     cluster_sums,
+    observed_acc,
     prepare_replay,
     resolve_assignment,
     run_replay,
@@ -151,12 +152,34 @@ def _covariate_matrix(data: pd.DataFrame, covariates: list[str]) -> pd.DataFrame
     return pd.concat(parts, axis=1)
 
 
+def _content_keys(X: pd.DataFrame) -> np.ndarray:
+    """A unit key for rows without ids: each row's rank in the order of its covariate values.
+
+    The replay numbers units by this key, so the draws do not depend on the row order of the
+    input: rows that tie have the same covariates and are exchangeable for the F statistic,
+    so which of them gets which key does not change any draw's statistic.
+    """
+    values = X.to_numpy(dtype=np.float64)
+    order = np.lexsort(values.T[::-1]) if values.shape[1] else np.arange(len(X))
+    keys = np.empty(len(X), dtype=np.int64)
+    keys[order] = np.arange(len(X))
+    return keys
+
+
 def _implicit_design(
-    data: pd.DataFrame, arm_col: str, blocks: str | None, clusters: str | None, control: object
+    data: pd.DataFrame,
+    arm_col: str,
+    blocks: str | None,
+    clusters: str | None,
+    control: object,
+    keys: np.ndarray,
 ) -> tuple[pd.DataFrame, Design]:
-    """Complete randomisation with the observed counts per block (conditional test)."""
+    """Complete randomisation with the observed counts per block (conditional test).
+
+    ``keys`` identify the rows (see :func:`_content_keys`); units are replayed in their order.
+    """
     unit = "__fieldexp_row__"
-    frame = data.assign(**{unit: np.arange(len(data))})
+    frame = data.assign(**{unit: keys})
     present = frame[arm_col].dropna()
     labels = sorted(present.unique().tolist(), key=lambda v: (str(type(v)), v))
     labels = [
@@ -226,11 +249,14 @@ def balance(
     blocks, clusters : str, optional
         Default to the design's. Per-covariate tests use them.
     design : Design, optional
-        Replayed for the omnibus test. Without it, the test re-randomises with the observed
-        number of units (clusters) per arm in each block held fixed.
+        Replayed for the omnibus test (draws keyed to the design's unit and cluster ids).
+        Without it, the test re-randomises with the observed number of units (clusters) per
+        arm in each block held fixed; units are then keyed by their covariate values (and
+        clusters by their ids), so the p-value does not depend on the order of the rows.
     reps : int
         Re-randomisations for the omnibus test (all assignments are enumerated when there
-        are at most ``reps``); 0 skips the test.
+        are at most ``reps``); 0 skips the test. Refused at once, stating the memory needed,
+        when the draws could not fit in memory.
     seed : int
         Required unless ``reps=0``.
     control : label, optional
@@ -288,12 +314,15 @@ def balance(
                 f"column {assignment!r} (argument 'assignment' of balance) is not in the data."
                 f"{did_you_mean(assignment, [str(c) for c in data.columns])}"
             )
-        frame, design = _implicit_design(data, assignment, blocks, clusters, control)
+        keys = _content_keys(_covariate_matrix(data, covs))
+        frame, design = _implicit_design(data, assignment, blocks, clusters, control, keys)
         arm_col = assignment
     else:
         frame, arm_col = resolve_assignment(data, assignment, design, function=_FUNCTION)
 
     X = _covariate_matrix(frame, covs)
+    if reps > 0 and engine != "exact":
+        check_reps_memory(reps, X.shape[1] + 1, function=_FUNCTION)
     arm_values = frame[arm_col]
     labels = list(design.arm_labels)
     ctrl = design.control
@@ -412,7 +441,7 @@ def _omnibus(
     k = Xt.shape[1]
     reducer = _f_reducer(k)
     n_acc = k + 1
-    obs = _observed(setup, V, reducer, n_acc)
+    obs = observed_acc(setup, V, reducer, n_acc)
     acc, prob, exact, used_engine, _key = run_replay(
         setup, V, reducer, n_acc, reps=reps, seed=seed, engine=engine, design=design
     )

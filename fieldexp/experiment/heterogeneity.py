@@ -46,6 +46,8 @@ from fieldexp.errors import (
     did_you_mean,
     format_rows,
 )
+from fieldexp.experiment.ri_replay import check_reps_memory, observed_acc, run_replay
+from fieldexp.experiment.ri_stats import N_ACC, itt_reducer, prepare_statistic, tail_share
 from fieldexp.results import EffectResult, Estimates, Result, TestResult
 
 __all__ = ["HeterogeneityResult", "heterogeneity"]
@@ -281,21 +283,14 @@ def heterogeneity(
     design : Design, optional
         With ``reps > 0`` and ``seed``: also the randomisation test of equal effects.
     reps, seed : int
-        Draws and seed of the randomisation test.
+        Draws and seed of the randomisation test (``reps`` whose draws could not fit in
+        memory is refused at once, stating the memory needed).
 
     Returns
     -------
     HeterogeneityResult
     """
     from fieldexp.experiment.api import cace, itt
-    from fieldexp.experiment.ri import (
-        N_ACC,
-        _observed,
-        _prepare_statistic,
-        itt_reducer,
-        run_replay,
-        tail_share,
-    )
 
     data = check_frame(data, function=_FUNCTION)
     estimator = resolve_estimand(estimand, estimator, function=_FUNCTION).lower()
@@ -330,6 +325,12 @@ def heterogeneity(
             f"column {by!r} (argument 'by' of {_FUNCTION}) has {len(levels)} subgroup(s); "
             "at least two are needed"
         )
+    if design is not None and reps:
+        if isinstance(reps, bool) or not isinstance(reps, int) or reps < 0:
+            raise SpecificationError(
+                f"The 'reps' parameter of {_FUNCTION} must be an integer >= 0. Got {reps!r}."
+            )
+        check_reps_memory(reps, N_ACC * len(levels), function=_FUNCTION)
     effects: list[EffectResult] = []
     for level in levels:
         sub = data.loc[(col == level).to_numpy()]
@@ -417,7 +418,7 @@ def heterogeneity(
         codes_all[keep] = pd.Categorical(data.loc[keep, by], categories=levels).codes
         frame = data.assign(__fieldexp_group__=codes_all)
         frame = frame.loc[keep]
-        prep = _prepare_statistic(
+        prep = prepare_statistic(
             frame,
             outcome,
             assignment,
@@ -432,7 +433,7 @@ def heterogeneity(
             function=_FUNCTION,
         )
         reducer, n_acc = itt_reducer(prep.weights, True)
-        obs = _observed(prep.setup, prep.V, reducer, n_acc).reshape(len(levels), N_ACC)
+        obs = observed_acc(prep.setup, prep.V, reducer, n_acc).reshape(len(levels), N_ACC)
         # per-group scale: the observed first stage (CACE), 1 for the ITT (A = Z)
         scale = obs[:, 1].copy()
         est0 = obs[:, 0] / scale
@@ -441,9 +442,10 @@ def heterogeneity(
 
         def het(acc: np.ndarray) -> np.ndarray:
             a = acc.reshape(acc.shape[0], len(levels), N_ACC)
-            est = (a[..., 0] - tau_bar * a[..., 1]) / scale
-            var = (a[..., 2] + tau_bar * a[..., 3] + tau_bar**2 * a[..., 4]) / scale**2
+            # draws leaving a subgroup arm empty (or single) give NaN and are not counted
             with np.errstate(divide="ignore", invalid="ignore"):
+                est = (a[..., 0] - tau_bar * a[..., 1]) / scale
+                var = (a[..., 2] + tau_bar * a[..., 3] + tau_bar**2 * a[..., 4]) / scale**2
                 wgt = 1 / var
                 mean = np.sum(est * wgt, axis=1) / np.sum(wgt, axis=1)
                 return np.sum((est - mean[:, None]) ** 2 * wgt, axis=1)

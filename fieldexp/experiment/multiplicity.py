@@ -99,7 +99,15 @@ def westfall_young(
     weights: np.ndarray,
     alternatives: Sequence[str],
 ) -> np.ndarray:
-    """Free step-down min-p adjustment from aligned randomisation draws."""
+    """Free step-down min-p adjustment from aligned randomisation draws.
+
+    Draws where some statistic is undefined (an arm left empty in a block) are left out, as
+    :func:`fieldexp.randomization_inference` leaves them out of each p-value.
+    """
+    finite = np.all(np.isfinite(np.column_stack(list(draws))), axis=1)
+    if not finite.all():
+        draws = [np.asarray(d)[finite] for d in draws]
+        weights = np.asarray(weights)[finite]
     m = len(observed_p)
     pstar = np.column_stack(
         [_draw_p_values(d, weights, alt) for d, alt in zip(draws, alternatives, strict=True)]
@@ -142,8 +150,10 @@ def adjust_pvalues(
         p-values; a mapping names the tests by its keys.
     method : {"holm", "bh", "westfall-young"}
         ``"westfall-young"`` needs :class:`~fieldexp.experiment.ri.RandomizationResult`
-        objects with equal ``draw_key`` (same design, units, seed and draws; run
-        :func:`~fieldexp.randomization_inference` with ``engine="dense"``).
+        objects with equal ``draw_key`` (the same assignments, draw by draw): the results of
+        :func:`~fieldexp.experiment.ri.randomization_inference_family` (one replay for all
+        outcomes, any engine), or of :func:`~fieldexp.randomization_inference` run per outcome
+        with ``engine="dense"`` and the same design, units, seed and reps.
 
     Returns
     -------
@@ -188,8 +198,10 @@ def adjust_pvalues(
         if any(k is None for k in keys) or len(set(keys)) != 1:
             raise SpecificationError(
                 "adjust_pvalues: method='westfall-young' needs randomisation-inference results "
-                "with aligned draws (equal draw_key): run fieldexp.randomization_inference on "
-                "the same data, design, seed and reps with engine='dense' for every outcome; "
+                "with aligned draws (equal draw_key): run "
+                "fieldexp.experiment.ri.randomization_inference_family on all the outcomes at "
+                "once (any engine), or fieldexp.randomization_inference on the same data, "
+                "design, seed and reps with engine='dense' for every outcome; "
                 f"found draw keys {[None if k is None else k[:8] for k in keys]!r}"
             )
         first = items[0]

@@ -60,6 +60,10 @@ OPTION_KEYS = (
     "unit_level",
     "id_salt",
     "commune",
+    "department",
+    "salt_file",
+    "keep_columns",
+    "plurinominal",
 )
 
 

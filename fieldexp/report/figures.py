@@ -31,19 +31,17 @@ GREY = "#8a8f98"
 def svg_of(draw: Callable[[Any], None], *, size: tuple[float, float] = (7.0, 3.2)) -> str:
     """Run ``draw(fig)`` on a fresh figure and return its SVG (no XML prolog)."""
     import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: the caller's backend stays as it is
 
     with matplotlib.rc_context(_STYLE):  # type: ignore[arg-type]
-        fig = plt.figure(figsize=size)
+        fig = Figure(figsize=size)
         try:
             draw(fig)
             fig.tight_layout()
             buf = io.StringIO()
             fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "fieldexp"})
         finally:
-            plt.close(fig)
+            fig.clear()
     text = buf.getvalue()
     start = text.find("<svg")
     svg = text[start:] if start >= 0 else text

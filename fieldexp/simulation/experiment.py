@@ -31,8 +31,9 @@ low-propensity) are unregistered before the campaign; registered voters register
     V_{it} \sim \mathrm{Bernoulli}\big(E_{it}\,\mathrm{expit}(\eta_i + s_t)\big),
 
 where :math:`E_{it} = 1` if :math:`i` was registered 25 days before election :math:`t`.
-``propensity_band`` is ``"rare"`` (voted in none of the past elections), ``"regular"``
-(voted in all) or ``"intermittent"`` (in between).
+``propensity_band`` is the analysis table's band (:func:`fieldexp.analysis.propensity_band`,
+one definition): ``"never"`` (voted in none of the past elections), ``"intermittent"``
+(fewer than half) or ``"regular"`` (half or more).
 
 **Assignment** (block-and-cluster). Within each precinct with :math:`n_p` households,
 exactly :math:`\lfloor n_p q \rfloor` or :math:`\lceil n_p q \rceil` households
@@ -82,194 +83,56 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, fields
-from datetime import date, timedelta
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 from scipy.special import expit, ndtr
 
-from fieldexp.errors import SpecificationError, did_you_mean
+from fieldexp.analysis.bands import propensity_band_codes
+from fieldexp.simulation.params import (
+    BANDS,
+    BASE_REGISTRATION,
+    CAMPAIGN_DAYS,
+    CITY_NAMES,
+    FRAME_COLUMNS,
+    HOUSEHOLD_ID,
+    PRECINCT_ID,
+    REG_DEADLINE_DAYS,
+    REGISTRATION_DATE,
+    RESULT_CODES,
+    VOTER_ID,
+    WEIGHTS,
+    FloatArray,
+    IntArray,
+    SimulationParams,
+    check_frames,
+    check_params,
+)
+from fieldexp.simulation.tables import (
+    categorical,
+    contact_log,
+    election_day,
+    empty,
+    fake_pii,
+    ids,
+    take,
+)
+from fieldexp.simulation.tables import (
+    vote_history as vote_history_frame,
+)
+from fieldexp.simulation.truth import EffectTruth, Truth, sample_truth
 
 __all__ = [
     "BANDS",
+    "RESULT_CODES",
     "EffectTruth",
     "SimulatedExperiment",
     "SimulationParams",
     "Truth",
     "simulate",
 ]
-
-#: Propensity bands, in order (the categories of ``propensity_band``).
-BANDS: tuple[str, str, str] = ("rare", "intermittent", "regular")
-
-#: Result codes of the contact log; every code is an attempt, only the first two a contact.
-RESULT_CODES: tuple[str, ...] = ("Canvassed", "Refused", "Not Home", "Moved", "Inaccessible")
-_CANVASSED, _REFUSED, _NOT_HOME, _MOVED, _INACCESSIBLE = range(5)
-
-_METHODS: tuple[str, ...] = ("in_person", "early", "absentee")
-_CITY_NAMES: tuple[str, ...] = (
-    "Northport",
-    "Riverton",
-    "Lakeside",
-    "Fairview",
-    "Milltown",
-    "Cedar Falls",
-    "Brookfield",
-    "Hillcrest",
-    "Oakdale",
-    "Westbury",
-)
-_BASE_REGISTRATION = 0.10  # P(unregistered voter registers anyway before the election)
-_REG_DEADLINE_DAYS = 25
-_CAMPAIGN_DAYS = 35
-_WEIGHTS = np.array([0.5, 0.75, 1.0, 1.5, 2.0, 3.0])
-
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
-FloatArray = npt.NDArray[np.float64]
-
-
-# --------------------------------------------------------------------------- records
-@dataclass(frozen=True, slots=True)
-class SimulationParams:
-    """Every argument of :func:`simulate`, including the seed (see :func:`simulate`)."""
-
-    n_voters: int
-    seed: int
-    mean_household_size: float = 1.7
-    voters_per_precinct: int = 1000
-    n_cities: int = 3
-    p_treat: float = 0.5
-    contact_rate: float = 0.30
-    attempt_rate: float = 0.95
-    control_contact_rate: float = 0.0
-    contact_effect: float = 0.08
-    band_effect_ratio: tuple[float, float, float] = (0.6, 1.5, 0.5)
-    spillover: float = 0.3
-    registration_effect: float = 0.04
-    unregistered_share: float = 0.08
-    n_past_elections: int = 3
-    target_year: int = 2022
-    id_type: Literal["str", "int"] = "str"
-    pii: bool = False
-    frames: tuple[str, ...] = (
-        "voters",
-        "vote_history",
-        "assignment",
-        "contacts",
-        "potential_outcomes",
-    )
-
-    def as_dict(self) -> dict[str, object]:
-        """The parameters as a plain dict (JSON-friendly)."""
-        out = asdict(self)
-        out["band_effect_ratio"] = list(self.band_effect_ratio)
-        out["frames"] = list(self.frames)
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class EffectTruth:
-    """Sample truth for one group of voters (everyone, or one propensity band).
-
-    Attributes
-    ----------
-    group : str
-        ``"all"`` or the band name.
-    n : int
-        Voters in the group.
-    itt : float
-        :math:`\\overline{Y(1) - Y(0)}`, the intent-to-treat effect on turnout.
-    itt_d : float
-        :math:`\\overline{D(1) - D(0)}`, the effect of assignment on contact.
-    cace : float
-        ``itt / itt_d``, the estimand of the Wald/2SLS estimator (includes spillovers onto
-        non-contacted household members).
-    complier_effect : float
-        Mean of :math:`Y(1) - Y(0)` among compliers (:math:`D(1) > D(0)`), the direct effect.
-    control_mean : float
-        :math:`\\overline{Y(0)}`, turnout without canvassing.
-    itt_registration : float
-        :math:`\\overline{\\mathrm{Reg}(1) - \\mathrm{Reg}(0)}` among voters unregistered
-        before the campaign (NaN if there are none).
-    """
-
-    group: str
-    n: int
-    itt: float
-    itt_d: float
-    cace: float
-    complier_effect: float
-    control_mean: float
-    itt_registration: float
-
-
-@dataclass(frozen=True, slots=True)
-class Truth:
-    """The true effects in the simulated sample, computed from the potential outcomes.
-
-    Attributes
-    ----------
-    itt, itt_d, cace, complier_effect, control_mean, itt_registration : float
-        As in :class:`EffectTruth`, for all voters.
-    spillover_effect : float
-        Mean of :math:`Y(1) - Y(0)` among voters who are spillover-exposed (household contacted,
-        they were not) under assignment and unexposed under control.
-    contact_rate : float
-        Realised share of assigned voters contacted.
-    control_contact_rate : float
-        Realised share of control voters contacted.
-    by_band : tuple of EffectTruth
-        The same quantities per propensity band (``rare``, ``intermittent``, ``regular``).
-    n_voters, n_households, n_precincts, n_cities : int
-        Sizes of the simulated population.
-    """
-
-    itt: float
-    itt_d: float
-    cace: float
-    complier_effect: float
-    control_mean: float
-    itt_registration: float
-    spillover_effect: float
-    contact_rate: float
-    control_contact_rate: float
-    by_band: tuple[EffectTruth, ...]
-    n_voters: int
-    n_households: int
-    n_precincts: int
-    n_cities: int
-
-    def band(self, name: str) -> EffectTruth:
-        """The truth for one propensity band."""
-        for item in self.by_band:
-            if item.group == name:
-                return item
-        raise SpecificationError(f"band: expected one of {list(BANDS)}, got {name!r}")
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row for all voters, then one per band, with the :class:`EffectTruth` columns."""
-        overall = EffectTruth(
-            group="all",
-            n=self.n_voters,
-            itt=self.itt,
-            itt_d=self.itt_d,
-            cace=self.cace,
-            complier_effect=self.complier_effect,
-            control_mean=self.control_mean,
-            itt_registration=self.itt_registration,
-        )
-        rows = [asdict(overall), *(asdict(b) for b in self.by_band)]
-        return pd.DataFrame(rows, columns=[f.name for f in fields(EffectTruth)])
-
-    def as_dict(self) -> dict[str, object]:
-        """All fields as a plain dict (bands as a list of dicts), e.g. for JSON."""
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
-        out["by_band"] = [asdict(b) for b in self.by_band]
-        return out
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -341,153 +204,6 @@ class SimulatedExperiment:
         return "\n".join(lines)
 
 
-# --------------------------------------------------------------------------- helpers
-def _labels(prefix: str, numbers: IntArray, width: int) -> pd.Series:
-    """``prefix`` + zero-padded numbers as a string Series, built without a Python loop."""
-    n = numbers.shape[0]
-    buf = np.empty((n, len(prefix) + width), dtype=np.uint8)
-    buf[:, : len(prefix)] = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
-    rest = numbers.astype(np.int64, copy=True)
-    for j in range(len(prefix) + width - 1, len(prefix) - 1, -1):
-        buf[:, j] = 48 + rest % 10
-        rest //= 10
-    size = len(prefix) + width
-    text = buf.view(f"S{size}").ravel().astype(f"U{size}")
-    return pd.Series(text, dtype="str")
-
-
-def _ids(prefix: str, count: int, id_type: str) -> pd.Series:
-    numbers = np.arange(1, count + 1, dtype=np.int64)
-    if id_type == "int":
-        return pd.Series(numbers)
-    width = max(len(str(count)), 4 if prefix == "P" else 7)
-    return _labels(prefix, numbers, width)
-
-
-def _election_day(year: int) -> date:
-    """US general election day: the Tuesday after the first Monday of November."""
-    nov1 = date(year, 11, 1)
-    first_monday = nov1 + timedelta(days=(0 - nov1.weekday()) % 7)
-    return first_monday + timedelta(days=1)
-
-
-def _mean_or_nan(values: npt.NDArray[np.generic], mask: BoolArray | None = None) -> float:
-    if mask is not None:
-        values = values[mask]
-    return float(values.mean()) if values.size else math.nan
-
-
-def _ratio(num: float, den: float) -> float:
-    return num / den if den != 0 and math.isfinite(den) else math.nan
-
-
-#: The optional frames of :func:`simulate` and their columns (when left out, they are empty).
-_COLUMNS: dict[str, tuple[str, ...]] = {
-    "voters": (),  # built with the past-vote columns, which depend on the elections
-    "vote_history": (
-        "voter_id",
-        "election_id",
-        "election_date",
-        "election_type",
-        "voted",
-        "method",
-    ),
-    "assignment": ("household_id", "precinct_id", "arm", "probability"),
-    "contacts": (
-        "contact_id",
-        "voter_id",
-        "household_id",
-        "timestamp",
-        "channel",
-        "result",
-        "attempted",
-        "contacted",
-        "canvasser_id",
-        "attempt",
-    ),
-    "potential_outcomes": (
-        "voter_id",
-        "d0",
-        "d1",
-        "exposure0",
-        "exposure1",
-        "reg0",
-        "reg1",
-        "y0",
-        "y1",
-    ),
-}
-
-
-def _check_frames(frames: Iterable[str] | None) -> tuple[str, ...]:
-    if frames is None:
-        return tuple(_COLUMNS)
-    if isinstance(frames, str):
-        frames = [frames]
-    chosen = []
-    for name in frames:
-        if name not in _COLUMNS:
-            raise SpecificationError(
-                f"frames: each name must be one of {list(_COLUMNS)}, got {name!r}."
-                + did_you_mean(str(name), list(_COLUMNS))
-            )
-        if name not in chosen:
-            chosen.append(name)
-    return tuple(n for n in _COLUMNS if n in chosen)
-
-
-def _check_params(p: SimulationParams) -> None:
-    def bad(name: str, rule: str, value: object) -> SpecificationError:
-        return SpecificationError(f"{name}: must be {rule}, got {value!r}")
-
-    if isinstance(p.seed, bool) or not isinstance(p.seed, (int, np.integer)) or p.seed < 0:
-        raise bad("seed", "a non-negative integer", p.seed)
-    if isinstance(p.n_voters, bool) or not isinstance(p.n_voters, (int, np.integer)):
-        raise bad("n_voters", "an integer", p.n_voters)
-    if p.n_voters < 2:
-        raise bad("n_voters", "at least 2", p.n_voters)
-    if not 1.0 <= p.mean_household_size <= 10.0:
-        raise bad("mean_household_size", "between 1 and 10", p.mean_household_size)
-    if p.voters_per_precinct < 10:
-        raise bad("voters_per_precinct", "at least 10", p.voters_per_precinct)
-    if p.n_cities < 1:
-        raise bad("n_cities", "at least 1", p.n_cities)
-    if not 0.0 < p.p_treat < 1.0:
-        raise bad("p_treat", "strictly between 0 and 1", p.p_treat)
-    if not 0.0 < p.attempt_rate <= 1.0:
-        raise bad("attempt_rate", "in (0, 1]", p.attempt_rate)
-    if not 0.0 < p.contact_rate <= 0.9 * p.attempt_rate:
-        raise bad(
-            "contact_rate", f"in (0, 0.9 * attempt_rate = {0.9 * p.attempt_rate:g}]", p.contact_rate
-        )
-    if not 0.0 <= p.control_contact_rate < p.contact_rate:
-        raise bad("control_contact_rate", "in [0, contact_rate)", p.control_contact_rate)
-    if not -1.0 < p.contact_effect < 1.0:
-        raise bad("contact_effect", "in (-1, 1)", p.contact_effect)
-    if len(p.band_effect_ratio) != 3 or any(r < 0 for r in p.band_effect_ratio):
-        raise bad(
-            "band_effect_ratio",
-            "three non-negative numbers (rare, intermittent, regular)",
-            p.band_effect_ratio,
-        )
-    if sum(p.band_effect_ratio) <= 0:
-        raise bad("band_effect_ratio", "not all zero", p.band_effect_ratio)
-    if not 0.0 <= p.spillover <= 1.0:
-        raise bad("spillover", "in [0, 1]", p.spillover)
-    if not 0.0 <= p.registration_effect <= 1.0 - _BASE_REGISTRATION:
-        raise bad(
-            "registration_effect", f"in [0, {1 - _BASE_REGISTRATION:g}]", p.registration_effect
-        )
-    if not 0.0 <= p.unregistered_share < 0.9:
-        raise bad("unregistered_share", "in [0, 0.9)", p.unregistered_share)
-    if not 1 <= p.n_past_elections <= 20:
-        raise bad("n_past_elections", "between 1 and 20", p.n_past_elections)
-    if not 1900 <= p.target_year <= 2200:
-        raise bad("target_year", "a year between 1900 and 2200", p.target_year)
-    if p.id_type not in ("str", "int"):
-        raise bad("id_type", "'str' or 'int'", p.id_type)
-
-
 # --------------------------------------------------------------------------- simulate
 def simulate(
     n_voters: int = 7000,
@@ -542,7 +258,8 @@ def simulate(
     contact_effect : float
         Mean direct effect of contact on the turnout probability among compliers.
     band_effect_ratio : tuple of 3 floats
-        Relative effect of contact for rare, intermittent and regular voters.
+        Relative effect of contact for never, intermittent and regular voters (the bands of
+        :func:`fieldexp.analysis.propensity_band`).
     spillover : float
         Effect on non-contacted members of a contacted household, as a share of the direct
         effect (and of the registration effect).
@@ -597,9 +314,9 @@ def simulate(
         target_year=target_year,
         id_type=id_type,
         pii=bool(pii),
-        frames=_check_frames(frames),
+        frames=check_frames(frames),
     )
-    _check_params(params)
+    check_params(params)
     params = SimulationParams(**{**asdict(params), "n_voters": int(n_voters), "seed": int(seed)})
     return _simulate(params)
 
@@ -678,8 +395,8 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
     eta_std = (eta - eta.mean()) / (eta.std() or 1.0)
 
     # ---- registration before the campaign
-    target_day = np.datetime64(_election_day(p.target_year), "D")
-    campaign_start = target_day - np.timedelta64(_CAMPAIGN_DAYS, "D")
+    target_day = np.datetime64(election_day(p.target_year), "D")
+    campaign_start = target_day - np.timedelta64(CAMPAIGN_DAYS, "D")
     raw = np.exp(-0.5 * eta_std) * np.where(age < 30, 1.8, 1.0)
     p_unreg = np.clip(p.unregistered_share * raw / raw.mean(), 0.0, 0.95)
     registered = rng.random(n) >= p_unreg
@@ -691,16 +408,16 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
     # ---- elections and vote history
     years_past = [p.target_year - 2 * k for k in range(p.n_past_elections, 0, -1)]
     all_years = [*years_past, p.target_year]
-    days = [np.datetime64(_election_day(y), "D") for y in all_years]
+    days = [np.datetime64(election_day(y), "D") for y in all_years]
     salience = [0.9 if y % 4 == 0 else 0.0 for y in all_years]
     n_past = len(years_past)
     past_voted = np.empty((n_past, n), dtype=np.int8)
     for t in range(n_past):  # loop over elections (a handful), vectorised over voters
-        eligible = registered & (reg_day <= days[t] - np.timedelta64(_REG_DEADLINE_DAYS, "D"))
+        eligible = registered & (reg_day <= days[t] - np.timedelta64(REG_DEADLINE_DAYS, "D"))
         prob = expit(eta + salience[t])
         past_voted[t] = eligible & (rng.random(n) < prob)
     n_votes = past_voted.sum(axis=0, dtype=np.int64)
-    band = np.where(n_votes == 0, 0, np.where(n_votes == n_past, 2, 1)).astype(np.int8)
+    band = propensity_band_codes(n_votes, n_past)  # positions in BANDS, the analysis bands
     del n_votes, eligible, prob
 
     # ---- potential contact
@@ -732,8 +449,8 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
     p0 = expit(eta + (0.9 if p.target_year % 4 == 0 else 0.0))
     u = rng.random(n)
     v = rng.random(n)
-    reg0 = registered | (v < _BASE_REGISTRATION + p.registration_effect * w0)
-    reg1 = registered | (v < _BASE_REGISTRATION + p.registration_effect * w1)
+    reg0 = registered | (v < BASE_REGISTRATION + p.registration_effect * w0)
+    reg1 = registered | (v < BASE_REGISTRATION + p.registration_effect * w1)
     y0 = reg0 & (u < np.clip(p0 + tau * w0, 0.0, 1.0))
     y1 = reg1 & (u < np.clip(p0 + tau * w1, 0.0, 1.0))
     del w0, w1, ratio, tau, p0, u, v, eta
@@ -758,31 +475,29 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
 
     # ---- made-up sampling weights (main stream: the analysis table never depends on `frames`)
     weight_code = np.clip(
-        rng.integers(0, 4, n) + (age >= 50) + (band == 0) - (female == 1), 0, len(_WEIGHTS) - 1
+        rng.integers(0, 4, n) + (age >= 50) + (band == 0) - (female == 1), 0, len(WEIGHTS) - 1
     )
-    weight = _WEIGHTS[weight_code]
+    weight = WEIGHTS[weight_code]
     del weight_code
 
     # ---- ids and the analysis table
     int_ids = p.id_type == "int"
-    voter_id = _ids("V", n, p.id_type)
-    household_ids = _ids("H", n_hh, p.id_type)
-    precinct_ids = _ids("P", n_prec, p.id_type)
-    household_id = _take(household_ids, hh)
-    precinct_id = _take(precinct_ids, prec)
-    city_names = [
-        _CITY_NAMES[c] if c < len(_CITY_NAMES) else f"City {c + 1}" for c in range(n_city)
-    ]
-    city_cat = _categorical(city.astype(np.int16), city_names)
-    band_cat = _categorical(band, list(BANDS), ordered=True)
+    voter_id = ids("V", n, p.id_type)
+    household_ids = ids("H", n_hh, p.id_type)
+    precinct_ids = ids("P", n_prec, p.id_type)
+    household_id = take(household_ids, hh)
+    precinct_id = take(precinct_ids, prec)
+    city_names = [CITY_NAMES[c] if c < len(CITY_NAMES) else f"City {c + 1}" for c in range(n_city)]
+    city_cat = categorical(city.astype(np.int16), city_names)
+    band_cat = categorical(band, list(BANDS), ordered=True)
     del city
 
     past_cols = {f"voted_{year}": past_voted[t] for t, year in enumerate(years_past)}
     table = pd.DataFrame(
         {
-            "voter_id": voter_id,
-            "household_id": household_id,
-            "precinct_id": precinct_id,
+            VOTER_ID: voter_id,
+            HOUSEHOLD_ID: household_id,
+            PRECINCT_ID: precinct_id,
             "city": city_cat,
             "assigned": z.astype(np.int8),
             "attempted": attempted.astype(np.int8),
@@ -800,7 +515,7 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
     )
     del attempted, reg_after, weight
 
-    truth = _truth(
+    truth = sample_truth(
         y0=y0,
         y1=y1,
         d0=d0,
@@ -823,7 +538,7 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
     if "potential_outcomes" in wanted:
         potential = pd.DataFrame(
             {
-                "voter_id": voter_id,
+                VOTER_ID: voter_id,
                 "d0": d0.astype(np.int8),
                 "d1": d1.astype(np.int8),
                 "exposure0": exposure0,
@@ -836,34 +551,34 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
             copy=False,
         )
     else:
-        potential = _empty(_COLUMNS["potential_outcomes"])
+        potential = empty(FRAME_COLUMNS["potential_outcomes"])
     del d0, d1, exposure0, exposure1, reg0, reg1, y0, y1
 
     if "voters" in wanted:
         voters_cols: dict[str, object] = {
-            "voter_id": voter_id,
-            "household_id": household_id,
-            "precinct_id": precinct_id,
+            VOTER_ID: voter_id,
+            HOUSEHOLD_ID: household_id,
+            PRECINCT_ID: precinct_id,
             "city": city_cat,
             "registered": registered.astype(np.int8),
-            "registration_date": reg_day.astype("datetime64[s]"),
+            REGISTRATION_DATE: reg_day.astype("datetime64[s]"),
             "age": age,
             "female": female,
             **past_cols,
             "propensity_band": band_cat,
         }
         if p.pii:
-            voters_cols.update(_fake_pii(rng_pii, n, hh, age, target_day))
+            voters_cols.update(fake_pii(rng_pii, n, hh, age, target_day))
         voters = pd.DataFrame(voters_cols, copy=False)
     else:
-        voters = _empty(
+        voters = empty(
             [
-                "voter_id",
-                "household_id",
-                "precinct_id",
+                VOTER_ID,
+                HOUSEHOLD_ID,
+                PRECINCT_ID,
                 "city",
                 "registered",
-                "registration_date",
+                REGISTRATION_DATE,
                 "age",
                 "female",
                 *past_cols,
@@ -885,7 +600,7 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
         copy=False,
     )
     if "vote_history" in wanted:
-        vote_history = _vote_history(
+        vote_history = vote_history_frame(
             rng_history,
             voter_id=voter_id,
             past_voted=past_voted,
@@ -897,24 +612,24 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
             int_ids=int_ids,
         )
     else:
-        vote_history = _empty(_COLUMNS["vote_history"])
+        vote_history = empty(FRAME_COLUMNS["vote_history"])
     del past_voted
 
     if "assignment" in wanted:
         assignment = pd.DataFrame(
             {
-                "household_id": household_ids,
-                "precinct_id": _take(precinct_ids, prec_of_hh),
+                HOUSEHOLD_ID: household_ids,
+                PRECINCT_ID: take(precinct_ids, prec_of_hh),
                 "arm": z_hh.astype(np.int8),
                 "probability": np.full(n_hh, p.p_treat),
             },
             copy=False,
         )
     else:
-        assignment = _empty(_COLUMNS["assignment"])
+        assignment = empty(FRAME_COLUMNS["assignment"])
 
     if "contacts" in wanted:
-        contacts = _contact_log(
+        contacts = contact_log(
             rng_log,
             p,
             sizes=sizes,
@@ -929,7 +644,7 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
             campaign_start=campaign_start,
         )
     else:
-        contacts = _empty(_COLUMNS["contacts"])
+        contacts = empty(FRAME_COLUMNS["contacts"])
 
     return SimulatedExperiment(
         table=table,
@@ -941,292 +656,4 @@ def _simulate(p: SimulationParams) -> SimulatedExperiment:
         potential_outcomes=potential,
         truth=truth,
         params=p,
-    )
-
-
-def _categorical(
-    codes: npt.NDArray[np.integer], categories: object, ordered: bool = False
-) -> pd.Categorical:
-    """A Categorical from integer codes (-1 = missing) without copying the categories."""
-    dtype = pd.CategoricalDtype(categories=categories, ordered=ordered)  # type: ignore[arg-type]
-    return pd.Categorical.from_codes(codes, dtype=dtype)
-
-
-def _take(labels: pd.Series, codes: IntArray) -> pd.Series:
-    """``labels[codes]`` as a fresh Series (numpy fancy indexing for ints, Arrow take for str)."""
-    if labels.dtype.kind in "iu":
-        return pd.Series(labels.to_numpy()[codes])
-    return labels.take(codes).reset_index(drop=True)
-
-
-def _empty(columns: list[str] | tuple[str, ...]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
-
-
-def _vote_history(
-    rng: np.random.Generator,
-    *,
-    voter_id: pd.Series,
-    past_voted: npt.NDArray[np.int8],
-    voted: BoolArray,
-    old: BoolArray,
-    years: list[int],
-    election_ids: list[str],
-    election_days: npt.NDArray[np.datetime64],
-    int_ids: bool,
-) -> pd.DataFrame:
-    """Long vote history, voter-major, one row per voter and election (target included).
-
-    Method of voting for those who voted: absentee with probability
-    :math:`0.08 + 0.22 [a_i \\ge 65] + 0.30 [\\text{2020}]`, early 0.30, else in person.
-    """
-    n_el = len(years)
-    n = voted.shape[0]
-    voted_all = np.empty((n, n_el), dtype=np.int8)
-    voted_all[:, : n_el - 1] = past_voted.T
-    voted_all[:, n_el - 1] = voted
-    draw = rng.random((n, n_el), dtype=np.float32)
-    covid = np.array([0.30 if y == 2020 else 0.0 for y in years], dtype=np.float32)
-    p_absentee = np.float32(0.08) + np.float32(0.22) * old[:, None].astype(np.float32) + covid
-    codes = (draw < p_absentee + np.float32(0.30)).astype(np.int8) + (draw < p_absentee)
-    codes[voted_all == 0] = -1
-    del draw, p_absentee
-    el_codes = np.tile(np.arange(n_el, dtype=np.int8), n)
-    if int_ids:
-        vid = pd.Series(np.repeat(voter_id.to_numpy(), n_el))
-    else:
-        vid = _take(voter_id, np.repeat(np.arange(n, dtype=np.int64), n_el))
-    return pd.DataFrame(
-        {
-            "voter_id": vid,
-            "election_id": _categorical(el_codes, election_ids),
-            "election_date": election_days[el_codes],
-            "election_type": _categorical(
-                np.zeros(n * n_el, dtype=np.int8), categories=["general"]
-            ),
-            "voted": voted_all.ravel(),
-            "method": _categorical(codes.ravel(), list(_METHODS)),
-        },
-        copy=False,
-    )
-
-
-def _contact_log(
-    rng: np.random.Generator,
-    p: SimulationParams,
-    *,
-    sizes: IntArray,
-    prec_of_hh: IntArray,
-    n_prec: int,
-    log_hh: BoolArray,
-    reached: BoolArray,
-    z_hh: BoolArray,
-    contacted: BoolArray,
-    voter_id: pd.Series,
-    household_ids: pd.Series,
-    campaign_start: np.datetime64,
-) -> pd.DataFrame:
-    """One row per voter and door attempt at every household in the log.
-
-    Assigned, attempted households get 1-3 attempts; a reached household is knocked until
-    someone answers (1, 2 or 3 attempts with probabilities 0.6, 0.3, 0.1), an unreached one
-    1-3 times (0.2, 0.3, 0.5). At the last attempt at a reached household, contacted voters
-    are ``Canvassed`` (or ``Refused``, 10%), others ``Not Home``; at an unreached household
-    the last result is ``Inaccessible`` (4% of households), ``Moved`` (2% of voters) or
-    ``Not Home``. Contacts among controls are a single ``Canvassed`` attempt.
-    """
-    n_hh = int(sizes.shape[0])
-    draw = rng.random(n_hh)
-    n_att = np.where(
-        reached,
-        1 + (draw >= 0.6) + (draw >= 0.9),
-        1 + (draw >= 0.2) + (draw >= 0.5),
-    ).astype(np.int64)
-    n_att = np.where(z_hh, n_att, 1)
-    inaccessible: BoolArray = rng.random(n_hh) < 0.04
-    day_gap = rng.integers(1, 5, size=(3, n_hh))
-    first_day = rng.integers(0, _CAMPAIGN_DAYS - 12, n_hh)
-    tod = rng.integers(10 * 3600, 20 * 3600, size=(3, n_hh))
-    canvasser = prec_of_hh * 3 + rng.integers(0, 3, n_hh)
-
-    # expand households x attempts, then x voters
-    hh_sel = np.flatnonzero(log_hh)
-    att_per = n_att[hh_sel]
-    hh_att = np.repeat(hh_sel, att_per)
-    att_start = np.cumsum(att_per) - att_per
-    attempt = np.arange(hh_att.shape[0], dtype=np.int64) - np.repeat(att_start, att_per)
-    rows_per = sizes[hh_att]
-    row_hh = np.repeat(hh_att, rows_per)
-    row_att = np.repeat(attempt, rows_per)
-    row_start = np.cumsum(rows_per) - rows_per
-    offset = np.arange(row_hh.shape[0], dtype=np.int64) - np.repeat(row_start, rows_per)
-    hh_first_voter = np.cumsum(sizes) - sizes
-    voter = hh_first_voter[row_hh] + offset
-    n_rows = int(voter.shape[0])
-
-    last = row_att == n_att[row_hh] - 1
-    got = contacted[voter] & last
-    refused: BoolArray = rng.random(n_rows) < 0.10
-    moved: BoolArray = rng.random(n_rows) < 0.02
-    result = np.full(n_rows, _NOT_HOME, dtype=np.int8)
-    unreached_last = last & ~reached[row_hh]
-    result[unreached_last & moved] = _MOVED
-    result[unreached_last & inaccessible[row_hh]] = _INACCESSIBLE
-    result[got] = np.where(refused[got], _REFUSED, _CANVASSED)
-
-    att_day = first_day[hh_att] + np.cumsum(day_gap, axis=0)[np.maximum(attempt - 1, 0), hh_att] * (
-        attempt > 0
-    )
-    att_seconds = att_day * 86400 + tod[attempt, hh_att]
-    seconds = np.repeat(att_seconds, rows_per) + 20 * offset
-    timestamp = campaign_start.astype("datetime64[s]") + seconds.astype("timedelta64[s]")
-
-    n_canvassers = 3 * n_prec
-    if p.id_type == "int":
-        canvasser_col: pd.Series | pd.Categorical = pd.Series(canvasser[row_hh] + 1)
-    else:
-        width = max(len(str(n_canvassers)), 4)
-        names = _labels("K", np.arange(1, n_canvassers + 1, dtype=np.int64), width)
-        canvasser_col = _categorical(canvasser[row_hh], names.to_numpy())
-    return pd.DataFrame(
-        {
-            "contact_id": np.arange(1, n_rows + 1, dtype=np.int64),
-            "voter_id": _take(voter_id, voter),
-            "household_id": _take(household_ids, row_hh),
-            "timestamp": timestamp,
-            "channel": _categorical(np.zeros(n_rows, dtype=np.int8), ["door"]),
-            "result": _categorical(result, list(RESULT_CODES)),
-            "attempted": np.ones(n_rows, dtype=np.int8),
-            "contacted": (result <= _REFUSED).astype(np.int8),
-            "canvasser_id": canvasser_col,
-            "attempt": (row_att + 1).astype(np.int8),
-        },
-        copy=False,
-    )
-
-
-def _fake_pii(
-    rng: np.random.Generator, n: int, hh: IntArray, age: IntArray, target_day: np.datetime64
-) -> dict[str, object]:
-    first = np.array(
-        ["Alex", "Sam", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie", "Avery", "Quinn"]
-    )
-    last = np.array(
-        ["Smith", "Garcia", "Nguyen", "Brown", "Lopez", "Martin", "Khan", "Dubois", "Rossi", "Kim"]
-    )
-    streets = np.array(
-        ["Oak St", "Maple Ave", "Elm St", "Main St", "Pine Rd", "Cedar Ln", "Lake Dr", "Hill Rd"]
-    )
-    n_hh = int(hh[-1]) + 1
-    surname = last[rng.integers(0, last.size, n_hh)][hh]
-    name = np.char.add(np.char.add(first[rng.integers(0, first.size, n)], " "), surname)
-    number = rng.integers(1, 9999, n_hh).astype(str)
-    address = np.char.add(np.char.add(number, " "), streets[rng.integers(0, streets.size, n_hh)])[
-        hh
-    ]
-    birth = target_day - (age * 365.25 + rng.integers(0, 365, n)).astype("timedelta64[D]")
-    return {
-        "name": pd.Series(name, dtype="str"),
-        "address": pd.Series(address, dtype="str"),
-        "birth_date": birth.astype("datetime64[s]"),
-    }
-
-
-def _div(num: float, den: float) -> float:
-    return float(num) / float(den) if den else math.nan
-
-
-def _group_truths(
-    names: tuple[str, ...],
-    codes: npt.NDArray[np.int8],
-    y0: BoolArray,
-    y1: BoolArray,
-    d0: BoolArray,
-    d1: BoolArray,
-    reg0: BoolArray,
-    reg1: BoolArray,
-    registered: BoolArray,
-) -> list[EffectTruth]:
-    """Truth for ``"all"`` and for each group, from exact integer sums (one pass per sum)."""
-    k = len(names)
-    dy = y1.view(np.int8) - y0.view(np.int8)
-    dd = d1.view(np.int8) - d0.view(np.int8)
-    compliers = d1 & ~d0
-    unreg = ~registered
-    dreg = reg1[unreg].view(np.int8) - reg0[unreg].view(np.int8)
-
-    def total(values: npt.NDArray[np.generic] | None, mask: BoolArray | None = None) -> FloatArray:
-        c = codes if mask is None else codes[mask]
-        if values is None:
-            return np.bincount(c, minlength=k).astype(np.float64)
-        v = values if mask is None or values.shape[0] != codes.shape[0] else values[mask]
-        return np.asarray(np.bincount(c, weights=v, minlength=k), dtype=np.float64)
-
-    sums = {
-        "n": total(None),
-        "dy": total(dy),
-        "dd": total(dd),
-        "y0": total(y0),
-        "n_comp": total(None, compliers),
-        "dy_comp": total(dy, compliers),
-        "n_unreg": total(None, unreg),
-        "dreg": total(dreg, unreg),
-    }
-    rows = [{key: float(v.sum()) for key, v in sums.items()}]
-    rows += [{key: float(v[g]) for key, v in sums.items()} for g in range(k)]
-    out = []
-    for name, r in zip(("all", *names), rows, strict=True):
-        itt = _div(r["dy"], r["n"])
-        itt_d = _div(r["dd"], r["n"])
-        out.append(
-            EffectTruth(
-                group=name,
-                n=int(r["n"]),
-                itt=itt,
-                itt_d=itt_d,
-                cace=_ratio(itt, itt_d),
-                complier_effect=_div(r["dy_comp"], r["n_comp"]),
-                control_mean=_div(r["y0"], r["n"]),
-                itt_registration=_div(r["dreg"], r["n_unreg"]),
-            )
-        )
-    return out
-
-
-def _truth(
-    *,
-    y0: BoolArray,
-    y1: BoolArray,
-    d0: BoolArray,
-    d1: BoolArray,
-    reg0: BoolArray,
-    reg1: BoolArray,
-    registered: BoolArray,
-    exposure0: npt.NDArray[np.int8],
-    exposure1: npt.NDArray[np.int8],
-    band: npt.NDArray[np.int8],
-    z: BoolArray,
-    d: BoolArray,
-    n_households: int,
-    n_precincts: int,
-    n_cities: int,
-) -> Truth:
-    overall, *by_band = _group_truths(BANDS, band, y0, y1, d0, d1, reg0, reg1, registered)
-    spill = (exposure1 == 1) & (exposure0 == 0)
-    dy = y1[spill].view(np.int8) - y0[spill].view(np.int8)
-    return Truth(
-        itt=overall.itt,
-        itt_d=overall.itt_d,
-        cace=overall.cace,
-        complier_effect=overall.complier_effect,
-        control_mean=overall.control_mean,
-        itt_registration=overall.itt_registration,
-        spillover_effect=_mean_or_nan(dy),
-        contact_rate=_mean_or_nan(d, z),
-        control_contact_rate=_mean_or_nan(d, ~z),
-        by_band=tuple(by_band),
-        n_voters=int(y0.shape[0]),
-        n_households=n_households,
-        n_precincts=n_precincts,
-        n_cities=n_cities,
     )

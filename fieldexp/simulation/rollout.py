@@ -8,7 +8,7 @@ precincts nested in cities. For unit :math:`i` in city :math:`c(i)` at election 
     p_{it}(0) &= \text{clip}\big(b_i + s_t + \gamma\,(t - \bar t)\,1\{G_{c(i)}>0\},\ 0.02,\ 0.98\big) \\
     p_{it}(1) &= \text{clip}\big(p_{it}(0) + \tau_{t-G_{c(i)}},\ 0,\ 1\big)
 
-with :math:`b_i` a unit propensity (a mixture of regular, intermittent and rare voters), :math:`s_t`
+with :math:`b_i` a unit propensity (a mixture of regular, intermittent and occasional voters), :math:`s_t`
 election salience (presidential elections high, municipal low), :math:`\gamma` = ``pre_trend``
 (0 keeps parallel trends; anything else makes adopting cities trend apart -- a violation the
 event study should reveal) and :math:`\tau_e` the dynamic effect ``effects[e]`` (the last value

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -94,3 +95,88 @@ def test_analytic_cace_power_matches_simulation():
     simulated = np.mean(np.abs(wald / se) > stats.norm.isf(0.025))
     mc_se = math.sqrt(analytic * (1 - analytic) / sims)
     assert abs(simulated - analytic) < 4 * mc_se + 0.01
+
+
+# ---------------------------------------------------------------- unequal household sizes
+def household_sizes():
+    """600 households of 1, 2 and 3 voters (50/30/20 %: mean 1.7, E[m^2]/E[m] = 2.06)."""
+    return np.repeat([1, 2, 3], [300, 180, 120])
+
+
+def simulated_power(sizes, icc, effect, reps, seed):
+    """Households randomised half/half; blocked-free DiM over voters with a cluster-robust
+    (linearised ratio) SE; two-sided 5% z test. Vectorised over reps."""
+    rng = np.random.default_rng(seed)
+    m = sizes.astype(float)
+    H = len(m)
+    u = rng.normal(0, math.sqrt(icc), (reps, H))
+    e = rng.normal(size=(reps, H)) * np.sqrt(m * (1 - icc))  # sum of m voter-level errors
+    z = np.argsort(np.argsort(rng.random((reps, H)), axis=1), axis=1) < H // 2
+    Y = m * u + e + effect * m * z
+
+    def arm(mask):
+        n = (m * mask).sum(1)
+        mean = (Y * mask).sum(1) / n
+        c = mask.sum(1)
+        var = (((Y - mean[:, None] * m) ** 2) * mask).sum(1) / n**2 * c / (c - 1)
+        return mean, var
+
+    m1, v1 = arm(z)
+    m0, v0 = arm(~z)
+    t = (m1 - m0) / np.sqrt(v1 + v0)
+    return float(np.mean(np.abs(t) > stats.norm.isf(0.025))), m1 - m0
+
+
+def test_unequal_household_sizes_against_simulation():
+    sizes = household_sizes()
+    n = int(sizes.sum())
+    new = fx.power(n=n, power=0.8, sd=1.0, cluster_size=sizes, icc=0.6)
+    assert new.cluster_size == pytest.approx(1.7)
+    assert new.cluster_size_effective == pytest.approx(3.5 / 1.7)
+    assert new.design_effect == pytest.approx(1 + (3.5 / 1.7 - 1) * 0.6)
+    # the mean-size formula 1 + (m - 1) rho overstates power at the same effect
+    old = fx.power(n=n, effect=new.effect, sd=1.0, cluster_size=1.7, icc=0.6)
+    reps = 4000
+    sim, estimates = simulated_power(sizes, 0.6, new.effect, reps, seed=20261129)
+    mc_se = math.sqrt(0.8 * 0.2 / reps)
+    assert abs(sim - 0.8) < 3 * mc_se
+    assert old.power - sim > 6 * mc_se  # fails for the old formula (it states ~0.85)
+    # and the stated standard error is the spread of the estimates
+    assert np.std(estimates) == pytest.approx(new.std_error, rel=0.04)
+
+
+@pytest.mark.parametrize("as_type", [list, np.array, pd.Series])
+def test_cluster_size_accepts_array_like(as_type):
+    sizes = [2, 2, 2, 2]
+    a = fx.power(n=1000, power=0.8, cluster_size=as_type(sizes), icc=0.3)
+    b = fx.power(n=1000, power=0.8, cluster_size=2, icc=0.3)
+    assert a.effect == pytest.approx(b.effect, rel=1e-12)
+    assert "E[m^2]/E[m] 2" in str(a)
+
+
+def test_cluster_size_refusals():
+    with pytest.raises(
+        SpecificationError, match=r"cluster sizes >= 1; found \[0\.0\] at positions \[1\]"
+    ):
+        fx.power(n=1000, power=0.8, cluster_size=[1, 0, 2])
+    with pytest.raises(SpecificationError, match="non-empty 1-d array of numeric cluster sizes"):
+        fx.power(n=1000, power=0.8, cluster_size=[])
+    with pytest.raises(SpecificationError, match="non-empty 1-d array of numeric cluster sizes"):
+        fx.power(n=1000, power=0.8, cluster_size=["a", "b"])
+    with pytest.raises(SpecificationError, match="must be one of"):
+        fx.power(n=1000, power=0.8, scheme="coin")
+
+
+# ---------------------------------------------------------------- simple randomisation
+@pytest.mark.parametrize(("J", "p"), [(30, 0.5), (100, 0.3), (1000, 0.5)])
+def test_simple_scheme_variance_against_exact_binomial_expectation(J, p):
+    """E[1/n1 + 1/n0] over Binomial(J, p) (both arms non-empty), summed exactly."""
+    k = np.arange(1, J)
+    w = stats.binom.pmf(k, J, p)
+    w /= w.sum()
+    exact = float(np.sum(w * (1 / k + 1 / (J - k))))
+    simple = fx.power(n=J, effect=0.1, sd=1.0, p_treat=p, scheme="simple")
+    complete = fx.power(n=J, effect=0.1, sd=1.0, p_treat=p)
+    assert simple.std_error**2 == pytest.approx(exact, rel=12 / J**2)  # second-order approximation
+    assert abs(complete.std_error**2 / exact - 1) > 0.9 / J  # the complete formula misses it
+    assert simple.scheme == "simple" and simple.power < complete.power

@@ -93,3 +93,66 @@ def test_bad_inputs():
         fx.heterogeneity(df.assign(one="x"), "y", "arm", "one")
     with pytest.raises(SpecificationError, match="'seed' parameter"):
         fx.heterogeneity(df, "y", "arm", "band", design=design, reps=10)
+
+
+def test_randomisation_test_under_simple_randomisation_equals_brute_force():
+    """16 voters, coin flips with p = 0.4, subgroups of 8: all 2^16 assignments enumerated.
+
+    Independent, vectorised: for every assignment z (probability 0.4^m 0.6^(16-m)) and each
+    subgroup, the difference in means of u = y - tau_bar z_obs and its variance
+    s_t^2/n_t + s_c^2/n_c; the statistic sum_g (est_g - m)^2 / v_g with m their precision-
+    weighted mean; tau_bar the precision-weighted observed effect. Assignments leaving a
+    subgroup arm with fewer than two voters have no statistic and are left out.
+    """
+    import itertools
+
+    rng = np.random.default_rng(11)
+    n = 16
+    df = pd.DataFrame({"v": range(n), "g": ["a", "b"] * 8, "y": rng.normal(size=n)})
+    design = Design("v", arms={0: 0.6, 1: 0.4}, scheme="simple")
+    for k in range(200):  # an assignment with at least two voters per arm in each subgroup
+        z = design.assign(df, seed=k)["arm"].to_numpy()
+        if all(2 <= z[df["g"] == g].sum() <= 6 for g in "ab"):
+            break
+    df["arm"] = z
+    df["y"] = df["y"] + 0.8 * df["arm"] * (df["g"] == "a")
+    res = fx.heterogeneity(df, "y", "arm", "g", design=design, reps=100_000, seed=1)
+    assert res.ri_exact and res.ri_reps == 2**n
+
+    y, g = df["y"].to_numpy(), df["g"].to_numpy()
+
+    def est_var(u, Z, mask):
+        Zg, ug = Z[:, mask], u[mask]
+        out = []
+        for arm in (Zg, 1 - Zg):
+            k = arm.sum(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                mean = (arm * ug).sum(axis=1) / k
+                ss = (arm * (ug[None, :] - mean[:, None]) ** 2).sum(axis=1)
+                out.append((mean, ss / (k * (k - 1)), k))
+        (m1, v1, k1), (m0, v0, k0) = out
+        ok = (k1 >= 2) & (k0 >= 2)
+        return np.where(ok, m1 - m0, np.nan), np.where(ok, v1 + v0, np.nan)
+
+    z_obs = df["arm"].to_numpy(float)[None, :]
+    obs = [est_var(y, z_obs, g == lev) for lev in "ab"]
+    est0 = np.array([e[0][0] for e in obs])
+    var0 = np.array([v[1][0] for v in obs])
+    tau_bar = np.sum(est0 / var0) / np.sum(1 / var0)
+    u = y - tau_bar * z_obs[0]
+
+    def statistic(Z):
+        ev = [est_var(u, Z, g == lev) for lev in "ab"]
+        est = np.column_stack([e for e, _ in ev])
+        var = np.column_stack([v for _, v in ev])
+        m = np.sum(est / var, axis=1) / np.sum(1 / var, axis=1)
+        return np.sum((est - m[:, None]) ** 2 / var, axis=1)
+
+    Z = np.array(list(itertools.product([0.0, 1.0], repeat=n)))
+    w = 0.4 ** Z.sum(axis=1) * 0.6 ** (n - Z.sum(axis=1))
+    draws = statistic(Z)
+    observed = float(statistic(z_obs)[0])
+    assert res.ri_statistic == pytest.approx(observed, rel=1e-10)
+    ok = np.isfinite(draws)
+    expected = w[ok & (draws >= observed - 1e-9 * (1 + observed))].sum() / w[ok].sum()
+    assert res.ri_p_value == pytest.approx(expected, rel=1e-10)

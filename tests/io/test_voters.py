@@ -97,7 +97,8 @@ def test_bad_format():
 
 
 def test_reu_sample_maps_to_bureaux(io_fixtures):
-    v = read_voters(io_fixtures / "reu_extract.csv", format="reu")
+    salt = {"options": {"id_salt": "a-test-salt-of-16+chars"}}
+    v = read_voters(io_fixtures / "reu_extract.csv", format="reu", mapping=salt)
     r = pd.read_csv(io_fixtures / "fr_results_2017.csv", sep=";", dtype=str)
     assert v["precinct_id"].str.match(r"^[0-9AB]{5}_\d{4}$").all()
     assert not {"birth_name", "first_name", "street", "house_number", "birth_date"} & set(v.columns)
@@ -117,9 +118,10 @@ def test_reu_latin1_without_ine_and_commune_option(tmp_path):
         "DUPONT;Jean;05/06/1958;rue de la Paix;3\n"
     )
     p.write_bytes(text.encode("cp1252"))
+    salt = "a-test-salt-of-16+chars"
     with pytest.raises(SpecificationError, match="no commune code column"):
-        read_voters(p, format="reu")
-    v = read_voters(p, format="reu", mapping={"options": {"commune": "75056"}})
+        read_voters(p, format="reu", mapping={"options": {"id_salt": salt}})
+    v = read_voters(p, format="reu", mapping={"options": {"commune": "75056", "id_salt": salt}})
     assert list(v["precinct_id"]) == ["75056_0003", "75056_0003"]
     assert v["voter_id"].str.startswith("reu_").all() and v["voter_id"].is_unique
     assert (v["household_id"] == v["household_id"].iloc[0]).all()

@@ -36,9 +36,14 @@ def kernel_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def test_there_are_three_notebooks() -> None:
+def test_there_are_four_notebooks() -> None:
     names = [p.stem for p in NOTEBOOKS]
-    assert names == ["01_quickstart", "02_after_election_campaign", "03_bureaux_de_vote"]
+    assert names == [
+        "01_quickstart",
+        "02_after_election_campaign",
+        "03_bureaux_de_vote",
+        "04_where_to_knock_next",
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -277,7 +277,7 @@ def test_effect_sizes_are_as_documented(large: SimulatedExperiment) -> None:
     assert 0 < tr.spillover_effect < tr.complier_effect
     inter = tr.band("intermittent").complier_effect
     assert inter > tr.band("regular").complier_effect
-    assert inter > tr.band("rare").complier_effect
+    assert inter > tr.band("never").complier_effect
     assert tr.itt_registration > 0
 
 
@@ -331,7 +331,8 @@ def test_vote_history_matches_table(exp: SimulatedExperiment) -> None:
     assert (vh["method"].isna() == (vh["voted"] == 0)).all()
     assert set(vh["method"].dropna().astype(str)) <= {"in_person", "early", "absentee"}
     n_votes = t[["voted_2016", "voted_2018", "voted_2020"]].sum(axis=1)
-    band = np.where(n_votes == 0, "rare", np.where(n_votes == 3, "regular", "intermittent"))
+    # the analysis bands: never (0 of 3), intermittent (1 of 3), regular (2 or 3 of 3)
+    band = np.where(n_votes == 0, "never", np.where(n_votes == 1, "intermittent", "regular"))
     assert (t["propensity_band"].astype(str).to_numpy() == band).all()
 
 
