@@ -190,7 +190,62 @@ def _reconciliation() -> Any:
     )
 
 
+def _targeting_data(n: int = 300) -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    x = rng.random(n)
+    z = np.zeros(n)
+    z[rng.permutation(n)[: n // 2]] = 1.0
+    y = 0.3 + 0.2 * x + (0.05 + 0.4 * x) * z + rng.normal(0, 0.5, n)
+    return pd.DataFrame({"y": y, "z": z, "x": x, "hh": np.arange(n) // 2})
+
+
+def _rate() -> Any:
+    return fx.rate(_targeting_data(), "y", "z", "x", reps=20)
+
+
+def _uplift() -> Any:
+    from sklearn.linear_model import LinearRegression
+
+    return fx.uplift(_targeting_data(), "y", "z", ["x"], learner=LinearRegression(), seed=1)
+
+
+def _priorities() -> Any:
+    rows = []
+    spec = {
+        "p1": (1000, 600, 580, {"SOC": 300, "LR": 200, "RN": 80}),
+        "p2": (800, 400, 390, {"SOC": 100, "LR": 250, "RN": 40}),
+    }
+    for pid, (reg, vot, exp, votes) in spec.items():
+        for k, (nuance, v) in enumerate(votes.items(), start=1):
+            rows.append(
+                {
+                    "precinct_id": pid,
+                    "election_id": "2022_leg_t1",
+                    "registered": reg,
+                    "voters": vot,
+                    "expressed": exp,
+                    "candidate": str(k),
+                    "candidate_label": f"CAND {nuance}",
+                    "nuance": nuance,
+                    "votes": v,
+                }
+            )
+    from fieldexp.targeting import precinct_priorities
+
+    return precinct_priorities(
+        pd.DataFrame(rows), supporters="gauche", turnout_effect=(0.08, 0.02), contact_rate=0.3
+    )
+
+
+def _knock_plan() -> Any:
+    return _priorities().plan(500)
+
+
 EXAMPLES: dict[str, Callable[[], Any]] = {
+    "fieldexp.targeting.rate.RateResult": _rate,
+    "fieldexp.targeting.uplift.UpliftResult": _uplift,
+    "fieldexp.targeting.priorities.PrecinctPriorities": _priorities,
+    "fieldexp.targeting.priorities.KnockPlan": _knock_plan,
     "fieldexp.results.EffectResult": _effect,
     "fieldexp.results.FirstStage": _first_stage,
     "fieldexp.results.TestResult": _test_result,
