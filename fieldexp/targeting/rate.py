@@ -49,7 +49,7 @@ paired standard error (the same half-samples for both).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,6 +102,32 @@ def _first_stage(t: TargetingData, mask: np.ndarray | None = None) -> float:
     ok = (n1 > 0) & (n0 > 0)
     diff = np.where(ok, s1 / np.where(ok, n1, 1) - s0 / np.where(ok, n0, 1), 0.0)
     return float(np.sum(diff * n * ok) / np.sum(n * ok))
+
+
+def first_stage_or_raise(t: TargetingData) -> float:
+    """The divisor of per-contact scores (1 without a treatment); refuses a zero first stage."""
+    fs = _first_stage(t)
+    if t.d is not None and not abs(fs) > 1e-12:
+        raise DataError(
+            "the first stage (effect of assignment on contact) is zero: nothing is estimable "
+            "per contacted voter; drop 'treatment' to work per assigned voter."
+        )
+    return fs
+
+
+def half_sample_scores(
+    t: TargetingData, orders: Sequence[tuple[np.ndarray, np.ndarray]], reps: int, seed: int
+) -> Iterator[list[tuple[np.ndarray, np.ndarray]]]:
+    """For each clustered half-sample: per ordering, the kept DR scores in priority order and
+    their tie groups (renumbered consecutively within the half-sample)."""
+    for m in block_halves(t, reps, seed):
+        gamma = dr_scores(t, m) / _first_stage(t, m)
+        out = []
+        for order, ties in orders:
+            keep = m[order]
+            sub_ties = np.r_[0, np.cumsum(np.diff(ties[keep]) != 0)]
+            out.append((gamma[order][keep], sub_ties))
+        yield out
 
 
 def rate_weights(n: int, target: str) -> np.ndarray:
@@ -361,41 +387,21 @@ def rate(
     scores = [_priority_array(data, t, p, name=nm) for p, nm in zip(priorities, names, strict=True)]
     orders = [_sorted_order(s, t) for s in scores]
 
-    def stat(mask: np.ndarray | None) -> tuple[list[float], float]:
-        gamma = dr_scores(t, mask) / _first_stage(t, mask)
-        out = []
-        for order, ties in orders:
-            if mask is None:
-                out.append(_estimate(gamma[order], ties, target))
-            else:
-                keep = mask[order]
-                # tie groups restricted to the half-sample, renumbered consecutively
-                sub_ties = np.r_[0, np.cumsum(np.diff(ties[keep]) != 0)]
-                out.append(_estimate(gamma[order][keep], sub_ties, target))
-        return out, float(np.mean(gamma if mask is None else gamma[mask]))
-
-    fs = _first_stage(t)
-    if t.d is not None and not abs(fs) > 1e-12:
-        raise DataError(
-            "the first stage (effect of assignment on contact) is zero: no per-contact RATE."
-        )
-    full, ate = stat(None)
+    fs = first_stage_or_raise(t)
+    gamma_full = dr_scores(t) / fs
+    full = [_estimate(gamma_full[order], ties, target) for order, ties in orders]
+    ate = float(np.mean(gamma_full))
     est = full[0] - full[1] if len(full) == 2 else full[0]
-    masks = block_halves(t, int(reps), seed)
     grid_q = np.linspace(1.0 / grid, 1.0, grid)
     reps_est = np.empty(int(reps))
     toc_reps = np.empty((int(reps), grid))
-    order0, ties0 = orders[0]
-    for r, m in enumerate(masks):
-        vals, _ = stat(m)
+    for r, sorted_scores in enumerate(half_sample_scores(t, orders, int(reps), seed)):
+        vals = [_estimate(g, ties, target) for g, ties in sorted_scores]
         reps_est[r] = vals[0] - vals[1] if len(vals) == 2 else vals[0]
-        gamma = dr_scores(t, m) / _first_stage(t, m)
-        keep = m[order0]
-        sub_ties = np.r_[0, np.cumsum(np.diff(ties0[keep]) != 0)]
-        toc_reps[r] = _toc(gamma[order0][keep], sub_ties, grid_q)
+        toc_reps[r] = _toc(*sorted_scores[0], grid_q)
+    order0, ties0 = orders[0]
     se = float(np.std(reps_est, ddof=1))
     inf = t_inference(est, se, math.inf, alpha)
-    gamma_full = dr_scores(t) / fs
     toc_est = _toc(gamma_full[order0], ties0, grid_q)
     toc_se = np.std(toc_reps, axis=0, ddof=1)
     from scipy import stats

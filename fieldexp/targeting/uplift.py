@@ -36,7 +36,7 @@ from fieldexp._validate import as_column_list
 from fieldexp.errors import DataError, SpecificationError
 from fieldexp.results import Result
 from fieldexp.targeting._data import _NUISANCE, TargetingData, id_folds, prepare_targeting
-from fieldexp.targeting.rate import _first_stage
+from fieldexp.targeting.rate import first_stage_or_raise
 
 __all__ = ["LEARNERS", "UpliftResult", "uplift"]
 
@@ -242,11 +242,7 @@ def uplift(
             if name in ("auto", "gbm")
             else f"DR-learner, {name}"
         )
-    fs = _first_stage(t)
-    if t.d is not None and not abs(fs) > 1e-12:
-        raise DataError(
-            "the first stage (effect of assignment on contact) is zero: no per-contact scores."
-        )
+    fs = first_stage_or_raise(t)
     scores = pd.Series(np.nan, index=data.index, name="uplift", dtype=float)
     scores.loc[t.index] = tau / fs
     fold_s = pd.Series(pd.NA, index=data.index, name="fold", dtype="Int64")

@@ -23,14 +23,15 @@ import pandas as pd
 
 from fieldexp._validate import check_probability
 from fieldexp.errors import SpecificationError
-from fieldexp.targeting._data import block_halves, prepare_targeting
+from fieldexp.targeting._data import prepare_targeting
 from fieldexp.targeting.priorities import KnockPlan, _z
 from fieldexp.targeting.rate import (
-    _first_stage,
     _priority_array,
     _sorted_order,
     _tie_mean,
     dr_scores,
+    first_stage_or_raise,
+    half_sample_scores,
 )
 
 __all__ = ["voter_plan"]
@@ -117,13 +118,10 @@ def voter_plan(
     order, ties = _sorted_order(s, t)
     share = doors / pop
     shares = np.unique(np.r_[np.linspace(0.0, 1.0, points + 1), share])
-    full = _gain_curve((dr_scores(t) / _first_stage(t))[order], ties, shares, float(pop))
+    full = _gain_curve((dr_scores(t) / first_stage_or_raise(t))[order], ties, shares, float(pop))
     reps_curves = np.empty((int(reps), len(shares)))
-    for r, m in enumerate(block_halves(t, int(reps), seed)):
-        gamma = dr_scores(t, m) / _first_stage(t, m)
-        keep = m[order]
-        sub_ties = np.r_[0, np.cumsum(np.diff(ties[keep]) != 0)]
-        reps_curves[r] = _gain_curve(gamma[order][keep], sub_ties, shares, float(pop))
+    for r, [(g, sub_ties)] in enumerate(half_sample_scores(t, [(order, ties)], int(reps), seed)):
+        reps_curves[r] = _gain_curve(g, sub_ties, shares, float(pop))
     se = np.std(reps_curves, axis=0, ddof=1)
     z = _z(alpha)
     k = int(np.flatnonzero(np.isclose(shares, share))[0])
