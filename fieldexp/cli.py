@@ -27,6 +27,7 @@ examples:
   fieldexp validate analyses/demo.toml            # read and reconcile the data only
   fieldexp assign analyses/demo.toml --out assignment
                                                   # randomise: assignment, walk lists, balance
+  fieldexp inspect ncvhis.txt                     # which layout, mapping, codes, rows
   fieldexp simulate --preset fixtures --out fixtures
   fieldexp simulate --voters 100000 --seed 7 --out /tmp/sim
 
@@ -231,6 +232,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """Detect the layout of FILE; print its column mapping, codes, rows and missing mapping."""
+    from fieldexp.io import inspect_file
+
+    print(inspect_file(args.file, table=args.table, results=args.results))
+    return 0
+
+
 def cmd_assign(args: argparse.Namespace) -> int:
     """Randomise the voters of SPEC with its [design]; write assignment, walk lists, balance."""
     from fieldexp.design import walk_list
@@ -428,6 +437,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     asg.add_argument("--seed", type=int, help="random seed (overrides [design] seed)")
     asg.set_defaults(func=cmd_assign)
+
+    ins = _sub(
+        sub,
+        "inspect",
+        "detect a data file's layout; show its mapping, codes and row counts",
+        "Sniff FILE's layout (VAN, NationBuilder, ncvhis, Ohio, L2, Florida, French results, "
+        "generic CSV) from its header and first rows; print the column mapping (personal "
+        "columns marked as dropped), the codes found with their counts and meanings, row "
+        "counts, and the mapping snippet still needed for unknown codes.",
+        "  fieldexp inspect ncvhis_Statewide.txt\n"
+        "  fieldexp inspect van_contacts.csv --results van_results.csv\n",
+    )
+    ins.add_argument("file", type=Path, help="the file to inspect")
+    ins.add_argument(
+        "--table",
+        choices=["voters", "vote_history", "contacts", "precinct_results"],
+        help="prefer this reading when a file is several (an Ohio SWVF file)",
+    )
+    ins.add_argument("--results", type=Path, help="VAN Results lookup (ResultID -> names)")
+    ins.set_defaults(func=cmd_inspect)
     return parser
 
 

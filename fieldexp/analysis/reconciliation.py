@@ -16,7 +16,7 @@ import pandas as pd
 from fieldexp.errors import ReconciliationError, format_rows
 from fieldexp.results import Result
 
-__all__ = ["FlowRow", "Reconciliation", "ReconciliationEntry"]
+__all__ = ["CodeCountRow", "FlowRow", "Reconciliation", "ReconciliationEntry"]
 
 USED = "used"
 SET_ASIDE = "set aside"
@@ -45,6 +45,24 @@ class FlowRow:
     attempted: int
     contacted: int
     outcome_observed: int
+
+
+@dataclass(frozen=True, slots=True)
+class CodeCountRow:
+    """Rows of one imported file per code (result, voting method, status...).
+
+    ``known`` is False for codes the mapping tables lacked (they got the layout's
+    default meaning). Unknown codes seen on fewer than ``min_rows`` rows are pooled in
+    one row labelled ``(other unknown codes)``: a mis-mapped column must not put
+    personal values into a report.
+    """
+
+    table: str
+    file: str
+    kind: str
+    code: str
+    rows: int
+    known: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +129,41 @@ class Reconciliation(Result):
                     f"reconciliation: {table}: {n} rows read but {accounted} accounted for "
                     f"({self.used(table)} used, {self.set_aside(table)} set aside)"
                 )
+
+    def code_counts(self, min_rows: int = 1) -> tuple[CodeCountRow, ...]:
+        """Rows per code of every imported file, unknown codes included (issue 10).
+
+        Unknown codes on fewer than ``min_rows`` rows are pooled as ``(other unknown
+        codes)``.
+        """
+        out: list[CodeCountRow] = []
+        for imp in self.imports:
+            codes = imp.get("codes") or {}
+            unknown = imp.get("unknown_codes") or {}
+            if not isinstance(codes, dict):
+                continue
+            table, file = str(imp.get("table", "")), str(imp.get("file", ""))
+            for kind, counts in codes.items():
+                unk = dict(unknown.get(kind) or {}) if isinstance(unknown, dict) else {}
+                pooled = 0
+                for code, n in dict(counts).items():
+                    known = code not in unk
+                    if not known and int(n) < min_rows:
+                        pooled += int(n)
+                        continue
+                    out.append(CodeCountRow(table, file, str(kind), str(code), int(n), known))
+                if pooled:
+                    out.append(
+                        CodeCountRow(table, file, str(kind), "(other unknown codes)", pooled, False)
+                    )
+        return tuple(out)
+
+    def codes_frame(self, min_rows: int = 1) -> pd.DataFrame:
+        """:meth:`code_counts` as a DataFrame."""
+        cols = ["table", "file", "kind", "code", "rows", "known"]
+        return pd.DataFrame(
+            [{c: getattr(r, c) for c in cols} for r in self.code_counts(min_rows)], columns=cols
+        )
 
     # ------------------------------------------------------------------- views
     def to_frame(self) -> pd.DataFrame:
@@ -187,6 +240,12 @@ class Reconciliation(Result):
                 f"{imp.get('rows_read')} rows"
                 + (f", set aside at import: {extra}" if extra else "")
             )
+        codes = self.code_counts()
+        if codes:
+            lines.append("rows by code (imported files; * = unknown code, default meaning):")
+            for c in codes:
+                star = "" if c.known else " *"
+                lines.append(f"  {c.table} {c.kind}: {c.code!r}{star} {c.rows:,}")
         lines.extend(f"note: {n}" for n in self.notes)
         return lines
 

@@ -8,11 +8,15 @@ results, each returning a validated canonical table (see ``docs/data.md``).
 
 Mapping tables (column names, result codes, history codes) are CSV files in
 ``fieldexp/io/mappings/``; :func:`mapping_table` returns an editable copy and every
-reader takes ``mapping=`` overrides. :func:`pseudonymise` replaces ids with salted
+reader takes ``mapping=`` overrides. :func:`inspect_file` (``fieldexp inspect FILE``)
+detects a file's layout and shows its mapping, codes and counts; readers accept
+``format="auto"``. :func:`pseudonymise` replaces ids with salted
 hashes for exports.
 """
 
+from fieldexp.io.accounting import ImportRecord, import_record
 from fieldexp.io.contacts import read_contacts, read_van_results
+from fieldexp.io.dates import AmbiguousDateWarning
 from fieldexp.io.history import read_vote_history
 from fieldexp.io.mappings import mapping_table
 from fieldexp.io.precinct import read_precinct_results
@@ -25,11 +29,19 @@ from fieldexp.io.schema import (
     validate_vote_history,
     validate_voters,
 )
+from fieldexp.io.sniff import Inspection, inspect_file
+from fieldexp.io.vocab import UnknownCodeWarning
 from fieldexp.io.voters import read_voters
 
 __all__ = [
     "SCHEMAS",
+    "AmbiguousDateWarning",
+    "ImportRecord",
+    "Inspection",
+    "UnknownCodeWarning",
     "drop_pii",
+    "import_record",
+    "inspect_file",
     "mapping_table",
     "pseudonymise",
     "read_contacts",

@@ -144,6 +144,7 @@ def read_delimited(
     header: bool = True,
     names: Sequence[str] | None = None,
     expect: Iterable[str] = (),
+    check_short: bool = False,
 ) -> pd.DataFrame:
     """Read a delimited text file into a frame of strings indexed by file line number.
 
@@ -161,6 +162,9 @@ def read_delimited(
     expect
         Column names that some header alias should match; used only to explain a
         wrong delimiter (a one-column header holding another delimiter).
+    check_short
+        Refuse rows with fewer fields than the header (truncated lines) instead of
+        padding them with missing values (see :mod:`fieldexp.io._fields`).
     """
     info = sniff(
         path,
@@ -235,6 +239,10 @@ def read_delimited(
             f"{table}: file {p.name!r} does not decode as {info.encoding}: {exc.reason}"
         ) from None
     df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
+    if check_short:
+        from fieldexp.io._fields import refuse_short_rows
+
+        refuse_short_rows(p, info.encoding, delim, len(df.columns), header=header, table=table)
     if header and names is not None:
         df.columns = list(names)[: len(df.columns)]
     start = 2 if header else 1
@@ -334,7 +342,9 @@ def parse_dates(
     sample = text[present]
     parsed_by: dict[str, pd.Series] = {}
     for fmt in fmts:
-        parsed = pd.to_datetime(sample, format=fmt, errors="coerce")
+        # offsets (%z) differ across a daylight-saving change: convert to UTC
+        utc = "%z" in fmt or fmt == "ISO8601"
+        parsed = pd.to_datetime(sample, format=fmt, errors="coerce", utc=utc)
         if parsed.notna().all():
             out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
             if getattr(parsed.dt, "tz", None) is not None:

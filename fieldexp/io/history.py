@@ -16,8 +16,11 @@ import numpy as np
 import pandas as pd
 
 from fieldexp.errors import FileFormatError, SpecificationError, did_you_mean, format_rows
-from fieldexp.io._common import election_id, lookup_codes, note_import, require
-from fieldexp.io._text import parse_dates, read_delimited, warn_dropped
+from fieldexp.io._common import election_id, require
+from fieldexp.io._text import read_delimited, warn_dropped
+from fieldexp.io.accounting import record_import
+from fieldexp.io.dates import parse_layout_dates
+from fieldexp.io.detect import resolve_format
 from fieldexp.io.mappings import (
     MappingSpec,
     code_table,
@@ -25,6 +28,7 @@ from fieldexp.io.mappings import (
     resolve_columns,
 )
 from fieldexp.io.schema import validate_vote_history
+from fieldexp.io.vocab import map_codes
 
 __all__ = ["election_columns", "read_vote_history"]
 
@@ -37,11 +41,18 @@ _L2 = re.compile(r"^(?P<type>[A-Za-z][A-Za-z]*?)_(?P<y>\d{4})_(?P<m>\d{2})_(?P<d
 _ISO = re.compile(r"^(?P<type>[A-Za-z][A-Za-z _]*?)[_-](?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})$")
 
 
-def _election_type(raw: pd.Series, spec: MappingSpec, path: Path) -> pd.Series:
-    """Map election type words (GEN, PRIMARY, PresidentialPrimary...) to canonical types."""
-    words = raw.astype("str").map(
-        lambda s: re.sub(r"(?<=[a-z])(?=[A-Z])", " ", s).strip().lower().replace("_", " ")
-    )
+def _election_type(
+    raw: pd.Series, spec: MappingSpec, path: Path, counts: dict[str, dict[str, int]] | None = None
+) -> pd.Series:
+    """Map election type words (GEN, PRIMARY, PresidentialPrimary...) to canonical types.
+
+    Unknown words become ``other`` (with one warning; refused when strict).
+    """
+    codes_idx, uniques = pd.factorize(raw.astype("str"), use_na_sentinel=False)
+    u_words = [
+        re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(s)).strip().lower().replace("_", " ")
+        for s in uniques
+    ]
     codes = mapping_types(spec)
     known = set(codes["code"].str.lower())
 
@@ -62,10 +73,22 @@ def _election_type(raw: pd.Series, spec: MappingSpec, path: Path) -> pd.Series:
                 return token
         return w
 
-    folded = words.map(canon)
-    return lookup_codes(folded, codes, what="election type", table_name="vote_history", path=path)[
-        "election_type"
-    ]
+    folded_u = np.array([canon(w) for w in u_words], dtype=object)
+    folded = pd.Series(folded_u[codes_idx], index=raw.index)
+    looked = map_codes(
+        folded,
+        codes,
+        what="election type",
+        table_name="vote_history",
+        path=path,
+        default={"election_type": "other"},
+        meaning="an election type not in the table is 'other'",
+        strict=bool(spec.option("strict", False)),
+        option="election_type",
+    )
+    if counts is not None and looked.unknown:
+        counts["election_type (unknown)"] = looked.unknown
+    return looked.values["election_type"]
 
 
 def mapping_types(spec: MappingSpec) -> pd.DataFrame:
@@ -90,11 +113,23 @@ def election_columns(columns: list[str]) -> dict[str, tuple[str, str]]:
     return out
 
 
+#: What a row means when its code is unknown, per layout (docs/data.md).
+ROW_DEFAULTS: dict[str, tuple[dict[str, object], str]] = {
+    "ncvhis": ({"voted": 1, "method": ""}, "an ncvhis row is a ballot cast"),
+    "florida": ({"voted": 1, "method": ""}, "a Florida history row records a vote"),
+    "long": ({"voted": 1, "method": ""}, "a history row is a ballot cast"),
+    "wide": ({"voted": 1, "method": ""}, "a mark in an election column is a vote"),
+    "ohio": ({"voted": 1, "method": ""}, "a mark in an Ohio election column is a vote"),
+    "l2": ({"voted": 1, "method": ""}, "a mark in an L2 election column is a vote"),
+}
+
+
 def read_vote_history(
     path: str | Path,
     *,
     format: str = "long",
     mapping: Any = None,
+    strict: bool | None = None,
 ) -> pd.DataFrame:
     """Read a vote history into the canonical long ``vote_history`` table.
 
@@ -111,25 +146,36 @@ def read_vote_history(
         warning. ``"florida"``: Florida's headerless tab-separated history (county,
         voter id, date, type, code A/B/E/N/P/Y). ``"wide"``, ``"ohio"``, ``"l2"``: one
         row per voter and one column per election (``GENERAL-11/08/2016`` = ``X`` or
-        a party letter or blank; ``General_2020_11_03`` = ``Y``).
+        a party letter or blank; ``General_2020_11_03`` = ``Y``). ``"auto"``: detected
+        from the header and first rows (:func:`fieldexp.io.inspect_file`).
     mapping
         Column names, ``codes`` (history codes: ``code, voted, method``) and
-        ``options`` (``encoding``, ``delimiter``, ``date_format``, ``election_type``).
+        ``options`` (``encoding``, ``delimiter``, ``date_format``, ``election_type``,
+        ``strict``).
+    strict
+        Refuse codes missing from the mapping tables instead of giving them the
+        layout's default meaning (a row is a ballot cast) with a warning. Default: the
+        ``strict`` option, else False.
 
     Returns
     -------
     DataFrame
         Validated long ``vote_history``; wide files give one row per voter and
-        election column (blank = ``voted=0``). ``attrs["fieldexp_import"]`` records rows
-        read and set aside.
+        election column (blank = ``voted=0``). ``attrs["fieldexp_import"]`` records
+        rows read, kept and set aside (read = kept + duplicates + set aside) and the
+        rows per code (unknown codes included).
     """
+    p = Path(path)
+    spec = parse_mapping(mapping)
+    format = resolve_format(p, "vote_history", format, HISTORY_FORMATS, spec)
     if format not in HISTORY_FORMATS:
         raise SpecificationError(
-            f"read_vote_history: format must be one of {list(HISTORY_FORMATS)}, got "
+            f"read_vote_history: format must be one of {[*HISTORY_FORMATS, 'auto']}, got "
             f"{format!r}." + did_you_mean(str(format), list(HISTORY_FORMATS))
         )
-    spec = parse_mapping(mapping)
-    p = Path(path)
+    if strict is None:
+        strict = bool(spec.option("strict", False))
+    spec = MappingSpec(spec.columns, spec.codes, {**spec.options, "strict": bool(strict)})
     date_format = spec.option("date_format")
     fmts = [date_format] if date_format else None
     header = bool(spec.option("header", format != "florida"))
@@ -143,15 +189,19 @@ def read_vote_history(
         delimiter=spec.option("delimiter"),
         header=header,
         names=names,
+        check_short=True,
     )
     rows_read = len(raw)
     rename = resolve_columns(list(raw.columns), table="vote_history", fmt=format, spec=spec)
     df = raw.rename(columns=rename)
     df.attrs["_raw_columns"] = list(raw.columns)
     set_aside: dict[str, int] = {}
+    counts: dict[str, dict[str, int]] = {}
+    unknown: dict[str, dict[str, int]] = {}
+    default, meaning = ROW_DEFAULTS[format]
 
     if format in ("wide", "ohio", "l2"):
-        out = _wide(df, raw, rename, p, format, spec)
+        out = _wide(df, raw, rename, p, format, spec, counts, unknown)
         rows_read = len(out)  # each voter x election cell is a row of the long table
     else:
         if format == "ncvhis":
@@ -167,14 +217,10 @@ def read_vote_history(
                 if "election_desc" in df.columns
                 else pd.Series("general", index=df.index)
             )
-            df["election_type"] = desc.astype("str").str.replace(r"^[\d/]+\s*", "", regex=True)
-            codes = lookup_codes(
-                df["method"],
-                code_table("history_codes", format, spec),
-                what="voting_method",
-                table_name="vote_history",
-                path=p,
-            )
+            idx, uniq = pd.factorize(desc.astype("str"), use_na_sentinel=False)
+            words = pd.Series(uniq, dtype="object").str.replace(r"^[\d/]+\s*", "", regex=True)
+            df["election_type"] = words.to_numpy()[idx]
+            code_col, what = "method", "voting_method"
         elif format == "florida":
             require(
                 df,
@@ -183,14 +229,7 @@ def read_vote_history(
                 path=p,
                 fmt=format,
             )
-            codes = lookup_codes(
-                df["code"],
-                code_table("history_codes", format, spec),
-                what="history",
-                table_name="vote_history",
-                path=p,
-                case_insensitive=False,
-            )
+            code_col, what = "code", "history code"
         else:
             require(
                 df,
@@ -199,28 +238,50 @@ def read_vote_history(
                 path=p,
                 fmt=format,
             )
-            codes = lookup_codes(
-                df["voted"],
-                code_table("history_codes", format, spec),
-                what="voted",
-                table_name="vote_history",
-                path=p,
-            )
-            if "method" in df.columns:
-                codes["method"] = df["method"].where(df["method"].notna(), codes["method"])
+            code_col, what = "voted", "voted"
+        looked = map_codes(
+            df[code_col],
+            code_table("history_codes", format, spec),
+            what=what,
+            table_name="vote_history",
+            path=p,
+            default=default,
+            meaning=meaning,
+            strict=bool(strict),
+            case_insensitive=format != "florida",
+        )
+        codes = looked.values
+        counts[what] = looked.counts
+        if looked.unknown:
+            unknown[what] = looked.unknown
+        if format == "long" and "method" in df.columns:
+            codes["method"] = df["method"].where(df["method"].notna(), codes["method"])
         df["voted"] = pd.to_numeric(codes["voted"]).astype("Int8")
         df["method"] = codes["method"].where(codes["method"].astype("str") != "", None)
-        df["election_date"] = parse_dates(
-            df["election_date"], column="election_date", table="vote_history", formats=fmts
+        df["election_date"] = parse_layout_dates(
+            df["election_date"],
+            column="election_date",
+            table="vote_history",
+            formats=fmts,
+            documented=format in ("ncvhis", "florida"),
         )
-        df["election_type"] = _election_type(df["election_type"], spec, p)
+        df["election_type"] = _election_type(df["election_type"], spec, p, unknown)
         if "election_id" not in df.columns:
             df["election_id"] = election_id(df["election_type"], df["election_date"])
         dup = df.duplicated(["voter_id", "election_id"], keep=False)
         if dup.any():
-            # keep one row per voter and election: a counted ballot wins, then the first row
-            order = df.assign(_v=df["voted"].fillna(0), _line=np.arange(len(df))).sort_values(
-                ["_v", "_line"], ascending=[False, True], kind="stable"
+            # keep one row per voter and election, whatever the row order: a counted ballot
+            # wins, then a known method, then the smallest method name, then the first row
+            method = df["method"].astype("object")
+            order = df.assign(
+                _v=df["voted"].fillna(0),
+                _known=method.notna().astype(int),
+                _m=method.fillna("").astype("str"),
+                _line=np.arange(len(df)),
+            ).sort_values(
+                ["_v", "_known", "_m", "_line"],
+                ascending=[False, False, True, True],
+                kind="stable",
             )
             keep = ~order.duplicated(["voter_id", "election_id"], keep="first")
             dropped = order.index[~keep.to_numpy()]
@@ -228,15 +289,24 @@ def read_vote_history(
             warn_dropped(
                 "vote_history",
                 len(dropped),
-                f"duplicate voter-election rows (one kept per pair) at "
-                f"{format_rows(sorted(dropped), total=len(dropped))}".replace("rows ", "lines ", 1),
+                "duplicate voter-election rows (one kept per pair) at "
+                + format_rows(sorted(dropped), total=len(dropped)).replace("row", "line", 1),
             )
             df = df.drop(index=dropped)
         out = df
     cols = ["voter_id", "election_id", "election_date", "election_type", "voted", "method"]
     extra = [c for c in ("ballot_party", "party", "county_id", "county_code") if c in out.columns]
     result = validate_vote_history(out[cols + extra])
-    return note_import(result, path=p, fmt=format, rows_read=rows_read, set_aside=set_aside)
+    return record_import(
+        result,
+        path=p,
+        fmt=format,
+        rows_read=rows_read,
+        set_aside=set_aside,
+        codes=counts,
+        unknown=unknown,
+        table="vote_history",
+    )
 
 
 def _wide(
@@ -246,6 +316,8 @@ def _wide(
     p: Path,
     fmt: str,
     spec: MappingSpec,
+    counts: dict[str, dict[str, int]],
+    unknown: dict[str, dict[str, int]],
 ) -> pd.DataFrame:
     require(df, ["voter_id"], table="vote_history", path=p, fmt=fmt)
     elections = election_columns(list(raw.columns))
@@ -263,35 +335,42 @@ def _wide(
                 "rows ", "lines ", 1
             )
         )
-    codes = code_table("history_codes", fmt, spec)
-    ids = df["voter_id"].to_numpy()
-    pieces = []
-    for col, (kind, date) in elections.items():
-        values = raw[col]
-        looked = lookup_codes(
-            values,
-            codes,
-            what=f"history (column {col!r})",
-            table_name="vote_history",
-            path=p,
-            case_insensitive=fmt != "ohio",
-        )
-        piece = pd.DataFrame(
-            {
-                "voter_id": ids,
-                "election_type_raw": kind,
-                "election_date": pd.Timestamp(date),
-                "voted": pd.to_numeric(looked["voted"]).to_numpy(),
-                "method": looked["method"].where(looked["method"] != "", None).to_numpy(),
-            }
-        )
-        if fmt == "ohio":
-            v = values.astype("str").str.strip().str.upper()
-            party = v.where(values.notna() & (v != "X") & (v != ""), None)
-            piece["ballot_party"] = party.to_numpy()
-        pieces.append(piece)
-    long = pd.concat(pieces, ignore_index=True)
-    long["election_type"] = _election_type(long["election_type_raw"], spec, p).to_numpy()
+    default, meaning = ROW_DEFAULTS[fmt]
+    cols = list(elections)
+    # one long column of marks (voter-major within each election), mapped once: one warning
+    marks = pd.concat([raw[c] for c in cols], ignore_index=True)
+    marks.index = np.tile(raw.index.to_numpy(), len(cols))
+    looked = map_codes(
+        marks,
+        code_table("history_codes", fmt, spec),
+        what="history mark (election columns)",
+        table_name="vote_history",
+        path=p,
+        default=default,
+        meaning=meaning,
+        strict=bool(spec.option("strict", False)),
+        case_insensitive=fmt != "ohio",
+    )
+    counts["election columns"] = looked.counts
+    if looked.unknown:
+        unknown["election columns"] = looked.unknown
+    n = len(raw)
+    kinds = np.repeat([elections[c][0] for c in cols], n)
+    dates = np.repeat([elections[c][1] for c in cols], n)
+    long = pd.DataFrame(
+        {
+            "voter_id": np.tile(df["voter_id"].to_numpy(), len(cols)),
+            "election_type_raw": kinds,
+            "election_date": pd.to_datetime(pd.Series(dates)),
+            "voted": pd.to_numeric(looked.values["voted"]).to_numpy(),
+            "method": looked.values["method"].where(looked.values["method"] != "", None).to_numpy(),
+        }
+    )
+    if fmt == "ohio":
+        v = marks.astype("str").str.strip().str.upper()
+        party = v.where(marks.notna() & (v != "X") & (v != ""), None)
+        long["ballot_party"] = party.to_numpy()
+    long["election_type"] = _election_type(long["election_type_raw"], spec, p, unknown).to_numpy()
     long["election_date"] = long["election_date"].astype("datetime64[us]")
     long["election_id"] = election_id(long["election_type"], long["election_date"])
     dup = long.duplicated(["voter_id", "election_id"])

@@ -50,6 +50,15 @@ MAPPING_TABLES: dict[str, str] = {
 }
 
 OPTION_KEYS = (
+    # US readers (docs/data.md): unknown codes refused; VAN result column; contact channels
+    "strict",
+    "results_by",
+    "channels",
+    "crosswalk",
+    "contact_types",
+    "window",
+    "channel",
+    # every reader
     "encoding",
     "delimiter",
     "date_format",
@@ -238,6 +247,8 @@ def resolve_columns(
     snake_case name.
     """
     aliases = column_aliases(table, fmt)
+    # any spelling: FirstName, First Name, FIRST_NAME, first_name are one column
+    compact = {k.replace(" ", ""): v for k, v in aliases.items()}
     user_norm = {normalize_name(k): v for k, v in spec.columns.items()}
     rename: dict[str, str] = {}
     taken: set[str] = set()
@@ -245,6 +256,8 @@ def resolve_columns(
         target = spec.columns.get(col) or user_norm.get(normalize_name(col))
         if target is None:
             target = aliases.get(normalize_name(col))
+        if target is None:
+            target = compact.get(normalize_name(col).replace(" ", ""))
         if target is None or target in taken:
             target = snake_case(col)
             while target in taken:

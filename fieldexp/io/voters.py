@@ -16,11 +16,16 @@ from fieldexp.errors import (
     did_you_mean,
     format_rows,
 )
-from fieldexp.io._common import lookup_codes, note_import, require, stable_hash
-from fieldexp.io._text import parse_dates, read_delimited
+from fieldexp.io._common import require, stable_hash
+from fieldexp.io._text import read_delimited
+from fieldexp.io.accounting import record_import
+from fieldexp.io.dates import parse_layout_dates
+from fieldexp.io.detect import resolve_format
 from fieldexp.io.mappings import code_table, normalize_name, parse_mapping, resolve_columns
+from fieldexp.io.personal import personal_columns
 from fieldexp.io.privacy import REU_PERSONAL, drop_pii, keyed_hash, project_salt
 from fieldexp.io.schema import PII_COLUMNS, VOTERS, validate_voters
+from fieldexp.io.vocab import CodeLookup, map_codes
 
 __all__ = ["bureau_id", "commune_code", "insee_commune", "read_voters"]
 
@@ -98,17 +103,22 @@ def bureau_id(commune: str, bureau: str) -> str:
     return f"{commune}_{b}"
 
 
-def _status(df: pd.DataFrame, spec: Any, path: Path) -> pd.Series:
+def _status(df: pd.DataFrame, spec: Any, path: Path, strict: bool) -> CodeLookup:
+    """Registration status codes; unknown codes become ``unknown`` (one warning)."""
     s = df["registration_status"]
     codes = code_table("registration_status", "", spec)
-    known = lookup_codes(
+    looked = map_codes(
         s.where(s.notna(), "unknown"),
         codes,
         what="registration status",
         table_name="voters",
         path=path,
+        default={"status": "unknown"},
+        meaning="an unknown registration status is 'unknown'",
+        strict=strict,
     )
-    return known["status"].where(s.notna(), None)
+    looked.values["status"] = looked.values["status"].where(s.notna(), None)
+    return looked
 
 
 def read_voters(
@@ -117,6 +127,7 @@ def read_voters(
     format: str = "csv",
     mapping: Any = None,
     keep_pii: bool = False,
+    strict: bool | None = None,
 ) -> pd.DataFrame:
     """Read a voter file into the canonical ``voters`` table.
 
@@ -152,20 +163,32 @@ def read_voters(
     DataFrame
         Validated ``voters`` table; ``attrs["fieldexp_import"]`` records rows read and
         set aside.
+
+    Notes
+    -----
+    ``strict``: refuse registration status codes missing from the mapping table
+    instead of reading them as ``unknown`` with one warning (default: the ``strict``
+    option). Personal columns are recognised whatever their spelling (``FirstName``,
+    ``Mail_Addr1``, ``DATE_OF_BIRTH``, ``Cell Phone``:
+    :func:`fieldexp.io.personal.looks_personal`) and dropped unless ``keep_pii``.
     """
+    p = Path(path)
+    spec = parse_mapping(mapping)
+    format = resolve_format(p, "voters", format, VOTER_FORMATS, spec)
     if format not in VOTER_FORMATS:
         raise SpecificationError(
-            f"read_voters: format must be one of {list(VOTER_FORMATS)}, got {format!r}."
-            + did_you_mean(str(format), list(VOTER_FORMATS))
+            f"read_voters: format must be one of {[*VOTER_FORMATS, 'auto']}, got "
+            f"{format!r}." + did_you_mean(str(format), list(VOTER_FORMATS))
         )
-    spec = parse_mapping(mapping)
-    p = Path(path)
+    if strict is None:
+        strict = bool(spec.option("strict", False))
     raw = read_delimited(
         p,
         table="voters",
         encoding=spec.option("encoding"),
         fallback_encoding="cp1252" if format == "reu" else None,
         delimiter=spec.option("delimiter"),
+        check_short=format != "reu",
     )
     rows_read = len(raw)
     rename = resolve_columns(list(raw.columns), table="voters", fmt=format, spec=spec)
@@ -188,16 +211,34 @@ def read_voters(
             df["household_id"] = df["voter_id"]
     if "precinct_id" not in df.columns:
         df["precinct_id"] = None
+    counts: dict[str, dict[str, int]] = {}
+    unknown: dict[str, dict[str, int]] = {}
     if "registration_status" in df.columns:
-        df["registration_status"] = _status(df, spec, p)
+        looked = _status(df, spec, p, bool(strict))
+        df["registration_status"] = looked.values["status"]
+        counts["registration status"] = looked.counts
+        if looked.unknown:
+            unknown["registration status"] = looked.unknown
     else:
         df["registration_status"] = None
     if "registration_date" in df.columns:
-        df["registration_date"] = parse_dates(
-            df["registration_date"], column="registration_date", table="voters", formats=fmts
+        df["registration_date"] = parse_layout_dates(
+            df["registration_date"],
+            column="registration_date",
+            table="voters",
+            formats=fmts,
+            convention="day_first" if format == "reu" else "month_first",
+            documented=format == "reu",  # REU extracts write DD/MM/YYYY
         )
     if "birth_date" in df.columns:
-        born = parse_dates(df["birth_date"], column="birth_date", table="voters", formats=fmts)
+        born = parse_layout_dates(
+            df["birth_date"],
+            column="birth_date",
+            table="voters",
+            formats=fmts,
+            convention="day_first" if format == "reu" else "month_first",
+            documented=format == "reu",
+        )
         if "birth_year" not in df.columns:
             df["birth_year"] = born.dt.year.astype("Int64")
         if keep_pii:
@@ -207,8 +248,21 @@ def read_voters(
     elif not keep_pii:
         df = drop_pii(df)
     df = df.drop(columns=[c for c in ("commune_code", "precinct_code") if c in df.columns])
+    if not keep_pii and format != "reu":
+        # personal columns under any other spelling (canonical ids are never dropped)
+        keep = {"voter_id", "household_id", "precinct_id", "birth_year"}
+        df = df.drop(columns=[c for c in personal_columns(df.columns) if c not in keep])
     out = validate_voters(df)
-    return note_import(out, path=p, fmt=format, rows_read=rows_read, set_aside={})
+    return record_import(
+        out,
+        path=p,
+        fmt=format,
+        rows_read=rows_read,
+        set_aside={},
+        codes=counts,
+        unknown=unknown,
+        table="voters",
+    )
 
 
 def _reu(df: pd.DataFrame, p: Path, spec: Any, fmts: list[str] | None) -> pd.DataFrame:

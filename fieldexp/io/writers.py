@@ -237,13 +237,18 @@ def write_contacts(
     if format == "van":
         t = table[table["format"] == "van"]
         name_of: dict[str, str] = {}
+        short_of: dict[str, str] = {}
         for code, result in zip(t["code"], t["result"], strict=True):
-            name_of.setdefault(result, code)
+            if code.isupper() and len(code) <= 3:  # VAN short names (NH, CV, RF...)
+                short_of.setdefault(result, code)
+            else:
+                name_of.setdefault(result, code)
         names = c["result"].map(name_of)
         rng = np.random.default_rng(seed)
-        uniq = sorted(set(t["code"]))
+        uniq = sorted(set(name_of.values()))
         ids = rng.permutation(np.arange(10, 10 + len(uniq)))
         id_of = dict(zip(uniq, map(str, ids), strict=True))
+        result_of = {v: k for k, v in name_of.items()}
         out = pd.DataFrame(
             {
                 "VanID": c["unit_id"],
@@ -258,9 +263,13 @@ def write_contacts(
         )
         out.to_csv(p, index=False)
         if results_path is not None:
-            pd.DataFrame({"ResultID": list(id_of.values()), "ResultShortName": list(id_of)}).to_csv(
-                results_path, index=False
-            )
+            pd.DataFrame(
+                {
+                    "ResultID": list(id_of.values()),
+                    "ResultShortName": [short_of.get(result_of[n], "") for n in id_of],
+                    "ResultName": list(id_of),
+                }
+            ).to_csv(results_path, index=False)
     elif format == "nationbuilder":
         t = table[table["format"] == "nationbuilder"]
         name_of = dict(zip(t["result"], t["code"], strict=True))

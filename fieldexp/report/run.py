@@ -688,6 +688,23 @@ def _reconciliation(run: AnalysisRun) -> Section:
         ("text", "text", "text", "text", "int"),
         reasons,
     )
+    code_rows = tuple(
+        (
+            c.table,
+            c.kind,
+            c.code,
+            "yes" if c.known else "no (default meaning)",
+            _suppress(c.rows, k),
+        )
+        for c in (rec.code_counts(min_rows=k) if hasattr(rec, "code_counts") else ())
+    )
+    by_code = Table(
+        "reconciliation_codes",
+        "Rows of each imported file by code (unknown codes included)",
+        ("table", "code of", "code", "known", "rows"),
+        ("text", "text", "text", "text", "int"),
+        code_rows,
+    )
     lo, hi = rec.campaign_window
     paras = [
         f"Target election: {rec.election}. Every row read is either used or set aside with a reason."
@@ -696,9 +713,17 @@ def _reconciliation(run: AnalysisRun) -> Section:
         paras.append(
             f"Contacts counted from {lo or 'the start of the log'} to {hi or 'election day'}."
         )
+    for imp in getattr(rec, "imports", ()):
+        aside = dict(imp.get("set_aside") or {})
+        if aside:  # rows the reader set aside (channel filter, crosswalk, duplicates...)
+            parts = "; ".join(f"{r}: {_suppress(int(n), k)}" for r, n in aside.items())
+            paras.append(
+                f"Set aside when reading {imp.get('table')} file {imp.get('file')}: {parts}."
+            )
     for note in rec.notes:
         paras.append(str(note))
-    return Section("reconciliation", "Data reconciliation", tuple(paras), (summary, detail))
+    tables = (summary, detail, by_code) if code_rows else (summary, detail)
+    return Section("reconciliation", "Data reconciliation", tuple(paras), tables)
 
 
 def _effects_section(run: AnalysisRun, effects: _Effects, adj_note: str) -> Section:

@@ -47,9 +47,9 @@ _MISSING = object()
 
 #: Readers' formats per canonical table (None: the table is read as a plain CSV).
 FORMATS: dict[str, tuple[str, ...] | None] = {
-    "voters": ("csv", "reu"),
-    "vote_history": ("long", "wide", "ncvhis", "ohio", "l2", "florida"),
-    "contacts": ("csv", "van", "nationbuilder"),
+    "voters": ("csv", "reu", "auto"),
+    "vote_history": ("long", "wide", "ncvhis", "ohio", "l2", "florida", "auto"),
+    "contacts": ("csv", "van", "nationbuilder", "auto"),
     "assignment": ("csv",),
     "analysis_table": ("csv",),
     "precinct_results": ("fr-interieur",),
@@ -258,14 +258,63 @@ def _data(sec: _Section, folder: Path) -> DataSpec:
         if isinstance(mapping, str):
             mapping = {"_path": str(_resolve_path(mapping, sub, "mapping", folder))}
         results = None
+        options = _reader_options(sub, table)
         if table == "contacts":
             r = sub.get("results", str, None)
             if r is not None:
                 results = _resolve_path(r, sub, "results", folder)
         sub.finish()
-        sources[table] = DataSource(table, path, fmt, mapping, results)
+        sources[table] = DataSource(table, path, fmt, mapping, results, options)
+    crosswalk = sec.section("crosswalk")
+    if crosswalk is not None:
+        # [data.crosswalk]: VanID -> state voter id for the contacts (issue 10 item 2)
+        cw: dict[str, str] = {
+            "path": str(
+                _resolve_path(
+                    crosswalk.get("path", str, check=_nonempty), crosswalk, "path", folder
+                )
+            )
+        }
+        for key in ("van_id", "voter_id"):
+            col = crosswalk.get(key, str, None)
+            if col is not None:
+                cw[key] = col
+        crosswalk.finish()
+        if "contacts" not in sources:
+            sec.fail(
+                "[data.crosswalk] maps contact VanIDs; it needs [data.contacts]", key="crosswalk"
+            )
+        c = sources["contacts"]
+        sources["contacts"] = DataSource(
+            c.table, c.path, c.format, c.mapping, c.results, {**c.options, "crosswalk": cw}
+        )
     sec.finish()
     return DataSpec(**sources)
+
+
+def _reader_options(sub: _Section, table: str) -> dict[str, Any]:
+    """Reader keys of a [data.<table>] section: strict; contacts: channels, results_by."""
+    options: dict[str, Any] = {}
+    if table in ("voters", "vote_history", "contacts"):
+        strict = sub.get("strict", bool, None)
+        if strict is not None:
+            options["strict"] = strict
+    if table == "contacts":
+        if sub.has("channels"):
+            channels = sub.strings("channels")
+            known = ("door", "phone", "sms", "mail", "lit_drop", "email", "other")
+            bad = [c for c in channels if c not in known]
+            if bad or not channels:
+                sub.fail(
+                    f"channels must be a non-empty array from {list(known)}; found {list(channels)}."
+                    + (did_you_mean(bad[0], list(known)) if bad else ""),
+                    key="channels",
+                )
+            options["channels"] = list(channels)
+        by = sub.choice("results_by", ("auto", "short", "medium", "name", "description"), None)
+        if by is not None:
+            options["results_by"] = by
+    return options
 
 
 def _arm_label(value: object) -> int | str:
@@ -603,8 +652,15 @@ def mapping_for(source: DataSource) -> Any:
     """The ``mapping=`` argument for the reader (a path when the spec named a file)."""
     m = source.mapping
     if isinstance(m, Mapping) and set(m) == {"_path"}:
-        return m["_path"]
-    return m
+        m = m["_path"]
+    options = getattr(source, "options", None) or {}
+    if not options:
+        return m
+    # spec reader keys (strict, channels, results_by, crosswalk) join the mapping options
+    from fieldexp.io.mappings import MappingSpec, parse_mapping
+
+    parsed = parse_mapping(m)
+    return MappingSpec(parsed.columns, parsed.codes, {**parsed.options, **options})
 
 
 def check_inputs_for_report(spec: AnalysisSpec) -> None:

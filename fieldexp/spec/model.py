@@ -40,7 +40,9 @@ class DataSource:
     ``table`` is the canonical table it becomes (``voters``, ``vote_history``,
     ``contacts``, ``assignment``, ``precinct_results``, ``precinct_assignment`` or
     ``analysis_table``); ``format`` and ``mapping`` go to the matching
-    :mod:`fieldexp.io` reader; ``results`` is the VAN Results lookup (contacts only).
+    :mod:`fieldexp.io` reader; ``results`` is the VAN Results lookup (contacts only);
+    ``options`` holds the reader keys ``strict``, ``channels``, ``results_by`` and the
+    ``[data.crosswalk]`` table, passed to the reader as mapping options.
     """
 
     table: str
@@ -48,6 +50,7 @@ class DataSource:
     format: str | None = None
     mapping: dict[str, Any] | None = None
     results: Path | None = None
+    options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from fieldexp._validate import as_column_list
 from fieldexp.errors import DataError, SpecificationError
@@ -41,6 +42,8 @@ from fieldexp.targeting.rate import first_stage_or_raise
 __all__ = ["LEARNERS", "UpliftResult", "uplift"]
 
 LEARNERS: tuple[str, ...] = ("auto", "gbm", "forest")
+
+_THREADED_ROWS = 200_000
 
 
 @dataclass(frozen=True)
@@ -233,9 +236,13 @@ def uplift(
     else:
         factory = _make_learner(learner, seed)
         tau = np.empty(len(t.y))
-        for k in range(int(folds)):
-            test = fold == k
-            tau[test] = _dr_fold(factory, x, t, ~test, test, seed + 1 + k)
+        # below a few hundred thousand rows OpenMP threads cost more than they save, and on a
+        # shared machine they can make each fit 20 times slower (oversubscription)
+        threads = 1 if len(t.y) < _THREADED_ROWS else None
+        with threadpool_limits(limits=threads, user_api="openmp"):
+            for k in range(int(folds)):
+                test = fold == k
+                tau[test] = _dr_fold(factory, x, t, ~test, test, seed + 1 + k)
         name = learner if isinstance(learner, str) else type(learner).__name__
         name = (
             "DR-learner, sklearn HistGradientBoostingRegressor"

@@ -7,6 +7,7 @@ import pytest
 
 from fieldexp.errors import DataError, FileFormatError, SpecificationError
 from fieldexp.io import read_contacts
+from fieldexp.io.vocab import UnknownCodeWarning
 
 
 def test_three_layouts_agree(io_fixtures):
@@ -46,7 +47,12 @@ def test_van_unknown_result_names_listed(tmp_path):
         "VanID,DateCanvassed,ResultName\n1,10/01/2020,Dog Bit Me\n2,10/01/2020,Dog Bit Me\n3,10/01/2020,Canvassed\n"
     )
     with pytest.raises(FileFormatError, match=r"unknown result code\(s\): 'Dog Bit Me' \(2\)"):
-        read_contacts(p, format="van")
+        read_contacts(p, format="van", strict=True)
+    with pytest.warns(UnknownCodeWarning, match=r"'Dog Bit Me' \(2\)"):
+        d = read_contacts(p, format="van")
+    # default meaning: a VAN contact row is an attempt that reached nobody
+    assert d["attempted"].tolist() == [1, 1, 1] and d["contacted"].tolist() == [0, 0, 1]
+    assert d.attrs["fieldexp_import"]["codes"]["result"] == {"Dog Bit Me": 2, "Canvassed": 1}
     c = read_contacts(
         p,
         format="van",
@@ -58,10 +64,12 @@ def test_van_unknown_result_names_listed(tmp_path):
 def test_van_result_id_missing_from_lookup(tmp_path):
     p = tmp_path / "van.csv"
     p.write_text("VanID,DateCanvassed,ResultID\n1,10/01/2020,3\n")
-    with pytest.raises(FileFormatError, match=r"missing from the Results lookup: '3' \(1\)"):
-        read_contacts(
-            p, format="van", results=pd.DataFrame({"ResultID": ["1"], "ResultName": ["Canvassed"]})
-        )
+    lookup = pd.DataFrame({"ResultID": ["1"], "ResultName": ["Canvassed"]})
+    with pytest.raises(FileFormatError, match=r"'ResultID 3' \(1\)"):
+        read_contacts(p, format="van", results=lookup, strict=True)
+    with pytest.warns(UnknownCodeWarning, match=r"'ResultID 3' \(1\)"):
+        d = read_contacts(p, format="van", results=lookup)
+    assert d["result"].tolist() == ["unknown"]
 
 
 def test_nationbuilder_statuses(tmp_path):

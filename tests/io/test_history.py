@@ -8,6 +8,7 @@ import pytest
 from fieldexp.errors import FileFormatError, RowsDroppedWarning, SpecificationError
 from fieldexp.io import read_vote_history
 from fieldexp.io.history import election_columns
+from fieldexp.io.vocab import UnknownCodeWarning
 
 
 def _voted(df: pd.DataFrame) -> set[tuple[str, str]]:
@@ -62,10 +63,27 @@ def test_ncvhis_unknown_method_listed(tmp_path):
         "A\t11/08/2016\t11/08/2016 GENERAL\tBY CARRIER PIGEON\n"
         "B\t11/08/2016\t11/08/2016 GENERAL\tBY CARRIER PIGEON\n"
     )
+    # default meaning (a ballot cast), one warning with counts and both snippets
+    with pytest.warns(UnknownCodeWarning) as rec:
+        h0 = read_vote_history(p, format="ncvhis")
+    msgs = [str(w.message) for w in rec if issubclass(w.category, UnknownCodeWarning)]
+    assert len(msgs) == 1
+    assert "'BY CARRIER PIGEON' (2)" in msgs[0]
+    assert "mapping={'codes': {'BY CARRIER PIGEON': {'voted': 1, 'method': ''}}}" in msgs[0]
+    assert (
+        'under [data.vote_history]: mapping.codes."BY CARRIER PIGEON" = { voted = 1, method = "" }'
+        in msgs[0]
+    )
+    assert list(h0["voted"]) == [1, 1] and h0["method"].isna().all()
+    imp = h0.attrs["fieldexp_import"]
+    assert imp["codes"]["voting_method"] == {"BY CARRIER PIGEON": 2}
+    assert imp["unknown_codes"]["voting_method"] == {"BY CARRIER PIGEON": 2}
     with pytest.raises(
         FileFormatError, match=r"unknown voting_method code\(s\): 'BY CARRIER PIGEON' \(2\)"
     ):
-        read_vote_history(p, format="ncvhis")
+        read_vote_history(p, format="ncvhis", strict=True)
+    with pytest.raises(FileFormatError, match="strict"):
+        read_vote_history(p, format="ncvhis", mapping={"options": {"strict": True}})
     h = read_vote_history(
         p, format="ncvhis", mapping={"codes": {"BY CARRIER PIGEON": {"voted": 1, "method": "mail"}}}
     )
@@ -87,11 +105,14 @@ def test_ohio_party_letters(tmp_path):
 def test_ohio_unknown_code(tmp_path):
     p = tmp_path / "oh.csv"
     p.write_text("SOS_VOTERID,GENERAL-11/08/2016\nOH1,?\nOH2,X\n")
+    with pytest.warns(UnknownCodeWarning, match=r"'\?' \(1\)"):
+        h = read_vote_history(p, format="ohio")
+    assert h["voted"].tolist() == [1, 1]  # a mark is a vote by default
     with pytest.raises(
         FileFormatError,
-        match=r"unknown history \(column 'GENERAL-11/08/2016'\) code\(s\): '\?' \(1\)",
+        match=r"unknown history mark \(election columns\) code\(s\): '\?' \(1\)",
     ):
-        read_vote_history(p, format="ohio")
+        read_vote_history(p, format="ohio", strict=True)
 
 
 def test_l2_and_other_election_types(tmp_path):
@@ -135,7 +156,10 @@ def test_florida_unknown_codes_listed(tmp_path):
         "DAD\t1\t11/08/2016\tGEN\tQ\nDAD\t2\t11/08/2016\tGEN\tQ\nDAD\t3\t11/08/2016\tGEN\ty\n"
     )
     with pytest.raises(FileFormatError, match=r"'Q' \(2\), 'y' \(1\)"):
-        read_vote_history(p, format="florida")
+        read_vote_history(p, format="florida", strict=True)
+    with pytest.warns(UnknownCodeWarning, match=r"'Q' \(2\), 'y' \(1\)"):
+        h = read_vote_history(p, format="florida")
+    assert h.attrs["fieldexp_import"]["codes"]["history code"] == {"Q": 2, "y": 1}
 
 
 def test_long_mixed_dates(tmp_path):

@@ -8,6 +8,7 @@ import pytest
 from fieldexp.errors import FileFormatError, SpecificationError
 from fieldexp.io import read_voters
 from fieldexp.io.schema import PII_COLUMNS
+from fieldexp.io.vocab import UnknownCodeWarning
 from fieldexp.io.voters import bureau_id, commune_code
 
 
@@ -72,7 +73,18 @@ def test_unknown_status_listed_with_counts(tmp_path):
     with pytest.raises(
         FileFormatError, match=r"unknown registration status code\(s\): 'Q' \(2\), 'ZZ' \(1\)"
     ):
-        read_voters(p)
+        read_voters(p, strict=True)
+    with pytest.warns(UnknownCodeWarning) as rec:
+        u = read_voters(p)
+    msgs = [str(w.message) for w in rec if issubclass(w.category, UnknownCodeWarning)]
+    assert len(msgs) == 1 and "'Q' (2), 'ZZ' (1)" in msgs[0]
+    assert "mapping={'codes': {'Q': 'unknown', 'ZZ': 'unknown'}}" in msgs[0]
+    assert (
+        'under [data.voters]: mapping.codes."Q" = "unknown"\nmapping.codes."ZZ" = "unknown"'
+        in msgs[0]
+    )
+    assert list(u["registration_status"]) == ["active", "unknown", "unknown", "unknown"]
+    assert u.attrs["fieldexp_import"]["codes"]["registration status"] == {"Q": 2, "A": 1, "ZZ": 1}
     v = read_voters(p, mapping={"codes": {"Q": "removed", "ZZ": "pending"}})
     assert list(v["registration_status"]) == ["active", "removed", "removed", "pending"]
 

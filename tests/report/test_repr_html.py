@@ -274,6 +274,15 @@ NOT_RESULTS = {
 }
 
 
+#: result classes merged (w-spill) after the protocol landed, still with their own HTML: to be
+#: moved onto the Result base (class header + hooks + an example above), then removed from here
+PENDING = {
+    "fieldexp.experiment.spillover.SpilloverResult",
+    "fieldexp.experiment.attrition.AttritionResult",
+    "fieldexp.experiment.bounds.LeeBoundsResult",
+}
+
+
 def _registered() -> list[type[Result]]:
     _import_everything()
     return [c for c in result_classes() if c is not Result]
@@ -330,7 +339,7 @@ def test_no_hand_written_repr_html_outside_the_base() -> None:
             seen.add(obj)
             if "_repr_html_" in vars(obj) and obj not in (Result,):
                 own.append(_name(obj))
-    allowed = NOT_RESULTS | {"fieldexp.results.Summary"}
+    allowed = NOT_RESULTS | PENDING | {"fieldexp.results.Summary"}
     assert sorted(set(own) - allowed) == []
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from fieldexp.analysis.stages.context import Build, Source, ident
 from fieldexp.errors import ColumnNotFoundError, did_you_mean
+from fieldexp.io.personal import looks_personal
 from fieldexp.io.schema import PII_COLUMNS
 
 __all__ = ["CORE_VOTER_COLUMNS", "Plan", "design_info", "load_inputs"]
@@ -127,7 +128,10 @@ def load_inputs(
     covariates = [
         c
         for c in v_cols
-        if c not in CORE_VOTER_COLUMNS and c not in PII_COLUMNS and not c.startswith("_")
+        if c not in CORE_VOTER_COLUMNS
+        and c not in PII_COLUMNS
+        and not looks_personal(c)  # any spelling: GivenName, HomePhone, Mail_Addr1...
+        and not c.startswith("_")
     ]
     q(
         "CREATE TEMP VIEW VR AS SELECT CAST(voter_id AS VARCHAR) AS voter_id, "
