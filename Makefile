@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip setuptools wheel
-	$(PY) -m pip install -e '.[test,dev,docs]'
+	$(PY) -m pip install -e '.[test,dev,docs,spark]'
 	$(PY) -m ipykernel install --user --name fieldexp-venv --display-name "fieldexp (.venv)" >/dev/null 2>&1 || true
 	touch $(STAMP)
 

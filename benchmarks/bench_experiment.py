@@ -405,6 +405,11 @@ def write_table(rows: list[dict], out: Path) -> None:
             f"{cr2[0]['seconds']:.1f} s, {cr2[0]['peak_mb'] / 1024:.1f} GB: target < 30 s and "
             f"< 8 GB {'met' if ok else 'MISSED'}."
         )
+    # keep the section of bench_experiment_auto.py (the default path, issue 9)
+    begin, end = "<!-- bench_experiment_auto: begin -->", "<!-- bench_experiment_auto: end -->"
+    old = out.read_text() if out.exists() else ""
+    if begin in old and end in old:
+        lines += ["", begin + old.split(begin, 1)[1].split(end, 1)[0] + end]
     out.write_text("\n".join(lines) + "\n")
     print(f"wrote {out}")
 

@@ -49,10 +49,11 @@ def main() -> None:
     args = ap.parse_args()
     if not args.collect:
         for name in ORDER:
-            script = HERE / f"bench_{name}.py"
-            if script.exists():
-                print(f"== {script.name}", flush=True)
-                subprocess.run([sys.executable, str(script)], check=True)
+            # bench_<name>.py, then its companions (bench_<name>_*.py write into its section)
+            for script in [HERE / f"bench_{name}.py", *sorted(HERE.glob(f"bench_{name}_*.py"))]:
+                if script.exists():
+                    print(f"== {script.name}", flush=True)
+                    subprocess.run([sys.executable, str(script)], check=True)
     print(f"wrote {collect()}")
 
 

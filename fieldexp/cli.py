@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,50 +37,21 @@ Add --debug before the command to see the traceback of an error.
 
 
 def _demo_table_path() -> Path | None:
-    candidate = Path(__file__).resolve().parents[1] / "fixtures" / "demo" / "table.csv"
-    return candidate if candidate.exists() else None
+    from fieldexp.report.demo import demo_table_path
+
+    return demo_table_path()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """ITT and CACE on the shipped demo experiment (or a fresh simulation of it)."""
     import pandas as pd
 
-    from fieldexp.experiment.api import cace, itt
+    from fieldexp.report.demo import demo_estimates, demo_spec_path
 
-    path = _demo_table_path()
-    if path is not None:
-        table = pd.read_csv(path)
-        source = f"fixture {path.relative_to(path.parents[2])}"
-    else:  # installed without the repo's fixtures: simulate the same experiment
-        from fieldexp.simulation import simulate
-
-        table = simulate(7000, seed=20240504).table
-        source = "simulate(7000, seed=20240504)"
-    design: dict[str, Any] = {"blocks": "precinct_id", "clusters": "household_id"}
-    covs = ["voted_2016", "voted_2018", "voted_2020", "age"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        results = [
-            itt(table, "voted", "assigned", **design),
-            itt(table, "voted", "assigned", **design, covariates=covs, method="ols"),
-            itt(table, "contacted", "assigned", **design, method="ols"),
-            cace(table, "voted", "contacted", "assigned", **design),
-            cace(table, "voted", "contacted", "assigned", **design, covariates=covs),
-        ]
-    frame = pd.concat([r.to_frame() for r in results], ignore_index=True)
-    frame.insert(
-        0,
-        "label",
-        [
-            "ITT turnout (block-weighted difference in means)",
-            "ITT turnout (OLS, covariates + precinct FE)",
-            "Contact rate ITT_D (first stage)",
-            "CACE turnout (2SLS, precinct FE)",
-            "CACE turnout (2SLS, covariates + precinct FE)",
-        ],
-    )
+    demo = demo_estimates(_demo_table_path())
     cols = [
         "label",
+        "estimator",
         "estimate",
         "std_error",
         "df",
@@ -89,19 +61,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
         "nobs",
         "nclusters",
         "se_type",
+        "report",
     ]
-    print(f"fieldexp {__version__} demo: canvassing experiment from {source}")
-    print(f"{len(table):,} voters; households randomised within precincts\n")
+    print(f"fieldexp {__version__} demo: canvassing experiment from {demo.source}")
+    print(f"{demo.nvoters:,} voters; households randomised within precincts\n")
     with pd.option_context(
-        "display.width", 200, "display.max_columns", 20, "display.float_format", "{:.4f}".format
+        "display.width", 220, "display.max_columns", 20, "display.float_format", "{:.4f}".format
     ):
-        print(frame[cols].to_string(index=False))
+        print(demo.frame[cols].to_string(index=False))
+    print()
+    print(textwrap.fill(demo.headline, width=100))
     if getattr(args, "out", None) is not None:
-        spec = Path(__file__).resolve().parents[1] / "analyses" / "demo.toml"
-        if not spec.exists():
+        spec = demo_spec_path()
+        if spec is None:
             from fieldexp.errors import SpecificationError
 
-            raise SpecificationError(f"demo --out: {spec} not found (run from a fieldexp checkout)")
+            raise SpecificationError(
+                "demo --out: analyses/demo.toml not found (run from a fieldexp checkout)"
+            )
         print()
         ns = argparse.Namespace(spec=spec, out=args.out, progress=None, quiet=True)
         return cmd_report(ns)
@@ -219,10 +196,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
             for e in rec.entries:
                 if e.table == table and e.status != "used":
                     print(f"      {e.status}: {e.rows:,} ({e.reason})")
-        for f in rec.flow:
+        for row in rec.flow:
             print(
-                f"  arm {f.arm}: {f.assigned:,} assigned, {f.attempted:,} attempted, "
-                f"{f.contacted:,} contacted, {f.outcome_observed:,} with an outcome"
+                f"  arm {row.arm}: {row.assigned:,} assigned, {row.attempted:,} attempted, "
+                f"{row.contacted:,} contacted, {row.outcome_observed:,} with an outcome"
             )
     if run.table is not None:
         print(f"analysis table: {len(run.table):,} voters, {run.table.shape[1]} columns")
@@ -285,30 +262,14 @@ def cmd_assign(args: argparse.Namespace) -> int:
                 turf_size=spec.design.turf_size,
             )
             walk.to_csv(out / "walk_list.csv", index=False)
-        covs = list(spec.design.balance_covariates) or [
-            c for c in spec.analysis.covariates if c in voters.columns
-        ]
+        from fieldexp.report.prepare import assignment_balance
+
+        step("balance")
+        res = assignment_balance(spec, voters, assignment)
         balance_text = (
             "balance: not checked (list voter-file columns in [design] balance_covariates)"
         )
-        if covs:
-            from fieldexp.experiment.balance import balance
-            from fieldexp.report.run import _numeric_columns
-
-            step("balance")
-            merged = voters.merge(
-                assignment[[design.unit, "arm"]], on=design.unit, how="inner"
-            ).dropna(subset=["arm"])
-            merged = _numeric_columns(merged, covs, "balance")
-            ri = spec.randomization_inference
-            res = balance(
-                merged,
-                "arm",
-                covs,
-                design=design,
-                reps=ri.reps if ri else 0,
-                seed=ri.seed if ri else None,
-            )
+        if res is not None:
             res.to_frame().to_csv(out / "balance.csv", index=False)
             balance_text = str(res)
     _print_warnings(caught)

@@ -54,7 +54,7 @@ from fieldexp.diffindiff._periods import order_periods
 from fieldexp.diffindiff.twfe import panel_index
 from fieldexp.errors import DataError, RowsDroppedWarning, SpecificationError, format_rows
 from fieldexp.results import Estimates, Result, TestResult
-from fieldexp.stats.covariance import resolve_se_type
+from fieldexp.stats.covariance import check_small_sample, resolve_se_type
 from fieldexp.stats.groups import GroupIndex, factorize
 from fieldexp.stats.inference import t_inference
 from fieldexp.stats.linear import LinearFit, fit_ols
@@ -179,6 +179,7 @@ def event_study(
     weights: str | None = None,
     se_type: str = "stata",
     alpha: float = 0.05,
+    small_sample: str = "estimatr",
     time_order: Sequence[Hashable] | None = None,
 ) -> EventStudy:
     r"""Relative-time (event-study) coefficients with a joint pre-trend test.
@@ -208,6 +209,8 @@ def event_study(
         As :func:`fieldexp.did`; ``"CR2"`` is available for ``twfe`` only (Bell-McCaffrey df are
         per coefficient, not for the cohort-share averages).
     alpha : float
+    small_sample : {"estimatr", "fixest"}
+        CR1 convention, as in :func:`fieldexp.did`.
     time_order : list, optional
         The period labels first to last, when ``time`` holds labels ("2011Q1", "2022 general").
 
@@ -226,6 +229,7 @@ def event_study(
     alpha = check_alpha(alpha, function=_FN)
     data, order = order_periods(data, time, cohort, time_order=time_order, function=_FN)
     resolved = resolve_se_type(se_type, clusters is not None)
+    check_small_sample(small_sample, resolved, function=_FN)
     if estimator == "sun_abraham" and resolved == "CR2":
         raise SpecificationError(
             "se_type='CR2' is not available for estimator='sun_abraham': its Bell-McCaffrey "
@@ -339,6 +343,7 @@ def event_study(
         n_dropped=n_dropped,
         control_label=control_label,
         notes=tuple(notes),
+        small_sample=small_sample,
     )
     return _twfe(sample) if estimator == "twfe" else _sun_abraham(sample)
 
@@ -424,6 +429,7 @@ class _EventSample:
     n_dropped: int
     control_label: str
     notes: tuple[str, ...]
+    small_sample: str = "estimatr"
 
     def fit(self, X: np.ndarray, names: list[str]) -> LinearFit:
         return fit_ols(
@@ -434,6 +440,7 @@ class _EventSample:
             weights=self.weights,
             absorb=(self.units, self.periods),
             clusters=self.clusters,
+            small_sample=self.small_sample,
         )
 
     def result(

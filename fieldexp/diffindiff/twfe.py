@@ -35,7 +35,7 @@ from fieldexp._validate import (
 from fieldexp.diffindiff._periods import order_periods, period_kind
 from fieldexp.errors import DataError, SpecificationError, format_rows
 from fieldexp.results import EffectResult
-from fieldexp.stats.covariance import SE_TYPES, resolve_se_type
+from fieldexp.stats.covariance import SE_TYPES, check_small_sample, resolve_se_type
 from fieldexp.stats.groups import GroupIndex, factorize
 from fieldexp.stats.linear import fit_ols
 
@@ -137,6 +137,7 @@ def did(
     weights: str | None = None,
     se_type: str = "stata",
     alpha: float = 0.05,
+    small_sample: str = "estimatr",
     time_order: Sequence[Hashable] | None = None,
 ) -> EffectResult:
     r"""Two-way fixed-effects DiD, equal to estimatr's ``lm_robust`` with unit and time effects.
@@ -171,6 +172,9 @@ def did(
         HC1 otherwise; a cluster-robust type (``"CR0"``, ``"CR2"``) without ``clusters`` is a
         :class:`~fieldexp.errors.SpecificationError`.
     alpha : float
+    small_sample : {"estimatr", "fixest"}
+        CR1 convention (:func:`fieldexp.stats.covariance.check_small_sample`): ``"fixest"``
+        (fixest, pyfixest, reghdfe) does not count unit effects nested in the clusters.
     time_order : list, optional
         The period labels first to last (enables the absorbing-treatment check for text labels).
 
@@ -206,6 +210,7 @@ def did(
     check_choice(se_type, SE_TYPES, argument="se_type", function=_FN)
     alpha = check_alpha(alpha, function=_FN)
     resolved = resolve_se_type(se_type, clusters is not None)
+    check_small_sample(small_sample, resolved, function=_FN)
 
     ordered = period_kind(data[time], time_order) != "text"
     period_notes: tuple[str, ...] = ()
@@ -274,6 +279,7 @@ def did(
         absorb=absorb,
         clusters=cl,
         df_terms=[treatment],
+        small_sample=small_sample,
     )
     design = "panel" if cl is None else "clustered panel"
     return EffectResult.from_estimate(

@@ -15,13 +15,30 @@ import numpy as np
 import pandas as pd
 
 from fieldexp._validate import check_alpha, check_choice
-from fieldexp.errors import DataError, SpecificationError, WeakInstrumentWarning
+from fieldexp.engine import is_engine_table
+from fieldexp.engine.api import cace_engine, itt_engine
+from fieldexp.errors import (
+    DataError,
+    DesignError,
+    EstimationError,
+    SpecificationError,
+    WeakInstrumentWarning,
+    format_rows,
+)
 from fieldexp.experiment.data import ExperimentData, prepare_experiment
 from fieldexp.experiment.designs import lin_design
 from fieldexp.experiment.dim import difference_in_means
 from fieldexp.results import EffectResult, FirstStage
-from fieldexp.stats.covariance import resolve_se_type
-from fieldexp.stats.linear import LinearFit, absorb_columns, fit_absorbed, fit_ols
+from fieldexp.stats.covariance import LeverageError, check_small_sample, resolve_se_type
+from fieldexp.stats.groups import GroupIndex
+from fieldexp.stats.lin import block_arm_cells, fit_lin_blocked, lin_blocked_supported
+from fieldexp.stats.linear import (
+    LinearFit,
+    absorb_columns,
+    fit_absorbed,
+    fit_iv_and_first_stage_cr2,
+    fit_ols,
+)
 
 __all__ = ["cace", "itt"]
 
@@ -35,6 +52,9 @@ def _check_alpha(alpha: object, function: str) -> float:
 
 
 def _design_label(data: ExperimentData) -> str:
+    """``standard``, ``blocked``, ``clustered``, ``blocked-clustered``; with ``-se`` when the
+    clusters are not the units of assignment (coarser, or crossing blocks) and serve the
+    standard errors only (``clustered-se``, ``blocked-clustered-se``)."""
     if data.blocks is not None and data.clusters is not None:
         label = "blocked-clustered"
     elif data.blocks is not None:
@@ -43,7 +63,55 @@ def _design_label(data: ExperimentData) -> str:
         label = "clustered"
     else:
         label = "standard"
+    if data.clusters_coarse or data.clusters_cross_blocks:
+        label += "-se"
     return label + (" (weighted)" if data.weights is not None else "")
+
+
+def _centred_outcome(y: np.ndarray) -> np.ndarray:
+    """``y`` minus its median: every estimate and SE is invariant to the shift, and sums of
+    squares of the shifted values do not cancel catastrophically (``y + 1e11``)."""
+    return y - float(np.median(y))
+
+
+def _check_clusters_per_arm(data: ExperimentData, function: str) -> None:
+    """A cluster-robust variance needs at least two clusters holding each arm."""
+    g = data.clusters
+    if g is None:
+        return
+    treated = np.bincount(g.codes, weights=data.z, minlength=g.n_groups)
+    with_t = int((treated > 0).sum())
+    with_c = int((treated < g.counts).sum())
+    if min(with_t, with_c) < 2:
+        arm = "assigned" if with_t < 2 else "not-assigned"
+        raise DesignError(
+            f"every {arm} unit is in one cluster of {data.clusters_name!r} ({function}): a "
+            "cluster-robust standard error needs at least two clusters in each arm (with one, "
+            "that arm's residuals sum to zero and its sampling variability is not estimated). "
+            "Cluster at a finer level, or use a design-based analysis of the clusters."
+        )
+
+
+def _leverage_error(exc: LeverageError, data: ExperimentData, function: str) -> EstimationError:
+    """Name the blocks and rows with leverage one and the ways out."""
+    rows = exc.rows
+    labels = data.row_labels[rows] if data.row_labels is not None else rows
+    where = f"in {format_rows(labels[:5], total=len(rows))}"
+    advice = "use se_type='HC0', 'HC1' or 'stata' (defined at leverage one)"
+    if data.blocks is not None and data.block_values is not None:
+        blocks = pd.unique(data.block_values[rows])
+        cells = block_arm_cells(data.blocks, data.z)
+        small = cells.counts[cells.codes[rows]] == 1
+        cause = " (each is the only unit of its arm in its block)" if bool(np.all(small)) else ""
+        shown = format_rows(blocks[:5], total=len(blocks))
+        shown = shown.removeprefix("rows ").removeprefix("row ")
+        where = f"{where}{cause}, block(s) {shown} of {data.blocks_name!r}"
+        advice = "drop those blocks, or " + advice
+    return EstimationError(f"{exc} {where} ({function}); {advice}.")
+
+
+def _small_sample(small_sample: object, se_type: str, function: str) -> str:
+    return check_small_sample(small_sample, se_type, function=function)
 
 
 def _from_fit(
@@ -89,6 +157,7 @@ def itt(
     se_type: str | None = None,
     weights: str | None = None,
     alpha: float = 0.05,
+    small_sample: str = "estimatr",
 ) -> EffectResult:
     r"""Intention-to-treat effect of assignment on ``outcome``.
 
@@ -104,11 +173,16 @@ def itt(
         Randomisation blocks (e.g. precinct). ``dim``: block-weighted difference in means;
         ``ols``: block fixed effects; ``lin``: block indicators join the interacted covariates.
     clusters : str, optional
-        Units assigned together (e.g. household); must be nested in blocks.
+        Cluster column. Usually the units assigned together (households), nested in blocks.
+        The regressions (``ols``, ``lin``) also accept clusters coarser than the assignment
+        (villages, wards, precincts: the assignment varies within them) and clusters that cross
+        blocks, as ``lm_robust`` does; ``design`` then ends in ``-se``. The same column may be
+        ``blocks`` too (``lm_robust(..., fixed_effects = ~v, clusters = v)``).
     covariates : str or list of str, optional
         Pre-treatment covariates (e.g. past turnout). Non-numeric columns become indicators.
     method : {"auto", "dim", "ols", "lin"}
-        ``"auto"`` is ``"dim"`` without covariates and ``"lin"`` with them.
+        ``"auto"`` is ``"lin"`` with covariates, otherwise ``"dim"`` (``"ols"`` when the
+        clusters are coarser than the assignment, which the difference in means refuses).
     se_type : {"HC0", "HC1", "HC2", "HC3", "CR0", "CR2", "stata"}, optional
         Regression methods only. Default ``"HC2"`` without clusters, ``"CR2"`` with
         (``"stata"`` is HC1 without clusters and CR1 with *G - 1* df with them).
@@ -116,11 +190,24 @@ def itt(
         Positive weights column.
     alpha : float
         Significance level of the confidence interval.
+    small_sample : {"estimatr", "fixest"}
+        Which parameters *K* the CR1 factor :math:`\frac{G}{G-1}\frac{n-1}{n-K}` of
+        ``se_type="stata"`` counts: all absorbed block effects (estimatr, the default) or not
+        those nested in the clusters (fixest/pyfixest's default ``ssc``).
 
     Returns
     -------
     EffectResult
         ``estimand="ITT"``, ``term=assignment``.
+
+    Raises
+    ------
+    EstimationError
+        HC2/HC3 with an observation of leverage one (named, with its block), a zero standard
+        error (no variance within arms).
+    DesignError
+        An arm held by a single cluster; ``method="dim"`` with clusters coarser than the
+        assignment.
 
     Notes
     -----
@@ -130,6 +217,15 @@ def itt(
     ``lm_lin(outcome ~ assignment, covariates = ~ covariates [+ blocks], ...)``. Rows with a
     missing value in any used column are dropped listwise with a warning.
     """
+    if is_engine_table(data):  # Ibis / Polars / Arrow: aggregates pushed down (fieldexp.engine)
+        if small_sample != "estimatr":
+            raise SpecificationError(
+                "small_sample='fixest' is not available for engine tables (Ibis, Polars, Arrow) "
+                "yet; use the default 'estimatr' or pass a pandas DataFrame."
+            )
+        return itt_engine(data, outcome, assignment, blocks=blocks, clusters=clusters,
+                          covariates=covariates, method=method, se_type=se_type,
+                          weights=weights, alpha=alpha)  # fmt: skip
     function = "fieldexp.itt"
     check_choice(method, METHODS, argument="method", function=function)
     alpha = _check_alpha(alpha, function)
@@ -143,8 +239,10 @@ def itt(
         covariates=covariates,
         weights=weights,
     )
+    coarse = prepared.clusters_coarse or prepared.clusters_cross_blocks
     if method == "auto":
-        method = "lin" if prepared.X.shape[1] else "dim"
+        method = "lin" if prepared.X.shape[1] else ("ols" if coarse else "dim")
+    y = _centred_outcome(prepared.y)
     if method == "dim":
         if se_type is not None:
             raise SpecificationError(
@@ -152,18 +250,34 @@ def itt(
                 "method='dim' uses the design-based variance of the difference in means. "
                 f"Got se_type={se_type!r}; use method='ols' for a regression with that variance."
             )
+        if small_sample != "estimatr":
+            raise SpecificationError(
+                f"The 'small_sample' parameter of {function} applies to method='ols' or 'lin' "
+                f"(with se_type='stata'); got small_sample={small_sample!r} with method='dim'."
+            )
         if prepared.X.shape[1]:
             raise SpecificationError(
                 f"method='dim' in {function} does not adjust for covariates; "
                 "use method='lin' or 'ols', or drop `covariates`."
             )
+        if coarse:
+            raise DesignError(
+                f"method='dim' follows estimatr's difference_in_means, whose `clusters` are the "
+                "units of assignment: the assignment must be constant within each cluster and "
+                f"clusters nested in blocks; here {prepared.cluster_issue} ({function}). For "
+                "standard errors clustered at a coarser level than the assignment (villages, "
+                "precincts), use method='ols' (lm_robust with the same clusters) or "
+                "method='auto', which picks it."
+            )
+        _check_clusters_per_arm(prepared, function)
         est = difference_in_means(
-            prepared.y,
+            y,
             prepared.z,
             blocks=prepared.blocks,
             clusters=prepared.clusters,
             weights=prepared.weights,
         )
+        _check_positive_se(est.std_error, prepared, function)
         return EffectResult.from_estimate(
             estimate=est.estimate,
             std_error=est.std_error,
@@ -181,54 +295,107 @@ def itt(
             notes=prepared.notes,
         )
     resolved = resolve_se_type(se_type, prepared.clusters is not None)
-    if method == "ols":
-        # [y, z, (1), X] in one Fortran matrix, absorbed once
-        n, p = prepared.X.shape
-        lead = 0 if prepared.blocks is not None else 1
-        cols = np.empty((n, 2 + lead + p), order="F")
-        cols[:, 0] = prepared.y
-        cols[:, 1] = prepared.z
-        if lead:
-            cols[:, 2] = 1.0
-        cols[:, 2 + lead :] = prepared.X
-        absorbed = absorb_columns(
-            cols,
-            se_type=resolved,
-            weights=prepared.weights,
-            absorb=() if prepared.blocks is None else (prepared.blocks,),
-            clusters=prepared.clusters,
-            own_columns=True,
-        )
-        names = (assignment, *(("(Intercept)",) if lead else ()), *prepared.covariate_names)
-        fit = fit_absorbed(
-            absorbed,
-            y_col=0,
-            x_cols=range(1, 2 + lead + p),
-            names=names,
-            se_type=resolved,
-            clusters=prepared.clusters,
-            df_terms=(assignment,),
-        )
-    else:
-        design = lin_design(
-            prepared.z,
-            assignment,
-            prepared.X,
-            prepared.covariate_names,
-            prepared.blocks,
-            prepared.weights,
-        )
-        fit = fit_ols(
-            design.X,
-            prepared.y,
-            names=design.names,
-            se_type=resolved,
-            weights=prepared.weights,
-            absorb=design.absorb,
-            clusters=prepared.clusters,
-            df_terms=(assignment,),
-        )
+    small_sample = _small_sample(small_sample, resolved, function)
+    _check_clusters_per_arm(prepared, function)
+    try:
+        if method == "ols":
+            fit = _fit_itt_ols(prepared, y, resolved, small_sample)
+        else:
+            fit = _fit_itt_lin(prepared, y, resolved, small_sample)
+    except LeverageError as exc:
+        raise _leverage_error(exc, prepared, function) from None
+    _check_positive_se(float(fit.std_error[fit.index(assignment)]), prepared, function)
     return _from_fit(fit, assignment, prepared, alpha=alpha, method=method, estimand="ITT")
+
+
+def _check_positive_se(se: float, data: ExperimentData, function: str) -> None:
+    """Refuse a zero (or rounding-level) standard error: the outcome does not vary around
+    the fitted values, so no sampling variability can be estimated (an SE of 1e-16 would
+    report p = 1e-27)."""
+    y = data.y
+    scale = float(np.max(np.abs(y - np.median(y))))
+    if not (se > 1e-10 * scale / math.sqrt(len(y))):
+        raise EstimationError(
+            f"the standard error of the effect on {data.outcome!r} is zero ({se:.3g}): the "
+            "outcome has no variance within the arms (within blocks), so its sampling "
+            f"variability cannot be estimated ({function}). Check the outcome column; an "
+            "exact test (fieldexp.randomization_inference) still applies."
+        )
+
+
+def _fit_itt_ols(prepared: ExperimentData, y: np.ndarray, se_type: str, small: str) -> LinearFit:
+    """lm_robust(y ~ z + X, fixed_effects = ~blocks, clusters=, se_type=, weights=)."""
+    n, p = prepared.X.shape
+    lead = 0 if prepared.blocks is not None else 1
+    cols = np.empty((n, 2 + lead + p), order="F")
+    cols[:, 0] = y
+    cols[:, 1] = prepared.z
+    if lead:
+        cols[:, 2] = 1.0
+    cols[:, 2 + lead :] = prepared.X
+    absorbed = absorb_columns(
+        cols,
+        se_type=se_type,
+        weights=prepared.weights,
+        absorb=() if prepared.blocks is None else (prepared.blocks,),
+        clusters=prepared.clusters,
+        own_columns=True,
+    )
+    names = (prepared.assignment, *(("(Intercept)",) if lead else ()), *prepared.covariate_names)
+    return fit_absorbed(
+        absorbed,
+        y_col=0,
+        x_cols=range(1, 2 + lead + p),
+        names=names,
+        se_type=se_type,
+        clusters=prepared.clusters,
+        df_terms=(prepared.assignment,),
+        small_sample=small,
+    )
+
+
+def _fit_itt_lin(prepared: ExperimentData, y: np.ndarray, se_type: str, small: str) -> LinearFit:
+    """lm_lin(y ~ z, covariates = ~ X [+ factor(blocks)], clusters=, se_type=, weights=).
+
+    With blocks, the block x arm cells are absorbed (:mod:`fieldexp.stats.lin`) unless the
+    variance needs the dense design (weighted CR2, or CR2 with clusters not nested in cells).
+    """
+    blocks: GroupIndex | None = prepared.blocks
+    if blocks is not None:
+        cells = block_arm_cells(blocks, prepared.z)
+        if lin_blocked_supported(
+            se_type, weighted=prepared.weights is not None, clusters=prepared.clusters, cells=cells
+        ):
+            return fit_lin_blocked(
+                y,
+                prepared.z,
+                prepared.X,
+                z_name=prepared.assignment,
+                covariate_names=prepared.covariate_names,
+                blocks=blocks,
+                se_type=se_type,
+                weights=prepared.weights,
+                clusters=prepared.clusters,
+            )
+    design = lin_design(
+        prepared.z,
+        prepared.assignment,
+        prepared.X,
+        prepared.covariate_names,
+        blocks,
+        prepared.weights,
+    )
+    return fit_ols(
+        design.X,
+        y,
+        names=design.names,
+        se_type=se_type,
+        weights=prepared.weights,
+        absorb=design.absorb,
+        clusters=prepared.clusters,
+        df_terms=(prepared.assignment,),
+        small_sample=small,
+    )
 
 
 def cace(
@@ -243,6 +410,7 @@ def cace(
     se_type: str | None = None,
     weights: str | None = None,
     alpha: float = 0.05,
+    small_sample: str = "estimatr",
 ) -> EffectResult:
     r"""Complier average causal effect: the effect per contacted voter, by 2SLS.
 
@@ -253,7 +421,8 @@ def cace(
 
     and in general estimatr's ``iv_robust(outcome ~ treatment + covariates |
     assignment + covariates, fixed_effects = ~ blocks, clusters=, se_type=, weights=)``.
-    The parameters other than ``treatment`` are those of :func:`itt`.
+    The parameters other than ``treatment`` are those of :func:`itt` (``clusters`` may be
+    coarser than the assignment, and the same column as ``blocks``, as in ``iv_robust``).
 
     Parameters
     ----------
@@ -268,6 +437,15 @@ def cace(
         first-stage F is below 10. Contacts recorded among controls are allowed (two-sided
         noncompliance) and reported in ``notes``.
     """
+    if is_engine_table(data):  # Ibis / Polars / Arrow: aggregates pushed down (fieldexp.engine)
+        if small_sample != "estimatr":
+            raise SpecificationError(
+                "small_sample='fixest' is not available for engine tables (Ibis, Polars, Arrow) "
+                "yet; use the default 'estimatr' or pass a pandas DataFrame."
+            )
+        return cace_engine(data, outcome, treatment, assignment, blocks=blocks, clusters=clusters,
+                           covariates=covariates, se_type=se_type, weights=weights,
+                           alpha=alpha)  # fmt: skip
     function = "fieldexp.cace"
     alpha = _check_alpha(alpha, function)
     prepared = prepare_experiment(
@@ -284,6 +462,8 @@ def cace(
     if prepared.d is None:  # pragma: no cover - prepare_experiment always sets it here
         raise SpecificationError("cace needs a treatment column")
     resolved = resolve_se_type(se_type, prepared.clusters is not None)
+    small_sample = _small_sample(small_sample, resolved, function)
+    _check_clusters_per_arm(prepared, function)
     d, z, w = prepared.d, prepared.z, prepared.weights
     if np.all(d == d[0]):
         raise DataError(
@@ -295,7 +475,7 @@ def cace(
     n, p = prepared.X.shape
     lead = [] if prepared.blocks is not None else [np.ones(n)]
     cols = np.empty((n, 3 + len(lead) + p), order="F")
-    cols[:, 0], cols[:, 1], cols[:, 2] = prepared.y, d, z
+    cols[:, 0], cols[:, 1], cols[:, 2] = _centred_outcome(prepared.y), d, z
     if lead:
         cols[:, 3] = 1.0
     cols[:, 3 + len(lead) :] = prepared.X
@@ -309,15 +489,44 @@ def cace(
     )
     const = ("(Intercept)",) if lead else ()
     exog = list(range(3, 3 + len(lead) + p))
-    fs_fit = fit_absorbed(
-        absorbed,
-        y_col=1,
-        x_cols=[2, *exog],
-        names=(assignment, *const, *prepared.covariate_names),
-        se_type=resolved,
-        clusters=prepared.clusters,
-        df_terms=(assignment,),
-    )
+    try:
+        if resolved == "CR2" and prepared.clusters is not None:
+            # one pass over the clusters: the 2SLS and its first stage share A_g
+            fs_fit, fit = fit_iv_and_first_stage_cr2(
+                absorbed,
+                y_col=0,
+                d_col=1,
+                z_col=2,
+                exog_cols=exog,
+                iv_names=(treatment, *const, *prepared.covariate_names),
+                fs_names=(assignment, *const, *prepared.covariate_names),
+                clusters=prepared.clusters,
+            )
+        else:
+            fs_fit = fit_absorbed(
+                absorbed,
+                y_col=1,
+                x_cols=[2, *exog],
+                names=(assignment, *const, *prepared.covariate_names),
+                se_type=resolved,
+                clusters=prepared.clusters,
+                df_terms=(assignment,),
+                small_sample=small_sample,
+            )
+            fit = fit_absorbed(
+                absorbed,
+                y_col=0,
+                x_cols=[1, *exog],
+                z_cols=[2, *exog],
+                names=(treatment, *const, *prepared.covariate_names),
+                se_type=resolved,
+                clusters=prepared.clusters,
+                df_terms=(treatment,),
+                small_sample=small_sample,
+            )
+    except LeverageError as exc:
+        raise _leverage_error(exc, prepared, function) from None
+    _check_positive_se(float(fit.std_error[fit.index(treatment)]), prepared, function)
     j = fs_fit.index(assignment)
     treated = z == 1
     rate1 = float(np.average(d[treated], weights=None if w is None else w[treated]))
@@ -341,17 +550,6 @@ def cace(
         )
         warnings.warn(msg, WeakInstrumentWarning, stacklevel=2)
         notes = (msg,)
-
-    fit = fit_absorbed(
-        absorbed,
-        y_col=0,
-        x_cols=[1, *exog],
-        z_cols=[2, *exog],
-        names=(treatment, *const, *prepared.covariate_names),
-        se_type=resolved,
-        clusters=prepared.clusters,
-        df_terms=(treatment,),
-    )
     return _from_fit(
         fit,
         treatment,

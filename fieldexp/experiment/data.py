@@ -47,6 +47,21 @@ class ExperimentData:
     nobs, n_dropped : int
     outcome, assignment, treatment : str
     notes : tuple of str
+    clusters_coarse : bool
+        The assignment varies within some clusters: the clusters are not the units of
+        assignment but coarser groups (villages, precincts) used for the standard errors
+        only. The difference in means refuses them; the regressions accept them.
+    clusters_cross_blocks : bool
+        Some clusters span several blocks (allowed for the regressions only).
+    cluster_issue : str
+        When either flag is set: what was found, with the first offending rows (for the
+        difference in means' error).
+    row_labels : Index or None
+        Labels of the rows used (to name offending rows in later errors).
+    block_values : ndarray or None
+        The ``blocks`` label of each row used.
+    blocks_name, clusters_name : str or None
+        The column names.
     """
 
     y: np.ndarray
@@ -63,6 +78,13 @@ class ExperimentData:
     assignment: str
     treatment: str | None
     notes: tuple[str, ...]
+    clusters_coarse: bool = False
+    clusters_cross_blocks: bool = False
+    cluster_issue: str = ""
+    row_labels: pd.Index | None = None
+    block_values: np.ndarray | None = None
+    blocks_name: str | None = None
+    clusters_name: str | None = None
 
 
 def _covariate_matrix(
@@ -97,25 +119,10 @@ def _covariate_matrix(
     return out, tuple(names)
 
 
-def _check_cluster_constant(
-    values: np.ndarray,
-    clusters: GroupIndex,
-    index: pd.Index,
-    *,
-    column: str,
-    cluster_col: str,
-    function: str,
-) -> None:
-    """A 0/1 column is constant within clusters iff its cluster sum is 0 or the cluster size."""
+def mixed_clusters(values: np.ndarray, clusters: GroupIndex) -> np.ndarray:
+    """Clusters in which a 0/1 column varies (its cluster sum is neither 0 nor the size)."""
     total = np.bincount(clusters.codes, weights=values, minlength=clusters.n_groups)
-    bad_cl = (total != 0) & (total != clusters.counts)
-    if bad_cl.any():
-        rows = index[bad_cl[clusters.codes]]
-        raise DesignError(
-            f"column {column!r} must be constant within each cluster of {cluster_col!r} (clusters "
-            f"are assigned whole); {int(bad_cl.sum()):,} clusters mix arms, in "
-            f"{format_rows(rows[:5], total=len(rows))} ({function})."
-        )
+    return (total != 0) & (total != clusters.counts)
 
 
 def prepare_experiment(
@@ -147,14 +154,21 @@ def prepare_experiment(
         "clusters": clusters,
         "weights": weights,
     }
-    check_columns(frame, roles, function=function)
+    # the same column may be both the fixed effect and the cluster (blocks="village",
+    # clusters="village"), as in lm_robust(fixed_effects = ~village, clusters = village)
+    same_fe_cluster = blocks is not None and blocks == clusters
+    check_columns(
+        frame,
+        {k: v for k, v in roles.items() if not (same_fe_cluster and k == "clusters")},
+        function=function,
+    )
     for c in covs:
         check_columns(frame, {"covariates": c}, function=function)
         if c in roles.values():
             raise DataError(
                 f"column {c!r} is given both in 'covariates' and as another role in {function}."
             )
-    used = [c for c in roles.values() if c is not None] + covs
+    used = list(dict.fromkeys(c for c in roles.values() if c is not None)) + covs
     sub, n_dropped = drop_missing(frame, used, function=function)
 
     y = numeric(sub[outcome], argument="outcome", function=function)
@@ -178,28 +192,34 @@ def prepare_experiment(
             f"the {len(y):,} rows used is {y[0]:g}."
         )
     block_idx = factorize(sub[blocks].to_numpy()) if blocks else None
-    cluster_idx = factorize(sub[clusters].to_numpy()) if clusters else None
+    cluster_idx = (
+        block_idx
+        if same_fe_cluster
+        else (factorize(sub[clusters].to_numpy()) if clusters else None)
+    )
+    coarse = cross = False
+    issues: list[str] = []
     if cluster_idx is not None:
-        _check_cluster_constant(
-            z,
-            cluster_idx,
-            sub.index,
-            column=assignment,
-            cluster_col=clusters or "",
-            function=function,
-        )
         if cluster_idx.n_groups < 2:
             raise DesignError(f"only one cluster in {clusters!r} ({function}); need at least two.")
-    if block_idx is not None:
-        if cluster_idx is not None and not is_nested(cluster_idx, block_idx):
+        mixed = mixed_clusters(z, cluster_idx)
+        coarse = bool(mixed.any())
+        if coarse:
+            rows = sub.index[mixed[cluster_idx.codes]]
+            issues.append(
+                f"column {assignment!r} varies within {int(mixed.sum()):,} clusters of "
+                f"{clusters!r}, in {format_rows(rows[:5], total=len(rows))}"
+            )
+        if block_idx is not None and not is_nested(cluster_idx, block_idx):
+            cross = True
             first = np.full(cluster_idx.n_groups, -1)
             first[cluster_idx.codes] = block_idx.codes
             bad = first[cluster_idx.codes] != block_idx.codes
-            raise DesignError(
-                f"clusters {clusters!r} are not nested in blocks {blocks!r}: some clusters span "
-                f"several blocks, in {format_rows(sub.index[bad][:5], total=int(bad.sum()))} "
-                f"({function})."
+            issues.append(
+                f"clusters {clusters!r} are not nested in blocks {blocks!r} (some span several "
+                f"blocks), in {format_rows(sub.index[bad][:5], total=int(bad.sum()))}"
             )
+    if block_idx is not None:
         treated = np.bincount(block_idx.codes, weights=z, minlength=block_idx.n_groups)
         one_arm = (treated == 0) | (treated == block_idx.counts)
         if one_arm.any():
@@ -235,4 +255,11 @@ def prepare_experiment(
         assignment=assignment,
         treatment=treatment,
         notes=tuple(notes),
+        clusters_coarse=coarse,
+        clusters_cross_blocks=cross,
+        cluster_issue="; ".join(issues),
+        row_labels=sub.index,
+        block_values=sub[blocks].to_numpy() if blocks else None,
+        blocks_name=blocks,
+        clusters_name=clusters,
     )

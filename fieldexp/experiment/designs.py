@@ -82,8 +82,10 @@ def lin_design(
         if len(z) * (2 * (cov.shape[1] + blocks.n_groups)) > MAX_LIN_CELLS:
             raise EstimationError(
                 f"Lin's estimator with {blocks.n_groups:,} blocks would need a "
-                f"{len(z):,} x {2 * (cov.shape[1] + blocks.n_groups):,} design; use method='ols' "
-                "(block fixed effects) instead"
+                f"{len(z):,} x {2 * (cov.shape[1] + blocks.n_groups):,} design, needed only "
+                "for CR2 with weights or with clusters coarser than the assignment (every other "
+                "variance absorbs the block x arm cells); use se_type='stata' or 'CR0', or "
+                "method='ols' (block fixed effects)"
             )
         D = np.zeros((len(z), blocks.n_groups - 1))
         rows = np.flatnonzero(blocks.codes > 0)

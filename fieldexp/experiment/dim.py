@@ -134,10 +134,22 @@ def difference_in_means(
     """
     w = None if weights is None else weights / weights.mean()
     weighted = " (weighted)" if w is not None else ""
+    shift = np.zeros(1 if blocks is None else blocks.n_groups)
+    if w is None:
+        # centre y within block x arm cells: sums of squares of the centred values do not
+        # cancel (y + 1e11); the cell means' differences are added back to the estimates
+        y, shift = _cell_centred(y, z, blocks)
     if blocks is None:
         if w is None:
             piece = _unblocked_totals(
                 cluster_totals(y, z, blocks=None, clusters=clusters), clustered=clusters is not None
+            )
+            piece = _Piece(
+                piece.estimate + float(shift[0]),
+                piece.std_error,
+                piece.df,
+                piece.nobs,
+                piece.nclusters,
             )
         else:
             piece = _unblocked(y, z, clusters, w, pair_matched=False)
@@ -181,6 +193,7 @@ def difference_in_means(
             clustered=clusters is not None,
             pair_matched=pair_matched,
         )
+        est_b = est_b + shift
     else:
         est_b, se_b, n_b = _blocked_loop(y, z, blocks, clusters, w, pair_matched=pair_matched)
     n_total = float(n_b.sum())
@@ -215,6 +228,17 @@ def difference_in_means(
     )
 
 
+def _cell_centred(
+    y: np.ndarray, z: np.ndarray, blocks: GroupIndex | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``y`` minus its block x arm mean, and the per-block difference of those means."""
+    nb = 1 if blocks is None else blocks.n_groups
+    cell = 2 * (0 if blocks is None else blocks.codes) + z.astype(np.int64)
+    count = np.bincount(cell, minlength=2 * nb)
+    mean = np.bincount(cell, weights=y, minlength=2 * nb) / np.maximum(count, 1)
+    return y - mean[cell], mean[1::2] - mean[0::2]
+
+
 def _check_arm_sizes(units: np.ndarray, *, pair_matched: bool) -> None:
     """estimatr's rule: without matched pairs every block needs >= 2 units per arm."""
     if np.any(units == 0):
@@ -236,7 +260,8 @@ def _welch(ct: ClusterTotals) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     var = (Q - S * mean) / (N - 1)  # sample variance per block x arm
     v = var / N
     se2 = v.sum(axis=1)
-    df = se2**2 / (v[:, 1] ** 2 / (N[:, 1] - 1) + v[:, 0] ** 2 / (N[:, 0] - 1))
+    with np.errstate(divide="ignore", invalid="ignore"):  # zero variance: refused upstream
+        df = se2**2 / (v[:, 1] ** 2 / (N[:, 1] - 1) + v[:, 0] ** 2 / (N[:, 0] - 1))
     return mean[:, 1] - mean[:, 0], se2, df, N.sum(axis=1)
 
 

@@ -8,6 +8,11 @@
 
 :func:`build_report` returns the typed :class:`Report` without writing anything;
 :func:`write_report` writes it. ``docs/report.md`` documents ``results.json``.
+
+Stages: :func:`prepare_analysis` (inputs -> :class:`AnalysisRun`), :func:`plan_effects` (the
+typed :class:`EffectPlan`), one builder per section in :mod:`fieldexp.report.sections`
+(contract in ``docs/architecture.md``), :mod:`fieldexp.report.html` for HTML and
+:mod:`fieldexp.report.render` for the other formats.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from fieldexp.report.html import render_html
 from fieldexp.report.model import (
     RESULTS_SCHEMA_VERSION,
     Estimate,
@@ -27,27 +33,31 @@ from fieldexp.report.model import (
     Section,
     Table,
 )
+from fieldexp.report.plan import EffectPlan, PlannedEffect, plan_effects
+from fieldexp.report.prepare import AnalysisRun, Step, prepare_analysis
 from fieldexp.report.render import (
-    render_html,
     render_json,
     render_markdown,
     write_report,
 )
-from fieldexp.report.run import AnalysisRun, Step, build_report, prepare_analysis
+from fieldexp.report.run import build_report
 
 __all__ = [
     "RESULTS_SCHEMA_VERSION",
     "AnalysisRun",
+    "EffectPlan",
     "Estimate",
     "Figure",
     "Headline",
     "Interval",
+    "PlannedEffect",
     "Provenance",
     "Report",
     "Section",
     "Table",
     "build_report",
     "identifier_tokens",
+    "plan_effects",
     "prepare_analysis",
     "render_html",
     "render_json",

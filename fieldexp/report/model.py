@@ -4,21 +4,26 @@ A :class:`Report` is a headline, a sequence of :class:`Section` (paragraphs, :cl
 and :class:`Figure`), the list of every estimate (:class:`Estimate`, the ``results.json``
 schema) and the :class:`Provenance`. Everything is an aggregate: counts below the
 small-cell threshold are already replaced by the string ``"<k"`` when the report is built.
-Every object renders as HTML in Jupyter (``_repr_html_``).
+Every object renders as HTML in Jupyter (``_repr_html_``): the HTML itself is made by
+:mod:`fieldexp.report.html`, which registers itself here (this module holds data only and
+imports no renderer).
 """
 
 from __future__ import annotations
 
-import html
 import math
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Union
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
+    "JSON",
     "RESULTS_SCHEMA_VERSION",
     "Cell",
+    "DidSummary",
     "Estimate",
     "Figure",
     "Headline",
@@ -34,6 +39,28 @@ __all__ = [
 RESULTS_SCHEMA_VERSION = 1
 
 Cell = str | int | float | None
+#: A JSON value as ``results.json`` holds it.
+JSON = Union[str, int, float, bool, None, list["JSON"], dict[str, "JSON"]]  # noqa: UP007
+
+_html_renderer: Callable[[object], str] | None = None
+
+
+def register_html_renderer(renderer: Callable[[object], str]) -> None:
+    """Set the function ``_repr_html_`` calls (done by :mod:`fieldexp.report.html`)."""
+    global _html_renderer
+    _html_renderer = renderer
+
+
+class _Displayable:
+    """Jupyter display through the registered HTML renderer."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        if _html_renderer is None:  # pragma: no cover - fieldexp.report registers it
+            return f"<pre>{self!r}</pre>"
+        return _html_renderer(self)
+
 
 #: Column formats: how a cell is shown (the value itself is kept exact in JSON/CSV).
 FORMATS = ("text", "int", "est", "se", "p", "pct", "num", "money", "df")
@@ -67,7 +94,7 @@ def format_cell(value: Cell, fmt: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Table:
+class Table(_Displayable):
     """A table of aggregates: ``key`` names its CSV/LaTeX files (``tables/<key>.csv``)."""
 
     key: str
@@ -85,7 +112,7 @@ class Table:
             [format_cell(v, f) for v, f in zip(r, self.formats, strict=True)] for r in self.rows
         ]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, JSON]:
         return {
             "key": self.key,
             "title": self.title,
@@ -94,26 +121,9 @@ class Table:
             "note": self.note,
         }
 
-    def _repr_html_(self) -> str:
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
-        body = "".join(
-            "<tr>"
-            + "".join(
-                f'<td class="{"num" if f != "text" else "txt"}">{html.escape(v)}</td>'
-                for v, f in zip(r, self.formats, strict=True)
-            )
-            + "</tr>"
-            for r in self.formatted()
-        )
-        note = f'<p class="note">{html.escape(self.note)}</p>' if self.note else ""
-        return (
-            f'<table class="fx"><caption>{html.escape(self.title)}</caption>'
-            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}"
-        )
-
 
 @dataclass(frozen=True, slots=True)
-class Figure:
+class Figure(_Displayable):
     """An inline SVG figure (stable bytes: fixed hash salt, no date metadata)."""
 
     key: str
@@ -121,12 +131,9 @@ class Figure:
     svg: str
     alt: str
 
-    def _repr_html_(self) -> str:
-        return f'<figure class="fx-figure" data-figure="{html.escape(self.key)}">{self.svg}<figcaption>{html.escape(self.title)}</figcaption></figure>'
-
 
 @dataclass(frozen=True, slots=True)
-class Section:
+class Section(_Displayable):
     """One part of the report. ``available=False`` sections say why in ``reason``."""
 
     key: str
@@ -136,15 +143,7 @@ class Section:
     figures: tuple[Figure, ...] = ()
     available: bool = True
     reason: str = ""
-
-    def _repr_html_(self) -> str:
-        parts = [f"<h3>{html.escape(self.title)}</h3>"]
-        if not self.available:
-            parts.append(f'<p class="unavailable">Not included: {html.escape(self.reason)}</p>')
-        parts.extend(f"<p>{html.escape(p)}</p>" for p in self.paragraphs)
-        parts.extend(f._repr_html_() for f in self.figures)
-        parts.extend(t._repr_html_() for t in self.tables)
-        return "".join(parts)
+    summary: Headline | DidSummary | Provenance | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +154,7 @@ class Interval:
     ci_low: float
     ci_high: float
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, JSON]:
         return {
             "estimate": _json_value(self.estimate),
             "ci_low": _json_value(self.ci_low),
@@ -189,18 +188,25 @@ class Estimate:
     p_value_adjusted: float | None = None
     adjustment: str | None = None
     first_stage_f: float | None = None
+    caution: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+    def to_dict(self) -> dict[str, JSON]:
+        out: dict[str, JSON] = {}
         for name in self.__slots__:
             value = getattr(self, name)
-            out[name] = list(value) if isinstance(value, tuple) else _json_value(value)
+            out[name] = [str(v) for v in value] if isinstance(value, tuple) else _json_value(value)
         return out
 
 
 @dataclass(frozen=True, slots=True)
-class Headline:
-    """The plain-language summary of the headline outcome."""
+class Headline(_Displayable):
+    """The plain-language summary of the headline outcome.
+
+    ``caution`` (a weak first stage or a useless CACE interval) is shown beside the CACE;
+    ``withheld`` says why net votes and cost per net vote are not given (then ``None``).
+    ``p_value`` is the p-value the conclusion rests on: the adjusted one when
+    ``adjustment`` is set. ``unit`` is ``"voter"`` or ``"polling station"``.
+    """
 
     outcome: str
     outcome_label: str
@@ -213,8 +219,13 @@ class Headline:
     cost_per_net_vote: Interval | None = None
     currency: str | None = None
     net_label: str = "net votes gained"
+    caution: str | None = None
+    withheld: str | None = None
+    p_value: float | None = None
+    adjustment: str | None = None
+    unit: str = "voter"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, JSON]:
         return {
             "outcome": self.outcome,
             "outcome_label": self.outcome_label,
@@ -229,11 +240,12 @@ class Headline:
             else None,
             "currency": self.currency,
             "net_label": self.net_label,
+            "caution": self.caution,
+            "withheld": self.withheld,
+            "p_value": _json_value(self.p_value),
+            "adjustment": self.adjustment,
+            "unit": self.unit,
         }
-
-    def _repr_html_(self) -> str:
-        items = "".join(f"<li>{html.escape(s)}</li>" for s in self.sentences)
-        return f'<div class="fx-headline"><ul>{items}</ul></div>'
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +260,7 @@ class Provenance:
     versions: tuple[tuple[str, str], ...]
     generated_at: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, JSON]:
         return {
             "spec_file": self.spec_file,
             "spec_sha256": self.spec_sha256,
@@ -257,15 +269,60 @@ class Provenance:
                 {"table": t, "file": f, "format": fmt, "sha256": h, "bytes": n}
                 for t, f, fmt, h, n in self.inputs
             ],
-            "seeds": dict(self.seeds),
-            "versions": dict(self.versions),
+            "seeds": {k: v for k, v in self.seeds},
+            "versions": {k: v for k, v in self.versions},
             "generated_at": self.generated_at,
         }
 
 
+@dataclass(frozen=True, slots=True)
+class DidSummary:
+    """The ``did`` object of ``results.json`` (see ``docs/report.md``)."""
+
+    target: str
+    periods: tuple[str, ...]
+    estimator: str
+    pretest: tuple[tuple[str, float], ...] = ()
+    overall: Interval | None = None
+    overall_std_error: float | None = None
+    overall_p_value: float | None = None
+    comparison: str | None = None
+    bootstrap_reps: int | None = None
+    bootstrap_seed: int | None = None
+    critical_value: float | None = None
+
+    def to_dict(self) -> dict[str, JSON]:
+        out: dict[str, JSON] = {
+            "target": self.target,
+            "periods": list(self.periods),
+            "estimator": self.estimator,
+        }
+        if self.pretest:
+            out["pretest"] = {k: _json_value(v) for k, v in self.pretest}
+        if self.overall is not None:
+            out["overall"] = {
+                "estimate": _json_value(self.overall.estimate),
+                "std_error": _json_value(self.overall_std_error),
+                "ci_low": _json_value(self.overall.ci_low),
+                "ci_high": _json_value(self.overall.ci_high),
+                "p_value": _json_value(self.overall_p_value),
+            }
+            out["control"] = self.comparison
+            out["comparison"] = self.comparison
+            out["bootstrap_reps"] = self.bootstrap_reps
+            out["bootstrap_seed"] = self.bootstrap_seed
+            out["critical_value"] = _json_value(self.critical_value)
+        return out
+
+
 @dataclass(frozen=True, slots=True, eq=False)
-class Report:
-    """The whole report (see :mod:`fieldexp.report.render` for its files)."""
+class Report(_Displayable):
+    """The whole report (see :mod:`fieldexp.report.render` for its files).
+
+    ``alpha`` is the significance level of every interval; ``small_cell`` the privacy
+    threshold below which counts are shown as ``"<k"``; ``pseudonymised`` whether
+    canvassers appear under salted pseudonyms.
+    """
 
     title: str
     subtitle: str
@@ -273,7 +330,15 @@ class Report:
     sections: tuple[Section, ...]
     estimates: tuple[Estimate, ...]
     provenance: Provenance
-    extras: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
+    alpha: float = 0.05
+    small_cell: int = 10
+    pseudonymised: bool = False
+    did: DidSummary | None = None
+
+    @property
+    def level(self) -> int:
+        """Confidence level in percent (95 for ``alpha = 0.05``)."""
+        return round(100 * (1 - self.alpha))
 
     @property
     def unavailable(self) -> tuple[Section, ...]:
@@ -291,9 +356,9 @@ class Report:
     def figures(self) -> tuple[Figure, ...]:
         return tuple(f for s in self.sections for f in s.figures)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, JSON]:
         """The ``results.json`` document (schema: ``docs/report.md``)."""
-        return {
+        out: dict[str, JSON] = {
             "schema": "fieldexp.results",
             "schema_version": RESULTS_SCHEMA_VERSION,
             "title": self.title,
@@ -311,14 +376,11 @@ class Report:
                 }
                 for s in self.sections
             ],
-            **{k: _json_tree(v) for k, v in self.extras},
-            "provenance": self.provenance.to_dict(),
         }
-
-    def _repr_html_(self) -> str:
-        from fieldexp.report.render import render_fragment
-
-        return render_fragment(self)
+        if self.did is not None:
+            out["did"] = self.did.to_dict()
+        out["provenance"] = self.provenance.to_dict()
+        return out
 
     def __str__(self) -> str:
         lines = [self.title]
@@ -329,32 +391,16 @@ class Report:
         return "\n".join(lines)
 
 
-def _json_value(value: Any) -> Any:
+def _json_value(value: object) -> JSON:
     if value is None or isinstance(value, bool | str):
         return value
-    if isinstance(value, int):
+    if isinstance(value, int | np.integer):
         return int(value)
-    if isinstance(value, float):
-        if math.isnan(value):
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        if math.isnan(v):
             return None
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        return float(value)
-    try:
-        import numpy as np
-
-        if isinstance(value, np.integer):
-            return int(value)
-        if isinstance(value, np.floating):
-            return _json_value(float(value))
-    except ImportError:  # pragma: no cover
-        pass
+        if math.isinf(v):
+            return "Infinity" if v > 0 else "-Infinity"
+        return v
     return str(value)
-
-
-def _json_tree(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_tree(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_tree(v) for v in value]
-    return _json_value(value)

@@ -1,4 +1,6 @@
-"""Render a :class:`~fieldexp.report.model.Report` to HTML, Markdown, JSON, CSV and LaTeX.
+"""Render a :class:`~fieldexp.report.model.Report` to Markdown, JSON, CSV and LaTeX; write it.
+
+HTML is :mod:`fieldexp.report.html` (the only module that produces HTML).
 
 Output is deterministic: no timestamps (unless the spec asks), figures with stable SVG
 bytes, JSON with a fixed key order. :func:`write_report` refuses to write files in which
@@ -12,78 +14,19 @@ import io
 import json
 import re
 from collections.abc import Iterable
-from importlib import resources
 from pathlib import Path
 
-import jinja2
-
-from fieldexp._version import __version__
 from fieldexp.errors import DataError
-from fieldexp.report.model import Report, Table, format_cell
+from fieldexp.report.html import render_html, template_context, template_environment
+from fieldexp.report.model import Report, Table
 
 __all__ = [
     "render_csv",
-    "render_fragment",
-    "render_html",
     "render_json",
     "render_latex",
     "render_markdown",
     "write_report",
 ]
-
-
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("fieldexp.report", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"], default_for_string=True),
-        trim_blocks=False,
-        lstrip_blocks=False,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-
-
-def _context(report: Report) -> dict[str, object]:
-    level = 95
-    if report.estimates:
-        level = round(100 * (1 - report.estimates[0].alpha))
-    small_cell = 10
-    for line in report.provenance.spec_text.splitlines():
-        m = re.match(r"\s*small_cell\s*=\s*(\d+)", line)
-        if m:
-            small_cell = int(m.group(1))
-    sections = [s for s in report.sections if s.key != "headline"]
-    head = [s for s in report.sections if s.key == "headline"]
-    return {
-        "report": report,
-        "sections": sections,
-        "headline_figures": head[0].figures if head else (),
-        "version": __version__,
-        "level": level,
-        "small_cell": small_cell,
-        "pp": lambda x: f"{100 * x:+.1f}",
-        "money": lambda x: format_cell(x, "money"),
-    }
-
-
-def render_fragment(report: Report) -> str:
-    """The report body as an HTML fragment (what Jupyter shows)."""
-    css = resources.files("fieldexp.report").joinpath("templates/report.css").read_text("utf-8")
-    body = _env().get_template("fragment.html.j2").render(**_context(report))
-    return f"<style>{css}</style>{body}"
-
-
-def render_html(report: Report) -> str:
-    """A self-contained HTML page: inline CSS and SVG, no scripts, no external assets."""
-    env = _env()
-    css = resources.files("fieldexp.report").joinpath("templates/report.css").read_text("utf-8")
-    ctx = _context(report)
-    fragment = env.get_template("fragment.html.j2").render(**ctx)
-    return env.get_template("report.html.j2").render(
-        css=jinja2.utils.markupsafe.Markup(css),
-        fragment=jinja2.utils.markupsafe.Markup(fragment),
-        **ctx,
-    )
 
 
 def _md_escape(text: str) -> str:
@@ -98,13 +41,8 @@ def _md_table(t: Table) -> str:
 
 
 def render_markdown(report: Report) -> str:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("fieldexp.report", "templates"),
-        autoescape=False,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    text = env.get_template("report.md.j2").render(md_table=_md_table, **_context(report))
+    env = template_environment(autoescape=False)
+    text = env.get_template("report.md.j2").render(md_table=_md_table, **template_context(report))
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
@@ -175,7 +113,7 @@ def _estimates_table(report: Report) -> str:
     for r in rows:
         w.writerow(
             {
-                k: ";".join(v) if isinstance(v, list) else ("" if v is None else v)
+                k: ";".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v)
                 for k, v in r.items()
             }
         )

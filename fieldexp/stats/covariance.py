@@ -46,20 +46,39 @@ from typing import ClassVar
 
 import numpy as np
 
-from fieldexp.errors import SpecificationError, did_you_mean
+from fieldexp.errors import EstimationError, SpecificationError, did_you_mean
 from fieldexp.stats.groups import GroupIndex
 
 __all__ = [
     "SE_TYPES",
+    "SMALL_SAMPLE",
     "Covariance",
     "CovarianceEstimator",
+    "LeverageError",
     "SandwichInputs",
+    "check_small_sample",
+    "contrast_covariance",
+    "fixest_fe_count",
     "get_covariance_estimator",
     "resolve_se_type",
 ]
 
 #: eigenvalues of :math:`B_g` at or below this are treated as zero (as estimatr does)
 EIGEN_TOL = 1e-12
+#: an observation with :math:`1 - h_{ii}` at or below this has leverage one
+LEVERAGE_TOL = 1e-10
+
+
+class LeverageError(EstimationError):
+    """HC2/HC3 are undefined: some observations have leverage one (the model fits them exactly).
+
+    ``rows`` holds their positions in the arrays given to the estimator; the estimator layer
+    turns them into row labels and blocks.
+    """
+
+    def __init__(self, message: str, rows: np.ndarray) -> None:
+        super().__init__(message)
+        self.rows = rows
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -95,6 +114,7 @@ class SandwichInputs:
     fe: GroupIndex | None
     rank: int
     df_terms: tuple[int, ...]
+    rank_cr1: int | None = None
 
     @property
     def n(self) -> int:
@@ -155,6 +175,22 @@ def leverage(inputs: SandwichInputs) -> np.ndarray:
     return h
 
 
+def checked_leverage(inputs: SandwichInputs, se_type: str) -> np.ndarray:
+    """:func:`leverage`, refusing observations with leverage one (HC2 and HC3 divide by
+    :math:`1 - h_{ii}`, which is then zero: the variance is undefined)."""
+    h = leverage(inputs)
+    bad = np.flatnonzero(1.0 - h <= LEVERAGE_TOL)
+    if bad.size:
+        raise LeverageError(
+            f"se_type={se_type!r} divides each residual by "
+            f"{'sqrt(1 - h_ii)' if se_type == 'HC2' else '(1 - h_ii)'}, and {bad.size:,} "
+            "observation(s) have leverage h_ii = 1 (the model fits them exactly, so their "
+            "residual carries no information about the variance)",
+            bad,
+        )
+    return h
+
+
 def _residual_df(inputs: SandwichInputs) -> np.ndarray:
     return np.full(inputs.X.shape[1], float(inputs.n - inputs.rank))
 
@@ -185,7 +221,7 @@ class HC2(CovarianceEstimator):
     power: ClassVar[float] = 0.5
 
     def compute(self, inputs: SandwichInputs) -> Covariance:
-        h = leverage(inputs)
+        h = checked_leverage(inputs, self.name)
         scores = _row_scores(inputs) / ((1.0 - h) ** self.power)[:, None]
         return Covariance(_sandwich(inputs.bread, scores), _residual_df(inputs), self.name)
 
@@ -226,7 +262,8 @@ class CR1Stata(CovarianceEstimator):
 
     def compute(self, inputs: SandwichInputs) -> Covariance:
         G = inputs.clusters.n_groups  # type: ignore[union-attr]
-        n, r = inputs.n, inputs.rank
+        n = inputs.n
+        r = inputs.rank if inputs.rank_cr1 is None else inputs.rank_cr1
         v = _sandwich(inputs.bread, _cluster_scores(inputs)) * (G * (n - 1) / ((G - 1) * (n - r)))
         return Covariance(v, np.full(inputs.X.shape[1], float(G - 1)), self.name)
 
@@ -250,6 +287,16 @@ def _cluster_layout(g: GroupIndex) -> tuple[np.ndarray, np.ndarray]:
     return order, starts
 
 
+def _rows_by_cluster_size(g: GroupIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Clusters sorted by size (then code), and the row order that lists their rows in turn."""
+    order, starts = _cluster_layout(g)
+    by_size = np.argsort(g.counts, kind="stable")
+    sizes = g.counts[by_size]
+    first_row = np.repeat(starts[by_size], sizes)
+    offset = np.arange(g.n) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    return by_size, order[first_row + offset]
+
+
 def _inv_sqrt_apply(
     V: np.ndarray, K: np.ndarray, rhs: np.ndarray, extra_K: np.ndarray | None = None
 ) -> np.ndarray:
@@ -258,6 +305,22 @@ def _inv_sqrt_apply(
     ``V`` (m, s, p), ``K`` (p, p) or (m, p, p), ``rhs`` (m, s, q). Eigenvalues of
     :math:`I + VKV^\\top` at or below ``EIGEN_TOL`` map to zero, as in estimatr.
     """
+    _, s, p = V.shape
+    if s == 1:  # a scalar: 1 + v K v'
+        Kv = V[:, 0, :] @ K if K.ndim == 2 else np.einsum("mp,mpq->mq", V[:, 0, :], K)
+        b = 1.0 + np.einsum("mp,mp->m", Kv, V[:, 0, :])
+        keep = b > EIGEN_TOL
+        scale = np.where(keep, 1.0 / np.sqrt(np.where(keep, b, 1.0)), 0.0)
+        return rhs * scale[:, None, None]
+    if s <= p:  # the s x s matrix itself is smaller than the QR route
+        B = V @ K @ np.swapaxes(V, 1, 2)
+        B = (B + np.swapaxes(B, 1, 2)) / 2.0
+        idx = np.arange(s)
+        B[:, idx, idx] += 1.0
+        lam, E = np.linalg.eigh(B)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fs = np.where(lam > EIGEN_TOL, 1.0 / np.sqrt(np.where(lam > EIGEN_TOL, lam, 1.0)), 0.0)
+        return E @ (fs[:, :, None] * (np.swapaxes(E, 1, 2) @ rhs))
     Q, R = np.linalg.qr(V)  # Q (m, s, r), R (m, r, p)
     C = R @ K @ np.swapaxes(R, 1, 2)
     C = (C + np.swapaxes(C, 1, 2)) / 2.0
@@ -273,7 +336,12 @@ def _inv_sqrt_apply(
     return out
 
 
-def _cr2(inputs: SandwichInputs) -> Covariance:
+def _cr2(
+    inputs: SandwichInputs, psi: np.ndarray | None = None, resid: np.ndarray | None = None
+) -> Covariance:
+    r"""CR2 of the coefficients, or (with ``psi``, shape (n, t)) of the linear functionals
+    :math:`\hat\theta_j = \sum_i \psi_{ij} y_i` of the same fit, whose cluster scores are
+    :math:`\psi_g^\top A_g e_g` (for a coefficient *j*, :math:`\psi = W X M e_j`)."""
     g = inputs.clusters
     if g is None:
         raise SpecificationError("se_type='CR2' needs `clusters`")
@@ -303,32 +371,65 @@ def _cr2(inputs: SandwichInputs) -> Covariance:
         V_all = np.column_stack([X, Xw])
         K = np.block([[omega, -M], [-M, np.zeros((k, k))]])
 
-    XwM = Xw @ M[:, list(terms)] if terms else np.empty((n, 0))
-    rhs_all = np.column_stack([e, XwM])
+    if psi is not None:
+        targets = psi
+        # one residual per functional (fits sharing the hat matrix: a 2SLS and its first stage)
+        E = e[:, None] if resid is None else resid.reshape(n, -1)
+    elif terms:
+        targets = Xw @ M[:, list(terms)]
+    else:
+        targets = np.empty((n, 0))
+    if psi is None:
+        E = e[:, None]
+    ne = E.shape[1]
+    rhs_all = np.column_stack([E, targets])
 
-    order, starts = _cluster_layout(g)
-    scores = np.empty((g.n_groups, k))
-    nt = len(terms)
+    nt = targets.shape[1]
+    scores = np.empty((g.n_groups, k if psi is None else nt))
     q = np.empty((g.n_groups, nt))
     p = V_all.shape[1]
     f = np.empty((g.n_groups, p, nt))
-    for s in np.unique(g.counts):
-        cl = np.flatnonzero(g.counts == s)
-        idx = order[starts[cl][:, None] + np.arange(s)]  # (m, s)
-        V = V_all[idx]  # (m, s, p)
-        A_rhs = _inv_sqrt_apply(V, K, rhs_all[idx])
-        Ae = A_rhs[:, :, 0]  # (m, s)
-        scores[cl] = np.einsum("ms,msk->mk", Ae, Xw[idx])
+    # rows ordered by (cluster size, cluster): clusters of one size are a contiguous slab,
+    # reshaped to (m, s, .) without further gathers
+    by_size, rows = _rows_by_cluster_size(g)
+    Vs = V_all[rows]
+    Rs = rhs_all[rows]
+    Ss = (Xw if psi is None else psi)[rows]
+    sizes = g.counts[by_size]
+    bounds = np.flatnonzero(np.diff(sizes)) + 1
+    c_starts = np.concatenate([[0], bounds])
+    c_ends = np.concatenate([bounds, [len(sizes)]])
+    r_off = np.concatenate([[0], np.cumsum(sizes)])
+    for c0, c1 in zip(c_starts, c_ends, strict=True):
+        s_ = int(sizes[c0])
+        m = int(c1 - c0)
+        r0, r1 = int(r_off[c0]), int(r_off[c1])
+        cl = by_size[c0:c1]
+        V = Vs[r0:r1].reshape(m, s_, p)
+        A_rhs = _inv_sqrt_apply(V, K, Rs[r0:r1].reshape(m, s_, -1))
+        if ne == 1:
+            scores[cl] = np.einsum("ms,msk->mk", A_rhs[:, :, 0], Ss[r0:r1].reshape(m, s_, -1))
+        else:  # functional j with residual j
+            scores[cl] = np.einsum("msj,msj->mj", A_rhs[:, :, :ne], Ss[r0:r1].reshape(m, s_, -1))
         if nt:
-            a = A_rhs[:, :, 1:]  # (m, s, nt)
+            a = A_rhs[:, :, ne:]  # (m, s, nt)
             q[cl] = np.einsum("msj,msj->mj", a, a)
             f[cl] = np.swapaxes(V, 1, 2) @ a  # (m, p, nt)
 
-    vcov = _sandwich(M, scores)
-    df = np.full(k, np.nan)
-    for col, j in enumerate(terms):
-        df[j] = _bell_mccaffrey_df(q[:, col], f[:, :, col], K, fe if w is None else None, g, k)
-    return Covariance(vcov, df, "CR2")
+    if psi is None:
+        vcov = _sandwich(M, scores)
+        df = np.full(k, np.nan)
+        for col, j in enumerate(terms):
+            df[j] = _bell_mccaffrey_df(q[:, col], f[:, :, col], K, fe if w is None else None, g, k)
+        return Covariance(vcov, df, "CR2")
+    vcov = scores.T @ scores
+    df = np.array(
+        [
+            _bell_mccaffrey_df(q[:, col], f[:, :, col], K, fe if w is None else None, g, k)
+            for col in range(nt)
+        ]
+    )
+    return Covariance((vcov + vcov.T) / 2.0, df, "CR2")
 
 
 def _bell_mccaffrey_df(
@@ -364,13 +465,125 @@ def _bell_mccaffrey_df(
     q1 = np.einsum("ij,ji->", KS, KS)
     e2 = np.bincount(level, weights=fe_val**2, minlength=fe.n_groups)
     q2 = float((e2**2).sum())
-    t = np.column_stack(
-        [np.bincount(level, weights=fe_val * fx[:, j], minlength=fe.n_groups) for j in range(k)]
-    )
-    cross = float(np.einsum("bi,ij,bj->", t, Kx, t))
+    cross = 0.0
+    if k:
+        t = np.column_stack(
+            [np.bincount(level, weights=fe_val * fx[:, j], minlength=fe.n_groups) for j in range(k)]
+        )
+        cross = float(np.einsum("bi,ij,bj->", t, Kx, t))
     # ||Fx'Kx Fx - Fe'Fe||^2 = ||Q1||^2 + ||Q2||^2 - 2 tr(Q1 Q2)
     sq = (q**2).sum() + 2.0 * (q * fKf).sum() + q1 + q2 - 2.0 * cross
     return float(tr_P**2 / sq)
+
+
+# --------------------------------------------------------------------------- contrasts
+def contrast_covariance(
+    inputs: SandwichInputs, psi: np.ndarray, se_type: str, resid: np.ndarray | None = None
+) -> Covariance:
+    r"""Sandwich variance of linear functionals :math:`\hat\theta_j = \sum_i \psi_{ij} y_i`
+    of the fit described by ``inputs`` (for the coefficient *j* of the regressors,
+    :math:`\psi = W X M e_j`; for a contrast of absorbed fixed effects and coefficients,
+    :math:`\psi = W X_{full} M_{full} c`).
+
+    =========  ================================================================
+    se_type    variance
+    =========  ================================================================
+    HC0..HC3   :math:`\sum_i \psi_i^2 e_i^2 / (1 - h_{ii})^{p}` (HC1: :math:`\times n/(n-r)`)
+    CR0        :math:`\sum_g (\psi_g^\top e_g)^2`
+    stata      CR0 :math:`\times G(n-1)/((G-1)(n-r))`
+    CR2        :math:`\sum_g (\psi_g^\top A_g e_g)^2`, Bell–McCaffrey df
+    =========  ================================================================
+
+    ``inputs.X`` / ``inputs.bread`` / ``inputs.fe`` must describe the *full* hat matrix
+    (regressors after absorbing ``fe``), as for :func:`leverage`. ``resid`` (n, t), optional:
+    one residual vector per functional, for fits that share that hat matrix (a just-identified
+    2SLS and its first stage both have the hat matrix of the instruments); default
+    ``inputs.resid`` for all.
+    """
+    psi = psi.reshape(inputs.n, -1)
+    E = inputs.resid[:, None] if resid is None else resid.reshape(inputs.n, -1)
+    n, r = inputs.n, inputs.rank
+    t = psi.shape[1]
+    if se_type in ("HC0", "HC1", "HC2", "HC3"):
+        sc = psi * E
+        if se_type in ("HC2", "HC3"):
+            h = checked_leverage(inputs, se_type)
+            sc = sc / ((1.0 - h) ** (0.5 if se_type == "HC2" else 1.0))[:, None]
+        v = sc.T @ sc
+        if se_type == "HC1":
+            v = v * (n / (n - r))
+        return Covariance((v + v.T) / 2.0, np.full(t, float(n - r)), se_type)
+    g = inputs.clusters
+    if g is None:
+        raise SpecificationError(f"se_type={se_type!r} needs `clusters`")
+    if se_type == "CR2":
+        return _cr2(inputs, psi, resid)
+    sc = np.empty((g.n_groups, t))
+    for j in range(t):
+        e_j = E[:, j if E.shape[1] > 1 else 0]
+        sc[:, j] = np.bincount(g.codes, weights=psi[:, j] * e_j, minlength=g.n_groups)
+    v = sc.T @ sc
+    G = g.n_groups
+    if se_type == "stata":
+        r1 = r if inputs.rank_cr1 is None else inputs.rank_cr1
+        v = v * (G * (n - 1) / ((G - 1) * (n - r1)))
+    elif se_type != "CR0":
+        raise SpecificationError(f"unknown se_type {se_type!r}")
+    return Covariance((v + v.T) / 2.0, np.full(t, float(G - 1)), se_type)
+
+
+# --------------------------------------------------------------------------- small samples
+#: conventions for counting parameters in the CR1 (``se_type="stata"``) factor
+SMALL_SAMPLE: tuple[str, ...] = ("estimatr", "fixest")
+
+
+def check_small_sample(small_sample: object, se_type: str, *, function: str = "") -> str:
+    r"""Validate ``small_sample`` against the (resolved) ``se_type``.
+
+    ``"estimatr"`` (the default; also Stata's ``regress, vce(cluster)`` and ``reghdfe``
+    without absorbed effects) counts every absorbed fixed effect in *K* of the CR1 factor
+    :math:`\frac{G}{G-1}\frac{n-1}{n-K}`. ``"fixest"`` (R fixest's and pyfixest's default
+    ``ssc``, and reghdfe's) does not count fixed effects nested in the clusters. The two
+    differ only for ``se_type="stata"`` with clusters (CR1); HC1 is the same under both, and
+    the other estimators have no fixest counterpart, so they are refused with ``"fixest"``.
+    """
+    where = f" of {function}" if function else ""
+    if not isinstance(small_sample, str) or small_sample not in SMALL_SAMPLE:
+        raise SpecificationError(
+            f"The 'small_sample' parameter{where} must be one of "
+            f"{', '.join(map(repr, SMALL_SAMPLE))}. Got {small_sample!r} instead."
+            + (did_you_mean(small_sample, SMALL_SAMPLE) if isinstance(small_sample, str) else "")
+        )
+    if small_sample == "fixest" and se_type not in ("stata", "HC1"):
+        raise SpecificationError(
+            f"small_sample='fixest'{where} reproduces fixest's default small-sample factor, "
+            "which exists for CR1 and HC1 only: use se_type='stata' (CR1 with clusters, HC1 "
+            f"without). Got se_type={se_type!r}."
+        )
+    return small_sample
+
+
+def fixest_fe_count(factors: tuple[GroupIndex, ...], clusters: GroupIndex | None) -> int:
+    r"""Fixed-effect parameters as fixest (``fixef.K = "nested"``) and pyfixest
+    (``k_fixef = "nonnested"``, the default) count them in *K*:
+
+    .. math:: \sum_f L_f - (F - 1) - \sum_{f \text{ nested}} (L_f - 1)
+
+    for *F* factors with :math:`L_f` levels, where a factor is nested when each of its levels
+    lies within one cluster (voter effects with voter clusters). Without nesting this is
+    estimatr's rank :math:`\sum_f (L_f - 1) + 1`.
+    """
+    if not factors:
+        return 0
+    total = sum(g.n_groups for g in factors) - (len(factors) - 1)
+    if clusters is None:
+        return int(total)
+    for g in factors:
+        first = np.full(g.n_groups, -1, dtype=np.int64)
+        first[g.codes] = clusters.codes
+        if bool(np.all(first[g.codes] == clusters.codes)):
+            total -= g.n_groups - 1
+    return int(total)
 
 
 # --------------------------------------------------------------------------- registry

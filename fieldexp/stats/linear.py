@@ -27,7 +27,13 @@ from scipy import linalg
 
 from fieldexp.errors import EstimationError
 from fieldexp.stats.absorb import demean, fe_rank
-from fieldexp.stats.covariance import SandwichInputs, get_covariance_estimator
+from fieldexp.stats.covariance import (
+    SandwichInputs,
+    check_small_sample,
+    contrast_covariance,
+    fixest_fe_count,
+    get_covariance_estimator,
+)
 from fieldexp.stats.groups import GroupIndex
 
 __all__ = [
@@ -36,8 +42,11 @@ __all__ = [
     "absorb_columns",
     "fit_2sls",
     "fit_absorbed",
+    "fit_iv_and_first_stage_cr2",
     "fit_ols",
+    "gram_inverse",
     "is_nested",
+    "solve_normal",
 ]
 
 #: relative size below which a pivot of the scaled Gram matrix marks a collinear column
@@ -74,7 +83,9 @@ class LinearFit:
 
     @property
     def std_error(self) -> np.ndarray:
-        return np.sqrt(np.diag(self.vcov))
+        # a coefficient with no sampling variability (the control-arm intercept of a one-sided
+        # first stage) can come out at -1e-20 by rounding: its SE is zero, not NaN
+        return np.sqrt(np.clip(np.diag(self.vcov), 0.0, None))
 
     def index(self, name: str) -> int:
         return self.names.index(name)
@@ -87,7 +98,7 @@ def is_nested(inner: GroupIndex, outer: GroupIndex) -> bool:
     return bool(np.all(first[inner.codes] == outer.codes))
 
 
-def _gram_inverse(Xw: np.ndarray, names: Sequence[str], *, absorbed: bool = False) -> np.ndarray:
+def gram_inverse(Xw: np.ndarray, names: Sequence[str], *, absorbed: bool = False) -> np.ndarray:
     """:math:`(X^\\top W X)^{-1}` from the weighted design, with a collinearity check."""
     G = Xw.T @ Xw
     k = G.shape[0]
@@ -124,7 +135,7 @@ def _gram_inverse(Xw: np.ndarray, names: Sequence[str], *, absorbed: bool = Fals
     return (M + M.T) / 2.0
 
 
-def _solve(Xw: np.ndarray, yw: np.ndarray, M: np.ndarray) -> np.ndarray:
+def solve_normal(Xw: np.ndarray, yw: np.ndarray, M: np.ndarray) -> np.ndarray:
     beta = M @ (Xw.T @ yw)
     # one step of iterative refinement recovers the accuracy of a QR solve
     beta = beta + M @ (Xw.T @ (yw - Xw @ beta))
@@ -191,6 +202,9 @@ class Absorbed:
         Absorbed factor whose dummies enter the leverage (HC2, HC3, CR2).
     rank_fe : int
         Rank of the absorbed fixed effects (0 when they are explicit dummies).
+    rank_fe_fixest : int
+        The fixed effects as fixest/pyfixest count them in the CR1 small-sample factor
+        (:func:`fieldexp.stats.covariance.fixest_fe_count`).
     """
 
     columns: np.ndarray
@@ -198,6 +212,7 @@ class Absorbed:
     weights: np.ndarray | None
     leverage_fe: GroupIndex | None
     rank_fe: int
+    rank_fe_fixest: int = 0
 
 
 def absorb_columns(
@@ -226,7 +241,14 @@ def absorb_columns(
     if plan.absorb:
         # a copy we made is transformed in place; a caller's array is never overwritten
         cols = demean(cols, plan.absorb, w, overwrite=not callers_array or own_columns)
-    return Absorbed(cols, None, w, plan.leverage_fe, fe_rank(tuple(absorb)))
+    return Absorbed(
+        cols,
+        None,
+        w,
+        plan.leverage_fe,
+        fe_rank(tuple(absorb)),
+        fixest_fe_count(tuple(absorb), clusters),
+    )
 
 
 def fit_ols(
@@ -239,6 +261,7 @@ def fit_ols(
     absorb: Sequence[GroupIndex] = (),
     clusters: GroupIndex | None = None,
     df_terms: Sequence[str] | None = None,
+    small_sample: str = "estimatr",
 ) -> LinearFit:
     r"""Weighted least squares with absorbed fixed effects and a sandwich variance.
 
@@ -262,6 +285,11 @@ def fit_ols(
     clusters : GroupIndex, optional
     df_terms : sequence of str, optional
         Coefficients for which CR2 computes Bell–McCaffrey df (default: all).
+    small_sample : {"estimatr", "fixest"}
+        Which parameters the CR1 (``"stata"``) factor :math:`\frac{G}{G-1}\frac{n-1}{n-K}`
+        counts in *K*: estimatr counts every absorbed fixed effect, fixest (and pyfixest's
+        default ``ssc``) not those nested in the clusters
+        (:func:`fieldexp.stats.covariance.fixest_fe_count`).
     """
     return _fit_stacked(
         y,
@@ -273,6 +301,7 @@ def fit_ols(
         absorb=absorb,
         clusters=clusters,
         df_terms=df_terms,
+        small_sample=small_sample,
     )
 
 
@@ -287,6 +316,7 @@ def fit_2sls(
     absorb: Sequence[GroupIndex] = (),
     clusters: GroupIndex | None = None,
     df_terms: Sequence[str] | None = None,
+    small_sample: str = "estimatr",
 ) -> LinearFit:
     r"""Two-stage least squares (estimatr's ``iv_robust``).
 
@@ -315,6 +345,7 @@ def fit_2sls(
         absorb=absorb,
         clusters=clusters,
         df_terms=df_terms,
+        small_sample=small_sample,
     )
 
 
@@ -329,6 +360,7 @@ def _fit_stacked(
     absorb: Sequence[GroupIndex],
     clusters: GroupIndex | None,
     df_terms: Sequence[str] | None,
+    small_sample: str = "estimatr",
 ) -> LinearFit:
     """Stack ``[y, X, Z]`` in one Fortran matrix we own, absorb it in place, fit."""
     n, k = X.shape
@@ -355,6 +387,7 @@ def _fit_stacked(
         se_type=se_type,
         clusters=clusters,
         df_terms=df_terms,
+        small_sample=small_sample,
     )
 
 
@@ -369,7 +402,17 @@ def _take_columns(cols: np.ndarray, which: Sequence[int] | range) -> np.ndarray:
     return out
 
 
-def fit_absorbed(
+@dataclass(frozen=True, slots=True, eq=False)
+class _Solved:
+    """A fit before its variance: coefficients and what the sandwich needs."""
+
+    names: tuple[str, ...]
+    k: int
+    beta: np.ndarray
+    inputs: SandwichInputs
+
+
+def _solve_absorbed(
     absorbed: Absorbed,
     *,
     y_col: int,
@@ -377,13 +420,10 @@ def fit_absorbed(
     names: Sequence[str],
     se_type: str,
     clusters: GroupIndex | None,
-    z_cols: Sequence[int] | range | None = None,
-    df_terms: Sequence[str] | None = None,
-) -> LinearFit:
-    """OLS (or 2SLS when ``z_cols`` is given) on columns of an :class:`Absorbed` matrix.
-
-    Lets several fits (a CACE and its first stage) share one within transformation.
-    """
+    z_cols: Sequence[int] | range | None,
+    df_terms: Sequence[str] | None,
+    small_sample: str,
+) -> _Solved:
     names = tuple(names)
     cols = absorbed.columns
     y = cols[:, y_col]
@@ -403,21 +443,21 @@ def fit_absorbed(
     Xw = X if sw is None else X * sw[:, None]
     yw = y if sw is None else y * sw
     if Z is None:
-        M = _gram_inverse(Xw, all_names, absorbed=absorbed.rank_fe > 0)
-        beta = _solve(Xw, yw, M)
+        M = gram_inverse(Xw, all_names, absorbed=absorbed.rank_fe > 0)
+        beta = solve_normal(Xw, yw, M)
         X_scores = X
     else:
         Z = np.asfortranarray(Z)
         Zw = Z if sw is None else Z * sw[:, None]
-        MZ = _gram_inverse(
+        MZ = gram_inverse(
             Zw, [f"instrument {j}" for j in range(Z.shape[1])], absorbed=absorbed.rank_fe > 0
         )
         Pi = MZ @ (Zw.T @ Xw)
         Pi = Pi + MZ @ (Zw.T @ (Xw - Zw @ Pi))
         X_scores = (Pi.T @ Z.T).T  # = Z @ Pi, computed so that the result is Fortran-ordered
         Xhw = X_scores if sw is None else X_scores * sw[:, None]
-        M = _gram_inverse(Xhw, all_names, absorbed=absorbed.rank_fe > 0)
-        beta = _solve(Xhw, yw, M)
+        M = gram_inverse(Xhw, all_names, absorbed=absorbed.rank_fe > 0)
+        beta = solve_normal(Xhw, yw, M)
     resid = y - X @ beta
     rank = X.shape[1] + absorbed.rank_fe
     if rank >= X.shape[0]:
@@ -428,6 +468,7 @@ def fit_absorbed(
 
     wanted = all_names[:k] if df_terms is None else tuple(df_terms)
     terms = tuple(all_names.index(t) for t in wanted)
+    check_small_sample(small_sample, se_type)
     inputs = SandwichInputs(
         X=X_scores,
         resid=resid,
@@ -437,16 +478,124 @@ def fit_absorbed(
         fe=absorbed.leverage_fe,
         rank=rank,
         df_terms=terms,
+        rank_cr1=X.shape[1] + absorbed.rank_fe_fixest if small_sample == "fixest" else None,
     )
-    cov = get_covariance_estimator(se_type).compute(inputs)
-    sl = slice(0, k)
-    return LinearFit(
+    return _Solved(names=names, k=k, beta=beta, inputs=inputs)
+
+
+def fit_absorbed(
+    absorbed: Absorbed,
+    *,
+    y_col: int,
+    x_cols: Sequence[int] | range,
+    names: Sequence[str],
+    se_type: str,
+    clusters: GroupIndex | None,
+    z_cols: Sequence[int] | range | None = None,
+    df_terms: Sequence[str] | None = None,
+    small_sample: str = "estimatr",
+) -> LinearFit:
+    """OLS (or 2SLS when ``z_cols`` is given) on columns of an :class:`Absorbed` matrix.
+
+    Lets several fits (a CACE and its first stage) share one within transformation.
+    """
+    solved = _solve_absorbed(
+        absorbed,
+        y_col=y_col,
+        x_cols=x_cols,
         names=names,
-        coef=beta[sl],
+        se_type=se_type,
+        clusters=clusters,
+        z_cols=z_cols,
+        df_terms=df_terms,
+        small_sample=small_sample,
+    )
+    cov = get_covariance_estimator(se_type).compute(solved.inputs)
+    sl = slice(0, solved.k)
+    return LinearFit(
+        names=solved.names,
+        coef=solved.beta[sl],
         vcov=cov.vcov[sl, sl],
         df=cov.df[sl],
         se_type=se_type,
-        nobs=X.shape[0],
+        nobs=solved.inputs.n,
         nclusters=None if clusters is None else clusters.n_groups,
-        rank=rank,
+        rank=solved.inputs.rank,
     )
+
+
+def fit_iv_and_first_stage_cr2(
+    absorbed: Absorbed,
+    *,
+    y_col: int,
+    d_col: int,
+    z_col: int,
+    exog_cols: Sequence[int],
+    iv_names: Sequence[str],
+    fs_names: Sequence[str],
+    clusters: GroupIndex,
+) -> tuple[LinearFit, LinearFit]:
+    r"""CR2 of a just-identified 2SLS (first coefficient of ``iv_names``) and of its first
+    stage (first of ``fs_names``) in one pass over the clusters.
+
+    With one instrument for one endogenous regressor, :math:`\hat X = Z\Pi` with
+    :math:`\Pi` invertible, so the 2SLS hat matrix :math:`\hat X (\hat X^\top W \hat X)^{-1}
+    \hat X^\top W` is the instruments' :math:`Z (Z^\top W Z)^{-1} Z^\top W`, the first
+    stage's: both fits share every :math:`A_g = B_g^{-1/2}` and differ only in residuals and
+    in :math:`\psi = W X M e_j` (:func:`fieldexp.stats.covariance.contrast_covariance`).
+    Equal to two separate CR2 fits; half the work.
+
+    Returns
+    -------
+    (first stage, 2SLS) : LinearFit, LinearFit
+        One coefficient each, with its CR2 variance and Bell–McCaffrey df.
+    """
+    fs = _solve_absorbed(
+        absorbed,
+        y_col=d_col,
+        x_cols=[z_col, *exog_cols],
+        names=fs_names,
+        se_type="CR2",
+        clusters=clusters,
+        z_cols=None,
+        df_terms=(),
+        small_sample="estimatr",
+    )
+    iv = _solve_absorbed(
+        absorbed,
+        y_col=y_col,
+        x_cols=[d_col, *exog_cols],
+        names=iv_names,
+        se_type="CR2",
+        clusters=clusters,
+        z_cols=[z_col, *exog_cols],
+        df_terms=(),
+        small_sample="estimatr",
+    )
+    w = absorbed.weights
+
+    def psi(s: _Solved) -> np.ndarray:
+        x = s.inputs.X @ s.inputs.bread[:, 0]
+        return x if w is None else x * w
+
+    cov = contrast_covariance(
+        fs.inputs,
+        np.column_stack([psi(fs), psi(iv)]),
+        "CR2",
+        resid=np.column_stack([fs.inputs.resid, iv.inputs.resid]),
+    )
+    out = []
+    for j, s in enumerate((fs, iv)):
+        out.append(
+            LinearFit(
+                names=s.names[:1],
+                coef=s.beta[:1],
+                vcov=cov.vcov[j : j + 1, j : j + 1],
+                df=cov.df[j : j + 1],
+                se_type="CR2",
+                nobs=s.inputs.n,
+                nclusters=clusters.n_groups,
+                rank=s.inputs.rank,
+            )
+        )
+    return out[0], out[1]

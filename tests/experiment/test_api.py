@@ -667,3 +667,49 @@ def test_weak_and_design_warnings_point_at_the_caller() -> None:
     )
     files = _warning_files(fx.itt, mixed, "y", "z", blocks="b", method="dim")
     assert files["FieldexpWarning"] == {__file__}
+
+
+# --------------------------------------------------------------------------- issue 9
+def test_lin_with_blocks_builds_no_dense_design(df, monkeypatch) -> None:
+    """Lin with block indicators absorbs block x arm cells: with the dense-design limit at zero
+    it still runs for every variance that the cells support (and equals the dense fit, see
+    tests/stats/test_lin.py and the lm_lin references)."""
+    import fieldexp.experiment.designs as designs
+
+    want = {
+        se: fx.itt(df, "voted", "assigned", method="lin", covariates=COVS, se_type=se, **DESIGN)
+        for se in ("CR2", "CR0", "stata")
+    }
+    monkeypatch.setattr(designs, "MAX_LIN_CELLS", 0)
+    for se, ref in want.items():
+        got = fx.itt(df, "voted", "assigned", method="lin", covariates=COVS, se_type=se, **DESIGN)
+        assert got.estimate == ref.estimate and got.std_error == ref.std_error
+    got = fx.itt(df, "voted", "assigned", method="lin", covariates=COVS, blocks="precinct_id")
+    assert got.se_type == "HC2"
+    # CR2 with clusters coarser than the cells is the one case that needs the dense design
+    with pytest.raises(fx.EstimationError, match="use se_type='stata' or 'CR0'"):
+        fx.itt(df, "voted", "assigned", method="lin", covariates=COVS, blocks="precinct_id",
+               clusters="precinct_id")  # fmt: skip
+
+
+def test_auto_with_coarse_clusters(df) -> None:
+    kw = {"blocks": "precinct_id", "clusters": "precinct_id"}
+    ols = fx.itt(df, "voted", "assigned", **kw)
+    assert (ols.method, ols.design, ols.nclusters) == ("ols", "blocked-clustered-se", 14)
+    lin = fx.itt(df, "voted", "assigned", covariates=COVS, **kw)
+    assert (lin.method, lin.design) == ("lin", "blocked-clustered-se")
+    cace = fx.cace(df, "voted", "contacted", "assigned", covariates=COVS, **kw)
+    assert cace.design == "blocked-clustered-se" and cace.se_type == "CR2"
+    # the declared design's units are untouched: household clusters stay a "clustered" design
+    hh = fx.itt(df, "voted", "assigned", **DESIGN)
+    assert (hh.method, hh.design) == ("dim", "blocked-clustered")
+
+
+def test_outcome_shift_in_unblocked_dim(df) -> None:
+    """Issue 9.5: y + 1e8 raised `math domain error`, y + 1e11 gave an SE off by x8,800."""
+    base = fx.itt(df, "voted", "assigned", method="dim")
+    for shift in (1e8, 1e11):
+        moved = fx.itt(df.assign(voted=df.voted + shift), "voted", "assigned", method="dim")
+        assert math.isclose(moved.estimate, base.estimate, rel_tol=1e-9)
+        assert math.isclose(moved.std_error, base.std_error, rel_tol=1e-12)
+        assert math.isclose(moved.df, base.df, rel_tol=1e-12)

@@ -113,7 +113,12 @@ def test_lin_needs_something_to_adjust_for(arrays) -> None:
 
 
 def test_lin_with_too_many_blocks_suggests_ols(arrays, monkeypatch) -> None:
+    """The dense design is needed only for CR2 with weights or coarse clusters (itt absorbs the
+    block x arm cells otherwise); when too large it says so and suggests the alternatives."""
     z, X, blocks, _, _ = arrays
     monkeypatch.setattr(designs, "MAX_LIN_CELLS", 100)
-    with pytest.raises(EstimationError, match=r"Lin's estimator with 3 blocks .* use method='ols'"):
+    with pytest.raises(
+        EstimationError,
+        match=r"Lin's estimator with 3 blocks .* needed only for CR2 .*se_type='stata'.*method='ols'",
+    ):
         lin_design(z, "z", X, ("a", "b"), blocks, None)

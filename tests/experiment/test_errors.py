@@ -119,12 +119,6 @@ def test_column_name_must_be_a_string(df) -> None:
             r"'voted' is given both as 'outcome' and as 'assignment'",
         ),
         (
-            lambda d: fx.itt(
-                d, "voted", "assigned", blocks="household_id", clusters="household_id"
-            ),
-            r"'household_id' is given both as 'blocks' and as 'clusters'",
-        ),
-        (
             lambda d: fx.cace(d, "voted", "assigned", "assigned"),
             r"'assigned' is given both as 'assignment' and as 'treatment'",
         ),
@@ -133,7 +127,7 @@ def test_column_name_must_be_a_string(df) -> None:
             r"'voted' is given both in 'covariates' and as another role",
         ),
     ],
-    ids=["outcome=assignment", "blocks=clusters", "treatment=assignment", "covariate=outcome"],
+    ids=["outcome=assignment", "treatment=assignment", "covariate=outcome"],
 )
 def test_same_column_in_two_roles(df, call, pattern) -> None:
     with pytest.raises((SpecificationError, DataError), match=pattern):
@@ -280,18 +274,24 @@ def _household_of_size(df: pd.DataFrame, k: int) -> pd.Index:
 
 @pytest.mark.parametrize("fn", ["itt", "cace"])
 def test_assignment_varies_within_cluster(df, fn: str) -> None:
+    """Clusters coarser than the assignment: difference_in_means' rule for method='dim' (its
+    error names the rule and suggests method='ols'); the regressions accept them (issue 9.1)."""
     rows = _household_of_size(df, 3)
     df.loc[rows[1:2], "assigned"] = 1 - df.loc[rows[1], "assigned"]
     first = ", ".join(str(r) for r in rows[:5])
     pattern = (
-        rf"column 'assigned' must be constant within each cluster of 'household_id'.*"
-        rf"1 clusters mix arms, in rows {first}.*\(fieldexp.{fn}\)"
+        rf"method='dim' follows estimatr's difference_in_means.*"
+        rf"column 'assigned' varies within 1 clusters of 'household_id', in rows {first}.*"
+        rf"\(fieldexp.itt\).*use method='ols'"
     )
-    with pytest.raises(DesignError, match=pattern):
-        if fn == "itt":
-            fx.itt(df, "voted", "assigned", clusters="household_id")
-        else:
-            fx.cace(df, "voted", "contacted", "assigned", clusters="household_id")
+    if fn == "itt":
+        with pytest.raises(DesignError, match=pattern):
+            fx.itt(df, "voted", "assigned", clusters="household_id", method="dim")
+        res = fx.itt(df, "voted", "assigned", clusters="household_id")  # auto -> ols
+        assert res.method == "ols" and res.design == "clustered-se" and res.se_type == "CR2"
+    else:
+        res = fx.cace(df, "voted", "contacted", "assigned", clusters="household_id")
+        assert res.design == "clustered-se" and res.se_type == "CR2"
 
 
 def test_clusters_not_nested_in_blocks(df) -> None:
@@ -300,13 +300,17 @@ def test_clusters_not_nested_in_blocks(df) -> None:
     other = sorted(set(df.precinct_id) - {own})[0]
     df.loc[rows[2:3], "precinct_id"] = other
     with pytest.raises(DesignError) as info:
-        fx.itt(df, "voted", "assigned", **DESIGN, method="ols")
+        fx.itt(df, "voted", "assigned", **DESIGN, method="dim")
     msg = str(info.value)
     assert "clusters 'household_id' are not nested in blocks 'precinct_id'" in msg
+    assert "use method='ols'" in msg
     shown = re.search(r"in rows? ([\d, ]+)", msg)
     assert shown is not None
     reported = {int(r) for r in shown.group(1).split(", ")}
     assert reported and reported <= set(rows)  # rows of the offending household only
+    # lm_robust accepts clusters that cross the fixed effects
+    res = fx.itt(df, "voted", "assigned", **DESIGN, method="ols", se_type="stata")
+    assert res.design == "blocked-clustered-se"
 
 
 def test_block_with_one_arm_only(df) -> None:
@@ -555,7 +559,11 @@ def test_saturated_model_with_n_minus_r_corrections(kwargs) -> None:
     df = pd.DataFrame(
         {"y": [1.0, 2.0, 4.0], "z": [0, 1, 1], "x": [0.5, 0.1, 0.9], "c": ["a", "b", "c"]}
     )
-    with pytest.raises(EstimationError, match="no residual degrees of freedom"):
+    # with clusters, one cluster in the control arm is refused first
+    with pytest.raises(
+        (EstimationError, DesignError),
+        match=r"no residual degrees of freedom|at least two clusters in each arm",
+    ):
         fx.itt(df, "y", "z", covariates=["x"], method="ols", **kwargs)
 
 
@@ -626,3 +634,97 @@ def test_any_input_gives_a_result_or_a_fieldexp_error(case, fn: str) -> None:
     if res is not None:
         assert res.nobs + res.n_dropped == len(df)
         assert np.isfinite(res.estimate)
+
+
+# --------------------------------------------------------------------------- degenerate inference
+def _villages(seed: int = 3) -> pd.DataFrame:
+    """Eight villages; village 'V7' holds a single control (the insurance-experiment shape)."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for v in range(8):
+        n = 12 if v < 7 else 6
+        z = np.r_[np.ones(n - (6 if v < 7 else 1)), np.zeros(6 if v < 7 else 1)]
+        frames.append(
+            pd.DataFrame({"village": f"V{v}", "z": z.astype(int), "x": rng.normal(size=n)})
+        )
+    df = pd.concat(frames, ignore_index=True)
+    df["y"] = rng.normal(size=len(df)) + 0.2 * df["z"]
+    return df.sample(frac=1.0, random_state=1)  # row labels are not positions
+
+
+@pytest.mark.parametrize("se_type", ["HC2", "HC3"])
+def test_leverage_one_is_named_with_block_and_rows(se_type) -> None:
+    df = _villages()
+    lone = df.index[(df.village == "V7") & (df.z == 0)]
+    with pytest.raises(EstimationError) as info:
+        fx.itt(df, "y", "z", blocks="village", covariates="x", method="lin", se_type=se_type)
+    msg = str(info.value)
+    assert f"se_type={se_type!r}" in msg and "leverage h_ii = 1" in msg
+    assert f"row {lone[0]}" in msg and "'V7'" in msg and "'village'" in msg
+    assert "only unit of its arm in its block" in msg
+    assert "drop those blocks" in msg and "'HC1'" in msg
+    # the defined alternatives run
+    for ok in ("HC0", "HC1", "stata"):
+        res = fx.itt(df, "y", "z", blocks="village", covariates="x", method="lin", se_type=ok)
+        assert np.isfinite(res.std_error) and res.std_error > 0
+
+
+def test_single_unit_arm_with_hc2_is_refused() -> None:
+    df = pd.DataFrame({"y": [1.0, 2.0, 0.5, 3.0, 2.5, 4.0], "z": [1, 0, 0, 0, 0, 0]})
+    with pytest.raises(EstimationError, match=r"leverage h_ii = 1.*in row 0"):
+        fx.itt(df, "y", "z", method="ols")
+    with pytest.raises(EstimationError, match=r"leverage h_ii = 1"):
+        fx.cace(df.assign(d=df.z), "y", "d", "z", se_type="HC3")
+    with pytest.raises(DesignError, match="at least two assigned and two not-assigned"):
+        fx.itt(df, "y", "z", method="dim")
+
+
+def test_one_cluster_in_an_arm_is_refused() -> None:
+    df = pd.DataFrame(
+        {"y": np.arange(12.0) % 5, "z": [1] * 3 + [0] * 9, "c": ["a"] * 3 + list("bbbcccddd")}
+    )
+    for call in (
+        lambda: fx.itt(df, "y", "z", clusters="c", method="ols"),
+        lambda: fx.itt(df, "y", "z", clusters="c", method="dim"),
+        lambda: fx.cace(df.assign(d=df.z), "y", "d", "z", clusters="c"),
+    ):
+        with pytest.raises(DesignError, match="every assigned unit is in one cluster of 'c'"):
+            call()
+
+
+@pytest.mark.parametrize("method", ["dim", "ols"])
+def test_zero_variance_within_arms_is_refused(method) -> None:
+    df = pd.DataFrame({"y": [1.0] * 4 + [0.0] * 4, "z": [1] * 4 + [0] * 4})
+    with pytest.raises(EstimationError, match=r"standard error .* is zero"):
+        fx.itt(df, "y", "z", method=method)
+    # shifted far from zero: same refusal, never an SE of 1e-16 with p = 1e-27
+    with pytest.raises(EstimationError, match=r"standard error .* is zero"):
+        fx.itt(df.assign(y=df.y + 1e11), "y", "z", method=method)
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf])
+def test_infinite_outcomes_are_refused_by_every_estimator(bad) -> None:
+    df = pd.DataFrame({"y": np.arange(10.0), "z": [0, 1] * 5, "b": ["p", "q"] * 2 + ["p"] * 6})
+    df["b"] = ["p", "p", "q", "q"] * 2 + ["p", "q"]
+    df.loc[3, "y"] = bad
+    for call in (
+        lambda: fx.itt(df, "y", "z", method="dim"),
+        lambda: fx.itt(df, "y", "z", method="ols"),
+        lambda: fx.itt(df, "y", "z", method="lin", blocks="b"),
+        lambda: fx.cace(df.assign(d=df.z), "y", "d", "z"),
+    ):
+        with pytest.raises(DataError, match="infinite values in row 3"):
+            call()
+
+
+def test_same_column_as_fixed_effect_and_cluster() -> None:
+    """blocks='village', clusters='village' = lm_robust(fixed_effects = ~village, clusters =
+    village); the difference in means refuses it (assignment varies within its clusters)."""
+    df = _villages()
+    df = df[df.village != "V7"]
+    res = fx.itt(df, "y", "z", blocks="village", clusters="village", method="ols")
+    assert res.design == "blocked-clustered-se" and res.nclusters == 7 and res.se_type == "CR2"
+    auto = fx.itt(df, "y", "z", blocks="village", clusters="village")
+    assert auto.method == "ols" and auto.estimate == res.estimate
+    with pytest.raises(DesignError, match="use method='ols'"):
+        fx.itt(df, "y", "z", blocks="village", clusters="village", method="dim")

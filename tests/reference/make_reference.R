@@ -347,6 +347,18 @@ if (!is.null(D$experiment_small)) {
     }
   }
   fx("cace_cr2_precinct_cov", "2sls", "voted", "assigned", treatment = "contacted", clusters = "precinct_id", covariates = COVS, se_type = "CR2")
+  # issue 9: clusters coarser than the assignment with blocks, and the same column as fixed
+  # effect (or Lin's block indicators) and cluster
+  for (se in SE_CLUSTERED) {
+    fx(paste0("ols_", se_label(se), "_precinct_cov_fe_same"), "ols", "voted", "assigned", blocks = "precinct_id", clusters = "precinct_id", covariates = COVS, se_type = se)
+    fx(paste0("lin_", se_label(se), "_precinct_cov_blocks_same"), "lin", "voted", "assigned", blocks = "precinct_id", clusters = "precinct_id", covariates = COVS, se_type = se)
+    fx(paste0("cace_", se_label(se), "_precinct_cov_fe_same"), "2sls", "voted", "assigned", treatment = "contacted", blocks = "precinct_id", clusters = "precinct_id", covariates = COVS, se_type = se)
+    if (!identical(se, "CR2")) { # fx_lin_cr2_precinct_cov above
+      fx(paste0("lin_", se_label(se), "_precinct_cov"), "lin", "voted", "assigned", clusters = "precinct_id", covariates = COVS, se_type = se)
+    }
+  }
+  fx("lin_stata_precinct_cov_blocks_same_w", "lin", "voted", "assigned", blocks = "precinct_id", clusters = "precinct_id", covariates = COVS, se_type = "stata", weights = "weight")
+  fx("cace_cr0_precinct_cov_w", "2sls", "voted", "assigned", treatment = "contacted", clusters = "precinct_id", covariates = COVS, se_type = "CR0", weights = "weight")
   fx("cace_cr2_hh_cov_fe_registered", "2sls", "registered_after", "assigned", treatment = "contacted", blocks = "precinct_id", clusters = "household_id", covariates = COVS, se_type = "CR2")
   fx("cace_stata_hh_cov_fe_alpha10", "2sls", "voted", "assigned", treatment = "contacted", blocks = "precinct_id", clusters = "household_id", covariates = COVS, se_type = "stata", alpha = 0.10)
 }
@@ -424,6 +436,29 @@ if (!is.null(D$nh)) {
   # the raw columns with their missing codes, filtered
   run_case("nh_valid_v98_1_itt_stata", "nh_valid_v98_1", "ols", "v98_1", "persngrp", clusters = "id1", se_type = "stata")
   run_case("nh_valid_age1_lin_stata", "nh_valid_age1", "lin", "v98", "persngrp", clusters = "id1", covariates = c("v96_1", "age1"), se_type = "stata")
+  # issue 9: households assigned, standard errors clustered by ward (coarser than the assignment),
+  # and ward as both fixed effect and cluster
+  NHX <- c("v96_1", "majorpty", "age")
+  for (se in c(NA, "CR0", "stata")) {
+    l <- se_label(se)
+    run_case(paste0("nh_full_itt_ward_cl_", l), "nh", "ols", "v98", "persngrp", clusters = "ward", se_type = se)
+    run_case(paste0("nh_full_itt_ward_cl_cov_", l), "nh", "ols", "v98", "persngrp", clusters = "ward", covariates = "v96_1", se_type = se)
+    run_case(paste0("nh_full_cace_ward_cl_", l), "nh", "2sls", "v98", "persngrp", treatment = "cntany", clusters = "ward", se_type = se)
+    run_case(paste0("nh_full_lin_ward_cl_", l), "nh", "lin", "v98", "persngrp", clusters = "ward", covariates = NHX, se_type = se)
+    run_case(paste0("nh_full_itt_ward_fe_cl_", l), "nh", "ols", "v98", "persngrp", blocks = "ward", clusters = "ward", covariates = "v96_1", se_type = se)
+    run_case(paste0("nh_full_cace_ward_fe_cl_", l), "nh", "2sls", "v98", "persngrp", treatment = "cntany", blocks = "ward", clusters = "ward", covariates = "v96_1", se_type = se)
+    run_case(paste0("nh_full_lin_ward_blocks_cl_", l), "nh", "lin", "v98", "persngrp", blocks = "ward", clusters = "ward", covariates = NHX, se_type = se)
+    run_case(paste0("nh_subset_itt_ward_cl_", l), "nh_fedai", "ols", "v98", "persngrp", clusters = "ward", se_type = se)
+    run_case(paste0("nh_subset_cace_ward_cl_", l), "nh_fedai", "2sls", "v98", "persngrp", treatment = "cntany", clusters = "ward", se_type = se)
+  }
+  # Lin with ward indicators, absorbed as ward x arm cells in fieldexp: every se_type
+  for (se in c("HC0", "HC1", "HC3", "stata")) {
+    run_case(paste0("nh_subset_lin_ward_", tolower(se)), "nh_fedai", "lin", "v98", "persngrp", blocks = "ward", covariates = NHX, se_type = se)
+  }
+  run_case("nh_full_lin_ward_cr0", "nh", "lin", "v98", "persngrp", blocks = "ward", clusters = "id1", covariates = NHX, se_type = "CR0")
+  if (!skip_slow) {
+    run_case("nh_subset_lin_ward_cr2", "nh_fedai", "lin", "v98", "persngrp", blocks = "ward", clusters = "id1", covariates = NHX, se_type = "CR2")
+  }
 }
 
 if (!is.null(D$kc)) {

@@ -143,3 +143,33 @@ def test_assign_polling_stations(tmp_path, capsys) -> None:
     # reporting needs the assignment back in the spec
     assert cli.main(["validate", str(spec)]) == 2
     assert "[data.precinct_assignment]" in capsys.readouterr().err
+
+
+def test_demo_prints_the_estimator_the_report_headlines(demo_report, capsys) -> None:
+    """`fieldexp demo` marks as 'headline' exactly the estimates the demo report headlines."""
+    from fieldexp import cli
+
+    assert cli.main(["demo"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.rstrip().endswith("headline")]
+    assert len(rows) == 2
+    by = {e.estimand: e for e in demo_report.report.estimates}
+    itt_row = next(r for r in rows if r.lstrip().startswith("ITT"))
+    cace_row = next(r for r in rows if r.lstrip().startswith("CACE"))
+    assert f" {by['ITT'].estimator} " in itt_row and " 2sls " in cace_row
+    assert f"{by['ITT'].estimate:.4f}" in itt_row and f"{by['ITT'].std_error:.4f}" in itt_row
+    assert f"{by['CACE'].estimate:.4f}" in cace_row
+    assert "headlines the rows marked 'headline': ITT by lin" in " ".join(out.split())
+
+
+def test_report_command_prints_the_weak_instrument_caution_even_quiet(tmp_path, capsys) -> None:
+    """The caution is in the printed headline, not only in a warning --quiet hides."""
+    from conftest import write_small_experiment
+
+    from fieldexp import cli
+
+    spec = write_small_experiment(tmp_path / "weak", weak=True)
+    assert cli.main(["report", str(spec), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "weak first stage" in out
+    assert "withheld" in out and "Net votes gained" not in out

@@ -223,7 +223,12 @@ def test_small_cells_are_suppressed(demo_report) -> None:
         if row[1] == "<1500":
             assert row[2] is None and row[3] is None
     canv = report.section("coverage").tables[-1]
-    assert all(row[1] == "<1500" and row[2] is None for row in canv.rows)
+    single = [row for row in canv.rows if "pooled" not in str(row[0])]
+    assert all(row[1] == "<1500" and row[2] is None for row in single)
+    # the small canvassers together are shown once, pooled (hide no more than needed)
+    pooled = [row for row in canv.rows if "pooled" in str(row[0])]
+    assert len(pooled) == 1 and f"{len(single)} groups under 1500" in str(pooled[0][0])
+    assert f"{len(single)} of {len(single)} canvassers" in canv.note
 
 
 def test_rerun_is_byte_identical(demo_report, tmp_path) -> None:
@@ -271,12 +276,12 @@ def test_jupyter_html(demo_report) -> None:
 def test_registration_among_unregistered_equals_the_api() -> None:
     """`subset` and per-outcome covariates: the estimate is fx.itt on those voters."""
     from fieldexp.report import prepare_analysis
-    from fieldexp.report.run import _effects
+    from fieldexp.report.plan import estimate_effects, plan_effects
     from fieldexp.spec import load_spec
 
     spec = load_spec(REPO / "analyses" / "demo_table.toml")
     run = prepare_analysis(spec)
-    got = {(e.outcome, e.estimand): e for e in _effects(run).estimates}
+    got = {(e.outcome, e.estimand): e for e in estimate_effects(run, plan_effects(run)).estimates}
     table = pd.read_csv(FIXTURES / "table.csv")
     unreg = table[table["registered"] == 0]
     with warnings.catch_warnings():
@@ -329,5 +334,6 @@ def test_did_callaway_santanna(demo_report) -> None:
     assert [row[0] for row in table.rows] == [-2, -1, 0]
     assert any("Callaway" in p for p in did.paragraphs)
     assert any("Pre-trend test" in p for p in did.paragraphs)
-    extra = dict(report.extras)["did"]
+    assert report.did is not None
+    extra = report.did.to_dict()
     assert extra["bootstrap_seed"] == 3 and "overall" in extra

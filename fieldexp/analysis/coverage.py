@@ -1,0 +1,172 @@
+"""Field coverage: how many treatment households were attempted and contacted, by group.
+
+Counts only (no suppression, no pseudonyms: those belong to the report). The contacts are
+the ones the analysis used: :func:`contacts_in_analysis` keeps the contact-log rows that
+:func:`fieldexp.build_analysis_table` counts for treatment units (known unit, inside the
+campaign window) and reports how many it set aside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from fieldexp.errors import ColumnNotFoundError, did_you_mean
+
+__all__ = ["UsedContacts", "canvasser_coverage", "contacts_in_analysis", "household_coverage"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class UsedContacts:
+    """Contact-log rows of treatment households that the analysis used, per household.
+
+    ``data`` columns: ``household``, ``canvasser``, ``attempted``, ``contacted``;
+    ``set_aside`` counts the log rows left out (other units, control units, outside the
+    campaign window, no canvasser).
+    """
+
+    data: pd.DataFrame
+    rows_read: int
+    set_aside: int
+
+
+def _window(
+    window: tuple[str | None, str | None] | None,
+) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    if window is None:
+        return None, None
+    lo, hi = window
+    start = pd.Timestamp(lo) if lo else None
+    end = None
+    if hi:
+        end = pd.Timestamp(hi)
+        if end == end.normalize():
+            end = end + pd.Timedelta(days=1)
+    return start, end
+
+
+def contacts_in_analysis(
+    contacts: pd.DataFrame,
+    table: pd.DataFrame,
+    *,
+    arms: Sequence[str],
+    household: str,
+    window: tuple[str | None, str | None] | None = None,
+) -> UsedContacts:
+    """The contact-log rows the analysis counted for units of ``arms``, keyed by household.
+
+    Parameters
+    ----------
+    contacts : DataFrame
+        Canonical contact log (``unit_id``, optional ``unit_level``, ``timestamp``,
+        ``attempted``, ``contacted``, ``canvasser``).
+    table : DataFrame
+        The analysis table (``voter_id``, ``arm``, the ``household`` column).
+    arms : sequence of str
+        Treatment arm labels (contacts of control units are left out).
+    household : str
+        Household (cluster) column of ``table``; ``"voter_id"`` for voter-level coverage.
+    window : (start, end), optional
+        The campaign window as the reconciliation reports it (inclusive dates); rows
+        outside it, or without a timestamp when a window is given, are left out.
+    """
+    for col in ("unit_id", "attempted", "contacted"):
+        if col not in contacts.columns:
+            raise ColumnNotFoundError(
+                f"contacts: column {col!r} is required for coverage."
+                + did_you_mean(col, [str(c) for c in contacts.columns])
+            )
+    if household not in table.columns:
+        raise ColumnNotFoundError(f"coverage: column {household!r} is not in the analysis table.")
+    treat = table.loc[table["arm"].isin(list(arms)), ["voter_id", household]].astype(
+        {"voter_id": str}
+    )
+    c = contacts.copy()
+    c["unit_id"] = c["unit_id"].astype("string")
+    level = (
+        c["unit_level"].astype("string").str.lower()
+        if "unit_level" in c.columns
+        else pd.Series("voter", index=c.index, dtype="string")
+    )
+    keep = pd.Series(True, index=c.index)
+    start, end = _window(window)
+    if "timestamp" in c.columns and (start is not None or end is not None):
+        ts = pd.to_datetime(c["timestamp"], errors="coerce")
+        keep &= ts.notna()
+        if start is not None:
+            keep &= (ts >= start).fillna(False)
+        if end is not None:
+            keep &= (ts < end).fillna(False)
+    voter_map = treat.set_index("voter_id")[household]
+    hh_of = pd.Series(pd.NA, index=c.index, dtype="object")
+    is_voter = (level == "voter").fillna(False).to_numpy()
+    hh_of[is_voter] = c.loc[is_voter, "unit_id"].map(voter_map).to_numpy()
+    if household != "voter_id":
+        is_hh = (level == "household").fillna(False).to_numpy()
+        known = set(treat[household].astype(str))
+        ids = c.loc[is_hh, "unit_id"]
+        hh_of[is_hh] = ids.where(ids.isin(known)).to_numpy()
+    keep &= hh_of.notna()
+    if "canvasser" in c.columns:
+        keep &= c["canvasser"].notna()
+    else:
+        keep &= False
+    used = pd.DataFrame(
+        {
+            "household": hh_of[keep].astype(str).to_numpy(),
+            "canvasser": c.loc[keep, "canvasser"].astype(str).to_numpy()
+            if "canvasser" in c.columns
+            else [],
+            "attempted": pd.to_numeric(c.loc[keep, "attempted"]).fillna(0).astype(int).to_numpy(),
+            "contacted": pd.to_numeric(c.loc[keep, "contacted"]).fillna(0).astype(int).to_numpy(),
+        }
+    )
+    return UsedContacts(used, len(c), int((~keep).sum()))
+
+
+def household_coverage(
+    table: pd.DataFrame,
+    *,
+    arms: Sequence[str],
+    household: str,
+    by: str,
+    contacted: str = "contacted",
+) -> pd.DataFrame:
+    """Treatment households by ``by``: ``households``, ``attempted``, ``contacted`` counts.
+
+    A household counts as attempted (contacted) when any of its voters was; ``by`` is taken
+    from the household's first voter. Rows are in ``by`` order.
+    """
+    for col in (household, by, "attempted", contacted, "arm"):
+        if col not in table.columns:
+            raise ColumnNotFoundError(
+                f"coverage: column {col!r} is not in the analysis table."
+                + did_you_mean(col, [str(c) for c in table.columns])
+            )
+    treat = table[table["arm"].isin(list(arms))]
+    hh = treat.groupby(household, sort=True).agg(
+        attempted=("attempted", "max"), contacted=(contacted, "max"), group=(by, "first")
+    )
+    g = hh.groupby("group", sort=True).agg(
+        households=("attempted", "size"),
+        attempted=("attempted", "sum"),
+        contacted=("contacted", "sum"),
+    )
+    return g.reset_index().astype({"households": int, "attempted": int, "contacted": int})
+
+
+def canvasser_coverage(used: UsedContacts) -> pd.DataFrame:
+    """Per canvasser: ``households`` knocked (attempted) and ``contacted`` households."""
+    d = used.data
+    if d.empty:
+        return pd.DataFrame({"canvasser": [], "households": [], "contacted": []})
+    per = d.groupby(["canvasser", "household"], sort=True).agg(
+        attempted=("attempted", "max"), contacted=("contacted", "max")
+    )
+    per = per[per["attempted"] > 0]
+    g = per.groupby(level=0, sort=True).agg(
+        households=("attempted", "size"), contacted=("contacted", "sum")
+    )
+    return g.reset_index().astype({"households": int, "contacted": int})

@@ -1,0 +1,314 @@
+r"""OLS and 2SLS with absorbed block fixed effects, in passes of GROUP BY.
+
+For columns :math:`v = (y, [d], z, x_1, \dots, x_p)`:
+
+1. **cell means** — ``GROUP BY block``: :math:`n_b` and :math:`\bar v_b` (*B* rows; without
+   blocks one group, which is the intercept by Frisch–Waugh–Lovell);
+2. **cross-products** of the within-transformed columns :math:`\tilde v = v - \bar v_{b(i)}`
+   (the means joined back in the engine): :math:`C = \sum_i \tilde v_i \tilde v_i^\top`
+   (one row). Locally, OLS :math:`\hat\beta = C_{XX}^{-1} C_{Xy}`; 2SLS
+   :math:`\Pi = C_{ZZ}^{-1}C_{ZX}`, :math:`M = (\Pi^\top C_{ZX})^{-1}`,
+   :math:`\hat\beta = M\,\Pi^\top C_{Zy}`;
+3. **scores** with :math:`\hat\beta` sent back as literals, residuals
+   :math:`e_i = \tilde y_i - \tilde x_i^\top\hat\beta` and scores on :math:`s_i = \tilde x_i`
+   (2SLS: :math:`\tilde z_i`, mapped by :math:`\Pi`):
+   HC0/HC1 :math:`\sum_i e_i^2 s_i s_i^\top` (one row); HC2/HC3 the same with
+   :math:`(1-h_i)^{-1}` or :math:`(1-h_i)^{-2}\,` weights where
+   :math:`h_i = s_i^\top \Pi M \Pi^\top s_i + 1/n_{b(i)}`; CR0/CR1 (``stata``)
+   :math:`u_g = \sum_{i\in g} e_i s_i` by ``GROUP BY cluster`` and the meat
+   :math:`\sum_g u_g u_g^\top` summed over that in the engine (one row, not *G*).
+
+Then :math:`\hat V = M\,\Pi^\top(\text{meat})\Pi\,M` with the corrections of
+:mod:`fieldexp.stats.covariance` (HC1 :math:`n/(n-r)`, CR1 :math:`\frac{G(n-1)}{(G-1)(n-r)}`,
+df :math:`n-r` or :math:`G-1`, :math:`r = k + B`). CR2 needs each cluster's
+:math:`n_g\times n_g` leverage block and is refused here (:func:`refuse_cr2`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fieldexp.engine.prepare import BLOCK, CLUSTER, EngineData, Z
+from fieldexp.engine.tables import pull
+from fieldexp.errors import DesignError, EstimationError, SpecificationError
+from fieldexp.stats.linear import _gram_inverse
+
+if TYPE_CHECKING:  # pragma: no cover
+    import ibis.expr.types as ir
+
+__all__ = ["Centred", "EngineFit", "FitSpec", "centre", "fit_engine", "refuse_cr2"]
+
+PUSHED_SE_TYPES = ("HC0", "HC1", "HC2", "HC3", "CR0", "stata")
+_N = "_fx_n"
+
+
+def refuse_cr2(se_type: str, data: EngineData, k: int, *, function: str) -> None:
+    """Raise for variance estimators the GROUP BY path cannot compute."""
+    if se_type in PUSHED_SE_TYPES:
+        return
+    G = data.n_clusters
+    per_cluster = (k + 1) * (k + 2) // 2 + k + 1
+    mb = G * per_cluster * 8 / 1e6
+    raise SpecificationError(
+        f"se_type={se_type!r} is not pushed down to the engine ({function}): CR2 needs, for each "
+        f"of the {G:,} clusters, its n_g x n_g block of the leverage matrix, i.e. cluster-level "
+        f"compressed statistics (cross-products of the {k} regressors, residual and fixed effect "
+        f"within each cluster, about {per_cluster} numbers per cluster = {mb:,.1f} MB to pull), "
+        "which this version does not compute. Use se_type='CR0' or 'stata' on the engine "
+        "table, or method='dim' without covariates (CR2 from cluster totals), or pass a "
+        "pandas DataFrame."
+    )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Centred:
+    """The within-transformed table and its cross-product matrix over ``columns``."""
+
+    table: ir.Table
+    columns: tuple[str, ...]
+    cross: np.ndarray
+    n: int
+    n_blocks: int
+    block_n: np.ndarray
+    block_sum_z: np.ndarray
+    extra: dict[str, float]
+
+
+def centred_name(col: str) -> str:
+    return f"{col}_c"
+
+
+def means_expr(t: ir.Table, columns: Sequence[str]) -> ir.Table:
+    """Pass 1: block sizes and means of every column."""
+    aggs: dict[str, ir.Value] = {_N: t.count(), "_fx_sum_z": t[Z].sum()}
+    for c in columns:
+        aggs[f"{c}_m"] = t[c].mean()
+    return t.group_by(BLOCK).aggregate(**aggs)
+
+
+def centred_expr(t: ir.Table, columns: Sequence[str]) -> ir.Table:
+    """The table joined to its block means, with centred columns ``<col>_c``."""
+    means = means_expr(t, columns).drop("_fx_sum_z")
+    j = t.join(means, BLOCK)
+    keep = [BLOCK, _N] + ([CLUSTER] if CLUSTER in t.columns else [])
+    cols = {centred_name(c): j[c] - j[f"{c}_m"] for c in columns}
+    if CLUSTER in t.columns:
+        cols["_fx_zraw"] = j[Z]
+    return j.select(*keep, **cols)
+
+
+def cross_expr(c: ir.Table, columns: Sequence[str]) -> ir.Table:
+    """Pass 2: :math:`\\sum_i \\tilde v_{ia}\\tilde v_{ib}` for every pair (one row)."""
+    aggs = {}
+    for a, ca in enumerate(columns):
+        for b in range(a, len(columns)):
+            aggs[f"cp_{a}_{b}"] = (c[centred_name(ca)] * c[centred_name(columns[b])]).sum()
+    return c.aggregate(**aggs)
+
+
+def centre(data: EngineData, columns: Sequence[str], *, function: str) -> Centred:
+    """Passes 1 and 2: block means (checked for one-arm blocks) and cross-products."""
+    t = data.table
+    mrows = pull(means_expr(t, columns), "block means")
+    block_n = mrows[_N].to_numpy().astype(np.float64)
+    block_z = mrows["_fx_sum_z"].to_numpy().astype(np.float64)
+    one_arm = int(np.sum((block_z == 0) | (block_z == block_n)))
+    if one_arm:
+        raise DesignError(
+            f"{one_arm:,} block(s) have units in one arm only; every block needs assigned and "
+            f"not-assigned units ({function})."
+        )
+    c = centred_expr(t, columns)
+    row = pull(cross_expr(c, columns), "cross-products").to_pylist()[0]
+    m = len(columns)
+    C = np.empty((m, m))
+    for a in range(m):
+        for b in range(a, m):
+            C[a, b] = C[b, a] = float(row[f"cp_{a}_{b}"])
+    return Centred(c, tuple(columns), C, int(block_n.sum()), len(block_n), block_n, block_z, {})
+
+
+@dataclass(frozen=True, slots=True)
+class FitSpec:
+    """One regression on the centred columns: outcome, regressors, instruments (2SLS)."""
+
+    y: str
+    x: tuple[str, ...]
+    names: tuple[str, ...]
+    z: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class EngineFit:
+    """Coefficients, covariance and df of one engine fit (regressors in ``names`` order)."""
+
+    names: tuple[str, ...]
+    coef: np.ndarray
+    vcov: np.ndarray
+    df: np.ndarray
+    se_type: str
+    nobs: int
+    nclusters: int | None
+
+    @property
+    def std_error(self) -> np.ndarray:
+        return np.sqrt(np.diag(self.vcov))
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Solved:
+    coef: np.ndarray
+    bread: np.ndarray  # M
+    pi: np.ndarray  # maps scores on s to scores on the regressors (identity for OLS)
+    scores: tuple[str, ...]
+
+
+def _solve(cen: Centred, spec: FitSpec, *, blocked: bool) -> _Solved:
+    idx = {c: i for i, c in enumerate(cen.columns)}
+    xi = [idx[c] for c in spec.x]
+    yi = idx[spec.y]
+    C = cen.cross
+
+    def inverse(cols: list[int], names: Sequence[str]) -> np.ndarray:
+        G = C[np.ix_(cols, cols)]
+        lam, V = np.linalg.eigh(G)
+        R = np.sqrt(np.clip(lam, 0.0, None))[:, None] * V.T  # R'R = G
+        return _gram_inverse(R, names, absorbed=blocked)
+
+    if spec.z is None:
+        M = inverse(xi, spec.names)
+        beta = M @ C[xi, yi]
+        return _Solved(beta, M, np.eye(len(xi)), spec.x)
+    zi = [idx[c] for c in spec.z]
+    MZ = inverse(zi, [f"instrument {j}" for j in range(len(zi))])
+    Pi = MZ @ C[np.ix_(zi, xi)]  # (l, k)
+    gram = Pi.T @ C[np.ix_(zi, xi)]
+    gram = (gram + gram.T) / 2.0
+    lam, V = np.linalg.eigh(gram)
+    R = np.sqrt(np.clip(lam, 0.0, None))[:, None] * V.T
+    M = _gram_inverse(R, spec.names, absorbed=blocked)
+    beta = M @ (Pi.T @ C[zi, yi])
+    return _Solved(beta, M, Pi, spec.z)
+
+
+def fit_engine(
+    cen: Centred,
+    specs: Sequence[FitSpec],
+    *,
+    se_type: str,
+    blocked: bool,
+    clustered: bool,
+    function: str,
+) -> list[EngineFit]:
+    """Pass 3 for several fits at once (their score sums share one GROUP BY)."""
+    solved = [_solve(cen, s, blocked=blocked) for s in specs]
+    c = cen.table
+    power = {"HC2": 0.5, "HC3": 1.0}.get(se_type, 0.0)
+    # residual (and, for HC, squared residual times leverage weight) as named columns
+    cols: dict[str, ir.Value] = {}
+    for f, (spec, sol) in enumerate(zip(specs, solved, strict=True)):
+        e = c[centred_name(spec.y)]
+        for j, xc in enumerate(spec.x):
+            e = e - c[centred_name(xc)] * float(sol.coef[j])
+        if clustered:
+            cols[f"_fx_e{f}"] = e
+            continue
+        w = e * e
+        if power:
+            s = [c[centred_name(sc)] for sc in sol.scores]
+            L = sol.pi @ sol.bread @ sol.pi.T
+            h = 1.0 / c[_N].cast("float64")
+            for a in range(len(s)):
+                for b in range(len(s)):
+                    h = h + s[a] * s[b] * float(L[a, b])
+            # the score is divided by (1 - h)^power, so its square by (1 - h)^(2 power)
+            w = w / (1.0 - h) if power == 0.5 else w / ((1.0 - h) * (1.0 - h))
+        cols[f"_fx_w{f}"] = w
+    r = c.mutate(**cols)
+    aggs: dict[str, ir.Value] = {}
+    for f, sol in enumerate(solved):
+        s = [r[centred_name(sc)] for sc in sol.scores]
+        if clustered:
+            for a in range(len(s)):
+                aggs[f"u{f}_{a}"] = (r[f"_fx_e{f}"] * s[a]).sum()
+            continue
+        for a in range(len(s)):
+            for b in range(a, len(s)):
+                aggs[f"m{f}_{a}_{b}"] = (r[f"_fx_w{f}"] * s[a] * s[b]).sum()
+    if clustered:
+        aggs.update(
+            _z_min=r["_fx_zraw"].min(),
+            _z_max=r["_fx_zraw"].max(),
+            _b_min=r[BLOCK].min(),
+            _b_max=r[BLOCK].max(),
+        )
+        per_cluster = r.group_by(CLUSTER).aggregate(**aggs)
+        # the meat sum_g u_g u_g' is summed in the engine too: one row leaves it, not G
+        outer: dict[str, ir.Value] = {
+            "_fx_ncl": per_cluster.count(),
+            "_mixed": (per_cluster["_z_min"] != per_cluster["_z_max"]).cast("int64").sum(),
+            "_spans": (per_cluster["_b_min"] != per_cluster["_b_max"]).cast("int64").sum(),
+        }
+        for f, sol in enumerate(solved):
+            ls = len(sol.scores)
+            for a in range(ls):
+                for b in range(a, ls):
+                    ua, ub = per_cluster[f"u{f}_{a}"], per_cluster[f"u{f}_{b}"]
+                    outer[f"m{f}_{a}_{b}"] = (ua * ub).sum()
+        rows = pull(per_cluster.aggregate(**outer), "cluster score cross-products")
+        G = _check_clusters(rows.to_pylist()[0], function=function)
+    else:
+        rows = pull(r.aggregate(**aggs), "score cross-products")
+        G = 0
+    n = cen.n
+    out: list[EngineFit] = []
+    for f, (spec, sol) in enumerate(zip(specs, solved, strict=True)):
+        k = len(spec.x)
+        ls = len(sol.scores)
+        rank = k + cen.n_blocks
+        if rank >= n:
+            raise EstimationError(
+                f"the model has {rank:,} parameters (regressors and fixed effects) for {n:,} rows: "
+                "no residual degrees of freedom are left for a standard error"
+            )
+        r0 = rows.to_pylist()[0]
+        meat_s = np.empty((ls, ls))
+        for a in range(ls):
+            for b in range(a, ls):
+                meat_s[a, b] = meat_s[b, a] = float(r0[f"m{f}_{a}_{b}"])
+        meat = sol.pi.T @ meat_s @ sol.pi
+        v = sol.bread @ meat @ sol.bread
+        v = (v + v.T) / 2.0
+        if se_type == "HC1":
+            v = v * (n / (n - rank))
+        elif se_type == "stata":
+            v = v * (G * (n - 1) / ((G - 1) * (n - rank)))
+        df = np.full(k, float(G - 1) if clustered else float(n - rank))
+        out.append(EngineFit(spec.names, sol.coef, v, df, se_type, n, G if clustered else None))
+    return out
+
+
+def _check_clusters(row: dict[str, object], *, function: str) -> int:
+    """Design rules from the per-cluster summary; returns the number of clusters *G*."""
+    G = int(row["_fx_ncl"])  # type: ignore[call-overload]
+    if G < 2:
+        raise DesignError(f"only one cluster ({function}); need at least two.")
+    mixed = int(row["_mixed"])  # type: ignore[call-overload]
+    if mixed:
+        raise DesignError(
+            f"the assignment must be constant within each cluster (clusters are assigned whole); "
+            f"{mixed:,} clusters mix arms ({function})."
+        )
+    spans = int(row["_spans"])  # type: ignore[call-overload]
+    if spans:
+        raise DesignError(
+            f"clusters are not nested in blocks: {spans:,} clusters span several blocks ({function})."
+        )
+    return G

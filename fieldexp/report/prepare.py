@@ -1,0 +1,253 @@
+"""Inputs -> :class:`AnalysisRun`: read the spec's files and build the analysis tables.
+
+:func:`prepare_analysis` is the first stage of a report (``fieldexp validate`` stops here):
+it reads every input with its :mod:`fieldexp.io` importer (:mod:`fieldexp.report.inputs`),
+joins voters, assignment, contacts and vote history with
+:func:`fieldexp.build_analysis_table` (every row used or set aside with a reason, in the
+:class:`~fieldexp.analysis.Reconciliation`), builds the polling-station table when the spec
+has precinct results, and settles the arm labels. Nothing is estimated here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from fieldexp.analysis.reconciliation import Reconciliation
+from fieldexp.errors import ColumnNotFoundError, DataError, did_you_mean
+from fieldexp.report.inputs import Inputs, read_inputs
+from fieldexp.spec.model import AnalysisSpec, OutcomeSpec
+
+if TYPE_CHECKING:
+    from fieldexp.experiment.balance import BalanceResult
+
+__all__ = [
+    "AnalysisRun",
+    "Step",
+    "arm_label",
+    "arm_subset",
+    "assignment_balance",
+    "no_progress",
+    "numeric_columns",
+    "outcome_units",
+    "prepare_analysis",
+    "subset_text",
+]
+
+#: A progress callback: receives a short description of the step starting.
+Step = Callable[[str], None]
+
+
+def no_progress(_: str) -> None:
+    """The silent :data:`Step`."""
+    return None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class AnalysisRun:
+    """The data a report is computed from (kept in memory only; never written).
+
+    ``table`` is the voter-level analysis table (``None`` for station-only specs) with
+    ``arm`` as text labels; ``control`` the control arm label and ``arms`` the treatment arm
+    labels in order; ``precinct_table`` the polling-station table when the spec has
+    precinct results.
+    """
+
+    spec: AnalysisSpec
+    inputs: Inputs
+    table: pd.DataFrame | None
+    reconciliation: Reconciliation | None
+    precinct_table: pd.DataFrame | None
+    precinct_reconciliation: Reconciliation | None
+    control: str | None
+    arms: tuple[str, ...]
+
+    @property
+    def station_level(self) -> bool:
+        """True when the units are polling stations (no voter-level table)."""
+        return self.table is None and self.precinct_table is not None
+
+
+def arm_label(value: object) -> str:
+    """An arm value as text (``1.0`` -> ``"1"``) so labels compare across files."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def numeric_columns(table: pd.DataFrame, columns: Sequence[str], what: str) -> pd.DataFrame:
+    """Coerce ``columns`` to numbers (voter files are read as text); refuse non-numbers.
+
+    Returns a copy when a column changes (the caller's frame is never mutated). Raises
+    :class:`ColumnNotFoundError` for a missing column and :class:`DataError` for a value
+    that is not a number.
+    """
+    out = table
+    for c in columns:
+        if c not in out.columns:
+            raise ColumnNotFoundError(
+                f"{what}: column {c!r} is not in the analysis table."
+                + did_you_mean(c, [str(x) for x in out.columns])
+                + f" Columns: {', '.join(map(str, out.columns))}"
+            )
+        if pd.api.types.is_numeric_dtype(out[c]) and not pd.api.types.is_bool_dtype(out[c]):
+            continue
+        converted = pd.to_numeric(out[c], errors="coerce")
+        bad = converted.isna() & out[c].notna()
+        if bad.any():
+            raise DataError(
+                f"{what}: column {c!r} must be numeric; {int(bad.sum())} values are not "
+                f"(e.g. {out.loc[bad, c].iloc[0]!r})"
+            )
+        if out is table:
+            out = table.copy()
+        out[c] = converted.astype("Float64")
+    return out
+
+
+def arm_subset(table: pd.DataFrame, control: str, arm: str, multi: bool) -> pd.DataFrame:
+    """Units of ``arm`` and the control, ``assigned`` recoded 0/1 (several arms only)."""
+    if not multi:
+        return table
+    sub = table[table["arm"].isin([control, arm])]
+    return sub.assign(assigned=(sub["arm"] == arm).astype("int8"))
+
+
+def outcome_units(table: pd.DataFrame, o: OutcomeSpec) -> pd.DataFrame:
+    """The units an outcome is defined on (``[outcomes.x] subset``)."""
+    if not o.subset:
+        return table
+    mask = pd.Series(True, index=table.index)
+    for col, val in o.subset:
+        if col not in table.columns:
+            raise ColumnNotFoundError(
+                f"[outcomes.{o.name}] subset: column {col!r} is not in the analysis table."
+                + did_you_mean(col, [str(c) for c in table.columns])
+            )
+        column = table[col]
+        if isinstance(val, bool | int) and not pd.api.types.is_numeric_dtype(column):
+            column = pd.to_numeric(column, errors="coerce")
+        mask &= (column == val).fillna(False).astype(bool)
+    return table[mask.to_numpy()]
+
+
+def subset_text(o: OutcomeSpec) -> str:
+    """``[outcomes.x] subset`` in words (``"col = value, ..."``)."""
+    return ", ".join(f"{c} = {v}" for c, v in o.subset)
+
+
+def prepare_analysis(spec: AnalysisSpec, step: Step = no_progress) -> AnalysisRun:
+    """Read the inputs and build the analysis (and polling-station) tables."""
+    from fieldexp.spec.load import check_inputs_for_report
+
+    check_inputs_for_report(spec)
+    inputs = read_inputs(spec, step)
+    a = spec.analysis
+    table = None
+    rec = None
+    if inputs.analysis_table is not None:
+        table = inputs.analysis_table
+    elif inputs.voters is not None:
+        from fieldexp.analysis import build_analysis_table
+
+        step("joining voters, assignment, contacts and vote history")
+        control = spec.design.design.control if spec.design is not None else None
+        table, rec = build_analysis_table(
+            inputs.voters,
+            inputs.assignment,  # type: ignore[arg-type]
+            inputs.contacts,
+            inputs.vote_history,  # type: ignore[arg-type]
+            election=a.election,
+            campaign_window=a.campaign_window,
+            control=control,
+            control_contacts=a.control_contacts,
+            past_elections=a.past_elections,
+            progress=False,
+        )
+    control_label: str | None = None
+    arms: tuple[str, ...] = ()
+    if table is not None:
+        table, control_label, arms = _voter_table(spec, table)
+    ptable = None
+    prec = None
+    if inputs.precinct_results is not None:
+        from fieldexp.analysis import build_precinct_table
+
+        step("building the polling-station table")
+        ptable, prec = build_precinct_table(
+            inputs.precinct_results,
+            election=a.election,
+            assignment=inputs.precinct_assignment,
+        )
+    return AnalysisRun(spec, inputs, table, rec, ptable, prec, control_label, arms)
+
+
+def _voter_table(
+    spec: AnalysisSpec, table: pd.DataFrame
+) -> tuple[pd.DataFrame, str, tuple[str, ...]]:
+    a = spec.analysis
+    if "assigned" not in table.columns:
+        raise ColumnNotFoundError("analysis table: column 'assigned' (0/1 assignment) is required")
+    needed = [o.column for o in spec.outcomes if o.level == "voter"]
+    if any("CACE" in o.estimands for o in spec.outcomes if o.level == "voter"):
+        needed.append(a.treatment)
+    needed += list(a.covariates)
+    for o in spec.outcomes:
+        if o.level == "voter" and o.covariates:
+            needed += list(o.covariates)
+    table = numeric_columns(table, list(dict.fromkeys(needed)), "analysis")
+    if "voter_id" in table.columns:
+        # one row order whatever the input files' order: sums in the estimators (and so
+        # every digit of the report) do not depend on how the files were sorted
+        table = table.sort_values(
+            "voter_id", kind="stable", ignore_index=True, key=lambda s: s.astype(str)
+        )
+    if "arm" not in table.columns:
+        table = table.assign(arm=table["assigned"].map(arm_label, na_action="ignore"))
+        return table, "0", ("1",)
+    labels = table["arm"].map(arm_label, na_action="ignore")
+    table = table.assign(arm=labels)
+    if spec.design is not None:
+        control = arm_label(spec.design.design.control)
+    else:
+        ctrl = labels[table["assigned"] == 0].dropna().unique()
+        control = str(ctrl[0]) if len(ctrl) else "0"
+    arms = tuple(sorted(x for x in labels.dropna().unique() if x != control))
+    return table, control, arms
+
+
+def assignment_balance(
+    spec: AnalysisSpec, voters: pd.DataFrame, assignment: pd.DataFrame
+) -> BalanceResult | None:
+    """Balance of a fresh assignment (``fieldexp assign``) on the voter-file covariates.
+
+    Covariates: ``[design] balance_covariates``, else the ``[analysis] covariates`` found in
+    the voter file; ``None`` when there are none. Replays the design for the omnibus test
+    (``[randomization_inference] reps``/``seed`` when given).
+    """
+    if spec.design is None:
+        return None
+    design = spec.design.design
+    covs = list(spec.design.balance_covariates) or [
+        c for c in spec.analysis.covariates if c in voters.columns
+    ]
+    if not covs:
+        return None
+    from fieldexp.experiment.balance import balance
+
+    merged = voters.merge(assignment[[design.unit, "arm"]], on=design.unit, how="inner").dropna(
+        subset=["arm"]
+    )
+    merged = numeric_columns(merged, covs, "balance")
+    ri = spec.randomization_inference
+    return balance(
+        merged,
+        "arm",
+        covs,
+        design=design,
+        reps=ri.reps if ri else 0,
+        seed=ri.seed if ri else None,
+    )

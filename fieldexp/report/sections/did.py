@@ -1,0 +1,279 @@
+"""Difference-in-differences and event study on the voter x election panel.
+
+The panel is always :func:`fieldexp.diffindiff.voter_panel` (one builder for the package and
+the report). Exposure ``"attempted"`` / ``"contacted"`` comes from the contact log (first
+election on or after the contact); any other ``[did] exposure`` is a 0/1 column of the
+analysis table, exposed at the target election.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+
+from fieldexp.errors import ColumnNotFoundError, did_you_mean
+from fieldexp.report import figures
+from fieldexp.report.model import Cell, DidSummary, Figure, Interval, Section, Table
+from fieldexp.report.sections.common import cell
+from fieldexp.report.sections.context import ReportContext
+
+__all__ = ["build", "exposure_contacts"]
+
+TITLE = "Difference-in-differences and event study"
+
+#: Why each ``[did] estimator`` (said in the event-study table note).
+WHY = {
+    "twfe": "dynamic two-way fixed effects (voter and election); unbiased when canvassing "
+    "starts at one election for everyone exposed, as in a single campaign",
+    "sun_abraham": "Sun & Abraham (2021) interacted event study: robust to effects that "
+    "differ between cohorts exposed at different elections",
+    "callaway_santanna": "Callaway & Sant'Anna (2021) group-time effects: robust to "
+    "exposure starting at different elections and to effects that change over time",
+}
+
+
+def exposure_contacts(
+    exposure: str,
+    contacts: pd.DataFrame | None,
+    table: pd.DataFrame,
+    target_date: pd.Timestamp,
+) -> pd.DataFrame:
+    """The contact rows :func:`voter_panel` turns into exposure.
+
+    ``"attempted"``: the contact log as it is. ``"contacted"``: its rows with a conversation.
+    Otherwise ``exposure`` is a 0/1 column of the analysis ``table``: one voter-level row per
+    exposed voter, dated the day before the target election (so the target election is the
+    first exposed one).
+    """
+    if exposure in ("attempted", "contacted") and contacts is not None:
+        if exposure == "contacted":
+            c = contacts.loc[pd.to_numeric(contacts["contacted"], errors="coerce") == 1]
+            return c.assign(attempted=1)
+        return contacts
+    if exposure not in table.columns:
+        raise ColumnNotFoundError(
+            f"[did] exposure: column {exposure!r} is not in the analysis table."
+            + did_you_mean(exposure, [str(c) for c in table.columns])
+        )
+    exposed = pd.to_numeric(table[exposure], errors="coerce").fillna(0).to_numpy() == 1
+    ids = table.loc[exposed, "voter_id"]
+    return pd.DataFrame(
+        {
+            "unit_id": ids.to_numpy(),
+            "unit_level": "voter",
+            "timestamp": target_date - pd.Timedelta(days=1),
+            "attempted": 1,
+            "contacted": 1,
+        }
+    )
+
+
+def build(ctx: ReportContext) -> Section | None:
+    """Left out without ``[did]``; its :class:`DidSummary` is ``Section.summary``."""
+    run, spec = ctx.run, ctx.spec
+    d = spec.did
+    if d is None:
+        return None
+    hist = run.inputs.vote_history
+    t = run.table
+    if hist is None or t is None:
+        return Section(
+            "did", TITLE, available=False, reason="needs vote history and voter-level data"
+        )
+    from fieldexp.diffindiff import event_study
+    from fieldexp.diffindiff.panels import voter_panel
+
+    elections = (
+        hist[["election_id", "election_date"]]
+        .drop_duplicates("election_id")
+        .sort_values(["election_date", "election_id"], kind="stable")
+    )
+    target = spec.analysis.election
+    ids = elections["election_id"].astype(str).tolist()
+    dates = elections["election_date"].astype(str).str[:10].tolist()
+    if target not in ids and target in dates:
+        target = ids[dates.index(target)]
+    if target not in ids:
+        return Section(
+            "did", TITLE, available=False, reason=f"election {target!r} is not in the vote history"
+        )
+    keep = ids[: ids.index(target) + 1]
+    target_date = pd.Timestamp(elections["election_date"].iloc[ids.index(target)])
+    clusters = d.clusters or spec.analysis.clusters
+    contacts = exposure_contacts(d.exposure, run.inputs.contacts, t, target_date)
+    if contacts.empty:
+        return Section(
+            "did",
+            TITLE,
+            available=False,
+            reason=f"nobody was exposed ([did] exposure = {d.exposure!r} is 0 for every voter): "
+            "a difference-in-differences compares exposed and other voters",
+        )
+    voters = run.inputs.voters if run.inputs.voters is not None else t[["voter_id"]]
+    built = voter_panel(hist, contacts, voters=voters, elections=keep)
+    panel = built.data
+    panel_lines = built.report.lines()
+    if clusters and clusters not in panel.columns:
+        source = run.inputs.voters if run.inputs.voters is not None else t
+        if clusters not in source.columns:
+            raise ColumnNotFoundError(f"[did] clusters: column {clusters!r} not found")
+        panel = panel.merge(
+            source[["voter_id", clusters]].drop_duplicates("voter_id"),
+            on="voter_id",
+            how="left",
+            validate="many_to_one",
+        )
+    panel = panel.assign(voted=pd.to_numeric(panel["voted"]).astype("float64"))
+    alpha = spec.analysis.alpha
+    rows: tuple[tuple[Cell, ...], ...]
+    pretest: tuple[tuple[str, float], ...] = ()
+    summary = DidSummary(target=target, periods=tuple(keep), estimator=d.estimator)
+    if d.estimator == "callaway_santanna":
+        from fieldexp.diffindiff import staggered_did
+
+        cs = staggered_did(
+            panel,
+            "voted",
+            "voter_id",
+            "period",
+            "cohort",
+            comparison=d.control,
+            clusters=clusters,
+            alpha=alpha,
+        )
+        agg = cs.aggregate("dynamic", reps=d.reps, seed=d.seed)
+        c = agg.components
+        rows = tuple(
+            (
+                int(float(r.event_time)),  # type: ignore[arg-type]
+                cell(r.estimate),
+                cell(r.std_error),
+                cell(r.ci_low),
+                cell(r.ci_high),
+                cell(r.cband_low),
+                cell(r.cband_high),
+            )
+            for r in c.itertuples(index=False)
+        )
+        columns: tuple[str, ...] = (
+            "event time",
+            "estimate",
+            "std. error",
+            "CI low",
+            "CI high",
+            "band low",
+            "band high",
+        )
+        formats: tuple[str, ...] = ("int", "est", "se", "est", "est", "est", "est")
+        pre = cs.pretest
+        if pre is not None:
+            pretest = (("statistic", pre.statistic), ("df", _df(pre.df)), ("p_value", pre.p_value))
+        o = agg.overall
+        summary = replace(
+            summary,
+            overall=Interval(o.estimate, o.ci_low, o.ci_high),
+            overall_std_error=o.std_error,
+            overall_p_value=o.p_value,
+            comparison=d.control,
+            bootstrap_reps=d.reps,
+            bootstrap_seed=d.seed,
+            critical_value=agg.crit_val,
+        )
+        method_text = (
+            "Callaway & Sant'Anna group-time effects aggregated by event time "
+            f"({d.control.replace('_', ' ')} comparison units; simultaneous bands from "
+            f"{d.reps:,} multiplier-bootstrap draws, seed {d.seed}), valid when "
+            "canvassing starts at different elections"
+        )
+    else:
+        es = event_study(
+            panel,
+            "voted",
+            "voter_id",
+            "period",
+            "cohort",
+            leads=d.leads,
+            lags=d.lags,
+            reference=d.reference,
+            estimator=d.estimator,
+            clusters=clusters,
+            se_type=d.se_type,
+            alpha=alpha,
+        )
+        c = es.coefficients
+        rows = tuple(
+            (
+                int(float(r.event_time)),  # type: ignore[arg-type]
+                cell(r.estimate),
+                cell(r.std_error),
+                cell(r.ci_low),
+                cell(r.ci_high),
+                cell(r.p_value),
+            )
+            for r in c.itertuples(index=False)
+        )
+        columns = ("event time", "estimate", "std. error", "CI low", "CI high", "p-value")
+        formats = ("int", "est", "se", "est", "est", "p")
+        if es.pretest is not None:
+            pt = es.pretest
+            pretest = (
+                ("statistic", pt.statistic),
+                ("df", _df(pt.df)),
+                ("p_value", pt.p_value),
+                ("f_statistic", es.pretest_f.statistic if es.pretest_f else float("nan")),
+                ("f_p_value", es.pretest_f.p_value if es.pretest_f else float("nan")),
+            )
+        method_text = f"voter and election fixed effects ({d.estimator})"
+    table = Table(
+        "event_study",
+        "Event study: turnout gap between canvassed and other voters, by election",
+        columns,
+        formats,
+        rows,
+        note=f"Estimator: {d.estimator} ({WHY.get(d.estimator, '[did] estimator')}). Event time "
+        f"0 is {target}; {d.reference} is the reference election.",
+    )
+    paras = [
+        f"Voters whose door was {d.exposure} are compared with all other voters over "
+        f"{len(keep)} elections ({', '.join(keep)}): {method_text}. Exposure is on "
+        f"{d.exposure}, not randomised: who opens the door is self-selected.",
+    ]
+    if panel_lines:
+        paras.append("Panel: " + "; ".join(line.strip() for line in panel_lines) + ".")
+    pre_d = dict(pretest)
+    if pretest:
+        pval = pre_d["p_value"]
+        paras.append(
+            f"Pre-trend test (all pre-election effects are zero): chi2({pre_d['df']:g}) = "
+            f"{pre_d['statistic']:.2f}, p = {pval:.3f}. "
+            + (
+                "No evidence that the groups were already diverging before the campaign."
+                if pval >= 0.05
+                else "The groups were already diverging before the campaign: read the DiD with care."
+            )
+        )
+    summary = replace(summary, pretest=pretest)
+    figs: tuple[Figure, ...] = ()
+    if ctx.figures:
+        figs = (
+            Figure(
+                "event_study",
+                "Event study (percentage points, with confidence intervals)",
+                figures.event_study_figure(
+                    c["event_time"].astype(float).tolist(),
+                    c["estimate"].astype(float).tolist(),
+                    c["ci_low"].astype(float).tolist(),
+                    c["ci_high"].astype(float).tolist(),
+                    reference=d.reference,
+                    outcome_label="turnout",
+                ),
+                "Event-study coefficients by election relative to the canvassed one",
+            ),
+        )
+    return Section("did", TITLE, tuple(paras), (table,), figs, summary=summary)
+
+
+def _df(df: float | tuple[float, float]) -> float:
+    """Degrees of freedom of a chi-squared TestResult as one number."""
+    return float(df[0]) if isinstance(df, tuple) else float(df)

@@ -1,0 +1,153 @@
+"""Effects by subgroup (vote propensity by default): :func:`fieldexp.heterogeneity`."""
+
+from __future__ import annotations
+
+import math
+
+from fieldexp.errors import DataError, EstimationError
+from fieldexp.report import figures
+from fieldexp.report.model import Cell, Figure, Section, Table
+from fieldexp.report.prepare import arm_subset, outcome_units
+from fieldexp.report.sections.common import BAND_ORDER, suppress
+from fieldexp.report.sections.context import ReportContext
+
+__all__ = ["build"]
+
+
+def build(ctx: ReportContext) -> Section | None:
+    """Left out without ``[subgroups]``."""
+    run, spec = ctx.run, ctx.spec
+    sg = spec.subgroups
+    if sg is None:
+        return None
+    title = "Effects by vote propensity" if sg.by == "propensity_band" else f"Effects by {sg.label}"
+    t = run.table
+    if t is None or sg.by not in t.columns:
+        return Section(
+            "heterogeneity",
+            title,
+            available=False,
+            reason=f"column {sg.by!r} is not in the analysis table",
+        )
+    from fieldexp.experiment.heterogeneity import heterogeneity
+
+    a = spec.analysis
+    k = ctx.small_cell
+    ri = spec.randomization_inference
+    design = spec.design.design if spec.design is not None else None
+    level = ctx.level
+    tables = []
+    figs = []
+    paras = [
+        f"Effects estimated separately within each {sg.label} group, with a test that they "
+        f"are all equal. Groups with fewer than {k} voters are not shown.",
+        "Estimators: ITT by difference in means (block-weighted when blocked), CACE by 2SLS, "
+        "both without covariates: vote-propensity bands are built from the past-vote "
+        "covariates, which are then constant (collinear) inside a band.",
+    ]
+    names = sg.outcomes or tuple(o.name for o in spec.outcomes if o.level == "voter")
+    multi = len(run.arms) > 1
+    if multi and design is not None and ri is not None:
+        paras.append(
+            "With more than one canvass arm, each arm is compared with the control separately "
+            "and the randomisation test of equal effects is not computed (it replays two-arm "
+            "designs only); the Wald test is reported."
+        )
+    jobs = [
+        (spec.outcome(name), est, arm)
+        for name in names
+        for est in spec.outcome(name).estimands
+        for arm in run.arms
+    ]
+    for o, est, arm in jobs:
+        use_design = (
+            est == "ITT" and design is not None and ri is not None and not o.subset and not multi
+        )
+        try:
+            res = heterogeneity(
+                arm_subset(outcome_units(t, o), run.control or "0", arm, multi),
+                o.column,
+                "assigned",
+                sg.by,
+                estimand=est,
+                treatment=a.treatment if est == "CACE" else None,
+                blocks=a.blocks,
+                clusters=a.clusters,
+                alpha=a.alpha,
+                design=design if use_design else None,
+                reps=ri.reps if use_design and ri is not None else 0,
+                seed=ri.seed if use_design and ri is not None else None,
+            )
+        except (DataError, EstimationError) as exc:
+            if est == "ITT":
+                raise
+            paras.append(f"{o.label}, {est}: not estimated: {exc}")
+            continue
+        rows: list[tuple[Cell, ...]] = []
+        pairs = sorted(
+            zip(res.levels, res.effects, strict=True),
+            key=lambda z: (BAND_ORDER.get(str(z[0]), len(BAND_ORDER)), str(z[0])),
+        )
+        hidden = 0
+        for lev, r in pairs:
+            small = r.nobs < k
+            hidden += small
+            rows.append(
+                (
+                    str(lev),
+                    suppress(r.nobs, k),
+                    None if small else r.estimate,
+                    None if small else r.std_error,
+                    None if small else r.ci_low,
+                    None if small else r.ci_high,
+                    None if small else r.p_value,
+                )
+            )
+        tables.append(
+            Table(
+                f"heterogeneity_{o.name}_{est.lower()}" + (f"_arm_{arm}" if multi else ""),
+                f"{o.label}: {est} by {sg.label}" + (f", arm {arm}" if multi else ""),
+                (
+                    "group",
+                    "N",
+                    "estimate",
+                    "std. error",
+                    f"{level}% CI low",
+                    f"{level}% CI high",
+                    "p-value",
+                ),
+                ("text", "int", "est", "se", "est", "est", "p"),
+                tuple(rows),
+                note=f"Estimator: {'dim' if est == 'ITT' else '2sls'} within each group."
+                + (f" {hidden} group(s) under {k} voters suppressed." if hidden else ""),
+            )
+        )
+        text = (
+            f"{o.label}, {est}{f' (arm {arm})' if multi else ''}: test that the effect is the same in every group: "
+            f"Wald chi2({res.wald.df}) = {res.wald.statistic:.2f}, p = {res.wald.p_value:.3f}"
+        )
+        if res.ri_reps and math.isfinite(res.ri_p_value):
+            how = "exact" if res.ri_exact else f"{res.ri_reps:,} re-randomisations"
+            text += f"; randomisation test p = {res.ri_p_value:.3f} ({how})"
+        paras.append(text + ".")
+        shown = [r for r in rows if r[2] is not None]
+        if ctx.figures and shown and est == o.estimands[0]:
+            figs.append(
+                Figure(
+                    f"heterogeneity_{o.name}" + (f"_arm_{arm}" if multi else ""),
+                    f"{o.label}: {est} by {sg.label} ({level}% CI)",
+                    figures.forest_figure(
+                        [
+                            f"{r[0]} (N={r[1]})" if not isinstance(r[1], str) else str(r[0])
+                            for r in shown
+                        ],
+                        [float(r[2]) for r in shown],  # type: ignore[arg-type]
+                        [float(r[4]) for r in shown],  # type: ignore[arg-type]
+                        [float(r[5]) for r in shown],  # type: ignore[arg-type]
+                        xlabel="effect (percentage points)",
+                    ),
+                    f"Effect by {sg.label}",
+                )
+            )
+        paras.extend(n for n in res.notes if n not in paras)
+    return Section("heterogeneity", title, tuple(paras), tuple(tables), tuple(figs))
