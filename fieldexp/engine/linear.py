@@ -35,7 +35,7 @@ import numpy as np
 from fieldexp.engine.prepare import BLOCK, CLUSTER, EngineData, Z
 from fieldexp.engine.tables import pull
 from fieldexp.errors import DesignError, EstimationError, SpecificationError
-from fieldexp.stats.linear import _gram_inverse
+from fieldexp.stats.linear import gram_inverse as _gram_inverse
 
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
