@@ -266,6 +266,7 @@ EXAMPLES: dict[str, Callable[[], Any]] = {
 #: classes with their own HTML that are report building blocks, not results: the report's HTML
 #: module renders them (fieldexp/report; see docs/architecture.md)
 NOT_RESULTS = {
+    "fieldexp.report.model._Displayable",  # one mixin for the report parts; report.html draws them
     "fieldexp.report.model.Table",
     "fieldexp.report.model.Figure",
     "fieldexp.report.model.Section",
