@@ -27,7 +27,7 @@ from fieldexp.errors import (
     FieldexpWarning,
     SpecificationError,
 )
-from fieldexp.results import EffectResult, FirstStage
+from fieldexp.results import EffectResult, FirstStage, Result, TestResult
 
 # public name -> module that defines it (imported lazily)
 _LAZY: dict[str, str] = {
@@ -68,7 +68,9 @@ __all__ = [
     "FieldexpError",
     "FieldexpWarning",
     "FirstStage",
+    "Result",
     "SpecificationError",
+    "TestResult",
     "__version__",
     *sorted(_LAZY),
 ]

@@ -6,6 +6,8 @@ Messages read: "The 'x' parameter of f must be ... Got ... instead." for argumen
 
 from __future__ import annotations
 
+import math
+import numbers
 import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -23,13 +25,17 @@ from fieldexp.errors import (
 )
 
 __all__ = [
+    "ESTIMANDS",
     "as_column_list",
+    "check_alpha",
     "check_binary",
     "check_columns",
     "check_frame",
     "check_positive",
     "check_probability",
     "drop_missing",
+    "renamed_argument",
+    "resolve_estimand",
 ]
 
 
@@ -206,6 +212,97 @@ def check_probability(value: Any, *, argument: str, function: str) -> float:
             f"and 1. Got {value!r} instead."
         )
     return float(value)
+
+
+def check_alpha(value: Any, *, function: str, argument: str = "alpha") -> float:
+    """The one significance-level check: a real number strictly between 0 and 1.
+
+    Every public function taking ``alpha`` calls it, so every refusal reads the same.
+    """
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(float(value))
+        or not 0 < float(value) < 1
+    ):
+        raise SpecificationError(
+            f"The {argument!r} parameter of {function} must be a number strictly between 0 "
+            f"and 1. Got {value!r} instead."
+        )
+    return float(value)
+
+
+def renamed_argument(
+    new_value: Any,
+    old_value: Any,
+    *,
+    new: str,
+    old: str,
+    function: str,
+    default: Any,
+) -> Any:
+    """Resolve a renamed argument: the old name still works with a :class:`FutureWarning`.
+
+    ``new_value``/``old_value`` are what the caller passed (``None`` = not passed); both given
+    and different is a :class:`SpecificationError`.
+    """
+    if old_value is None:
+        return default if new_value is None else new_value
+    warnings.warn(
+        f"The {old!r} parameter of {function} is renamed {new!r}; {old!r} will be removed. "
+        f"Pass {new}={old_value!r}.",
+        FutureWarning,
+        stacklevel=3,
+    )
+    if new_value is not None and new_value != old_value:
+        raise SpecificationError(
+            f"{function} got both {new}={new_value!r} and its deprecated name "
+            f"{old}={old_value!r}; pass {new!r} only."
+        )
+    return old_value
+
+
+#: the estimands of the shared vocabulary (experiments: ITT, CACE; difference in differences: ATT)
+ESTIMANDS: tuple[str, ...] = ("ITT", "CACE", "ATT")
+
+
+def resolve_estimand(
+    estimand: Any,
+    estimator: Any,
+    *,
+    function: str,
+    choices: Sequence[str] = ("ITT", "CACE"),
+    default: str = "ITT",
+) -> str:
+    """The ``estimand`` argument (``"ITT"``, ``"CACE"``; case-insensitive), upper-cased.
+
+    ``estimator="itt"|"cace"`` is the deprecated spelling (a :class:`FutureWarning`): in the shared
+    vocabulary ``estimator`` names how an effect is computed (dim, ols, lin, 2sls, twfe,
+    sun_abraham, cs) and ``estimand`` what is estimated.
+    """
+    if estimator is not None:
+        old = estimator.upper() if isinstance(estimator, str) else estimator
+        warnings.warn(
+            f"The 'estimator' parameter of {function} is renamed 'estimand' "
+            f"(estimand={old!r}); 'estimator' now names how an effect is computed "
+            "(dim, ols, lin, 2sls, ...).",
+            FutureWarning,
+            stacklevel=3,
+        )
+        if (
+            estimand is not None
+            and (estimand.upper() if isinstance(estimand, str) else estimand) != old
+        ):
+            raise SpecificationError(
+                f"{function} got both estimand={estimand!r} and its deprecated name "
+                f"estimator={estimator!r}; pass 'estimand' only."
+            )
+        estimand = old
+    if estimand is None:
+        return default
+    value = estimand.upper() if isinstance(estimand, str) else estimand
+    check_choice(value, tuple(choices), argument="estimand", function=function)
+    return str(value)
 
 
 def check_choice(value: Any, choices: Sequence[Any], *, argument: str, function: str) -> Any:

@@ -16,21 +16,20 @@ outcomes of that population (Blair, Cooper, Coppock & Humphreys 2019):
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from fieldexp._validate import check_choice
+from fieldexp._validate import check_alpha, resolve_estimand
 from fieldexp.design.spec import Design
 from fieldexp.errors import DataError, FieldexpError, SpecificationError
 from fieldexp.experiment.api import cace, itt
 from fieldexp.experiment.ri_replay import memory_budget
-from fieldexp.results import EffectResult
+from fieldexp.results import EffectResult, Result
 
 __all__ = ["Diagnosis", "diagnose"]
 
@@ -41,7 +40,7 @@ Estimator = Callable[[pd.DataFrame], EffectResult]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class Diagnosis:
+class Diagnosis(Result):
     """Operating characteristics of a design + estimator over ``sims`` simulations.
 
     ``simulations`` holds one row per simulation (estimand, estimate, std_error, p_value,
@@ -69,6 +68,8 @@ class Diagnosis:
     simulations: pd.DataFrame
     failed: int = 0
 
+    _table_in_text: ClassVar[bool] = False  # the lines state every number
+
     def to_frame(self) -> pd.DataFrame:
         cols = [
             "estimand", "sims", "mean_estimand", "mean_estimate", "bias", "bias_se", "rmse",
@@ -77,32 +78,35 @@ class Diagnosis:
         ]  # fmt: skip
         return pd.DataFrame([{c: getattr(self, c) for c in cols}])
 
-    def __str__(self) -> str:
-        return "\n".join(
+    def _title(self) -> str:
+        return f"Design diagnosis: {self.estimand}, {self.sims:,} simulations"
+
+    def _lines(self) -> list[str]:
+        return [
+            f"mean estimand {self.mean_estimand:.5f}, mean estimate {self.mean_estimate:.5f}",
+            f"bias {self.bias:.5f} (MC s.e. {self.bias_se:.5f}), RMSE {self.rmse:.5f}",
+            f"s.d. of estimates {self.sd_estimate:.5f}, mean s.e. {self.mean_se:.5f}",
+            f"coverage {self.coverage:.3f} (MC s.e. {self.coverage_se:.3f}), "
+            f"power {self.power:.3f} (MC s.e. {self.power_se:.3f}) at alpha {self.alpha:g}",
+        ] + (
             [
-                f"Design diagnosis: {self.estimand}, {self.sims:,} simulations",
-                f"  mean estimand {self.mean_estimand:.5f}, mean estimate {self.mean_estimate:.5f}",
-                f"  bias {self.bias:.5f} (MC s.e. {self.bias_se:.5f}), RMSE {self.rmse:.5f}",
-                f"  s.d. of estimates {self.sd_estimate:.5f}, mean s.e. {self.mean_se:.5f}",
-                f"  coverage {self.coverage:.3f} (MC s.e. {self.coverage_se:.3f}), "
-                f"power {self.power:.3f} (MC s.e. {self.power_se:.3f}) at alpha {self.alpha:g}",
+                f"{self.failed:,} simulations had no estimate (simple randomisation left "
+                "an arm empty or too small in a block; see simulations['failure']); the "
+                "summaries use the others"
             ]
-            + (
-                [
-                    f"  {self.failed:,} simulations had no estimate (simple randomisation left "
-                    "an arm empty or too small in a block; see simulations['failure']); the "
-                    "summaries use the others"
-                ]
-                if self.failed
-                else []
-            )
+            if self.failed
+            else []
         )
 
-    def _repr_html_(self) -> str:
-        return (
-            f'<div class="fieldexp-result"><pre>{html.escape(str(self))}</pre>'
-            f"{self.to_frame().to_html(index=False)}</div>"
-        )
+    def _plot(self, ax: Any) -> None:
+        """Sampling distribution of the estimates against the mean estimand."""
+        est = self.simulations["estimate"].to_numpy(dtype=float)
+        ax.hist(est[np.isfinite(est)], bins=40, color="tab:gray", alpha=0.7)
+        ax.axvline(self.mean_estimand, color="tab:red", linewidth=1.5, label="mean estimand")
+        ax.set_xlabel("estimate")
+        ax.set_ylabel("simulations")
+        ax.set_title(f"Design diagnosis ({self.sims:,} simulations)")
+        ax.legend(fontsize=8)
 
 
 def _population(sim: object, unit: str) -> pd.DataFrame:
@@ -125,7 +129,8 @@ def diagnose(
     simulator: Simulator | pd.DataFrame | object,
     design: Design,
     *,
-    estimator: str | Estimator = "itt",
+    estimand: str | None = None,
+    estimator: str | Estimator | None = None,
     sims: int = 500,
     seed: int,
     outcome: str = "voted",
@@ -146,10 +151,12 @@ def diagnose(
         outcomes). A fixed population (not callable) is re-assigned only.
     design : Design
         Two-arm design; its control arm is coded 0 and the other arm 1 in ``assignment``.
-    estimator : {"itt", "cace"} or callable
-        ``fieldexp.itt``/``fieldexp.cace`` with the design's blocks and clusters (and
-        ``covariates``, ``estimator_kwargs``), or a function of the revealed data returning
-        an ``EffectResult``.
+    estimand : {"ITT", "CACE"}
+        Estimate with ``fieldexp.itt``/``fieldexp.cace`` with the design's blocks and clusters
+        (and ``covariates``, ``estimator_kwargs``). Default ``"ITT"``.
+    estimator : callable, optional
+        Instead, a function of the revealed data returning an ``EffectResult``.
+        (``estimator="itt"|"cace"`` is the deprecated spelling of ``estimand``.)
     sims : int
         Number of simulations; simulation ``s`` uses seeds derived from ``(seed, s)``.
     seed : int
@@ -170,6 +177,7 @@ def diagnose(
         raise SpecificationError(
             f"The 'seed' parameter of diagnose must be a non-negative integer. Got {seed!r}."
         )
+    alpha = check_alpha(alpha, function="diagnose")
     if sims * _BYTES_PER_SIMULATION > memory_budget():
         raise SpecificationError(
             f"The 'sims' parameter of diagnose asks for {sims:,} simulations; their result rows "
@@ -180,9 +188,8 @@ def diagnose(
         )
     if len(design.arm_labels) != 2:
         raise SpecificationError("diagnose: the design must have two arms (control and treatment)")
-    if isinstance(estimator, str):
-        check_choice(estimator, ("itt", "cace"), argument="estimator", function="diagnose")
-        kind = estimator
+    if estimator is None or isinstance(estimator, str):
+        kind = resolve_estimand(estimand, estimator, function="diagnose").lower()
     else:
         kind = "custom"
 

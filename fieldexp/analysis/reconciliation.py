@@ -8,12 +8,13 @@ can be shared.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import pandas as pd
 
 from fieldexp.errors import ReconciliationError, format_rows
+from fieldexp.results import Result
 
 __all__ = ["CodeCountRow", "FlowRow", "Reconciliation", "ReconciliationEntry"]
 
@@ -65,7 +66,7 @@ class CodeCountRow:
 
 
 @dataclass(frozen=True, slots=True)
-class Reconciliation:
+class Reconciliation(Result):
     """Counts of rows read, used and set aside by reason, for every input table.
 
     Attributes
@@ -92,6 +93,8 @@ class Reconciliation:
     election: str = ""
     campaign_window: tuple[str | None, str | None] = (None, None)
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    _table_in_text: ClassVar[bool] = False  # the lines list every count
 
     # ----------------------------------------------------------------- queries
     def read(self, table: str) -> int:
@@ -196,13 +199,16 @@ class Reconciliation:
             columns=["arm", "assigned", "attempted", "contacted", "outcome_observed"],
         )
 
-    def __str__(self) -> str:
-        lines = [f"Reconciliation for election {self.election!r}"]
+    def _title(self) -> str:
+        return f"Reconciliation for election {self.election!r}"
+
+    def _lines(self) -> list[str]:
         lo, hi = self.campaign_window
-        lines.append(f"  campaign window: {lo or '-inf'} .. {hi or '+inf'}")
+        lines = []
+        lines.append(f"campaign window: {lo or '-inf'} .. {hi or '+inf'}")
         for table, n in self.rows_read:
             lines.append(
-                f"  {table}: {n:,} rows read, {self.used(table):,} used, "
+                f"{table}: {n:,} rows read, {self.used(table):,} used, "
                 f"{self.set_aside(table):,} set aside"
             )
             for e in self.entries:
@@ -213,51 +219,36 @@ class Reconciliation:
                     if e.first_rows and e.status == SET_ASIDE
                     else ""
                 )
-                lines.append(f"    {e.status:<9} {e.rows:>10,}  {e.reason}{where}")
+                lines.append(f"  {e.status:<9} {e.rows:>10,}  {e.reason}{where}")
         missing = [e for e in self.entries if e.table == "analysis"]
         if missing:
-            lines.append("  analysis table:")
+            lines.append("analysis table:")
             for e in missing:
-                lines.append(f"    arm {e.arm}: {e.rows:,} {e.status} ({e.reason})")
+                lines.append(f"  arm {e.arm}: {e.rows:,} {e.status} ({e.reason})")
         if self.flow:
-            lines.append(
-                "  sample flow (arm: assigned / attempted / contacted / outcome observed):"
-            )
+            lines.append("sample flow (arm: assigned / attempted / contacted / outcome observed):")
             for f in self.flow:
                 lines.append(
-                    f"    {f.arm}: {f.assigned:,} / {f.attempted:,} / {f.contacted:,} / "
+                    f"  {f.arm}: {f.assigned:,} / {f.attempted:,} / {f.contacted:,} / "
                     f"{f.outcome_observed:,}"
                 )
         for imp in self.imports:
             aside = imp.get("set_aside") or {}
             extra = "; ".join(f"{k}: {v}" for k, v in dict(aside).items())  # type: ignore[call-overload]
             lines.append(
-                f"  imported {imp.get('table')} from {imp.get('file')!r} ({imp.get('format')}): "
+                f"imported {imp.get('table')} from {imp.get('file')!r} ({imp.get('format')}): "
                 f"{imp.get('rows_read')} rows"
                 + (f", set aside at import: {extra}" if extra else "")
             )
         codes = self.code_counts()
         if codes:
-            lines.append("  rows by code (imported files; * = unknown code, default meaning):")
+            lines.append("rows by code (imported files; * = unknown code, default meaning):")
             for c in codes:
                 star = "" if c.known else " *"
-                lines.append(f"    {c.table} {c.kind}: {c.code!r}{star} {c.rows:,}")
-        lines.extend(f"  note: {n}" for n in self.notes)
-        return "\n".join(lines)
+                lines.append(f"  {c.table} {c.kind}: {c.code!r}{star} {c.rows:,}")
+        lines.extend(f"note: {n}" for n in self.notes)
+        return lines
 
     def __repr__(self) -> str:
         totals = ", ".join(f"{t}={n}" for t, n in self.rows_read)
         return f"Reconciliation(election={self.election!r}, rows_read: {totals})"
-
-    def _repr_html_(self) -> str:
-        frame = self.to_frame()
-        head = (
-            f"<p><b>Reconciliation</b> for election <code>{html.escape(self.election)}</code>; "
-            + ", ".join(
-                f"{html.escape(t)}: {n:,} read / {self.used(t):,} used / {self.set_aside(t):,} set aside"
-                for t, n in self.rows_read
-            )
-            + "</p>"
-        )
-        flow = self.flow_frame().to_html(index=False) if self.flow else ""
-        return head + frame.to_html(index=False, na_rep="") + flow

@@ -35,24 +35,27 @@ and the minimum detectable effect is about :math:`(z_{1-\\alpha/2} + z_{1-\\beta
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from fieldexp._validate import check_choice
+from fieldexp._validate import check_alpha, check_choice
 from fieldexp.errors import SpecificationError
+from fieldexp.results import Result
 
 __all__ = ["PowerResult", "power"]
 
 
 @dataclass(frozen=True, slots=True)
-class PowerResult:
+class PowerResult(Result):
     """Power calculation: the solved quantity and every input."""
+
+    _table_in_text: ClassVar[bool] = False  # the lines state every input
 
     solved_for: str
     estimand: str
@@ -76,23 +79,27 @@ class PowerResult:
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([asdict(self)])
 
-    def __str__(self) -> str:
+    def _title(self) -> str:
         what = {"n": "sample size", "effect": "minimum detectable effect", "power": "power"}
-        lines = [
+        return (
             f"Power analysis ({self.estimand}, {self.alternative}, alpha = {self.alpha:g}): "
-            f"solved for {what[self.solved_for]}",
-            f"  N = {self.n:,.0f} units, effect = {self.effect:.4f}, power = {self.power:.3f}",
-            f"  s.e. {self.std_error:.4f}; outcome s.d. {self.sd:.4f}; share treated {self.p_treat:g}; "
+            f"solved for {what[self.solved_for]}"
+        )
+
+    def _lines(self) -> list[str]:
+        return [
+            f"N = {self.n:,.0f} units, effect = {self.effect:.4f}, power = {self.power:.3f}",
+            f"s.e. {self.std_error:.4f}; outcome s.d. {self.sd:.4f}; share treated {self.p_treat:g}; "
             f"contact rate {self.contact_rate:g}",
-            f"  cluster size {self.cluster_size:g} (E[m^2]/E[m] {self.cluster_size_effective:g}), "
+            f"cluster size {self.cluster_size:g} (E[m^2]/E[m] {self.cluster_size_effective:g}), "
             f"ICC {self.icc:g} ({self.scheme} randomisation; design effect "
             f"{self.design_effect:.3f}); R-squared {self.r2:g}",
         ]
-        return "\n".join(lines)
 
-    def _repr_html_(self) -> str:
-        frame = self.to_frame().T.rename(columns={0: "value"})
-        return f'<div class="fieldexp-result"><pre>{html.escape(str(self))}</pre>{frame.to_html()}</div>'
+    def _table(self) -> pd.DataFrame:
+        frame = self.to_frame().T.reset_index()
+        frame.columns = ["quantity", "value"]
+        return frame.astype({"value": str})
 
 
 def _num(value: object, name: str, lo: float, hi: float, *, lo_open: bool, hi_open: bool) -> float:
@@ -208,7 +215,7 @@ def power(
             "power: leave exactly one of 'n', 'effect' and 'power' as None (the one to solve "
             f"for); found {len(missing)} missing ({missing!r})"
         )
-    alpha = _num(alpha, "alpha", 0, 1, lo_open=True, hi_open=True)
+    alpha = check_alpha(alpha, function="power")
     p_treat = _num(p_treat, "p_treat", 0, 1, lo_open=True, hi_open=True)
     contact_rate = _num(contact_rate, "contact_rate", 0, 1, lo_open=True, hi_open=False)
     check_choice(scheme, ("complete", "simple"), argument="scheme", function="power")

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from fieldexp.errors import EstimationError, FieldexpWarning
+from fieldexp.errors import EstimationError, FieldexpWarning, SpecificationError
 
 __all__ = [
     "AttGt",
@@ -555,6 +555,41 @@ def _quantile_type1(x: np.ndarray, p: float, axis: int = 0) -> np.ndarray:
     N = xs.shape[axis]
     j = max(1, math.ceil(N * p - 1e-12))
     return np.take(xs, j - 1, axis=axis)
+
+
+#: share of physical memory a bootstrap may take (the rest belongs to the data and the OS)
+_MEMORY_SHARE = 0.5
+
+
+def _physical_memory() -> int:
+    """Bytes of physical memory (8 GiB when the platform does not say)."""
+    import os
+
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - non-POSIX
+        return 8 * 2**30
+
+
+def bootstrap_bytes(reps: int, n_columns: int) -> int:
+    """Peak bytes of :func:`multiplier_bootstrap`: the ``reps x k`` draws, the scaled copy and
+    sort buffers of the quantiles (about 4 float arrays of that size) and the ``reps`` maxima."""
+    return 8 * reps * (4 * max(n_columns, 1) + 2)
+
+
+def check_bootstrap_memory(reps: int, n_columns: int, *, function: str) -> None:
+    """Refuse at once a bootstrap whose draws cannot fit in memory (before allocating them)."""
+    need = bootstrap_bytes(reps, n_columns)
+    budget = int(_MEMORY_SHARE * _physical_memory())
+    if need > budget:
+        max_reps = max(budget // (8 * (4 * max(n_columns, 1) + 2)), 0)
+        raise SpecificationError(
+            f"The 'reps' parameter of {function} asks for {reps:,} multiplier-bootstrap draws of "
+            f"{n_columns} effects: about {need / 2**30:,.1f} GiB of memory, more than the "
+            f"{budget / 2**30:,.1f} GiB allowed (half of this machine's memory). Use at most "
+            f"{max_reps:,} draws (1,000 is R did's default; the standard errors do not depend "
+            "on reps, only the simultaneous band does)."
+        )
 
 
 def multiplier_bootstrap(

@@ -46,7 +46,7 @@ class SampleReport:
         Units dropped because they were already treated in the first period
         (plus ``anticipation``): no pre-period exists for them.
     n_periods_dropped : int
-        Periods dropped (``control="not_yet_treated"`` without never-treated units: periods from
+        Periods dropped (``comparison="not_yet_treated"`` without never-treated units: periods from
         the last cohort's adoption on, as R ``did`` does).
     n_units : int
         Units used.
@@ -89,7 +89,7 @@ class SampleReport:
         if self.n_periods_dropped:
             out.append(
                 f"{self.n_periods_dropped} periods dropped: no never-treated units, so the last "
-                "cohort is the control group and periods from its adoption on are not used"
+                "cohort is the comparison group and periods from its adoption on are not used"
             )
         return out
 
@@ -130,7 +130,12 @@ def check_columns(data: pd.DataFrame, columns: Sequence[str | None], *, what: st
             )
 
 
-def _numeric(series: pd.Series, name: str, role: str) -> np.ndarray:
+def _numeric(series: pd.Series, name: str, role: str, *, finite: bool = True) -> np.ndarray:
+    """Float values of a numeric column; missing values are NaN (dropped later, counted).
+
+    ``finite``: infinite values are a :class:`DataError` naming the column and rows (an ``inf``
+    outcome would otherwise turn every ATT(g,t) it touches into ``inf``/``nan``).
+    """
     if pd.api.types.is_bool_dtype(series):
         return series.to_numpy(dtype=float, na_value=np.nan)
     if not pd.api.types.is_numeric_dtype(series):
@@ -139,7 +144,32 @@ def _numeric(series: pd.Series, name: str, role: str) -> np.ndarray:
             f"{role} column {name!r} must be numeric; found dtype {series.dtype} "
             f"(non-numeric values in {format_rows(bad[:5], total=len(bad))})."
         )
-    return series.to_numpy(dtype=float, na_value=np.nan)
+    values = series.to_numpy(dtype=float, na_value=np.nan)
+    if finite and np.isinf(values).any():
+        bad = series.index[np.isinf(values)]
+        raise DataError(
+            f"{role} column {name!r} must be finite; found infinite values in "
+            f"{format_rows(bad[:5], total=len(bad))}. Recode or drop those rows (missing values "
+            "are dropped with a warning; infinities are not missing values)."
+        )
+    return values
+
+
+def _sorted_factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and uniques with the uniques sorted, so the unit order never depends on row order.
+
+    Ids pandas cannot sort (unorderable types) are ordered by type name, then text.
+    """
+    try:
+        codes, uniques = pd.factorize(values, sort=True)
+        return codes, np.asarray(uniques)
+    except TypeError:
+        codes, uniques = pd.factorize(values)
+        keys = [(type(u).__name__, str(u)) for u in uniques]
+        order = np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        return rank[codes], np.asarray(uniques, dtype=object)[order]
 
 
 def _constant_within(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
@@ -161,7 +191,7 @@ def prepare_wide_panel(
     weights: str | None = None,
     clusters: str | None = None,
     anticipation: int = 0,
-    control: str = "never_treated",
+    comparison: str = "never_treated",
     unbalanced: str = "drop",
 ) -> WidePanel:
     """Validate a long panel and return it balanced and wide.
@@ -184,7 +214,7 @@ def prepare_wide_panel(
 
     y = _numeric(data[outcome], outcome, "outcome")
     t = _numeric(data[time], time, "time")
-    g = _numeric(data[cohort], cohort, "cohort")
+    g = _numeric(data[cohort], cohort, "cohort", finite=False)  # inf cohorts: refused below
     x = (
         np.column_stack([_numeric(data[c], c, "covariate") for c in covariates])
         if covariates
@@ -217,7 +247,9 @@ def prepare_wide_panel(
     n_missing = int(n_input - keep.sum())
 
     idx = np.flatnonzero(keep)
-    ucodes, uniques = pd.factorize(unit_values.to_numpy()[idx])
+    # units in sorted id order: the influence matrix, cluster codes and bootstrap draws are
+    # then keyed to unit ids, and shuffling the caller's rows changes nothing
+    ucodes, uniques = _sorted_factorize(unit_values.to_numpy()[idx])
     n_units_all = len(uniques)
     tcodes_raw, tvals = pd.factorize(t[idx])  # hashing, then relabel in time order
     order = np.argsort(np.asarray(tvals), kind="stable")
@@ -259,7 +291,7 @@ def prepare_wide_panel(
             )
     ccodes_all: np.ndarray | None = None
     if clusters is not None:
-        ccodes_all = pd.factorize(data[clusters].to_numpy()[idx])[0].astype(float)
+        ccodes_all = _sorted_factorize(data[clusters].to_numpy()[idx])[0].astype(float)
         bad = _constant_within(ucodes, ccodes_all, n_units_all)
         if bad.any():
             rows = np.flatnonzero(bad)
@@ -298,7 +330,7 @@ def prepare_wide_panel(
     used_units = observed & ~early
     n_periods_dropped = 0
     period_keep = np.ones(n_periods, dtype=bool)
-    if control == "not_yet_treated" and not np.any(unit_cohort[used_units] == 0):
+    if comparison == "not_yet_treated" and not np.any(unit_cohort[used_units] == 0):
         gmax = unit_cohort[used_units].max(initial=0.0)
         period_keep = periods_all < gmax - anticipation
         n_periods_dropped = int((~period_keep).sum())
@@ -358,7 +390,7 @@ def prepare_wide_panel(
         )
     if n_periods_dropped:
         warnings.warn(
-            f"no never-treated units: the last cohort is the control group and the "
+            f"no never-treated units: the last cohort is the comparison group and the "
             f"{n_periods_dropped} periods from its adoption on are dropped (as R did does).",
             RowsDroppedWarning,
             stacklevel=3,

@@ -31,9 +31,9 @@ consecutive periods).
 
 from __future__ import annotations
 
-import html
 import math
 import warnings
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,55 +42,49 @@ import pandas as pd
 from scipy import stats
 
 from fieldexp._validate import (
+    check_alpha,
     check_choice,
     check_columns,
     check_frame,
     check_positive,
-    check_probability,
     drop_missing,
     numeric,
 )
+from fieldexp.diffindiff._periods import order_periods
 from fieldexp.diffindiff.twfe import panel_index
 from fieldexp.errors import DataError, RowsDroppedWarning, SpecificationError, format_rows
+from fieldexp.results import Estimates, Result, TestResult
 from fieldexp.stats.covariance import check_small_sample, resolve_se_type
 from fieldexp.stats.groups import GroupIndex, factorize
 from fieldexp.stats.inference import t_inference
 from fieldexp.stats.linear import LinearFit, fit_ols
 
-__all__ = ["EventStudy", "PreTrendTest", "event_study"]
+__all__ = ["ESTIMATORS", "EventStudy", "event_study"]
 
 _FN = "fieldexp.event_study"
-
-
-@dataclass(frozen=True, slots=True)
-class PreTrendTest:
-    r"""Joint Wald test that every pre-period coefficient is zero.
-
-    :math:`W=\hat\beta_{pre}'\hat V_{pre}^{-1}\hat\beta_{pre}` against :math:`\chi^2_q`, and
-    :math:`F=W/q` against :math:`F(q,\nu)` with :math:`\nu` the coefficients' degrees of freedom.
-    """
-
-    statistic: float
-    df: int
-    p_value: float
-    f_statistic: float
-    f_df: tuple[float, float]
-    f_p_value: float
+#: estimators of :func:`event_study` (the shared vocabulary: ``twfe``, ``sun_abraham``)
+ESTIMATORS: tuple[str, ...] = ("twfe", "sun_abraham")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class EventStudy:
+class EventStudy(Result):
     """Relative-time coefficients with inference, a pre-trend test and a plot.
 
     ``coefficients``: ``event_time, estimate, std_error, statistic, df, p_value, ci_low, ci_high``
     (the reference period is a row with estimate 0 and no standard error). ``vcov`` is the
     covariance of the non-reference estimates, in table order. ``cohort_shares`` (Sun & Abraham)
     holds the weights :math:`\\Pr(G=g\\mid e)`.
+
+    ``pretest`` is the joint Wald test that every pre-period coefficient is zero,
+    :math:`W=\\hat\\beta_{pre}'\\hat V_{pre}^{-1}\\hat\\beta_{pre}` against :math:`\\chi^2_q`;
+    ``pretest_f`` the same as :math:`F=W/q` against :math:`F(q,\\nu)` with :math:`\\nu` the
+    coefficients' degrees of freedom. ``comparison`` names the comparison units (never treated,
+    or the last-treated cohort).
     """
 
     coefficients: pd.DataFrame
     vcov: np.ndarray
-    pretest: PreTrendTest | None
+    pretest: TestResult | None
     estimator: str
     reference: int
     outcome: str
@@ -98,46 +92,52 @@ class EventStudy:
     alpha: float
     nobs: int
     nclusters: int | None
-    control_cohort: str
+    comparison: str
     cohort_shares: pd.DataFrame | None
     notes: tuple[str, ...] = ()
+    pretest_f: TestResult | None = None
+
+    @property
+    def control_cohort(self) -> str:
+        """Deprecated name of :attr:`comparison`."""
+        warnings.warn(
+            "EventStudy.control_cohort is renamed EventStudy.comparison.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.comparison
 
     def to_frame(self) -> pd.DataFrame:
         return self.coefficients.copy()
 
-    def _header(self) -> list[str]:
-        lines = [
+    def _estimates(self) -> Estimates:
+        return Estimates.from_frame(self.coefficients, "event_time")
+
+    def _title(self) -> str:
+        return (
             f"Event study of {self.outcome!r}  [estimator={self.estimator}, se_type={self.se_type}, "
-            f"reference={self.reference}, control={self.control_cohort}, "
-            f"{round(100 * (1 - self.alpha))}% CI]",
-            f"  nobs {self.nobs:,}"
-            + (f", clusters {self.nclusters:,}" if self.nclusters is not None else ""),
+            f"reference={self.reference}, comparison={self.comparison}, "
+            f"{round(100 * (1 - self.alpha))}% CI]"
+        )
+
+    def _lines(self) -> list[str]:
+        lines = [
+            f"nobs {self.nobs:,}"
+            + (f", clusters {self.nclusters:,}" if self.nclusters is not None else "")
         ]
         if self.pretest is not None:
             p = self.pretest
+            f = self.pretest_f
             lines.append(
-                f"  pre-trend test (all pre-period coefficients = 0): chi2({p.df}) = "
-                f"{p.statistic:.4f}, p = {p.p_value:.4f}; F = {p.f_statistic:.4f}, "
-                f"p = {p.f_p_value:.4f}"
+                f"pre-trend test (all pre-period coefficients = 0): chi2({p.df}) = "
+                f"{p.statistic:.4f}, p = {p.p_value:.4f}"
+                + ("" if f is None else f"; F = {f.statistic:.4f}, p = {f.p_value:.4f}")
             )
-        lines.extend(f"  note: {n}" for n in self.notes)
+        lines.extend(f"note: {n}" for n in self.notes)
         return lines
 
-    def __str__(self) -> str:
-        body = self.coefficients.to_string(index=False, float_format=lambda v: f"{v: .6f}")
-        return "\n".join([*self._header(), body])
-
-    def _repr_html_(self) -> str:
-        head = "<br>".join(html.escape(x) for x in self._header())
-        table = self.coefficients.to_html(index=False, float_format=lambda v: f"{v:.4f}")
-        return f'<div class="fieldexp-result"><p>{head}</p>{table}</div>'
-
-    def plot(self, ax: Any = None) -> Any:
-        """Coefficients by event time with confidence intervals; returns the Axes."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4))
+    def _plot(self, ax: Any) -> None:
+        """Coefficients by event time with confidence intervals."""
         c = self.coefficients
         e = c["event_time"].to_numpy(dtype=float)
         est = c["estimate"].to_numpy(dtype=float)
@@ -153,7 +153,15 @@ class EventStudy:
         ax.set_xlabel("event time (periods since first treatment)")
         ax.set_ylabel(f"effect on {self.outcome}")
         ax.set_title(f"Event study ({self.estimator})")
-        return ax
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PreTrendTest":
+        warnings.warn(
+            "PreTrendTest is replaced by fieldexp.results.TestResult.", FutureWarning, stacklevel=2
+        )
+        return TestResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def event_study(
@@ -172,6 +180,7 @@ def event_study(
     se_type: str = "stata",
     alpha: float = 0.05,
     small_sample: str = "estimatr",
+    time_order: Sequence[Hashable] | None = None,
 ) -> EventStudy:
     r"""Relative-time (event-study) coefficients with a joint pre-trend test.
 
@@ -180,10 +189,13 @@ def event_study(
     data : DataFrame
         Long panel, one row per unit and period.
     outcome, unit, time : str
-        Outcome, unit id and numeric period columns. Event time is ``time - cohort`` in the units
-        of ``time`` (code elections as 1, 2, 3... to count elections).
+        Outcome, unit id and period columns. Numeric periods are used as they are: event time is
+        ``time - cohort`` in the units of ``time`` (code elections as 1, 2, 3... to count
+        elections). Dates, an ordered categorical or labels with ``time_order`` are ranked 1..K,
+        so event time counts periods. Text labels need ``time_order``.
     cohort : str
-        First treated period; 0 or missing = never treated. Constant within unit.
+        First treated period (a value of ``time``); 0 or missing = never treated. Constant within
+        unit.
     leads, lags : int, optional
         Window: event times before ``-leads`` are binned into ``-leads`` and after ``lags`` into
         ``lags`` (binned endpoints). Default: every event time observed gets its own coefficient.
@@ -194,11 +206,13 @@ def event_study(
     clusters, weights : str, optional
         Cluster column (usually the unit or coarser) and positive weights.
     se_type : str
-        As :func:`fieldexp.diffindiff`; ``"CR2"`` is available for ``twfe`` only (Bell-McCaffrey df are
+        As :func:`fieldexp.did`; ``"CR2"`` is available for ``twfe`` only (Bell-McCaffrey df are
         per coefficient, not for the cohort-share averages).
     alpha : float
     small_sample : {"estimatr", "fixest"}
         CR1 convention, as in :func:`fieldexp.did`.
+    time_order : list, optional
+        The period labels first to last, when ``time`` holds labels ("2011Q1", "2022 general").
 
     Returns
     -------
@@ -211,8 +225,9 @@ def event_study(
         function=_FN,
     )
     check_columns(data, {"clusters": clusters}, function=_FN)
-    check_choice(estimator, ("twfe", "sun_abraham"), argument="estimator", function=_FN)
-    alpha = check_probability(alpha, argument="alpha", function=_FN)
+    check_choice(estimator, ESTIMATORS, argument="estimator", function=_FN)
+    alpha = check_alpha(alpha, function=_FN)
+    data, order = order_periods(data, time, cohort, time_order=time_order, function=_FN)
     resolved = resolve_se_type(se_type, clusters is not None)
     check_small_sample(small_sample, resolved, function=_FN)
     if estimator == "sun_abraham" and resolved == "CR2":
@@ -264,7 +279,7 @@ def event_study(
             "throughout the panel as 0."
         )
     keep = ~((g > 0) & (g <= tmin))
-    notes: list[str] = []
+    notes: list[str] = list(order.note(time))
     if not keep.all():
         n_units_early = len(np.unique(units.codes[~keep]))
         warnings.warn(
@@ -366,27 +381,33 @@ def _inference_table(
 
 def _pretest(
     etimes: np.ndarray, est: np.ndarray, vcov: np.ndarray, df: float
-) -> PreTrendTest | None:
+) -> tuple[TestResult | None, TestResult | None]:
+    """Joint Wald test of the pre-period coefficients, as chi2 and as F."""
     pre = np.flatnonzero(etimes < 0)
     if len(pre) == 0:
-        return None
+        return None, None
     V = vcov[np.ix_(pre, pre)]
     b = est[pre]
     try:
         W = float(b @ np.linalg.solve(V, b))
     except np.linalg.LinAlgError:
-        return None
+        return None, None
     q = len(pre)
     F = W / q
     f_p = float(stats.f.sf(F, q, df)) if math.isfinite(df) and df > 0 else math.nan
-    return PreTrendTest(
+    hypothesis = "all pre-period coefficients = 0"
+    chi2 = TestResult(
         statistic=W,
         df=q,
         p_value=float(stats.chi2.sf(W, q)),
-        f_statistic=F,
-        f_df=(float(q), float(df)),
-        f_p_value=f_p,
+        distribution="chi2",
+        hypothesis=hypothesis,
+        legacy=(("f_statistic", F), ("f_df", (float(q), float(df))), ("f_p_value", f_p)),
     )
+    f_test = TestResult(
+        statistic=F, df=(float(q), float(df)), p_value=f_p, distribution="F", hypothesis=hypothesis
+    )
+    return chi2, f_test
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -427,7 +448,7 @@ class _EventSample:
         *,
         table: pd.DataFrame,
         vcov: np.ndarray,
-        pretest: Any,
+        pretest: tuple[TestResult | None, TestResult | None],
         estimator: str,
         fit: LinearFit,
         shares: pd.DataFrame | None,
@@ -436,7 +457,8 @@ class _EventSample:
         return EventStudy(
             coefficients=table,
             vcov=vcov,
-            pretest=pretest,
+            pretest=pretest[0],
+            pretest_f=pretest[1],
             estimator=estimator,
             reference=int(self.reference),
             outcome=self.outcome,
@@ -444,7 +466,7 @@ class _EventSample:
             alpha=self.alpha,
             nobs=fit.nobs,
             nclusters=fit.nclusters,
-            control_cohort=self.control_label,
+            comparison=self.control_label,
             cohort_shares=shares,
             notes=self.notes + dropped,
         )

@@ -23,26 +23,29 @@ matching weights as fixed (they do not include the matching step).
 
 from __future__ import annotations
 
-import html
 import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from fieldexp._validate import as_column_list, check_columns, check_frame
+from fieldexp._validate import as_column_list, check_choice, check_columns, check_frame
 from fieldexp.diffindiff._kernels import _logit
-from fieldexp.errors import DataError, RowsDroppedWarning, SpecificationError
+from fieldexp.errors import DataError, RowsDroppedWarning, SpecificationError, format_rows
+from fieldexp.results import Result
 
 __all__ = ["ComparisonGroup", "comparison_group"]
 
 _FN = "fieldexp.diffindiff.comparison_group"
+#: matching methods of :func:`comparison_group`
+METHODS: tuple[str, ...] = ("exact", "ipw")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class ComparisonGroup:
+class ComparisonGroup(Result):
     """Panel restricted to matched units, with matching weights and a balance table.
 
     Attributes
@@ -74,18 +77,24 @@ class ComparisonGroup:
     def to_frame(self) -> pd.DataFrame:
         return self.balance.copy()
 
-    def __str__(self) -> str:
-        head = (
+    def _title(self) -> str:
+        return (
             f"Comparison group ({self.method}): {self.n_treated:,} canvassed and "
             f"{self.n_comparison:,} comparison units kept ({self.n_treated_dropped:,} canvassed "
             f"and {self.n_comparison_dropped:,} comparison units without a match dropped)"
         )
-        return head + "\n" + self.balance.to_string(index=False, float_format=lambda v: f"{v: .4f}")
 
-    def _repr_html_(self) -> str:
-        return f"<p>{html.escape(str(self).splitlines()[0])}</p>" + self.balance.to_html(
-            index=False, float_format=lambda v: f"{v:.4f}"
-        )
+    def _plot(self, ax: Any) -> None:
+        """Standardised mean differences before and after matching (a Love plot)."""
+        b = self.balance
+        y = np.arange(len(b))
+        ax.scatter(b["smd_before"].abs(), y, color="tab:gray", label="before")
+        ax.scatter(b["smd_after"].abs(), y, color="tab:blue", label="after")
+        ax.axvline(0.1, color="gray", linestyle=":", linewidth=0.8)
+        ax.set_yticks(y, [str(v) for v in b["variable"]])
+        ax.set_xlabel("|standardised mean difference|")
+        ax.set_title(f"Balance of the comparison group ({self.method})")
+        ax.legend(fontsize=8)
 
 
 def _smd(x: np.ndarray, treat: np.ndarray, w: np.ndarray) -> tuple[float, float, float]:
@@ -129,8 +138,18 @@ def comparison_group(
         data, {"outcome": outcome, "unit": unit, "time": time, "cohort": cohort}, function=_FN
     )
     check_columns(data, {f"covariates[{i}]": c for i, c in enumerate(covs)}, function=_FN)
-    if method not in ("exact", "ipw"):
-        raise SpecificationError(f"method must be 'exact' or 'ipw'; found {method!r}.")
+    check_choice(method, METHODS, argument="method", function=_FN)
+    for role, col in (("outcome", outcome), *(("covariate", c) for c in covs)):
+        values = data[col]
+        if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+            values.dtype
+        ):
+            inf = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
+            if inf.any():
+                raise DataError(
+                    f"{role} column {col!r} ({_FN}) must be finite; found infinite values in "
+                    f"{format_rows(data.index[inf][:5], total=int(inf.sum()))}."
+                )
     g = data[cohort].fillna(0)
     first = float(g[g > 0].min()) if (g > 0).any() else math.nan
     if math.isnan(first):

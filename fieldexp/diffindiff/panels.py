@@ -34,6 +34,7 @@ from fieldexp.errors import (
     SpecificationError,
     format_rows,
 )
+from fieldexp.results import Result
 
 __all__ = ["DiDPanel", "PanelReport", "precinct_panel", "voter_panel"]
 
@@ -85,7 +86,7 @@ class PanelReport:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class DiDPanel:
+class DiDPanel(Result):
     """A long unit x election panel ready for :func:`fieldexp.staggered_did` and friends.
 
     ``data`` columns: the unit id, ``election_id, election_date, period`` (1..T in date order),
@@ -101,14 +102,17 @@ class DiDPanel:
     elections: pd.DataFrame
     report: PanelReport
 
-    def __str__(self) -> str:
-        return "\n".join(["DiD panel", *("  " + x for x in self.report.lines())])
-
-    def _repr_html_(self) -> str:
-        return "<p>" + "<br>".join(self.report.lines()) + "</p>"
-
     def to_frame(self) -> pd.DataFrame:
         return self.data.copy()
+
+    def _title(self) -> str:
+        return "DiD panel"
+
+    def _lines(self) -> list[str]:
+        return self.report.lines()
+
+    def _table(self) -> pd.DataFrame:
+        return self.elections
 
 
 def _need(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:

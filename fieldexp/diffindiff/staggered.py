@@ -7,9 +7,9 @@ periods", *Journal of Econometrics* 225(2), 200-230. Numbers equal R ``did`` 2.5
 
 from __future__ import annotations
 
-import html
 import math
-from collections.abc import Sequence
+import warnings
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,46 +17,60 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from fieldexp._validate import check_alpha, check_choice, renamed_argument
 from fieldexp.diffindiff._aggregate import aggregate_gt
 from fieldexp.diffindiff._kernels import (
     att_gt_covariates,
     att_gt_no_covariates,
     att_gt_pairwise,
+    check_bootstrap_memory,
     cluster_sums,
     gram,
     gt_design,
     influence_se,
     multiplier_bootstrap,
 )
-from fieldexp.diffindiff._panel import SampleReport, prepare_wide_panel
+from fieldexp.diffindiff._panel import SampleReport, check_columns, prepare_wide_panel
+from fieldexp.diffindiff._periods import order_periods
 from fieldexp.errors import DataError, EstimationError, SpecificationError
-from fieldexp.results import EffectResult
+from fieldexp.results import EffectResult, Estimates, Result, TestResult
 from fieldexp.stats.inference import t_inference
 
-__all__ = ["AggregatedEffects", "PreTest", "StaggeredDiD", "staggered_did"]
+__all__ = [
+    "BASE_PERIODS",
+    "BOOTSTRAP_WEIGHTS",
+    "COMPARISONS",
+    "EST_METHODS",
+    "UNBALANCED",
+    "AggregatedEffects",
+    "StaggeredDiD",
+    "staggered_did",
+]
 
-_CONTROLS = ("never_treated", "not_yet_treated")
-_BASES = ("varying", "universal")
-_METHODS = ("reg", "ipw", "dr")
+#: comparison groups of :func:`staggered_did` (declared here; the spec and report import them)
+COMPARISONS: tuple[str, ...] = ("never_treated", "not_yet_treated")
+#: base periods of :func:`staggered_did`
+BASE_PERIODS: tuple[str, ...] = ("varying", "universal")
+#: 2x2 estimators with covariates (``est_method``)
+EST_METHODS: tuple[str, ...] = ("dr", "reg", "ipw")
+#: multiplier-bootstrap weights of :meth:`StaggeredDiD.aggregate`
+BOOTSTRAP_WEIGHTS: tuple[str, ...] = ("rademacher", "mammen", "gaussian")
+#: how units observed in only some periods are handled
+UNBALANCED: tuple[str, ...] = ("drop", "pairwise")
 _AGG = {"simple": None, "group": "cohort", "dynamic": "event_time", "calendar": "time"}
 
 
-@dataclass(frozen=True, slots=True)
-class PreTest:
-    r"""Wald pre-test that every pre-treatment ATT(g,t) is zero (R ``did``'s ``W``/``Wpval``).
-
-    :math:`W = \widehat{ATT}_{pre}'\,\hat V_{pre}^{-1}\,\widehat{ATT}_{pre}` with
-    :math:`\hat V = \Psi'\Psi/n^2` (cluster sums of :math:`\Psi` with ``clusters``),
-    :math:`\chi^2_q`.
-    """
-
-    statistic: float
-    df: int
-    p_value: float
+def __getattr__(name: str) -> Any:
+    if name == "PreTest":
+        warnings.warn(
+            "PreTest is replaced by fieldexp.results.TestResult.", FutureWarning, stacklevel=2
+        )
+        return TestResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class AggregatedEffects:
+class AggregatedEffects(Result):
     """An aggregation of ATT(g,t): overall effect and components with pointwise/simultaneous bands.
 
     ``components`` columns: the label (``event_time``, ``cohort`` or ``time``; none for ``simple``),
@@ -98,33 +112,34 @@ class AggregatedEffects:
         """The components table (a copy)."""
         return self.components.copy()
 
-    def __str__(self) -> str:
-        level = round(100 * (1 - self.alpha))
-        lines = [
-            f"Callaway-Sant'Anna aggregation: {self.kind}  ({level}% CI; simultaneous band crit "
-            f"{self.crit_val:.3f} from {self.reps} multiplier-bootstrap draws, seed {self.seed})",
-            f"  overall ATT {self.estimate: .6f}  std.error {self.std_error:.6f}  "
-            f"[{self.ci_low: .6f}, {self.ci_high: .6f}]",
-        ]
-        if len(self.components):
-            lines.append(self.components.to_string(index=False, float_format=lambda v: f"{v: .6f}"))
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        head = (
-            f"<p><strong>Callaway-Sant'Anna aggregation: {html.escape(self.kind)}</strong> - "
-            f"overall ATT {self.estimate:.4f} (s.e. {self.std_error:.4f}), "
-            f"{round(100 * (1 - self.alpha))}% CI [{self.ci_low:.4f}, {self.ci_high:.4f}]</p>"
+    def _estimates(self) -> Estimates:
+        if not len(self.components):
+            return Estimates.one("overall", self.estimate, self.std_error, math.inf)
+        label = str(self.components.columns[0])
+        comp = Estimates.from_frame(self.components, label, df=math.inf)
+        return Estimates(
+            labels=("overall", *comp.labels),
+            estimate=np.r_[self.estimate, comp.estimate],
+            std_error=np.r_[self.std_error, comp.std_error],
+            df=np.r_[math.inf, comp.df],
+            label_name=label,
         )
-        table = self.components.to_html(index=False, float_format=lambda v: f"{v:.4f}")
-        return f'<div class="fieldexp-result">{head}{table}</div>'
 
-    def plot(self, ax: Any = None) -> Any:
-        """Components with pointwise (thick) and simultaneous (thin) intervals; returns the Axes."""
-        import matplotlib.pyplot as plt
+    def _title(self) -> str:
+        level = round(100 * (1 - self.alpha))
+        return (
+            f"Callaway-Sant'Anna aggregation: {self.kind}  ({level}% CI; simultaneous band crit "
+            f"{self.crit_val:.3f} from {self.reps} multiplier-bootstrap draws, seed {self.seed})"
+        )
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4))
+    def _lines(self) -> list[str]:
+        return [
+            f"overall ATT {self.estimate: .6f}  std.error {self.std_error:.6f}  "
+            f"[{self.ci_low: .6f}, {self.ci_high: .6f}]"
+        ]
+
+    def _plot(self, ax: Any) -> None:
+        """Components with pointwise (thick) and simultaneous (thin) intervals."""
         comp = self.components
         if not len(comp):
             ax.errorbar(
@@ -134,7 +149,7 @@ class AggregatedEffects:
                 fmt="o",
             )
             ax.set_xticks([0], ["overall"])
-            return ax
+            return
         label = comp.columns[0]
         xs = comp[label].to_numpy(dtype=float)
         est = comp["estimate"].to_numpy(dtype=float)
@@ -148,11 +163,10 @@ class AggregatedEffects:
         ax.set_xlabel(label.replace("_", " "))
         ax.set_ylabel("ATT")
         ax.set_title(f"Callaway-Sant'Anna {self.kind} effects")
-        return ax
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class StaggeredDiD:
+class StaggeredDiD(Result):
     """Group-time ATTs with their influence functions, ready to aggregate.
 
     Attributes
@@ -166,8 +180,13 @@ class StaggeredDiD:
     influence : ndarray, shape (n_units, n_cells)
         Influence function of every ATT(g,t), scaled as R ``did``
         (:math:`se=\\sqrt{\\sum\\psi^2}/n`).
-    pretest : PreTest or None
-        Wald test that all pre-treatment ATT(g,t) are zero.
+    pretest : TestResult or None
+        Wald pre-test that every pre-treatment ATT(g,t) is zero (R ``did``'s ``W``/``Wpval``):
+        :math:`W = \\widehat{ATT}_{pre}'\\,\\hat V_{pre}^{-1}\\,\\widehat{ATT}_{pre}` with
+        :math:`\\hat V = \\Psi'\\Psi/n^2` (cluster sums of :math:`\\Psi` with ``clusters``),
+        against :math:`\\chi^2_q`.
+    comparison : str
+        The comparison group, ``"never_treated"`` or ``"not_yet_treated"``.
     sample : SampleReport
         Which rows, units and periods were used, and why the others were not.
     """
@@ -175,10 +194,10 @@ class StaggeredDiD:
     att_gt: pd.DataFrame
     influence: np.ndarray
     unit_ids: np.ndarray
-    pretest: PreTest | None
+    pretest: TestResult | None
     sample: SampleReport
     outcome: str
-    control: str
+    comparison: str
     base_period: str
     anticipation: int
     est_method: str
@@ -193,6 +212,14 @@ class StaggeredDiD:
     @property
     def n_units(self) -> int:
         return self.sample.n_units
+
+    @property
+    def control(self) -> str:
+        """Deprecated name of :attr:`comparison`."""
+        warnings.warn(
+            "StaggeredDiD.control is renamed StaggeredDiD.comparison.", FutureWarning, stacklevel=2
+        )
+        return self.comparison
 
     @property
     def nclusters(self) -> int | None:
@@ -230,18 +257,17 @@ class StaggeredDiD:
         min_e, max_e : float
             Event-time window (``dynamic``; ``max_e`` also limits the post-periods of every kind).
         """
-        if kind not in _AGG:
+        fn = "StaggeredDiD.aggregate"
+        check_choice(kind, tuple(_AGG), argument="kind", function=fn)
+        check_choice(
+            bootstrap_weights, BOOTSTRAP_WEIGHTS, argument="bootstrap_weights", function=fn
+        )
+        if isinstance(reps, bool) or not isinstance(reps, int | np.integer) or reps < 2:
             raise SpecificationError(
-                f"kind must be one of {', '.join(map(repr, _AGG))}; found {kind!r}."
+                f"The 'reps' parameter of {fn} must be an integer >= 2. Got {reps!r} instead."
             )
-        if bootstrap_weights not in ("rademacher", "mammen", "gaussian"):
-            raise SpecificationError(
-                "bootstrap_weights must be 'rademacher', 'mammen' or 'gaussian'; found "
-                f"{bootstrap_weights!r}."
-            )
-        if not isinstance(reps, int) or reps < 2:
-            raise SpecificationError(f"reps must be an integer >= 2; found {reps!r}.")
-        alpha = self.alpha if alpha is None else _check_alpha(alpha)
+        reps = int(reps)
+        alpha = self.alpha if alpha is None else check_alpha(alpha, function=fn)
         att = self.att_gt["estimate"].to_numpy(dtype=float)
         if np.isnan(att).any():
             bad = self.att_gt.loc[np.isnan(att), ["cohort", "time"]]
@@ -272,7 +298,7 @@ class StaggeredDiD:
             nobs=self.sample.n_rows_used,
             nclusters=nclusters,
             se_type="influence" if nclusters is None else "influence-clustered",
-            method="callaway-santanna",
+            method="cs",
             design="panel" if nclusters is None else "clustered",
             outcome=self.outcome,
             term=f"{kind} ATT",
@@ -284,6 +310,7 @@ class StaggeredDiD:
             comp = pd.DataFrame(columns=["estimate", "std_error", "ci_low", "ci_high"])
         else:
             se = np.asarray(influence_se(agg.influence, n, self.clusters), dtype=float)
+            check_bootstrap_memory(reps, int(np.isfinite(se).sum()), function=fn)
             z = float(stats.norm.isf(alpha / 2))
             boot = multiplier_bootstrap(
                 agg.influence[:, np.isfinite(se)],
@@ -324,58 +351,61 @@ class StaggeredDiD:
         """The ATT(g,t) table (a copy)."""
         return self.att_gt.copy()
 
-    def _header(self) -> list[str]:
-        lines = [
-            f"Callaway-Sant'Anna ATT(g,t) of {self.outcome!r}  [control={self.control}, "
+    def _estimates(self) -> Estimates:
+        labels = tuple(
+            zip(self.att_gt["cohort"].tolist(), self.att_gt["time"].tolist(), strict=True)
+        )
+        return Estimates(
+            labels=labels,
+            estimate=self.att_gt["estimate"].to_numpy(dtype=float),
+            std_error=self.att_gt["std_error"].to_numpy(dtype=float),
+            df=np.full(len(labels), math.inf),
+            label_name="cohort_time",
+        )
+
+    def _title(self) -> str:
+        return (
+            f"Callaway-Sant'Anna ATT(g,t) of {self.outcome!r}  [comparison={self.comparison}, "
             f"base_period={self.base_period}, anticipation={self.anticipation}, "
-            f"est_method={self.est_method}, {round(100 * (1 - self.alpha))}% pointwise CI]",
-            *("  " + line for line in self.sample.lines()),
-        ]
+            f"est_method={self.est_method}, {round(100 * (1 - self.alpha))}% pointwise CI]"
+        )
+
+    def _lines(self) -> list[str]:
+        lines = list(self.sample.lines())
         if self.nclusters is not None:
-            lines.append(f"  standard errors clustered ({self.nclusters:,} clusters)")
+            lines.append(f"standard errors clustered ({self.nclusters:,} clusters)")
         if self.pretest is not None:
             lines.append(
-                f"  pre-test (all pre-treatment ATT(g,t) = 0): W = {self.pretest.statistic:.4f}, "
+                f"pre-test (all pre-treatment ATT(g,t) = 0): W = {self.pretest.statistic:.4f}, "
                 f"df = {self.pretest.df}, p = {self.pretest.p_value:.5f}"
             )
-        lines.extend(f"  note: {note}" for note in self.notes)
+        lines.extend(f"note: {note}" for note in self.notes)
         return lines
 
-    def __str__(self) -> str:
-        cols = ["cohort", "time", "estimate", "std_error", "ci_low", "ci_high"]
-        body = self.att_gt[cols].to_string(index=False, float_format=lambda v: f"{v: .6f}")
-        return "\n".join([*self._header(), body])
+    def _table(self) -> pd.DataFrame:
+        return self.att_gt[["cohort", "time", "estimate", "std_error", "ci_low", "ci_high"]]
 
-    def _repr_html_(self) -> str:
-        head = "<br>".join(html.escape(line) for line in self._header())
-        table = self.att_gt.to_html(index=False, float_format=lambda v: f"{v:.4f}")
-        return f'<div class="fieldexp-result"><p>{head}</p>{table}</div>'
-
-    def plot(self) -> Any:
-        """One panel per cohort: ATT(g,t) by period with pointwise CIs; returns the Figure."""
-        import matplotlib.pyplot as plt
-
+    def _plot(self, ax: Any) -> None:
+        """ATT(g,t) by period, one colour per cohort (pre-treatment cells hollow)."""
         cohorts = self.cohorts
-        fig, axes = plt.subplots(
-            len(cohorts), 1, figsize=(7, 2.2 * len(cohorts)), sharex=True, squeeze=False
-        )
-        for ax, g in zip(axes[:, 0], cohorts, strict=True):
+        width = 0.6 / max(len(cohorts), 1)
+        for i, g in enumerate(cohorts):
             sub = self.att_gt[self.att_gt["cohort"] == g]
-            pre = (sub["time"] < g).to_numpy()
-            for mask, color in ((pre, "tab:gray"), (~pre, "tab:blue")):
-                s = sub[mask]
-                ax.errorbar(
-                    s["time"],
-                    s["estimate"],
-                    yerr=[s["estimate"] - s["ci_low"], s["ci_high"] - s["estimate"]],
-                    fmt="o",
-                    color=color,
-                )
-            ax.axhline(0.0, color="black", linewidth=0.8)
-            ax.set_title(f"cohort {g:g}", fontsize=9)
-        axes[-1, 0].set_xlabel("period")
-        fig.tight_layout()
-        return fig
+            x = sub["time"].to_numpy(dtype=float) + (i - (len(cohorts) - 1) / 2) * width
+            est = sub["estimate"].to_numpy(dtype=float)
+            lo = sub["ci_low"].to_numpy(dtype=float)
+            hi = sub["ci_high"].to_numpy(dtype=float)
+            color = f"C{i % 10}"
+            pre = sub["time"].to_numpy(dtype=float) < g
+            ok = np.isfinite(lo)
+            ax.vlines(x[ok], lo[ok], hi[ok], colors=color, linewidth=1.5)
+            ax.scatter(x[~pre], est[~pre], color=color, zorder=3, label=f"cohort {g:g}")
+            ax.scatter(x[pre], est[pre], facecolors="white", edgecolors=color, zorder=3)
+        ax.axhline(0.0, color="black", linewidth=0.8)
+        ax.set_xlabel("period")
+        ax.set_ylabel(f"ATT(g,t) on {self.outcome}")
+        ax.set_title("Callaway-Sant'Anna group-time effects")
+        ax.legend(fontsize=8)
 
 
 def _as_int(values: np.ndarray) -> np.ndarray:
@@ -386,12 +416,6 @@ def _as_int(values: np.ndarray) -> np.ndarray:
     return v
 
 
-def _check_alpha(alpha: float) -> float:
-    if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
-        raise SpecificationError(f"alpha must be in (0, 1); found {alpha!r}.")
-    return float(alpha)
-
-
 def staggered_did(
     data: pd.DataFrame,
     outcome: str,
@@ -399,7 +423,7 @@ def staggered_did(
     time: str,
     cohort: str,
     *,
-    control: str = "never_treated",
+    comparison: str | None = None,
     base_period: str = "varying",
     anticipation: int = 0,
     covariates: Sequence[str] | None = None,
@@ -408,6 +432,8 @@ def staggered_did(
     weights: str | None = None,
     alpha: float = 0.05,
     unbalanced: str = "drop",
+    time_order: Sequence[Hashable] | None = None,
+    control: str | None = None,
 ) -> StaggeredDiD:
     r"""Group-time average treatment effects under staggered adoption (Callaway & Sant'Anna 2021).
 
@@ -421,7 +447,7 @@ def staggered_did(
     2x2 estimator of Sant'Anna & Zhao 2020 on each cell), where :math:`b` is the base period
     (``varying``: the previous period before treatment and :math:`g-1-\delta` after it;
     ``universal``: always :math:`g-1-\delta`, so the :math:`g-1-\delta` row is 0 by construction)
-    and :math:`C` the control group: never-treated units, or (``not_yet_treated``) also units first
+    and :math:`C` the comparison group: never-treated units, or (``not_yet_treated``) also units first
     treated after :math:`\max(t,b)+\delta` (:math:`\delta` = ``anticipation``). Standard errors come
     from the influence functions, :math:`\widehat{se}=\sqrt{\sum_i\psi_i^2}/n` (R ``did``'s analytic
     standard errors); with ``clusters`` the influence functions are summed within clusters first,
@@ -433,10 +459,14 @@ def staggered_did(
     data : DataFrame
         Long panel, one row per unit and period.
     outcome, unit, time : str
-        Outcome, unit id and (numeric) period columns.
+        Outcome, unit id and period columns. Periods must have an order: numbers, dates, an
+        ordered categorical, or labels with ``time_order`` (dates and labels are ranked 1..K).
+        Outcomes must be finite: ``inf`` is refused; missing values drop the row (counted).
     cohort : str
-        First treated period of the unit; ``0`` or missing = never treated. Constant within unit.
-    control : {"never_treated", "not_yet_treated"}
+        First treated period of the unit (a value of ``time``); ``0`` or missing = never treated.
+        Constant within unit.
+    comparison : {"never_treated", "not_yet_treated"}
+        Comparison group (default ``"never_treated"``; R ``did``'s ``control_group``).
     base_period : {"varying", "universal"}
     anticipation : int
         Periods of anticipation :math:`\delta`.
@@ -456,6 +486,11 @@ def staggered_did(
         default), or ``"pairwise"``: keep them and compute each ATT(g,t) on the units observed in
         both periods it compares (voters who register or are purged between elections), valid
         when being observed is unrelated to the outcome trend.
+    time_order : list, optional
+        The period labels first to last, when ``time`` holds labels ("2011Q1", "2022 general").
+    control : str, optional
+        Deprecated name of ``comparison`` (a :class:`FutureWarning`; ``control`` is an arm label
+        elsewhere in fieldexp).
 
     Returns
     -------
@@ -470,18 +505,13 @@ def staggered_did(
     Without covariates every ATT(g,t) and influence function is computed from cohort x period
     sums in one vectorised pass.
     """
-    if control not in _CONTROLS:
-        raise SpecificationError(
-            f"control must be 'never_treated' or 'not_yet_treated'; found {control!r}."
-        )
-    if base_period not in _BASES:
-        raise SpecificationError(
-            f"base_period must be 'varying' or 'universal'; found {base_period!r}."
-        )
-    if est_method not in _METHODS:
-        raise SpecificationError(
-            f"est_method must be one of 'dr', 'reg', 'ipw'; found {est_method!r}."
-        )
+    fn = "fieldexp.staggered_did"
+    comparison = renamed_argument(
+        comparison, control, new="comparison", old="control", function=fn, default="never_treated"
+    )
+    check_choice(comparison, COMPARISONS, argument="comparison", function=fn)
+    check_choice(base_period, BASE_PERIODS, argument="base_period", function=fn)
+    check_choice(est_method, EST_METHODS, argument="est_method", function=fn)
     if (
         isinstance(anticipation, bool)
         or not isinstance(anticipation, (int, np.integer))
@@ -493,9 +523,10 @@ def staggered_did(
         )
     if isinstance(covariates, str):
         covariates = [covariates]
-    alpha = _check_alpha(alpha)
-    if unbalanced not in ("drop", "pairwise"):
-        raise SpecificationError(f"unbalanced must be 'drop' or 'pairwise'; found {unbalanced!r}.")
+    alpha = check_alpha(alpha, function=fn)
+    check_choice(unbalanced, UNBALANCED, argument="unbalanced", function=fn)
+    check_columns(data, [time, cohort])
+    data, order = order_periods(data, time, cohort, time_order=time_order, function=fn)
 
     panel = prepare_wide_panel(
         data,
@@ -507,7 +538,7 @@ def staggered_did(
         weights=weights,
         clusters=clusters,
         anticipation=int(anticipation),
-        control=control,
+        comparison=comparison,
         unbalanced=unbalanced,
     )
     n = panel.y.shape[0]
@@ -520,16 +551,16 @@ def staggered_did(
             f"cohort column {cohort!r} has no treated units (every cohort is 0/missing): nothing "
             "to estimate."
         )
-    if control == "never_treated" and not np.any(unit_cohort == 0):
+    if comparison == "never_treated" and not np.any(unit_cohort == 0):
         raise DataError(
-            "control='never_treated' needs never-treated units (cohort 0 or missing in "
-            f"{cohort!r}); found none. Use control='not_yet_treated' (the last cohort then "
-            "serves as control, as in R did)."
+            "comparison='never_treated' needs never-treated units (cohort 0 or missing in "
+            f"{cohort!r}); found none. Use comparison='not_yet_treated' (the last cohort then "
+            "serves as comparison, as in R did)."
         )
     design = gt_design(
         panel.periods,
         cohorts,
-        control=control,
+        control=comparison,
         base_period=base_period,
         anticipation=float(anticipation),
     )
@@ -558,7 +589,7 @@ def staggered_did(
         }
     )
     pretest = _pretest(res.att, se, res.influence, design.group, design.time, n, panel.clusters)
-    notes: list[str] = []
+    notes: list[str] = list(order.note(time))
     if panel.x is not None:
         notes.append(f"covariates {', '.join(panel.covariate_names)} with est_method={est_method}")
     weights_ind = np.ones(n) if panel.weights is None else panel.weights
@@ -569,7 +600,7 @@ def staggered_did(
         pretest=pretest,
         sample=panel.report,
         outcome=outcome,
-        control=control,
+        comparison=comparison,
         base_period=base_period,
         anticipation=int(anticipation),
         est_method=est_method,
@@ -591,7 +622,7 @@ def _pretest(
     time: np.ndarray,
     n: int,
     clusters: np.ndarray | None,
-) -> PreTest | None:
+) -> TestResult | None:
     pre = np.flatnonzero((group > time) & np.isfinite(se) & np.isfinite(att))
     if len(pre) == 0:
         return None
@@ -601,4 +632,10 @@ def _pretest(
         return None
     a = att[pre]
     W = float(a @ np.linalg.solve(V, a))
-    return PreTest(statistic=W, df=len(pre), p_value=float(stats.chi2.sf(W, len(pre))))
+    return TestResult(
+        statistic=W,
+        df=len(pre),
+        p_value=float(stats.chi2.sf(W, len(pre))),
+        distribution="chi2",
+        hypothesis="all pre-treatment ATT(g,t) = 0",
+    )

@@ -16,22 +16,23 @@ is a weighted average of 2x2 comparisons some of which use already-treated units
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from fieldexp._validate import (
     as_column_list,
+    check_alpha,
     check_binary,
     check_choice,
     check_columns,
     check_frame,
     check_positive,
-    check_probability,
     drop_missing,
     numeric,
 )
+from fieldexp.diffindiff._periods import order_periods, period_kind
 from fieldexp.errors import DataError, SpecificationError, format_rows
 from fieldexp.results import EffectResult
 from fieldexp.stats.covariance import SE_TYPES, check_small_sample, resolve_se_type
@@ -137,6 +138,7 @@ def did(
     se_type: str = "stata",
     alpha: float = 0.05,
     small_sample: str = "estimatr",
+    time_order: Sequence[Hashable] | None = None,
 ) -> EffectResult:
     r"""Two-way fixed-effects DiD, equal to estimatr's ``lm_robust`` with unit and time effects.
 
@@ -150,6 +152,10 @@ def did(
         Long panel, one row per unit and period (unbalanced panels are fine).
     outcome, unit, time : str
         Outcome, unit id and period columns (unit and period are absorbed as fixed effects).
+        Periods may be any labels ("2011Q1", "2022 general", dates as text): the estimate needs
+        no order. The order is used only to check that treatment never switches off; it is known
+        for numbers, dates, an ordered categorical or ``time_order``. Text labels without an
+        order skip that check and say so in the result's notes.
     treatment : str
         Binary, absorbing treatment indicator :math:`D_{it}` (1 from the unit's first treated
         period on). A treatment that switches off is a :class:`~fieldexp.errors.DataError`.
@@ -169,11 +175,21 @@ def did(
     small_sample : {"estimatr", "fixest"}
         CR1 convention (:func:`fieldexp.stats.covariance.check_small_sample`): ``"fixest"``
         (fixest, pyfixest, reghdfe) does not count unit effects nested in the clusters.
+    time_order : list, optional
+        The period labels first to last (enables the absorbing-treatment check for text labels).
 
     Returns
     -------
     EffectResult
         ``estimand="ATT"``, ``method="twfe"``, ``term=treatment``.
+
+    Notes
+    -----
+    ``se_type`` defaults to ``"stata"`` here (CR1 with clusters, HC1 without, as ``lm_robust``
+    with ``fixed_effects`` and Stata's ``areg``/``reghdfe``), while :func:`fieldexp.itt` defaults
+    to design-based choices (HC2/CR2, estimatr's ``lm_robust`` default): panel DiD users compare
+    with Stata/fixest, and CR2 with voter fixed effects needs the leverage of every unit effect,
+    which is infeasible at voter-file scale. Pass ``se_type="CR2"`` to match ``itt``.
     """
     check_frame(data, function=_FN)
     covs = as_column_list(covariates, function=_FN, argument="covariates")
@@ -192,14 +208,20 @@ def did(
     check_columns(data, {"clusters": clusters}, function=_FN)
     check_columns(data, {f"covariates[{i}]": c for i, c in enumerate(covs)}, function=_FN)
     check_choice(se_type, SE_TYPES, argument="se_type", function=_FN)
-    alpha = check_probability(alpha, argument="alpha", function=_FN)
+    alpha = check_alpha(alpha, function=_FN)
     resolved = resolve_se_type(se_type, clusters is not None)
     check_small_sample(small_sample, resolved, function=_FN)
 
-    if data[time].dtype.kind not in "iufM":
-        raise DataError(
-            f"time column {time!r} must be numeric (years, election numbers) or dates so that "
-            f"periods can be ordered; found dtype {data[time].dtype}."
+    ordered = period_kind(data[time], time_order) != "text"
+    period_notes: tuple[str, ...] = ()
+    if time_order is not None or (ordered and isinstance(data[time].dtype, pd.CategoricalDtype)):
+        data, order = order_periods(data, time, None, time_order=time_order, function=_FN)
+        period_notes = order.note(time)
+    elif not ordered:
+        period_notes = (
+            f"periods of {time!r} are text labels without an order: the estimate needs none, "
+            "but the check that treatment never switches off was skipped (pass time_order=[...] "
+            "to run it)",
         )
     needed = [outcome, unit, time, treatment, *covs]
     if clusters is not None:
@@ -215,10 +237,12 @@ def did(
         if covs
         else d.reshape(-1, 1)
     )
+    time_values = sub[time].to_numpy() if ordered else pd.factorize(sub[time])[0]
     units, periods = panel_index(
-        sub[unit].to_numpy(), sub[time].to_numpy(), labels=sub.index, unit=unit, time=time
+        sub[unit].to_numpy(), time_values, labels=sub.index, unit=unit, time=time
     )
-    check_absorbing(d, units, periods, labels=sub.index, treatment=treatment, unit=unit)
+    if ordered:
+        check_absorbing(d, units, periods, labels=sub.index, treatment=treatment, unit=unit)
     if clusters is None:
         cl = None
     elif clusters == unit:
@@ -272,25 +296,37 @@ def did(
         term=treatment,
         estimand="ATT",
         n_dropped=n_dropped,
-        notes=(f"two-way fixed effects: {units.n_groups:,} units x {periods.n_groups:,} periods",),
+        notes=(
+            f"two-way fixed effects: {units.n_groups:,} units x {periods.n_groups:,} periods",
+            *period_notes,
+        ),
     )
 
 
 def cohort_from_treatment(
-    data: pd.DataFrame, unit: str, time: str, treatment: str, *, name: str = "cohort"
+    data: pd.DataFrame,
+    unit: str,
+    time: str,
+    treatment: str,
+    *,
+    name: str = "cohort",
+    time_order: Sequence[Hashable] | None = None,
 ) -> pd.DataFrame:
     """A copy of ``data`` with the cohort column (first treated period, 0 = never) added.
 
     Bridges the TWFE layout (a 0/1 ``treatment`` per unit and period) and the cohort layout of
     :func:`fieldexp.staggered_did` and :func:`fieldexp.event_study`. The treatment must be
     absorbing: a unit treated and then untreated is a :class:`~fieldexp.errors.DataError`.
+    With dates, an ordered categorical or ``time_order`` the cohort holds the period label (pass
+    the same ``time_order`` to the estimators).
     """
     fn = "fieldexp.diffindiff.cohort_from_treatment"
     check_frame(data, function=fn)
     check_columns(data, {"unit": unit, "time": time, "treatment": treatment}, function=fn)
     if name in data.columns:
         raise SpecificationError(f"column {name!r} already exists in the data; pass name=...")
-    sub, _ = drop_missing(data, [unit, time, treatment], function=fn)
+    ranked, order = order_periods(data, time, None, time_order=time_order, function=fn)
+    sub, _ = drop_missing(ranked, [unit, time, treatment], function=fn)
     d = check_binary(sub[treatment], argument="treatment", function=fn)
     t = numeric(sub[time], argument="time", function=fn)
     units, periods = panel_index(sub[unit].to_numpy(), t, labels=sub.index, unit=unit, time=time)
@@ -300,6 +336,10 @@ def cohort_from_treatment(
     first[np.isinf(first)] = 0.0
     out = data.copy()
     values = pd.Series(first[units.codes], index=sub.index)
+    if order.kind == "ranked":
+        labels = np.array([0, *order.labels], dtype=object)
+        out[name] = pd.Series(labels[values.to_numpy().astype(np.int64)], index=sub.index)
+        return out
     out[name] = values.reindex(out.index)
     if np.all(first == np.round(first)):
         out[name] = out[name].astype("Int64")

@@ -9,13 +9,12 @@ arrays (:mod:`fieldexp.experiment.designs`), call the pure kernels
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 
 import numpy as np
 import pandas as pd
 
-from fieldexp._validate import check_choice
+from fieldexp._validate import check_alpha, check_choice
 from fieldexp.engine import is_engine_table
 from fieldexp.engine.api import cace_engine, itt_engine
 from fieldexp.errors import (
@@ -49,12 +48,7 @@ WEAK_FIRST_STAGE_F = 10.0
 
 
 def _check_alpha(alpha: object, function: str) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < float(alpha) < 1:
-        raise SpecificationError(
-            f"The 'alpha' parameter of {function} must be a number strictly between 0 and 1. "
-            f"Got {alpha!r} instead."
-        )
-    return float(alpha)
+    return check_alpha(alpha, function=function)  # the one validator (fieldexp._validate)
 
 
 def _design_label(data: ExperimentData) -> str:

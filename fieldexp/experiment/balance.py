@@ -18,11 +18,11 @@ sec. 4.6), computed from cluster totals of :math:`\\tilde X` for every draw.
 
 from __future__ import annotations
 
-import html
 import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,81 +47,90 @@ from fieldexp.experiment.ri_replay import (
     resolve_assignment,
     run_replay,
 )
+from fieldexp.results import Result, TestResult
 
-__all__ = ["BalanceResult", "OmnibusTest", "balance"]
+__all__ = ["BalanceResult", "balance"]
 
 _FUNCTION = "balance"
 
 
-@dataclass(frozen=True, slots=True)
-class OmnibusTest:
-    """Randomisation F test that all covariates are jointly unrelated to assignment."""
-
-    arm: ArmLabel
-    f_statistic: float
-    df1: int
-    df2: int
-    p_value: float
-    p_value_se: float
-    reps: int
-    exact: bool
-    engine: str
+def __getattr__(name: str) -> object:
+    if name == "OmnibusTest":
+        warnings.warn(
+            "OmnibusTest is replaced by fieldexp.results.TestResult.", FutureWarning, stacklevel=2
+        )
+        return TestResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class BalanceResult:
-    """Balance table (one row per covariate) and omnibus randomisation tests (one per arm)."""
+class BalanceResult(Result):
+    """Balance table (one row per covariate) and omnibus randomisation tests (one per arm).
+
+    ``omnibus[i]`` is the :class:`~fieldexp.results.TestResult` (F statistic on ``(q, N - B - q)``
+    df, randomisation p-value) of treated arm ``treated_arms[i]`` against ``control``.
+    """
 
     table: pd.DataFrame
-    omnibus: tuple[OmnibusTest, ...]
+    omnibus: tuple[TestResult, ...]
     arms: tuple[ArmLabel, ...]
     control: ArmLabel
     nobs: int
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def treated_arms(self) -> tuple[ArmLabel, ...]:
+        return tuple(a for a in self.arms if a != self.control)
 
     def to_frame(self) -> pd.DataFrame:
         """The balance table: means by arm, differences, standardised differences, p-values."""
         return self.table.copy()
 
     def omnibus_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([_as_row(o) for o in self.omnibus])
+        return pd.DataFrame(
+            [_as_row(a, o) for a, o in zip(self.treated_arms, self.omnibus, strict=False)]
+        )
 
-    def __str__(self) -> str:
-        lines = [f"Covariate balance ({len(self.table)} covariates, {self.nobs:,} units)"]
-        with pd.option_context("display.width", 120, "display.max_columns", 30):
-            lines.append(self.table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-        for o in self.omnibus:
+    def _title(self) -> str:
+        return f"Covariate balance ({len(self.table)} covariates, {self.nobs:,} units)"
+
+    def _lines(self) -> list[str]:
+        lines = []
+        for arm, o in zip(self.treated_arms, self.omnibus, strict=False):
+            q, df2 = o.df if isinstance(o.df, tuple) else (o.df, math.nan)
             how = (
                 "exact" if o.exact else f"{o.reps:,} re-randomisations, MC s.e. {o.p_value_se:.4f}"
             )
             lines.append(
-                f"Omnibus (arm {o.arm!r} vs {self.control!r}): F = {o.f_statistic:.3f} on "
-                f"{o.df1} and {o.df2} df, randomisation p = {o.p_value:.4f} ({how})"
+                f"Omnibus (arm {arm!r} vs {self.control!r}): F = {o.statistic:.3f} on "
+                f"{q:g} and {df2:g} df, randomisation p = {o.p_value:.4f} ({how})"
             )
         lines.extend(f"note: {n}" for n in self.notes)
-        return "\n".join(lines)
+        return lines
 
-    def _repr_html_(self) -> str:
-        table = self.table.to_html(index=False, float_format=lambda v: f"{v:.4f}")
-        omni = "".join(
-            f"<li>Arm {html.escape(repr(o.arm))} vs {html.escape(repr(self.control))}: "
-            f"F = {o.f_statistic:.3f} ({o.df1}, {o.df2} df), randomisation p = {o.p_value:.4f}"
-            f"{' (exact)' if o.exact else f' ({o.reps:,} draws)'}</li>"
-            for o in self.omnibus
-        )
-        notes = "".join(f"<p><em>Note:</em> {html.escape(n)}</p>" for n in self.notes)
-        return (
-            f'<div class="fieldexp-result"><p><strong>Covariate balance</strong> '
-            f"({self.nobs:,} units)</p>{table}<ul>{omni}</ul>{notes}</div>"
-        )
+    def _plot(self, ax: Any) -> None:
+        """Standardised differences by covariate, one marker per treated arm (a Love plot)."""
+        y = np.arange(len(self.table))
+        for i, arm in enumerate(self.treated_arms):
+            col = f"std_diff_{arm}"
+            if col in self.table.columns:
+                ax.scatter(self.table[col], y, color=f"C{i % 10}", label=f"arm {arm}")
+        ax.axvline(0.0, color="black", linewidth=0.8)
+        for x in (-0.1, 0.1):
+            ax.axvline(x, color="gray", linestyle=":", linewidth=0.8)
+        ax.set_yticks(y, [str(v) for v in self.table.iloc[:, 0]])
+        ax.set_xlabel("standardised difference")
+        ax.set_title("Covariate balance")
+        ax.legend(fontsize=8)
 
 
-def _as_row(o: OmnibusTest) -> dict[str, object]:
+def _as_row(arm: ArmLabel, o: TestResult) -> dict[str, object]:
+    df1, df2 = o.df if isinstance(o.df, tuple) else (o.df, math.nan)
     return {
-        "arm": o.arm,
-        "f_statistic": o.f_statistic,
-        "df1": o.df1,
-        "df2": o.df2,
+        "arm": arm,
+        "f_statistic": o.statistic,
+        "df1": df1,
+        "df2": df2,
         "p_value": o.p_value,
         "p_value_se": o.p_value_se,
         "reps": o.reps,
@@ -367,7 +376,7 @@ def balance(
         rows.append(row)
     table = pd.DataFrame(rows)
 
-    omnibus: list[OmnibusTest] = []
+    omnibus: list[TestResult] = []
     if reps > 0:
         assert seed is not None
         for lab in treated:
@@ -395,7 +404,7 @@ def _omnibus(
     reps: int,
     seed: int,
     engine: str,
-) -> OmnibusTest:
+) -> TestResult:
     setup, _ = prepare_replay(frame, arm_col, design, arm=arm, function=_FUNCTION)
     in_set = setup.row_cluster >= 0
     Xv = X.to_numpy(dtype=float)
@@ -452,14 +461,21 @@ def _omnibus(
     ok = np.isfinite(f_draws)
     hit = f_draws >= f_obs - 1e-9 * (1 + abs(f_obs))
     p = float(prob[ok & hit].sum() / prob[ok].sum())
-    return OmnibusTest(
-        arm=arm,
-        f_statistic=f_obs,
-        df1=q,
-        df2=df2,
+    return TestResult(
+        statistic=f_obs,
+        df=(float(q), float(df2)),
         p_value=p,
+        distribution="randomization",
+        hypothesis=f"covariates jointly unrelated to assignment to arm {arm!r}",
+        method=f"randomisation F test ({used_engine})",
         p_value_se=0.0 if exact else math.sqrt(p * (1 - p) / len(f_draws)),
         reps=len(f_draws),
         exact=exact,
-        engine=used_engine,
+        legacy=(
+            ("arm", arm),
+            ("f_statistic", f_obs),
+            ("df1", q),
+            ("df2", df2),
+            ("engine", used_engine),
+        ),
     )

@@ -25,17 +25,17 @@ Randomisation test (with ``design``)
 
 from __future__ import annotations
 
-import html
 import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from fieldexp._validate import as_column_list, check_choice, check_frame
+from fieldexp._validate import as_column_list, check_frame, resolve_estimand
 from fieldexp.design.spec import Design
 from fieldexp.errors import (
     ColumnNotFoundError,
@@ -48,7 +48,7 @@ from fieldexp.errors import (
 )
 from fieldexp.experiment.ri_replay import check_reps_memory, observed_acc, run_replay
 from fieldexp.experiment.ri_stats import N_ACC, itt_reducer, prepare_statistic, tail_share
-from fieldexp.results import EffectResult
+from fieldexp.results import EffectResult, Estimates, Result, TestResult
 
 __all__ = ["HeterogeneityResult", "heterogeneity"]
 
@@ -56,23 +56,45 @@ _FUNCTION = "heterogeneity"
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class HeterogeneityResult:
-    """Subgroup effects and tests that they are equal."""
+class HeterogeneityResult(Result):
+    """Subgroup effects and tests that they are equal.
+
+    ``wald`` is the :class:`~fieldexp.results.TestResult` of equal effects across subgroups
+    (:math:`\\chi^2_{G-1}`; ``wald.method`` says how the covariance was formed).
+    """
 
     by: str
     levels: tuple[object, ...]
     effects: tuple[EffectResult, ...]
     estimand: str
-    wald_statistic: float
-    wald_df: int
-    wald_p_value: float
-    wald_method: str
+    wald: TestResult
     ri_statistic: float = math.nan
     ri_p_value: float = math.nan
     ri_p_value_se: float = math.nan
     ri_reps: int = 0
     ri_exact: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    # deprecated names of the Wald test's fields (one TestResult replaces them)
+    @property
+    def wald_statistic(self) -> float:
+        _renamed("wald_statistic", "wald.statistic")
+        return self.wald.statistic
+
+    @property
+    def wald_df(self) -> int:
+        _renamed("wald_df", "wald.df")
+        return int(self.wald.df)  # type: ignore[arg-type]
+
+    @property
+    def wald_p_value(self) -> float:
+        _renamed("wald_p_value", "wald.p_value")
+        return self.wald.p_value
+
+    @property
+    def wald_method(self) -> str:
+        _renamed("wald_method", "wald.method")
+        return self.wald.method
 
     def to_frame(self) -> pd.DataFrame:
         """One row per subgroup: ``by, level`` and the EffectResult columns."""
@@ -87,10 +109,10 @@ class HeterogeneityResult:
     def tests_frame(self) -> pd.DataFrame:
         rows = [
             {
-                "test": f"Wald ({self.wald_method})",
-                "statistic": self.wald_statistic,
-                "df": self.wald_df,
-                "p_value": self.wald_p_value,
+                "test": f"Wald ({self.wald.method})",
+                "statistic": self.wald.statistic,
+                "df": self.wald.df,
+                "p_value": self.wald.p_value,
             }
         ]
         if self.ri_reps:
@@ -98,23 +120,30 @@ class HeterogeneityResult:
                 {
                     "test": "randomisation" + (" (exact)" if self.ri_exact else ""),
                     "statistic": self.ri_statistic,
-                    "df": self.wald_df,
+                    "df": self.wald.df,
                     "p_value": self.ri_p_value,
                 }
             )
         return pd.DataFrame(rows)
 
-    def __str__(self) -> str:
-        lines = [f"{self.estimand} by {self.by!r} ({len(self.levels)} subgroups)"]
-        for level, e in zip(self.levels, self.effects, strict=True):
-            lines.append(
-                f"  {level!s:<14} {e.estimate: .5f} (s.e. {e.std_error:.5f})  "
-                f"[{e.ci_low: .5f}, {e.ci_high: .5f}]  n = {e.nobs:,}"
-            )
-        lines.append(
-            f"  equal effects: Wald chi2({self.wald_df}) = {self.wald_statistic:.3f}, "
-            f"p = {self.wald_p_value:.4f} ({self.wald_method})"
+    def _estimates(self) -> Estimates:
+        return Estimates(
+            labels=self.levels,
+            estimate=np.array([e.estimate for e in self.effects]),
+            std_error=np.array([e.std_error for e in self.effects]),
+            df=np.array([e.df for e in self.effects]),
+            label_name="level",
         )
+
+    def _title(self) -> str:
+        return f"{self.estimand} by {self.by!r} ({len(self.levels)} subgroups)"
+
+    def _lines(self) -> list[str]:
+        w = self.wald
+        lines = [
+            f"equal effects: Wald chi2({w.df}) = {w.statistic:.3f}, p = {w.p_value:.4f} "
+            f"({w.method})"
+        ]
         if self.ri_reps:
             how = (
                 "exact"
@@ -122,21 +151,37 @@ class HeterogeneityResult:
                 else f"{self.ri_reps:,} draws, MC s.e. {self.ri_p_value_se:.4f}"
             )
             lines.append(
-                f"  randomisation test: statistic {self.ri_statistic:.3f}, p = {self.ri_p_value:.4f} ({how})"
+                f"randomisation test: statistic {self.ri_statistic:.3f}, "
+                f"p = {self.ri_p_value:.4f} ({how})"
             )
-        lines.extend(f"  note: {n}" for n in self.notes)
-        return "\n".join(lines)
+        lines.extend(f"note: {n}" for n in self.notes)
+        return lines
 
-    def _repr_html_(self) -> str:
-        table = self.to_frame()[
+    def _table(self) -> pd.DataFrame:
+        return self.to_frame()[
             ["level", "estimate", "std_error", "p_value", "ci_low", "ci_high", "nobs"]
         ]
-        tests = self.tests_frame()
-        return (
-            f'<div class="fieldexp-result"><p><strong>{html.escape(self.estimand)} by '
-            f"{html.escape(self.by)}</strong></p>{table.to_html(index=False, float_format=lambda v: f'{v:.4f}')}"
-            f"{tests.to_html(index=False, float_format=lambda v: f'{v:.4f}')}</div>"
-        )
+
+    def _plot(self, ax: Any) -> None:
+        """Forest plot: one estimate and interval per subgroup."""
+        y = np.arange(len(self.effects))[::-1]
+        est = np.array([e.estimate for e in self.effects])
+        lo = np.array([e.ci_low for e in self.effects])
+        hi = np.array([e.ci_high for e in self.effects])
+        ax.hlines(y, lo, hi, color="tab:blue", linewidth=2)
+        ax.scatter(est, y, color="tab:blue", zorder=3)
+        ax.axvline(0.0, color="black", linewidth=0.8)
+        ax.set_yticks(y, [str(v) for v in self.levels])
+        ax.set_xlabel(f"{self.estimand}")
+        ax.set_title(f"{self.estimand} by {self.by}")
+
+
+def _renamed(old: str, new: str) -> None:
+    warnings.warn(
+        f"HeterogeneityResult.{old} is deprecated: use HeterogeneityResult.{new}.",
+        FutureWarning,
+        stacklevel=3,
+    )
 
 
 def _contrast_wald(tau: np.ndarray, V: np.ndarray) -> tuple[float, int]:
@@ -209,7 +254,7 @@ def heterogeneity(
     assignment: str,
     by: str,
     *,
-    estimator: str = "itt",
+    estimand: str | None = None,
     treatment: str | None = None,
     blocks: str | None = None,
     clusters: str | None = None,
@@ -220,6 +265,7 @@ def heterogeneity(
     design: Design | None = None,
     reps: int = 0,
     seed: int | None = None,
+    estimator: str | None = None,
 ) -> HeterogeneityResult:
     """ITT or CACE within each level of ``by`` and tests that the effects are equal.
 
@@ -228,8 +274,9 @@ def heterogeneity(
     data, outcome, assignment : as for :func:`fieldexp.itt` (0/1 assignment column).
     by : str
         Subgroup column (e.g. ``"propensity_band"``: rare / intermittent / regular voters).
-    estimator : {"itt", "cace"}
-        ``"cace"`` needs ``treatment`` (contact).
+    estimand : {"ITT", "CACE"}
+        ``"CACE"`` needs ``treatment`` (contact). ``estimator="itt"|"cace"`` is its deprecated
+        name.
     blocks, clusters, covariates, method, se_type, alpha
         Passed to :func:`fieldexp.itt` / :func:`fieldexp.cace` for each subgroup
         (``method`` only for the ITT). Default ``blocks``/``clusters``: the design's.
@@ -246,10 +293,10 @@ def heterogeneity(
     from fieldexp.experiment.api import cace, itt
 
     data = check_frame(data, function=_FUNCTION)
-    check_choice(estimator, ("itt", "cace"), argument="estimator", function=_FUNCTION)
+    estimator = resolve_estimand(estimand, estimator, function=_FUNCTION).lower()
     if estimator == "cace" and treatment is None:
         raise SpecificationError(
-            f"The 'treatment' parameter of {_FUNCTION} is required with estimator='cace'."
+            f"The 'treatment' parameter of {_FUNCTION} is required with estimand='CACE'."
         )
     if design is not None:
         blocks = blocks if blocks is not None else design.blocks
@@ -430,10 +477,14 @@ def heterogeneity(
         levels=tuple(levels),
         effects=tuple(effects),
         estimand=estimator.upper(),
-        wald_statistic=w,
-        wald_df=df,
-        wald_p_value=p,
-        wald_method=wald_method,
+        wald=TestResult(
+            statistic=w,
+            df=df,
+            p_value=p,
+            distribution="chi2",
+            hypothesis=f"equal effects across {by!r}",
+            method=wald_method,
+        ),
         ri_statistic=ri_stat,
         ri_p_value=ri_p,
         ri_p_value_se=ri_se,

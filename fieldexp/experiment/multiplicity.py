@@ -12,7 +12,6 @@ attributes are then equal.
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import pandas as pd
 
 from fieldexp._validate import check_choice
 from fieldexp.errors import SpecificationError
+from fieldexp.results import Result
 
 __all__ = ["AdjustedPValues", "adjust_pvalues"]
 
@@ -29,7 +29,7 @@ METHODS = ("holm", "bh", "westfall-young")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class AdjustedPValues:
+class AdjustedPValues(Result):
     """Raw and adjusted p-values of a family of tests."""
 
     names: tuple[str, ...]
@@ -50,23 +50,8 @@ class AdjustedPValues:
     def __getitem__(self, name: str) -> float:
         return float(self.adjusted[self.names.index(name)])
 
-    def __str__(self) -> str:
-        lines = [f"Adjusted p-values ({self.method}, {len(self.names)} tests)"]
-        width = max(len(n) for n in self.names)
-        for n, p, q in zip(self.names, self.p_values, self.adjusted, strict=True):
-            lines.append(f"  {n:<{width}}  p {p:.4f}  adjusted {q:.4f}")
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><td>{html.escape(n)}</td><td>{p:.4f}</td><td>{q:.4f}</td></tr>"
-            for n, p, q in zip(self.names, self.p_values, self.adjusted, strict=True)
-        )
-        return (
-            f'<div class="fieldexp-result"><p><strong>Adjusted p-values '
-            f"({html.escape(self.method)})</strong></p><table><thead><tr><th>Test</th>"
-            f"<th>p-value</th><th>Adjusted</th></tr></thead><tbody>{rows}</tbody></table></div>"
-        )
+    def _title(self) -> str:
+        return f"Adjusted p-values ({self.method}, {len(self.names)} tests)"
 
 
 def holm(p: np.ndarray) -> np.ndarray:

@@ -26,15 +26,16 @@ first stage :math:`\\widehat{ITT}_D` (the Wald estimator at :math:`\\tau_0 = 0`)
 from __future__ import annotations
 
 import hashlib
-import html
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from fieldexp._validate import check_choice, check_frame
+from fieldexp._validate import check_alpha, check_choice, check_frame, resolve_estimand
 from fieldexp.design.spec import ArmLabel, Design
 from fieldexp.errors import DataError, SpecificationError
 
@@ -55,6 +56,7 @@ from fieldexp.experiment.ri_stats import itt_reducer as itt_reducer
 from fieldexp.experiment.ri_stats import prepare_statistic as prepare_statistic
 from fieldexp.experiment.ri_stats import statistic_at as statistic_at
 from fieldexp.experiment.ri_stats import tail_share as tail_share
+from fieldexp.results import Result
 
 __all__ = ["RandomizationResult", "randomization_inference", "randomization_inference_family"]
 
@@ -64,7 +66,7 @@ ALTERNATIVES = ("two-sided", "greater", "less")
 
 # ===================================================================== result
 @dataclass(frozen=True, slots=True, eq=False)
-class RandomizationResult:
+class RandomizationResult(Result):
     """Randomisation-inference result.
 
     Attributes
@@ -97,7 +99,7 @@ class RandomizationResult:
     draws: np.ndarray
     draw_weights: np.ndarray | None
     estimate: float
-    estimator: str
+    estimand: str
     studentized: bool
     alternative: str
     sharp_null: float
@@ -121,7 +123,7 @@ class RandomizationResult:
             [
                 {
                     "outcome": self.outcome,
-                    "estimand": self.estimator.upper(),
+                    "estimand": self.estimand,
                     "arm": self.arm,
                     "estimate": self.estimate,
                     "statistic": self.statistic,
@@ -141,43 +143,64 @@ class RandomizationResult:
             ]
         )
 
-    def _lines(self) -> list[str]:
-        kind = "t statistic" if self.studentized else "estimate"
+    def _title(self) -> str:
         how = (
             f"exact: all {self.reps:,} assignments enumerated"
             if self.exact
             else f"{self.reps:,} re-randomisations, seed {self.seed}, engine {self.engine}"
         )
+        return (
+            f"Randomisation inference: {self.estimand} of arm {self.arm!r} vs "
+            f"{self.control!r} on {self.outcome!r} ({how})"
+        )
+
+    def _lines(self) -> list[str]:
+        kind = "t statistic" if self.studentized else "estimate"
         lines = [
-            f"Randomisation inference: {self.estimator.upper()} of arm {self.arm!r} vs "
-            f"{self.control!r} on {self.outcome!r} ({how})",
-            f"  sharp null: constant effect {self.sharp_null:g}; alternative {self.alternative}",
-            f"  estimate {self.estimate:.6f}; observed {kind} {self.statistic:.6f}",
-            f"  p-value {self.p_value:.4f}"
+            f"sharp null: constant effect {self.sharp_null:g}; alternative {self.alternative}",
+            f"estimate {self.estimate:.6f}; observed {kind} {self.statistic:.6f}",
+            f"p-value {self.p_value:.4f}"
             + ("" if self.exact else f" (Monte Carlo s.e. {self.p_value_se:.4f})"),
         ]
         if math.isfinite(self.ci_low) or math.isfinite(self.ci_high):
             level = round(100 * (1 - self.alpha))
-            lines.append(f"  {level}% CI by test inversion [{self.ci_low:.6f}, {self.ci_high:.6f}]")
-        lines.append(f"  nobs {self.nobs:,}, clusters {self.nclusters:,}, blocks {self.nblocks:,}")
-        lines.extend(f"  note: {n}" for n in self.notes)
+            lines.append(f"{level}% CI by test inversion [{self.ci_low:.6f}, {self.ci_high:.6f}]")
+        lines.append(f"nobs {self.nobs:,}, clusters {self.nclusters:,}, blocks {self.nblocks:,}")
+        lines.extend(f"note: {n}" for n in self.notes)
         return lines
 
-    def __str__(self) -> str:
-        return "\n".join(self._lines())
+    @property
+    def estimator(self) -> str:
+        """Deprecated: ``"itt"``/``"cace"``, the lower-case :attr:`estimand`."""
+        warnings.warn(
+            "RandomizationResult.estimator is renamed RandomizationResult.estimand ('ITT'/'CACE').",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.estimand.lower()
+
+    def _table(self) -> pd.DataFrame | None:
+        return None
+
+    def _stored_interval(self) -> tuple[float, float, float] | None:
+        return (self.alpha, self.ci_low, self.ci_high)
+
+    def _plot(self, ax: Any) -> None:
+        """The statistic's randomisation distribution with the observed value."""
+        draws = np.asarray(self.draws, dtype=float)
+        ok = np.isfinite(draws)
+        w = None if self.draw_weights is None else np.asarray(self.draw_weights)[ok]
+        ax.hist(draws[ok], bins=50, weights=w, color="tab:gray", alpha=0.7)
+        ax.axvline(self.statistic, color="tab:red", linewidth=1.5, label="observed")
+        ax.set_xlabel("t statistic" if self.studentized else "estimate")
+        ax.set_ylabel("probability" if self.exact else "draws")
+        ax.set_title(f"Randomisation distribution (p = {self.p_value:.4f})")
+        ax.legend(fontsize=8)
 
     def __repr__(self) -> str:
         return (
             f"RandomizationResult(outcome={self.outcome!r}, statistic={self.statistic:.6g}, "
             f"p_value={self.p_value:.4g}, reps={self.reps}, exact={self.exact})"
-        )
-
-    def _repr_html_(self) -> str:
-        lines = self._lines()
-        body = "".join(f"<li>{html.escape(x.strip())}</li>" for x in lines[1:])
-        return (
-            f'<div class="fieldexp-result"><p><strong>{html.escape(lines[0])}</strong></p>'
-            f"<ul>{body}</ul></div>"
         )
 
 
@@ -197,7 +220,7 @@ def randomization_inference(
     assignment: str | pd.DataFrame,
     design: Design,
     *,
-    estimator: str = "itt",
+    estimand: str | None = None,
     treatment: str | None = None,
     covariates: str | Sequence[str] | None = None,
     statistic: str = "estimate",
@@ -212,6 +235,7 @@ def randomization_inference(
     engine: str = "auto",
     weights: str | None = None,
     multi_arm: str = "conditional",
+    estimator: str | None = None,
 ) -> RandomizationResult:
     """Fisher randomisation test that replays ``design`` exactly.
 
@@ -230,9 +254,9 @@ def randomization_inference(
         exact per-block count distribution, or independent coin flips under
         ``scheme="simple"``). The observed assignment must be one the design can produce,
         else :class:`DesignError`.
-    estimator : {"itt", "cace"}
-        ``"cace"`` needs ``treatment`` (contact) and uses the Wald statistic under the sharp
-        null (see the module docstring).
+    estimand : {"ITT", "CACE"}
+        ``"CACE"`` needs ``treatment`` (contact) and uses the Wald statistic under the sharp
+        null (see the module docstring). ``estimator="itt"|"cace"`` is its deprecated name.
     covariates : column name(s), optional
         Covariance adjustment (Rosenbaum 2002): the adjusted outcome is residualised on the
         covariates and block indicators before the difference in means.
@@ -275,7 +299,7 @@ def randomization_inference(
     RandomizationResult
     """
     data = check_frame(data, function=_FUNCTION)
-    check_choice(estimator, ("itt", "cace"), argument="estimator", function=_FUNCTION)
+    estimator = resolve_estimand(estimand, estimator, function=_FUNCTION).lower()
     check_choice(alternative, ALTERNATIVES, argument="alternative", function=_FUNCTION)
     check_choice(statistic, ("estimate",), argument="statistic", function=_FUNCTION)
     check_choice(engine, ENGINES, argument="engine", function=_FUNCTION)
@@ -291,11 +315,10 @@ def randomization_inference(
             f"The 'sharp_null' parameter of {_FUNCTION} must be a finite number. "
             f"Got {sharp_null!r} instead."
         )
-    if not (0 < alpha < 1):
-        raise SpecificationError(f"The 'alpha' parameter of {_FUNCTION} must be in (0, 1).")
+    alpha = check_alpha(alpha, function=_FUNCTION)
     if estimator == "cace" and treatment is None:
         raise SpecificationError(
-            f"The 'treatment' parameter of {_FUNCTION} is required with estimator='cace' "
+            f"The 'treatment' parameter of {_FUNCTION} is required with estimand='CACE' "
             "(the contact column)."
         )
     if engine != "exact":  # enumeration is bounded by the number of assignments
@@ -304,7 +327,7 @@ def randomization_inference(
         raise SpecificationError(
             f"{_FUNCTION}: multi_arm='full' replays every arm under the null that none but "
             "'arm' has an effect, which fixes outcomes but not contacts made by the other arms; "
-            "use it with estimator='itt', or multi_arm='conditional' for the CACE"
+            "use it with estimand='ITT', or multi_arm='conditional' for the CACE"
         )
     covs = [covariates] if isinstance(covariates, str) else list(covariates or [])
     frame, arm_col = resolve_assignment(data, assignment, design, function=_FUNCTION)
@@ -358,7 +381,7 @@ def randomization_inference(
         draws=draws,
         draw_weights=prob if exact else None,
         estimate=float(statistic_at(obs_acc, 0.0, False, prep.scale)),
-        estimator=estimator,
+        estimand=estimator.upper(),
         studentized=studentize,
         alternative=alternative,
         sharp_null=tau0,
@@ -384,7 +407,7 @@ def randomization_inference_family(
     assignment: str | pd.DataFrame,
     design: Design,
     *,
-    estimator: str = "itt",
+    estimand: str | None = None,
     treatment: str | None = None,
     covariates: str | Sequence[str] | None = None,
     reps: int = 1000,
@@ -394,6 +417,7 @@ def randomization_inference_family(
     arm: ArmLabel | None = None,
     engine: str = "auto",
     weights: str | None = None,
+    estimator: str | None = None,
 ) -> tuple[RandomizationResult, ...]:
     """Randomisation inference for several outcomes from one replay of ``design``.
 
@@ -424,14 +448,14 @@ def randomization_inference_family(
             f"The 'outcomes' parameter of {function} must be a non-empty list of distinct column "
             f"names. Got {outcomes!r} instead."
         )
-    check_choice(estimator, ("itt", "cace"), argument="estimator", function=function)
+    estimator = resolve_estimand(estimand, estimator, function=function).lower()
     check_choice(alternative, ALTERNATIVES, argument="alternative", function=function)
     check_choice(engine, ENGINES, argument="engine", function=function)
     reps = _check_int(reps, "reps", 1)
     seed = _check_int(seed, "seed", 0)
     if estimator == "cace" and treatment is None:
         raise SpecificationError(
-            f"The 'treatment' parameter of {function} is required with estimator='cace'."
+            f"The 'treatment' parameter of {function} is required with estimand='CACE'."
         )
     if engine != "exact":
         check_reps_memory(reps, N_ACC * len(outcomes), function=function)
@@ -504,7 +528,7 @@ def randomization_inference_family(
                 draws=draws,
                 draw_weights=prob if exact else None,
                 estimate=float(statistic_at(obs_acc[sl], 0.0, False, prep.scale)),
-                estimator=estimator,
+                estimand=estimator.upper(),
                 studentized=studentize,
                 alternative=alternative,
                 sharp_null=0.0,

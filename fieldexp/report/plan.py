@@ -369,7 +369,7 @@ def adjust_effects(
         fam_ri: dict[Family, RandomizationResult] = {}
         for r in ri_results:
             fam = (columns.get(r.outcome, r.outcome), arm_label(r.arm))
-            if fam not in fam_ri or r.estimator.upper() == "ITT":
+            if fam not in fam_ri or r.estimand == "ITT":
                 fam_ri[fam] = r
         missing = [f for f in _family_pvalues(effects) if f not in fam_ri]
         if not fam_ri or missing:

@@ -18,7 +18,11 @@ from typing import Any
 import tomllib
 
 from fieldexp.design import Design
+from fieldexp.diffindiff.events import ESTIMATORS as _EVENT_ESTIMATORS
+from fieldexp.diffindiff.staggered import COMPARISONS as _COMPARISONS
 from fieldexp.errors import FieldexpError, SpecificationError, did_you_mean
+from fieldexp.experiment.api import METHODS as _ITT_METHODS
+from fieldexp.experiment.multiplicity import METHODS as _ADJUSTMENTS
 from fieldexp.spec.guards import (
     MIN_SALT_LENGTH,
     identifier_kind,
@@ -44,6 +48,7 @@ from fieldexp.spec.model import (
     SubgroupSpec,
 )
 from fieldexp.spec.redact import redact_salt, refuse_short_secrets
+from fieldexp.stats.covariance import SE_TYPES as _SE_TYPES
 
 __all__ = ["load_spec", "parse_spec"]
 
@@ -68,12 +73,15 @@ DEFAULT_FORMAT = {
     "precinct_results": "fr-interieur",
     "precinct_assignment": "csv",
 }
-METHODS = ("auto", "dim", "ols", "lin")
-SE_TYPES = ("HC0", "HC1", "HC2", "HC3", "CR0", "CR2", "stata")
+# choice lists are declared once, by the module that owns them (the spec only refers to them)
+METHODS = _ITT_METHODS
+SE_TYPES = _SE_TYPES
 ESTIMANDS = ("ITT", "CACE")
-MULTIPLICITY = ("holm", "bh", "westfall-young", "none")
+MULTIPLICITY = (*_ADJUSTMENTS, "none")
 LEVELS = ("voter", "precinct")
-DID_ESTIMATORS = ("twfe", "sun_abraham", "callaway_santanna")
+# "callaway_santanna" is the spec's spelling of the estimator fieldexp calls "cs"
+DID_ESTIMATORS = (*_EVENT_ESTIMATORS, "callaway_santanna")
+DID_COMPARISONS = _COMPARISONS
 DEFAULT_COLUMNS = {"turnout": "voted", "registration": "registered_after"}
 DEFAULT_LABELS = {"turnout": "Turnout", "registration": "Registration", "vote_share": "Vote share"}
 
@@ -627,9 +635,7 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
             reference=did_sec.get("reference", int, -1),
             clusters=did_sec.get("clusters", str, None),
             se_type=did_sec.choice("se_type", SE_TYPES, "stata"),
-            control=did_sec.choice(
-                "control", ("never_treated", "not_yet_treated"), "never_treated"
-            ),
+            control=did_sec.choice("control", DID_COMPARISONS, "never_treated"),
             reps=did_sec.get("reps", int, 1000, check=_positive_int),
             seed=did_sec.get("seed", int, None, check=lambda v: None if v >= 0 else "must be >= 0"),
         )

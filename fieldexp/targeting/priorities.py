@@ -45,12 +45,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from fieldexp._validate import check_probability
 from fieldexp.errors import DataError, FieldexpWarning, SpecificationError, format_rows
+from fieldexp.results import Estimates, Result
 
 __all__ = [
     "Effect",
@@ -145,7 +147,7 @@ def _bloc_of(labels: pd.Series, blocs: pd.DataFrame, by: str) -> pd.Series:
 
 
 @dataclass(frozen=True)
-class KnockPlan:
+class KnockPlan(Result):
     """Doors allocated to precincts in priority order, and what they are expected to yield.
 
     Attributes
@@ -170,39 +172,34 @@ class KnockPlan:
     curve: pd.DataFrame
     alpha: float
 
-    def __str__(self) -> str:
+    def _title(self) -> str:
+        return f"Knock plan: {self.doors:,} doors in {len(self.allocation):,} precinct(s)"
+
+    def _lines(self) -> list[str]:
         lvl = round(100 * (1 - self.alpha))
-        return (
-            f"Knock plan: {self.doors:,} doors in {len(self.allocation):,} precinct(s)\n"
-            f"  expected net votes {self.net_votes:,.1f}  ({lvl}% CI {self.ci_low:,.1f} to "
+        return [
+            f"expected net votes {self.net_votes:,.1f}  ({lvl}% CI {self.ci_low:,.1f} to "
             f"{self.ci_high:,.1f})"
-        )
+        ]
 
-    def _repr_html_(self) -> str:
-        import html
-
-        return f"<pre>{html.escape(str(self))}</pre>"
+    def _estimates(self) -> Estimates:
+        return Estimates.one("net votes", self.net_votes, self.std_error, math.inf)
 
     def to_frame(self) -> pd.DataFrame:
         """The allocation (aggregates per precinct)."""
         return self.allocation.copy()
 
-    def plot(self, ax: object = None) -> object:
-        """Net votes against doors with the interval band; returns the Axes."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 3.5))
+    def _plot(self, ax: Any) -> None:
+        """Net votes against doors with the interval band."""
         c = self.curve
-        ax.fill_between(c["doors"], c["ci_low"], c["ci_high"], alpha=0.25, linewidth=0)  # type: ignore[attr-defined]
-        ax.plot(c["doors"], c["net_votes"], linewidth=1.5)  # type: ignore[attr-defined]
-        ax.set_xlabel("doors knocked")  # type: ignore[attr-defined]
-        ax.set_ylabel("expected net votes")  # type: ignore[attr-defined]
-        return ax
+        ax.fill_between(c["doors"], c["ci_low"], c["ci_high"], alpha=0.25, linewidth=0)
+        ax.plot(c["doors"], c["net_votes"], linewidth=1.5)
+        ax.set_xlabel("doors knocked")
+        ax.set_ylabel("expected net votes")
 
 
 @dataclass(frozen=True)
-class PrecinctPriorities:
+class PrecinctPriorities(Result):
     """Precincts ranked by expected net votes per door knocked.
 
     Attributes
@@ -227,23 +224,31 @@ class PrecinctPriorities:
         """The ranked table."""
         return self.table.copy()
 
-    def __str__(self) -> str:
-        top = self.table.head(5)
-        lines = [
+    def _title(self) -> str:
+        return (
             f"Precinct priorities ({len(self.table):,} precincts; supporters: "
             f"{', '.join(self.supporters)})"
+        )
+
+    def _lines(self) -> list[str]:
+        return [
+            f"{r.rank:>4}  {r.precinct_id}: {r.net_votes_per_door:+.4f} net votes per door "
+            f"[{r.ci_low:+.4f}, {r.ci_high:+.4f}], {int(float(str(r.doors))):,} doors"
+            for r in self.table.head(5).itertuples()
         ]
-        for r in top.itertuples():
-            lines.append(
-                f"  {r.rank:>4}  {r.precinct_id}: {r.net_votes_per_door:+.4f} net votes per door "
-                f"[{r.ci_low:+.4f}, {r.ci_high:+.4f}], {int(float(str(r.doors))):,} doors"
-            )
-        return "\n".join(lines)
 
-    def _repr_html_(self) -> str:
-        import html
+    def _table(self) -> pd.DataFrame | None:
+        return None  # the lines show the top five; to_frame() has every precinct
 
-        return f"<pre>{html.escape(str(self))}</pre>"
+    def _estimates(self) -> Estimates:
+        t = self.table
+        return Estimates(
+            labels=tuple(t["precinct_id"].tolist()),
+            estimate=t["net_votes_per_door"].to_numpy(dtype=float),
+            std_error=t["std_error"].to_numpy(dtype=float),
+            df=np.full(len(t), math.inf),
+            label_name="precinct_id",
+        )
 
     def plan(
         self,

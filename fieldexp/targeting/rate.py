@@ -51,12 +51,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from fieldexp._validate import check_choice, check_probability
 from fieldexp.errors import DataError, SpecificationError, format_rows
+from fieldexp.results import Estimates, Result
 from fieldexp.stats.inference import t_inference
 from fieldexp.targeting._data import TargetingData, block_halves, prepare_targeting
 
@@ -160,7 +162,7 @@ def _toc(gamma_sorted: np.ndarray, tie_group: np.ndarray, grid: np.ndarray) -> n
 
 
 @dataclass(frozen=True)
-class RateResult:
+class RateResult(Result):
     """RATE of one priority (or the difference of two), its TOC curve and half-sample inference.
 
     Attributes
@@ -199,11 +201,9 @@ class RateResult:
     alpha: float
     _replicates: np.ndarray
 
-    def conf_int(self, alpha: float = 0.05) -> tuple[float, float]:
-        """Normal interval at level ``1 - alpha`` from the stored half-sample standard error."""
-        a = check_probability(alpha, argument="alpha", function="RateResult.conf_int")
-        inf = t_inference(self.estimate, self.std_error, math.inf, a)
-        return inf.ci_low, inf.ci_high
+    def _estimates(self) -> Estimates:
+        # normal interval from the stored half-sample standard error
+        return Estimates.one(self.priority, self.estimate, self.std_error, math.inf)
 
     def to_frame(self) -> pd.DataFrame:
         """One row in the common result schema."""
@@ -227,38 +227,29 @@ class RateResult:
             ]
         )
 
-    def summary(self) -> str:
-        """A short text summary."""
-        return str(self)
+    def _title(self) -> str:
+        return f"RATE ({self.target}) of priority {self.priority!r} [{self.estimand}]"
 
-    def __str__(self) -> str:
+    def _lines(self) -> list[str]:
         lvl = round(100 * (1 - self.alpha))
-        return (
-            f"RATE ({self.target}) of priority {self.priority!r} [{self.estimand}]\n"
-            f"  estimate {self.estimate:.4f}  (SE {self.std_error:.4f}, {self.reps} half-samples)\n"
-            f"  {lvl}% CI [{self.ci_low:.4f}, {self.ci_high:.4f}]  p = {self.p_value:.3g}\n"
-            f"  average effect {self.ate:.4f}; n = {self.nobs:,}, clusters = {self.nclusters:,}"
-        )
+        return [
+            f"estimate {self.estimate:.4f}  (SE {self.std_error:.4f}, {self.reps} half-samples)",
+            f"{lvl}% CI [{self.ci_low:.4f}, {self.ci_high:.4f}]  p = {self.p_value:.3g}",
+            f"average effect {self.ate:.4f}; n = {self.nobs:,}, clusters = {self.nclusters:,}",
+        ]
 
-    def _repr_html_(self) -> str:
-        import html
+    def _table(self) -> pd.DataFrame | None:
+        return None  # the lines state every number
 
-        return f"<pre>{html.escape(str(self))}</pre>"
-
-    def plot(self, ax: object = None) -> object:
-        """The TOC curve with its pointwise interval; returns the matplotlib Axes."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 3.5))
+    def _plot(self, ax: Any) -> None:
+        """The TOC curve with its pointwise interval."""
         toc = self.toc
-        ax.fill_between(toc["q"], toc["ci_low"], toc["ci_high"], alpha=0.25, linewidth=0)  # type: ignore[attr-defined]
-        ax.plot(toc["q"], toc["toc"], linewidth=1.5)  # type: ignore[attr-defined]
-        ax.axhline(0.0, color="0.4", linewidth=0.8)  # type: ignore[attr-defined]
-        ax.set_xlabel("share treated, by decreasing priority (q)")  # type: ignore[attr-defined]
-        ax.set_ylabel("TOC(q)")  # type: ignore[attr-defined]
-        ax.set_title(f"TOC of {self.priority}".replace("$", r"\$"))  # type: ignore[attr-defined]
-        return ax
+        ax.fill_between(toc["q"], toc["ci_low"], toc["ci_high"], alpha=0.25, linewidth=0)
+        ax.plot(toc["q"], toc["toc"], linewidth=1.5)
+        ax.axhline(0.0, color="0.4", linewidth=0.8)
+        ax.set_xlabel("share treated, by decreasing priority (q)")
+        ax.set_ylabel("TOC(q)")
+        ax.set_title(f"TOC of {self.priority}".replace("$", r"\$"))
 
 
 def _priority_array(

@@ -35,6 +35,7 @@ from threadpoolctl import threadpool_limits
 
 from fieldexp._validate import as_column_list
 from fieldexp.errors import DataError, SpecificationError
+from fieldexp.results import Result
 from fieldexp.targeting._data import _NUISANCE, TargetingData, id_folds, prepare_targeting
 from fieldexp.targeting.rate import first_stage_or_raise
 
@@ -46,7 +47,7 @@ _THREADED_ROWS = 200_000
 
 
 @dataclass(frozen=True)
-class UpliftResult:
+class UpliftResult(Result):
     """Out-of-fold uplift scores.
 
     Attributes
@@ -81,23 +82,19 @@ class UpliftResult:
         out = df.groupby("fold")["score"].agg(["count", "mean", "std", "min", "max"])
         return out.reset_index()
 
-    def __str__(self) -> str:
+    def _title(self) -> str:
+        return f"Uplift scores ({self.estimand}, {self.learner}, {self.n_folds}-fold cross-fitting)"
+
+    def _lines(self) -> list[str]:
         s = self.scores.dropna()
-        return (
-            f"Uplift scores ({self.estimand}, {self.learner}, {self.n_folds}-fold cross-fitting)\n"
-            f"  {len(s):,} voters scored; mean {s.mean():.4f}, sd {s.std():.4f}, "
-            f"deciles {s.quantile(0.1):.4f} .. {s.quantile(0.9):.4f}\n"
-            f"  covariates: {', '.join(self.covariates)}"
-        )
+        return [
+            f"{len(s):,} voters scored; mean {s.mean():.4f}, sd {s.std():.4f}, "
+            f"deciles {s.quantile(0.1):.4f} .. {s.quantile(0.9):.4f}",
+            f"covariates: {', '.join(self.covariates)}",
+        ]
 
-    def summary(self) -> str:
-        """A short text summary."""
-        return str(self)
-
-    def _repr_html_(self) -> str:
-        import html
-
-        return f"<pre>{html.escape(str(self))}</pre>"
+    def _table(self) -> pd.DataFrame | None:
+        return None  # to_frame() holds the per-fold summary
 
 
 def _make_learner(learner: Any, seed: int) -> Any:

@@ -85,7 +85,9 @@ def test_sun_abraham_last_treated_control():
     with pytest.raises(DataError, match="no never-treated units"):
         event_study(df, "y", "id", "t", "g")
     sa = event_study(df, "y", "id", "t", "g", estimator="sun_abraham")
-    assert sa.control_cohort == "last-treated cohort 6"
+    assert sa.comparison == "last-treated cohort 6"
+    with pytest.warns(FutureWarning, match="renamed EventStudy.comparison"):
+        assert sa.control_cohort == sa.comparison
     assert sa.coefficients["event_time"].max() == 2  # cohort 3 seen up to period 5
 
 

@@ -74,8 +74,12 @@ def test_unmatched_strata_are_dropped_and_counted():
 
 def test_bad_input():
     df = _selected(n=500)
-    with pytest.raises(SpecificationError, match="method must be"):
+    with pytest.raises(SpecificationError, match=r"'method' parameter .* must be one of"):
         comparison_group(df, "y", "id", "t", "g", method="nn")
+    inf = df.copy()
+    inf.loc[inf.index[3], "y"] = np.inf
+    with pytest.raises(DataError, match=rf"outcome column 'y'.*finite.*row {inf.index[3]}"):
+        comparison_group(inf, "y", "id", "t", "g")
     bad = df.assign(x=np.arange(len(df)))
     with pytest.raises(DataError, match="constant within unit"):
         comparison_group(bad, "y", "id", "t", "g", covariates="x")

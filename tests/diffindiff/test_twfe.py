@@ -143,9 +143,18 @@ def test_missing_rows_dropped_with_warning_and_data_untouched():
     pd.testing.assert_frame_equal(data, before)
 
 
-def test_time_must_be_orderable_and_float_periods_work():
-    with pytest.raises(DataError, match="time column 'period' must be numeric"):
-        did(PANEL.assign(period=PANEL["period"].astype(str)), "y", "unit", "period", "treat")
+def test_text_period_labels_need_no_order_and_float_periods_work():
+    a = did(PANEL, "y", "unit", "period", "treat")
+    names = {p: f"{2010 + p}Q1" for p in PANEL["period"].unique()}
+    text = PANEL.assign(period=PANEL["period"].map(names))
+    b = did(text, "y", "unit", "period", "treat")
+    assert b.estimate == pytest.approx(a.estimate, rel=1e-10)
+    assert b.std_error == pytest.approx(a.std_error, rel=1e-10)
+    assert any("check that treatment never switches off was skipped" in n for n in b.notes)
+    order = [names[p] for p in sorted(names)]
+    c = did(text, "y", "unit", "period", "treat", time_order=order)
+    assert c.estimate == pytest.approx(a.estimate, rel=1e-10)
+    assert not any("skipped" in n for n in c.notes)
     a = did(PANEL, "y", "unit", "period", "treat")
     b = did(PANEL.assign(period=PANEL["period"] * 0.5), "y", "unit", "period", "treat")
     assert a.estimate == pytest.approx(b.estimate, rel=1e-12)

@@ -158,7 +158,7 @@ def test_full_replay_monte_carlo_agrees_with_exact_and_is_reproducible():
 def test_full_replay_refusals():
     df, design = frame(4, "complete")
     df["d"] = (df["arm"] == "t").astype(int)
-    with pytest.raises(SpecificationError, match=r"multi_arm='full' .* estimator='itt'"):
+    with pytest.raises(SpecificationError, match=r"multi_arm='full' .* estimand='ITT'"):
         fx.randomization_inference(
             df,
             "y",

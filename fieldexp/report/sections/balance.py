@@ -54,11 +54,12 @@ def build(ctx: ReportContext) -> Section | None:
         "campaign: means by arm, their difference, the standardised difference (in standard "
         "deviations; above 0.1 deserves a look) and a design-based p-value per covariate."
     ]
-    for o in res.omnibus:
+    for arm, o in zip(res.treated_arms, res.omnibus, strict=False):
         how = "exact" if o.exact else f"{o.reps:,} re-randomisations"
+        df1, df2 = o.df if isinstance(o.df, tuple) else (o.df, float("nan"))
         paras.append(
-            f"Omnibus test, arm {arm_label(o.arm)} vs {arm_label(res.control)}: F = "
-            f"{o.f_statistic:.3f} on {o.df1} and {o.df2} df, randomisation p = {o.p_value:.3f} "
+            f"Omnibus test, arm {arm_label(arm)} vs {arm_label(res.control)}: F = "
+            f"{o.statistic:.3f} on {df1:g} and {df2:g} df, randomisation p = {o.p_value:.3f} "
             f"({how})."
         )
     paras.extend(res.notes)

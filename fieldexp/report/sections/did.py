@@ -138,7 +138,7 @@ def build(ctx: ReportContext) -> Section | None:
             "voter_id",
             "period",
             "cohort",
-            control=d.control,
+            comparison=d.control,
             clusters=clusters,
             alpha=alpha,
         )
@@ -168,7 +168,7 @@ def build(ctx: ReportContext) -> Section | None:
         formats: tuple[str, ...] = ("int", "est", "se", "est", "est", "est", "est")
         pre = cs.pretest
         if pre is not None:
-            pretest = (("statistic", pre.statistic), ("df", pre.df), ("p_value", pre.p_value))
+            pretest = (("statistic", pre.statistic), ("df", _df(pre.df)), ("p_value", pre.p_value))
         o = agg.overall
         summary = replace(
             summary,
@@ -219,10 +219,10 @@ def build(ctx: ReportContext) -> Section | None:
             pt = es.pretest
             pretest = (
                 ("statistic", pt.statistic),
-                ("df", pt.df),
+                ("df", _df(pt.df)),
                 ("p_value", pt.p_value),
-                ("f_statistic", pt.f_statistic),
-                ("f_p_value", pt.f_p_value),
+                ("f_statistic", es.pretest_f.statistic if es.pretest_f else float("nan")),
+                ("f_p_value", es.pretest_f.p_value if es.pretest_f else float("nan")),
             )
         method_text = f"voter and election fixed effects ({d.estimator})"
     table = Table(
@@ -272,3 +272,8 @@ def build(ctx: ReportContext) -> Section | None:
             ),
         )
     return Section("did", TITLE, tuple(paras), (table,), figs, summary=summary)
+
+
+def _df(df: float | tuple[float, float]) -> float:
+    """Degrees of freedom of a chi-squared TestResult as one number."""
+    return float(df[0]) if isinstance(df, tuple) else float(df)

@@ -69,7 +69,7 @@ def build(ctx: ReportContext) -> Section | None:
                 o.column,
                 "assigned",
                 sg.by,
-                estimator=est.lower(),
+                estimand=est,
                 treatment=a.treatment if est == "CACE" else None,
                 blocks=a.blocks,
                 clusters=a.clusters,
@@ -124,7 +124,7 @@ def build(ctx: ReportContext) -> Section | None:
         )
         text = (
             f"{o.label}, {est}{f' (arm {arm})' if multi else ''}: test that the effect is the same in every group: "
-            f"Wald chi2({res.wald_df}) = {res.wald_statistic:.2f}, p = {res.wald_p_value:.3f}"
+            f"Wald chi2({res.wald.df}) = {res.wald.statistic:.2f}, p = {res.wald.p_value:.3f}"
         )
         if res.ri_reps and math.isfinite(res.ri_p_value):
             how = "exact" if res.ri_exact else f"{res.ri_reps:,} re-randomisations"

@@ -48,7 +48,7 @@ def randomize(run: AnalysisRun) -> RandomizationRun | None:
                     o.column,
                     "arm",
                     design,
-                    estimator=est.lower(),
+                    estimand=est,
                     treatment=run.spec.analysis.treatment if est == "CACE" else None,
                     reps=ri.reps,
                     seed=ri.seed,
