@@ -13,7 +13,6 @@ that weighted means of turnout are the overall turnout of the stations pooled).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
@@ -21,6 +20,7 @@ import pandas as pd
 
 from fieldexp.analysis.reconciliation import SET_ASIDE, USED, Reconciliation, ReconciliationEntry
 from fieldexp.errors import ReconciliationError, SpecificationError, did_you_mean, format_rows
+from fieldexp.io.precinct import candidate_key
 from fieldexp.io.schema import PRECINCT_RESULTS, canonical_assignment
 
 __all__ = ["build_precinct_table"]
@@ -29,7 +29,8 @@ BUREAU_COLUMNS = ("registered", "voters", "abstentions", "blank", "null", "expre
 
 
 def _key(value: object) -> str:
-    return re.sub(r"[^0-9A-Za-z]+", "_", str(value)).strip("_") or "x"
+    """Readable ASCII column key of a label (accents folded: ``MÉLENCHON`` -> ``MELENCHON``)."""
+    return candidate_key(value)
 
 
 def build_precinct_table(
@@ -115,6 +116,15 @@ def build_precinct_table(
     if by not in d.columns:
         raise SpecificationError(f"by: column {by!r} not in precinct_results")
     keys = d[by].map(_key)
+    labels_per_key = d[by].astype(str).groupby(keys.to_numpy()).unique()
+    clashing = {k: sorted(v) for k, v in labels_per_key.items() if len(v) > 1}
+    if clashing:
+        k, v = next(iter(clashing.items()))
+        raise SpecificationError(
+            f"by={by!r}: distinct labels {', '.join(map(repr, v))} give the same column key "
+            f"{k!r} ({len(clashing)} such key(s)); their votes would be added together. Rename "
+            "them in the results file or choose another 'by'."
+        )
     votes = d.assign(_k=keys.to_numpy()).pivot_table(
         index="precinct_id", columns="_k", values="votes", aggfunc="sum", fill_value=0
     )

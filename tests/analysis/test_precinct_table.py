@@ -61,3 +61,17 @@ def test_several_elections_need_a_choice():
     assert rec.set_aside("precinct_results", "other election") == len(r) // 2
     with pytest.raises(SpecificationError, match="Did you mean 'b'"):
         build_precinct_table(r, election="bb")
+
+
+def test_accented_labels_give_readable_keys_and_clashes_are_refused():
+    r = synthetic_precinct_results(1)
+    first = r["candidate_label"].iloc[0]
+    r2 = r.copy()
+    r2["candidate_label"] = r2["candidate_label"].replace({first: "MÉLENCHON Jean-Luc"})
+    t, _ = build_precinct_table(r2, by="candidate_label")
+    assert "share_MELENCHON_Jean_Luc" in t.columns
+    r3 = r2.copy()
+    other = r3["candidate_label"][r3["candidate_label"] != "MÉLENCHON Jean-Luc"].iloc[0]
+    r3["candidate_label"] = r3["candidate_label"].replace({other: "MELENCHON Jean Luc"})
+    with pytest.raises(SpecificationError, match="same column key 'MELENCHON_Jean_Luc'"):
+        build_precinct_table(r3, by="candidate_label")
