@@ -7,7 +7,6 @@ randomisation p-value. When attrition differs, report :func:`fieldexp.lee_bounds
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -19,7 +18,7 @@ from fieldexp._validate import check_binary, check_columns, check_frame
 from fieldexp.errors import DataError, SpecificationError
 from fieldexp.experiment.api import itt
 from fieldexp.experiment.bounds import _check_alpha, _require_complete
-from fieldexp.results import EffectResult
+from fieldexp.results import EffectResult, Result
 
 if TYPE_CHECKING:  # pragma: no cover
     from fieldexp.design import Design
@@ -28,7 +27,7 @@ __all__ = ["AttritionResult", "attrition"]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class AttritionResult:
+class AttritionResult(Result):
     """Differential attrition: observation rates by arm and a design-based test.
 
     Attributes
@@ -55,11 +54,13 @@ class AttritionResult:
         d = self.difference
         return d is not None and math.isfinite(d.p_value) and d.p_value < d.alpha
 
-    def conf_int(self, alpha: float = 0.05) -> tuple[float, float]:
-        """Confidence interval of the difference in observation rates."""
+    def conf_int(self, alpha: float | None = None) -> tuple[float, float]:
+        """Confidence interval of the difference in observation rates (default level: the
+        estimation's)."""
         from fieldexp.stats.inference import t_inference
 
-        alpha = _check_alpha(alpha, "AttritionResult.conf_int")
+        default = self.difference.alpha if self.difference is not None else 0.05
+        alpha = _check_alpha(default if alpha is None else alpha, "AttritionResult.conf_int")
         if self.difference is None:
             return (0.0, 0.0)
         inf = t_inference(
@@ -77,47 +78,30 @@ class AttritionResult:
         frame["ri_p_value"] = self.ri_p_value
         return frame
 
-    def __str__(self) -> str:
-        lines = ["Attrition by arm"]
-        for row in self.rates.itertuples(index=False):
-            lines.append(
-                f"  arm {row.arm}: {row.observed:,} of {row.n:,} observed (rate {row.rate:.4f})"
-            )
+    # Result hooks: text, HTML and summary come from the shared base
+    _table_in_text = False
+
+    def _title(self) -> str:
+        return "Attrition by arm"
+
+    def _lines(self) -> list[str]:
+        lines = [
+            f"arm {row.arm}: {row.observed:,} of {row.n:,} observed (rate {row.rate:.4f})"
+            for row in self.rates.itertuples(index=False)
+        ]
         if self.difference is not None:
             d = self.difference
             lines.append(
-                f"  difference (treated - control) {d.estimate: .6f}  se {d.std_error:.6f}  "
+                f"difference (treated - control) {d.estimate: .6f}  se {d.std_error:.6f}  "
                 f"p {d.p_value:.4f} [{d.se_type}, {d.design}]"
             )
         if math.isfinite(self.ri_p_value):
-            lines.append(f"  randomisation p-value {self.ri_p_value:.4f}")
-        lines.extend(f"  note: {n}" for n in self.notes)
-        return "\n".join(lines)
+            lines.append(f"randomisation p-value {self.ri_p_value:.4f}")
+        lines.extend(f"note: {n}" for n in self.notes)
+        return lines
 
-    def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><td>{html.escape(str(r.arm))}</td><td>{r.n:,}</td><td>{r.observed:,}</td>"
-            f"<td>{r.rate:.4f}</td></tr>"
-            for r in self.rates.itertuples(index=False)
-        )
-        test = ""
-        if self.difference is not None:
-            d = self.difference
-            test = (
-                f"<p>Difference {d.estimate:.4f} (s.e. {d.std_error:.4f}), p = {d.p_value:.4f}"
-                + (
-                    f"; randomisation p = {self.ri_p_value:.4f}"
-                    if math.isfinite(self.ri_p_value)
-                    else ""
-                )
-                + "</p>"
-            )
-        notes = "".join(f"<p><em>Note:</em> {html.escape(n)}</p>" for n in self.notes)
-        return (
-            '<div class="fieldexp-result"><p><strong>Attrition by arm</strong></p>'
-            "<table><thead><tr><th>Arm</th><th>N</th><th>Observed</th><th>Rate</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table>{test}{notes}</div>"
-        )
+    def _table(self) -> pd.DataFrame | None:
+        return self.rates
 
 
 def attrition(

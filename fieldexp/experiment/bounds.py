@@ -47,7 +47,6 @@ draws are keyed to the sorted cluster ids, so row order never matters.
 
 from __future__ import annotations
 
-import html
 import math
 import numbers
 import warnings
@@ -64,13 +63,14 @@ from fieldexp.errors import (
     SpecificationError,
     format_rows,
 )
+from fieldexp.results import Result
 
 __all__ = ["LeeBoundsResult", "imbens_manski", "lee_bounds"]
 
 
 # ----------------------------------------------------------------- results
 @dataclass(frozen=True, slots=True, eq=False)
-class LeeBoundsResult:
+class LeeBoundsResult(Result):
     """Lee (2009) bounds on the effect on the always-observed, with the Imbens–Manski CI.
 
     Attributes
@@ -124,9 +124,10 @@ class LeeBoundsResult:
     strata: pd.DataFrame
     notes: tuple[str, ...] = field(default_factory=tuple)
 
-    def conf_int(self, alpha: float = 0.05) -> tuple[float, float]:
-        """Imbens–Manski interval at level ``1 - alpha`` from the same bootstrap SEs."""
-        alpha = _check_alpha(alpha, "LeeBoundsResult.conf_int")
+    def conf_int(self, alpha: float | None = None) -> tuple[float, float]:
+        """Imbens–Manski interval at level ``1 - alpha`` (default: the estimation's) from the
+        same bootstrap SEs (not a t interval around one estimate, hence its own method)."""
+        alpha = _check_alpha(self.alpha if alpha is None else alpha, "LeeBoundsResult.conf_int")
         return imbens_manski(self.lower, self.upper, self.se_lower, self.se_upper, alpha)
 
     def to_frame(self) -> pd.DataFrame:
@@ -152,43 +153,25 @@ class LeeBoundsResult:
         )
         return pd.DataFrame([{c: getattr(self, c) for c in cols}], columns=list(cols))
 
-    def __str__(self) -> str:
+    # Result hooks: text, HTML and summary come from the shared base
+    _table_in_text = False
+
+    def _title(self) -> str:
+        return f"Lee (2009) bounds on the effect on the always-observed, outcome {self.outcome!r}"
+
+    def _lines(self) -> list[str]:
         level = round(100 * (1 - self.alpha))
         lines = [
-            f"Lee (2009) bounds on the effect on the always-observed, outcome {self.outcome!r}",
-            f"  bounds [{self.lower: .6f}, {self.upper: .6f}]   trimmed {self.trim_share:.4f} "
+            f"bounds [{self.lower: .6f}, {self.upper: .6f}]   trimmed {self.trim_share:.4f} "
             f"of the {self.trimmed_arm} arm's observed",
-            f"  {level}% Imbens-Manski CI [{self.ci_low: .6f}, {self.ci_high: .6f}]   "
+            f"{level}% Imbens-Manski CI [{self.ci_low: .6f}, {self.ci_high: .6f}]   "
             f"(bootstrap reps {self.reps_used:,})",
-            f"  observed: treated {self.observed_rate_treated:.4f}, control "
+            f"observed: treated {self.observed_rate_treated:.4f}, control "
             f"{self.observed_rate_control:.4f}; nobs {self.nobs:,} ({self.nobs_observed:,} "
             f"observed), strata {self.nstrata:,}",
         ]
-        lines.extend(f"  note: {n}" for n in self.notes)
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        level = round(100 * (1 - self.alpha))
-        cells = (
-            ("Lower", f"{self.lower:.4f}"),
-            ("Upper", f"{self.upper:.4f}"),
-            ("Trimmed", f"{self.trim_share:.4f} ({self.trimmed_arm})"),
-            (f"{level}% CI (Imbens-Manski)", f"[{self.ci_low:.4f}, {self.ci_high:.4f}]"),
-            (
-                "Observed (T / C)",
-                f"{self.observed_rate_treated:.3f} / {self.observed_rate_control:.3f}",
-            ),
-            ("N", f"{self.nobs:,}"),
-        )
-        head = "".join(f"<th>{html.escape(k)}</th>" for k, _ in cells)
-        body = "".join(f"<td>{html.escape(v)}</td>" for _, v in cells)
-        notes = "".join(f"<p><em>Note:</em> {html.escape(n)}</p>" for n in self.notes)
-        return (
-            '<div class="fieldexp-result"><p><strong>'
-            f"Lee bounds on {html.escape(repr(self.outcome))}</strong></p>"
-            f"<table><thead><tr>{head}</tr></thead><tbody><tr>{body}</tr></tbody></table>"
-            f"{notes}</div>"
-        )
+        lines.extend(f"note: {n}" for n in self.notes)
+        return lines
 
 
 # ----------------------------------------------------------------- helpers

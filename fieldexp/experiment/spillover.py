@@ -27,7 +27,6 @@ needs no instrument. Without ``treatment`` it compares the whole arms.
 
 from __future__ import annotations
 
-import html
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -44,8 +43,7 @@ from fieldexp.errors import (
     format_rows,
 )
 from fieldexp.experiment.api import cace, itt
-from fieldexp.results import EffectResult
-from fieldexp.stats.inference import t_inference
+from fieldexp.results import EffectResult, Estimates, Result
 
 __all__ = ["SpilloverResult", "spillover"]
 
@@ -62,7 +60,7 @@ EFFECT_NAMES: tuple[str, ...] = (
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class SpilloverResult:
+class SpilloverResult(Result):
     """Direct and spillover effects of a household-randomised canvass.
 
     Attributes
@@ -121,34 +119,49 @@ class SpilloverResult:
         """One row per contrast: an ``effect`` column then :data:`fieldexp.results.RESULT_COLUMNS`."""
         return effects_frame(self.effects())
 
-    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Confidence intervals at level ``1 - alpha`` for every contrast (same SE and df)."""
-        return effects_conf_int(self.effects(), alpha)
+    # Result hooks: text, HTML, summary and conf_int come from the shared base
+    _table_in_text = False
 
-    def __str__(self) -> str:
-        lines = [
+    def _title(self) -> str:
+        return (
             f"Household spillovers: {self.n_households:,} households, "
             f"{self.n_targeted:,} targeted and {self.n_nontargeted:,} non-targeted voters"
-        ]
+        )
+
+    def _lines(self) -> list[str]:
+        lines: list[str] = []
         for name, res in self.effects().items():
             lines.append(f"[{name}]")
             lines.extend("  " + line for line in str(res).splitlines())
         if math.isfinite(self.pass_through):
             lines.append(f"pass-through (spillover / direct): {self.pass_through:.3f}")
         lines.extend(f"note: {note}" for note in self.notes)
-        return "\n".join(lines)
+        return lines
 
-    def _repr_html_(self) -> str:
-        head = (
-            f"<p><strong>Household spillovers</strong>: {self.n_households:,} households, "
-            f"{self.n_targeted:,} targeted and {self.n_nontargeted:,} non-targeted voters</p>"
-        )
-        extra = ""
-        if math.isfinite(self.pass_through):
-            extra += f"<p>Pass-through (spillover / direct): {self.pass_through:.3f}</p>"
-        extra += "".join(f"<p><em>Note:</em> {html.escape(n)}</p>" for n in self.notes)
-        return (
-            f'<div class="fieldexp-result">{head}{effects_html_table(self.effects())}{extra}</div>'
+    def _table(self) -> pd.DataFrame | None:
+        cols = [
+            "effect",
+            "estimand",
+            "estimate",
+            "std_error",
+            "p_value",
+            "ci_low",
+            "ci_high",
+            "nobs",
+        ]
+        frame = self.to_frame()
+        return frame[[c for c in cols if c in frame.columns]]
+
+    def _estimates(self) -> Estimates | None:
+        effects = self.effects()
+        if not effects:
+            return None
+        return Estimates(
+            labels=tuple(effects),
+            estimate=np.array([r.estimate for r in effects.values()], dtype=float),
+            std_error=np.array([r.std_error for r in effects.values()], dtype=float),
+            df=np.array([r.df for r in effects.values()], dtype=float),
+            label_name="effect",
         )
 
 
@@ -163,40 +176,6 @@ def effects_frame(effects: dict[str, EffectResult]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=["effect"])
     return pd.concat(frames, ignore_index=True)
-
-
-def effects_conf_int(effects: dict[str, EffectResult], alpha: float) -> pd.DataFrame:
-    """``effect, estimate, ci_low, ci_high, alpha`` with the interval recomputed at ``alpha``."""
-    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
-        raise SpecificationError(
-            f"The 'alpha' parameter of conf_int must be a number strictly between 0 and 1. "
-            f"Got {alpha!r} instead."
-        )
-    rows = []
-    for name, res in effects.items():
-        inf = t_inference(res.estimate, res.std_error, res.df, float(alpha))
-        rows.append((name, res.estimate, inf.ci_low, inf.ci_high, float(alpha)))
-    return pd.DataFrame(rows, columns=["effect", "estimate", "ci_low", "ci_high", "alpha"])
-
-
-def effects_html_table(effects: dict[str, EffectResult]) -> str:
-    """A compact HTML table of named effects (escaped)."""
-    cols = ("Effect", "Estimand", "Estimate", "Std. error", "p-value", "CI", "N")
-    head = "".join(f"<th>{c}</th>" for c in cols)
-    body = ""
-    for name, r in effects.items():
-        level = round(100 * (1 - r.alpha))
-        cells = (
-            name,
-            r.estimand,
-            f"{r.estimate:.4f}",
-            f"{r.std_error:.4f}",
-            "NA" if not math.isfinite(r.p_value) else f"{r.p_value:.4f}",
-            f"{level}%: [{r.ci_low:.4f}, {r.ci_high:.4f}]",
-            f"{r.nobs:,}",
-        )
-        body += "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 # ----------------------------------------------------------------- validation

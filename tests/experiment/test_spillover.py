@@ -98,7 +98,7 @@ def test_placebo_design_reports_every_contrast(households: pd.DataFrame) -> None
     assert list(frame["effect"]) == list(res.effects())
     ci = res.conf_int(0.1)
     assert (ci["ci_high"] - ci["ci_low"] < frame["ci_high"] - frame["ci_low"]).all()
-    assert "direct_vs_placebo" in str(res) and "<table>" in res._repr_html_()
+    assert "direct_vs_placebo" in str(res) and "<table" in res._repr_html_()
 
 
 def test_placebo_only_design_has_no_held_out_contrast(households: pd.DataFrame) -> None:

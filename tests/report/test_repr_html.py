@@ -241,7 +241,34 @@ def _knock_plan() -> Any:
     return _priorities().plan(500)
 
 
+def _households(seed: int = 4, n_households: int = 120) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    hh = np.repeat(np.arange(n_households), 2)
+    z = np.repeat(rng.permutation(np.arange(n_households) % 2), 2)
+    targeted = np.tile([1, 0], n_households)
+    y = 0.4 + 0.1 * z * targeted + 0.06 * z * (1 - targeted) + rng.normal(0, 0.3, 2 * n_households)
+    observed = (rng.random(2 * n_households) < 0.8 + 0.05 * z).astype(int)
+    return pd.DataFrame({HOSTILE: y, "z": z, "targeted": targeted, "hh": hh, "observed": observed})
+
+
+def _spillover() -> Any:
+    return fx.spillover(_households(), HOSTILE, "z", targeted="targeted", household="hh")
+
+
+def _attrition() -> Any:
+    return fx.attrition(_households(), "z", "observed", clusters="hh")
+
+
+def _lee_bounds() -> Any:
+    d = _households()
+    d.loc[d["observed"] == 0, HOSTILE] = np.nan
+    return fx.lee_bounds(d, HOSTILE, "z", observed="observed", clusters="hh", reps=50, seed=1)
+
+
 EXAMPLES: dict[str, Callable[[], Any]] = {
+    "fieldexp.experiment.spillover.SpilloverResult": _spillover,
+    "fieldexp.experiment.attrition.AttritionResult": _attrition,
+    "fieldexp.experiment.bounds.LeeBoundsResult": _lee_bounds,
     "fieldexp.targeting.rate.RateResult": _rate,
     "fieldexp.targeting.uplift.UpliftResult": _uplift,
     "fieldexp.targeting.priorities.PrecinctPriorities": _priorities,
@@ -275,13 +302,8 @@ NOT_RESULTS = {
 }
 
 
-#: result classes merged (w-spill) after the protocol landed, still with their own HTML: to be
-#: moved onto the Result base (class header + hooks + an example above), then removed from here
-PENDING = {
-    "fieldexp.experiment.spillover.SpilloverResult",
-    "fieldexp.experiment.attrition.AttritionResult",
-    "fieldexp.experiment.bounds.LeeBoundsResult",
-}
+#: result classes still waiting for the Result base (none)
+PENDING: set[str] = set()
 
 
 def _registered() -> list[type[Result]]:
