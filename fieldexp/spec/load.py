@@ -402,6 +402,8 @@ def _design(sec: _Section) -> DesignSpec:
     counts_raw = sec.get("counts", dict, None)
     control = sec.get("control", (int, str), None)
     exclude = sec.get("exclude", dict, None)
+    scheme = sec.get("scheme", str, "complete")
+    block_probs_raw = sec.get("block_probabilities", dict, None)
     seed = sec.get("seed", int, None, check=lambda v: None if v >= 0 else "must be >= 0")
     walk_by = sec.get("walk_list_by", str, blocks or "precinct_id")
     turf = sec.get("turf_size", int, None, check=_positive_int)
@@ -426,6 +428,17 @@ def _design(sec: _Section) -> DesignSpec:
                 counts[_arm_label(k)] = {_arm_label(a): n for a, n in v.items()}
             else:
                 counts[_arm_label(k)] = v
+    block_probs: Any = None
+    if block_probs_raw is not None:
+        block_probs = {}
+        for b, probs in block_probs_raw.items():
+            if not isinstance(probs, dict):
+                sec.fail(
+                    f"block {b!r}: expected a table of arm probabilities, e.g. "
+                    f'block_probabilities."{b}" = {{ 0 = 0.5, 1 = 0.5 }}; found {probs!r}',
+                    key="block_probabilities",
+                )
+            block_probs[b] = {_arm_label(a): v for a, v in probs.items()}
     try:
         design = Design(
             unit,
@@ -435,6 +448,8 @@ def _design(sec: _Section) -> DesignSpec:
             counts=counts,
             control=control,
             exclude=exclude,
+            scheme=scheme,
+            block_probabilities=block_probs,
         )
     except FieldexpError as exc:
         raise SpecificationError(f"{sec.file}: [design]: {exc}") from None

@@ -223,6 +223,26 @@ def test_design_arms_and_counts(folder: Path) -> None:
     assert spec.design.seed == 3
 
 
+def test_design_coin_flip_scheme_and_block_probabilities(folder: Path) -> None:
+    import pandas as pd
+
+    text = MINIMAL + (
+        '\n[design]\nunit = "voter_id"\nblocks = "precinct_id"\nscheme = "simple"\n'
+        "arms = { 0 = 0.5, 1 = 0.5 }\n"
+        "block_probabilities = { p1 = { 0 = 0.7, 1 = 0.3 }, p2 = { 0 = 0.5, 1 = 0.5 } }\n"
+    )
+    d = parse(folder, text).design.design
+    assert d.scheme == "simple"
+    voters = pd.DataFrame({"voter_id": range(400), "precinct_id": ["p1", "p2"] * 200})
+    a = d.assign(voters, seed=1)
+    share = a.groupby("precinct_id")["arm"].apply(lambda s: (s == 1).mean())
+    assert 0.2 < share["p1"] < 0.4 and 0.4 < share["p2"] < 0.6  # coin flips, per-block odds
+    with pytest.raises(SpecificationError, match="scheme"):
+        parse(folder, text.replace('scheme = "simple"', 'scheme = "coin"'))
+    with pytest.raises(SpecificationError, match="block_probabilities"):
+        parse(folder, text.replace("p2 = { 0 = 0.5, 1 = 0.5 }", "p2 = 0.5"))
+
+
 def test_salt_is_redacted(folder: Path) -> None:
     spec = parse(folder, MINIMAL + '\n[privacy]\nsalt = "s3cret-salt-0123456789"\n')
     assert "s3cret-salt-0123456789" not in redacted_text(spec)
