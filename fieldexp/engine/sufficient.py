@@ -13,17 +13,16 @@ blocked :math:`\hat\tau = \sum_b \frac{N_b}{N}\hat\tau_b`,
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from fieldexp.engine.prepare import BLOCK, CLUSTER, EngineData, Y, Z
 from fieldexp.engine.tables import pull
-from fieldexp.errors import DesignError, FieldexpWarning
+from fieldexp.errors import DesignError
 from fieldexp.stats.covariance import EIGEN_TOL
 from fieldexp.stats.groups import factorize
-from fieldexp.stats.sufficient import ClusterTotals, TwoArmCR2, cr2_two_arm
+from fieldexp.stats.sufficient import ClusterTotals, TwoArmCR2, cr2_two_arm, matched_pair_rule
 
 __all__ = [
     "MAX_PULLED_CLUSTERS",
@@ -165,21 +164,7 @@ def dim_from_totals(
         per_block = engine_cr2.per_block
     else:
         per_block = np.bincount(ct.block, minlength=ct.n_blocks) if clustered else n_b
-    if np.any(per_block == 1):
-        raise DesignError(
-            "every block needs at least two units (or clusters) for a difference in means; "
-            f"{int((per_block == 1).sum())} block(s) have one"
-        )
-    pair_matched = bool(np.all(per_block == 2))
-    if not pair_matched and np.any(per_block == 2):
-        pair_matched = True
-        warnings.warn(
-            "some blocks have two units/clusters while others have more; as the standard "
-            "variance cannot be computed within a block of two, the matched-pairs variance "
-            "is used (as estimatr does)",
-            FieldexpWarning,
-            stacklevel=4,
-        )
+    pair_matched = matched_pair_rule(per_block, stacklevel=4)
     _check_arm_sizes(units, pair_matched=pair_matched)
     S = ct.by_block_arm(ct.total)
     if pair_matched:

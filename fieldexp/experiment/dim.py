@@ -24,15 +24,19 @@ estimatr *mathematical notes*, "difference_in_means"):
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from fieldexp.errors import DesignError, FieldexpWarning, SpecificationError
+from fieldexp.errors import DesignError, SpecificationError
 from fieldexp.stats.groups import GroupIndex, from_codes
 from fieldexp.stats.linear import fit_ols
-from fieldexp.stats.sufficient import ClusterTotals, cluster_totals, cr2_two_arm
+from fieldexp.stats.sufficient import (
+    ClusterTotals,
+    cluster_totals,
+    cr2_two_arm,
+    matched_pair_rule,
+)
 
 __all__ = ["DimEstimate", "difference_in_means"]
 
@@ -171,21 +175,7 @@ def difference_in_means(
         per_block = np.bincount(first, minlength=blocks.n_groups)
     else:
         per_block = blocks.counts
-    if np.any(per_block == 1):
-        raise DesignError(
-            "every block needs at least two units (or clusters) for a difference in means; "
-            f"{int((per_block == 1).sum())} block(s) have one"
-        )
-    pair_matched = bool(np.all(per_block == 2))
-    if not pair_matched and np.any(per_block == 2):
-        pair_matched = True
-        warnings.warn(
-            "some blocks have two units/clusters while others have more; as the standard "
-            "variance cannot be computed within a block of two, the matched-pairs variance "
-            "is used (as estimatr does)",
-            FieldexpWarning,
-            stacklevel=3,
-        )
+    pair_matched = matched_pair_rule(per_block, stacklevel=3)
 
     if w is None:
         est_b, se_b, n_b = _blocked_totals(

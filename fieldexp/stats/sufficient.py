@@ -21,14 +21,16 @@ and the CR2 variance of :math:`\hat\tau` is
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
+from fieldexp.errors import DesignError, FieldexpWarning
 from fieldexp.stats.covariance import EIGEN_TOL
 from fieldexp.stats.groups import GroupIndex
 
-__all__ = ["ClusterTotals", "cluster_totals", "cr2_two_arm"]
+__all__ = ["ClusterTotals", "cluster_totals", "cr2_two_arm", "matched_pair_rule"]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -125,3 +127,29 @@ def cr2_two_arm(ct: ClusterTotals, *, with_df: bool) -> TwoArmCR2:
         tr_p2 = (q**2).sum() + 2.0 * (q * fKf).sum() + np.einsum("ij,ji->", KS, KS)
         df = float(tr_p**2 / tr_p2)
     return TwoArmCR2(estimate=estimate, variance=variance, df=df)
+
+
+def matched_pair_rule(per_block: np.ndarray, *, stacklevel: int) -> bool:
+    """estimatr's rule for a blocked difference in means: is it a matched-pair design?
+
+    Every block needs two units (clusters) or more; when every block has exactly two, or some
+    do (their within-block variance is undefined), the matched-pairs variance is used for all,
+    with a warning in the mixed case. ``per_block`` counts units (clusters) per block.
+    """
+    if np.any(per_block == 1):
+        raise DesignError(
+            "every block needs at least two units (or clusters) for a difference in means; "
+            f"{int((per_block == 1).sum())} block(s) have one"
+        )
+    if np.all(per_block == 2):
+        return True
+    if np.any(per_block == 2):
+        warnings.warn(
+            "some blocks have two units/clusters while others have more; as the standard "
+            "variance cannot be computed within a block of two, the matched-pairs variance "
+            "is used (as estimatr does)",
+            FieldexpWarning,
+            stacklevel=stacklevel + 1,
+        )
+        return True
+    return False
