@@ -8,10 +8,8 @@ the rule and what was found, with a did-you-mean for unknown keys.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +45,19 @@ from fieldexp.spec.model import (
     RISpec,
     SubgroupSpec,
 )
+from fieldexp.spec.reader import MISSING as _MISSING
+from fieldexp.spec.reader import Section as _Section
+from fieldexp.spec.reader import alpha_check as _alpha
+from fieldexp.spec.reader import date_text as _date_text
+from fieldexp.spec.reader import kind_of as _kind
+from fieldexp.spec.reader import nonempty as _nonempty
+from fieldexp.spec.reader import nonnegative as _nonnegative
+from fieldexp.spec.reader import positive_int as _positive_int
 from fieldexp.spec.redact import redact_salt, refuse_short_secrets
 from fieldexp.stats.covariance import SE_TYPES as _SE_TYPES
 
 __all__ = ["load_spec", "parse_spec"]
 
-_MISSING = object()
 
 #: Readers' formats per canonical table (None: the table is read as a plain CSV).
 FORMATS: dict[str, tuple[str, ...] | None] = {
@@ -84,159 +89,6 @@ DID_ESTIMATORS = (*_EVENT_ESTIMATORS, "callaway_santanna")
 DID_COMPARISONS = _COMPARISONS
 DEFAULT_COLUMNS = {"turnout": "voted", "registration": "registered_after"}
 DEFAULT_LABELS = {"turnout": "Turnout", "registration": "Registration", "vote_share": "Vote share"}
-
-_TYPE_NAMES = {
-    str: "a string",
-    int: "an integer",
-    float: "a number",
-    bool: "true or false",
-    list: "an array",
-    dict: "a table",
-}
-
-
-def _kind(value: object) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, dt.date | dt.datetime | dt.time):
-        return "a date"
-    return type(value).__name__
-
-
-class _Section:
-    """Reads the keys of one TOML table, checking types; unknown keys are errors."""
-
-    def __init__(self, raw: object, where: str, file: str) -> None:
-        self.file = file
-        self.where = where
-        if not isinstance(raw, dict):
-            self.fail(f"expected a table; found {_kind(raw)} {raw!r}", key=None)
-        self.raw: dict[str, Any] = dict(raw) if isinstance(raw, dict) else {}
-        self.seen: set[str] = set()
-
-    def label(self, key: str | None) -> str:
-        if key is None:
-            return f"[{self.where}]" if self.where else "top level"
-        return f"[{self.where}] {key}" if self.where else key
-
-    def fail(self, message: str, *, key: str | None) -> None:
-        raise SpecificationError(f"{self.file}: {self.label(key)}: {message}")
-
-    def has(self, key: str) -> bool:
-        return key in self.raw
-
-    def get(
-        self,
-        key: str,
-        kind: type | tuple[type, ...],
-        default: Any = _MISSING,
-        *,
-        check: Callable[[Any], str | None] | None = None,
-    ) -> Any:
-        self.seen.add(key)
-        if key not in self.raw:
-            if default is _MISSING:
-                self.fail("this key is required", key=key)
-            return default
-        value = self.raw[key]
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        ok = any(
-            isinstance(value, k) and not (isinstance(value, bool) and k in (int, float))
-            for k in kinds
-        )
-        if float in kinds and isinstance(value, int) and not isinstance(value, bool):
-            value, ok = float(value), True
-        if not ok:
-            want = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
-            self.fail(f"expected {want}; found {_kind(value)} {value!r}", key=key)
-        if check is not None:
-            problem = check(value)
-            if problem:
-                self.fail(f"{problem}; found {value!r}", key=key)
-        return value
-
-    def choice(self, key: str, choices: tuple[str, ...], default: Any = _MISSING) -> Any:
-        value = self.get(key, str, default)
-        if value is not default and value not in choices:
-            self.fail(
-                f"must be one of {', '.join(map(repr, choices))}; found {value!r}."
-                + did_you_mean(str(value), list(choices)),
-                key=key,
-            )
-        return value
-
-    def strings(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
-        value = self.get(key, (list, str), list(default))
-        if isinstance(value, str):
-            return (value,)
-        for i, item in enumerate(value):
-            if not isinstance(item, str) or not item:
-                self.fail(
-                    f"expected an array of non-empty strings; item {i} is {_kind(item)} {item!r}",
-                    key=key,
-                )
-        return tuple(value)
-
-    def section(self, key: str) -> _Section | None:
-        self.seen.add(key)
-        if key not in self.raw:
-            return None
-        where = f"{self.where}.{key}" if self.where else key
-        return _Section(self.raw[key], where, self.file)
-
-    def finish(self, extra: tuple[str, ...] = ()) -> None:
-        known = sorted(self.seen | set(extra))
-        for key in self.raw:
-            if key not in self.seen and key not in extra:
-                self.fail(
-                    f"unknown key {key!r}."
-                    + did_you_mean(key, known)
-                    + f" Known keys here: {', '.join(known)}.",
-                    key=None,
-                )
-
-
-def _positive_int(value: Any) -> str | None:
-    return None if value >= 1 else "must be a positive integer"
-
-
-def _nonnegative(value: Any) -> str | None:
-    return None if math.isfinite(value) and value >= 0 else "must be a finite number >= 0"
-
-
-def _alpha(value: Any) -> str | None:
-    return None if 0 < value < 1 else "must lie strictly between 0 and 1"
-
-
-def _nonempty(value: Any) -> str | None:
-    return None if value.strip() else "must not be empty"
-
-
-def _date_text(value: Any, sec: _Section, key: str) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, str):
-        if value == "":
-            return None
-        try:
-            dt.date.fromisoformat(value[:10])
-        except ValueError:
-            sec.fail(f"expected dates as YYYY-MM-DD; found {value!r}", key=key)
-        return value
-    sec.fail(f"expected a date (YYYY-MM-DD); found {_kind(value)} {value!r}", key=key)
-    return None  # pragma: no cover
 
 
 # --------------------------------------------------------------------------- sections

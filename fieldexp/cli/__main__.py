@@ -1,0 +1,5 @@
+import sys
+
+from fieldexp.cli import main
+
+sys.exit(main())
