@@ -7,6 +7,11 @@ give the same SVG bytes on every run.
 Labels come from the spec and the data, so they are never parsed: ``text.parse_math`` is
 off (a label such as ``"$x^{"`` is drawn as written, never handed to mathtext) and
 ``text.usetex`` is off whatever the user's ``matplotlibrc`` says (no label reaches LaTeX).
+
+Labels are never cut mid-word: long ones are wrapped between words
+(:func:`fieldexp.report.language.wrap`, at most three lines, the last shortened at a word
+boundary with ``…``), and the figure grows to hold them. ``language="fr"`` writes tick
+numbers with a decimal comma.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import io
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from fieldexp.report.language import ENGLISH, get_language, shorten, wrap
 
 __all__ = ["bar_figure", "event_study_figure", "forest_figure", "svg_of"]
 
@@ -31,7 +38,27 @@ _STYLE: dict[str, Any] = {
     "text.parse_math": False,
     "text.usetex": False,
 }
+#: Characters per line of a wrapped row label (forest plots) and category label (bars).
+LABEL_WIDTH = 42
+CATEGORY_WIDTH = 14
 BLUE = "#1f5fa8"
+
+
+def _localise_ticks(axis: Any, language: str) -> None:
+    """Tick numbers with the language's decimal mark (a comma in French)."""
+    if language == "en":
+        return
+    from matplotlib.ticker import FuncFormatter
+
+    lang = get_language(language)
+
+    def fmt(v: float, _pos: object) -> str:
+        text = f"{v:.10g}"
+        decimals = len(text.partition(".")[2]) if "e" not in text else 3
+        return lang.number(v, decimals).replace("-", "\u2212")
+
+    axis.set_major_formatter(FuncFormatter(fmt))
+
 GREY = "#8a8f98"
 
 
@@ -71,8 +98,15 @@ def forest_figure(
     *,
     xlabel: str,
     scale: float = 100.0,
+    language: str = "en",
 ) -> str:
-    """Point estimates with confidence intervals, one row per label (in percentage points)."""
+    """Point estimates with confidence intervals, one row per label (in percentage points).
+
+    Labels longer than :data:`LABEL_WIDTH` characters are wrapped between words (never cut
+    inside one); rows are as tall as their longest label.
+    """
+    shown = [wrap(label, LABEL_WIDTH, max_lines=3) for label in labels]
+    lines = max((t.count("\n") + 1 for t in shown), default=1)
 
     def draw(fig: Any) -> None:
         ax = fig.add_subplot(1, 1, 1)
@@ -84,13 +118,14 @@ def forest_figure(
             ax.plot([est * scale], [y], "o", color=BLUE, markersize=7)
         ax.axvline(0.0, color="black", linewidth=0.8)
         ax.set_yticks(ys)
-        ax.set_yticklabels(list(labels))
+        ax.set_yticklabels(shown)
         ax.set_xlabel(xlabel)
+        _localise_ticks(ax.xaxis, language)
         ax.set_ylim(-0.7, n - 0.3)
         ax.grid(axis="x", color="#e3e5e8", linewidth=0.8)
         ax.set_axisbelow(True)
 
-    return svg_of(draw, size=(7.0, 0.55 * len(labels) + 1.3))
+    return svg_of(draw, size=(7.0, (0.55 + 0.18 * (lines - 1)) * len(labels) + 1.3))
 
 
 def bar_figure(
@@ -99,8 +134,18 @@ def bar_figure(
     *,
     ylabel: str,
     percent: bool = True,
+    language: str = "en",
 ) -> str:
-    """Grouped bars (e.g. share attempted / contacted by precinct)."""
+    """Grouped bars (e.g. share attempted / contacted by precinct).
+
+    Category labels are wrapped between words (a few categories) or shortened at a word
+    boundary with ``…`` (many, drawn slanted): never cut inside a word.
+    """
+    many = len(categories) >= 9
+    names = [
+        shorten(c, 24) if many else wrap(c, CATEGORY_WIDTH, max_lines=3) for c in categories
+    ]
+    lines = max((t.count("\n") + 1 for t in names), default=1)
 
     def draw(fig: Any) -> None:
         ax = fig.add_subplot(1, 1, 1)
@@ -122,18 +167,19 @@ def bar_figure(
             )
         ax.set_xticks(list(xs))
         ax.set_xticklabels(
-            list(categories),
-            rotation=0 if len(categories) < 9 else 45,
-            ha="center" if len(categories) < 9 else "right",
+            names,
+            rotation=45 if many else 0,
+            ha="right" if many else "center",
         )
         ax.set_ylabel(ylabel)
+        _localise_ticks(ax.yaxis, language)
         if percent:
             ax.set_ylim(0, 100)
         ax.legend(frameon=False, ncol=k, loc="upper right", bbox_to_anchor=(1, 1.18))
         ax.grid(axis="y", color="#e3e5e8", linewidth=0.8)
         ax.set_axisbelow(True)
 
-    return svg_of(draw, size=(7.0, 3.2))
+    return svg_of(draw, size=(7.0, 3.2 + 0.15 * (lines - 1)))
 
 
 def event_study_figure(
@@ -144,8 +190,11 @@ def event_study_figure(
     *,
     reference: int,
     outcome_label: str,
+    language: str = "en",
 ) -> str:
     """Event-study coefficients (percentage points) with CIs; pre-periods grey."""
+    lang = get_language(language) if language != "en" else ENGLISH
+    ylabel = wrap(outcome_label, 50, max_lines=2) + "\n" + lang("figure.event_axis")
 
     def draw(fig: Any) -> None:
         ax = fig.add_subplot(1, 1, 1)
@@ -157,8 +206,9 @@ def event_study_figure(
         ax.axhline(0.0, color="black", linewidth=0.8)
         ax.axvline(reference + 0.5, color=GREY, linestyle=":", linewidth=1)
         ax.set_xticks(list(event_times))
-        ax.set_xlabel("elections relative to the canvassed election (0 = canvassed election)")
-        ax.set_ylabel(f"{outcome_label}\ndifference (percentage points)")
+        ax.set_xlabel(lang("figure.event_time"))
+        ax.set_ylabel(ylabel)
+        _localise_ticks(ax.yaxis, language)
         ax.grid(axis="y", color="#e3e5e8", linewidth=0.8)
         ax.set_axisbelow(True)
 

@@ -15,6 +15,7 @@ from importlib import resources
 import jinja2
 
 from fieldexp._version import __version__
+from fieldexp.report.language import ENGLISH, get_language
 from fieldexp.report.model import (
     Figure,
     Headline,
@@ -52,16 +53,20 @@ def template_context(report: Report) -> dict[str, object]:
     """What the templates see (the report's typed fields; nothing parsed from text)."""
     sections = [s for s in report.sections if s.key != "headline"]
     head = [s for s in report.sections if s.key == "headline"]
+    lang = get_language(report.language)
     return {
         "report": report,
         "sections": sections,
         "headline_figures": head[0].figures if head else (),
         "version": __version__,
         "level": report.level,
+        "ci": lang.ci(report.level),
         "small_cell": report.small_cell,
-        "pp": lambda x: f"{100 * x:+.1f}",
-        "money": lambda x: format_cell(x, "money"),
-        "count": lambda x: f"{x:,.0f}",
+        "t": lang,
+        "g": lang.g,
+        "pp": lang.pp,
+        "money": lambda x: format_cell(x, "money", report.language),
+        "count": lambda x: lang.number(x, 0),
     }
 
 
@@ -89,7 +94,7 @@ def render_html(report: Report) -> str:
     )
 
 
-def _table(t: Table) -> str:
+def _table(t: Table, language: str = "en") -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in t.columns)
     body = "".join(
         "<tr>"
@@ -98,7 +103,7 @@ def _table(t: Table) -> str:
             for v, f in zip(r, t.formats, strict=True)
         )
         + "</tr>"
-        for r in t.formatted()
+        for r in t.formatted(language)
     )
     note = f'<p class="note">{html.escape(t.note)}</p>' if t.note else ""
     return (
@@ -117,7 +122,9 @@ def _figure(f: Figure) -> str:
 def _section(s: Section) -> str:
     parts = [f"<h3>{html.escape(s.title)}</h3>"]
     if not s.available:
-        parts.append(f'<p class="unavailable">Not included: {html.escape(s.reason)}</p>')
+        parts.append(
+            f'<p class="unavailable">{html.escape(ENGLISH("report.not_included", reason=s.reason))}</p>'
+        )
     parts.extend(f"<p>{html.escape(p)}</p>" for p in s.paragraphs)
     parts.extend(_figure(f) for f in s.figures)
     parts.extend(_table(t) for t in s.tables)

@@ -19,6 +19,8 @@ from typing import Union
 import numpy as np
 import pandas as pd
 
+from fieldexp.report.language import get_language
+
 __all__ = [
     "JSON",
     "RESULTS_SCHEMA_VERSION",
@@ -66,31 +68,13 @@ class _Displayable:
 FORMATS = ("text", "int", "est", "se", "p", "pct", "num", "money", "df")
 
 
-def format_cell(value: Cell, fmt: str) -> str:
-    """Show one cell: ``None``/NaN as an en dash, suppressed cells (``"<k"``) as they are."""
-    if value is None:
-        return "–"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, float) and not math.isfinite(value):
-        return "∞" if value > 0 and math.isinf(value) else "–"
-    if fmt == "int":
-        return f"{int(value):,}"
-    if fmt == "est":
-        return f"{value:.4f}"
-    if fmt == "se":
-        return f"{value:.4f}"
-    if fmt == "p":
-        return "<0.001" if value < 0.001 else f"{value:.3f}"
-    if fmt == "pct":
-        return f"{100 * value:.1f}%"
-    if fmt == "money":
-        return f"{value:,.2f}"
-    if fmt == "df":
-        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-    if fmt == "num":
-        return f"{value:,.3f}"
-    return str(value)
+def format_cell(value: Cell, fmt: str, language: str = "en") -> str:
+    """Show one cell: ``None``/NaN as an en dash, suppressed cells (``"<k"``) as they are.
+
+    Numbers are written as ``language`` writes them (:mod:`fieldexp.report.language`:
+    ``12,345.6`` in English, ``12 345,6`` in French).
+    """
+    return get_language(language).cell(value, fmt)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +91,10 @@ class Table(_Displayable):
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([list(r) for r in self.rows], columns=list(self.columns))
 
-    def formatted(self) -> list[list[str]]:
-        return [
-            [format_cell(v, f) for v, f in zip(r, self.formats, strict=True)] for r in self.rows
-        ]
+    def formatted(self, language: str = "en") -> list[list[str]]:
+        """The cells as shown, numbers written as ``language`` writes them."""
+        lang = get_language(language)
+        return [[lang.cell(v, f) for v, f in zip(r, self.formats, strict=True)] for r in self.rows]
 
     def to_dict(self) -> dict[str, JSON]:
         return {
@@ -321,7 +305,8 @@ class Report(_Displayable):
 
     ``alpha`` is the significance level of every interval; ``small_cell`` the privacy
     threshold below which counts are shown as ``"<k"``; ``pseudonymised`` whether
-    canvassers appear under salted pseudonyms.
+    canvassers appear under salted pseudonyms; ``language`` the language of its text and
+    numbers (``"en"``/``"fr"``, :mod:`fieldexp.report.language`).
     """
 
     title: str
@@ -334,6 +319,7 @@ class Report(_Displayable):
     small_cell: int = 10
     pseudonymised: bool = False
     did: DidSummary | None = None
+    language: str = "en"
 
     @property
     def level(self) -> int:
@@ -387,7 +373,8 @@ class Report(_Displayable):
         if self.headline:
             lines.extend(f"  {s}" for s in self.headline.sentences)
         for s in self.unavailable:
-            lines.append(f"  not included: {s.title} ({s.reason})")
+            lines.append(f"  {get_language(self.language)('report.not_included_line')}: "
+                         f"{s.title} ({s.reason})")
         return "\n".join(lines)
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 
 from fieldexp.errors import ColumnNotFoundError, DataError, EstimationError, did_you_mean
 from fieldexp.experiment.ri import RandomizationResult
+from fieldexp.report.language import ENGLISH, Language, get_language
 from fieldexp.report.model import Estimate
 from fieldexp.report.prepare import AnalysisRun, arm_label, arm_subset, outcome_units, subset_text
 from fieldexp.results import EffectResult
@@ -30,6 +31,7 @@ __all__ = [
     "ADJUSTMENT_TEXT",
     "WEAK_F",
     "WIDE_CACE",
+    "adjustment_text",
     "EffectPlan",
     "Effects",
     "EstimatedEffect",
@@ -48,12 +50,12 @@ WEAK_F = 10.0
 #: points) says nothing about the effect on a 0/1 outcome.
 WIDE_CACE = 1.0
 
-ADJUSTMENT_TEXT = {
-    "holm": "Holm (family-wise error rate)",
-    "bh": "Benjamini-Hochberg (false discovery rate)",
-    "westfall-young": "Westfall-Young step-down on the randomisation-inference p-values "
-    "(joint randomisation distribution)",
-}
+ADJUSTMENT_TEXT = {m: ENGLISH(f"plan.adjust.{m}") for m in ("holm", "bh", "westfall-young")}
+
+
+def adjustment_text(method: str, lang: Language = ENGLISH) -> str:
+    """The multiplicity adjustment ``method`` in words, in the report's language."""
+    return lang(f"plan.adjust.{method}") if method in ADJUSTMENT_TEXT else method
 
 #: A multiplicity family: (outcome name, arm label).
 Family = tuple[str, str]
@@ -93,9 +95,12 @@ class EffectPlan:
         """The multiplicity families (outcome x arm), in order."""
         return tuple(dict.fromkeys(p.family for p in self.effects))
 
-    def estimator_notes(self) -> tuple[str, ...]:
+    def estimator_notes(self, lang: Language = ENGLISH) -> tuple[str, ...]:
         """One sentence per distinct (estimand, estimator, reason): what a table shows."""
-        seen = dict.fromkeys(f"{p.estimand}: {p.estimator} ({p.reason})." for p in self.effects)
+        seen = dict.fromkeys(
+            lang("plan.estimator_note", estimand=p.estimand, estimator=p.estimator, reason=p.reason)
+            for p in self.effects
+        )
         return tuple(seen)
 
 
@@ -142,28 +147,21 @@ class Effects:
 
 def itt_estimator(spec: AnalysisSpec, covariates: Sequence[str]) -> tuple[str, str]:
     """(estimator, why) of the ITT the spec asks for: ``[analysis] method`` resolved."""
+    lang = get_language(spec.report.language)
     method = spec.analysis.method
     if method == "auto":
         if covariates:
-            return "lin", (
-                "Lin (2013) regression with covariates centred and interacted with assignment: "
-                "covariates are listed and [analysis] method = 'auto'"
-            )
-        return "dim", (
-            "difference in means (block-weighted when blocked): no covariates and "
-            "[analysis] method = 'auto'"
-        )
-    why = {
-        "dim": "difference in means: [analysis] method = 'dim'",
-        "ols": "OLS with additive covariates: [analysis] method = 'ols'",
-        "lin": "Lin (2013) interacted covariate adjustment: [analysis] method = 'lin'",
-    }
-    return method, why.get(method, f"[analysis] method = {method!r}")
+            return "lin", lang("plan.why.lin_auto")
+        return "dim", lang("plan.why.dim_auto")
+    if method in ("dim", "ols", "lin"):
+        return method, lang(f"plan.why.{method}")
+    return method, f"[analysis] method = {method!r}"
 
 
 def plan_effects(run: AnalysisRun) -> EffectPlan:
     """The effects a spec asks for, with their estimators (nothing is estimated here)."""
     spec = run.spec
+    lang = get_language(spec.report.language)
     planned: list[PlannedEffect] = []
     notes: list[str] = []
     if run.table is not None:
@@ -171,15 +169,15 @@ def plan_effects(run: AnalysisRun) -> EffectPlan:
             if o.level != "voter":
                 continue
             if o.subset:
-                notes.append(f"{o.label}: among voters with {subset_text(o)}.")
+                notes.append(lang("plan.subset", outcome=o.label, subset=subset_text(o)))
             covs = tuple(o.covariates if o.covariates is not None else spec.analysis.covariates)
             for arm in run.arms:
                 if "ITT" in o.estimands:
                     est, why = itt_estimator(spec, covs)
                     planned.append(PlannedEffect(o, arm, "ITT", est, covs, why))
                 if "CACE" in o.estimands:
-                    why = "two-stage least squares, assignment instrumenting contact" + (
-                        ", with the same covariates" if covs else ""
+                    why = lang("plan.why.2sls") + (
+                        ", " + lang("plan.why.2sls_covariates") if covs else ""
                     )
                     planned.append(PlannedEffect(o, arm, "CACE", "2sls", covs, why))
     if run.precinct_table is not None:
@@ -193,21 +191,16 @@ def plan_effects(run: AnalysisRun) -> EffectPlan:
                     "ITT",
                     "dim",
                     (),
-                    "difference in turnout between canvassed and held-out polling stations, "
-                    "weighted by registered voters (block-weighted when blocked)",
+                    lang("plan.why.stations"),
                 )
             )
             if "CACE" in o.estimands:
-                notes.append(
-                    f"{o.label}: a polling-station CACE needs the share of registered voters "
-                    "contacted per station, which this spec does not provide; only the ITT "
-                    "is reported."
-                )
+                notes.append(lang("plan.station_cace", outcome=o.label))
     arms = run.arms if run.table is not None else ()
     return EffectPlan(tuple(planned), arms, tuple(notes))
 
 
-def _row(r: EffectResult, p: PlannedEffect) -> Estimate:
+def _row(r: EffectResult, p: PlannedEffect, lang: Language = ENGLISH) -> Estimate:
     o = p.outcome
     return Estimate(
         outcome=o.name,
@@ -230,11 +223,11 @@ def _row(r: EffectResult, p: PlannedEffect) -> Estimate:
         nclusters=r.nclusters,
         covariates=p.covariates,
         first_stage_f=r.first_stage.f_statistic if r.first_stage is not None else None,
-        caution=weak_instrument_caution(r),
+        caution=weak_instrument_caution(r, lang),
     )
 
 
-def weak_instrument_caution(r: EffectResult) -> str | None:
+def weak_instrument_caution(r: EffectResult, lang: Language = ENGLISH) -> str | None:
     """The caution a CACE needs, or None: weak first stage (F < 10) or a useless interval.
 
     A CACE is flagged when its first-stage F statistic is below :data:`WEAK_F` (10), or
@@ -246,17 +239,15 @@ def weak_instrument_caution(r: EffectResult) -> str | None:
     reasons = []
     f = r.first_stage.f_statistic if r.first_stage is not None else None
     if f is not None and math.isfinite(f) and f < WEAK_F:
-        reasons.append(f"weak first stage (F = {f:.1f} < {WEAK_F:g})")
+        reasons.append(lang("plan.caution.weak", f=lang.fixed(f, 1), limit=lang.g(WEAK_F)))
     half = max(r.estimate - r.ci_low, r.ci_high - r.estimate)
     if not math.isfinite(half) or half > WIDE_CACE:
         reasons.append(
-            "confidence interval wider than ±100 percentage points"
-            if math.isfinite(half)
-            else "unbounded confidence interval"
+            lang("plan.caution.wide" if math.isfinite(half) else "plan.caution.unbounded")
         )
     if not reasons:
         return None
-    return "Unreliable: " + " and ".join(reasons)
+    return lang("plan.caution", reasons=lang("common.and").join(reasons))
 
 
 def estimate_effects(run: AnalysisRun, plan: EffectPlan) -> Effects:
@@ -264,6 +255,7 @@ def estimate_effects(run: AnalysisRun, plan: EffectPlan) -> Effects:
     from fieldexp.experiment.api import cace, itt
 
     a = run.spec.analysis
+    lang = get_language(run.spec.report.language)
     multi = len(run.arms) > 1
     control = run.control or "0"
     first: list[tuple[str, EffectResult]] = []
@@ -282,7 +274,7 @@ def estimate_effects(run: AnalysisRun, plan: EffectPlan) -> Effects:
                     alpha=a.alpha,
                 )
             except (DataError, EstimationError) as exc:
-                missing.append(f"Contact rate, arm {arm}: not estimated: {exc}")
+                missing.append(lang("plan.contact_not_estimated", arm=arm, error=exc))
                 continue
             first.append((arm, fs))
     done: list[EstimatedEffect] = []
@@ -320,7 +312,9 @@ def estimate_effects(run: AnalysisRun, plan: EffectPlan) -> Effects:
                     )
                 except (DataError, EstimationError) as exc:
                     # the CACE is undefined (e.g. nobody contacted); the ITT still stands
-                    missing.append(f"{o.label}, CACE, arm {p.arm}: not estimated: {exc}")
+                    missing.append(
+                        lang("plan.cace_not_estimated", outcome=o.label, arm=p.arm, error=exc)
+                    )
                     continue
         elif run.precinct_table is not None:
             pt = run.precinct_table
@@ -335,7 +329,7 @@ def estimate_effects(run: AnalysisRun, plan: EffectPlan) -> Effects:
             r = itt(pt, o.column, "assigned", blocks=blocks, weights="weight", alpha=a.alpha)
         else:  # pragma: no cover - plan_effects plans an outcome only with its table
             continue
-        done.append(EstimatedEffect(p, r, _row(r, p)))
+        done.append(EstimatedEffect(p, r, _row(r, p, lang)))
     return Effects(plan, tuple(done), tuple(first), "none", "", tuple(missing))
 
 
@@ -350,7 +344,11 @@ def _family_pvalues(effects: Effects) -> dict[Family, float]:
 
 
 def adjust_effects(
-    effects: Effects, method: str, ri_results: Sequence[RandomizationResult] = ()
+    effects: Effects,
+    method: str,
+    ri_results: Sequence[RandomizationResult] = (),
+    *,
+    lang: Language = ENGLISH,
 ) -> Effects:
     """Multiplicity-adjusted p-values over the outcome x arm families.
 
@@ -359,7 +357,7 @@ def adjust_effects(
     """
     if method == "none" or not effects.effects:
         return replace(
-            effects, adjustment="none", adjustment_note="No multiplicity adjustment was requested."
+            effects, adjustment="none", adjustment_note=lang("plan.no_adjustment")
         )
     from fieldexp.experiment.multiplicity import adjust_pvalues
 
@@ -376,11 +374,12 @@ def adjust_effects(
             return replace(
                 effects,
                 adjustment="none",
-                adjustment_note=(
-                    "Westfall-Young needs a randomisation-inference result for every "
-                    "hypothesis (outcome x arm); missing for "
-                    + ", ".join(f"{o} arm {a}" for o, a in missing or _family_pvalues(effects))
-                    + ": p-values are not adjusted."
+                adjustment_note=lang(
+                    "plan.westfall_young_missing",
+                    missing=", ".join(
+                        lang("plan.outcome_arm", outcome=o, arm=a)
+                        for o, a in missing or _family_pvalues(effects)
+                    ),
                 ),
             )
         adj = adjust_pvalues(list(fam_ri.values()), method=method)
@@ -395,9 +394,10 @@ def adjust_effects(
         row = replace(e.row, p_value_adjusted=q, adjustment=method if q is not None else None)
         new.append(replace(e, row=row))
     n = len(adjusted)
-    note = (
-        f"Adjusted p-values: {ADJUSTMENT_TEXT[method]}, across {n} "
-        f"hypothes{'is' if n == 1 else 'es'} (one per outcome and arm: the ITT and the CACE of "
-        "an outcome test the same null, so they share one adjusted p-value, that of the ITT)."
+    note = lang(
+        "plan.adjusted_note",
+        method=adjustment_text(method, lang),
+        n=lang.int(n),
+        hypotheses=lang("plan.hypothesis" if n == 1 else "plan.hypotheses"),
     )
     return replace(effects, effects=tuple(new), adjustment=method, adjustment_note=note)

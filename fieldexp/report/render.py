@@ -50,13 +50,13 @@ def _md_finalize(value: object) -> object:
     return md_escape(value)
 
 
-def _md_table(t: Table) -> _Markdown:
+def _md_table(t: Table, language: str = "en") -> _Markdown:
     def cell(v: str) -> str:
         return md_escape(v, cell=True)
 
     head = "| " + " | ".join(cell(c) for c in t.columns) + " |"
     align = "| " + " | ".join("---" if f == "text" else "---:" for f in t.formats) + " |"
-    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in t.formatted()]
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in t.formatted(language)]
     return _Markdown("\n".join([head, align, *body]))
 
 
@@ -64,7 +64,9 @@ def render_markdown(report: Report) -> str:
     """``report.md``: every text from the spec or data is escaped (:func:`md_escape`)."""
     env = template_environment(autoescape=False)
     env.finalize = _md_finalize  # every {{ value }} escaped, like HTML autoescape
-    text = env.get_template("report.md.j2").render(md_table=_md_table, **template_context(report))
+    text = env.get_template("report.md.j2").render(
+        md_table=lambda t: _md_table(t, report.language), **template_context(report)
+    )
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
@@ -99,6 +101,8 @@ _LATEX_SPECIAL = {
     ">": r"\textgreater{}",
     "–": "--",
     "∞": r"$\infty$",
+    "\u202f": r"\,",  # French thousands separator (narrow no-break space)
+    "\u00a0": "~",  # no-break space (French "3,2 %")
 }
 
 
@@ -110,8 +114,8 @@ def _tex_label(key: str) -> str:
     return re.sub(r"[^A-Za-z0-9:.-]", "-", safe_name(key))
 
 
-def render_latex(table: Table) -> str:
-    """A booktabs ``table`` environment (``\\usepackage{booktabs}``)."""
+def render_latex(table: Table, language: str = "en") -> str:
+    """A booktabs ``table`` environment (``\\usepackage{booktabs}``); numbers as ``language``."""
     spec = "".join("l" if f == "text" else "r" for f in table.formats)
     lines = [
         r"\begin{table}[htbp]",
@@ -123,7 +127,9 @@ def render_latex(table: Table) -> str:
         " & ".join(_tex(c) for c in table.columns) + r" \\",
         r"\midrule",
     ]
-    lines.extend(" & ".join(_tex(v) for v in row) + r" \\" for row in table.formatted())
+    lines.extend(
+        " & ".join(_tex(v) for v in row) + r" \\" for row in table.formatted(language)
+    )
     lines.append(r"\bottomrule")
     lines.append(r"\end{tabular}")
     if table.note:
@@ -184,7 +190,7 @@ def write_report(
             )
         owners[stem] = t.key
         files[("tables", f"{stem}.csv")] = render_csv(t)
-        files[("tables", f"{stem}.tex")] = render_latex(t)
+        files[("tables", f"{stem}.tex")] = render_latex(t, report.language)
     leaks = find_leaks(report, files.values(), Forbidden.of(forbidden))
     if leaks:
         raise DataError(

@@ -20,6 +20,7 @@ import warnings
 from dataclasses import replace
 
 from fieldexp.errors import FieldexpError
+from fieldexp.report.language import get_language
 from fieldexp.report.model import DidSummary, Headline, Provenance, Report, Section
 from fieldexp.report.plan import adjust_effects, estimate_effects, plan_effects
 from fieldexp.report.prepare import AnalysisRun, Step, no_progress, prepare_analysis
@@ -55,6 +56,7 @@ def build_report(
             effects,
             spec.analysis.multiplicity,
             randomization.results if randomization is not None else (),
+            lang=get_language(spec.report.language),
         )
         ctx = ReportContext(run, effects, randomization)
         sections: list[Section] = []
@@ -78,6 +80,7 @@ def build_report(
         small_cell=spec.privacy.small_cell,
         pseudonymised=spec.privacy.salt is not None,
         did=did,
+        language=spec.report.language,
     )
 
 

@@ -432,6 +432,7 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
             organisation=rep.get("organisation", str, None),
             timestamp=rep.get("timestamp", bool, False),
             figures=rep.get("figures", bool, True),
+            language=rep.choice("language", ("en", "fr"), "en"),
         )
         rep.finish()
 

@@ -205,6 +205,7 @@ class ReportOptions:
     organisation: str | None = None
     timestamp: bool = False
     figures: bool = True
+    language: str = "en"
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from fieldexp.report.language import Language
 from fieldexp.report.model import Section
 from fieldexp.report.prepare import arm_label
 from fieldexp.report.sections.common import frame_table
@@ -10,16 +13,16 @@ from fieldexp.report.sections.context import ReportContext
 __all__ = ["build"]
 
 
-def _column(name: str) -> str:
-    for prefix, text in (
-        ("std_diff_", "std. difference, arm "),
-        ("diff_", "difference, arm "),
-        ("mean_", "mean, arm "),
-        ("p_value_", "p-value, arm "),
+def _column(name: str, lang: Language) -> str:
+    for prefix, key in (
+        ("std_diff_", "balance.col_std_diff"),
+        ("diff_", "balance.col_diff"),
+        ("mean_", "balance.col_mean"),
+        ("p_value_", "balance.col_p"),
     ):
         if name.startswith(prefix):
-            return text + name[len(prefix) :]
-    return name
+            return lang(key, arm=name[len(prefix) :])
+    return lang("balance.col_covariate") if name == "covariate" else name
 
 
 def build(ctx: ReportContext) -> Section | None:
@@ -27,7 +30,8 @@ def build(ctx: ReportContext) -> Section | None:
     run = ctx.run
     t = run.table
     covs = list(ctx.spec.analysis.covariates)
-    title = "Balance between arms"
+    lang = ctx.lang
+    title = lang("balance.title")
     if t is None or not covs:
         return None
     from fieldexp.experiment.balance import balance
@@ -49,24 +53,29 @@ def build(ctx: ReportContext) -> Section | None:
             seed=ri.seed if ri else None,
             control=run.control,
         )
-    paras = [
-        "If the randomisation worked, canvassed and held-out voters look alike before the "
-        "campaign: means by arm, their difference, the standardised difference (in standard "
-        "deviations; above 0.1 deserves a look) and a design-based p-value per covariate."
-    ]
+    paras = [lang("balance.text", threshold=lang.fixed(0.1, 1))]
     for arm, o in zip(res.treated_arms, res.omnibus, strict=False):
-        how = "exact" if o.exact else f"{o.reps:,} re-randomisations"
+        how = (
+            lang("ri.exact")
+            if o.exact
+            else lang("balance.rerandomisations", reps=lang.int(o.reps))
+        )
         df1, df2 = o.df if isinstance(o.df, tuple) else (o.df, float("nan"))
         paras.append(
-            f"Omnibus test, arm {arm_label(arm)} vs {arm_label(res.control)}: F = "
-            f"{o.statistic:.3f} on {df1:g} and {df2:g} df, randomisation p = {o.p_value:.3f} "
-            f"({how})."
+            lang(
+                "balance.omnibus",
+                arm=arm_label(arm),
+                control=arm_label(res.control),
+                f=lang.fixed(o.statistic, 3),
+                df1=lang.g(df1),
+                df2=lang.g(df2),
+                p=lang.fixed(o.p_value, 3),
+                how=how,
+            )
         )
     paras.extend(res.notes)
-    frame = res.to_frame().rename(columns=lambda c: _column(str(c)))
-    note = (
-        "Differences in means between arms (no covariate adjustment: balance is checked on "
-        "the covariates themselves); p-values from the design's variance"
-        + (" and the randomisation test replaying the design." if design is not None else ".")
-    )
-    return Section("balance", title, tuple(paras), (frame_table("balance", title, frame, note),))
+    frame = res.to_frame()
+    note = lang("balance.note_design" if design is not None else "balance.note")
+    table = frame_table("balance", title, frame, note)  # formats from the machine names
+    table = replace(table, columns=tuple(_column(c, lang) for c in table.columns))
+    return Section("balance", title, tuple(paras), (table,))

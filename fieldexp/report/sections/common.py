@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from fieldexp.report.language import ENGLISH, Language
 from fieldexp.report.model import Cell, Table
 
 __all__ = [
@@ -34,7 +35,7 @@ def suppress(n: int | None, k: int) -> Cell:
     return f"<{k}" if 0 < n < k else int(n)
 
 
-def share(num: int, den: int, k: int) -> Cell:
+def share(num: int, den: int, k: int, lang: Language = ENGLISH) -> Cell:
     """``num / den`` as a share; only what must be hidden is hidden.
 
     ``None`` when the denominator is a small cell (``den < k``: the group itself is
@@ -45,23 +46,23 @@ def share(num: int, den: int, k: int) -> Cell:
     if den == 0 or den < k:
         return None
     if 0 < num < k:
-        return f"<{100 * k / den:.0f}%"
+        return "<" + lang.pct(k / den, 0)
     return num / den
 
 
-def pp(x: float) -> str:
-    """A proportion in signed percentage points (``0.031`` -> ``"+3.1"``)."""
-    return f"{100 * x:+.1f}"
+def pp(x: float, lang: Language = ENGLISH) -> str:
+    """A proportion in signed percentage points (``0.031`` -> ``"+3.1"``; French ``"+3,1"``)."""
+    return lang.pp(x)
 
 
-def ci_pp(lo: float, hi: float) -> str:
-    return f"{100 * lo:+.1f} to {100 * hi:+.1f} points"
+def ci_pp(lo: float, hi: float, lang: Language = ENGLISH) -> str:
+    """``"+1.0 to +3.0 points"`` (French ``"+1,0 à +3,0 points"``)."""
+    return lang.ci_pp(lo, hi)
 
 
-def money(x: float, currency: str) -> str:
-    if not math.isfinite(x):
-        return "unbounded"
-    return f"{currency} {x:,.2f}"
+def money(x: float, currency: str, lang: Language = ENGLISH) -> str:
+    """``"USD 2,500.00"`` (French ``"2 500,00 $US"``); ``"unbounded"`` when infinite."""
+    return lang.money(x, currency)
 
 
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:

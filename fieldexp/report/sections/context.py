@@ -10,6 +10,9 @@ A section is a module under :mod:`fieldexp.report.sections` exposing::
 - otherwise the section: paragraphs, :class:`~fieldexp.report.model.Table` and
   :class:`~fieldexp.report.model.Figure`; aggregates only (counts below
   ``ctx.small_cell`` replaced by ``"<k"`` with :func:`~fieldexp.report.sections.common.suppress`).
+- every sentence, title, column header and axis label from ``ctx.lang`` (the message
+  catalogue of :mod:`fieldexp.report.language`; numbers through ``ctx.lang.int``,
+  ``ctx.lang.pp``, ``ctx.lang.pct``...), so ``[report] language = "fr"`` reaches it.
 
 ``build`` must not mutate ``ctx`` or the tables it holds; every estimator a section needs is
 called inside ``build`` (or, when other sections need the result too, computed once by
@@ -21,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fieldexp.experiment.ri import RandomizationResult
+from fieldexp.report.language import Language, get_language
 from fieldexp.report.plan import Effects
 from fieldexp.report.prepare import AnalysisRun
 from fieldexp.spec.model import AnalysisSpec
@@ -67,3 +71,13 @@ class ReportContext:
     @property
     def figures(self) -> bool:
         return self.run.spec.report.figures
+
+    @property
+    def lang(self) -> Language:
+        """The report's language: every text through ``ctx.lang("key", ...)`` (its catalogue)."""
+        return get_language(self.run.spec.report.language)
+
+    @property
+    def stations(self) -> bool:
+        """True when the units are polling stations (words: stations, registered voters)."""
+        return self.run.station_level

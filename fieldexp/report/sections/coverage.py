@@ -18,24 +18,29 @@ from fieldexp.analysis.coverage import (
 )
 from fieldexp.errors import ColumnNotFoundError, did_you_mean
 from fieldexp.report import figures
+from fieldexp.report.language import ENGLISH, Language, shorten
 from fieldexp.report.model import Cell, Figure, Section, Table
 from fieldexp.report.sections.common import natural_key, num, share, suppress
 from fieldexp.report.sections.context import ReportContext
 
 __all__ = ["build", "pseudonym", "suppressed_rows"]
 
-TITLE = "Field coverage"
+TITLE = ENGLISH("coverage.title")
 
 
-def pseudonym(value: str, salt: str | None, index: int) -> str:
+def pseudonym(value: str, salt: str | None, index: int, lang: Language = ENGLISH) -> str:
     """``"canvasser <index + 1>"`` without a salt, else ``"C-"`` + 8 hex of SHA-256(salt, id)."""
     if salt is None:
-        return f"canvasser {index + 1}"
+        return lang("coverage.canvasser_n", n=index + 1)
     return "C-" + hashlib.sha256(f"{salt}\x00{value}".encode()).hexdigest()[:8]
 
 
 def suppressed_rows(
-    labels: list[str], counts: list[tuple[int, ...]], k: int, pooled_label: str
+    labels: list[str],
+    counts: list[tuple[int, ...]],
+    k: int,
+    pooled_label: str,
+    lang: Language = ENGLISH,
 ) -> tuple[list[tuple[Cell, ...]], int]:
     """Rows ``(label, n, share_1, ...)`` with small groups pooled; returns (rows, n suppressed).
 
@@ -50,27 +55,30 @@ def suppressed_rows(
         if n < k:
             rows.append((lab, suppress(n, k), *([None] * (len(c) - 1))))
         else:
-            rows.append((lab, n, *(share(x, n, k) for x in c[1:])))
+            rows.append((lab, n, *(share(x, n, k, lang) for x in c[1:])))
     if len(small) > 1:
         pooled = tuple(sum(c[i] for c in small) for i in range(len(small[0])))
         n = pooled[0]
         rows.append(
             (
-                f"{pooled_label} ({len(small)} groups under {k})",
+                lang("coverage.pooled_row", label=pooled_label, n=len(small), k=k),
                 suppress(n, k),
-                *(share(x, n, k) for x in pooled[1:]),
+                *(share(x, n, k, lang) for x in pooled[1:]),
             )
         )
     return rows, len(small)
 
 
-def _note(suppressed: int, total: int, k: int, what: str) -> str:
+def _note(suppressed: int, total: int, k: int, what: str, lang: Language = ENGLISH) -> str:
     if not suppressed:
-        return f"No {what} under {k} households: nothing suppressed."
-    return (
-        f"{suppressed} of {total} {what} have fewer than {k} households: shown as <{k}, "
-        "without shares, and pooled in the last row. A share resting on fewer than "
-        f"{k} households is shown as an upper bound (<x%)."
+        return lang("coverage.none_suppressed", what=what, k=k)
+    return lang(
+        "coverage.suppressed",
+        n=lang.int(suppressed),
+        total=lang.int(total),
+        what=what,
+        k=k,
+        x=lang.percent_sign("x"),
     )
 
 
@@ -84,6 +92,7 @@ def build(ctx: ReportContext) -> Section | None:
     if t is None or "attempted" not in t.columns:
         return None
     k = ctx.small_cell
+    lang = ctx.lang
     hh = spec.analysis.clusters or ("household_id" if "household_id" in t.columns else "voter_id")
     tables = []
     figs = []
@@ -102,16 +111,22 @@ def build(ctx: ReportContext) -> Section | None:
             g["group"].tolist(),
             list(zip(g["households"], g["attempted"], g["contacted"], strict=True)),
             k,
-            f"{by}: pooled",
+            lang("coverage.pooled", by=by),
+            lang,
         )
         tables.append(
             Table(
                 f"coverage_{by}",
-                f"Treatment households attempted and contacted, by {by}",
-                (by, "households", "share attempted", "share contacted"),
+                lang("coverage.by_table", by=by),
+                (
+                    by,
+                    lang("col.households"),
+                    lang("col.share_attempted"),
+                    lang("col.share_contacted"),
+                ),
                 ("text", "int", "pct", "pct"),
                 tuple(rows),
-                note=_note(small, len(g), k, f"{by} groups"),
+                note=_note(small, len(g), k, lang("coverage.groups", by=by), lang),
             )
         )
         shown = [r for r in rows if isinstance(r[2], float) and isinstance(r[3], float)]
@@ -119,22 +134,20 @@ def build(ctx: ReportContext) -> Section | None:
             figs.append(
                 Figure(
                     f"coverage_{by}",
-                    f"Share of treatment households reached, by {by}",
+                    lang("coverage.figure", by=by),
                     figures.bar_figure(
                         [str(r[0]) for r in shown],
                         [
-                            ("attempted", [num(r[2]) for r in shown]),
-                            ("contacted", [num(r[3]) for r in shown]),
+                            (lang("col.attempted"), [num(r[2]) for r in shown]),
+                            (lang("col.contacted"), [num(r[3]) for r in shown]),
                         ],
-                        ylabel="share of households (%)",
+                        ylabel=lang("coverage.axis"),
+                        language=lang.code,
                     ),
-                    f"Bars of attempted and contacted shares by {by}",
+                    lang("coverage.figure_alt", by=shorten(by, 40)),
                 )
             )
-    paras = [
-        "Shares are among households assigned to canvassing, from the same contacts as the "
-        "analysis (inside the campaign window, for units of the experiment)."
-    ]
+    paras = [lang("coverage.text")]
     rec = run.reconciliation
     if rec is not None and run.inputs.contacts is not None:
         aside = [
@@ -143,9 +156,10 @@ def build(ctx: ReportContext) -> Section | None:
         aside = [e for e in aside if not e.reason.startswith("used")]
         if aside:
             paras.append(
-                "Contact-log rows the reconciliation set aside (not counted here either): "
-                + "; ".join(f"{e.reason}: {e.rows:,}" for e in aside)
-                + "."
+                lang(
+                    "coverage.aside",
+                    reasons="; ".join(f"{e.reason}: {lang.int(e.rows)}" for e in aside),
+                )
             )
     contacts = run.inputs.contacts
     if (
@@ -158,7 +172,7 @@ def build(ctx: ReportContext) -> Section | None:
         used = contacts_in_analysis(contacts, t, arms=run.arms, household=hh, window=window)
         g = canvasser_coverage(used)
         salt = spec.privacy.salt
-        labels = [pseudonym(str(x), salt, i) for i, x in enumerate(g["canvasser"])]
+        labels = [pseudonym(str(x), salt, i, lang) for i, x in enumerate(g["canvasser"])]
         # numbered canvassers in natural order (2 before 10); pseudonyms alphabetically
         order = sorted(
             range(len(labels)), key=lambda i: labels[i] if salt else natural_key(labels[i])
@@ -167,26 +181,32 @@ def build(ctx: ReportContext) -> Section | None:
             [labels[i] for i in order],
             [(int(g["households"].iloc[i]), int(g["contacted"].iloc[i])) for i in order],
             k,
-            "canvassers pooled",
+            lang("coverage.canvassers_pooled"),
+            lang,
         )
-        note = (
-            "Canvassers are shown under salted pseudonyms (the key stays with the campaign)."
-            if salt
-            else "Canvassers are numbered; set [privacy] salt for stable pseudonyms."
-        )
+        note = lang("coverage.salted" if salt else "coverage.numbered")
         note += (
-            f" {used.set_aside:,} of {used.rows_read:,} contact-log rows are not counted here "
-            "(set aside by the reconciliation, control units, or no canvasser recorded). "
-            + _note(small, len(g), k, "canvassers")
+            " "
+            + lang(
+                "coverage.not_counted",
+                n=lang.int(used.set_aside),
+                total=lang.int(used.rows_read),
+            )
+            + " "
+            + _note(small, len(g), k, lang("coverage.canvassers"), lang)
         )
         tables.append(
             Table(
                 "coverage_canvasser",
-                "Households knocked and share with a conversation, by canvasser",
-                ("canvasser", "households knocked", "share contacted"),
+                lang("coverage.canvasser_table"),
+                (
+                    lang("col.canvasser"),
+                    lang("col.households_knocked"),
+                    lang("col.share_contacted"),
+                ),
                 ("text", "int", "pct"),
                 tuple(rows),
                 note=note,
             )
         )
-    return Section("coverage", TITLE, tuple(paras), tuple(tables), tuple(figs))
+    return Section("coverage", lang("coverage.title"), tuple(paras), tuple(tables), tuple(figs))

@@ -11,8 +11,10 @@ __all__ = ["build"]
 def build(ctx: ReportContext) -> Section | None:
     """The effects table (one row per planned effect) and the first stage."""
     effects = ctx.effects
-    level = ctx.level
+    lang = ctx.lang
+    ci = lang.ci(ctx.level)
     stations = any(e.planned.outcome.level == "precinct" for e in effects.effects)
+    voters = any(e.planned.outcome.level == "voter" for e in effects.effects)
     rows = tuple(
         (
             e.outcome_label,
@@ -32,25 +34,27 @@ def build(ctx: ReportContext) -> Section | None:
         )
         for e in effects.estimates
     )
-    why = " ".join(f"Estimator, {n}" for n in effects.plan.estimator_notes())
+    why = " ".join(
+        lang("effects.estimator", note=n) for n in effects.plan.estimator_notes(lang)
+    )
     table = Table(
         "effects",
-        "Effects by outcome and arm",
+        lang("effects.table"),
         (
-            "outcome",
-            "arm",
-            "estimand",
-            "estimator",
-            "estimate",
-            "std. error",
-            f"{level}% CI low",
-            f"{level}% CI high",
-            "p-value",
-            "adjusted p",
-            "first-stage F",
-            "caution",
-            "N",
-            "clusters",
+            lang("col.outcome"),
+            lang("col.arm"),
+            lang("col.estimand"),
+            lang("col.estimator"),
+            lang("col.estimate"),
+            lang("col.std_error"),
+            lang("col.ci_low", ci=ci),
+            lang("col.ci_high", ci=ci),
+            lang("col.p_value"),
+            lang("col.adjusted_p"),
+            lang("col.first_stage_f"),
+            lang("col.caution"),
+            lang("col.n_stations") if stations and not voters else "N",
+            lang("col.clusters"),
         ),
         (
             "text",
@@ -76,42 +80,46 @@ def build(ctx: ReportContext) -> Section | None:
         tables.append(
             Table(
                 "contact_rate",
-                "Contact rate: effect of assignment on being contacted (first stage)",
-                ("arm", "estimate", "std. error", f"{level}% CI low", f"{level}% CI high", "N"),
+                lang("effects.contact_table"),
+                (
+                    lang("col.arm"),
+                    lang("col.estimate"),
+                    lang("col.std_error"),
+                    lang("col.ci_low", ci=ci),
+                    lang("col.ci_high", ci=ci),
+                    "N",
+                ),
                 ("text", "est", "se", "est", "est", "int"),
                 tuple(
                     (arm, r.estimate, r.std_error, r.ci_low, r.ci_high, r.nobs)
                     for arm, r in effects.first_stage
                 ),
-                note=f"Estimator: {effects.first_stage[0][1].method} (difference in contact "
-                "rates between arms, block-weighted when blocked): the share of assigned "
-                "voters the canvass reached, the denominator of the CACE.",
+                note=lang("effects.contact_note", method=effects.first_stage[0][1].method),
             )
         )
     a = ctx.spec.analysis
     if stations:
-        unit_text = (
-            "ITT: effect per polling station assigned to canvassing, on turnout as a share of "
-            "its registered voters (stations weighted by registered voters). "
-        )
+        unit_text = lang("effects.unit_stations")
+        if any(e.planned.outcome.column.startswith("share") for e in effects.effects):
+            unit_text += " " + lang("effects.unit_shares")
     else:
-        unit_text = (
-            "ITT: effect per voter assigned to canvassing, whether or not anyone answered. "
-            "CACE: effect per voter actually contacted (assignment as the instrument for "
-            "contact). "
-        )
+        unit_text = lang("effects.unit_voters")
+    if stations and voters:
+        unit_text = lang("effects.unit_voters") + " " + unit_text
     se_types = ", ".join(sorted({e.se_type for e in effects.estimates})) or "-"
+    none = lang("common.none")
     paras = [
-        unit_text + "Estimates are proportions: 0.030 means 3.0 percentage points.",
-        f"Blocks: {a.blocks or 'none'}; clusters: {a.clusters or 'none'}; covariates: "
-        f"{', '.join(a.covariates) or 'none'}; standard errors: {se_types}.",
+        unit_text + " " + lang("effects.proportions", example=lang.fixed(0.03, 3), pp=lang.fixed(3, 1)),
+        lang(
+            "effects.design",
+            blocks=a.blocks or none,
+            clusters=a.clusters or none,
+            covariates=", ".join(a.covariates) or none,
+            se=se_types,
+        ),
     ]
     if any(e.caution for e in effects.estimates):
-        paras.append(
-            "A CACE flagged 'Unreliable' has a weak first stage (F < 10: too few voters were "
-            "contacted, or contact barely differs between arms) or an interval wider than ±100 "
-            "points: it says nothing about the effect per contacted voter."
-        )
+        paras.append(lang("effects.unreliable"))
     paras.extend(effects.plan.notes)
     paras.extend(effects.not_estimated)
-    return Section("effects", "Effects", tuple(paras), tuple(tables))
+    return Section("effects", lang("effects.title"), tuple(paras), tuple(tables))

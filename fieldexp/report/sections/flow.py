@@ -13,35 +13,42 @@ __all__ = ["build"]
 
 
 def _stations(ctx: ReportContext) -> Section:
+    lang = ctx.lang
     pt = ctx.run.precinct_table
     if pt is None or "assigned" not in pt.columns:
-        return Section("flow", "Sample flow", available=False, reason="no assignment")
+        return Section(
+            "flow", lang("flow.title"), available=False, reason=lang("flow.no_assignment")
+        )
     rows = []
-    for z, name in ((0, "control (held out)"), (1, "canvass")):
+    expressed = "expressed" in pt.columns
+    for z, name in ((0, lang("flow.control")), (1, lang("flow.canvass"))):
         m = pt["assigned"] == z
         reg = int(pt.loc[m, "registered"].sum())
         vot = int(pt.loc[m, "voters"].sum())
-        rows.append((name, int(m.sum()), reg, vot, vot / reg if reg else None))
+        row: tuple[Cell, ...] = (name, int(m.sum()), reg, vot)
+        if expressed:
+            row += (int(pt.loc[m, "expressed"].sum()),)
+        rows.append((*row, vot / reg if reg else None))
+    columns = (lang("col.arm"), lang("col.n_stations"), lang("col.registered"), lang("col.voters"))
+    formats = ("text", "int", "int", "int")
+    if expressed:
+        columns += (lang("col.expressed"),)
+        formats += ("int",)
     table = Table(
         "sample_flow",
-        "Polling stations by arm: stations, registered voters, ballots cast",
-        ("arm", "stations", "registered", "voters", "turnout"),
-        ("text", "int", "int", "int", "pct"),
+        lang("flow.stations_table"),
+        (*columns, lang("col.turnout")),
+        (*formats, "pct"),
         tuple(rows),
-        note="The unit of assignment and analysis is the polling station; turnout is voters "
-        "over registered voters.",
+        note=lang("flow.stations_note"),
     )
-    return Section(
-        "flow",
-        "Sample flow",
-        ("Polling stations assigned to each arm, with their registered voters and ballots cast.",),
-        (table,),
-    )
+    return Section("flow", lang("flow.title"), (lang("flow.stations_text"),), (table,))
 
 
 def build(ctx: ReportContext) -> Section | None:
     """Voters by arm: assigned, attempted, contacted, outcome observed."""
     run = ctx.run
+    lang = ctx.lang
     k = ctx.small_cell
     rec = run.reconciliation
     rows: list[tuple[Cell, ...]]
@@ -75,21 +82,26 @@ def build(ctx: ReportContext) -> Section | None:
             )
             for f in rec.flow
         ]
-    names = {run.control: "control (held out)"}
+    names = {run.control: lang("flow.control")}
     rows = [
-        ((f"{r[0]} – " + names[str(r[0])]) if r[0] in names else f"{r[0]} – canvass", *r[1:])
+        (
+            f"{r[0]} – " + (names[str(r[0])] if r[0] in names else lang("flow.canvass")),
+            *r[1:],
+        )
         for r in rows
     ]
     table = Table(
         "sample_flow",
-        "Voters by arm: assigned, attempted, contacted, outcome observed",
-        ("arm", "assigned", "attempted", "contacted", "outcome observed"),
+        lang("flow.voters_table"),
+        (
+            lang("col.arm"),
+            lang("col.assigned"),
+            lang("col.attempted"),
+            lang("col.contacted"),
+            lang("col.outcome_observed"),
+        ),
         ("text", "int", "int", "int", "int"),
         tuple(rows),
-        note=f"Counts of voters. Counts between 1 and {k - 1} are shown as <{k}.",
+        note=lang("flow.voters_note", k1=k - 1, k=k),
     )
-    text = (
-        "Every assigned voter is followed from assignment to the ballot box: how many "
-        "doors were knocked, how many people answered, and for how many the outcome is known."
-    )
-    return Section("flow", "Sample flow", (text,), (table,))
+    return Section("flow", lang("flow.title"), (lang("flow.voters_text"),), (table,))

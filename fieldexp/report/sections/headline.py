@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from fieldexp.experiment.costs import cost_per_net_vote, field_cost, net_votes
 from fieldexp.report import figures
+from fieldexp.report.language import shorten
 from fieldexp.report.model import Figure, Headline, Interval, Section
-from fieldexp.report.plan import ADJUSTMENT_TEXT, EstimatedEffect
+from fieldexp.report.plan import EstimatedEffect, adjustment_text
 from fieldexp.report.prepare import outcome_units
-from fieldexp.report.sections.common import ci_pp, money, pp
 from fieldexp.report.sections.context import ReportContext
 
 __all__ = ["build", "summarise"]
@@ -27,28 +27,35 @@ def _interval(e: EstimatedEffect | None) -> Interval | None:
 
 def _evidence(ctx: ReportContext, e: EstimatedEffect) -> tuple[float, str | None, str]:
     """(p, adjustment, words): the p-value the effects table shows for this hypothesis."""
+    lang = ctx.lang
     row = e.row
     if row.p_value_adjusted is not None and row.adjustment:
         n = len(ctx.effects.plan.families)
-        what = ADJUSTMENT_TEXT.get(row.adjustment, row.adjustment).split(" (")[0]
+        what = adjustment_text(row.adjustment, lang).split(" (")[0]
+        p = lang.g(row.p_value_adjusted)
         if n == 1:
-            words = f"p = {row.p_value_adjusted:.3g} (one hypothesis: nothing to adjust)"
+            words = lang("headline.p_one_hypothesis", p=p)
         else:
-            words = f"p = {row.p_value_adjusted:.3g} (adjusted ({what}) for {n} hypotheses)"
+            words = lang("headline.p_adjusted", p=p, what=what, n=lang.int(n))
         return row.p_value_adjusted, row.adjustment, words
-    return row.p_value, None, f"p = {row.p_value:.3g}"
+    return row.p_value, None, lang("headline.p", p=lang.g(row.p_value))
+
+
+def _denominator(column: str) -> str:
+    """What a station outcome is a share of: votes cast (vote shares) or registered voters."""
+    return "expressed" if column.startswith("share") else "registered"
 
 
 def summarise(ctx: ReportContext) -> Headline | None:
     """The :class:`Headline` of the headline outcome (``None`` without an estimate)."""
-    run, spec = ctx.run, ctx.spec
+    run, spec, lang = ctx.run, ctx.spec, ctx.lang
     o = spec.headline_outcome
     arm = run.arms[0] if run.arms and o.level == "voter" else "1"
     itt_e = ctx.effects.find(o.name, arm, "ITT")
     cace_e = ctx.effects.find(o.name, arm, "CACE")
     if itt_e is None and cace_e is None:
         return None
-    level = ctx.level
+    ci = lang.ci(ctx.level)
     stations = o.level == "precinct"
     sentences: list[str] = []
     contacts: int | None = None
@@ -60,6 +67,10 @@ def summarise(ctx: ReportContext) -> Headline | None:
     currency = spec.costs.currency if spec.costs else None
     t = outcome_units(run.table, o) if run.table is not None and not stations else None
     pt = run.precinct_table
+
+    def money(x: float) -> str:
+        return lang.money(x, currency)
+
     if itt_e is not None:
         r = itt_e.result
         how = f"{itt_e.row.estimator}: {itt_e.planned.reason}"
@@ -67,28 +78,49 @@ def summarise(ctx: ReportContext) -> Headline | None:
             m = pt["assigned"] == 1
             registered = float(pt.loc[m, "registered"].sum())
             sentences.append(
-                f"{o.label}: among the {int(m.sum()):,} polling stations assigned to canvassing "
-                f"({registered:,.0f} registered voters; {int((~m).sum()):,} stations held out), "
-                f"the effect of assignment was {pp(r.estimate)} percentage points of registered "
-                f"voters per station ({level}% CI {ci_pp(r.ci_low, r.ci_high)}; {how})."
+                lang(
+                    "headline.itt_stations",
+                    outcome=o.label,
+                    n=lang.int(int(m.sum())),
+                    registered=lang.int(registered),
+                    held=lang.int(int((~m).sum())),
+                    pp=lang.pp(r.estimate),
+                    of=lang(f"headline.of_{_denominator(o.column)}"),
+                    ci=ci,
+                    interval=lang.ci_pp(r.ci_low, r.ci_high),
+                    how=how,
+                )
             )
         elif t is not None:
             n_t = int((t["arm"] == arm).sum())
             n_c = int((t["arm"] == run.control).sum())
-            which = f" (arm {arm})" if len(run.arms) > 1 else ""
+            which = " " + lang("headline.which_arm", arm=arm) if len(run.arms) > 1 else ""
             sentences.append(
-                f"{o.label}: among the {n_t:,} voters assigned to canvassing{which} (against {n_c:,} "
-                f"held out), the effect of being assigned was {pp(r.estimate)} percentage "
-                f"points ({level}% CI {ci_pp(r.ci_low, r.ci_high)}; {how})."
+                lang(
+                    "headline.itt_voters",
+                    outcome=o.label,
+                    n=lang.int(n_t),
+                    which=which,
+                    held=lang.int(n_c),
+                    pp=lang.pp(r.estimate),
+                    ci=ci,
+                    interval=lang.ci_pp(r.ci_low, r.ci_high),
+                    how=how,
+                )
             )
         if stations and pt is not None and o.column == "turnout":
             registered = float(pt.loc[pt["assigned"] == 1, "registered"].sum())
             v = net_votes(r.estimate, r.ci_low, r.ci_high, registered)
             net = Interval(v.estimate, v.ci_low, v.ci_high)
             sentences.append(
-                f"Extra voters in the canvassed polling stations (effect x {registered:,.0f} "
-                f"registered voters): about {v.estimate:,.0f} ({level}% CI {v.ci_low:,.0f} to "
-                f"{v.ci_high:,.0f})."
+                lang(
+                    "headline.extra_voters",
+                    registered=lang.int(registered),
+                    v=lang.int(v.estimate),
+                    ci=ci,
+                    low=lang.int(v.ci_low),
+                    high=lang.int(v.ci_high),
+                )
             )
             if spec.costs is not None and v.estimate > 0:
                 c = spec.costs
@@ -96,24 +128,30 @@ def summarise(ctx: ReportContext) -> Headline | None:
                 cp = cost_per_net_vote(total, v)
                 cpv = Interval(cp.estimate, cp.ci_low, cp.ci_high)
                 sentences.append(
-                    f"Field cost {money(total, c.currency)}: {money(cp.estimate, c.currency)} per "
-                    f"extra voter ({level}% CI {money(cp.ci_low, c.currency)} to "
-                    f"{money(cp.ci_high, c.currency) if cp.ci_high != float('inf') else 'no upper bound'})."
+                    lang(
+                        "headline.cost_stations",
+                        total=money(total),
+                        cpv=money(cp.estimate),
+                        ci=ci,
+                        low=money(cp.ci_low),
+                        high=money(cp.ci_high)
+                        if cp.ci_high != float("inf")
+                        else lang("headline.no_upper"),
+                    )
                 )
     if cace_e is not None and t is not None:
         r = cace_e.result
         contacts = int(((t["arm"] == arm) & (t[spec.analysis.treatment] == 1)).sum())
-        text = (
-            f"Among the {contacts:,} voters actually reached at the door, the effect was "
-            f"{pp(r.estimate)} percentage points per contacted voter ({level}% CI "
-            f"{ci_pp(r.ci_low, r.ci_high)}; 2sls)."
+        text = lang(
+            "headline.cace",
+            contacts=lang.int(contacts),
+            pp=lang.pp(r.estimate),
+            ci=ci,
+            interval=lang.ci_pp(r.ci_low, r.ci_high),
         )
         if caution:
-            withheld = (
-                "Net votes and cost per net vote are withheld: they would multiply this "
-                "unreliable estimate."
-            )
-            text += f" {caution}: read this number as uninformative."
+            withheld = lang("headline.withheld")
+            text += " " + lang("headline.uninformative", caution=caution)
             sentences.append(text)
             sentences.append(withheld)
         else:
@@ -121,8 +159,14 @@ def summarise(ctx: ReportContext) -> Headline | None:
             v = net_votes(r.estimate, r.ci_low, r.ci_high, contacts)
             net = Interval(v.estimate, v.ci_low, v.ci_high)
             sentences.append(
-                f"Net votes gained (effect per contacted voter x {contacts:,} contacts): about "
-                f"{v.estimate:,.0f} ({level}% CI {v.ci_low:,.0f} to {v.ci_high:,.0f})."
+                lang(
+                    "headline.net_votes",
+                    contacts=lang.int(contacts),
+                    v=lang.int(v.estimate),
+                    ci=ci,
+                    low=lang.int(v.ci_low),
+                    high=lang.int(v.ci_high),
+                )
             )
             if spec.costs is not None:
                 c = spec.costs
@@ -145,21 +189,25 @@ def summarise(ctx: ReportContext) -> Headline | None:
                 cpv = Interval(cp.estimate, cp.ci_low, cp.ci_high)
                 if v.estimate > 0:
                     upper = (
-                        money(cp.ci_high, c.currency)
+                        money(cp.ci_high)
                         if cp.ci_high != float("inf")
-                        else "no upper bound, because the interval includes no effect at all"
+                        else lang("headline.no_upper_no_effect")
                     )
                     sentences.append(
-                        f"Field cost {money(total, c.currency)} ({attempts:,} door knocks, "
-                        f"{contacts:,} conversations, {money(c.fixed, c.currency)} fixed): "
-                        f"{money(cp.estimate, c.currency)} per net vote ({level}% CI "
-                        f"{money(cp.ci_low, c.currency)} to {upper})."
+                        lang(
+                            "headline.cost_voters",
+                            total=money(total),
+                            attempts=lang.int(attempts),
+                            contacts=lang.int(contacts),
+                            fixed=money(c.fixed),
+                            cpv=money(cp.estimate),
+                            ci=ci,
+                            low=money(cp.ci_low),
+                            high=upper,
+                        )
                     )
                 else:
-                    sentences.append(
-                        f"Field cost {money(total, c.currency)}: no cost per net vote, because "
-                        "the estimated number of net votes is not positive."
-                    )
+                    sentences.append(lang("headline.cost_no_net", total=money(total)))
     main = itt_e if itt_e is not None else cace_e
     if main is None:  # pragma: no cover - returned above
         return None
@@ -168,20 +216,20 @@ def summarise(ctx: ReportContext) -> Headline | None:
     r = main.result
     excludes_zero = not (r.ci_low <= 0 <= r.ci_high)
     if p < alpha:
-        sentences.append(
-            f"The evidence is strong: {words}, below {alpha:g}. Canvassing very likely changed "
-            f"{o.label[0].lower() + o.label[1:]}."
-        )
+        key = "headline.strong"
     elif excludes_zero:
-        sentences.append(
-            f"Caution: the {level}% interval alone excludes zero, but {words} is not below "
-            f"{alpha:g}: these data cannot rule out that canvassing had no effect."
-        )
+        key = "headline.caution_interval"
     else:
-        sentences.append(
-            f"Caution: the confidence interval includes zero and {words} is not below "
-            f"{alpha:g}: these data cannot rule out that canvassing had no effect."
+        key = "headline.caution_zero"
+    sentences.append(
+        lang(
+            key,
+            words=words,
+            alpha=lang.g(alpha),
+            level=lang.level(ctx.level),
+            outcome=o.label[0].lower() + o.label[1:],
         )
+    )
     return Headline(
         outcome=o.name,
         outcome_label=o.label,
@@ -193,7 +241,7 @@ def summarise(ctx: ReportContext) -> Headline | None:
         total_cost=total,
         cost_per_net_vote=cpv,
         currency=currency,
-        net_label="extra voters" if stations else "net votes gained",
+        net_label=lang("headline.net_label_stations" if stations else "headline.net_label"),
         caution=caution,
         withheld=withheld,
         p_value=p,
@@ -204,6 +252,7 @@ def summarise(ctx: ReportContext) -> Headline | None:
 
 def _effects_figure(ctx: ReportContext) -> Figure | None:
     effects = ctx.effects.effects
+    lang = ctx.lang
     if not ctx.figures or not effects:
         return None
     several = len({e.planned.outcome.name for e in effects}) > 1
@@ -211,41 +260,53 @@ def _effects_figure(ctx: ReportContext) -> Figure | None:
     for e in effects:
         r = e.result
         if e.planned.outcome.level == "precinct":
-            who = "per assigned polling station"
+            who = lang("figure.per_station")
         else:
-            who = "per assigned voter" if r.estimand == "ITT" else "per contacted voter"
+            who = lang("figure.per_assigned" if r.estimand == "ITT" else "figure.per_contacted")
         label = f"{r.estimand}, {who}"
         if len(ctx.run.arms) > 1:
-            label += f", arm {e.planned.arm}"
+            label += lang("figure.arm", arm=e.planned.arm)
         if several:
-            label = f"{e.planned.outcome.label[:30]}: {label}"
+            # the outcome label first, shortened at a word boundary (never mid-word)
+            label = f"{shorten(e.planned.outcome.label, 40)}: {label}"
         if e.row.caution:
-            label += " (unreliable)"
+            label += " " + lang("figure.unreliable")
         labels.append(label)
         ests.append(r.estimate)
         lows.append(r.ci_low)
         highs.append(r.ci_high)
     o = ctx.spec.headline_outcome
+    what = lang("figure.estimated_effects") if several else o.label
     return Figure(
         "effects",
-        f"{'Estimated effects' if several else o.label}: estimates with {ctx.level}% "
-        "confidence intervals (percentage points)",
-        figures.forest_figure(labels, ests, lows, highs, xlabel="effect (percentage points)"),
-        "Point estimates and confidence intervals of each effect",
+        lang("figure.effects_title", what=what, level=lang.level(ctx.level)),
+        figures.forest_figure(
+            labels,
+            ests,
+            lows,
+            highs,
+            xlabel=lang("figure.effect_axis_stations" if ctx.stations else "figure.effect_axis"),
+            language=lang.code,
+        ),
+        lang("figure.effects_alt"),
     )
 
 
 def build(ctx: ReportContext) -> Section | None:
     """The headline section (its :class:`Headline` in ``Section.summary``)."""
+    lang = ctx.lang
     h = summarise(ctx)
     if h is None:
         return Section(
-            "headline", "Headline", available=False, reason="no estimate for the headline outcome"
+            "headline",
+            lang("headline.title"),
+            available=False,
+            reason=lang("headline.no_estimate"),
         )
     fig = _effects_figure(ctx)
     return Section(
         "headline",
-        "Headline",
+        lang("headline.title"),
         h.sentences,
         figures=(fig,) if fig is not None else (),
         summary=h,

@@ -20,14 +20,19 @@ def build(ctx: ReportContext) -> Section | None:
     sg = spec.subgroups
     if sg is None:
         return None
-    title = "Effects by vote propensity" if sg.by == "propensity_band" else f"Effects by {sg.label}"
+    lang = ctx.lang
+    title = (
+        lang("heterogeneity.title_propensity")
+        if sg.by == "propensity_band"
+        else lang("heterogeneity.title", label=sg.label)
+    )
     t = run.table
     if t is None or sg.by not in t.columns:
         return Section(
             "heterogeneity",
             title,
             available=False,
-            reason=f"column {sg.by!r} is not in the analysis table",
+            reason=lang("heterogeneity.missing_column", column=repr(sg.by)),
         )
     from fieldexp.experiment.heterogeneity import heterogeneity
 
@@ -35,24 +40,17 @@ def build(ctx: ReportContext) -> Section | None:
     k = ctx.small_cell
     ri = spec.randomization_inference
     design = spec.design.design if spec.design is not None else None
-    level = ctx.level
+    ci = lang.ci(ctx.level)
     tables = []
     figs = []
     paras = [
-        f"Effects estimated separately within each {sg.label} group, with a test that they "
-        f"are all equal. Groups with fewer than {k} voters are not shown.",
-        "Estimators: ITT by difference in means (block-weighted when blocked), CACE by 2SLS, "
-        "both without covariates: vote-propensity bands are built from the past-vote "
-        "covariates, which are then constant (collinear) inside a band.",
+        lang("heterogeneity.text", label=sg.label, k=k),
+        lang("heterogeneity.estimators"),
     ]
     names = sg.outcomes or tuple(o.name for o in spec.outcomes if o.level == "voter")
     multi = len(run.arms) > 1
     if multi and design is not None and ri is not None:
-        paras.append(
-            "With more than one canvass arm, each arm is compared with the control separately "
-            "and the randomisation test of equal effects is not computed (it replays two-arm "
-            "designs only); the Wald test is reported."
-        )
+        paras.append(lang("heterogeneity.multi_arm"))
     jobs = [
         (spec.outcome(name), est, arm)
         for name in names
@@ -81,7 +79,7 @@ def build(ctx: ReportContext) -> Section | None:
         except (DataError, EstimationError) as exc:
             if est == "ITT":
                 raise
-            paras.append(f"{o.label}, {est}: not estimated: {exc}")
+            paras.append(lang("heterogeneity.not_estimated", outcome=o.label, est=est, error=exc))
             continue
         rows: list[tuple[Cell, ...]] = []
         pairs = sorted(
@@ -106,36 +104,49 @@ def build(ctx: ReportContext) -> Section | None:
         tables.append(
             Table(
                 f"heterogeneity_{o.name}_{est.lower()}" + (f"_arm_{arm}" if multi else ""),
-                f"{o.label}: {est} by {sg.label}" + (f", arm {arm}" if multi else ""),
+                lang("heterogeneity.table", outcome=o.label, est=est, label=sg.label)
+                + (lang("figure.arm", arm=arm) if multi else ""),
                 (
-                    "group",
+                    lang("col.group"),
                     "N",
-                    "estimate",
-                    "std. error",
-                    f"{level}% CI low",
-                    f"{level}% CI high",
-                    "p-value",
+                    lang("col.estimate"),
+                    lang("col.std_error"),
+                    lang("col.ci_low", ci=ci),
+                    lang("col.ci_high", ci=ci),
+                    lang("col.p_value"),
                 ),
                 ("text", "int", "est", "se", "est", "est", "p"),
                 tuple(rows),
-                note=f"Estimator: {'dim' if est == 'ITT' else '2sls'} within each group."
-                + (f" {hidden} group(s) under {k} voters suppressed." if hidden else ""),
+                note=lang("heterogeneity.note", estimator="dim" if est == "ITT" else "2sls")
+                + (" " + lang("heterogeneity.hidden", n=hidden, k=k) if hidden else ""),
             )
         )
-        text = (
-            f"{o.label}, {est}{f' (arm {arm})' if multi else ''}: test that the effect is the same in every group: "
-            f"Wald chi2({res.wald.df}) = {res.wald.statistic:.2f}, p = {res.wald.p_value:.3f}"
-        )
+        wald = {
+            "outcome": o.label,
+            "est": est,
+            "which": " " + lang("headline.which_arm", arm=arm) if multi else "",
+            "df": res.wald.df,
+            "stat": lang.fixed(res.wald.statistic, 2),
+            "p": lang.fixed(res.wald.p_value, 3),
+        }
         if res.ri_reps and math.isfinite(res.ri_p_value):
-            how = "exact" if res.ri_exact else f"{res.ri_reps:,} re-randomisations"
-            text += f"; randomisation test p = {res.ri_p_value:.3f} ({how})"
-        paras.append(text + ".")
+            how = (
+                lang("ri.exact")
+                if res.ri_exact
+                else lang("balance.rerandomisations", reps=lang.int(res.ri_reps))
+            )
+            text = lang(
+                "heterogeneity.wald_ri", **wald, ri_p=lang.fixed(res.ri_p_value, 3), how=how
+            )
+        else:
+            text = lang("heterogeneity.wald", **wald)
+        paras.append(text)
         shown = [r for r in rows if r[2] is not None]
         if ctx.figures and shown and est == o.estimands[0]:
             figs.append(
                 Figure(
                     f"heterogeneity_{o.name}" + (f"_arm_{arm}" if multi else ""),
-                    f"{o.label}: {est} by {sg.label} ({level}% CI)",
+                    lang("heterogeneity.figure", outcome=o.label, est=est, label=sg.label, ci=ci),
                     figures.forest_figure(
                         [
                             f"{r[0]} (N={r[1]})" if not isinstance(r[1], str) else str(r[0])
@@ -144,9 +155,10 @@ def build(ctx: ReportContext) -> Section | None:
                         [float(r[2]) for r in shown],  # type: ignore[arg-type]
                         [float(r[4]) for r in shown],  # type: ignore[arg-type]
                         [float(r[5]) for r in shown],  # type: ignore[arg-type]
-                        xlabel="effect (percentage points)",
+                        xlabel=lang("figure.effect_axis"),
+                        language=lang.code,
                     ),
-                    f"Effect by {sg.label}",
+                    lang("heterogeneity.figure_alt", label=sg.label),
                 )
             )
         paras.extend(n for n in res.notes if n not in paras)

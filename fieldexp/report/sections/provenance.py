@@ -47,19 +47,28 @@ def build(ctx: ReportContext) -> Section | None:
         versions=versions(),
         generated_at=generated,
     )
+    lang = ctx.lang
     tables = (
         Table(
             "inputs",
-            "Input files",
-            ("table", "file", "format", "SHA-256", "bytes"),
+            lang("provenance.inputs"),
+            (lang("col.table"), lang("col.file"), "format", "SHA-256", lang("col.bytes")),
             ("text", "text", "text", "text", "int"),
             prov.inputs,
         ),
-        Table("versions", "Software", ("package", "version"), ("text", "text"), prov.versions),
+        Table(
+            "versions",
+            lang("provenance.software"),
+            (lang("col.package"), "version"),
+            ("text", "text"),
+            prov.versions,
+        ),
     )
-    paras = [f"Spec {prov.spec_file} (SHA-256 {prov.spec_sha256})."]
+    paras = [lang("provenance.spec", file=prov.spec_file, sha=prov.spec_sha256)]
     if seeds:
-        paras.append("Seeds: " + ", ".join(f"{k} {v}" for k, v in seeds) + ".")
+        paras.append(
+            lang("provenance.seeds", seeds=", ".join(f"{k} {v}" for k, v in seeds))
+        )
     if generated:
-        paras.append(f"Generated at {generated}.")
-    return Section("provenance", "Provenance", tuple(paras), tables, summary=prov)
+        paras.append(lang("provenance.generated", when=lang.date(generated)))
+    return Section("provenance", lang("provenance.title"), tuple(paras), tables, summary=prov)

@@ -12,6 +12,7 @@ __all__ = ["build"]
 def build(ctx: ReportContext) -> Section | None:
     """Left out (``None``) when the spec gives a ready analysis table (nothing joined)."""
     run = ctx.run
+    lang = ctx.lang
     rec = run.reconciliation if run.reconciliation is not None else run.precinct_reconciliation
     k = ctx.small_cell
     if rec is None:
@@ -19,19 +20,32 @@ def build(ctx: ReportContext) -> Section | None:
     rows = tuple((t, int(n), int(rec.used(t)), int(rec.set_aside(t))) for t, n in rec.rows_read)
     summary = Table(
         "reconciliation",
-        "Rows read, used and set aside per input table",
-        ("table", "rows read", "used", "set aside"),
+        lang("reconciliation.table"),
+        (lang("col.table"), lang("col.rows_read"), lang("col.used"), lang("col.set_aside")),
         ("text", "int", "int", "int"),
         rows,
+        note=lang("reconciliation.stations_note") if ctx.stations else "",
     )
     reasons = tuple(
-        (e.table, e.status, e.reason, e.arm if e.arm is not None else "", suppress(e.rows, k))
+        (
+            e.table,
+            lang.term("status", e.status),
+            e.reason,
+            e.arm if e.arm is not None else "",
+            suppress(e.rows, k),
+        )
         for e in rec.entries
     )
     detail = Table(
         "reconciliation_reasons",
-        "Why rows were used or set aside",
-        ("table", "status", "reason", "arm", "rows"),
+        lang("reconciliation.reasons_table"),
+        (
+            lang("col.table"),
+            lang("col.status"),
+            lang("col.reason"),
+            lang("col.arm"),
+            lang("col.rows"),
+        ),
         ("text", "text", "text", "text", "int"),
         reasons,
     )
@@ -41,34 +55,49 @@ def build(ctx: ReportContext) -> Section | None:
             c.table,
             c.kind,
             c.code,
-            "yes" if c.known else "no (default meaning)",
+            lang("common.yes") if c.known else lang("reconciliation.unknown_code"),
             suppress(c.rows, k),
         )
         for c in rec.code_counts(min_rows=k)
     )
     by_code = Table(
         "reconciliation_codes",
-        "Rows of each imported file by code (unknown codes included)",
-        ("table", "code of", "code", "known", "rows"),
+        lang("reconciliation.codes_table"),
+        (
+            lang("col.table"),
+            lang("col.code_of"),
+            lang("col.code"),
+            lang("col.known"),
+            lang("col.rows"),
+        ),
         ("text", "text", "text", "text", "int"),
         code_rows,
     )
     lo, hi = rec.campaign_window
-    paras = [
-        f"Target election: {rec.election}. Every row read is either used or set aside with a reason."
-    ]
+    paras = [lang("reconciliation.election", election=rec.election)]
+    if ctx.stations:
+        paras.append(lang("reconciliation.stations"))
     if run.inputs.contacts is not None:
         paras.append(
-            f"Contacts counted from {lo or 'the start of the log'} to {hi or 'election day'}."
+            lang(
+                "reconciliation.window",
+                start=lang.date(lo) if lo else lang("reconciliation.log_start"),
+                end=lang.date(hi) if hi else lang("reconciliation.election_day"),
+            )
         )
     for imp in rec.imports:
         aside = dict(imp.get("set_aside") or {})  # type: ignore[call-overload]
         if aside:  # rows the reader set aside (channel filter, crosswalk, duplicates...)
             parts = "; ".join(f"{r}: {suppress(int(n), k)}" for r, n in aside.items())
             paras.append(
-                f"Set aside when reading {imp.get('table')} file {imp.get('file')}: {parts}."
+                lang(
+                    "reconciliation.import_aside",
+                    table=imp.get("table"),
+                    file=imp.get("file"),
+                    parts=parts,
+                )
             )
     for note in rec.notes:
         paras.append(str(note))
     tables = (summary, detail, by_code) if code_rows else (summary, detail)
-    return Section("reconciliation", "Data reconciliation", tuple(paras), tables)
+    return Section("reconciliation", lang("reconciliation.title"), tuple(paras), tables)

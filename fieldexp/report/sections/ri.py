@@ -8,13 +8,14 @@ estimand (before the sections: Westfall-Young adjustment needs the draws);
 from __future__ import annotations
 
 from fieldexp.experiment.ri import RandomizationResult
+from fieldexp.report.language import ENGLISH
 from fieldexp.report.model import Section, Table
 from fieldexp.report.prepare import AnalysisRun, arm_label
 from fieldexp.report.sections.context import RandomizationRun, ReportContext
 
 __all__ = ["build", "randomize"]
 
-TITLE = "Randomisation inference"
+TITLE = ENGLISH("ri.title")
 
 
 def randomize(run: AnalysisRun) -> RandomizationRun | None:
@@ -62,12 +63,13 @@ def randomize(run: AnalysisRun) -> RandomizationRun | None:
 
 def build(ctx: ReportContext) -> Section | None:
     """Left out without ``[randomization_inference]``; not available without a ``[design]``."""
+    lang = ctx.lang
     ri = ctx.spec.randomization_inference
     if ri is None:
         return None
     r_run = ctx.randomization
     if r_run is None:
-        return Section("ri", TITLE, available=False, reason="needs a [design]")
+        return Section("ri", lang("ri.title"), available=False, reason=lang("ri.needs_design"))
     table_rows = []
     for (label, arm, est), r in zip(r_run.rows, r_run.results, strict=True):
         table_rows.append(
@@ -79,40 +81,33 @@ def build(ctx: ReportContext) -> Section | None:
                 r.p_value,
                 None if r.exact else r.p_value_se,
                 int(r.reps),
-                "exact" if r.exact else "Monte Carlo",
+                lang("ri.exact") if r.exact else lang("ri.monte_carlo"),
             )
         )
     table = Table(
         "randomization_inference",
-        "Randomisation-inference p-values (sharp null of no effect)",
-        ("outcome", "arm", "estimand", "estimate", "p-value", "MC s.e.", "draws", "kind"),
+        lang("ri.table"),
+        (
+            lang("col.outcome"),
+            lang("col.arm"),
+            lang("col.estimand"),
+            lang("col.estimate"),
+            lang("col.p_value"),
+            lang("col.mc_se"),
+            lang("col.draws"),
+            lang("col.kind"),
+        ),
         ("text", "text", "text", "est", "p", "se", "int", "text"),
         tuple(table_rows),
-        note="Statistic: the design's difference in means (ITT; block-weighted when blocked) "
-        "or the Wald ratio (CACE), unadjusted for covariates, so an estimate here can differ "
-        "from the covariate-adjusted one of the effects table; the p-value tests the sharp "
-        "null that canvassing changed nobody's outcome.",
+        note=lang("ri.note"),
     )
-    paras = [
-        f"The assignment was re-drawn {ri.reps:,} times exactly as the design drew it "
-        f"(same blocks, whole clusters, same counts; seed {ri.seed}). The p-value is the "
-        "share of re-draws giving an effect at least as large as the one observed, if "
-        "canvassing had changed nobody's behaviour."
-    ]
+    paras = [lang("ri.redrawn", reps=lang.int(ri.reps), seed=ri.seed)]
     if any(not r.exact and r.p_value == 0 for r in r_run.results):
         paras.append(
-            f"A p-value of 0 means that none of the {ri.reps:,} re-draws was as extreme as the "
-            f"observed effect: p < {1 / ri.reps:.4f}."
+            lang("ri.zero", reps=lang.int(ri.reps), bound=lang.fixed(1 / ri.reps, 4))
         )
     if r_run.stations:
-        paras.append(
-            "Polling stations: the statistic is the block-stratified difference in mean "
-            "station turnout (stations unweighted), so its estimate can differ from the "
-            "registered-weighted ITT of the effects table."
-        )
+        paras.append(lang("ri.stations"))
     if r_run.skipped:
-        paras.append(
-            "Not tested here (defined on a subset of units the design does not randomise as "
-            f"such, or without the design's unit column): {', '.join(r_run.skipped)}."
-        )
-    return Section("ri", TITLE, tuple(paras), (table,))
+        paras.append(lang("ri.skipped", outcomes=", ".join(r_run.skipped)))
+    return Section("ri", lang("ri.title"), tuple(paras), (table,))
