@@ -59,6 +59,7 @@ def _localise_ticks(axis: Any, language: str) -> None:
 
     axis.set_major_formatter(FuncFormatter(fmt))
 
+
 GREY = "#8a8f98"
 
 
@@ -142,9 +143,7 @@ def bar_figure(
     boundary with ``…`` (many, drawn slanted): never cut inside a word.
     """
     many = len(categories) >= 9
-    names = [
-        shorten(c, 24) if many else wrap(c, CATEGORY_WIDTH, max_lines=3) for c in categories
-    ]
+    names = [shorten(c, 24) if many else wrap(c, CATEGORY_WIDTH, max_lines=3) for c in categories]
     lines = max((t.count("\n") + 1 for t in names), default=1)
 
     def draw(fig: Any) -> None:

@@ -163,9 +163,7 @@ class Language:
         text = f"{abs(x):.{decimals}f}"
         whole, _, frac = text.partition(".")
         neg = x < 0 and any(ch not in "0." for ch in text)
-        head = ("-" if neg else "+" if sign else "") + _group(
-            whole, NNBSP if self.french else ","
-        )
+        head = ("-" if neg else "+" if sign else "") + _group(whole, NNBSP if self.french else ",")
         return head + (("," if self.french else ".") + frac if frac else "")
 
     def int(self, n: float) -> str:

@@ -373,8 +373,10 @@ class Report(_Displayable):
         if self.headline:
             lines.extend(f"  {s}" for s in self.headline.sentences)
         for s in self.unavailable:
-            lines.append(f"  {get_language(self.language)('report.not_included_line')}: "
-                         f"{s.title} ({s.reason})")
+            lines.append(
+                f"  {get_language(self.language)('report.not_included_line')}: "
+                f"{s.title} ({s.reason})"
+            )
         return "\n".join(lines)
 
 

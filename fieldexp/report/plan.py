@@ -31,13 +31,13 @@ __all__ = [
     "ADJUSTMENT_TEXT",
     "WEAK_F",
     "WIDE_CACE",
-    "adjustment_text",
     "EffectPlan",
     "Effects",
     "EstimatedEffect",
     "Family",
     "PlannedEffect",
     "adjust_effects",
+    "adjustment_text",
     "estimate_effects",
     "itt_estimator",
     "plan_effects",
@@ -56,6 +56,7 @@ ADJUSTMENT_TEXT = {m: ENGLISH(f"plan.adjust.{m}") for m in ("holm", "bh", "westf
 def adjustment_text(method: str, lang: Language = ENGLISH) -> str:
     """The multiplicity adjustment ``method`` in words, in the report's language."""
     return lang(f"plan.adjust.{method}") if method in ADJUSTMENT_TEXT else method
+
 
 #: A multiplicity family: (outcome name, arm label).
 Family = tuple[str, str]
@@ -356,9 +357,7 @@ def adjust_effects(
     ``method="westfall-young"``: one per family (the ITT's when both were re-drawn).
     """
     if method == "none" or not effects.effects:
-        return replace(
-            effects, adjustment="none", adjustment_note=lang("plan.no_adjustment")
-        )
+        return replace(effects, adjustment="none", adjustment_note=lang("plan.no_adjustment"))
     from fieldexp.experiment.multiplicity import adjust_pvalues
 
     columns = {e.planned.outcome.column: e.planned.outcome.name for e in effects.effects}

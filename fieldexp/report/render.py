@@ -127,9 +127,7 @@ def render_latex(table: Table, language: str = "en") -> str:
         " & ".join(_tex(c) for c in table.columns) + r" \\",
         r"\midrule",
     ]
-    lines.extend(
-        " & ".join(_tex(v) for v in row) + r" \\" for row in table.formatted(language)
-    )
+    lines.extend(" & ".join(_tex(v) for v in row) + r" \\" for row in table.formatted(language))
     lines.append(r"\bottomrule")
     lines.append(r"\end{tabular}")
     if table.note:

@@ -34,9 +34,7 @@ def build(ctx: ReportContext) -> Section | None:
         )
         for e in effects.estimates
     )
-    why = " ".join(
-        lang("effects.estimator", note=n) for n in effects.plan.estimator_notes(lang)
-    )
+    why = " ".join(lang("effects.estimator", note=n) for n in effects.plan.estimator_notes(lang))
     table = Table(
         "effects",
         lang("effects.table"),
@@ -109,7 +107,9 @@ def build(ctx: ReportContext) -> Section | None:
     se_types = ", ".join(sorted({e.se_type for e in effects.estimates})) or "-"
     none = lang("common.none")
     paras = [
-        unit_text + " " + lang("effects.proportions", example=lang.fixed(0.03, 3), pp=lang.fixed(3, 1)),
+        unit_text
+        + " "
+        + lang("effects.proportions", example=lang.fixed(0.03, 3), pp=lang.fixed(3, 1)),
         lang(
             "effects.design",
             blocks=a.blocks or none,

@@ -66,9 +66,7 @@ def build(ctx: ReportContext) -> Section | None:
     )
     paras = [lang("provenance.spec", file=prov.spec_file, sha=prov.spec_sha256)]
     if seeds:
-        paras.append(
-            lang("provenance.seeds", seeds=", ".join(f"{k} {v}" for k, v in seeds))
-        )
+        paras.append(lang("provenance.seeds", seeds=", ".join(f"{k} {v}" for k, v in seeds)))
     if generated:
         paras.append(lang("provenance.generated", when=lang.date(generated)))
     return Section("provenance", lang("provenance.title"), tuple(paras), tables, summary=prov)
