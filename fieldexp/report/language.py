@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import textwrap
 import unicodedata
 from dataclasses import dataclass
@@ -149,6 +150,24 @@ class Language:
         key = f"{prefix}.{value}"
         return self(key) if key in CATALOGUE else str(value)
 
+    def notes(self, texts: object) -> list[str]:
+        """Sentences of lower layers (estimator and reader notes) in this language.
+
+        A note that matches a pattern of :data:`NOTE_PATTERNS` is written from its catalogue
+        message; any other note is kept as it is (English), never dropped.
+        """
+        out = []
+        for text in texts:  # type: ignore[attr-defined]
+            text = str(text)
+            if self.french:
+                for pattern, key in NOTE_PATTERNS:
+                    m = pattern.fullmatch(text)
+                    if m:
+                        text = self(key, **m.groupdict())
+                        break
+            out.append(text)
+        return out
+
     @property
     def french(self) -> bool:
         return self.code == "fr"
@@ -215,8 +234,14 @@ class Language:
         if currency is None:
             return self.number(x, 2)
         if self.french:
-            return self.number(x, 2) + NBSP + _CURRENCY_FR.get(currency, currency)
+            return self.number(x, 2) + NBSP + self.currency(currency)
         return f"{currency} {self.number(x, 2)}"
+
+    def currency(self, code: str | None) -> str:
+        """A currency code as the language writes it (``EUR`` -> ``€`` in French)."""
+        if code is None:
+            return ""
+        return _CURRENCY_FR.get(code, code) if self.french else code
 
     def date(self, value: object) -> str:
         """An ISO date (``2026-11-29``) as ``29 November 2026`` / ``29 novembre 2026``.
@@ -269,6 +294,30 @@ class Language:
             return self.number(v, 3)
         return str(value)
 
+
+#: Notes written by lower layers (English) -> the catalogue message that says them.
+NOTE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            r"clusters of (?P<clusters>.+) span several (?P<by>.+) subgroups: the Wald test uses "
+            r"one interacted regression with cluster-robust covariance(?P<covs> \(covariates "
+            r"not included\))?"
+        ),
+        "note.clusters_span",
+    ),
+    (
+        re.compile(r"randomisation test not computed: some block has no units of a subgroup.*"),
+        "note.ri_subgroup",
+    ),
+    (
+        re.compile(r"(?P<n>[\d,]+) rows with no arm \(excluded units\) are not compared"),
+        "note.no_arm",
+    ),
+    (
+        re.compile(r"(?P<n>\d+) analysed voters live in households split across precincts"),
+        "note.split_households",
+    ),
+)
 
 #: The default language (English).
 ENGLISH = Language("en")
@@ -439,7 +488,7 @@ plan.hypothesis | hypothesis
 plan.hypotheses | hypotheses
                 | hypothèses
 common.none | none
-            | aucun
+            | néant
 effects.title | Effects
               | Effets
 effects.table | Effects by outcome and arm
@@ -557,7 +606,7 @@ status.used | used
 status.set aside | set aside
                  | mises de côté
 col.table | table
-          | fichier
+          | table
 col.rows_read | rows read
               | lignes lues
 col.used | used
@@ -637,7 +686,7 @@ provenance.seeds | Seeds: {seeds}.
 provenance.generated | Generated on {when}.
                      | Produit le {when}.
 col.file | file
-         | nom
+         | fichier
 col.bytes | bytes
           | octets
 col.package | package
@@ -649,7 +698,7 @@ coverage.canvasser_n | canvasser {n}
 coverage.pooled_row | {label} ({n} groups under {k})
                     | {label} ({n} groupes de moins de {k})
 coverage.none_suppressed | No {what} under {k} households: nothing suppressed.
-                         | Aucun {what} de moins de {k} foyers : rien n'est masqué.
+                         | Aucun de ces {what} ne compte moins de {k} foyers : rien n'est masqué.
 coverage.suppressed | {n} of {total} {what} have fewer than {k} households: shown as <{k}, without shares, and pooled in the last row. A share resting on fewer than {k} households is shown as an upper bound (<{x}).
                     | {n} {what} sur {total} comptent moins de {k} foyers : affichés « <{k} », sans parts, et regroupés dans la dernière ligne. Une part qui repose sur moins de {k} foyers est donnée comme borne supérieure (<{x}).
 coverage.pooled | {by}: pooled
@@ -766,5 +815,81 @@ report.footer_md | Made with fieldexp {version}. Aggregates only; counts below {
                  | Produit avec fieldexp {version}. Agrégats uniquement ; les effectifs inférieurs à {k} sont masqués.
 report.figures_in_html | Figures: see report.html.
                        | Figures : voir report.html.
+note.clusters_span | clusters of {clusters} span several {by} subgroups: the Wald test uses one interacted regression with cluster-robust covariance
+                   | les grappes {clusters} s'étendent sur plusieurs sous-groupes {by} : le test de Wald utilise une seule régression avec interactions et une covariance robuste aux grappes
+note.ri_subgroup | randomisation test not computed: some block has no units of a subgroup in one arm (or one cluster only), so a subgroup's blocked estimate is undefined
+                 | test de randomisation non calculé : un bloc n'a aucune unité d'un sous-groupe dans l'un des groupes (ou une seule grappe), l'estimation par bloc de ce sous-groupe n'est donc pas définie
+note.no_arm | {n} rows with no arm (excluded units) are not compared
+            | {n} lignes sans groupe (unités exclues) ne sont pas comparées
+note.split_households | {n} analysed voters live in households split across precincts
+                      | {n} électeurs analysés vivent dans des foyers répartis sur plusieurs bureaux
+reason.used | used
+            | utilisées
+reason.used; household split across precincts | used; household split across precincts
+                                              | utilisées ; foyer réparti sur plusieurs bureaux
+reason.used; outcome (target election) | used; outcome (target election)
+                                       | utilisées ; résultat (élection étudiée)
+reason.used; past-vote covariate | used; past-vote covariate
+                                 | utilisées ; covariable de vote passé
+reason.used; contact logged for a held-out (control) unit | used; contact logged for a held-out (control) unit
+                                                          | utilisées ; contact noté pour une unité témoin
+reason.used; unit not in the voter file (outcome missing) | used; unit not in the voter file (outcome missing)
+                                                          | utilisées ; unité absente du fichier électoral (résultat manquant)
+reason.contact logged for a held-out (control) unit | contact logged for a held-out (control) unit
+                                                    | contact noté pour une unité témoin (non visitée)
+reason.duplicate voter id (same household; first row kept) | duplicate voter id (same household; first row kept)
+                                                           | identifiant d'électeur en double (même foyer ; première ligne gardée)
+reason.excluded by the design | excluded by the design
+                              | exclu par le plan
+reason.not in the assignment (outside the experiment) | not in the assignment (outside the experiment)
+                                                      | absent de l'assignation (hors expérience)
+reason.duplicate unit row (same arm; first row kept) | duplicate unit row (same arm; first row kept)
+                                                     | unité en double (même groupe ; première ligne gardée)
+reason.duplicate unit row | duplicate unit row
+                          | unité en double
+reason.duplicate contact row | duplicate contact row
+                             | contact en double
+reason.voter id not in the voter file | voter id not in the voter file
+                                      | identifiant absent du fichier électoral
+reason.household id not in the voter file | household id not in the voter file
+                                          | foyer absent du fichier électoral
+reason.voter not in the experiment (not assigned) | voter not in the experiment (not assigned)
+                                                  | électeur hors expérience (non assigné)
+reason.household not in the experiment (not assigned) | household not in the experiment (not assigned)
+                                                      | foyer hors expérience (non assigné)
+reason.voter excluded by the design | voter excluded by the design
+                                    | électeur exclu par le plan
+reason.election after the target election | election after the target election
+                                          | élection postérieure à l'élection étudiée
+reason.earlier election not used as a covariate, or another election on the target day | earlier election not used as a covariate, or another election on the target day
+                                                                                       | élection antérieure non utilisée comme covariable, ou autre élection le même jour
+reason.duplicate voter-election row (a counted ballot kept) | duplicate voter-election row (a counted ballot kept)
+                                                            | ligne électeur-élection en double (un vote compté gardé)
+reason.missing unit id | missing unit id
+                       | identifiant d'unité manquant
+reason.before the campaign window | before the campaign window
+                                  | avant la période de campagne
+reason.after the campaign window | after the campaign window
+                                 | après la période de campagne
+reason.after election day | after election day
+                          | après le jour du scrutin
+reason.no timestamp (cannot be placed in the campaign window) | no timestamp (cannot be placed in the campaign window)
+                                                              | sans date (impossible à situer dans la période de campagne)
+reason.other election | other election
+                      | autre élection
+reason.polling station not in the results | polling station not in the results
+                                          | bureau de vote absent des résultats
+band.never | never
+           | jamais
+band.rare | rare
+          | rarement
+band.intermittent | intermittent
+                  | intermittent
+band.regular | regular
+             | régulier
+headline.how | {estimator}: {reason}
+             | {estimator} : {reason}
+report.ci_card | {ci} {interval}
+               | {ci} : {interval}
 """
 )

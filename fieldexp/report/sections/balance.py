@@ -65,13 +65,13 @@ def build(ctx: ReportContext) -> Section | None:
                 arm=arm_label(arm),
                 control=arm_label(res.control),
                 f=lang.fixed(o.statistic, 3),
-                df1=lang.g(df1),
-                df2=lang.g(df2),
+                df1=lang.g(df1, 6),
+                df2=lang.g(df2, 6),
                 p=lang.fixed(o.p_value, 3),
                 how=how,
             )
         )
-    paras.extend(res.notes)
+    paras.extend(lang.notes(res.notes))
     frame = res.to_frame()
     note = lang("balance.note_design" if design is not None else "balance.note")
     table = frame_table("balance", title, frame, note)  # formats from the machine names

@@ -73,7 +73,7 @@ def summarise(ctx: ReportContext) -> Headline | None:
 
     if itt_e is not None:
         r = itt_e.result
-        how = f"{itt_e.row.estimator}: {itt_e.planned.reason}"
+        how = lang("headline.how", estimator=itt_e.row.estimator, reason=itt_e.planned.reason)
         if stations and pt is not None:
             m = pt["assigned"] == 1
             registered = float(pt.loc[m, "registered"].sum())

@@ -92,7 +92,7 @@ def build(ctx: ReportContext) -> Section | None:
             hidden += small
             rows.append(
                 (
-                    str(lev),
+                    lang.term("band", lev) if sg.by == "propensity_band" else str(lev),
                     suppress(r.nobs, k),
                     None if small else r.estimate,
                     None if small else r.std_error,
@@ -161,5 +161,5 @@ def build(ctx: ReportContext) -> Section | None:
                     lang("heterogeneity.figure_alt", label=sg.label),
                 )
             )
-        paras.extend(n for n in res.notes if n not in paras)
+        paras.extend(n for n in lang.notes(res.notes) if n not in paras)
     return Section("heterogeneity", title, tuple(paras), tuple(tables), tuple(figs))

@@ -30,7 +30,7 @@ def build(ctx: ReportContext) -> Section | None:
         (
             e.table,
             lang.term("status", e.status),
-            e.reason,
+            lang.term("reason", e.reason),
             e.arm if e.arm is not None else "",
             suppress(e.rows, k),
         )
@@ -97,7 +97,6 @@ def build(ctx: ReportContext) -> Section | None:
                     parts=parts,
                 )
             )
-    for note in rec.notes:
-        paras.append(str(note))
+    paras.extend(lang.notes(rec.notes))
     tables = (summary, detail, by_code) if code_rows else (summary, detail)
     return Section("reconciliation", lang("reconciliation.title"), tuple(paras), tables)
