@@ -223,60 +223,16 @@ def test_headline_figure_labels_are_not_cut_mid_word(tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------------------- the demo in French
 ENGLISH_MARKERS = (
-    "the",
-    "and",
-    "of",
-    "with",
-    "per",
-    "between",
-    "effect",
-    "effects",
-    "estimate",
-    "estimates",
-    "percentage",
-    "points of",
-    "canvass",
-    "canvassed",
-    "canvassing",
-    "assigned",
-    "contacted",
-    "households",
-    "registered",
-    "polling",
-    "station",
-    "stations",
-    "not included",
-    "caution",
-    "evidence",
-    "interval",
-    "confidence",
-    "randomisation",
-    "balance",
-    "share",
-    "rows",
-    "used",
-    "set aside",
-    "because",
-    "cannot",
-    "figures",
-    "made with",
-    "aggregates",
-    "contents",
-    "headline",
-    "seeds",
-    "generated",
-    "software",
-    "input files",
-    "held out",
-    "voters",
-    "turnout",
-    "election",
-    "arm",
-    "std. error",
-    "draws",
-    "withheld",
-    "about",
-)
+    "the", "and", "of", "with", "per", "between", "effect", "effects", "estimate",
+    "estimates", "percentage", "points of", "canvass", "canvassed", "canvassing", "assigned",
+    "contacted", "households", "registered", "polling", "station", "stations",
+    "not included", "caution", "evidence", "interval", "confidence", "randomization",
+    "re-draws", "balance", "share", "rows", "used", "set aside", "because", "cannot",
+    "figures", "made with", "aggregates", "contents", "headline", "seeds", "generated",
+    "software", "input files", "held out", "registered voters", "voters assigned", "turnout",
+    "election", "elections", "arm", "std. error", "draws", "withheld", "about", "difference",
+    "fixed effects", "event study", "pre-trend", "units", "exposure",
+)  # fmt: skip
 #: Codes of the demo's contact log and names of its spec tables / columns (data, not text).
 DEMO_DATA = (
     "Not Home",
@@ -371,7 +327,7 @@ def test_french_demo_report_writes_numbers_the_french_way(french_demo) -> None:
 def test_french_json_keeps_machine_fields(french_demo) -> None:
     import json
 
-    report, out = french_demo
+    _report, out = french_demo
     doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert doc["headline"]["unit"] == "voter"
     assert isinstance(doc["estimates"][0]["estimate"], float)
