@@ -6,7 +6,7 @@ section holds its own wording. A section asks::
 
     lang = ctx.lang                      # Language of the spec
     lang("effects.title")                # "Effects" / "Effets"
-    lang("flow.units", n=lang.int(240))  # placeholders filled with already formatted text
+    lang("flow.units", n=lang.count(240))  # placeholders filled with already formatted text
 
 Numbers are formatted by the same object, so a French report says ``12 345,6`` (narrow
 no-break space between thousands, decimal comma), ``3,2 %`` (no-break space before the
@@ -42,6 +42,9 @@ __all__ = [
 
 #: Languages a report can be written in.
 LANGUAGES = ("en", "fr")
+
+#: A ``{name}`` placeholder of a message (no attribute or index access: not str.format).
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 #: Narrow no-break space (French thousands separator) and no-break space (before % and units).
 NNBSP = "\u202f"
@@ -135,7 +138,8 @@ class Language:
 
     def __call__(self, key: str, **values: object) -> str:
         text = CATALOGUE[key][0 if self.code == "en" else 1]
-        text = text.format(**values) if values else text
+        if values:  # one pass, names only: a value holding "{x}" stays as it is
+            text = _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), text)
         if self.french:  # no line break before : ; ? ! (French spacing)
             text = text.replace(" :", NBSP + ":").replace(" ;", NNBSP + ";")
             text = text.replace(" ?", NNBSP + "?").replace(" !", NNBSP + "!")
@@ -185,7 +189,7 @@ class Language:
         head = ("-" if neg else "+" if sign else "") + _group(whole, NNBSP if self.french else ",")
         return head + (("," if self.french else ".") + frac if frac else "")
 
-    def int(self, n: float) -> str:
+    def count(self, n: float) -> str:
         """A count (``12,345`` / ``12 345``)."""
         return self.number(float(n), 0)
 

@@ -396,7 +396,7 @@ def adjust_effects(
     note = lang(
         "plan.adjusted_note",
         method=adjustment_text(method, lang),
-        n=lang.int(n),
+        n=lang.count(n),
         hypotheses=lang("plan.hypothesis" if n == 1 else "plan.hypotheses"),
     )
     return replace(effects, effects=tuple(new), adjustment=method, adjustment_note=note)

@@ -46,7 +46,7 @@ LONG_LIST = (
 def test_french_numbers_dates_and_percentages() -> None:
     assert FR.number(12345.6, 1) == f"12{NNBSP}345,6"
     assert FR.number(-1234567, 0) == f"-1{NNBSP}234{NNBSP}567"
-    assert FR.int(999) == "999" and FR.int(1000) == f"1{NNBSP}000"
+    assert FR.count(999) == "999" and FR.count(1000) == f"1{NNBSP}000"
     assert FR.pct(0.032) == f"3,2{NBSP}%"
     assert FR.pp(0.031) == "+3,1" and FR.pp(-0.0004) == "+0,0"
     assert FR.pp(-0.031) == "-3,1"

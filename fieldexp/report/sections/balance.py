@@ -56,7 +56,9 @@ def build(ctx: ReportContext) -> Section | None:
     paras = [lang("balance.text", threshold=lang.fixed(0.1, 1))]
     for arm, o in zip(res.treated_arms, res.omnibus, strict=False):
         how = (
-            lang("ri.exact") if o.exact else lang("balance.rerandomisations", reps=lang.int(o.reps))
+            lang("ri.exact")
+            if o.exact
+            else lang("balance.rerandomisations", reps=lang.count(o.reps))
         )
         df1, df2 = o.df if isinstance(o.df, tuple) else (o.df, float("nan"))
         paras.append(

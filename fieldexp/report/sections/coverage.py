@@ -74,8 +74,8 @@ def _note(suppressed: int, total: int, k: int, what: str, lang: Language = ENGLI
         return lang("coverage.none_suppressed", what=what, k=k)
     return lang(
         "coverage.suppressed",
-        n=lang.int(suppressed),
-        total=lang.int(total),
+        n=lang.count(suppressed),
+        total=lang.count(total),
         what=what,
         k=k,
         x=lang.percent_sign("x"),
@@ -158,7 +158,7 @@ def build(ctx: ReportContext) -> Section | None:
             paras.append(
                 lang(
                     "coverage.aside",
-                    reasons="; ".join(f"{e.reason}: {lang.int(e.rows)}" for e in aside),
+                    reasons="; ".join(f"{e.reason}: {lang.count(e.rows)}" for e in aside),
                 )
             )
     contacts = run.inputs.contacts
@@ -189,8 +189,8 @@ def build(ctx: ReportContext) -> Section | None:
             " "
             + lang(
                 "coverage.not_counted",
-                n=lang.int(used.set_aside),
-                total=lang.int(used.rows_read),
+                n=lang.count(used.set_aside),
+                total=lang.count(used.rows_read),
             )
             + " "
             + _note(small, len(g), k, lang("coverage.canvassers"), lang)

@@ -29,8 +29,13 @@ def _stations(ctx: ReportContext) -> Section:
         if expressed:
             row += (int(pt.loc[m, "expressed"].sum()),)
         rows.append((*row, vot / reg if reg else None))
-    columns = (lang("col.arm"), lang("col.n_stations"), lang("col.registered"), lang("col.voters"))
-    formats = ("text", "int", "int", "int")
+    columns: tuple[str, ...] = (
+        lang("col.arm"),
+        lang("col.n_stations"),
+        lang("col.registered"),
+        lang("col.voters"),
+    )
+    formats: tuple[str, ...] = ("text", "int", "int", "int")
     if expressed:
         columns += (lang("col.expressed"),)
         formats += ("int",)

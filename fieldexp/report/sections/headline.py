@@ -36,7 +36,7 @@ def _evidence(ctx: ReportContext, e: EstimatedEffect) -> tuple[float, str | None
         if n == 1:
             words = lang("headline.p_one_hypothesis", p=p)
         else:
-            words = lang("headline.p_adjusted", p=p, what=what, n=lang.int(n))
+            words = lang("headline.p_adjusted", p=p, what=what, n=lang.count(n))
         return row.p_value_adjusted, row.adjustment, words
     return row.p_value, None, lang("headline.p", p=lang.g(row.p_value))
 
@@ -81,9 +81,9 @@ def summarise(ctx: ReportContext) -> Headline | None:
                 lang(
                     "headline.itt_stations",
                     outcome=o.label,
-                    n=lang.int(int(m.sum())),
-                    registered=lang.int(registered),
-                    held=lang.int(int((~m).sum())),
+                    n=lang.count(int(m.sum())),
+                    registered=lang.count(registered),
+                    held=lang.count(int((~m).sum())),
                     pp=lang.pp(r.estimate),
                     of=lang(f"headline.of_{_denominator(o.column)}"),
                     ci=ci,
@@ -99,9 +99,9 @@ def summarise(ctx: ReportContext) -> Headline | None:
                 lang(
                     "headline.itt_voters",
                     outcome=o.label,
-                    n=lang.int(n_t),
+                    n=lang.count(n_t),
                     which=which,
-                    held=lang.int(n_c),
+                    held=lang.count(n_c),
                     pp=lang.pp(r.estimate),
                     ci=ci,
                     interval=lang.ci_pp(r.ci_low, r.ci_high),
@@ -115,11 +115,11 @@ def summarise(ctx: ReportContext) -> Headline | None:
             sentences.append(
                 lang(
                     "headline.extra_voters",
-                    registered=lang.int(registered),
-                    v=lang.int(v.estimate),
+                    registered=lang.count(registered),
+                    v=lang.count(v.estimate),
                     ci=ci,
-                    low=lang.int(v.ci_low),
-                    high=lang.int(v.ci_high),
+                    low=lang.count(v.ci_low),
+                    high=lang.count(v.ci_high),
                 )
             )
             if spec.costs is not None and v.estimate > 0:
@@ -144,7 +144,7 @@ def summarise(ctx: ReportContext) -> Headline | None:
         contacts = int(((t["arm"] == arm) & (t[spec.analysis.treatment] == 1)).sum())
         text = lang(
             "headline.cace",
-            contacts=lang.int(contacts),
+            contacts=lang.count(contacts),
             pp=lang.pp(r.estimate),
             ci=ci,
             interval=lang.ci_pp(r.ci_low, r.ci_high),
@@ -161,11 +161,11 @@ def summarise(ctx: ReportContext) -> Headline | None:
             sentences.append(
                 lang(
                     "headline.net_votes",
-                    contacts=lang.int(contacts),
-                    v=lang.int(v.estimate),
+                    contacts=lang.count(contacts),
+                    v=lang.count(v.estimate),
                     ci=ci,
-                    low=lang.int(v.ci_low),
-                    high=lang.int(v.ci_high),
+                    low=lang.count(v.ci_low),
+                    high=lang.count(v.ci_high),
                 )
             )
             if spec.costs is not None:
@@ -197,8 +197,8 @@ def summarise(ctx: ReportContext) -> Headline | None:
                         lang(
                             "headline.cost_voters",
                             total=money(total),
-                            attempts=lang.int(attempts),
-                            contacts=lang.int(contacts),
+                            attempts=lang.count(attempts),
+                            contacts=lang.count(contacts),
                             fixed=money(c.fixed),
                             cpv=money(cp.estimate),
                             ci=ci,

@@ -133,7 +133,7 @@ def build(ctx: ReportContext) -> Section | None:
             how = (
                 lang("ri.exact")
                 if res.ri_exact
-                else lang("balance.rerandomisations", reps=lang.int(res.ri_reps))
+                else lang("balance.rerandomisations", reps=lang.count(res.ri_reps))
             )
             text = lang(
                 "heterogeneity.wald_ri", **wald, ri_p=lang.fixed(res.ri_p_value, 3), how=how

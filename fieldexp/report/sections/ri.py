@@ -101,9 +101,9 @@ def build(ctx: ReportContext) -> Section | None:
         tuple(table_rows),
         note=lang("ri.note"),
     )
-    paras = [lang("ri.redrawn", reps=lang.int(ri.reps), seed=ri.seed)]
+    paras = [lang("ri.redrawn", reps=lang.count(ri.reps), seed=ri.seed)]
     if any(not r.exact and r.p_value == 0 for r in r_run.results):
-        paras.append(lang("ri.zero", reps=lang.int(ri.reps), bound=lang.fixed(1 / ri.reps, 4)))
+        paras.append(lang("ri.zero", reps=lang.count(ri.reps), bound=lang.fixed(1 / ri.reps, 4)))
     if r_run.stations:
         paras.append(lang("ri.stations"))
     if r_run.skipped:
