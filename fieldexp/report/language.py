@@ -165,12 +165,20 @@ class Language:
             text = str(text)
             if self.french:
                 for pattern, key in NOTE_PATTERNS:
-                    m = pattern.fullmatch(text)
+                    m = pattern.fullmatch(text.strip())
                     if m:
-                        text = self(key, **m.groupdict())
+                        text = self(key, **{k: self._value(v) for k, v in m.groupdict().items()})
                         break
             out.append(text)
         return out
+
+    def _value(self, value: str | None) -> str:
+        """A value caught in an English note: a count rewritten, a known reason translated."""
+        if value is None:
+            return ""
+        if re.fullmatch(r"\d{1,3}(,\d{3})*", value):
+            return self.count(int(value.replace(",", "")))
+        return self.term("reason", value)
 
     @property
     def french(self) -> bool:
@@ -320,6 +328,32 @@ NOTE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(r"(?P<n>\d+) analysed voters live in households split across precincts"),
         "note.split_households",
+    ),
+    # fieldexp.diffindiff.voter_panel report lines
+    (
+        re.compile(
+            r"(?P<units>[\d,]+) units x (?P<n>\d+) elections = (?P<rows>[\d,]+) rows; "
+            r"(?P<treated>[\d,]+) units canvassed \(attempted\) within the window"
+        ),
+        "note.panel_units",
+    ),
+    (
+        re.compile(r"contact log: (?P<rows>[\d,]+) rows, (?P<used>[\d,]+) attempts used"),
+        "note.panel_contacts",
+    ),
+    (re.compile(r"(?P<n>[\d,]+) contact rows set aside: (?P<why>.+)"), "note.panel_aside"),
+    (
+        re.compile(
+            r"(?P<n>[\d,]+) voter-election rows absent from the history filled as not voted"
+        ),
+        "note.panel_filled",
+    ),
+    (
+        re.compile(
+            r"(?P<n>[\d,]+) voter-election rows before the voter's registration left missing "
+            r"\(not eligible\)"
+        ),
+        "note.panel_before_registration",
     ),
 )
 
@@ -895,5 +929,113 @@ headline.how | {estimator}: {reason}
              | {estimator} : {reason}
 report.ci_card | {ci} {interval}
                | {ci} : {interval}
+did.title | Difference-in-differences and event study
+          | Doubles différences et étude d'événement
+did.why.twfe | dynamic two-way fixed effects (voter and election); unbiased when canvassing starts at one election for everyone exposed, as in a single campaign
+             | effets fixes doubles dynamiques (unité et élection) ; sans biais quand le porte-à-porte commence à la même élection pour tous les exposés, comme dans une seule campagne
+did.why.sun_abraham | Sun & Abraham (2021) interacted event study: robust to effects that differ between cohorts exposed at different elections
+                    | étude d'événement avec interactions de Sun et Abraham (2021) : robuste à des effets qui diffèrent entre cohortes exposées à des élections différentes
+did.why.cs | Callaway & Sant'Anna (2021) group-time effects: robust to exposure starting at different elections and to effects that change over time
+           | effets par groupe et période de Callaway et Sant'Anna (2021) : robustes à une exposition qui commence à des élections différentes et à des effets qui changent dans le temps
+did.needs_history | needs vote history and voter-level data
+                  | demande l'historique de vote et des données par électeur
+did.election_missing | election {election} is not in the vote history
+                     | l'élection {election} n'est pas dans l'historique de vote
+did.nobody_exposed | nobody was exposed ([did] exposure = {exposure} is 0 for every voter): a difference-in-differences compares exposed and other voters
+                   | personne n'a été exposé ([did] exposure = {exposure} vaut 0 pour chaque électeur) : des doubles différences comparent les électeurs exposés aux autres
+did.voters_intro | Voters whose door was {exposure} are compared with all other voters over {n} elections ({elections})
+                 | Les électeurs exposés ({exposure}) sont comparés à tous les autres électeurs sur {n} élections ({elections})
+did.voters_exposure | Exposure is on {exposure}, not randomised: who opens the door is self-selected.
+                    | L'exposition ({exposure}) n'est pas tirée au sort : qui ouvre sa porte se sélectionne lui-même.
+did.exposure.attempted | attempted
+                       | porte frappée
+did.exposure.contacted | contacted
+                       | contact établi
+did.turnout | turnout
+            | participation
+did.cs_method | Callaway & Sant'Anna group-time effects aggregated by event time ({comparison} comparison units; simultaneous bands from {reps} multiplier-bootstrap draws, seed {seed}), valid when canvassing starts at different elections
+              | effets par groupe et période de Callaway et Sant'Anna agrégés par temps d'événement (unités de comparaison : {comparison} ; bandes simultanées tirées de {reps} tirages de bootstrap multiplicateur, graine {seed}), valables quand le porte-à-porte commence à des élections différentes
+did.cs_method_weighted | Callaway & Sant'Anna group-time effects aggregated by event time ({comparison} comparison units; simultaneous bands from {reps} multiplier-bootstrap draws, seed {seed}; weighted by the registered voters of each station's first election), valid when canvassing starts at different elections
+                       | effets par groupe et période de Callaway et Sant'Anna agrégés par temps d'événement (unités de comparaison : {comparison} ; bandes simultanées tirées de {reps} tirages de bootstrap multiplicateur, graine {seed} ; pondérés par les inscrits de la première élection de chaque bureau), valables quand le porte-à-porte commence à des élections différentes
+did.comparison.never_treated | never treated
+                             | jamais traitées
+did.comparison.not_yet_treated | not yet treated
+                               | pas encore traitées
+did.fe_method | {unit} and election fixed effects ({estimator})
+              | effets fixes {unit} et élection ({estimator})
+did.unit.voters | voter
+                | électeur
+did.unit.stations | station
+                  | bureau
+did.units.voters | voters
+                 | électeurs
+did.units.stations | stations
+                   | bureaux
+did.table | Event study: {outcome} gap between canvassed and other {units}, by election
+          | Étude d'événement : écart de {outcome} entre {units} visités et autres {units}, par élection
+did.table_note | Estimator: {estimator} ({why}). Event time 0 is {target}; {reference} is the reference election.
+               | Estimateur : {estimator} ({why}). Le temps 0 est {target} ; {reference} est l'élection de référence.
+did.intro | {intro}: {method}. {exposure}
+          | {intro} : {method}. {exposure}
+did.static | Two-way fixed-effects difference-in-differences ({unit} and election effects{weighted}{clustered}): {est} points ({ci} {low} to {high}; p = {p}).
+           | Doubles différences à effets fixes doubles (effets {unit} et élection{weighted}{clustered}) : {est} points ({ci} : {low} à {high} ; p = {p}).
+did.weighted_by | weighted by {weights}
+                | pondérées par {weights}
+did.clustered_by | clustered by {clusters}
+                 | grappes {clusters}
+did.registered | registered voters (inscrits)
+               | les inscrits
+did.panel | Panel: {lines}.
+          | Panel : {lines}.
+did.pretest | Pre-trend test (all pre-election effects are zero): chi2({df}) = {stat}, p = {p}.
+            | Test de tendances préalables (tous les effets avant l'élection sont nuls) : chi2({df}) = {stat}, p = {p}.
+did.no_pretrend | No evidence that the groups were already diverging before the campaign.
+                | Rien n'indique que les groupes divergeaient déjà avant la campagne.
+did.pretrend | The groups were already diverging before the campaign: read the DiD with care.
+             | Les groupes divergeaient déjà avant la campagne : lire les doubles différences avec prudence.
+did.figure | Event study (percentage points, with confidence intervals)
+           | Étude d'événement (points de pourcentage, avec intervalles de confiance)
+did.figure_alt | Event-study coefficients by election relative to the canvassed one
+               | Coefficients de l'étude d'événement par élection, relativement à celle du porte-à-porte
+did.needs_assignment | needs [data.precinct_assignment] or [did] rollout (who was canvassed)
+                     | demande [data.precinct_assignment] ou [did] rollout (les bureaux visités)
+did.no_station_canvassed | no station of the panel was canvassed within its elections
+                         | aucun bureau du panel n'a été visité pendant ses élections
+did.station_lines | {stations} stations x {n} elections = {rows} rows; registered and voters conserved per election ({read} registered read, {panel} in the panel, {aside} set aside)
+                  | {stations} bureaux × {n} élections = {rows} lignes ; inscrits et votants conservés à chaque élection ({read} inscrits lus, {panel} dans le panel, {aside} mis de côté)
+did.crosswalk_hint | a crosswalk ([did] crosswalk) links renumbered or merged stations
+                   | une table de correspondance ([did] crosswalk) relie les bureaux renumérotés ou fusionnés
+did.treated_from | stations of the treatment arm of the assignment are treated from {target} on; the assignment is randomised, the comparison over elections is not
+                 | les bureaux du groupe visité sont traités à partir de {target} ; l'assignation est tirée au sort, la comparaison entre élections ne l'est pas
+did.treated_rollout | stations are treated from their first canvassed election ([did] rollout)
+                    | les bureaux sont traités à partir de leur première élection avec porte-à-porte ([did] rollout)
+did.stations_intro | Polling stations (bureaux de vote) canvassed and not canvassed are compared over {n} elections ({elections}), from the official results files
+                   | Les bureaux de vote visités et non visités sont comparés sur {n} élections ({elections}), à partir des fichiers officiels de résultats
+did.exposure_how | Exposure: {how}.
+                 | Exposition : {how}.
+col.event_time | event time
+               | temps d'événement
+col.band_low | band low
+             | bande, borne basse
+col.band_high | band high
+              | bande, borne haute
+note.panel_units | {units} units x {n} elections = {rows} rows; {treated} units canvassed (attempted) within the window
+                 | {units} unités × {n} élections = {rows} lignes ; {treated} unités visitées (porte frappée) pendant la campagne
+note.panel_contacts | contact log: {rows} rows, {used} attempts used
+                    | journal de contacts : {rows} lignes, {used} tentatives utilisées
+note.panel_aside | {n} contact rows set aside: {why}
+                 | {n} lignes de contact mises de côté : {why}
+note.panel_filled | {n} voter-election rows absent from the history filled as not voted
+                  | {n} lignes électeur-élection absentes de l'historique comptées comme abstention
+note.panel_before_registration | {n} voter-election rows before the voter's registration left missing (not eligible)
+                               | {n} lignes électeur-élection antérieures à l'inscription laissées manquantes (non inscrit)
+reason.not attempts (e.g. no door knocked) | not attempts (e.g. no door knocked)
+                                           | pas des tentatives (aucune porte frappée)
+reason.ids not in the panel | ids not in the panel
+                            | identifiants absents du panel
+reason.undated: cannot be placed between elections | undated: cannot be placed between elections
+                                                   | sans date : impossibles à placer entre deux élections
+reason.after the last election of the panel | after the last election of the panel
+                                            | après la dernière élection du panel
 """
 )
