@@ -1037,5 +1037,7 @@ reason.undated: cannot be placed between elections | undated: cannot be placed b
                                                    | sans date : impossibles à placer entre deux élections
 reason.after the last election of the panel | after the last election of the panel
                                             | après la dernière élection du panel
+figure.outcome_row | {outcome}: {row}
+                   | {outcome} : {row}
 """
 )

@@ -268,7 +268,9 @@ def _effects_figure(ctx: ReportContext) -> Figure | None:
             label += lang("figure.arm", arm=e.planned.arm)
         if several:
             # the outcome label first, shortened at a word boundary (never mid-word)
-            label = f"{shorten(e.planned.outcome.label, 40)}: {label}"
+            label = lang(
+                "figure.outcome_row", outcome=shorten(e.planned.outcome.label, 40), row=label
+            )
         if e.row.caution:
             label += " " + lang("figure.unreliable")
         labels.append(label)
