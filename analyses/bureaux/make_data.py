@@ -27,25 +27,25 @@ BUREAUX_PER_COMMUNE = 30
 #: (file, vintage, election id, turnout mean, lists: (label, nuance, weight))
 ELECTIONS = (
     (
-        "presidentielle_2017_t1.csv",
+        "presidentielle_2017_04_23.csv",
         "2017",
         [("ALPHA Anne", "DVG", 8), ("BRAVO Bruno", "DVD", 7), ("CHARLIE Chloé", "ECO", 3), ("DELTA Damien", "RN", 6)],
         0.74,
     ),
     (
-        "legislatives_2022_t1.csv",
+        "legislatives_2022_06_12.csv",
         "2022",
         [("ECHO Émile", "NUP", 8), ("FOXTROT Fanny", "ENS", 7), ("GOLF Gaël", "LR", 3), ("HOTEL Hélène", "RN", 6)],
         0.50,
     ),
     (
-        "europeennes_2024.csv",
+        "europeennes_2024_06_09.csv",
         "2024",
         [("INDIA Inès", "UG", 7), ("JULIET Jules", "ENS", 5), ("KILO Katell", "LR", 3), ("LIMA Léon", "RN", 9)],
         0.52,
     ),
     (
-        "municipales_2026_t1.csv",
+        "municipales_2026_03_15.csv",
         "2024",
         [
             ("LISTE D'UNION DE LA GAUCHE ET DES ÉCOLOGISTES POUR UNE VILLE SOLIDAIRE", "LUG", 8),
