@@ -46,6 +46,11 @@ LANGUAGES = ("en", "fr")
 #: A ``{name}`` placeholder of a message (no attribute or index access: not str.format).
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+#: A French high punctuation mark ending a word or following a space (``x : y``, ``a; b``).
+_FR_SPACE = re.compile(r"(?:(?<=\S)|[ \u00a0\u202f])([:;?!])(?=\s|$)")
+
 #: Narrow no-break space (French thousands separator) and no-break space (before % and units).
 NNBSP = "\u202f"
 NBSP = "\u00a0"
@@ -140,9 +145,8 @@ class Language:
         text = CATALOGUE[key][0 if self.code == "en" else 1]
         if values:  # one pass, names only: a value holding "{x}" stays as it is
             text = _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), text)
-        if self.french:  # no line break before : ; ? ! (French spacing)
-            text = text.replace(" :", NBSP + ":").replace(" ;", NNBSP + ";")
-            text = text.replace(" ?", NNBSP + "?").replace(" !", NNBSP + "!")
+        if self.french:  # French spacing: a no-break space before : ; ? ! (never a line break)
+            text = _FR_SPACE.sub(lambda m: (NBSP if m.group(1) == ":" else NNBSP) + m.group(1), text)
         return text
 
     def term(self, prefix: str, value: object) -> str:
@@ -178,7 +182,9 @@ class Language:
             return ""
         if re.fullmatch(r"\d{1,3}(,\d{3})*", value):
             return self.count(int(value.replace(",", "")))
-        return self.term("reason", value)
+        if value.startswith(" (arm "):  # " (arm 0: 90, arm 1: 3)"
+            return re.sub(r"\barm (\S+):", lambda m: self("figure.arm", arm=m.group(1))[2:] + ":", value)
+        return self.term("dose", self.term("reason", value))
 
     @property
     def french(self) -> bool:
@@ -220,7 +226,14 @@ class Language:
     def g(self, x: float, digits: int = 3) -> str:
         """Like ``format(x, '.3g')`` with the language's decimal mark."""
         text = f"{x:.{digits}g}"
-        return text.replace(".", ",") if self.french else text
+        if not self.french:
+            return text
+        mantissa, e, exponent = text.partition("e")
+        mantissa = mantissa.replace(".", ",")
+        if not e:
+            return mantissa
+        power = str(int(exponent)).translate(_SUPERSCRIPT)
+        return f"{mantissa}{NNBSP}×{NNBSP}10{power}"
 
     def fixed(self, x: float, decimals: int) -> str:
         """``x`` with ``decimals`` decimals, no grouping (an estimate, a statistic)."""
@@ -328,6 +341,28 @@ NOTE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(r"(?P<n>\d+) analysed voters live in households split across precincts"),
         "note.split_households",
+    ),
+    # fieldexp.analysis.precinct (polling-station table) notes
+    (
+        re.compile(
+            r"(?P<n>\d+) polling station\(s\) are not in the door log: 0 doors, 0 "
+            r"conversations(?P<arms>.*)"
+        ),
+        "note.door_log_missing",
+    ),
+    (
+        re.compile(r"(?P<n>\d+) polling station\(s\) with 0 registered: turnout missing"),
+        "note.zero_registered",
+    ),
+    (
+        re.compile(r"(?P<n>\d+) polling station\(s\) in the results are not in the assignment"),
+        "note.not_in_assignment",
+    ),
+    (
+        re.compile(
+            r"(?P<n>\d+) polling station\(s\) log more (?P<dose>.+) than registered voters"
+        ),
+        "note.more_than_registered",
     ),
     # fieldexp.diffindiff.voter_panel report lines
     (
@@ -1039,5 +1074,45 @@ reason.after the last election of the panel | after the last election of the pan
                                             | après la dernière élection du panel
 figure.outcome_row | {outcome}: {row}
                    | {outcome} : {row}
+plan.why.station_dim | difference in mean outcome between canvassed and held-out polling stations, weighted by registered voters (inscrits) (block-weighted when blocked)
+                     | différence de moyennes entre bureaux de vote visités et bureaux témoins, pondérée par les inscrits (et par bloc s'il y a des blocs)
+plan.why.station_ols | OLS on assignment and the station covariates {covariates}, weighted by registered voters (inscrits), block fixed effects when blocked
+                     | moindres carrés ordinaires sur l'assignation et les covariables des bureaux ({covariates}), pondérés par les inscrits, avec effets fixes de bloc s'il y a des blocs
+plan.why.station_ols_plain | OLS on assignment, weighted by registered voters (inscrits), block fixed effects when blocked
+                           | moindres carrés ordinaires sur l'assignation, pondérés par les inscrits, avec effets fixes de bloc s'il y a des blocs
+plan.why.station_lin | Lin (2013) regression with the station covariates centred and interacted, weighted by registered voters (inscrits)
+                     | régression de Lin (2013), covariables des bureaux centrées et croisées avec l'assignation, pondérée par les inscrits
+plan.why.station_cace | two-stage least squares per {dose} per registered voter (the dose, from the door log), assignment instrumenting it, weighted by registered voters
+                      | doubles moindres carrés par {dose} par inscrit (la dose, tirée du relevé de porte-à-porte), l'assignation servant d'instrument, pondérés par les inscrits
+plan.station_cace_needs_logs | {outcome}: a polling-station CACE needs the conversations per station ([stations] door_logs), which this spec does not provide; only the ITT is reported.
+                             | {outcome} : un CACE par bureau de vote demande les conversations de chaque bureau ([stations] door_logs), que cette spec ne fournit pas ; seul l'ITT est donné.
+plan.station_cace_not_estimated | {outcome}, CACE per conversation: not estimated: {error}
+                                | {outcome}, CACE par conversation : non estimé ({error})
+dose.conversations | conversation
+                   | conversation
+dose.doors_opened | door opened
+                  | porte ouverte
+dose.doors_knocked | door knocked
+                   | porte frappée
+effects.unit_station_cace | CACE: effect per {dose} per registered voter (the dose, from the door log), assignment as the instrument for the dose.
+                          | CACE : effet par {dose} par inscrit (la dose, tirée du relevé de porte-à-porte), l'assignation servant d'instrument à la dose.
+effects.outcome_covariates | {outcome}: {covariates}
+                           | {outcome} : {covariates}
+ri.note_stations | Statistic: the estimator of the effects table (polling stations: weighted by registered voters, same blocks and covariates); the p-value tests the sharp null that canvassing changed nobody's outcome.
+                 | Statistique : l'estimateur du tableau des effets (bureaux de vote : pondéré par les inscrits, mêmes blocs et covariables) ; la p-valeur teste l'hypothèse nulle stricte selon laquelle le porte-à-porte n'a changé le résultat de personne.
+ri.subset | Outcomes defined on a subset of units (e.g. registration among the unregistered): the whole assignment is re-drawn, every block and household included, and the statistic is recomputed on the subset for each re-draw.
+          | Indicateurs définis sur un sous-ensemble d'unités (par exemple l'inscription parmi les non-inscrits) : toute l'assignation est retirée au sort, avec chaque bloc et chaque foyer, et la statistique est recalculée sur le sous-ensemble à chaque tirage.
+note.door_log_missing | {n} polling station(s) are not in the door log: 0 doors, 0 conversations{arms}
+                      | {n} bureau(x) de vote absent(s) du relevé de porte-à-porte : 0 porte, 0 conversation{arms}
+note.zero_registered | {n} polling station(s) with 0 registered: turnout missing
+                     | {n} bureau(x) de vote sans inscrit : participation manquante
+note.not_in_assignment | {n} polling station(s) in the results are not in the assignment
+                       | {n} bureau(x) de vote des résultats absent(s) de l'assignation
+note.more_than_registered | {n} polling station(s) log more {dose} than registered voters
+                          | {n} bureau(x) de vote déclarent plus de {dose} que d'inscrits
+dose.doors opened | doors opened
+                  | portes ouvertes
+dose.doors knocked | doors knocked
+                   | portes frappées
 """
 )

@@ -66,6 +66,32 @@ def test_french_numbers_dates_and_percentages() -> None:
     assert EN.money(2500, "USD") == "USD 2,500.00"
 
 
+def test_french_spacing_and_small_p_values() -> None:
+    text = FR("effects.outcome_covariates", outcome="Participation", covariates="a; b")
+    assert text == f"Participation{NBSP}: a{NNBSP}; b"
+    assert FR.g(3.06e-06) == f"3,06{NNBSP}×{NNBSP}10⁻⁶" and EN.g(3.06e-06) == "3.06e-06"
+    assert FR("headline.p", p="10:30 https://x") == "p = 10:30 https://x"  # times, urls intact
+
+
+def test_placeholders_are_filled_once_and_never_evaluated() -> None:
+    """A value holding ``{x}`` or ``{0.__class__}`` stays text (no str.format on messages)."""
+    out = EN("effects.title") + EN("headline.p", p="{0.__class__}{p}")
+    assert out.endswith("p = {0.__class__}{p}")
+
+
+def test_english_notes_of_lower_layers_are_translated_or_kept() -> None:
+    notes = FR.notes(
+        [
+            "7,000 units x 4 elections = 28,000 rows; 3,425 units canvassed (attempted) within the window",
+            "90 polling station(s) are not in the door log: 0 doors, 0 conversations (arm 0: 90)",
+            "something new the catalogue does not know",
+        ]
+    )
+    assert notes[0].startswith(f"7{NNBSP}000 unités × 4 élections")
+    assert "groupe 0" in notes[1] and "relevé de porte-à-porte" in notes[1]
+    assert notes[2] == "something new the catalogue does not know"  # kept, never dropped
+
+
 def test_negative_zero_is_not_signed_negative() -> None:
     assert FR.number(-0.00001, 1) == "0,0" and EN.pp(-0.00001) == "+0.0"
 
@@ -139,8 +165,11 @@ def test_sections_hold_no_sentence_of_their_own(name: str) -> None:
         and isinstance(node.body[0], ast.Expr)
         and isinstance(node.body[0].value, ast.Constant)
     }
-    errors = {  # error messages are raised, not written in the report
-        id(c) for node in ast.walk(tree) if isinstance(node, ast.Raise) for c in ast.walk(node)
+    errors = {  # error messages are raised and tested text is matched, not written
+        id(c)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Raise | ast.Compare)
+        for c in ast.walk(node)
     }
     phrases = [
         node.value
