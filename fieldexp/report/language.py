@@ -634,7 +634,7 @@ flow.voters_text | Every assigned voter is followed from assignment to the ballo
                  | Chaque électeur assigné est suivi de l'assignation jusqu'à l'urne : combien de portes ont été frappées, combien de personnes ont ouvert, et pour combien le résultat est connu.
 col.registered | registered
                | inscrits
-col.voters | ballots cast
+col.voters | voters
            | votants
 col.expressed | votes cast
               | exprimés
