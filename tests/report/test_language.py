@@ -277,6 +277,7 @@ DEMO_DATA = (
 
 
 def _english_left(text: str) -> list[str]:
+    text = text.replace("\\_", "_")  # Markdown-escaped identifiers (randomization\_inference)
     for token in DEMO_DATA:
         text = text.replace(token, " ")
     low = text.lower()
