@@ -54,6 +54,7 @@ from fieldexp.spec.reader import nonempty as _nonempty
 from fieldexp.spec.reader import nonnegative as _nonnegative
 from fieldexp.spec.reader import positive_int as _positive_int
 from fieldexp.spec.redact import redact_salt, refuse_short_secrets
+from fieldexp.spec.stations import parse_stations
 from fieldexp.stats.covariance import SE_TYPES as _SE_TYPES
 
 __all__ = ["load_spec", "parse_spec"]
@@ -549,6 +550,7 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
         _refuse_grouping(cov, "by", coverage.by)
         if not enabled:
             coverage = None
+    stations = parse_stations(top.section("stations"), folder, _resolve_path)
     top.finish()
 
     if data.analysis_table is None and data.voters is None and data.precinct_results is None:
@@ -574,6 +576,7 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
         costs=costs,
         privacy=privacy,
         coverage=coverage,
+        stations=stations,
     )
 
 
