@@ -254,3 +254,71 @@ def _past(
         past_turnout=turnout.reindex(ids).to_numpy(),
         past_registered=reg.reindex(ids).to_numpy(),
     )
+
+
+def join_door_logs(
+    table: pd.DataFrame, rec: Reconciliation, logs: pd.DataFrame, *, dose: str = "conversations"
+) -> tuple[pd.DataFrame, Reconciliation]:
+    """Add the canvassing tallies of :func:`fieldexp.io.read_door_logs` and the dose.
+
+    .. math:: \\text{dose}_s = \\frac{\\text{conversations}_s}{\\text{registered}_s}
+
+    (or doors opened / knocked, ``dose=``). Stations of the table absent from the log
+    had no canvassing recorded: their tallies are 0 (counted in the notes, by arm when
+    assigned). Log stations absent from the table are set aside in the reconciliation.
+    """
+    from dataclasses import replace
+
+    from fieldexp.errors import DataError
+
+    counts = [c for c in ("doors_knocked", "doors_opened", "conversations") if c in logs.columns]
+    if dose not in counts:
+        raise DataError(
+            f"door logs: the dose is {dose!r} per registered voter, but the log has no such "
+            f"column (it has {counts}); set [stations] dose to one of them"
+        )
+    ids = table["precinct_id"].astype(str)
+    log = logs.set_index(logs["precinct_id"].astype(str))
+    found = log.index.isin(ids)
+    out = table.copy()
+    for c in counts:
+        out[c] = ids.map(log[c]).fillna(0).astype("int64").to_numpy()
+    reg = out["registered"].astype("float64")
+    out["dose"] = np.where(reg > 0, out[dose] / reg.where(reg > 0), np.nan)
+    absent = ~ids.isin(log.index)
+    entries = [ReconciliationEntry("door_logs", USED, "used", int(found.sum()))]
+    if (~found).any():
+        entries.append(
+            ReconciliationEntry(
+                "door_logs",
+                SET_ASIDE,
+                "polling station not in the results",
+                int((~found).sum()),
+                tuple(log.index[~found][:5]),
+            )
+        )
+    notes = list(rec.notes)
+    if absent.any():
+        by_arm = ""
+        if "arm" in out.columns:
+            k = out.loc[absent.to_numpy(), "arm"].astype(str).value_counts().sort_index()
+            by_arm = " (" + ", ".join(f"arm {a}: {n}" for a, n in k.items()) + ")"
+        notes.append(
+            f"{int(absent.sum())} polling station(s) are not in the door log: 0 doors, 0 "
+            f"conversations{by_arm}"
+        )
+    over = (reg > 0) & (out[dose] > reg)
+    if over.any():
+        notes.append(
+            f"{int(over.sum())} polling station(s) log more {dose.replace('_', ' ')} than "
+            "registered voters"
+        )
+    new = replace(
+        rec,
+        rows_read=(*rec.rows_read, ("door_logs", len(logs))),
+        entries=(*rec.entries, *entries),
+        notes=tuple(notes),
+    )
+    new.check()
+    out.attrs = dict(table.attrs)
+    return out, new
