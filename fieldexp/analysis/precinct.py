@@ -236,9 +236,7 @@ def build_precinct_table(
     return table, rec
 
 
-def _past(
-    df: pd.DataFrame, table: pd.DataFrame, past: str, elections: list[str]
-) -> pd.DataFrame:
+def _past(df: pd.DataFrame, table: pd.DataFrame, past: str, elections: list[str]) -> pd.DataFrame:
     """``past_turnout`` and ``past_registered`` of each station in election ``past``."""
     if past not in elections:
         raise SpecificationError(

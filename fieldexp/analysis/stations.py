@@ -78,9 +78,7 @@ def panel_number_column(column: str) -> bool:
     return False
 
 
-def share_keys(
-    rows: pd.DataFrame, by: str, *, blocs: Mapping[str, str] | None = None
-) -> pd.Series:
+def share_keys(rows: pd.DataFrame, by: str, *, blocs: Mapping[str, str] | None = None) -> pd.Series:
     """The column key of every candidate row (``share_<key>``), checked.
 
     Raises

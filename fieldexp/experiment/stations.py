@@ -193,8 +193,12 @@ def dose_cace(
         alpha=alpha,
         treatment=dose,
         assignment=assignment,
-        control_contact_rate=float(np.average(d[~treated], weights=None if w is None else w[~treated])),
-        treated_contact_rate=float(np.average(d[treated], weights=None if w is None else w[treated])),
+        control_contact_rate=float(
+            np.average(d[~treated], weights=None if w is None else w[~treated])
+        ),
+        treated_contact_rate=float(
+            np.average(d[treated], weights=None if w is None else w[treated])
+        ),
     )
     notes: tuple[str, ...] = (f"continuous dose {dose!r} instrumented by {assignment!r}",)
     if n_drop:
@@ -207,7 +211,13 @@ def dose_cace(
         warnings.warn(msg, WeakInstrumentWarning, stacklevel=2)
         notes += (msg,)
     return _from_fit(
-        fit, dose, prepared, alpha=alpha, method="2sls", estimand="CACE", first_stage=first,
+        fit,
+        dose,
+        prepared,
+        alpha=alpha,
+        method="2sls",
+        estimand="CACE",
+        first_stage=first,
         notes=notes,
     )
 
@@ -237,7 +247,9 @@ def ols_randomization_inference(
     sharp null is no effect for anyone.
     """
     function = "ols_randomization_inference"
-    check_choice(alternative, ("two-sided", "greater", "less"), argument="alternative", function=function)
+    check_choice(
+        alternative, ("two-sided", "greater", "less"), argument="alternative", function=function
+    )
     if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
         raise SpecificationError(f"The 'reps' parameter of {function} must be an integer >= 1.")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:

@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -125,7 +127,7 @@ _LOOKUP = {alias: canon for canon, names in _ALIASES.items() for alias in names}
 _WHOLE = re.compile(r"^[0-9]+$")
 
 
-def _lines(rows: object, total: int | None = None) -> str:
+def _lines(rows: Iterable[Any], total: int | None = None) -> str:
     return _format_rows(rows, total=total).replace("rows", "lines").replace("row ", "line ")
 
 
@@ -287,9 +289,12 @@ def _stations(frame: pd.DataFrame, p: Path) -> pd.Series:
         raise FileFormatError(
             f"door_logs: file {p.name!r}: empty bureau code on {_lines(frame.index[empty])}"
         )
-    ids = [bureau_id(c, b) for c, b in zip(frame["commune_code"], frame["bureau_code"], strict=True)]
-    frame["bureau_code"] = [i.split("_", 1)[1] for i in ids]
-    return pd.Series(ids, index=frame.index)
+    ids = pd.Series(
+        [bureau_id(c, b) for c, b in zip(frame["commune_code"], frame["bureau_code"], strict=True)],
+        index=frame.index,
+    )
+    frame["bureau_code"] = ids.str.split("_", n=1).str[1]
+    return ids
 
 
 def _counts(values: pd.Series, column: str, p: Path) -> pd.Series:
@@ -313,7 +318,7 @@ def _counts(values: pd.Series, column: str, p: Path) -> pd.Series:
 
 
 def _funnel(out: pd.DataFrame, counts: list[str], p: Path) -> None:
-    pairs = [(a, b) for a, b in zip(COUNTS, COUNTS[1:], strict=False) if a in counts and b in counts]
+    pairs = [(a, b) for a, b in itertools.pairwise(COUNTS) if a in counts and b in counts]
     if "doors_knocked" in counts and "conversations" in counts and "doors_opened" not in counts:
         pairs.append(("doors_knocked", "conversations"))
     for big, small in pairs:

@@ -58,7 +58,9 @@ def parse_stations(sec: Section | None, folder: Path, resolve: Resolver) -> Stat
     if blocs_raw is not None:
         bad = [k for k, v in blocs_raw.items() if not isinstance(v, str) or not v]
         if bad:
-            sec.fail(f"blocs: each nuance maps to a bloc name (text); {bad[0]!r} does not", key="blocs")
+            sec.fail(
+                f"blocs: each nuance maps to a bloc name (text); {bad[0]!r} does not", key="blocs"
+            )
         blocs = {str(k): str(v) for k, v in blocs_raw.items()}
     mapping_raw: Any = sec.get("door_logs_mapping", dict, None)
     mapping = None

@@ -23,6 +23,7 @@ def randomize(run: AnalysisRun) -> RandomizationRun | None:
     if ri is None or run.spec.design is None:
         return None
     from fieldexp.experiment.ri import randomization_inference
+    from fieldexp.report.plan import station_randomization
 
     design = run.spec.design.design
     names = ri.outcomes or tuple(o.name for o in run.spec.outcomes)
@@ -40,6 +41,10 @@ def randomize(run: AnalysisRun) -> RandomizationRun | None:
             continue
         estimands = ri.estimands if o.level == "voter" else ("ITT",)
         stations = stations or o.level == "precinct"
+        if o.level == "precinct":  # the headline's weights and estimator (report/plan.py)
+            results.append(station_randomization(run, o, reps=ri.reps, seed=ri.seed, engine=engine))
+            rows.append((o.label, "1", "ITT"))
+            continue
         arms = run.arms if o.level == "voter" else ("1",)
         for est in estimands:
             for arm in arms:
@@ -106,9 +111,9 @@ def build(ctx: ReportContext) -> Section | None:
         )
     if r_run.stations:
         paras.append(
-            "Polling stations: the statistic is the block-stratified difference in mean "
-            "station turnout (stations unweighted), so its estimate can differ from the "
-            "registered-weighted ITT of the effects table."
+            "Polling stations: the statistic is the estimator of the effects table itself "
+            "(weighted by registered voters, same blocks and covariates), so its estimate "
+            "equals the ITT shown there."
         )
     if r_run.skipped:
         paras.append(
