@@ -10,6 +10,7 @@ has precinct results, and settles the arm labels. Nothing is estimated here.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,7 +18,13 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from fieldexp.analysis.reconciliation import Reconciliation
-from fieldexp.errors import ColumnNotFoundError, DataError, SpecificationError, did_you_mean
+from fieldexp.errors import (
+    ColumnNotFoundError,
+    DataError,
+    FieldexpWarning,
+    SpecificationError,
+    did_you_mean,
+)
 from fieldexp.report.inputs import Inputs, read_inputs
 from fieldexp.spec.model import AnalysisSpec, OutcomeSpec
 from fieldexp.spec.stations import StationsSpec
@@ -193,7 +200,7 @@ def station_table(spec: AnalysisSpec, inputs: Inputs) -> tuple[pd.DataFrame, Rec
     share named by panel number or absent from some stations.
     """
     from fieldexp.analysis import build_precinct_table
-    from fieldexp.analysis.stations import check_station_columns
+    from fieldexp.analysis.stations import check_station_columns, share_gaps
 
     assert inputs.precinct_results is not None
     st = spec.stations or StationsSpec()
@@ -226,7 +233,16 @@ def station_table(spec: AnalysisSpec, inputs: Inputs) -> tuple[pd.DataFrame, Rec
     for o in outcomes:
         check_station_columns(ptable, [o.column], f"[outcomes.{o.name}] column")
         covs = station_covariates(spec, o)
-        check_station_columns(ptable, covs, f"[outcomes.{o.name}] station covariates")
+        what = f"[outcomes.{o.name}] station covariates"
+        check_station_columns(ptable, covs, what, allow_missing=True)
+        for gap in share_gaps(ptable, covs):
+            warnings.warn(
+                f"{what}: {gap.text()}; those stations are left out of this outcome's "
+                "estimate and of the statistic of its randomisation inference (they stay in the "
+                "re-randomisation)",
+                FieldexpWarning,
+                stacklevel=2,
+            )
     blocks = station_blocks(spec)
     if blocks is not None and outcomes:
         check_station_columns(ptable, [blocks], "station blocks")
