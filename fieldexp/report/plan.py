@@ -36,6 +36,7 @@ from fieldexp.spec.model import AnalysisSpec, OutcomeSpec
 
 __all__ = [
     "ADJUSTMENT_TEXT",
+    "DOSE_UNIT",
     "WEAK_F",
     "WIDE_CACE",
     "EffectPlan",
@@ -52,6 +53,12 @@ __all__ = [
     "weak_instrument_caution",
 ]
 
+#: The unit of a station dose ([stations] dose), per registered voter.
+DOSE_UNIT = {
+    "conversations": "conversation",
+    "doors_opened": "door opened",
+    "doors_knocked": "door knocked",
+}
 #: First-stage F below which the instrument is weak (Staiger & Stock 1997).
 WEAK_F = 10.0
 #: A CACE whose interval reaches further than this from its estimate (100 percentage
@@ -332,7 +339,7 @@ def plan_effects(run: AnalysisRun) -> EffectPlan:
                         "CACE",
                         "2sls",
                         covs,
-                        f"two-stage least squares per {dose.replace('_', ' ')} per registered "
+                        f"two-stage least squares per {DOSE_UNIT[dose]} per registered "
                         "voter (the dose, from the door log), assignment instrumenting it, "
                         "weighted by registered voters"
                         + (", with the same covariates" if covs else ""),

@@ -113,8 +113,11 @@ def test_ri_replays_the_headline_estimator(files):
 
 
 def test_unknown_covariate_names_the_available_columns(files):
-    spec = _spec(files, stations='covariates = ["past_turnot"]', outcomes=OUTCOMES.replace(
-        'covariates = ["past_turnout", "registered"]\n', ""))
+    spec = _spec(
+        files,
+        stations='covariates = ["past_turnot"]',
+        outcomes=OUTCOMES.replace('covariates = ["past_turnout", "registered"]\n', ""),
+    )
     with pytest.raises(ColumnNotFoundError, match=r"'past_turnot'.*Did you mean 'past_turnout'"):
         prepare_analysis(spec)
 
@@ -126,7 +129,7 @@ def test_covariate_missing_in_some_stations_warns_with_count(files):
 
 def test_panel_number_share_is_refused_with_the_reason(files):
     outcomes = OUTCOMES.replace('column = "share_DVG"', 'column = "share_1"')
-    with pytest.raises(SpecificationError, match="panel number.*circonscription"):
+    with pytest.raises(SpecificationError, match=r"panel number.*circonscription"):
         prepare_analysis(_spec(files, outcomes=outcomes))
     with pytest.raises(SpecificationError, match="panel '1' is"):
         prepare_analysis(_spec(files, stations='shares_by = "candidate"'))
@@ -164,7 +167,22 @@ def test_door_log_accounting(files):
 def test_lin_with_ri_is_refused_with_the_alternative(files):
     text = RI + ""
     spec = _spec(files, extra=text)
-    spec2 = parse_spec(spec.text.replace("[analysis]\n", '[analysis]\nmethod = "lin"\n'),
-                       path=files / "b.toml")
+    spec2 = parse_spec(
+        spec.text.replace("[analysis]\n", '[analysis]\nmethod = "lin"\n'), path=files / "b.toml"
+    )
     with pytest.raises(SpecificationError, match="method = 'ols'"):
         _report(spec2)
+
+
+def test_report_text_says_what_was_computed(files):
+    report = _report(_spec(files, extra=RI))
+    eff = " ".join(report.section("effects").paragraphs)
+    assert "Blocks: commune_code" in eff
+    assert "Turnout: past_turnout, registered" in eff
+    assert "Vote share, divers gauche: none" in eff
+    assert "per conversation per registered voter" in eff
+    ri = report.section("ri")
+    assert "estimator of the effects table" in ri.tables[0].note
+    assert "unadjusted for covariates" not in ri.tables[0].note
+    files_listed = {row[0] for row in report.provenance.inputs}
+    assert {"door_logs", "past_results", "precinct_results"} <= files_listed

@@ -93,10 +93,15 @@ def build(ctx: ReportContext) -> Section | None:
         ("outcome", "arm", "estimand", "estimate", "p-value", "MC s.e.", "draws", "kind"),
         ("text", "text", "text", "est", "p", "se", "int", "text"),
         tuple(table_rows),
-        note="Statistic: the design's difference in means (ITT; block-weighted when blocked) "
-        "or the Wald ratio (CACE), unadjusted for covariates, so an estimate here can differ "
-        "from the covariate-adjusted one of the effects table; the p-value tests the sharp "
-        "null that canvassing changed nobody's outcome.",
+        note=(
+            "Statistic: the estimator of the effects table (polling stations: weighted by "
+            "registered voters, same blocks and covariates); "
+            if r_run.stations and all(o.level == "precinct" for o in ctx.spec.outcomes)
+            else "Statistic: the design's difference in means (ITT; block-weighted when blocked) "
+            "or the Wald ratio (CACE), unadjusted for covariates, so an estimate here can differ "
+            "from the covariate-adjusted one of the effects table; "
+        )
+        + "the p-value tests the sharp null that canvassing changed nobody's outcome.",
     )
     paras = [
         f"The assignment was re-drawn {ri.reps:,} times exactly as the design drew it "
