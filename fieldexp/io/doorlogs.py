@@ -186,6 +186,13 @@ def read_door_logs(
             f"door_logs mapping: {bad[0]!r} is not a door-log column; use one of "
             f"{list(CANONICAL)}." + did_you_mean(bad[0], CANONICAL)
         )
+    with p.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise FileFormatError(
+            f"door_logs: file {p.name!r} is an Excel workbook (or another archive), not a text "
+            "file: save the sheet as CSV (UTF-8, ';'-separated)"
+        )
     text = _decode(p, encoding)
     lines = [ln for ln in text.splitlines() if ln.strip()]
     if not lines:
