@@ -253,3 +253,22 @@ def test_ols_ri_monte_carlo_is_seeded_and_order_free():
     assert b.p_value == a.p_value
     with pytest.raises(ColumnNotFoundError, match=r"column 'past' .*covariates"):
         ols_randomization_inference(t, "turnout", "arm", design, covariates=["past"], seed=1)
+
+
+def test_reference_table_is_what_fieldexp_builds_from_the_files(tmp_path):
+    """R's input is still fieldexp's station table (else: rerun make_stations_data.py and
+    make_reference_stations.R, then commit both CSVs)."""
+    import sys
+
+    sys.path.insert(0, str(REF))
+    from make_stations_data import station_table, write_station_files
+
+    built = station_table(write_station_files(tmp_path))
+    ref = _table()
+    assert list(built.columns) == list(ref.columns)
+    assert list(built["precinct_id"]) == list(ref["precinct_id"])
+    for c in ref.columns:
+        if pd.api.types.is_numeric_dtype(ref[c]):
+            np.testing.assert_allclose(built[c].astype(float), ref[c], rtol=1e-15, err_msg=c)
+        else:
+            assert list(built[c].astype(str)) == list(ref[c].astype(str)), c
