@@ -159,6 +159,7 @@ class ShareGap:
     def text(self) -> str:
         return (
             f"{self.column!r} is missing in {self.missing} of {self.stations} polling stations "
+            "of the experiment "
             f"(first: {', '.join(self.first)})"
         )
 
@@ -214,7 +215,7 @@ def check_station_columns(
         raise DataError(
             f"{what}: "
             + "; ".join(g.text() for g in gaps)
-            + ". A share is missing where that nuance/list/candidate was not on the ballot: "
-            "compare stations where it stood (restrict the assignment to them) or use "
-            "shares_by = 'bloc'."
+            + ". A share is missing where that nuance/list/candidate was not on the ballot (or "
+            "no valid vote was cast): compare stations where it stood (restrict the assignment "
+            "to them) or use shares_by = 'bloc'."
         )

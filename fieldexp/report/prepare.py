@@ -230,12 +230,15 @@ def station_table(spec: AnalysisSpec, inputs: Inputs) -> tuple[pd.DataFrame, Rec
         logs = read_door_logs(st.door_logs, mapping=st.door_logs_mapping)
         ptable, prec = join_door_logs(ptable, prec, logs, dose=st.dose)
     outcomes = [o for o in spec.outcomes if o.level == "precinct"]
+    # the experiment's stations: a national results file holds stations of other
+    # circonscriptions, where a local party's share is rightly missing
+    studied = ptable[ptable["assigned"].notna()] if "assigned" in ptable.columns else ptable
     for o in outcomes:
-        check_station_columns(ptable, [o.column], f"[outcomes.{o.name}] column")
+        check_station_columns(studied, [o.column], f"[outcomes.{o.name}] column")
         covs = station_covariates(spec, o)
         what = f"[outcomes.{o.name}] station covariates"
-        check_station_columns(ptable, covs, what, allow_missing=True)
-        for gap in share_gaps(ptable, covs):
+        check_station_columns(studied, covs, what, allow_missing=True)
+        for gap in share_gaps(studied, covs):
             warnings.warn(
                 f"{what}: {gap.text()}; those stations are left out of this outcome's "
                 "estimate and of the statistic of its randomisation inference (they stay in the "
@@ -245,7 +248,7 @@ def station_table(spec: AnalysisSpec, inputs: Inputs) -> tuple[pd.DataFrame, Rec
             )
     blocks = station_blocks(spec)
     if blocks is not None and outcomes:
-        check_station_columns(ptable, [blocks], "station blocks")
+        check_station_columns(studied, [blocks], "station blocks")
     return ptable, prec
 
 

@@ -186,3 +186,19 @@ def test_report_text_says_what_was_computed(files):
     assert "unadjusted for covariates" not in ri.tables[0].note
     files_listed = {row[0] for row in report.provenance.inputs}
     assert {"door_logs", "past_results", "precinct_results"} <= files_listed
+
+
+def test_only_the_experiment_stations_need_the_share(files, tmp_path):
+    """A national results file: ECO stands in Paris only, the experiment is in Paris only."""
+    import shutil
+
+    for name in ("results_2024.csv", "results_2017.csv", "doors.csv"):
+        shutil.copy(files / name, tmp_path / name)
+    a = pd.read_csv(files / "assignment.csv", dtype={"precinct_id": str})
+    a[a["precinct_id"].str.startswith("75056")].to_csv(tmp_path / "assignment.csv", index=False)
+    outcomes = OUTCOMES.replace('column = "share_DVG"', 'column = "share_ECO"')
+    report = _report(_spec(tmp_path, outcomes=outcomes, extra=RI))
+    eco = next(e for e in report.estimates if e.outcome == "share_dvg" and e.estimand == "ITT")
+    assert eco.nobs == 30
+    ref = _ref()["ols_share_eco_paris"]  # Paris is one commune block: the dim equals this OLS
+    assert eco.estimate == pytest.approx(float(ref["estimate"]), rel=1e-8)
