@@ -106,14 +106,29 @@ def build_precinct_table(
             + did_you_mean(election, elections)
         )
     keep = (df["election_id"].astype("str") == election).to_numpy()
-    if (~keep).any():
+    past = (
+        (df["election_id"].astype("str") == past_election).to_numpy()
+        if past_election is not None and past_election != election
+        else np.zeros(len(df), dtype=bool)
+    )
+    other = ~keep & ~past
+    if past.any():
+        entries.append(
+            ReconciliationEntry(
+                "precinct_results",
+                USED,
+                f"past election {past_election} (covariates)",
+                int(past.sum()),
+            )
+        )
+    if other.any():
         entries.append(
             ReconciliationEntry(
                 "precinct_results",
                 SET_ASIDE,
                 "other election",
-                int((~keep).sum()),
-                tuple(labels[~keep][:5]),
+                int(other.sum()),
+                tuple(labels[other][:5]),
             )
         )
     d = df[keep]
@@ -284,14 +299,15 @@ def join_door_logs(
     reg = out["registered"].astype("float64")
     out["dose"] = np.where(reg > 0, out[dose] / reg.where(reg > 0), np.nan)
     absent = ~ids.isin(log.index)
-    entries = [ReconciliationEntry("door_logs", USED, "used", int(found.sum()))]
+    lines = log["log_lines"].to_numpy() if "log_lines" in log.columns else np.ones(len(log), int)
+    entries = [ReconciliationEntry("door_logs", USED, "used", int(lines[found].sum()))]
     if (~found).any():
         entries.append(
             ReconciliationEntry(
                 "door_logs",
                 SET_ASIDE,
                 "polling station not in the results",
-                int((~found).sum()),
+                int(lines[~found].sum()),
                 tuple(log.index[~found][:5]),
             )
         )
@@ -313,7 +329,7 @@ def join_door_logs(
         )
     new = replace(
         rec,
-        rows_read=(*rec.rows_read, ("door_logs", len(logs))),
+        rows_read=(*rec.rows_read, ("door_logs", int(lines.sum()))),
         entries=(*rec.entries, *entries),
         notes=tuple(notes),
     )

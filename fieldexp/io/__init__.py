@@ -18,9 +18,9 @@ hashes for exports.
 from fieldexp.io.accounting import ImportRecord, import_record
 from fieldexp.io.contacts import read_contacts, read_van_results
 from fieldexp.io.dates import AmbiguousDateWarning
+from fieldexp.io.doorlogs import read_door_logs
 from fieldexp.io.history import read_vote_history
 from fieldexp.io.mappings import mapping_table
-from fieldexp.io.doorlogs import read_door_logs
 from fieldexp.io.precinct import read_precinct_results
 from fieldexp.io.privacy import drop_pii, pseudonymise
 from fieldexp.io.schema import (

@@ -4,9 +4,9 @@ Campaigns export one line per bureau de vote (or per bureau and day, or per team
 the doors knocked, the doors opened and the conversations held. :func:`read_door_logs`
 reads such a sheet into one row per station::
 
-    precinct_id, commune_code, bureau_code, doors_knocked, doors_opened, conversations
+    precinct_id, commune_code, bureau_code, doors_knocked, doors_opened, conversations, log_lines
 
-(the counts the file has; at least one). Header spellings in French or English are
+(the counts the file has, at least one; ``log_lines``: how many file lines the row sums). Header spellings in French or English are
 recognised (``Portes frappées``, ``Portes toquées``, ``Doors knocked``, ``Portes ouvertes``,
 ``Discussions``, ``Conversations``, ``Code INSEE``, ``Code commune``, ``N° bureau``,
 ``BV`` ...; override with ``mapping={'<file column>': '<canonical>'}``). Commune codes
@@ -167,8 +167,9 @@ def read_door_logs(
     Returns
     -------
     DataFrame
-        One row per ``precinct_id`` (sorted), the counts as ``int64``; ``attrs``
-        records lines read, stations and lines merged into another line's station.
+        One row per ``precinct_id`` (sorted), the counts as ``int64`` and ``log_lines``
+        (file lines summed into the row); ``attrs`` records lines read, stations and lines
+        merged into another line's station.
 
     Raises
     ------
@@ -255,8 +256,9 @@ def read_door_logs(
     keys = ["commune_code", "bureau_code"]
     first = frame.groupby("precinct_id", sort=True)[[k for k in keys if k in frame]].first()
     sums = frame.groupby("precinct_id", sort=True)[counts].sum()
-    out = pd.concat([first, sums], axis=1).reset_index()
-    for c in counts:
+    n_lines = frame.groupby("precinct_id", sort=True).size().rename("log_lines")
+    out = pd.concat([first, sums, n_lines], axis=1).reset_index()
+    for c in [*counts, "log_lines"]:
         out[c] = out[c].astype("int64")
     _funnel(out, counts, p)
     noted = note_import(out, path=p, fmt="door-log", rows_read=len(data), set_aside={})

@@ -35,6 +35,7 @@ def test_french_headers_corsica_and_leading_zeros(tmp_path):
         "doors_knocked",
         "doors_opened",
         "conversations",
+        "log_lines",
     ]
     assert t.loc[t["precinct_id"] == "2A004_0001", "conversations"].item() == 30
     assert t.attrs["fieldexp_import"]["rows_read"] == 4
@@ -68,7 +69,8 @@ def test_duplicates_summed_with_a_warning_and_every_row_accounted(tmp_path):
     p = _write(tmp_path, "\n".join(lines) + "\n")
     with pytest.warns(FieldexpWarning, match=r"2 line\(s\) repeat a station.*lines 2, 3, 5"):
         t = read_door_logs(p)
-    assert t.set_index("precinct_id").loc["75056_0001"].tolist()[-3:] == [31, 15, 8]
+    assert t.set_index("precinct_id").loc["75056_0001"].tolist()[-4:] == [31, 15, 8, 3]
+    assert t["log_lines"].sum() == 4
     assert t["doors_knocked"].sum() == 38  # nothing lost, nothing counted twice
     assert t.attrs["fieldexp_import"]["lines_summed_into_a_station"] == 2
     assert t.attrs["fieldexp_import"]["rows_read"] == 4

@@ -155,13 +155,25 @@ def test_blocks_other_than_the_design_are_refused(files):
         prepare_analysis(_spec(files, stations='blocks = "constituency_id"'))
 
 
-def test_door_log_accounting(files):
-    run = prepare_analysis(_spec(files))
+def test_door_log_accounting(files, tmp_path):
+    import shutil
+
+    for name in ("results_2024.csv", "results_2017.csv", "assignment.csv"):
+        shutil.copy(files / name, tmp_path / name)
+    text = (files / "doors.csv").read_text("utf-8")
+    (tmp_path / "doors.csv").write_text(text + "75;56;99;10;5;3\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run = prepare_analysis(_spec(tmp_path))
     rec = run.precinct_reconciliation
     rec.check()
-    assert rec.used("door_logs") == dict(rec.rows_read)["door_logs"]
+    n_lines = len(text.strip().splitlines())  # header + data lines (one station twice) + 1 new
+    assert dict(rec.rows_read)["door_logs"] == n_lines
+    assert rec.set_aside("door_logs") == 1
+    assert rec.used("door_logs") == n_lines - 1
     assert any("not in the door log" in n for n in rec.notes)
     assert run.precinct_table["dose"].notna().all()
+    assert rec.used("precinct_results") == dict(rec.rows_read)["precinct_results"]
 
 
 def test_lin_with_ri_is_refused_with_the_alternative(files):
@@ -202,3 +214,23 @@ def test_only_the_experiment_stations_need_the_share(files, tmp_path):
     assert eco.nobs == 30
     ref = _ref()["ols_share_eco_paris"]  # Paris is one commune block: the dim equals this OLS
     assert eco.estimate == pytest.approx(float(ref["estimate"]), rel=1e-8)
+
+
+def test_shuffled_files_give_the_same_report_numbers(files, tmp_path):
+    import shutil
+
+    lines = (files / "results_2024.csv").read_bytes().split(b"\r\n")
+    head, body = lines[0], [x for x in lines[1:] if x]
+    rng = __import__("random").Random(3)
+    rng.shuffle(body)
+    (tmp_path / "results_2024.csv").write_bytes(b"\r\n".join([head, *body]) + b"\r\n")
+    for name in ("results_2017.csv", "doors.csv"):
+        shutil.copy(files / name, tmp_path / name)
+    a = pd.read_csv(files / "assignment.csv", dtype={"precinct_id": str})
+    a.sample(frac=1, random_state=5).to_csv(tmp_path / "assignment.csv", index=False)
+    one = _report(_spec(files, extra=RI))
+    two = _report(_spec(tmp_path, extra=RI))
+    assert [e.to_dict() for e in one.estimates] == [e.to_dict() for e in two.estimates]
+    p1 = [row[4] for row in one.section("ri").tables[0].rows]
+    p2 = [row[4] for row in two.section("ri").tables[0].rows]
+    assert p1 == p2
