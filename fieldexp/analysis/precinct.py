@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from fieldexp.analysis.reconciliation import SET_ASIDE, USED, Reconciliation, ReconciliationEntry
-from fieldexp.analysis.stations import share_keys
+from fieldexp.analysis.stations import has_values, share_keys
 from fieldexp.errors import ReconciliationError, SpecificationError, did_you_mean, format_rows
 from fieldexp.io.schema import PRECINCT_RESULTS, canonical_assignment
 
@@ -86,8 +86,8 @@ def build_precinct_table(
             + did_you_mean(missing[0], [str(c) for c in precinct_results.columns])
         )
     if by is None:
-        has_nuance = "nuance" in precinct_results.columns and bool(
-            precinct_results["nuance"].notna().all()
+        has_nuance = "nuance" in precinct_results.columns and has_values(
+            precinct_results["nuance"], every=True
         )
         by = "nuance" if has_nuance else "candidate_label"
     df = precinct_results.reset_index(drop=True)

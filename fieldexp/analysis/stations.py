@@ -43,6 +43,7 @@ __all__ = [
     "SHARES_BY",
     "ShareGap",
     "check_station_columns",
+    "has_values",
     "nuance_blocs",
     "panel_number_column",
     "share_gaps",
@@ -70,6 +71,12 @@ def nuance_blocs(blocs: Mapping[str, str] | None = None) -> dict[str, str]:
     return {_fold(c): b for c, b in zip(table["code"], table["bloc"], strict=True)}
 
 
+def has_values(column: pd.Series, *, every: bool = False) -> bool:
+    """Some (``every``: all) values present and not blank."""
+    present = column.notna() & (column.astype(str).str.strip() != "")
+    return bool(present.all() if every else present.any())
+
+
 def panel_number_column(column: str) -> bool:
     """True for ``share_8`` / ``votes_12``: a share keyed by a panel number."""
     for prefix in ("share_", "votes_"):
@@ -92,13 +99,14 @@ def share_keys(rows: pd.DataFrame, by: str, *, blocs: Mapping[str, str] | None =
             f"shares_by must be one of {list(SHARES_BY)}, got {by!r}." + did_you_mean(by, SHARES_BY)
         )
     column = {"list": "candidate_label", "bloc": "nuance"}.get(by, by)
-    if column not in rows.columns or rows[column].isna().all():
+    if column not in rows.columns or not has_values(rows[column]):
         have = [c for c in ("nuance", "candidate_label") if c in rows.columns]
         raise SpecificationError(
             f"shares_by = {by!r} needs the column {column!r} in precinct_results, which this "
             f"file does not have (or leaves empty); available: {have or 'none'}"
         )
     values = rows[column]
+    values = values.where(values.astype(str).str.strip() != "")  # blank = missing
     if values.isna().any():
         first = rows.loc[values.isna(), "precinct_id"].astype(str).unique()[:5]
         raise DataError(
@@ -212,10 +220,18 @@ def check_station_columns(
         return
     gaps = share_gaps(table, columns)
     if gaps:
+        ballot = any(g.column.startswith(("share_", "votes_")) for g in gaps)
         raise DataError(
             f"{what}: "
             + "; ".join(g.text() for g in gaps)
-            + ". A share is missing where that nuance/list/candidate was not on the ballot (or "
-            "no valid vote was cast): compare stations where it stood (restrict the assignment "
-            "to them) or use shares_by = 'bloc'."
+            + (
+                ". A share is missing where that nuance/list/candidate was not on the ballot (or "
+                "no valid vote was cast): compare stations where it stood (restrict the "
+                "assignment to them) or use shares_by = 'bloc'."
+                if ballot
+                else ". Turnout is missing where a station has 0 registered voters: remove such "
+                "stations from the assignment."
+                if "turnout" in [g.column for g in gaps]
+                else ". Fill the column for every station of the assignment."
+            )
         )

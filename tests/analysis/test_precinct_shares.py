@@ -120,3 +120,24 @@ def test_row_order_does_not_change_the_table():
     a, _ = build_precinct_table(r)
     b, _ = build_precinct_table(r.sample(frac=1, random_state=1).reset_index(drop=True))
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_blank_nuances_fall_back_to_labels_and_are_refused_when_asked():
+    r = _legislative()
+    r.loc[r["commune_code"] == "69123", "nuance"] = ""  # small communes publish no nuance
+    t, _ = build_precinct_table(r)
+    assert t.attrs["fieldexp_by"] == "candidate_label"
+    with pytest.raises(DataError, match=r"9 candidate rows have no 'nuance'.*69123_0001"):
+        build_precinct_table(r, by="nuance")
+
+
+def test_zero_registered_station_is_named():
+    r = _legislative()
+    zero = r["precinct_id"] == "75056_0002"
+    r.loc[zero, ["registered", "voters", "abstentions", "blank", "null", "expressed", "votes"]] = 0
+    t, rec = build_precinct_table(r)
+    assert any("0 registered" in n for n in rec.notes)
+    with pytest.raises(
+        DataError, match=r"'turnout' is missing in 1 of 6 .*75056_0002.*0 registered"
+    ):
+        check_station_columns(t, ["turnout"], "[outcomes.turnout] column")
