@@ -61,14 +61,24 @@ def _fold(text: object) -> str:
     return " ".join(s.upper().replace("_", " ").split())
 
 
-def nuance_blocs(blocs: Mapping[str, str] | None = None) -> dict[str, str]:
-    """``{NUANCE: bloc}``: the shipped French nuance table, or ``blocs`` (which replaces it)."""
+def nuance_blocs(blocs: Mapping[str, str] | None = None, *, kind: str = "nuance") -> dict[str, str]:
+    """``{NUANCE: bloc}`` (``kind="candidate"``: ``{SURNAME: bloc}``, presidential
+    candidates 2012-2022): the shipped French table, or ``blocs`` (which replaces it)."""
     if blocs is not None:
         return {_fold(k): str(v) for k, v in blocs.items()}
     text = resources.files("fieldexp").joinpath("targeting/blocs/blocs.csv").read_text("utf-8")
     table = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
-    table = table[table["kind"] == "nuance"]
+    table = table[table["kind"] == kind]
     return {_fold(c): b for c, b in zip(table["code"], table["bloc"], strict=True)}
+
+
+def _candidate_bloc(label: str, table: dict[str, str]) -> str | None:
+    """Bloc of ``"NOM Prénom"``: a mapped surname found as a run of whole words."""
+    if label in table:
+        return table[label]
+    words = f" {label} "
+    hits = {b for k, b in table.items() if f" {k} " in words}
+    return hits.pop() if len(hits) == 1 else None
 
 
 def has_values(column: pd.Series, *, every: bool = False) -> bool:
@@ -99,6 +109,8 @@ def share_keys(rows: pd.DataFrame, by: str, *, blocs: Mapping[str, str] | None =
             f"shares_by must be one of {list(SHARES_BY)}, got {by!r}." + did_you_mean(by, SHARES_BY)
         )
     column = {"list": "candidate_label", "bloc": "nuance"}.get(by, by)
+    if by == "bloc" and not ("nuance" in rows.columns and has_values(rows["nuance"], every=True)):
+        column = "candidate_label"  # presidential files: blocs of the candidates
     if column not in rows.columns or not has_values(rows[column]):
         have = [c for c in ("nuance", "candidate_label") if c in rows.columns]
         raise SpecificationError(
@@ -129,15 +141,19 @@ def share_keys(rows: pd.DataFrame, by: str, *, blocs: Mapping[str, str] | None =
                     "'bloc'."
                 )
     if by == "bloc":
-        table = nuance_blocs(blocs)
         folded = values.map(_fold)
-        bloc = folded.map(table)
+        if column == "nuance":
+            bloc = folded.map(nuance_blocs(blocs))
+        else:
+            table = nuance_blocs(blocs, kind="candidate")
+            bloc = folded.map(lambda v: _candidate_bloc(v, table))
         unknown = sorted(values[bloc.isna()].astype(str).unique())
         if unknown:
             warnings.warn(
-                f"shares_by = 'bloc': nuance(s) {unknown[:10]} are in no bloc "
+                f"shares_by = 'bloc': {column} value(s) {unknown[:10]} are in no bloc "
                 f"({int(bloc.isna().sum())} candidate rows); their votes go to the bloc "
-                f"{UNCLASSIFIED!r}. Give [stations] blocs = {{NUANCE = 'bloc'}} to place them.",
+                f"{UNCLASSIFIED!r}. Give [stations] blocs = {{NUANCE = 'bloc'}} (or SURNAME) to "
+                "place them.",
                 FieldexpWarning,
                 stacklevel=3,
             )

@@ -78,7 +78,7 @@ def test_blocs_add_nuances_and_unknown_nuances_warn():
     )
     assert nuance_blocs()["DVG"] == "gauche"
     r2 = r.assign(nuance=r["nuance"].replace({"ECO": "XYZ"}))
-    with pytest.warns(FieldexpWarning, match=r"\['XYZ'\] are in no bloc"):
+    with pytest.warns(FieldexpWarning, match=r"nuance value\(s\) \['XYZ'\] are in no bloc"):
         t2, _ = build_precinct_table(r2, by="bloc")
     assert "share_non_classe" in t2
     t3, _ = build_precinct_table(
@@ -141,3 +141,20 @@ def test_zero_registered_station_is_named():
         DataError, match=r"'turnout' is missing in 1 of 6 .*75056_0002.*0 registered"
     ):
         check_station_columns(t, ["turnout"], "[outcomes.turnout] column")
+
+
+def test_presidential_blocs_from_candidate_surnames():
+    r = synthetic_precinct_results(2).drop(columns="nuance")
+    names = {
+        "1": "MACRON Emmanuel",
+        "2": "LE PEN Marine",
+        "3": "MÉLENCHON Jean-Luc",
+        "4": "ZZZ Foo",
+    }
+    r["candidate_label"] = r["candidate"].map(names)
+    with pytest.warns(FieldexpWarning, match=r"\['ZZZ Foo'\] are in no bloc"):
+        t, _ = build_precinct_table(r, by="bloc")
+    assert {"share_centre", "share_extreme_droite", "share_gauche", "share_non_classe"} == {
+        c for c in t if c.startswith("share_")
+    }
+    np.testing.assert_allclose(t.filter(like="share_").sum(axis=1), 1.0)
