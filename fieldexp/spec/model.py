@@ -226,6 +226,7 @@ class AnalysisSpec:
     costs: CostSpec | None = None
     privacy: PrivacySpec = field(default_factory=PrivacySpec)
     coverage: CoverageSpec | None = field(default_factory=CoverageSpec)
+    assign: AssignSpec | None = None
 
     @property
     def folder(self) -> Path:
@@ -244,3 +245,13 @@ class AnalysisSpec:
             if o.headline:
                 return o
         return self.outcomes[0]
+
+
+@dataclass(frozen=True, slots=True)
+class AssignSpec:
+    """``[assign]``: restriction, past results and walk-list options of ``fieldexp assign``."""
+
+    communes: tuple[str, ...] = ()
+    circonscriptions: tuple[str, ...] = ()
+    past_results: tuple[Path, ...] = ()
+    walk_list_addresses: bool = False
