@@ -438,12 +438,12 @@ def _subset_mask(data: pd.DataFrame, subset: object, *, function: str) -> np.nda
             )
         values = subset
     elif isinstance(subset, np.ndarray | Sequence):
-        values = pd.Series(list(subset), index=data.index) if len(subset) == len(data) else None
-        if values is None:
+        if len(subset) != len(data):
             raise SpecificationError(
                 f"The 'subset' parameter of {function} must have one value per row of the data "
                 f"({len(data):,}). Got {len(subset):,} instead."
             )
+        values = pd.Series(list(subset), index=data.index)
     else:
         raise SpecificationError(
             f"The 'subset' parameter of {function} must be a column name or a boolean array. "
