@@ -109,14 +109,16 @@ def legislative(tmp_path) -> tuple[Path, pd.DataFrame]:
 
 
 def test_circonscriptions_restrict_and_block(tmp_path, legislative, capsys) -> None:
-    path, truth = legislative
+    path, _truth = legislative
     from fieldexp.io import read_precinct_results
 
     read = read_precinct_results(path)
-    if "constituency_code" not in read.columns:  # pragma: no cover - layout without it
-        pytest.fail("the legislative layout lost its circonscription column")
+    assert "constituency_code" in read.columns  # the legislative layout carries it
     circ = sorted(
-        {f"{d}-{int(c):02d}" for d, c in zip(read["department_code"], read["constituency_code"])}
+        {
+            f"{d}-{int(c):02d}"
+            for d, c in zip(read["department_code"], read["constituency_code"], strict=True)
+        }
     )
     keep = circ[:2]
     spec = _spec(
@@ -271,3 +273,32 @@ def test_walk_list_with_addresses_for_canvassers(tmp_path, capsys) -> None:
         assert not any(v in body for v in raw[col].dropna().unique() if len(v) > 3), col
     assert (tmp_path / "o" / "walk_list.csv").stat().st_mode & 0o777 == 0o600
     assert "names the addresses" in text and "never attach it to a report" in text
+
+
+def test_addresses_need_a_voter_file(tmp_path, capsys) -> None:
+    spec = _spec(
+        tmp_path, '[design]\nunit = "precinct_id"\nseed = 1\n[assign]\nwalk_list_addresses = true\n'
+    )
+    assert _run(spec, tmp_path / "o") == 2
+    assert "walk_list_addresses needs [data.voters]" in capsys.readouterr().err
+
+
+def test_unknown_do_not_contact_station_is_warned(tmp_path, capsys) -> None:
+    spec = _spec(
+        tmp_path,
+        '[design]\nunit = "precinct_id"\nseed = 1\n'
+        'exclude = { do_not_contact = ["2A004_1", "2A004_0002"] }\n',
+    )
+    assert _run(spec, tmp_path / "o") == 0
+    captured = capsys.readouterr()
+    assert "1 do-not-contact id(s) name no station" in captured.err
+    assert "excluded 1" in captured.out
+
+
+def test_missing_past_results_file_is_a_spec_error(tmp_path, capsys) -> None:
+    spec = _spec(
+        tmp_path,
+        '[design]\nunit = "precinct_id"\nseed = 1\n[assign]\npast_results = ["nope.txt"]\n',
+    )
+    assert _run(spec, tmp_path / "o") == 2
+    assert "[assign] past_results: file 'nope.txt' not found" in capsys.readouterr().err

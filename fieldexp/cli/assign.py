@@ -155,6 +155,7 @@ def _assign_stations(args: argparse.Namespace, spec: Any) -> int:
         station_table,
         station_walk_list,
     )
+    from fieldexp.errors import SpecificationError
     from fieldexp.io.voters import ADDRESS_PARTS
     from fieldexp.report.inputs import check_input_file, read_source
     from fieldexp.report.safety import safe_path, write_csv, write_text
@@ -162,6 +163,11 @@ def _assign_stations(args: argparse.Namespace, spec: Any) -> int:
 
     design = spec.design.design
     options = spec.assign
+    if options is not None and options.walk_list_addresses and spec.data.voters is None:
+        raise SpecificationError(
+            f"{spec.path.name}: [assign] walk_list_addresses needs [data.voters] (the REU "
+            "extract whose households the walk list names)"
+        )
     seed = _seed(args, spec)
     out = Path(args.out)
     for name in ("assignment.csv", "design.toml", "walk_list.csv", "balance.csv"):
