@@ -302,3 +302,16 @@ def test_missing_past_results_file_is_a_spec_error(tmp_path, capsys) -> None:
     )
     assert _run(spec, tmp_path / "o") == 2
     assert "[assign] past_results: file 'nope.txt' not found" in capsys.readouterr().err
+
+
+def test_assign_refuses_a_salt_file_inside_out(tmp_path, capsys) -> None:
+    """The REU reader's salt must not sit beside the walk list that holds its hashed keys."""
+    spec = _spec(
+        tmp_path,
+        f'[data.voters]\npath = "{REU}"\nformat = "reu"\n'
+        'mapping = { options = { salt_file = "o/ids.salt" } }\n'
+        '[design]\nunit = "precinct_id"\nseed = 3\n',
+    )
+    assert _run(spec, tmp_path / "o") == 2
+    assert "lies inside the output folder" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

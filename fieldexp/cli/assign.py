@@ -23,12 +23,15 @@ def cmd_assign(args: argparse.Namespace) -> int:
     from fieldexp.design import walk_list
     from fieldexp.errors import SpecificationError
     from fieldexp.report.inputs import read_source
-    from fieldexp.report.safety import safe_path, write_csv, write_text
+    from fieldexp.report.safety import refuse_secrets_inside, safe_path, write_csv, write_text
     from fieldexp.spec import load_spec
+    from fieldexp.spec.load import secret_files
 
     spec = load_spec(args.spec)
     if spec.design is None:
         raise SpecificationError(f"{spec.path.name}: `assign` needs a [design] table")
+    # a reader's salt beside the assignment and walk lists would re-identify their ids
+    refuse_secrets_inside(Path(args.out), secret_files(spec))
     design = spec.design.design
     stations = design.unit == "precinct_id" and spec.data.precinct_results is not None
     if spec.assign is not None and not stations:
