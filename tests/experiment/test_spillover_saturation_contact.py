@@ -16,8 +16,7 @@ STATS = ("estimate", "std_error", "statistic", "df", "p_value", "ci_low", "ci_hi
 RTOL = 1e-8  # R writes 17 significant digits; the algebra is the same up to rounding
 
 
-@pytest.fixture(scope="module")
-def result() -> fx.SpilloverResult:  # type: ignore[name-defined]
+def _fit(blocks: str | None = None) -> fx.SpilloverResult:  # type: ignore[name-defined]
     d = pd.read_csv(REF / "saturation_households.csv")
     return fx.spillover(
         d,
@@ -26,19 +25,31 @@ def result() -> fx.SpilloverResult:  # type: ignore[name-defined]
         targeted="targeted",
         household="hh",
         clusters="nbhd",
+        blocks=blocks,
         treatment="contacted",
         saturation="saturation",
     )
 
 
+@pytest.fixture(scope="module")
+def result() -> fx.SpilloverResult:  # type: ignore[name-defined]
+    return _fit()
+
+
+@pytest.fixture(scope="module")
+def blocked() -> fx.SpilloverResult:  # type: ignore[name-defined]
+    return _fit("block")  # stage-1 blocks as fixed effects
+
+
 def _reference() -> pd.DataFrame:
-    return pd.read_csv(REF / "saturation.csv")
+    return pd.read_csv(REF / "saturation.csv", keep_default_na=False, na_values=[""])
 
 
 @pytest.mark.parametrize("i", range(len(_reference())))
-def test_saturation_effects_match_estimatr(result, i: int) -> None:
+def test_saturation_effects_match_estimatr(result, blocked, i: int) -> None:
     row = _reference().iloc[i]
-    effects = dict(result.saturation_effects)
+    fit = blocked if row["blocks"] == "block" else result
+    effects = dict(fit.saturation_effects)
     res = effects[row["effect"]]
     for stat in STATS:
         np.testing.assert_allclose(getattr(res, stat), row[stat], rtol=RTOL, err_msg=stat)

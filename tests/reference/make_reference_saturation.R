@@ -12,7 +12,8 @@
 #                              5-9 households per neighbourhood, 1-3 voters each, one targeted
 #                              member; contact recorded on the targeted row (NA on housemates).
 #   saturation.csv             one row per estimatr call: effect name as in
-#                              SpilloverResult.saturation_effects, the R call, and estimate,
+#                              SpilloverResult.saturation_effects, blocks (the fixed effects
+#                              fx.spillover gets as blocks=, or empty), the R call, and estimate,
 #                              std_error, statistic, df, p_value, ci_low, ci_high, nobs,
 #                              nclusters (17 significant digits).
 #
@@ -60,11 +61,11 @@ d$hh_contact <- as.numeric(hh_contact[d$hh])
 pure <- d$saturation == 0
 
 out <- list()
-add <- function(effect, fit, term, call) {
+add <- function(effect, fit, term, call, blocks = NA) {
   t <- tidy(fit)
   t <- t[t$term == term, ]
   out[[length(out) + 1]] <<- data.frame(
-    effect = effect, call = call,
+    effect = effect, blocks = blocks, call = call,
     estimate = t$estimate, std_error = t$std.error, statistic = t$statistic, df = t$df,
     p_value = t$p.value, ci_low = t$conf.low, ci_high = t$conf.high,
     nobs = fit$nobs, nclusters = fit$nclusters
@@ -81,6 +82,14 @@ for (s in c(0.5, 1)) {
     add(paste0(who, "_per_contact@", tag),
         iv_robust(voted ~ hh_contact | z, data = sub, clusters = nbhd), "hh_contact",
         "iv_robust(voted ~ hh_contact | z, clusters = nbhd)")
+    # stage-1 blocks as fixed effects (every block has pure-control neighbourhoods)
+    add(paste0(who, "@", tag),
+        lm_robust(voted ~ z, data = sub, fixed_effects = ~block, clusters = nbhd), "z",
+        "lm_robust(voted ~ z, fixed_effects = ~block, clusters = nbhd)", blocks = "block")
+    add(paste0(who, "_per_contact@", tag),
+        iv_robust(voted ~ hh_contact | z, data = sub, fixed_effects = ~block, clusters = nbhd),
+        "hh_contact", "iv_robust(voted ~ hh_contact | z, fixed_effects = ~block, clusters = nbhd)",
+        blocks = "block")
   }
   if (any(at & d$z == 0)) {
     sub <- d[(at & d$z == 0) | pure, ]
