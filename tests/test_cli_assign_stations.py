@@ -315,3 +315,35 @@ def test_assign_refuses_a_salt_file_inside_out(tmp_path, capsys) -> None:
     assert _run(spec, tmp_path / "o") == 2
     assert "lies inside the output folder" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_reu_walk_list_does_not_depend_on_the_extract_row_order(tmp_path) -> None:
+    lines = REU.read_text(encoding="utf-8").splitlines()
+    order = np.random.default_rng(5).permutation(len(lines) - 1)
+    (tmp_path / "sh").mkdir()
+    shuffled = tmp_path / "sh" / REU.name
+    shuffled.write_text("\n".join([lines[0], *[lines[1 + i] for i in order]]) + "\n", "utf-8")
+    outs = []
+    for name, reu in (("a", REU), ("b", shuffled)):
+        body = (
+            f'[data.voters]\npath = "{reu}"\nformat = "reu"\n'
+            f'mapping = {{ options = {{ id_salt = "{SALT}" }} }}\n'
+            '[design]\nunit = "precinct_id"\nseed = 3\n[assign]\nwalk_list_addresses = true\n'
+        )
+        assert _run(_spec(tmp_path, body, name=f"{name}.toml"), tmp_path / name) == 0
+        outs.append((tmp_path / name / "walk_list.csv").read_bytes())
+    assert outs[0] == outs[1]
+
+
+def test_assign_keys_are_checked(tmp_path, capsys) -> None:
+    spec = _spec(
+        tmp_path,
+        '[design]\nunit = "precinct_id"\nseed = 1\n[assign]\ncommunes = ["75056", "75056"]\n',
+    )
+    assert _run(spec, tmp_path / "o") == 2
+    assert "[assign] communes: lists ['75056'] twice" in capsys.readouterr().err
+    spec = _spec(
+        tmp_path, '[design]\nunit = "precinct_id"\nseed = 1\n[assign]\ncommune = ["75056"]\n'
+    )
+    assert _run(spec, tmp_path / "o") == 2
+    assert "unknown key 'commune'" in capsys.readouterr().err
