@@ -20,6 +20,7 @@ table a :class:`~fieldexp.design.spec.Design` randomises, and back into the fiel
 from __future__ import annotations
 
 import re
+import unicodedata
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -82,7 +83,9 @@ def circonscription_code(department: object, constituency: object) -> str | None
 
 
 def _turnout_name(election: object) -> str:
-    return "turnout_" + _ELECTION.sub("_", str(election)).strip("_")
+    text = unicodedata.normalize("NFKD", str(election)).encode("ascii", "ignore").decode()
+    tag = _ELECTION.sub("_", text).strip("_")
+    return f"turnout_{tag}" if tag else "turnout_results"
 
 
 def _per_station(results: pd.DataFrame, what: str) -> pd.DataFrame:
