@@ -266,9 +266,13 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "randomise with the spec's [design]; write assignment and walk lists",
         "Randomise the voter file of the spec with its [design] (seed from the spec or --seed); "
         "write assignment.csv, design.toml, walk_list.csv (treatment households only) and "
-        "balance.csv into --out.",
+        "balance.csv into --out. Polling stations ([design] unit = 'precinct_id' with "
+        "[data.precinct_results]): the bureaux of the results are randomised ([assign] "
+        "communes / circonscriptions restrict them, past_results add past turnout to the "
+        "balance), and an REU extract in [data.voters] gives the walk list of households.",
         "  fieldexp assign analyses/demo.toml --out assignment\n"
-        "  fieldexp assign analyses/demo.toml --out assignment --seed 7\n",
+        "  fieldexp assign analyses/demo.toml --out assignment --seed 7\n"
+        "  fieldexp assign bureaux.toml --out tirage\n",
     )
     _add_common(asg)
     asg.add_argument(
