@@ -198,3 +198,15 @@ def test_blocks_must_nest_clusters_and_take_whole_counts() -> None:
     odd = df[df["nbhd"] != "s2"]  # block south has two neighbourhoods for three levels
     with pytest.raises(DesignError, match="block 'south'"):
         _design().assign(odd, seed=1)
+
+
+def test_saturation_ri_draws_agree_with_enumeration_under_blocks() -> None:
+    df = _data(seed=4)
+    d = _design()
+    data = df.merge(d.assign(df, seed=8)[["hh", "saturation", "arm"]], on="hh")
+    kw = dict(saturation="saturation", targeted="targeted", effect="between", seed=2)
+    exact = saturation_ri(data, "voted", "arm", d, reps=1000, **kw)
+    drawn = saturation_ri(data, "voted", "arm", d, reps=4000, exact=False, **kw)
+    assert exact.exact and not drawn.exact
+    se = math.sqrt(max(exact.p_value * (1 - exact.p_value), 0.01) / 4000)
+    assert abs(drawn.p_value - exact.p_value) < 4 * se
