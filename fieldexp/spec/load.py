@@ -21,6 +21,7 @@ from fieldexp.diffindiff.staggered import COMPARISONS as _COMPARISONS
 from fieldexp.errors import FieldexpError, SpecificationError, did_you_mean
 from fieldexp.experiment.api import METHODS as _ITT_METHODS
 from fieldexp.experiment.multiplicity import METHODS as _ADJUSTMENTS
+from fieldexp.spec.assign import parse_assign
 from fieldexp.spec.guards import (
     MIN_SALT_LENGTH,
     identifier_kind,
@@ -551,6 +552,7 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
         if not enabled:
             coverage = None
     stations = parse_stations(top.section("stations"), folder, _resolve_path)
+    assign = parse_assign(top.section("assign"), lambda v, s, k: _resolve_path(v, s, k, folder))
     top.finish()
 
     if data.analysis_table is None and data.voters is None and data.precinct_results is None:
@@ -577,6 +579,7 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
         privacy=privacy,
         coverage=coverage,
         stations=stations,
+        assign=assign,
     )
 
 

@@ -228,6 +228,7 @@ class AnalysisSpec:
     privacy: PrivacySpec = field(default_factory=PrivacySpec)
     coverage: CoverageSpec | None = field(default_factory=CoverageSpec)
     stations: StationsSpec | None = None  # [stations] (fieldexp/spec/stations.py)
+    assign: AssignSpec | None = None
 
     @property
     def folder(self) -> Path:
@@ -246,3 +247,13 @@ class AnalysisSpec:
             if o.headline:
                 return o
         return self.outcomes[0]
+
+
+@dataclass(frozen=True, slots=True)
+class AssignSpec:
+    """``[assign]``: restriction, past results and walk-list options of ``fieldexp assign``."""
+
+    communes: tuple[str, ...] = ()
+    circonscriptions: tuple[str, ...] = ()
+    past_results: tuple[Path, ...] = ()
+    walk_list_addresses: bool = False
