@@ -146,7 +146,9 @@ class Language:
         if values:  # one pass, names only: a value holding "{x}" stays as it is
             text = _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), text)
         if self.french:  # French spacing: a no-break space before : ; ? ! (never a line break)
-            text = _FR_SPACE.sub(lambda m: (NBSP if m.group(1) == ":" else NNBSP) + m.group(1), text)
+            text = _FR_SPACE.sub(
+                lambda m: (NBSP if m.group(1) == ":" else NNBSP) + m.group(1), text
+            )
         return text
 
     def term(self, prefix: str, value: object) -> str:
@@ -183,7 +185,9 @@ class Language:
         if re.fullmatch(r"\d{1,3}(,\d{3})*", value):
             return self.count(int(value.replace(",", "")))
         if value.startswith(" (arm "):  # " (arm 0: 90, arm 1: 3)"
-            return re.sub(r"\barm (\S+):", lambda m: self("figure.arm", arm=m.group(1))[2:] + ":", value)
+            return re.sub(
+                r"\barm (\S+):", lambda m: self("figure.arm", arm=m.group(1))[2:] + ":", value
+            )
         return self.term("dose", self.term("reason", value))
 
     @property
@@ -359,9 +363,7 @@ NOTE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         "note.not_in_assignment",
     ),
     (
-        re.compile(
-            r"(?P<n>\d+) polling station\(s\) log more (?P<dose>.+) than registered voters"
-        ),
+        re.compile(r"(?P<n>\d+) polling station\(s\) log more (?P<dose>.+) than registered voters"),
         "note.more_than_registered",
     ),
     # fieldexp.diffindiff.voter_panel report lines
@@ -530,12 +532,8 @@ plan.why.2sls | two-stage least squares, assignment instrumenting contact
               | doubles moindres carrés, l'assignation servant d'instrument au contact
 plan.why.2sls_covariates | with the same covariates
                          | avec les mêmes covariables
-plan.why.stations | difference between canvassed and held-out polling stations, weighted by registered voters (block-weighted when blocked)
-                  | différence entre bureaux de vote visités et bureaux témoins, pondérée par les inscrits (et par bloc s'il y a des blocs)
 plan.subset | {outcome}: among voters with {subset}.
             | {outcome} : parmi les électeurs tels que {subset}.
-plan.station_cace | {outcome}: a polling-station CACE needs the share of registered voters contacted per station, which this spec does not provide; only the ITT is reported.
-                  | {outcome} : un CACE par bureau de vote demande la part des inscrits contactés dans chaque bureau, que cette spec ne fournit pas ; seul l'ITT est donné.
 plan.caution | Unreliable: {reasons}
              | Peu fiable : {reasons}
 plan.caution.weak | weak first stage (F = {f} < {limit})
@@ -714,10 +712,10 @@ ri.redrawn | The assignment was re-drawn {reps} times exactly as the design drew
            | L'assignation a été retirée au sort {reps} fois exactement comme le plan l'a tirée (mêmes blocs, grappes entières, mêmes effectifs ; graine {seed}). La p-valeur est la part des tirages qui donnent un effet au moins aussi grand que celui observé, si le porte-à-porte n'avait changé le comportement de personne.
 ri.zero | A p-value of 0 means that none of the {reps} re-draws was as extreme as the observed effect: p < {bound}.
         | Une p-valeur de 0 signifie qu'aucun des {reps} tirages n'a été aussi extrême que l'effet observé : p < {bound}.
-ri.stations | Polling stations: the statistic is the block-stratified difference in mean station turnout (stations unweighted), so its estimate can differ from the registered-weighted ITT of the effects table.
-            | Bureaux de vote : la statistique est la différence, stratifiée par bloc, des moyennes par bureau (bureaux non pondérés) ; son estimation peut donc différer de l'ITT pondéré par les inscrits du tableau des effets.
-ri.skipped | Not tested here (defined on a subset of units the design does not randomise as such, or without the design's unit column): {outcomes}.
-           | Non testés ici (définis sur un sous-ensemble d'unités que le plan ne tire pas au sort en tant que tel, ou sans la colonne d'unité du plan) : {outcomes}.
+ri.stations | Polling stations: the statistic is the estimator of the effects table itself (weighted by registered voters, same blocks and covariates), so its estimate equals the ITT shown there.
+            | Bureaux de vote : la statistique est l'estimateur même du tableau des effets (pondéré par les inscrits, mêmes blocs et covariables) ; son estimation est donc l'ITT qui y figure.
+ri.skipped | Not tested here (without the design's unit column): {outcomes}.
+           | Non testés ici (sans la colonne d'unité du plan) : {outcomes}.
 col.mc_se | MC s.e.
           | e.t. MC
 col.draws | draws

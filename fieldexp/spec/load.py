@@ -21,6 +21,7 @@ from fieldexp.diffindiff.staggered import COMPARISONS as _COMPARISONS
 from fieldexp.errors import FieldexpError, SpecificationError, did_you_mean
 from fieldexp.experiment.api import METHODS as _ITT_METHODS
 from fieldexp.experiment.multiplicity import METHODS as _ADJUSTMENTS
+from fieldexp.spec.assign import parse_assign
 from fieldexp.spec.guards import (
     MIN_SALT_LENGTH,
     identifier_kind,
@@ -54,6 +55,7 @@ from fieldexp.spec.reader import nonempty as _nonempty
 from fieldexp.spec.reader import nonnegative as _nonnegative
 from fieldexp.spec.reader import positive_int as _positive_int
 from fieldexp.spec.redact import redact_salt, refuse_short_secrets
+from fieldexp.spec.stations import parse_stations
 from fieldexp.stats.covariance import SE_TYPES as _SE_TYPES
 
 __all__ = ["load_spec", "parse_spec", "secret_files"]
@@ -550,6 +552,8 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
         _refuse_grouping(cov, "by", coverage.by)
         if not enabled:
             coverage = None
+    stations = parse_stations(top.section("stations"), folder, _resolve_path)
+    assign = parse_assign(top.section("assign"), lambda v, s, k: _resolve_path(v, s, k, folder))
     top.finish()
 
     if data.analysis_table is None and data.voters is None and data.precinct_results is None:
@@ -575,6 +579,8 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
         costs=costs,
         privacy=privacy,
         coverage=coverage,
+        stations=stations,
+        assign=assign,
     )
 
 

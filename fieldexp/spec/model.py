@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fieldexp.design import Design
+from fieldexp.spec.stations import StationsSpec
 
 __all__ = [
     "SPEC_VERSION",
@@ -227,6 +228,8 @@ class AnalysisSpec:
     costs: CostSpec | None = None
     privacy: PrivacySpec = field(default_factory=PrivacySpec)
     coverage: CoverageSpec | None = field(default_factory=CoverageSpec)
+    stations: StationsSpec | None = None  # [stations] (fieldexp/spec/stations.py)
+    assign: AssignSpec | None = None
 
     @property
     def folder(self) -> Path:
@@ -245,3 +248,13 @@ class AnalysisSpec:
             if o.headline:
                 return o
         return self.outcomes[0]
+
+
+@dataclass(frozen=True, slots=True)
+class AssignSpec:
+    """``[assign]``: restriction, past results and walk-list options of ``fieldexp assign``."""
+
+    communes: tuple[str, ...] = ()
+    circonscriptions: tuple[str, ...] = ()
+    past_results: tuple[Path, ...] = ()
+    walk_list_addresses: bool = False

@@ -384,7 +384,7 @@ def _stations_report(tmp_path: Path, language: str, share_label: str | None = No
         {"precinct_id": ids, "assigned": [i % 2 for i in range(len(ids))], "probability": 0.5}
     ).to_csv(tmp_path / "stations.csv", index=False)
     share = (
-        f'[outcomes.share]\ncolumn = "share_1"\nlevel = "precinct"\nlabel = "{share_label}"\n'
+        f'[outcomes.share]\ncolumn = "share_DVG"\nlevel = "precinct"\nlabel = "{share_label}"\n'
         'estimands = ["ITT"]\n'
         if share_label
         else ""
@@ -398,6 +398,7 @@ def _stations_report(tmp_path: Path, language: str, share_label: str | None = No
         '[outcomes.turnout]\ncolumn = "turnout"\nlevel = "precinct"\nestimands = ["ITT"]\n'
         'label = "Participation"\nheadline = true\n'
         + share
+        + '[stations]\nshares_by = "nuance"\n'
         + '[costs]\nfixed = 1000\ncurrency = "EUR"\n[coverage]\nenabled = false\n',
         encoding="utf-8",
     )

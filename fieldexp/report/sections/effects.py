@@ -100,21 +100,34 @@ def build(ctx: ReportContext) -> Section | None:
         unit_text = lang("effects.unit_stations")
         if any(e.planned.outcome.column.startswith("share") for e in effects.effects):
             unit_text += " " + lang("effects.unit_shares")
+        if ctx.spec.stations is not None and any(e.estimand == "CACE" for e in effects.estimates):
+            unit_text += " " + lang(
+                "effects.unit_station_cace", dose=lang(f"dose.{ctx.spec.stations.dose}")
+            )
     else:
         unit_text = lang("effects.unit_voters")
     if stations and voters:
         unit_text = lang("effects.unit_voters") + " " + unit_text
     se_types = ", ".join(sorted({e.se_type for e in effects.estimates})) or "-"
     none = lang("common.none")
+    blocks, covariates = a.blocks, ", ".join(a.covariates)
+    if stations:  # what the station estimates used (report/plan.py), outcome by outcome
+        from fieldexp.report.prepare import station_blocks
+
+        blocks = station_blocks(ctx.spec)
+        per = {e.outcome_label: ", ".join(e.covariates) or none for e in effects.estimates}
+        covariates = "; ".join(
+            lang("effects.outcome_covariates", outcome=k, covariates=v) for k, v in per.items()
+        )
     paras = [
         unit_text
         + " "
         + lang("effects.proportions", example=lang.fixed(0.03, 3), pp=lang.fixed(3, 1)),
         lang(
             "effects.design",
-            blocks=a.blocks or none,
+            blocks=blocks or none,
             clusters=a.clusters or none,
-            covariates=", ".join(a.covariates) or none,
+            covariates=covariates or none,
             se=se_types,
         ),
     ]

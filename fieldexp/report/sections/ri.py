@@ -7,11 +7,15 @@ estimand (before the sections: Westfall-Young adjustment needs the draws);
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+
 from fieldexp.experiment.ri import RandomizationResult
 from fieldexp.report.language import ENGLISH
 from fieldexp.report.model import Section, Table
-from fieldexp.report.prepare import AnalysisRun, arm_label
+from fieldexp.report.prepare import AnalysisRun, arm_label, outcome_units
 from fieldexp.report.sections.context import RandomizationRun, ReportContext
+from fieldexp.spec.model import OutcomeSpec
 
 __all__ = ["build", "randomize"]
 
@@ -24,6 +28,7 @@ def randomize(run: AnalysisRun) -> RandomizationRun | None:
     if ri is None or run.spec.design is None:
         return None
     from fieldexp.experiment.ri import randomization_inference
+    from fieldexp.report.plan import station_randomization
 
     design = run.spec.design.design
     names = ri.outcomes or tuple(o.name for o in run.spec.outcomes)
@@ -36,11 +41,17 @@ def randomize(run: AnalysisRun) -> RandomizationRun | None:
     for name in names:
         o = run.spec.outcome(name)
         data = run.table if o.level == "voter" else run.precinct_table
-        if o.subset or data is None or design.unit not in data.columns:
+        if data is None or design.unit not in data.columns:
             skipped.append(o.label)
             continue
+        # a subset outcome: the whole design is re-drawn, the statistic taken on the subset
+        subset = _subset_rows(data, o) if o.subset else None
         estimands = ri.estimands if o.level == "voter" else ("ITT",)
         stations = stations or o.level == "precinct"
+        if o.level == "precinct":  # the headline's weights and estimator (report/plan.py)
+            results.append(station_randomization(run, o, reps=ri.reps, seed=ri.seed, engine=engine))
+            rows.append((o.label, "1", "ITT"))
+            continue
         arms = run.arms if o.level == "voter" else ("1",)
         for est in estimands:
             for arm in arms:
@@ -55,10 +66,19 @@ def randomize(run: AnalysisRun) -> RandomizationRun | None:
                     seed=ri.seed,
                     arm=design.arm_labels[labels.index(arm)] if len(labels) > 2 else None,
                     engine=engine,
+                    subset=subset,
                 )
                 results.append(r)
                 rows.append((o.label, arm, est))
     return RandomizationRun(tuple(results), tuple(rows), tuple(skipped), stations)
+
+
+def _subset_rows(data: pd.DataFrame, o: OutcomeSpec) -> np.ndarray:
+    """Boolean per row of ``data``: the units ``[outcomes.x] subset`` defines the outcome on."""
+    rows = outcome_units(data.reset_index(drop=True), o).index.to_numpy()
+    mask = np.zeros(len(data), dtype=bool)
+    mask[rows] = True
+    return mask
 
 
 def build(ctx: ReportContext) -> Section | None:
@@ -99,13 +119,19 @@ def build(ctx: ReportContext) -> Section | None:
         ),
         ("text", "text", "text", "est", "p", "se", "int", "text"),
         tuple(table_rows),
-        note=lang("ri.note"),
+        note=lang(
+            "ri.note_stations"
+            if r_run.stations and all(o.level == "precinct" for o in ctx.spec.outcomes)
+            else "ri.note"
+        ),
     )
     paras = [lang("ri.redrawn", reps=lang.count(ri.reps), seed=ri.seed)]
     if any(not r.exact and r.p_value == 0 for r in r_run.results):
         paras.append(lang("ri.zero", reps=lang.count(ri.reps), bound=lang.fixed(1 / ri.reps, 4)))
     if r_run.stations:
         paras.append(lang("ri.stations"))
+    if any(r.notes and "statistic on the subset" in " ".join(r.notes) for r in r_run.results):
+        paras.append(lang("ri.subset"))
     if r_run.skipped:
         paras.append(lang("ri.skipped", outcomes=", ".join(r_run.skipped)))
     return Section("ri", lang("ri.title"), tuple(paras), (table,))
