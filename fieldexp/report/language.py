@@ -158,7 +158,9 @@ class Language:
         catalogue has it, else ``value`` as it is (data: a code, a reason from a file).
         """
         key = f"{prefix}.{value}"
-        return self(key) if key in CATALOGUE else str(value)
+        if key in CATALOGUE:
+            return self(key)
+        return self.notes([value])[0] if prefix == "reason" else str(value)
 
     def notes(self, texts: object) -> list[str]:
         """Sentences of lower layers (estimator and reader notes) in this language.
@@ -188,7 +190,10 @@ class Language:
             return re.sub(
                 r"\barm (\S+):", lambda m: self("figure.arm", arm=m.group(1))[2:] + ":", value
             )
-        return self.term("dose", self.term("reason", value))
+        for prefix in ("reason", "dose"):  # catalogue lookups only: no pattern recursion
+            if f"{prefix}.{value}" in CATALOGUE:
+                return self(f"{prefix}.{value}")
+        return value
 
     @property
     def french(self) -> bool:
@@ -345,6 +350,10 @@ NOTE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(r"(?P<n>\d+) analysed voters live in households split across precincts"),
         "note.split_households",
+    ),
+    (
+        re.compile(r"past election (?P<election>\S+) \(covariates\)"),
+        "reason.past_election",
     ),
     # fieldexp.analysis.precinct (polling-station table) notes
     (
@@ -1112,5 +1121,7 @@ dose.doors opened | doors opened
                   | portes ouvertes
 dose.doors knocked | doors knocked
                    | portes frappées
+reason.past_election | past election {election} (covariates)
+                     | élection passée {election} (covariables)
 """
 )
