@@ -1123,5 +1123,7 @@ dose.doors knocked | doors knocked
                    | portes frappées
 reason.past_election | past election {election} (covariates)
                      | élection passée {election} (covariables)
+did.results_files | results files (SHA-256): {files}
+                  | fichiers de résultats (SHA-256) : {files}
 """
 )
