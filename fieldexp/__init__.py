@@ -49,6 +49,7 @@ _LAZY: dict[str, str] = {
     "saturation_ri": "fieldexp.experiment.saturation_ri",
     "adjust_pvalues": "fieldexp.experiment.multiplicity",
     "build_analysis_table": "fieldexp.analysis",
+    "station_panel": "fieldexp.analysis.station_panel",
     "did": "fieldexp.diffindiff",
     "event_study": "fieldexp.diffindiff",
     "staggered_did": "fieldexp.diffindiff",
@@ -94,6 +95,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from fieldexp.diffindiff import event_study as event_study
     from fieldexp.diffindiff import staggered_did as staggered_did
     from fieldexp.experiment.api import cace as cace
+    from fieldexp.analysis.station_panel import station_panel as station_panel
     from fieldexp.experiment.api import itt as itt
     from fieldexp.simulation import SimulatedExperiment as SimulatedExperiment
     from fieldexp.simulation import simulate as simulate
