@@ -91,11 +91,11 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from fieldexp.analysis.station_panel import station_panel as station_panel
     from fieldexp.diffindiff import did as did
     from fieldexp.diffindiff import event_study as event_study
     from fieldexp.diffindiff import staggered_did as staggered_did
     from fieldexp.experiment.api import cace as cace
-    from fieldexp.analysis.station_panel import station_panel as station_panel
     from fieldexp.experiment.api import itt as itt
     from fieldexp.simulation import SimulatedExperiment as SimulatedExperiment
     from fieldexp.simulation import simulate as simulate

@@ -85,8 +85,9 @@ class StationPanel(Result):
     data : DataFrame
         One row per station and election: ``precinct_id, commune_code, election`` (ordered
         categorical of the election labels, first to last), ``election_date, period`` (1..T),
-        ``registered, voters, expressed, turnout`` [``votes_<key>, share_<key>``] [``assigned``]
-        [``cohort, treated``]. Pass ``unit="precinct_id"``, ``time="period"``,
+        ``registered, voters, expressed, turnout, base_registered`` (registered at the station's
+        first election: a weight constant within station, for :func:`fieldexp.staggered_did`)
+        [``votes_<key>, share_<key>``] [``assigned``] [``cohort, treated``]. Pass ``unit="precinct_id"``, ``time="period"``,
         ``outcome="turnout"``, ``weights="registered"``, ``treatment="treated"`` or
         ``cohort="cohort"`` to the DiD estimators.
     elections : DataFrame
@@ -515,6 +516,10 @@ def station_panel(
         data["treated"] = ((data["cohort"] > 0) & (data["period"] >= data["cohort"])).astype(
             np.int8
         )
+    # registered at the station's first election: a weight constant within station (what
+    # fx.staggered_did needs; turnout regressions may weight by the current registered)
+    first_reg = data.sort_values("period").groupby("precinct_id")["registered"].first()
+    data["base_registered"] = data["precinct_id"].map(first_reg).astype(np.int64)
     data["commune_code"] = data["precinct_id"].str.rsplit("_", n=1).str[0]
     data["election_date"] = data["election"].map(
         dict(zip(el["election"], el["election_date"], strict=True))

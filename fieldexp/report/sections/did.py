@@ -15,7 +15,7 @@ canvassed election; weighted by registered voters, clustered by station unless
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import pandas as pd
 
@@ -24,10 +24,11 @@ from fieldexp.report import figures
 from fieldexp.report.model import Cell, DidSummary, Figure, Interval, Section, Table
 from fieldexp.report.sections.common import cell
 from fieldexp.report.sections.context import ReportContext
+from fieldexp.report.sections.did_panel import TITLE, PanelRun
+from fieldexp.report.sections.did_stations import station_panel_for
 
 __all__ = ["build", "exposure_contacts"]
 
-TITLE = "Difference-in-differences and event study"
 
 #: Why each ``[did] estimator`` (said in the event-study table note).
 WHY = {
@@ -85,8 +86,6 @@ def build(ctx: ReportContext) -> Section | None:
     if d is None:
         return None
     if d.stations:
-        from fieldexp.report.sections.did_stations import station_panel_for
-
         built = station_panel_for(ctx)
         if isinstance(built, Section):
             return built
@@ -95,25 +94,6 @@ def build(ctx: ReportContext) -> Section | None:
     if isinstance(voters, Section):
         return voters
     return estimate(ctx, voters)
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class PanelRun:
-    """A panel ready for the estimators and the words that describe it."""
-
-    data: pd.DataFrame
-    unit: str
-    outcome: str
-    weights: str | None
-    clusters: str | None
-    periods: tuple[str, ...]
-    target: str
-    lines: tuple[str, ...]
-    intro: str
-    exposure_note: str = ""
-    outcome_label: str = "turnout"
-    units_word: str = "voters"
-    static: bool = False  # also report the static two-way FE ATT (fx.did on ``treated``)
 
 
 def _voter_panel(ctx: ReportContext) -> PanelRun | Section:
@@ -209,7 +189,7 @@ def estimate(ctx: ReportContext, p: PanelRun) -> Section:
             "cohort",
             comparison=d.comparison,
             clusters=clusters,
-            weights=p.weights,
+            weights=p.cs_weights,
             alpha=alpha,
         )
         agg = cs.aggregate("dynamic", reps=d.reps, seed=d.seed)
@@ -253,8 +233,13 @@ def estimate(ctx: ReportContext, p: PanelRun) -> Section:
         method_text = (
             "Callaway & Sant'Anna group-time effects aggregated by event time "
             f"({d.comparison.replace('_', ' ')} comparison units; simultaneous bands from "
-            f"{d.reps:,} multiplier-bootstrap draws, seed {d.seed}), valid when "
-            "canvassing starts at different elections"
+            f"{d.reps:,} multiplier-bootstrap draws, seed {d.seed}"
+            + (
+                "; weighted by the registered voters of each station's first election"
+                if p.cs_weights == "base_registered"
+                else ""
+            )
+            + "), valid when canvassing starts at different elections"
         )
     else:
         es = event_study(
@@ -323,7 +308,7 @@ def estimate(ctx: ReportContext, p: PanelRun) -> Section:
         )
         paras.append(
             f"Two-way fixed-effects difference-in-differences ({p.units_word[:-1]} and election "
-            f"effects{', weighted by ' + p.weights if p.weights else ''}"
+            f"effects{', weighted by ' + _weights_word(p.weights) if p.weights else ''}"
             f"{', clustered by ' + clusters if clusters else ''}): {100 * att.estimate:+.2f} "
             f"points ({ctx.level}% CI {100 * att.ci_low:+.2f} to {100 * att.ci_high:+.2f}; "
             f"p = {att.p_value:.3f})."
@@ -368,6 +353,10 @@ def estimate(ctx: ReportContext, p: PanelRun) -> Section:
             ),
         )
     return Section("did", TITLE, tuple(paras), (table,), figs, summary=summary)
+
+
+def _weights_word(weights: str) -> str:
+    return "registered voters (inscrits)" if weights == "registered" else weights
 
 
 def _df(df: float | tuple[float, float]) -> float:

@@ -6,7 +6,8 @@ of ``[did] results``, read with :func:`fieldexp.io.read_precinct_results` (every
 layout). Treatment comes from ``[data.precinct_assignment]`` (stations of the treatment arms
 treated from ``[analysis] election`` on) or from ``[did] rollout`` (a CSV of ``precinct_id,
 first_treated``: an election label or a date). Turnout (or ``share_<key>``) is weighted by
-registered voters; standard errors are clustered by station unless ``[did] clusters`` names
+registered voters (Callaway & Sant'Anna: by the registered voters of the station's first
+election, a weight constant within station); standard errors are clustered by station unless ``[did] clusters`` names
 another panel column (e.g. ``commune_code``).
 """
 
@@ -20,7 +21,7 @@ import pandas as pd
 from fieldexp.errors import ColumnNotFoundError, FieldexpError, did_you_mean
 from fieldexp.report.model import Section
 from fieldexp.report.sections.context import ReportContext
-from fieldexp.report.sections.did import TITLE, PanelRun
+from fieldexp.report.sections.did_panel import TITLE, PanelRun
 
 __all__ = ["station_panel_for"]
 
@@ -122,12 +123,8 @@ def station_panel_for(ctx: ReportContext) -> PanelRun | Section:
         f"{int(t['registered_set_aside'].sum()):,} set aside)",
         *panel.notes,
     ]
-    if len(panel.partial) and not d.balanced:
-        first = ", ".join(panel.partial["precinct_id"].head(5))
-        lines.append(
-            f"{len(panel.partial):,} stations missing from some elections (e.g. {first}): a "
-            "crosswalk ([did] crosswalk) links renumbered stations"
-        )
+    if len(panel.partial) and not d.balanced and d.crosswalk is None:
+        lines.append("a crosswalk ([did] crosswalk) links renumbered or merged stations")
     how = (
         "stations of the treatment arm of the assignment are treated from "
         f"{target} on; the assignment is randomised, the comparison over elections is not"
@@ -150,4 +147,5 @@ def station_panel_for(ctx: ReportContext) -> PanelRun | Section:
         outcome_label=label,
         units_word="stations",
         static=True,
+        cs_weights="base_registered",
     )
