@@ -287,6 +287,7 @@ def station_panel(
             vparts.append(votes)
     st = pd.concat(parts, ignore_index=True)
     st["election"] = st["election"].astype(str)
+    st["precinct_id"] = st["precinct_id"].astype(object)  # hashed isin/map (arrow strings loop)
     votes_all = pd.concat(vparts, ignore_index=True) if vparts else None
     if votes_all is not None:
         votes_all["election"] = votes_all["election"].astype(str)
@@ -302,6 +303,8 @@ def station_panel(
                 f"({', '.join(labels)})." + did_you_mean(unknown[0], labels)
             )
     st, votes_all, n_mapped = apply_crosswalk(st, votes_all, cw)
+    st["precinct_id"] = st["precinct_id"].astype(object)
+    known = pd.Index(pd.unique(st["precinct_id"].to_numpy(dtype=object)), dtype=object)
     if cw is not None:
         notes.append(
             f"crosswalk: {n_mapped:,} station x election rows renamed or merged into panel "
@@ -321,6 +324,7 @@ def station_panel(
     n_el = len(el)
     presence = st.groupby("precinct_id")["period"].nunique()
     partial_ids = presence.index[presence.to_numpy() < n_el].sort_values()
+    partial_ids = pd.Index(partial_ids, dtype=object)
     where = st.loc[st["precinct_id"].isin(partial_ids)].sort_values("period")
     present = where.groupby("precinct_id")["election"].agg(lambda s: ", ".join(s))
     partial = pd.DataFrame(
@@ -374,7 +378,7 @@ def station_panel(
                 f"{FUNCTION}: treated_from {target!r} is not an election of the panel "
                 f"({', '.join(labels)})." + did_you_mean(target, labels)
             )
-        in_panel = z.index.isin(st["precinct_id"])
+        in_panel = pd.Index(z.index, dtype=object).isin(known)
         n_out = int((~in_panel).sum())
         entries.append(
             ReconciliationEntry("assignment", USED, "station in the panel", int(in_panel.sum()))
@@ -422,7 +426,7 @@ def station_panel(
                 f"{FUNCTION}: rollout must be a DataFrame; found {type(rollout).__name__}."
             )
         first_p, rows, n_after = rollout_cohorts(rollout, rollout_column, el)
-        in_panel = first_p.index.isin(st["precinct_id"])
+        in_panel = pd.Index(first_p.index, dtype=object).isin(known)
         rows_read.append(("rollout", len(rollout)))
         entries.append(
             ReconciliationEntry("rollout", USED, "station in the panel", int(in_panel.sum()))
@@ -530,6 +534,7 @@ def station_panel(
     first_cols = ["precinct_id", "commune_code", "election", "election_date", "period"]
     data = data[first_cols + [c for c in data.columns if c not in first_cols]]
     data = data.sort_values(["precinct_id", "period"], kind="stable").reset_index(drop=True)
+    data["precinct_id"] = data["precinct_id"].astype("str")
     el["stations"] = el["election"].map(data.groupby("election", observed=True).size()).fillna(0)
     el["stations"] = el["stations"].astype(np.int64)
     el["registered"] = el["election"].map(tot.set_index("election")["registered_panel"])

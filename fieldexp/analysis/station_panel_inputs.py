@@ -96,28 +96,55 @@ def read_sources(results: Any, mapping: Any) -> list[Source]:
     return out
 
 
+_INSEE_RE = r"\d{5}|2[AB]\d{3}"
+
+
+def _ids_from_parts(dept: pd.Series | None, commune: pd.Series, bureau: pd.Series) -> pd.Series:
+    """``bureau_id(insee_commune(dept, commune), bureau)`` for every row (None: not placed).
+
+    Vectorised where the commune is already an INSEE code (what :func:`insee_commune` returns
+    as is, whatever the département); the other spellings (``1001``, ``4`` + ``01``) go
+    through :func:`insee_commune` once per distinct value.
+    """
+    c = commune.astype("string").fillna("").str.strip().str.upper()
+    b = bureau.astype("string").fillna("").str.strip().str.upper()
+    b = b.where(~b.str.fullmatch(r"\d+").fillna(False), b.str.zfill(4))
+    ok = c.str.fullmatch(_INSEE_RE).fillna(False).to_numpy(dtype=bool)
+    ok &= (b != "").to_numpy(dtype=bool)
+    out = pd.Series(
+        np.where(ok, (c + "_" + b).to_numpy(dtype=object), None), index=commune.index, dtype=object
+    )
+    rest = ~ok
+    if rest.any():
+        d = (
+            dept.astype("string").fillna("").to_numpy(dtype=object)[rest]
+            if dept is not None
+            else np.full(int(rest.sum()), "", dtype=object)
+        )
+        keys = list(
+            zip(d, c.to_numpy(dtype=object)[rest], b.to_numpy(dtype=object)[rest], strict=True)
+        )
+        cache: dict[tuple[str, str, str], str | None] = {}
+        for k in dict.fromkeys(keys):
+            insee = insee_commune(k[0], k[1])
+            cache[k] = None if insee is None or not k[2] else bureau_id(insee, k[2])
+        out.iloc[np.flatnonzero(rest)] = [cache[k] for k in keys]
+    return out
+
+
 def _station_ids(df: pd.DataFrame, name: str) -> pd.Series:
     """Normalised station ids of a results table (rows that cannot be placed: DataError)."""
     if "commune_code" in df.columns and "bureau_code" in df.columns:
         dept = df["department_code"] if "department_code" in df.columns else None
-        keys = list(
-            zip(
-                (dept.astype("string").fillna("") if dept is not None else [""] * len(df)),
-                df["commune_code"].astype("string").fillna(""),
-                df["bureau_code"].astype("string").fillna(""),
-                strict=True,
-            )
-        )
-        cache: dict[tuple[str, str, str], str | None] = {}
-        for k in dict.fromkeys(keys):
-            c = insee_commune(k[0], k[1])
-            cache[k] = None if c is None or not k[2].strip() else bureau_id(c, k[2])
-        ids = pd.Series([cache[k] for k in keys], index=df.index, dtype="object")
+        ids = _ids_from_parts(dept, df["commune_code"], df["bureau_code"])
         what = "commune_code/bureau_code"
     elif "precinct_id" in df.columns:
-        raw = df["precinct_id"]
-        cache2 = {v: normalise_station(v) for v in pd.unique(raw)}
-        ids = raw.map(cache2).astype("object")
+        raw = df["precinct_id"].astype("string").fillna("")
+        parts = raw.str.rsplit("_", n=1, expand=True)
+        if parts.shape[1] < 2:
+            parts[1] = pd.NA
+        ids = _ids_from_parts(None, parts[0], parts[1].fillna(""))
+        ids[~raw.str.contains("_", regex=False).to_numpy(dtype=bool)] = None
         what = "precinct_id"
     else:
         raise ColumnNotFoundError(

@@ -10,6 +10,7 @@ import pytest
 
 import fieldexp as fx
 from fieldexp.errors import DataError, FieldexpWarning, RowsDroppedWarning, SpecificationError
+from fieldexp.io import read_precinct_results
 from fieldexp.io.fr_writers import write_fr_results
 
 # (département as written in the file, INSEE commune, bureau)
@@ -90,7 +91,7 @@ def test_panel_from_three_layouts_conserves_totals(files):
     assert d.groupby("election", observed=True)["period"].first().tolist() == [1, 2, 3]
     # conservation: per election, panel sums = file sums (each file read back independently)
     for lay, path in files.items():
-        r = fx.io.read_precinct_results(path).drop_duplicates("precinct_id")
+        r = read_precinct_results(path).drop_duplicates("precinct_id")
         got = d.loc[d["election"] == lay]
         assert int(got["registered"].sum()) == int(r["registered"].sum())
         assert int(got["voters"].sum()) == int(r["voters"].sum())
@@ -143,7 +144,7 @@ def test_did_on_the_panel_equals_fx_did_on_the_hand_built_panel(files):
 
 
 def test_rows_shuffled_give_the_same_panel(files):
-    tables = {k: fx.io.read_precinct_results(v) for k, v in files.items()}
+    tables = {k: read_precinct_results(v) for k, v in files.items()}
     a = fx.station_panel(tables, dates=DATES, shares="nuance").data
     shuffled = {k: t.sample(frac=1, random_state=7) for k, t in tables.items()}
     b = fx.station_panel(dict(reversed(shuffled.items())), dates=DATES, shares="nuance").data
