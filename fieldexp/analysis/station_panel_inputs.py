@@ -252,7 +252,9 @@ def station_counts(
         if nokey.any():
             raise DataError(
                 f"{FUNCTION}: results {name}: column {share_by!r} (shares) is missing on "
-                f"{format_rows(df.index[nokey], total=int(nokey.sum()))}."
+                f"{format_rows(pd.unique(df.index[nokey]), total=len(pd.unique(df.index[nokey])))}"
+                f" ({int(nokey.sum()):,} candidate rows); this file may not have it (lists and "
+                "presidential files have no nuance): shares by 'candidate_label' instead."
             )
         v = pd.to_numeric(df["votes"], errors="coerce")
         badv = (v.isna() | (v < 0)).to_numpy()

@@ -327,3 +327,58 @@ def test_dates_and_labels_are_checked():
     ]
     panel = fx.station_panel(dated)
     assert panel.labels == ("leg_2017_06_10", "leg_2022_06_11")
+
+
+def test_every_layout_2012_to_2024_in_one_panel(tmp_path):
+    """Headerless 2012 (both rounds in one file), wide 2017-2022, numbered 2024: one panel.
+
+    The sample tables hold the same stations (Ain, Corse-du-Sud, Guadeloupe written ZA/971).
+    """
+    from fieldexp.io.fr_writers import fr_sample_results
+
+    layouts = ("leg2012", "leg2017", "euro2019", "pres2022", "leg2024", "euro2024")
+    paths, truths = [], []
+    for i, lay in enumerate(layouts):
+        truth = fr_sample_results(10 + i, lay)
+        truths.append(truth)
+        paths.append(write_fr_results(truth, tmp_path / f"{lay}.txt", layout=lay))
+    dates = {
+        "leg2012_t1": "2012-06-10",
+        "leg2012_t2": "2012-06-17",
+        "leg2017": "2017-06-11",
+        "euro2019": "2019-05-26",
+        "pres2022": "2022-04-10",
+        "leg2024": "2024-06-30",
+        "euro2024": "2024-06-09",
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the readers' own notes
+        panel = fx.station_panel(paths, dates=dates, shares="candidate_label")
+        with pytest.raises(
+            DataError, match=r"euro2019.txt: column .nuance. \(shares\) is missing on rows 2, 3"
+        ):
+            fx.station_panel(paths, dates=dates, shares="nuance")
+    assert panel.labels == (
+        "leg2012_t1",
+        "leg2012_t2",
+        "leg2017",
+        "euro2019",
+        "pres2022",
+        "euro2024",
+        "leg2024",
+    )
+    assert panel.partial.empty
+    assert sorted(panel.data["precinct_id"].unique()) == sorted(truths[1]["precinct_id"].unique())
+    truth = pd.concat(truths).drop_duplicates(["precinct_id", "election_id"])
+    got = (
+        panel.data.assign(e=panel.data["election"].astype(str))
+        .groupby("e")[["registered", "voters"]]
+        .sum()
+    )
+    want = truth.groupby("election_id")[["registered", "voters"]].sum().astype("int64")
+    pd.testing.assert_frame_equal(
+        got.rename_axis("e").sort_index(), want.rename_axis("e").sort_index(), check_dtype=False
+    )
+    shares = [c for c in panel.data.columns if c.startswith("share_")]
+    sums = panel.data[shares].sum(axis=1, min_count=1)
+    np.testing.assert_allclose(sums, 1.0, rtol=1e-12)
