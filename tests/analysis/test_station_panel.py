@@ -382,3 +382,16 @@ def test_every_layout_2012_to_2024_in_one_panel(tmp_path):
     shares = [c for c in panel.data.columns if c.startswith("share_")]
     sums = panel.data[shares].sum(axis=1, min_count=1)
     np.testing.assert_allclose(sums, 1.0, rtol=1e-12)
+
+
+def test_a_results_file_with_a_repeated_bureau_line_is_refused(files, tmp_path):
+    from fieldexp.errors import FileFormatError
+
+    lines = files["leg2022"].read_text("cp1252").splitlines(keepends=True)
+    doubled = tmp_path / "leg2022_doubled.csv"
+    doubled.write_text("".join([*lines, lines[1]]), encoding="cp1252")
+    with pytest.raises(FileFormatError, match=r"leg2022_doubled.csv.*more than once.*line"):
+        fx.station_panel(
+            [files["leg2017"], doubled],
+            dates={"leg2017": "2017-06-11", "leg2022_doubled": "2022-06-12"},
+        )
