@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from conftest import small_context, write_small_experiment
+from report_builders import small_context, write_small_experiment
 
 import fieldexp as fx
 from fieldexp.report import build_report
