@@ -111,9 +111,8 @@ def _ids_from_parts(dept: pd.Series | None, commune: pd.Series, bureau: pd.Serie
     b = b.where(~b.str.fullmatch(r"\d+").fillna(False), b.str.zfill(4))
     ok = c.str.fullmatch(_INSEE_RE).fillna(False).to_numpy(dtype=bool)
     ok &= (b != "").to_numpy(dtype=bool)
-    out = pd.Series(
-        np.where(ok, (c + "_" + b).to_numpy(dtype=object), None), index=commune.index, dtype=object
-    )
+    values = (c + "_" + b).to_numpy(dtype=object)
+    values[~ok] = None
     rest = ~ok
     if rest.any():
         d = (
@@ -128,8 +127,8 @@ def _ids_from_parts(dept: pd.Series | None, commune: pd.Series, bureau: pd.Serie
         for k in dict.fromkeys(keys):
             insee = insee_commune(k[0], k[1])
             cache[k] = None if insee is None or not k[2] else bureau_id(insee, k[2])
-        out.iloc[np.flatnonzero(rest)] = [cache[k] for k in keys]
-    return out
+        values[rest] = [cache[k] for k in keys]
+    return pd.Series(values, index=commune.index, dtype="object")
 
 
 def _station_ids(df: pd.DataFrame, name: str) -> pd.Series:
