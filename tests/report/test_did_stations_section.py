@@ -134,6 +134,7 @@ def test_station_did_section_equals_fx_did_on_the_station_panel(station_spec: Pa
     assert "1 stations missing from some elections kept (e.g. 2A004_0099)" in text
     assert "1 stations outside the assignment set aside" in text
     assert "weighted by registered voters" in text and "clustered by precinct_id" in text
+    assert "results files (SHA-256): leg2017.csv (" in text
 
 
 def test_station_did_with_cs_and_a_rollout(station_spec: Path) -> None:

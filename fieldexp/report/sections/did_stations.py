@@ -110,6 +110,11 @@ def station_panel_for(ctx: ReportContext) -> PanelRun | Section:
             + did_you_mean(clusters, [str(c) for c in data.columns])
         )
     labels = panel.labels
+    from fieldexp.report.inputs import file_sha256
+
+    provenance = "results files (SHA-256): " + ", ".join(
+        f"{path.name} ({file_sha256(path)[:16]})" for path in d.results
+    )
     if target not in labels and assignment is not None:
         target = labels[-1]
     if assignment is None:
@@ -122,6 +127,7 @@ def station_panel_for(ctx: ReportContext) -> PanelRun | Section:
         f"{int(t['registered_panel'].sum()):,} in the panel, "
         f"{int(t['registered_set_aside'].sum()):,} set aside)",
         *panel.notes,
+        provenance,
     ]
     if len(panel.partial) and not d.balanced and d.crosswalk is None:
         lines.append("a crosswalk ([did] crosswalk) links renumbered or merged stations")
