@@ -524,7 +524,7 @@ def station_panel(
     # fx.staggered_did needs; turnout regressions may weight by the current registered)
     first_reg = data.sort_values("period").groupby("precinct_id")["registered"].first()
     data["base_registered"] = data["precinct_id"].map(first_reg).astype(np.int64)
-    data["commune_code"] = data["precinct_id"].str.rsplit("_", n=1).str[0]
+    data["commune_code"] = data["precinct_id"].astype("str").str[:5]  # INSEE codes: 5 chars
     data["election_date"] = data["election"].map(
         dict(zip(el["election"], el["election_date"], strict=True))
     )

@@ -27,6 +27,7 @@ __all__ = [
     "apply_crosswalk",
     "assignment_arms",
     "election_dates",
+    "normalise_ids",
     "normalise_station",
     "read_crosswalk",
     "read_sources",
@@ -102,33 +103,53 @@ _INSEE_RE = r"\d{5}|2[AB]\d{3}"
 def _ids_from_parts(dept: pd.Series | None, commune: pd.Series, bureau: pd.Series) -> pd.Series:
     """``bureau_id(insee_commune(dept, commune), bureau)`` for every row (None: not placed).
 
-    Vectorised where the commune is already an INSEE code (what :func:`insee_commune` returns
-    as is, whatever the département); the other spellings (``1001``, ``4`` + ``01``) go
+    Computed once per distinct (département, commune, bureau) — results files repeat them on
+    every candidate row — and vectorised where the commune is already an INSEE code (what
+    :func:`insee_commune` returns as is); the other spellings (``1001``, ``4`` + ``01``) go
     through :func:`insee_commune` once per distinct value.
     """
-    c = commune.astype("string").fillna("").str.strip().str.upper()
-    b = bureau.astype("string").fillna("").str.strip().str.upper()
-    b = b.where(~b.str.fullmatch(r"\d+").fillna(False), b.str.zfill(4))
-    ok = c.str.fullmatch(_INSEE_RE).fillna(False).to_numpy(dtype=bool)
-    ok &= (b != "").to_numpy(dtype=bool)
-    values = (c + "_" + b).to_numpy(dtype=object)
+    frame = pd.DataFrame(
+        {
+            "d": dept.astype("string").fillna("").to_numpy(dtype=object)
+            if dept is not None
+            else "",
+            "c": commune.astype("string").fillna("").to_numpy(dtype=object),
+            "b": bureau.astype("string").fillna("").to_numpy(dtype=object),
+        }
+    )
+    codes = frame.groupby(["d", "c", "b"], sort=False).ngroup().to_numpy()
+    uniq = frame.drop_duplicates()
+    c = uniq["c"].str.strip().str.upper()
+    b = uniq["b"].str.strip().str.upper()
+    b = b.where(~b.str.fullmatch(r"\d+").astype(bool), b.str.zfill(4))
+    ok = c.str.fullmatch(_INSEE_RE).astype(bool).to_numpy(dtype=bool)
+    ok = ok & (b != "").to_numpy(dtype=bool)
+    values = np.array((c + "_" + b).to_numpy(dtype=object), dtype=object)  # writable
     values[~ok] = None
     rest = ~ok
     if rest.any():
-        d = (
-            dept.astype("string").fillna("").to_numpy(dtype=object)[rest]
-            if dept is not None
-            else np.full(int(rest.sum()), "", dtype=object)
-        )
+        d = uniq["d"].to_numpy(dtype=object)[rest]
         keys = list(
             zip(d, c.to_numpy(dtype=object)[rest], b.to_numpy(dtype=object)[rest], strict=True)
         )
-        cache: dict[tuple[str, str, str], str | None] = {}
-        for k in dict.fromkeys(keys):
-            insee = insee_commune(k[0], k[1])
-            cache[k] = None if insee is None or not k[2] else bureau_id(insee, k[2])
-        values[rest] = [cache[k] for k in keys]
-    return pd.Series(values, index=commune.index, dtype="object")
+        values[rest] = [
+            None
+            if (insee := insee_commune(k[0], k[1])) is None or not k[2]
+            else bureau_id(insee, k[2])
+            for k in keys
+        ]
+    return pd.Series(values[codes], index=commune.index, dtype="object")
+
+
+def normalise_ids(raw: pd.Series) -> pd.Series:
+    """:func:`normalise_station` of every value (vectorised; None where not a station)."""
+    text = raw.astype("string").fillna("")
+    parts = text.str.rsplit("_", n=1, expand=True)
+    if parts.shape[1] < 2:
+        parts[1] = ""
+    ids = _ids_from_parts(None, parts[0], parts[1].fillna(""))
+    ids[~text.str.contains("_", regex=False).to_numpy(dtype=bool)] = None
+    return ids
 
 
 def _station_ids(df: pd.DataFrame, name: str) -> pd.Series:
@@ -138,12 +159,12 @@ def _station_ids(df: pd.DataFrame, name: str) -> pd.Series:
         ids = _ids_from_parts(dept, df["commune_code"], df["bureau_code"])
         what = "commune_code/bureau_code"
     elif "precinct_id" in df.columns:
-        raw = df["precinct_id"].astype("string").fillna("")
-        parts = raw.str.rsplit("_", n=1, expand=True)
-        if parts.shape[1] < 2:
-            parts[1] = pd.NA
-        ids = _ids_from_parts(None, parts[0], parts[1].fillna(""))
-        ids[~raw.str.contains("_", regex=False).to_numpy(dtype=bool)] = None
+        codes, uniq = pd.factorize(df["precinct_id"].astype("string").fillna(""))
+        ids = pd.Series(
+            normalise_ids(pd.Series(uniq)).to_numpy(dtype=object)[codes],
+            index=df.index,
+            dtype="object",
+        )
         what = "precinct_id"
     else:
         raise ColumnNotFoundError(
@@ -296,8 +317,8 @@ def read_crosswalk(crosswalk: Any) -> pd.DataFrame | None:
             )
     out = pd.DataFrame(
         {
-            "precinct_id": cw["precinct_id"].map(normalise_station),
-            "station": cw["station"].map(normalise_station),
+            "precinct_id": normalise_ids(cw["precinct_id"]),
+            "station": normalise_ids(cw["station"]),
             "election": cw["election"].astype("string").fillna("").to_numpy()
             if "election" in cw.columns
             else "",
@@ -409,7 +430,7 @@ def assignment_arms(
             f"{function}: assignment: column 'precinct_id' not found."
             + did_you_mean("precinct_id", [str(c) for c in assignment.columns])
         )
-    ids = assignment["precinct_id"].map(normalise_station)
+    ids = normalise_ids(assignment["precinct_id"])
     bad = ids.isna().to_numpy()
     if bad.any():
         raise DataError(
@@ -460,7 +481,7 @@ def rollout_cohorts(
                 f"{FUNCTION}: rollout: column {c!r} not found."
                 + did_you_mean(c, [str(x) for x in rollout.columns])
             )
-    ids = rollout["precinct_id"].map(normalise_station)
+    ids = normalise_ids(rollout["precinct_id"])
     bad = ids.isna().to_numpy()
     if bad.any():
         raise DataError(
