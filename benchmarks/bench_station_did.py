@@ -467,6 +467,11 @@ def render(args, truth, rows, notes, loads, r_did) -> list[str]:
         )
     lines += ["", *[f"- {n}" for n in notes]]
     lines.append(
+        "- build: most of the time is reading the six 70,000-line files "
+        "(`fieldexp.io.read_precinct_results`, the `load` column); the panel itself (ids, "
+        "conservation checks, roll-out cohorts) is the `fit` column. No peer builds this panel."
+    )
+    lines.append(
         "- R `did`: "
         + ("installed but not run by this script" if r_did else "not installed (no R row)")
         + "."
