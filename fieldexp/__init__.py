@@ -51,6 +51,7 @@ _LAZY: dict[str, str] = {
     "saturation_ri": "fieldexp.experiment.saturation_ri",
     "adjust_pvalues": "fieldexp.experiment.multiplicity",
     "build_analysis_table": "fieldexp.analysis",
+    "station_panel": "fieldexp.analysis.station_panel",
     "did": "fieldexp.diffindiff",
     "event_study": "fieldexp.diffindiff",
     "staggered_did": "fieldexp.diffindiff",
@@ -92,6 +93,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from fieldexp.analysis.station_panel import station_panel as station_panel
     from fieldexp.diffindiff import did as did
     from fieldexp.diffindiff import event_study as event_study
     from fieldexp.diffindiff import staggered_did as staggered_did

@@ -158,7 +158,9 @@ class RISpec:
 
 @dataclass(frozen=True, slots=True)
 class DiDSpec:
-    """Difference-in-differences on the voter x election panel built from vote history."""
+    """Difference-in-differences: on the voter x election panel built from vote history, or
+    (``results`` given, no vote history) on the station x election panel of the results files
+    (:func:`fieldexp.station_panel`; parsed by :mod:`fieldexp.spec.did`)."""
 
     exposure: str = "attempted"
     estimator: str = "twfe"
@@ -167,9 +169,22 @@ class DiDSpec:
     reference: int = -1
     clusters: str | None = None
     se_type: str = "stata"
-    control: str = "never_treated"
+    comparison: str = "never_treated"
     reps: int = 1000
     seed: int | None = None
+    results: tuple[Path, ...] = ()
+    dates: tuple[tuple[str, str], ...] = ()
+    crosswalk: Path | None = None
+    rollout: Path | None = None
+    balanced: bool = False
+    unassigned: str = "drop"
+    shares: str | None = None
+    outcome: str = "turnout"
+
+    @property
+    def stations(self) -> bool:
+        """True when the DiD runs on the station x election panel (``results`` given)."""
+        return bool(self.results)
 
 
 @dataclass(frozen=True, slots=True)
