@@ -80,7 +80,8 @@ def test_station_report_end_to_end_in_french(bureaux_report) -> None:
     assert "bureaux de vote" in text and "inscrits" in text and f"IC à 95{NBSP}%" in text
     assert re.search(rf"\d{NNBSP}\d{{3}} inscrits", text)
     keys = {s.key: s for s in report.sections}
-    assert {"headline", "flow", "reconciliation", "effects", "ri", "provenance"} <= set(keys)
+    assert {"headline", "flow", "reconciliation", "effects", "ri", "did", "provenance"} <= set(keys)
+    assert keys["did"].available
     outcomes = {(e.outcome, e.estimand) for e in report.estimates}
     assert outcomes == {("participation", "ITT"), ("participation", "CACE"), ("union", "ITT")}
     md = (out / "report.md").read_text(encoding="utf-8")
@@ -97,3 +98,5 @@ def test_station_effects_are_near_the_invented_truth(bureaux_report) -> None:
     report, _ = bureaux_report
     itt = next(e for e in report.estimates if e.outcome == "participation" and e.estimand == "ITT")
     assert itt.ci_low < 0.02 < itt.ci_high
+    assert report.did is not None and report.did.overall is not None
+    assert report.did.overall.ci_low < 0.02 < report.did.overall.ci_high

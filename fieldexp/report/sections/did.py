@@ -21,24 +21,19 @@ import pandas as pd
 
 from fieldexp.errors import ColumnNotFoundError, did_you_mean
 from fieldexp.report import figures
+from fieldexp.report.language import ENGLISH, Language
 from fieldexp.report.model import Cell, DidSummary, Figure, Interval, Section, Table
 from fieldexp.report.sections.common import cell
 from fieldexp.report.sections.context import ReportContext
-from fieldexp.report.sections.did_panel import TITLE, PanelRun
+from fieldexp.report.sections.did_panel import PanelRun
 from fieldexp.report.sections.did_stations import station_panel_for
 
 __all__ = ["build", "exposure_contacts"]
 
 
-#: Why each ``[did] estimator`` (said in the event-study table note).
-WHY = {
-    "twfe": "dynamic two-way fixed effects (voter and election); unbiased when canvassing "
-    "starts at one election for everyone exposed, as in a single campaign",
-    "sun_abraham": "Sun & Abraham (2021) interacted event study: robust to effects that "
-    "differ between cohorts exposed at different elections",
-    "cs": "Callaway & Sant'Anna (2021) group-time effects: robust to "
-    "exposure starting at different elections and to effects that change over time",
-}
+#: Why each ``[did] estimator`` (said in the event-study table note; the report's language
+#: has them as ``did.why.<estimator>`` in :mod:`fieldexp.report.language`).
+WHY = {k: ENGLISH(f"did.why.{k}") for k in ("twfe", "sun_abraham", "cs")}
 #: the deprecated spec spelling (the parser warns and writes "cs")
 WHY["callaway_santanna"] = WHY["cs"]
 
@@ -97,15 +92,13 @@ def build(ctx: ReportContext) -> Section | None:
 
 
 def _voter_panel(ctx: ReportContext) -> PanelRun | Section:
-    run, spec = ctx.run, ctx.spec
+    run, spec, lang = ctx.run, ctx.spec, ctx.lang
     d = spec.did
     assert d is not None
     hist = run.inputs.vote_history
     t = run.table
     if hist is None or t is None:
-        return Section(
-            "did", TITLE, available=False, reason="needs vote history and voter-level data"
-        )
+        return Section("did", lang("did.title"), available=False, reason=lang("did.needs_history"))
     from fieldexp.diffindiff.panels import voter_panel
 
     elections = (
@@ -120,7 +113,10 @@ def _voter_panel(ctx: ReportContext) -> PanelRun | Section:
         target = ids[dates.index(target)]
     if target not in ids:
         return Section(
-            "did", TITLE, available=False, reason=f"election {target!r} is not in the vote history"
+            "did",
+            lang("did.title"),
+            available=False,
+            reason=lang("did.election_missing", election=repr(target)),
         )
     keep = ids[: ids.index(target) + 1]
     target_date = pd.Timestamp(elections["election_date"].iloc[ids.index(target)])
@@ -129,10 +125,9 @@ def _voter_panel(ctx: ReportContext) -> PanelRun | Section:
     if contacts.empty:
         return Section(
             "did",
-            TITLE,
+            lang("did.title"),
             available=False,
-            reason=f"nobody was exposed ([did] exposure = {d.exposure!r} is 0 for every voter): "
-            "a difference-in-differences compares exposed and other voters",
+            reason=lang("did.nobody_exposed", exposure=repr(d.exposure)),
         )
     voters = run.inputs.voters if run.inputs.voters is not None else t[["voter_id"]]
     built = voter_panel(hist, contacts, voters=voters, elections=keep)
@@ -156,20 +151,26 @@ def _voter_panel(ctx: ReportContext) -> PanelRun | Section:
         clusters=clusters,
         periods=tuple(keep),
         target=target,
-        lines=tuple(built.report.lines()),
-        intro=f"Voters whose door was {d.exposure} are compared with all other voters over "
-        f"{len(keep)} elections ({', '.join(keep)})",
-        exposure_note=f"Exposure is on {d.exposure}, not randomised: who opens the door is "
-        "self-selected.",
+        lines=tuple(lang.notes(line.strip() for line in built.report.lines())),
+        intro=lang(
+            "did.voters_intro",
+            exposure=lang.term("did.exposure", d.exposure),
+            n=len(keep),
+            elections=", ".join(keep),
+        ),
+        exposure_note=lang("did.voters_exposure", exposure=lang.term("did.exposure", d.exposure)),
+        outcome_label=lang("did.turnout"),
     )
 
 
 def estimate(ctx: ReportContext, p: PanelRun) -> Section:
     """Event study (or Callaway & Sant'Anna) with its pre-trend test on a built panel."""
-    spec = ctx.spec
+    spec, lang = ctx.spec, ctx.lang
     d = spec.did
     assert d is not None
     from fieldexp.diffindiff import event_study
+
+    ci = lang.ci(ctx.level)
 
     panel, clusters, target, keep = p.data, p.clusters, p.target, p.periods
     panel_lines = list(p.lines)
@@ -207,13 +208,13 @@ def estimate(ctx: ReportContext, p: PanelRun) -> Section:
             for r in c.itertuples(index=False)
         )
         columns: tuple[str, ...] = (
-            "event time",
-            "estimate",
-            "std. error",
-            "CI low",
-            "CI high",
-            "band low",
-            "band high",
+            lang("col.event_time"),
+            lang("col.estimate"),
+            lang("col.std_error"),
+            lang("col.ci_low", ci=ci),
+            lang("col.ci_high", ci=ci),
+            lang("col.band_low"),
+            lang("col.band_high"),
         )
         formats: tuple[str, ...] = ("int", "est", "se", "est", "est", "est", "est")
         pre = cs.pretest
@@ -230,16 +231,11 @@ def estimate(ctx: ReportContext, p: PanelRun) -> Section:
             bootstrap_seed=d.seed,
             critical_value=agg.crit_val,
         )
-        method_text = (
-            "Callaway & Sant'Anna group-time effects aggregated by event time "
-            f"({d.comparison.replace('_', ' ')} comparison units; simultaneous bands from "
-            f"{d.reps:,} multiplier-bootstrap draws, seed {d.seed}"
-            + (
-                "; weighted by the registered voters of each station's first election"
-                if p.cs_weights == "base_registered"
-                else ""
-            )
-            + "), valid when canvassing starts at different elections"
+        method_text = lang(
+            "did.cs_method_weighted" if p.cs_weights == "base_registered" else "did.cs_method",
+            comparison=lang.term("did.comparison", d.comparison),
+            reps=lang.count(d.reps),
+            seed=d.seed,
         )
     else:
         es = event_study(
@@ -269,7 +265,14 @@ def estimate(ctx: ReportContext, p: PanelRun) -> Section:
             )
             for r in c.itertuples(index=False)
         )
-        columns = ("event time", "estimate", "std. error", "CI low", "CI high", "p-value")
+        columns = (
+            lang("col.event_time"),
+            lang("col.estimate"),
+            lang("col.std_error"),
+            lang("col.ci_low", ci=ci),
+            lang("col.ci_high", ci=ci),
+            lang("col.p_value"),
+        )
         formats = ("int", "est", "se", "est", "est", "p")
         if es.pretest is not None:
             pt = es.pretest
@@ -280,18 +283,28 @@ def estimate(ctx: ReportContext, p: PanelRun) -> Section:
                 ("f_statistic", es.pretest_f.statistic if es.pretest_f else float("nan")),
                 ("f_p_value", es.pretest_f.p_value if es.pretest_f else float("nan")),
             )
-        method_text = f"{p.units_word[:-1]} and election fixed effects ({d.estimator})"
+        method_text = lang(
+            "did.fe_method", unit=lang.term("did.unit", p.units_word), estimator=d.estimator
+        )
     table = Table(
         "event_study",
-        f"Event study: {p.outcome_label} gap between canvassed and other {p.units_word}, by "
-        "election",
+        lang(
+            "did.table",
+            outcome=p.outcome_label,
+            units=lang.term("did.units", p.units_word),
+        ),
         columns,
         formats,
         rows,
-        note=f"Estimator: {d.estimator} ({WHY.get(d.estimator, '[did] estimator')}). Event time "
-        f"0 is {target}; {d.reference} is the reference election.",
+        note=lang(
+            "did.table_note",
+            estimator=d.estimator,
+            why=lang(f"did.why.{estimator}") if estimator in WHY else "[did] estimator",
+            target=target,
+            reference=d.reference,
+        ),
     )
-    paras = [f"{p.intro}: {method_text}. {p.exposure_note}".strip()]
+    paras = [lang("did.intro", intro=p.intro, method=method_text, exposure=p.exposure_note).strip()]
     if p.static:
         from fieldexp.diffindiff import did as fx_did
 
@@ -307,11 +320,19 @@ def estimate(ctx: ReportContext, p: PanelRun) -> Section:
             alpha=alpha,
         )
         paras.append(
-            f"Two-way fixed-effects difference-in-differences ({p.units_word[:-1]} and election "
-            f"effects{', weighted by ' + _weights_word(p.weights) if p.weights else ''}"
-            f"{', clustered by ' + clusters if clusters else ''}): {100 * att.estimate:+.2f} "
-            f"points ({ctx.level}% CI {100 * att.ci_low:+.2f} to {100 * att.ci_high:+.2f}; "
-            f"p = {att.p_value:.3f})."
+            lang(
+                "did.static",
+                unit=lang.term("did.unit", p.units_word),
+                weighted=", " + lang("did.weighted_by", weights=_weights_word(p.weights, lang))
+                if p.weights
+                else "",
+                clustered=", " + lang("did.clustered_by", clusters=clusters) if clusters else "",
+                est=lang.number(100 * att.estimate, 2, sign=True),
+                ci=ci,
+                low=lang.number(100 * att.ci_low, 2, sign=True),
+                high=lang.number(100 * att.ci_high, 2, sign=True),
+                p=lang.fixed(att.p_value, 3),
+            )
         )
         if estimator != "cs":
             summary = replace(
@@ -321,18 +342,19 @@ def estimate(ctx: ReportContext, p: PanelRun) -> Section:
                 overall_p_value=att.p_value,
             )
     if panel_lines:
-        paras.append("Panel: " + "; ".join(line.strip() for line in panel_lines) + ".")
+        paras.append(lang("did.panel", lines="; ".join(line.strip() for line in panel_lines)))
     pre_d = dict(pretest)
     if pretest:
         pval = pre_d["p_value"]
         paras.append(
-            f"Pre-trend test (all pre-election effects are zero): chi2({pre_d['df']:g}) = "
-            f"{pre_d['statistic']:.2f}, p = {pval:.3f}. "
-            + (
-                "No evidence that the groups were already diverging before the campaign."
-                if pval >= 0.05
-                else "The groups were already diverging before the campaign: read the DiD with care."
+            lang(
+                "did.pretest",
+                df=lang.g(pre_d["df"], 6),
+                stat=lang.fixed(pre_d["statistic"], 2),
+                p=lang.fixed(pval, 3),
             )
+            + " "
+            + lang("did.no_pretrend" if pval >= 0.05 else "did.pretrend")
         )
     summary = replace(summary, pretest=pretest)
     figs: tuple[Figure, ...] = ()
@@ -340,7 +362,7 @@ def estimate(ctx: ReportContext, p: PanelRun) -> Section:
         figs = (
             Figure(
                 "event_study",
-                "Event study (percentage points, with confidence intervals)",
+                lang("did.figure"),
                 figures.event_study_figure(
                     c["event_time"].astype(float).tolist(),
                     c["estimate"].astype(float).tolist(),
@@ -348,15 +370,16 @@ def estimate(ctx: ReportContext, p: PanelRun) -> Section:
                     c["ci_high"].astype(float).tolist(),
                     reference=d.reference,
                     outcome_label=p.outcome_label,
+                    language=lang.code,
                 ),
-                "Event-study coefficients by election relative to the canvassed one",
+                lang("did.figure_alt"),
             ),
         )
-    return Section("did", TITLE, tuple(paras), (table,), figs, summary=summary)
+    return Section("did", lang("did.title"), tuple(paras), (table,), figs, summary=summary)
 
 
-def _weights_word(weights: str) -> str:
-    return "registered voters (inscrits)" if weights == "registered" else weights
+def _weights_word(weights: str, lang: Language = ENGLISH) -> str:
+    return lang("did.registered") if weights == "registered" else weights
 
 
 def _df(df: float | tuple[float, float]) -> float:

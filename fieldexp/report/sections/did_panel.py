@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from fieldexp.report.language import ENGLISH
+
 __all__ = ["TITLE", "PanelRun"]
 
-TITLE = "Difference-in-differences and event study"
+TITLE = ENGLISH("did.title")
 
 
 @dataclass(frozen=True, slots=True, eq=False)

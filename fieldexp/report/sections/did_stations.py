@@ -21,7 +21,7 @@ import pandas as pd
 from fieldexp.errors import ColumnNotFoundError, FieldexpError, did_you_mean
 from fieldexp.report.model import Section
 from fieldexp.report.sections.context import ReportContext
-from fieldexp.report.sections.did_panel import TITLE, PanelRun
+from fieldexp.report.sections.did_panel import PanelRun
 
 __all__ = ["station_panel_for"]
 
@@ -40,7 +40,7 @@ def station_panel_for(ctx: ReportContext) -> PanelRun | Section:
     from fieldexp.analysis.station_panel import station_panel
     from fieldexp.io.schema import canonical_assignment
 
-    run, spec = ctx.run, ctx.spec
+    run, spec, lang = ctx.run, ctx.spec, ctx.lang
     d = spec.did
     assert d is not None
     target_source = spec.data.precinct_results
@@ -67,10 +67,7 @@ def station_panel_for(ctx: ReportContext) -> PanelRun | Section:
         )
     else:
         return Section(
-            "did",
-            TITLE,
-            available=False,
-            reason="needs [data.precinct_assignment] or [did] rollout (who was canvassed)",
+            "did", lang("did.title"), available=False, reason=lang("did.needs_assignment")
         )
     target = spec.analysis.election
     with warnings.catch_warnings(record=True) as caught:
@@ -97,10 +94,7 @@ def station_panel_for(ctx: ReportContext) -> PanelRun | Section:
         )
     if "cohort" not in data.columns or not bool((data["cohort"] > 0).any()):
         return Section(
-            "did",
-            TITLE,
-            available=False,
-            reason="no station of the panel was canvassed within its elections",
+            "did", lang("did.title"), available=False, reason=lang("did.no_station_canvassed")
         )
     clusters = d.clusters or "precinct_id"
     if clusters not in data.columns:
@@ -112,8 +106,9 @@ def station_panel_for(ctx: ReportContext) -> PanelRun | Section:
     labels = panel.labels
     from fieldexp.report.inputs import file_sha256
 
-    provenance = "results files (SHA-256): " + ", ".join(
-        f"{path.name} ({file_sha256(path)[:16]})" for path in d.results
+    provenance = lang(
+        "did.results_files",
+        files=", ".join(f"{path.name} ({file_sha256(path)[:16]})" for path in d.results),
     )
     if target not in labels and assignment is not None:
         target = labels[-1]
@@ -121,23 +116,26 @@ def station_panel_for(ctx: ReportContext) -> PanelRun | Section:
         target = labels[int(data.loc[data["cohort"] > 0, "cohort"].min()) - 1]
     t = panel.totals
     lines = [
-        f"{data['precinct_id'].nunique():,} stations x {len(labels)} elections = "
-        f"{len(data):,} rows; registered and voters conserved per election "
-        f"({int(t['registered_read'].sum()):,} registered read, "
-        f"{int(t['registered_panel'].sum()):,} in the panel, "
-        f"{int(t['registered_set_aside'].sum()):,} set aside)",
-        *panel.notes,
+        lang(
+            "did.station_lines",
+            stations=lang.count(data["precinct_id"].nunique()),
+            n=len(labels),
+            rows=lang.count(len(data)),
+            read=lang.count(int(t["registered_read"].sum())),
+            panel=lang.count(int(t["registered_panel"].sum())),
+            aside=lang.count(int(t["registered_set_aside"].sum())),
+        ),
+        *lang.notes(panel.notes),
         provenance,
     ]
     if len(panel.partial) and not d.balanced and d.crosswalk is None:
-        lines.append("a crosswalk ([did] crosswalk) links renumbered or merged stations")
+        lines.append(lang("did.crosswalk_hint"))
     how = (
-        "stations of the treatment arm of the assignment are treated from "
-        f"{target} on; the assignment is randomised, the comparison over elections is not"
+        lang("did.treated_from", target=target)
         if assignment is not None
-        else "stations are treated from their first canvassed election ([did] rollout)"
+        else lang("did.treated_rollout")
     )
-    label = "turnout" if d.outcome == "turnout" else d.outcome.replace("_", " ")
+    label = lang("did.turnout") if d.outcome == "turnout" else d.outcome.replace("_", " ")
     return PanelRun(
         data=data,
         unit="precinct_id",
@@ -147,9 +145,8 @@ def station_panel_for(ctx: ReportContext) -> PanelRun | Section:
         periods=labels,
         target=target,
         lines=tuple(dict.fromkeys(lines)),
-        intro=f"Polling stations (bureaux de vote) canvassed and not canvassed are compared "
-        f"over {len(labels)} elections ({', '.join(labels)}), from the official results files",
-        exposure_note=f"Exposure: {how}.",
+        intro=lang("did.stations_intro", n=len(labels), elections=", ".join(labels)),
+        exposure_note=lang("did.exposure_how", how=how),
         outcome_label=label,
         units_word="stations",
         static=True,
