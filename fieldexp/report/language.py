@@ -1125,5 +1125,57 @@ reason.past_election | past election {election} (covariates)
                      | élection passée {election} (covariables)
 did.results_files | results files (SHA-256): {files}
                   | fichiers de résultats (SHA-256) : {files}
+attrition.title | Attrition: outcomes missing for some units
+                | Attrition : résultats manquants pour certaines unités
+attrition.not_tested | {outcome}, arm {arm}: attrition not tested: {error}
+                     | {outcome}, groupe {arm} : attrition non testée ({error})
+attrition.lee_not_computed | {outcome}, arm {arm}: Lee bounds not computed: {error}
+                           | {outcome}, groupe {arm} : bornes de Lee non calculées ({error})
+attrition.hc2 | HC2 standard errors
+              | erreurs types HC2
+attrition.cr2 | CR2 clustered by {clusters}
+              | CR2 par grappe {clusters}
+attrition.block_fe | {blocks} fixed effects
+                   | effets fixes {blocks}
+attrition.table | Outcome observed, by arm
+                | Résultat observé, par groupe
+attrition.note | fieldexp.attrition: difference in observation rates (treated - control) from the regression of the observed indicator on assignment ({test}); it tests whether attrition differs by arm (why: a difference breaks the comparison of observed outcomes). RI p-value: the same difference with the design replayed ({reps} draws, seed {seed}) when {source}. Counts below {k} shown as <{k}.
+               | fieldexp.attrition : différence des taux d'observation (visités - témoins) tirée de la régression de l'indicateur d'observation sur l'assignation ({test}) ; elle teste si l'attrition diffère entre groupes (pourquoi : une différence fausse la comparaison des résultats observés). P-valeur de randomisation : la même différence, le plan rejoué ({reps} tirages, graine {seed}) quand {source}. Effectifs inférieurs à {k} affichés « <{k} ».
+attrition.configured | configured
+                     | configuré
+attrition.interval | Imbens-Manski {level} interval from {reps} bootstrap replications replaying the design (seed {seed}, {source})
+                   | intervalle d'Imbens-Manski à {level} tiré de {reps} réplications bootstrap qui rejouent le plan (graine {seed}, {source})
+attrition.no_interval | no interval: give [randomization_inference] seed (and reps) for the bootstrap
+                      | pas d'intervalle : renseigner [randomization_inference] seed (et reps) pour le bootstrap
+attrition.lee_table | Lee bounds where attrition differs by arm
+                    | Bornes de Lee là où l'attrition diffère entre groupes
+attrition.lee_note | fieldexp.lee_bounds: Lee (2009) trimming bounds on the effect among units observed whatever their arm (monotonicity assumed), trimmed within blocks; {ci}. Why: attrition differs by arm, so observed means are not comparable.
+                   | fieldexp.lee_bounds : bornes de Lee (2009) par élagage, sur l'effet parmi les unités observées quel que soit leur groupe (monotonie supposée), élaguées dans chaque bloc ; {ci}. Pourquoi : l'attrition diffère entre groupes, les moyennes observées ne sont donc pas comparables.
+attrition.differs | {n} outcome x arm comparison(s) have outcomes missing for some units; attrition differs by arm in {k}: read their effects through the Lee bounds.
+                  | {n} comparaison(s) indicateur × groupe ont des résultats manquants pour certaines unités ; l'attrition diffère entre groupes dans {k} : lire leurs effets à travers les bornes de Lee.
+attrition.same | {n} outcome x arm comparison(s) have outcomes missing for some units; observation rates do not differ significantly by arm (the effects compare like with like among the observed).
+               | {n} comparaison(s) indicateur × groupe ont des résultats manquants pour certaines unités ; les taux d'observation ne diffèrent pas significativement entre groupes (les effets comparent des unités semblables parmi les observées).
+col.control_units | control units
+                  | unités témoins
+col.control_observed | control observed
+                     | témoins observés
+col.treated_units | treated units
+                  | unités visitées
+col.treated_observed | treated observed
+                     | visitées observées
+col.difference | difference
+               | différence
+col.ri_p_value | RI p-value
+               | p-valeur de randomisation
+col.lower | lower
+          | borne basse
+col.upper | upper
+          | borne haute
+col.trimmed_share | trimmed share
+                  | part élaguée
+col.trimmed_arm | trimmed arm
+                | groupe élagué
+col.bootstrap_reps | bootstrap reps used
+                   | réplications bootstrap utilisées
 """
 )

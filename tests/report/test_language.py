@@ -137,8 +137,8 @@ def test_catalogue_has_no_duplicate_english_sentence() -> None:
     assert not dupes
 
 
-#: The sections whose wording lives in the catalogue (did.py, targeting.py, attrition.py:
-#: see docs/architecture.md for how they ask it).
+#: The sections whose wording lives in the catalogue (a new section is added here: see
+#: docs/architecture.md for how it asks the catalogue).
 CATALOGUED = (
     "headline",
     "effects",
@@ -149,6 +149,9 @@ CATALOGUED = (
     "coverage",
     "heterogeneity",
     "ri",
+    "did",
+    "did_stations",
+    "attrition",
 )
 
 
@@ -443,3 +446,33 @@ def test_hostile_labels_stay_escaped_in_french(tmp_path: Path) -> None:
     assert "<script>" not in html and "&lt;script&gt;" in html
     md = render_markdown(report)
     assert "\\<script>" in md and not re.search(r"(?<!\\)<script>", md)
+
+
+def test_attrition_section_in_french(small_run) -> None:
+    """The attrition section (outcomes missing, differently by arm) speaks French too."""
+    import dataclasses
+
+    import numpy as np
+
+    from fieldexp.report.sections import ReportContext, attrition
+
+    table = small_run.run.table
+    rng = np.random.default_rng(1)
+    z = pd.to_numeric(table["assigned"]).to_numpy()
+    gone = np.where(
+        z == 1, rng.uniform(size=len(table)) < 0.35, rng.uniform(size=len(table)) < 0.05
+    )
+    t = table.assign(voted=pd.to_numeric(table["voted"]).astype("Float64").mask(gone))
+    spec = dataclasses.replace(
+        small_run.spec, report=dataclasses.replace(small_run.spec.report, language="fr")
+    )
+    run = dataclasses.replace(small_run.run, table=t, spec=spec)
+    ctx = ReportContext(run, small_run.ctx.effects, small_run.ctx.randomization)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        section = attrition.build(ctx)
+    assert section is not None and section.title.startswith(f"Attrition{NBSP}:")
+    text = " ".join([*section.paragraphs, *(t.note for t in section.tables)])
+    assert "bornes de lee" in text.lower()
+    assert not _english_left(text.replace("Turnout", " ")), _english_left(text)
+    assert section.tables[0].formatted("fr")[0][3].endswith(f"{NBSP}%")

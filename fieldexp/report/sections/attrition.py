@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from fieldexp.errors import FieldexpError
+from fieldexp.report.language import ENGLISH
 from fieldexp.report.model import Cell, Section, Table
 from fieldexp.report.prepare import arm_label, arm_subset, outcome_units
 from fieldexp.report.sections.common import cell, share, suppress
@@ -35,7 +36,7 @@ from fieldexp.report.sections.context import ReportContext
 
 __all__ = ["build", "draws"]
 
-TITLE = "Attrition: outcomes missing for some units"
+TITLE = ENGLISH("attrition.title")
 OBSERVED = "_fieldexp_observed"
 
 
@@ -76,7 +77,7 @@ def build(ctx: ReportContext) -> Section | None:
     from fieldexp.experiment.attrition import attrition
     from fieldexp.experiment.bounds import lee_bounds
 
-    run, spec = ctx.run, ctx.spec
+    run, spec, lang = ctx.run, ctx.spec, ctx.lang
     a = spec.analysis
     k = ctx.small_cell
     multi = len(run.arms) > 1
@@ -114,7 +115,7 @@ def build(ctx: ReportContext) -> Section | None:
                     alpha=a.alpha,
                 )
             except FieldexpError as exc:
-                paras.append(f"{o.label}, arm {arm}: attrition not tested: {exc}")
+                paras.append(lang("attrition.not_tested", outcome=o.label, arm=arm, error=exc))
                 continue
             arm_codes = res.rates["arm"].to_numpy(dtype="int64").tolist()
             counts = {
@@ -134,9 +135,9 @@ def build(ctx: ReportContext) -> Section | None:
                     o.label,
                     arm,
                     suppress(count(0, "n"), k),
-                    share(count(0, "observed"), count(0, "n"), k),
+                    share(count(0, "observed"), count(0, "n"), k, lang),
                     suppress(count(1, "n"), k),
-                    share(count(1, "observed"), count(1, "n"), k),
+                    share(count(1, "observed"), count(1, "n"), k, lang),
                     cell(diff.estimate) if diff is not None else 0.0,
                     cell(diff.std_error) if diff is not None else None,
                     cell(diff.p_value) if diff is not None else None,
@@ -158,7 +159,9 @@ def build(ctx: ReportContext) -> Section | None:
                     alpha=a.alpha,
                 )
             except FieldexpError as exc:
-                paras.append(f"{o.label}, arm {arm}: Lee bounds not computed: {exc}")
+                paras.append(
+                    lang("attrition.lee_not_computed", outcome=o.label, arm=arm, error=exc)
+                )
                 continue
             bound_rows.append(
                 (
@@ -176,73 +179,75 @@ def build(ctx: ReportContext) -> Section | None:
     if not rate_rows and not paras:
         return None
     test = (
-        "HC2 standard errors"
-        + (f", CR2 clustered by {a.clusters}" if a.clusters else "")
-        + (f", {a.blocks} fixed effects" if a.blocks else "")
+        lang("attrition.hc2")
+        + (", " + lang("attrition.cr2", clusters=a.clusters) if a.clusters else "")
+        + (", " + lang("attrition.block_fe", blocks=a.blocks) if a.blocks else "")
     )
+    ci_cols = lang.ci(ctx.level)
     tables = [
         Table(
             "attrition",
-            "Outcome observed, by arm",
+            lang("attrition.table"),
             (
-                "outcome",
-                "arm",
-                "control units",
-                "control observed",
-                "treated units",
-                "treated observed",
-                "difference",
-                "std. error",
-                "p-value",
-                "RI p-value",
+                lang("col.outcome"),
+                lang("col.arm"),
+                lang("col.control_units"),
+                lang("col.control_observed"),
+                lang("col.treated_units"),
+                lang("col.treated_observed"),
+                lang("col.difference"),
+                lang("col.std_error"),
+                lang("col.p_value"),
+                lang("col.ri_p_value"),
             ),
             ("text", "text", "int", "pct", "int", "pct", "est", "se", "p", "p"),
             tuple(rate_rows),
-            note="fieldexp.attrition: difference in observation rates (treated - control) "
-            f"from the regression of the observed indicator on assignment ({test}); it tests "
-            "whether attrition differs by arm (why: a difference breaks the comparison of "
-            "observed outcomes). RI p-value: the same difference with the design replayed "
-            f"({plan.reps:,} draws, seed {plan.seed}) when {plan.source or 'configured'}. "
-            f"Counts below {k} shown as <{k}.",
+            note=lang(
+                "attrition.note",
+                test=test,
+                reps=lang.count(plan.reps),
+                seed=plan.seed,
+                source=plan.source or lang("attrition.configured"),
+                k=k,
+            ),
         )
     ]
     if bound_rows:
         ci = (
-            f"Imbens-Manski {ctx.level}% interval from {plan.reps:,} bootstrap replications "
-            f"replaying the design (seed {plan.seed}, {plan.source})"
+            lang(
+                "attrition.interval",
+                level=lang.level(ctx.level),
+                reps=lang.count(plan.reps),
+                seed=plan.seed,
+                source=plan.source,
+            )
             if plan.reps
-            else "no interval: give [randomization_inference] seed (and reps) for the bootstrap"
+            else lang("attrition.no_interval")
         )
         tables.append(
             Table(
                 "lee_bounds",
-                "Lee bounds where attrition differs by arm",
+                lang("attrition.lee_table"),
                 (
-                    "outcome",
-                    "arm",
-                    "lower",
-                    "upper",
-                    "trimmed share",
-                    "trimmed arm",
-                    "CI low",
-                    "CI high",
-                    "bootstrap reps used",
+                    lang("col.outcome"),
+                    lang("col.arm"),
+                    lang("col.lower"),
+                    lang("col.upper"),
+                    lang("col.trimmed_share"),
+                    lang("col.trimmed_arm"),
+                    lang("col.ci_low", ci=ci_cols),
+                    lang("col.ci_high", ci=ci_cols),
+                    lang("col.bootstrap_reps"),
                 ),
                 ("text", "text", "est", "est", "pct", "text", "est", "est", "int"),
                 tuple(bound_rows),
-                note="fieldexp.lee_bounds: Lee (2009) trimming bounds on the effect among units "
-                "observed whatever their arm (monotonicity assumed), trimmed within blocks; "
-                f"{ci}. Why: attrition differs by arm, so observed means are not comparable.",
+                note=lang("attrition.lee_note", ci=ci),
             )
         )
     n_diff = len(bound_rows)
     lead = (
-        f"{len(rate_rows)} outcome x arm comparison(s) have outcomes missing for some units; "
-        + (
-            f"attrition differs by arm in {n_diff}: read their effects through the Lee bounds."
-            if n_diff
-            else "observation rates do not differ significantly by arm (the effects compare "
-            "like with like among the observed)."
-        )
+        lang("attrition.differs", n=len(rate_rows), k=n_diff)
+        if n_diff
+        else lang("attrition.same", n=len(rate_rows))
     )
-    return Section("attrition", TITLE, (lead, *paras), tuple(tables))
+    return Section("attrition", lang("attrition.title"), (lead, *paras), tuple(tables))
