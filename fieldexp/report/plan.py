@@ -387,7 +387,7 @@ def weak_instrument_caution(r: EffectResult, lang: Language = ENGLISH) -> str | 
         )
     if not reasons:
         return None
-    return lang("plan.caution", reasons=lang("common.and").join(reasons))
+    return lang("plan.caution", reasons=f" {lang('common.and')} ".join(reasons))
 
 
 def estimate_effects(run: AnalysisRun, plan: EffectPlan) -> Effects:

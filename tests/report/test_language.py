@@ -476,3 +476,26 @@ def test_attrition_section_in_french(small_run) -> None:
     assert "bornes de lee" in text.lower()
     assert not _english_left(text.replace("Turnout", " ")), _english_left(text)
     assert section.tables[0].formatted("fr")[0][3].endswith(f"{NBSP}%")
+
+
+def test_weak_instrument_caution_joins_reasons_with_spaces() -> None:
+    from types import SimpleNamespace
+
+    from fieldexp.report.plan import weak_instrument_caution
+
+    r = SimpleNamespace(
+        estimand="CACE",
+        first_stage=SimpleNamespace(f_statistic=3.2),
+        estimate=0.5,
+        ci_low=-1.0,
+        ci_high=2.0,
+    )
+    assert weak_instrument_caution(r) == (  # type: ignore[arg-type]
+        "Unreliable: weak first stage (F = 3.2 < 10) and confidence interval wider than "
+        "±100 percentage points"
+    )
+    assert weak_instrument_caution(r, FR) == (  # type: ignore[arg-type]
+        f"Peu fiable{NBSP}: première étape faible (F = 3,2 < 10) et intervalle de confiance "
+        "plus large que ±100 points de pourcentage"
+    )
+    assert FR.items(["a", "b", "c"]) == "a, b et c"
