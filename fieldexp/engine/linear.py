@@ -272,7 +272,7 @@ def fit_engine(
         G = _check_clusters(rows.to_pylist()[0], function=function)
         # clusters are nested in blocks (checked), so blocks are nested in clusters exactly
         # when there are as many clusters as blocks
-        nested = G == cen.n_blocks
+        nested = cen.n_blocks == G
     else:
         rows = pull(r.aggregate(**aggs), "score cross-products")
         G = 0
