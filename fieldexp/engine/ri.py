@@ -79,7 +79,7 @@ def ri_inputs(
                 f"column {outcome!r} (argument 'outcome' of {function}) is not in the table."
             )
         col = table[outcome]
-        ok = ~col.isnull()
+        ok = ~col.isnull()  # noqa: PD003 (an ibis column)
         if table.schema()[outcome].is_floating():
             ok = ok & ~col.isnan()
         ok = ok.fill_null(False)
