@@ -25,6 +25,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,9 +69,9 @@ class EngineBalance:
     notes: tuple[str, ...]
 
 
-def _norm(v: object) -> object:
-    if isinstance(v, float | np.integer) and float(v).is_integer():  # type: ignore[arg-type]
-        return int(v)  # type: ignore[arg-type]
+def _norm(v: Any) -> Any:
+    if isinstance(v, float | np.integer) and float(v).is_integer():
+        return int(v)
     return v
 
 
@@ -80,14 +81,14 @@ def _block_label(b: object) -> int | str:
     return str(b)
 
 
-def _covariate_exprs(t: object, covs: list[str]) -> dict[str, object]:
+def _covariate_exprs(t: Any, covs: list[str]) -> dict[str, Any]:
     """Numeric covariates as float64 (NaN as null); text ones as 0/1 indicators per level."""
     import ibis
 
-    out: dict[str, object] = {}
-    schema = t.schema()  # type: ignore[attr-defined]
+    out: dict[str, Any] = {}
+    schema = t.schema()
     for c in covs:
-        col = t[c]  # type: ignore[index]
+        col = t[c]
         dtype = schema[c]
         if dtype.is_numeric() or dtype.is_boolean():
             x = col.cast("float64")
@@ -95,11 +96,11 @@ def _covariate_exprs(t: object, covs: list[str]) -> dict[str, object]:
                 x = col.isnan().ifelse(ibis.null("float64"), x)
             out[c] = x
             continue
-        lv = pull(t.select(_lv=col).distinct().filter(lambda s: s._lv.notnull()), "levels")  # type: ignore[attr-defined]
+        lv = pull(t.select(_lv=col).distinct().filter(lambda s: s._lv.notnull()), "levels")  # noqa: PD004
         levels = sorted(lv["_lv"].to_pylist(), key=lambda v: (str(type(v)), v))
         for level in levels:
             ind = (col == level).ifelse(1.0, 0.0)
-            out[f"{c}={level}"] = col.isnull().ifelse(ibis.null("float64"), ind)
+            out[f"{c}={level}"] = col.isnull().ifelse(ibis.null("float64"), ind)  # noqa: PD003
     return out
 
 
@@ -169,10 +170,10 @@ def balance_engine(
     X = _covariate_exprs(table, covs)
     xnames = list(X)
     arm = table[assignment]
-    present = pull(table.select(_a=arm).filter(lambda s: s._a.notnull()).distinct(), "arm labels")[
+    present = pull(table.select(_a=arm).filter(lambda s: s._a.notnull()).distinct(), "arm labels")[  # noqa: PD004
         "_a"
     ].to_pylist()
-    labels = [_norm(v) for v in sorted(present, key=lambda v: (str(type(v)), v))]
+    labels: list[Any] = [_norm(v) for v in sorted(present, key=lambda v: (str(type(v)), v))]
     if design is None:
         if control is not None:
             if control not in labels:
@@ -190,18 +191,18 @@ def balance_engine(
         ctrl = design.control
     numeric_arm = table.schema()[assignment].is_numeric()
 
-    def is_arm(lab: object) -> object:
-        return arm.cast("float64") == float(lab) if numeric_arm else arm.cast("string") == str(lab)  # type: ignore[arg-type]
+    def is_arm(lab: Any) -> Any:
+        return arm.cast("float64") == float(lab) if numeric_arm else arm.cast("string") == str(lab)
 
     if reps > 0 and engine != "exact":
         check_reps_memory(reps, len(xnames) + 1, function=_FUNCTION)
 
     # means and variances by arm (one row per arm)
-    code = ibis.null("int64")
+    code: Any = ibis.null("int64")
     for i, lab in enumerate(labels):
         code = is_arm(lab).ifelse(i, code)
     t = table.mutate(_fx_arm=code, **X)
-    ta = t.filter(t[_ARM].notnull())
+    ta = t.filter(t[_ARM].notnull())  # noqa: PD004
     aggs: dict[str, object] = {"_fx_n": ta.count()}
     for j, c in enumerate(xnames):
         aggs[f"n{j}"] = ta[c].count()
@@ -209,7 +210,7 @@ def balance_engine(
         aggs[f"v{j}"] = ta[c].var(how="sample")
     mom = pull(ta.group_by(_ARM).aggregate(**aggs), "moments by arm")
     by_arm = {int(r[_ARM]): r for r in mom.to_pylist()}
-    tn = t.filter(t[_ARM].isnull())
+    tn = t.filter(t[_ARM].isnull())  # noqa: PD003
     n_noarm = pull(tn.aggregate(n=tn.count()), "rows without an arm")
     notes: list[str] = []
     n_na = int(n_noarm["n"].to_pylist()[0])
@@ -245,7 +246,7 @@ def balance_engine(
         row: dict[str, object] = {"covariate": c}
         stats: dict[object, tuple[float, float]] = {}
         for i, lab in enumerate(labels):
-            r = by_arm.get(i)
+            r: Any = by_arm.get(i)
             n = int(r[f"n{j}"]) if r else 0
             mean = float(r[f"m{j}"]) if n else math.nan
             var = float(r[f"v{j}"]) if n > 1 else math.nan
@@ -292,7 +293,7 @@ def balance_engine(
 
 
 def _cluster_design(
-    t: object,
+    t: Any,
     labels: list[object],
     ctrl: object,
     assignment: str,
@@ -305,11 +306,11 @@ def _cluster_design(
     Without a design: complete randomisation with the observed clusters per arm in each
     block held fixed (as :func:`fieldexp.experiment.balance.balance`).
     """
-    aggs = {"_amin": t[_ARM].min(), "_amax": t[_ARM].max()}  # type: ignore[index]
+    aggs = {"_amin": t[_ARM].min(), "_amax": t[_ARM].max()}
     if blocks:
-        aggs["_b"] = t[blocks].min()  # type: ignore[index]
-        aggs["_bmax"] = t[blocks].max()  # type: ignore[index]
-    sel = t.filter(t[_ARM].notnull())  # type: ignore[attr-defined,index]
+        aggs["_b"] = t[blocks].min()
+        aggs["_bmax"] = t[blocks].max()
+    sel = t.filter(t[_ARM].notnull())  # noqa: PD004
     per = pull(sel.group_by(clusters).aggregate(**aggs).order_by(clusters), "clusters")
     f = per.to_pandas()
     if (f["_amin"] != f["_amax"]).any():
@@ -358,12 +359,12 @@ def _f_reducer(q: int) -> Reducer:
 
 
 def _omnibus_engine(
-    t: object,
+    t: Any,
     cl_frame: pd.DataFrame,
     design: Design,
     assignment: str,
     labels: list[object],
-    lab: object,
+    lab: Any,
     xnames: list[str],
     *,
     blocks: str | None,
@@ -377,10 +378,10 @@ def _omnibus_engine(
 
     setup, _ = prepare_replay(cl_frame, assignment, design, arm=lab, function=_FUNCTION)
     ci, ti = labels.index(setup.control), labels.index(lab)
-    sub = t.filter(t[_ARM].isin([ci, ti]))  # type: ignore[attr-defined,index]
+    sub = t.filter(t[_ARM].isin([ci, ti]))
     complete = ibis.literal(True)
     for c in xnames:
-        complete = complete & sub[c].notnull()
+        complete = complete & sub[c].notnull()  # noqa: PD004
     bcol = sub[blocks] if blocks else ibis.literal(0)
     s = sub.mutate(_fx_ok=complete, _fx_block=bcol)
     k = len(xnames)
