@@ -46,6 +46,8 @@ def _run(df: pd.DataFrame, engine: str, **kw: object) -> tuple[fx.BalanceResult,
     clusters = kw.get("clusters") or getattr(kw.get("design"), "clusters", None)
     bound = df[clusters].nunique() if clusters else 2 * df.get("precinct_id", df.index).nunique()
     assert max(p.rows for p in pulls) <= max(bound, 10) < len(df)
+    # bytes: a few numbers per cluster (or cell) and pass, never the unit rows
+    assert max(p.nbytes for p in pulls) < 120 * max(bound, 10)
     return a, b
 
 

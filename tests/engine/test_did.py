@@ -131,3 +131,11 @@ def test_cr2_and_weights_refused() -> None:
         fx.did(t, "y", "unit", "year", "d", clusters="unit", se_type="CR2")  # type: ignore[arg-type]
     with pytest.raises(SpecificationError, match="weights"):
         fx.did(t, "y", "unit", "year", "d", weights="x")  # type: ignore[arg-type]
+
+
+def test_pulls_logged_at_debug(caplog: pytest.LogCaptureFixture) -> None:
+    t = to_engine(panel(), "ibis-duckdb")
+    with caplog.at_level("DEBUG", logger="fieldexp.engine"):
+        fx.did(t, "y", "unit", "year", "d", clusters="unit")  # type: ignore[arg-type]
+    lines = [r.getMessage() for r in caplog.records if r.name == "fieldexp.engine"]
+    assert any("cross-products: 1 rows" in m and "bytes" in m for m in lines), lines
