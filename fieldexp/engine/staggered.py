@@ -194,6 +194,7 @@ def att_gt_moments(
     comparison: str = "never_treated",
     base_period: str = "varying",
     anticipation: int = 0,
+    clusters: str | None = None,
 ) -> AttGtMoments:
     r"""ATT(g,t) and their influence-function covariance from cohort x period aggregates.
 
@@ -209,12 +210,21 @@ def att_gt_moments(
         \sum_i\psi_{ik}\psi_{il} = \sum_c A_{ck}A_{cl}\Delta_k^\top Q_c\Delta_l
           - A_{ck}S_{cl}\Delta_k^\top m_c - S_{ck}A_{cl}\Delta_l^\top m_c
           + n_c S_{ck}S_{cl}.
+
+    With ``clusters`` (constant within unit) the influence functions are summed within
+    clusters first, as :func:`fieldexp.staggered_did`:
+    :math:`u_{gk} = \sum_c A_{ck}\Delta_k^\top m_{gc} - n_{gc}S_{ck}` from the sums per
+    cluster x cohort (pulled: at most *G (C+1)* rows, fewer than the units), and
+    :math:`\hat V = U^\top U/n^2`.
     """
     # imported here: fieldexp.diffindiff (its package) dispatches to this module
     from fieldexp.diffindiff._kernels import _control_table, gt_design
 
     table = as_ibis(data, function=_FN)
-    _check(table, {"outcome": outcome, "unit": unit, "time": time, "cohort": cohort})
+    _check(
+        table,
+        {"outcome": outcome, "unit": unit, "time": time, "cohort": cohort, "clusters": clusters},
+    )
     for col in (time, cohort):
         if not table.schema()[col].is_numeric():
             raise SpecificationError(
@@ -229,16 +239,19 @@ def att_gt_moments(
             _T: table[time].cast("float64"),
             _Y: yexpr,
             _G: table[cohort].cast("float64").fill_null(0.0),
+            **({_CL: table[clusters]} if clusters is not None else {}),
         }
     )
     periods = np.asarray(_periods(t), dtype=float)
     T = len(periods)
     first = periods[0]
-    wide = _per_unit(t, list(periods), False)
+    wide = _per_unit(t, list(periods), clusters is not None)
     complete = None
     for j in range(T):
         c = (wide[f"_n{j}"] == 1) & wide[f"_y{j}"].notnull()  # noqa: PD004
         complete = c if complete is None else complete & c
+    if clusters is not None:
+        complete = complete & wide["_clmin"].notnull() & (wide["_clmin"] == wide["_clmax"])  # noqa: PD004
     keep = wide.filter(complete & (wide["_gmin"] == wide["_gmax"]))
     # units treated in the first period (+ anticipation) have no pre-period
     keep = keep.filter((keep["_gmin"] == 0.0) | (keep["_gmin"] > first + anticipation))
@@ -310,6 +323,19 @@ def att_gt_moments(
         a, s = A[c], S[c]
         gram += np.outer(a, a) * dQd - np.outer(a * dm, s) - np.outer(s, a * dm)
         gram += counts[c] * np.outer(s, s)
+    if clusters is not None:
+        sums = {"_ngc": keep.count(), **{f"m{j}": yc[j].sum() for j in range(T)}}
+        per = pull(
+            keep.group_by(["_clmin", "_gmin"]).aggregate(**sums), "cluster x cohort sums"
+        ).to_pandas()
+        cl_codes = pd.factorize(per["_clmin"], sort=True)[0]
+        gv = per["_gmin"].to_numpy(dtype=float)
+        cc = np.where(gv > 0, np.searchsorted(cohorts, gv) + 1, 0)
+        mg = per[[f"m{j}" for j in range(T)]].to_numpy(dtype=float) @ Dm  # rows x K
+        rows_u = A[cc] * mg - per["_ngc"].to_numpy(dtype=float)[:, None] * S[cc]
+        U = np.zeros((int(cl_codes.max()) + 1, K))
+        np.add.at(U, cl_codes, rows_u)
+        gram = U.T @ U
     gram[design.is_base, :] = 0.0
     gram[:, design.is_base] = 0.0
     vcov = gram / n**2

@@ -114,3 +114,24 @@ def test_unit_bound(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(staggered, "MAX_PANEL_UNITS", 100)
     with pytest.raises(SpecificationError, match=r"150 units exceed the bound of 100.*MB"):
         fx.staggered_did(to_engine(panel(), "ibis-duckdb"), "y", "unit", "year", "first")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("engine", ["ibis-duckdb", "pyarrow"])
+def test_moments_clustered(engine: str) -> None:
+    """Influence functions summed within clusters (state): same SEs as the DataFrame path."""
+    df = panel()
+    with pytest.warns(fx.errors.FieldexpWarning):
+        a = fx.staggered_did(df, "y", "unit", "year", "first", clusters="state")
+    with record_pulls() as pulls:
+        mo = att_gt_moments(to_engine(df, engine), "y", "unit", "year", "first", clusters="state")
+    np.testing.assert_allclose(mo.estimate, a.att_gt["estimate"], rtol=RTOL, atol=1e-12)
+    np.testing.assert_allclose(mo.std_error, a.att_gt["std_error"], rtol=RTOL)
+    cl = np.asarray(a.clusters)
+    U = np.zeros((cl.max() + 1, a.influence.shape[1]))
+    np.add.at(U, cl, a.influence)
+    n = a.influence.shape[0]
+    np.testing.assert_allclose(
+        mo.vcov, U.T @ U / n**2, rtol=RTOL, atol=1e-12 * np.abs(mo.vcov).max()
+    )
+    states, cohorts = df["state"].nunique(), df["first"].nunique()
+    assert max(p.rows for p in pulls) <= states * cohorts < df["unit"].nunique()
