@@ -508,7 +508,7 @@ def staggered_did(
     sums in one vectorised pass.
     """
     fn = "fieldexp.staggered_did"
-    if is_engine_table(data):  # Ibis/Polars/Arrow: one row per unit pulled (fieldexp.engine.staggered)
+    if is_engine_table(data):  # Ibis/Polars/Arrow: one row per unit (fieldexp.engine.staggered)
         data = panel_frame(data, outcome, unit, time, cohort, clusters=clusters, covariates=covariates, weights=weights)  # fmt: skip
     comparison = renamed_argument(
         comparison, control, new="comparison", old="control", function=fn, default="never_treated"
