@@ -31,7 +31,7 @@ import pandas as pd
 from fieldexp.engine.tables import as_ibis, pull
 from fieldexp.errors import ColumnNotFoundError, DataError, SpecificationError
 
-__all__ = ["MAX_PANEL_UNITS", "AttGtMoments", "att_gt_moments", "panel_frame"]
+__all__ = ["MAX_PANEL_UNITS", "AggregatedMoments", "AttGtMoments", "att_gt_moments", "panel_frame"]
 
 #: at most this many units are pulled (one row each) to build a StaggeredDiD
 MAX_PANEL_UNITS = 5_000_000
@@ -182,6 +182,160 @@ class AttGtMoments:
     n_treated: np.ndarray
     n_control: np.ndarray
     n_units: int
+    _parts: _Parts | None = None
+
+    def aggregate(self, kind: str = "simple") -> AggregatedMoments:
+        """``simple``, ``group``, ``dynamic`` or ``calendar`` effects with analytic SEs.
+
+        The weights and the influence functions of the estimated weights are those of
+        :func:`fieldexp.diffindiff._aggregate.aggregate_gt` (unweighted units); every
+        aggregate's influence function is, per cohort, affine in the unit's outcomes, so its
+        variance comes from the same cohort sums (no event-time window, no bootstrap band).
+        """
+        if kind not in ("simple", "group", "dynamic", "calendar"):
+            raise SpecificationError(
+                "The 'kind' parameter of AttGtMoments.aggregate must be one of 'simple', "
+                f"'group', 'dynamic', 'calendar'. Got {kind!r} instead."
+            )
+        assert self._parts is not None
+        return _aggregate(self, self._parts, kind)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Parts:
+    """What the aggregations need: A, S (cohorts x cells, base cells zeroed), the period
+    differences Dm (T x K), cohort sums n, m, Q and, with clusters, cluster x cohort sums."""
+
+    A: np.ndarray
+    S: np.ndarray
+    Dm: np.ndarray
+    counts: np.ndarray
+    m: np.ndarray
+    Q: np.ndarray
+    cohorts: np.ndarray
+    g_code: np.ndarray
+    cl_codes: np.ndarray | None = None
+    cl_cohort: np.ndarray | None = None
+    cl_n: np.ndarray | None = None
+    cl_m: np.ndarray | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class AggregatedMoments:
+    """An aggregation of ATT(g,t) from cohort sums: components and the overall effect."""
+
+    kind: str
+    labels: np.ndarray
+    estimate: np.ndarray
+    std_error: np.ndarray
+    overall_estimate: float
+    overall_std_error: float
+
+
+def _cov(parts: _Parts, n: float, L: np.ndarray, omega: np.ndarray) -> np.ndarray:
+    """:math:`\\sum_i\\phi_i\\phi_i^\top/n^2` for :math:`\\phi_{ij}=\\sum_k L_{kj}\\psi_{ik}+\\omega_{c_ij}`."""
+    B = np.einsum("tk,ck,kj->ctj", parts.Dm, parts.A, L)  # per cohort: coefficients on y
+    kappa = omega - parts.S @ L  # per cohort constants
+    if parts.cl_codes is not None:
+        assert parts.cl_cohort is not None and parts.cl_n is not None and parts.cl_m is not None
+        cc = parts.cl_cohort
+        rows = np.einsum("rt,rtj->rj", parts.cl_m, B[cc]) + parts.cl_n[:, None] * kappa[cc]
+        U = np.zeros((int(parts.cl_codes.max()) + 1, L.shape[1]))
+        np.add.at(U, parts.cl_codes, rows)
+        return U.T @ U / n**2
+    gram = np.zeros((L.shape[1], L.shape[1]))
+    for c in range(len(parts.counts)):
+        if parts.counts[c] == 0:
+            continue
+        Bc, kc, mc = B[c], kappa[c], parts.m[c]
+        cross = np.outer(Bc.T @ mc, kc)
+        gram += Bc.T @ parts.Q[c] @ Bc + cross + cross.T + parts.counts[c] * np.outer(kc, kc)
+    return gram / n**2
+
+
+def _aggregate(mo: AttGtMoments, parts: _Parts, kind: str) -> AggregatedMoments:
+    K = len(mo.estimate)
+    Cn = len(parts.counts)
+    n = float(mo.n_units)
+    G = len(parts.cohorts)
+    pgg = parts.counts[1:] / n
+    entry = parts.g_code - 1
+    pg = pgg[entry]
+    att, group, time = mo.estimate, mo.cohort, mo.time
+    post = group <= time
+    unit_g = np.arange(Cn) - 1  # cohort code -> index among treated cohorts (-1 never)
+
+    def wif(keep: np.ndarray, pk: np.ndarray, a: np.ndarray) -> np.ndarray:
+        tot = pk.sum()
+        Acoh = np.bincount(keep, weights=a, minlength=G)
+        Ncoh = np.bincount(keep, minlength=G).astype(float)
+        ua = np.where(unit_g >= 0, Acoh[np.maximum(unit_g, 0)], 0.0)
+        un = np.where(unit_g >= 0, Ncoh[np.maximum(unit_g, 0)], 0.0)
+        pa = float(pk @ a)
+        return (ua - pa) / tot - (un - tot) * (pa / tot**2)
+
+    def weighted(which: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        v = pg[which] / pg[which].sum()
+        col = np.zeros(K)
+        col[which] = v
+        return float(att[which] @ v), col, wif(entry[which], pg[which], att[which])
+
+    cols: list[np.ndarray] = []
+    oms: list[np.ndarray] = []
+    ests: list[float] = []
+    labels: np.ndarray = np.array([])
+    if kind == "simple":
+        est, Lo, wo = weighted(np.flatnonzero(post))
+    elif kind == "group":
+        labels = parts.cohorts.astype(float)
+        ok = []
+        for g in parts.cohorts:
+            which = np.flatnonzero((group == g) & post)
+            col = np.zeros(K)
+            if len(which):
+                col[which] = 1.0 / len(which)
+            ests.append(float(att[which].mean()) if len(which) else np.nan)
+            cols.append(col)
+            oms.append(np.zeros(Cn))
+            ok.append(len(which) > 0)
+        okb = np.asarray(ok)
+        a = np.asarray(ests)[okb]
+        v = pgg[okb] / pgg[okb].sum()
+        est = float(a @ v)
+        Lo = np.column_stack(cols)[:, okb] @ v
+        wo = wif(np.flatnonzero(okb), pgg[okb], a)
+    else:
+        if kind == "dynamic":
+            e = time - group
+            labels = np.unique(e)
+            sets = [np.flatnonzero(e == ev) for ev in labels]
+            use = labels >= 0
+        else:
+            labels = np.unique(time)
+            labels = labels[labels >= group.min()]
+            sets = [np.flatnonzero((time == t1) & post) for t1 in labels]
+            use = np.ones(len(labels), dtype=bool)
+        for which in sets:
+            est_j, col, om = weighted(which)
+            ests.append(est_j)
+            cols.append(col)
+            oms.append(om)
+        est = float(np.mean(np.asarray(ests)[use])) if use.any() else np.nan
+        Lo = np.column_stack(cols)[:, use].mean(axis=1)
+        wo = np.column_stack(oms)[:, use].mean(axis=1)
+    L = np.column_stack([Lo, *cols]) if cols else Lo[:, None]
+    om_all = np.column_stack([wo, *oms]) if oms else wo[:, None]
+    V = _cov(parts, n, L, om_all)
+    se = np.sqrt(np.clip(np.diag(V), 0.0, None))
+    se[~(se > np.sqrt(np.finfo(float).eps) * 10)] = np.nan
+    return AggregatedMoments(
+        kind=kind,
+        labels=labels,
+        estimate=np.asarray(ests, dtype=float),
+        std_error=se[1:],
+        overall_estimate=est,
+        overall_std_error=float(se[0]),
+    )
 
 
 def att_gt_moments(
@@ -314,6 +468,9 @@ def att_gt_moments(
     Dm = np.zeros((T, K))
     Dm[design.t_idx, k] += 1.0
     Dm[design.b_idx, k] -= 1.0
+    A[:, design.is_base] = 0.0
+    S[:, design.is_base] = 0.0
+    parts = _Parts(A, S, Dm, counts, m, Q, cohorts, design.g_code)
     gram = np.zeros((K, K))
     for c in range(Cn):
         if counts[c] == 0:
@@ -336,6 +493,9 @@ def att_gt_moments(
         U = np.zeros((int(cl_codes.max()) + 1, K))
         np.add.at(U, cl_codes, rows_u)
         gram = U.T @ U
+        cl_m = per[[f"m{j}" for j in range(T)]].to_numpy(dtype=float)
+        parts = _Parts(A, S, Dm, counts, m, Q, cohorts, design.g_code, cl_codes, cc,
+                       per["_ngc"].to_numpy(dtype=float), cl_m)  # fmt: skip
     gram[design.is_base, :] = 0.0
     gram[:, design.is_base] = 0.0
     vcov = gram / n**2
@@ -351,4 +511,5 @@ def att_gt_moments(
         n_treated=counts[design.g_code].astype(np.int64),
         n_control=(ctrl.T.astype(float) @ counts).astype(np.int64),
         n_units=int(n),
+        _parts=parts,
     )

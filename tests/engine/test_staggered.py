@@ -135,3 +135,40 @@ def test_moments_clustered(engine: str) -> None:
     )
     states, cohorts = df["state"].nunique(), df["first"].nunique()
     assert max(p.rows for p in pulls) <= states * cohorts < df["unit"].nunique()
+
+
+@pytest.mark.parametrize("case", ["never", "not-yet", "universal", "clusters"])
+@pytest.mark.parametrize("kind", ["simple", "group", "dynamic", "calendar"])
+def test_moments_aggregate_equal(case: str, kind: str) -> None:
+    """Aggregations and their analytic SEs from cohort sums = StaggeredDiD.aggregate."""
+    df = panel()
+    kw = CASES[case]
+    with pytest.warns(fx.errors.FieldexpWarning):
+        a = fx.staggered_did(df, "y", "unit", "year", "first", **kw)  # type: ignore[arg-type]
+    mo = att_gt_moments(to_engine(df, "ibis-duckdb"), "y", "unit", "year", "first", **kw)  # type: ignore[arg-type]
+    x, y = a.aggregate(kind, seed=1), mo.aggregate(kind)
+    assert y.overall_estimate == pytest.approx(x.estimate, rel=RTOL)
+    assert y.overall_std_error == pytest.approx(x.std_error, rel=RTOL)
+    if kind != "simple":
+        comp = x.components
+        np.testing.assert_allclose(y.labels, comp[comp.columns[0]].to_numpy(dtype=float))
+        np.testing.assert_allclose(y.estimate, comp["estimate"], rtol=RTOL, atol=1e-12)
+        np.testing.assert_allclose(y.std_error, comp["std_error"], rtol=RTOL)
+
+
+def test_mpdta_aggte_against_r(shared_data: Path) -> None:
+    """R did 2.5.0 aggte on mpdta (README of ../shared/data), 6 published digits."""
+    m = pd.read_csv(shared_data / "mpdta.csv")
+    mo = att_gt_moments(to_engine(m, "polars"), "lemp", "countyreal", "year", "first.treat")
+    published = {
+        "simple": (-0.039951, 0.012034),
+        "group": (-0.031018, 0.012446),
+        "dynamic": (-0.077240, 0.019965),
+        "calendar": (-0.041700, 0.015972),
+    }
+    for kind, (est, se) in published.items():
+        agg = mo.aggregate(kind)
+        assert agg.overall_estimate == pytest.approx(est, abs=5e-7), kind
+        assert agg.overall_std_error == pytest.approx(se, abs=5e-7), kind
+    with pytest.raises(SpecificationError, match="kind"):
+        mo.aggregate("cumulative")
