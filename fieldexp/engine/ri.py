@@ -149,6 +149,7 @@ def ri_frame(
     covariates: object,
     weights: str | None,
     studentize: bool,
+    subset: object = None,
 ) -> EngineRIFrame:
     """Cluster totals of an engine table for :func:`fieldexp.randomization_inference`.
 
@@ -157,7 +158,9 @@ def ri_frame(
     cluster with the cluster mean and weight :math:`n_g` gives the same draws, p-value and
     interval (pulled once: *G* rows). Refused, saying why: unclustered designs (every unit
     is re-drawn: unit rows are the input), the CACE statistic, covariance adjustment,
-    ``weights``, exclusions, and an assignment given as a frame.
+    ``weights``, exclusions, and an assignment given as a frame. ``subset`` (a boolean column
+    of the table) keeps every cluster in the randomisation and counts only the subset's rows
+    in the cluster sizes and means, which is the subset statistic of the DataFrame path.
     """
     function = "fieldexp.randomization_inference"
     why = None
@@ -177,6 +180,8 @@ def ri_frame(
         why = "covariance adjustment residualises unit outcomes on unit covariates"
     elif weights is not None:
         why = "'weights' are not pushed down yet"
+    elif subset is not None and not isinstance(subset, str):
+        why = "'subset' must be a boolean column of the table (not an array)"
     elif design.exclude:
         why = "design exclusions refer to unit rows; pass the table of units kept instead"
     elif tuple(design.arm_labels) != (0, 1) and tuple(design.arm_labels) != (1, 0):
@@ -187,6 +192,23 @@ def ri_frame(
             f"possible here: {why}. Or pass a pandas DataFrame."
         )
     assert isinstance(assignment, str) and design.clusters is not None
+    if subset is not None:
+        import ibis
+
+        table = as_ibis(data, function=function)
+        if subset not in table.columns:
+            raise ColumnNotFoundError(
+                f"column {subset!r} (argument 'subset' of {function}) is not in the table."
+            )
+        if not table.schema()[subset].is_boolean():
+            raise SpecificationError(
+                f"The 'subset' parameter of {function} must name a boolean column; {subset!r} "
+                f"has engine type {table.schema()[subset]}."
+            )
+        inside = table[subset].fill_null(False)
+        data = table.mutate(
+            **{outcome: inside.ifelse(table[outcome], ibis.null(table.schema()[outcome]))}
+        )
     frame = ri_inputs(
         data, outcome, assignment, clusters=design.clusters, blocks=design.blocks, keep_missing=True
     )

@@ -98,3 +98,30 @@ def test_refusals_say_why(kw: dict[str, object], match: str) -> None:
             seed=1,
             **kw,  # type: ignore[arg-type]
         )
+
+
+@pytest.mark.parametrize("engine", ["ibis-duckdb", "polars"])
+def test_subset_outcome(engine: str) -> None:
+    """Registration among the unregistered: the whole design replayed, the statistic on the
+    subset (a boolean column): same draws, p-value and interval as on pandas."""
+    df = pd.read_csv(FIXTURES / "experiment_small.csv")
+    df["unregistered"] = df["registered"] == 0
+    design = Design("voter_id", blocks="precinct_id", clusters="household_id")
+    kw = dict(reps=200, seed=4, subset="unregistered", ci=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = fx.randomization_inference(df, "registered_after", "assigned", design, **kw)  # type: ignore[arg-type]
+        b = fx.randomization_inference(
+            to_engine(df, engine),
+            "registered_after",
+            "assigned",
+            design,
+            **kw,  # type: ignore[arg-type]
+        )
+    _same(a, b)
+    assert b.nobs == int(df["unregistered"].sum())
+    with pytest.raises(SpecificationError, match="boolean column"):
+        fx.randomization_inference(
+            to_engine(df, engine), "registered_after", "assigned", design, reps=10, seed=1,
+            subset="registered",
+        )  # fmt: skip
