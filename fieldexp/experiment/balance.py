@@ -336,7 +336,11 @@ def balance(
     if n_noarm:
         notes.append(f"{n_noarm:,} rows with no arm (excluded units) are not compared")
     rows = []
-    arm_str = arm_values.astype(str)
+    if pd.api.types.is_float_dtype(arm_values) and bool((arm_values.dropna() % 1 == 0).all()):
+        # 0.0/1.0 (a 0/1 column with missing values read as floats): the labels are 0 and 1
+        arm_str = arm_values.astype("Int64").astype(str)
+    else:
+        arm_str = arm_values.astype(str)
     masks = {
         lab: (arm_str == str(lab)).to_numpy() & arm_values.notna().to_numpy() for lab in labels
     }
