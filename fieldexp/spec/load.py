@@ -54,6 +54,7 @@ from fieldexp.spec.reader import nonempty as _nonempty
 from fieldexp.spec.reader import nonnegative as _nonnegative
 from fieldexp.spec.reader import positive_int as _positive_int
 from fieldexp.spec.redact import redact_salt, refuse_short_secrets
+from fieldexp.spec.targeting import parse_targeting
 from fieldexp.stats.covariance import SE_TYPES as _SE_TYPES
 
 __all__ = ["load_spec", "parse_spec"]
@@ -549,6 +550,8 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
         _refuse_grouping(cov, "by", coverage.by)
         if not enabled:
             coverage = None
+    tg = top.section("targeting")
+    targeting = parse_targeting(tg, folder, names) if tg is not None else None
     top.finish()
 
     if data.analysis_table is None and data.voters is None and data.precinct_results is None:
@@ -574,6 +577,7 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
         costs=costs,
         privacy=privacy,
         coverage=coverage,
+        targeting=targeting,
     )
 
 

@@ -247,9 +247,9 @@ class RateResult(Result):
         ax.fill_between(toc["q"], toc["ci_low"], toc["ci_high"], alpha=0.25, linewidth=0)
         ax.plot(toc["q"], toc["toc"], linewidth=1.5)
         ax.axhline(0.0, color="0.4", linewidth=0.8)
-        ax.set_xlabel("share treated, by decreasing priority (q)")
-        ax.set_ylabel("TOC(q)")
-        ax.set_title(f"TOC of {self.priority}".replace("$", r"\$"))
+        ax.set_xlabel("share treated, by decreasing priority (q)", usetex=False)
+        ax.set_ylabel("TOC(q)", usetex=False)
+        ax.set_title(f"TOC of {self.priority}".replace("$", r"\$"), usetex=False)
 
 
 def _priority_array(
