@@ -103,6 +103,8 @@ TOOL_LABELS = {
     "causalml_dr": "CausalML BaseDRRegressor (HistGradientBoosting, its 3-fold cross-fit; in-sample predict())",
 }
 COVS = ["x0", "x1", "x2", "x3"]
+#: Seconds after which one fit is stopped (and reported as such).
+TIMEOUT = 1500
 
 
 def write_speed_data(n: int, path: str) -> None:
@@ -208,12 +210,18 @@ def speed(n: int, rounds: int, tools: list[str]) -> None:
             if tool in errors:
                 continue
             load.append(os.getloadavg()[0])
-            out = subprocess.run(
-                [sys.executable, __file__, "one", tool, path],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
+            try:
+                out = subprocess.run(
+                    [sys.executable, __file__, "one", tool, path],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                    env={**os.environ, "OMP_NUM_THREADS": "1"},
+                    timeout=TIMEOUT,
+                )
+            except subprocess.TimeoutExpired:
+                errors[tool] = f"over {TIMEOUT} s (stopped)"
+                continue
             lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
             if not lines:
                 errors[tool] = (out.stderr.strip().splitlines() or ["failed"])[-1][:200]
@@ -252,7 +260,10 @@ def speed(n: int, rounds: int, tools: list[str]) -> None:
         "a warm-up fit on 20,000 rows; tools alternate, order reversed every other round. "
         f"Machine shared with other jobs: load average during the runs {min(load):.1f} to "
         f"{max(load):.1f} on {os.cpu_count()} cores, so read the ratios (paired within a "
-        "round) before the seconds.\n"
+        "round) before the seconds. Every process runs with OMP_NUM_THREADS=1: on a loaded "
+        "machine the OpenMP threads of scikit-learn's histogram gradient boosting "
+        "oversubscribe the cores and make fits 10-40x slower, which would measure the load, "
+        "not the tools.\n"
     )
     print("| what | median seconds | runs | median ratio to fx.uplift (same round) | peak MB |")
     print("|---|---|---|---|---|")
