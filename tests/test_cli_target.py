@@ -199,6 +199,17 @@ def test_hostile_input_paths_end_in_one_line_errors(
         assert expected in err and "Traceback" not in err
 
 
+def test_malformed_geojson_fails_cleanly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.geojson"
+    bad.write_text('{"type": "FeatureCollection", "features": [')
+    spec = _spec(tmp_path, targeting=f'geojson = "{bad}"')
+    assert cli.main(["target", str(spec), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read GeoJSON" in err and "Traceback" not in err
+
+
 def test_results_that_are_not_results_fail_cleanly(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

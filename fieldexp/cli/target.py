@@ -129,6 +129,10 @@ def cmd_target(args: argparse.Namespace) -> int:
     out = Path(args.out)
     for name in FILES:
         safe_path(out, name)  # every output checked before anything is read or written
+    if tg.geojson is not None:
+        from fieldexp.targeting.maps import read_geojson
+
+        read_geojson(tg.geojson)  # a malformed map file fails before the long steps
     level = round(100 * (1 - spec.analysis.alpha))
     written: list[Path] = []
     with warnings.catch_warnings(record=True) as caught, _Steps(_show_progress(args)) as step:

@@ -312,6 +312,11 @@ def evaluate_targeting(
             blocs=blocs,
             alpha=alpha,
         )
+        notes.append(
+            "Every precinct gets the same turnout effect and contact rate (estimated once from "
+            "the experiment), so the precinct order comes from the supporter shares of the "
+            "results; the precincts' intervals move together (one shared estimate)."
+        )
         if doors is not None or volunteer_hours is not None:
             plan = prio.plan(
                 doors, volunteer_hours=volunteer_hours, knocks_per_hour=knocks_per_hour
