@@ -233,7 +233,12 @@ def speed(n: int, rounds: int, tools: list[str]) -> None:
             this[tool] = res["seconds"]
             times[tool].append(res["seconds"])
             mem[tool].append(res["peak_mb"])
-            print(f"round {r + 1}: {tool} {res['seconds']:.1f} s", file=sys.stderr, flush=True)
+            print(
+                f"round {r + 1}: {tool} {res['seconds']:.1f} s, peak {res['peak_mb']:,.0f} MB, "
+                f"load {load[-1]:.1f}",
+                file=sys.stderr,
+                flush=True,
+            )
         base = this.get("fieldexp_uplift")
         for tool, secs in this.items():
             if base:
