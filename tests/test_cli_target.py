@@ -243,6 +243,26 @@ def test_formula_injection_in_precinct_labels_is_neutralised(tmp_path: Path) -> 
     assert "HYPERLINK" in raw  # kept as text, neutralised with a leading quote
 
 
+def test_an_input_id_reaching_an_output_stops_every_write(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A results file whose station code carries a voter id of the experiment: nothing written."""
+    lines = RESULTS.read_bytes().decode("utf-8").splitlines()
+    cells = lines[1].split(";")
+    cells[0] = "V0000001-"
+    lines[1] = ";".join(cells)
+    hostile = tmp_path / "leaky.csv"
+    hostile.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    spec = tmp_path / "leaky.toml"
+    spec.write_text(_spec(tmp_path).read_text().replace(str(RESULTS), str(hostile)))
+    out = tmp_path / "out"
+    assert cli.main(["target", str(spec), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "input id" in err and "nothing was written" in err
+    assert "V0000001" not in err
+    assert not out.exists()
+
+
 def test_help_lists_target(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         cli.main(["target", "--help"])

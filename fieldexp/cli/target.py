@@ -141,39 +141,56 @@ def cmd_target(args: argparse.Namespace) -> int:
         run = prepare_analysis(spec, step)
         step("uplift scores and RATE of each ranking")
         res = targeting_run(run)
-        out.mkdir(parents=True, exist_ok=True)
-        step("writing")
-        written.append(write_csv(res.rate_frame(), out, "rate.csv"))
-        written.append(write_csv(res.toc_frame(), out, "toc.csv"))
+        from fieldexp.report.safety import csv_frame
+
+        def csv(frame: pd.DataFrame) -> str:
+            return csv_frame(frame).to_csv(index=False, lineterminator="\n")
+
         from fieldexp.targeting.svg import toc_svg
 
-        svg = toc_svg([(r.label, r.autoc.toc) for r in res.rates])
-        written.append(write_text(out, ("toc.svg",), svg))
+        texts: dict[str, str] = {
+            "rate.csv": csv(res.rate_frame()),
+            "toc.csv": csv(res.toc_frame()),
+            "toc.svg": toc_svg([(r.label, r.autoc.toc) for r in res.rates]),
+        }
         if res.priorities is not None:
-            written.append(write_csv(res.priorities.to_frame(), out, "precincts.csv"))
+            texts["precincts.csv"] = csv(res.priorities.to_frame())
         if res.plan is not None:
-            written.append(write_csv(res.plan.allocation, out, "plan.csv"))
-            written.append(write_csv(res.plan.curve, out, "plan_curve.csv"))
+            texts["plan.csv"] = csv(res.plan.allocation)
+            texts["plan_curve.csv"] = csv(res.plan.curve)
         if tg.geojson is not None and res.priorities is not None:
             from fieldexp.targeting.maps import choropleth
 
             step("maps")
             values = res.priorities.table.set_index("precinct_id")["net_votes_per_door"]
-            m = choropleth(
+            texts["map_priority.svg"] = choropleth(
                 tg.geojson,
                 values,
                 key=tg.geojson_key,
                 title="Expected net votes per door",
                 label="net votes per door",
             )
-            written.append(write_text(out, ("map_priority.svg",), m))
             if res.plan is not None:
                 doors = res.plan.allocation.set_index("precinct_id")["doors"].astype(float)
-                m = choropleth(
+                texts["map_plan.svg"] = choropleth(
                     tg.geojson, doors, key=tg.geojson_key, title="Doors in the plan", label="doors"
                 )
-                written.append(write_text(out, ("map_plan.svg",), m))
-        written.append(write_text(out, ("summary.md",), _summary(run, res, level, md_escape)))
+        texts["summary.md"] = _summary(run, res, level, md_escape)
+        # the same leak check as `fieldexp report`: no input id or personal value in any file
+        from fieldexp.report import identifier_tokens
+        from fieldexp.report.safety import find_leaks
+
+        leaks = find_leaks(None, texts, identifier_tokens(run))
+        if leaks:
+            raise SpecificationError(
+                "fieldexp target: the outputs would show data of the inputs ("
+                + "; ".join(leaks)
+                + "); nothing was written."
+            )
+        out.mkdir(parents=True, exist_ok=True)
+        step("writing")
+        for name, text in texts.items():
+            written.append(write_text(out, (name,), text))
         if args.export_scores:
             from fieldexp.io.privacy import keyed_hash
 
