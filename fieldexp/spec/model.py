@@ -12,6 +12,7 @@ from typing import Any
 
 from fieldexp.design import Design
 from fieldexp.spec.stations import StationsSpec
+from fieldexp.spec.targeting import TargetingSpec
 
 __all__ = [
     "SPEC_VERSION",
@@ -245,6 +246,7 @@ class AnalysisSpec:
     coverage: CoverageSpec | None = field(default_factory=CoverageSpec)
     stations: StationsSpec | None = None  # [stations] (fieldexp/spec/stations.py)
     assign: AssignSpec | None = None
+    targeting: TargetingSpec | None = None
 
     @property
     def folder(self) -> Path:
