@@ -402,6 +402,30 @@ NOTE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         "note.panel_before_registration",
     ),
+    # fieldexp/targeting/pipeline.py (the "Where to knock next" section)
+    (
+        re.compile(r"(?P<n>[\d,]+) voter\(s\) with a missing value were not scored\."),
+        "note.tg_missing",
+    ),
+    (re.compile(r"No precinct results: precincts are not ranked.*"), "note.tg_no_results"),
+    (re.compile(r"No supporters bloc: precincts are not ranked.*"), "note.tg_no_supporters"),
+    (
+        re.compile(r"No contact column: the turnout effect is per door assigned.*"),
+        "note.tg_no_contact",
+    ),
+    (
+        re.compile(r"Every precinct gets the same turnout effect and contact rate.*"),
+        "note.tg_same_effect",
+    ),
+    (re.compile(r"No budget: no plan.*"), "note.tg_no_budget"),
+    (
+        re.compile(r"50\+1 score: the experiment's precincts are not all in.*"),
+        "note.tg_fiftyone_history",
+    ),
+    (
+        re.compile(r"The covariates do not vary: the uplift ranking is a constant\."),
+        "note.tg_constant",
+    ),
 )
 
 #: The default language (English).

@@ -47,6 +47,8 @@ def toc_svg(
     *,
     title: str = "Targeting operator characteristic",
     size: tuple[float, float] = (6.5, 4.0),
+    xlabel: str = "share knocked, by decreasing priority (q)",
+    ylabel: str = "TOC(q): effect gained over a random list",
 ) -> str:
     """TOC curves (``q``, ``toc``, ``ci_low``, ``ci_high``) of several rankings on one plot.
 
@@ -67,8 +69,8 @@ def toc_svg(
             )
             ax.plot(toc["q"], toc["toc"], linewidth=1.5, color=colour, label=plain(name))
         ax.axhline(0.0, color="0.4", linewidth=0.8)
-        ax.set_xlabel("share knocked, by decreasing priority (q)")
-        ax.set_ylabel("TOC(q): effect gained over a random list")
+        ax.set_xlabel(plain(xlabel))
+        ax.set_ylabel(plain(ylabel))
         ax.set_title(plain(title))
         if curves:
             ax.legend(frameon=False, fontsize=8)

@@ -152,6 +152,7 @@ CATALOGUED = (
     "did",
     "did_stations",
     "attrition",
+    "targeting",
 )
 
 
@@ -365,6 +366,52 @@ def test_french_json_keeps_machine_fields(french_demo) -> None:
     assert doc["headline"]["unit"] == "voter"
     assert isinstance(doc["estimates"][0]["estimate"], float)
     assert doc["headline"]["net_label"] == "voix nettes gagnées"
+
+
+def test_french_targeting_section_has_no_english_sentence(tmp_path: Path) -> None:
+    """analyses/targeting.toml with ``language = "fr"``: "Où frapper la prochaine fois" in French."""
+    text = (REPO / "analyses" / "targeting.toml").read_text(encoding="utf-8")
+    text = text.replace('"../fixtures/', f'"{(REPO / "fixtures").as_posix()}/')
+    text = text.replace(
+        'title = "Northport 2022: where to knock next"\norganisation = "Demo campaign (simulated data)"',
+        'title = "Northport 2022"\norganisation = "Campagne de démonstration"\nlanguage = "fr"',
+    )
+    text = text.replace(
+        'label = "Turnout in the 2022 general election"', 'label = "Participation en 2022"'
+    )
+    text = text.replace("reps = 200", "reps = 40")  # wording, not precision, is tested here
+    assert 'language = "fr"' in text
+    spec_path = tmp_path / "targeting_fr.toml"
+    spec_path.write_text(text, encoding="utf-8")
+    spec = load_spec(spec_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run = prepare_analysis(spec)
+        report = build_report(spec, run=run)
+    section = report.section("targeting")
+    assert section.title == "Où frapper la prochaine fois"
+    covariates = section.paragraphs[0].split(" à partir de ")[1].split(" (")[0]
+    texts = [
+        *(p.replace(covariates, " ") for p in section.paragraphs),
+        *(t.title for t in section.tables),
+        *(t.note for t in section.tables),
+        *(c for t in section.tables for c in t.columns),
+        *(f.title for f in section.figures),
+        *(f.alt for f in section.figures),
+    ]
+    for t in texts:
+        assert not _english_left(t), (t, _english_left(t))
+    joined = " ".join(texts)
+    assert "voix nettes par porte" in joined and "bureaux de vote" in joined.lower()
+    assert f"IC à 95{NBSP}%" in joined and "AUTOC" in joined and "QINI" in joined
+    assert "portes" in joined
+    assert not re.search(r"\d\.\d", " ".join(section.paragraphs))  # decimal commas
+    svg = htmllib.unescape(section.figures[0].svg)
+    assert "part des portes frappées" in svg and "share knocked" not in svg
+    md = render_markdown(report)
+    part = md[md.index("## Où frapper la prochaine fois") :]
+    part = part[: part.index("\n## ", 5)] if "\n## " in part[5:] else part
+    assert not _english_left(part.replace(covariates, " ")), _english_left(part)
 
 
 def test_english_is_unchanged_by_default(demo_report) -> None:

@@ -9,11 +9,17 @@ lies above 0; when every interval includes 0 the section says no ranking beats r
 from __future__ import annotations
 
 from fieldexp.errors import DataError, SpecificationError
+from fieldexp.report.language import CATALOGUE, ENGLISH, Language
 from fieldexp.report.model import Cell, Figure, Section, Table
 from fieldexp.report.prepare import AnalysisRun, outcome_units
 from fieldexp.report.sections.context import ReportContext
 from fieldexp.spec.model import AnalysisSpec, DataSource, OutcomeSpec
-from fieldexp.targeting.pipeline import TargetingRun, evaluate_targeting
+from fieldexp.targeting.pipeline import (
+    RANKING_LABELS,
+    RankingRate,
+    TargetingRun,
+    evaluate_targeting,
+)
 
 __all__ = ["build", "targeting_outcome", "targeting_run"]
 
@@ -79,31 +85,45 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _ci(lo: float, hi: float) -> str:
-    return f"{lo:.4f} to {hi:.4f}"
+def _label(r: RankingRate, lang: Language) -> str:
+    """The ranking's label in the report's language (a label of its own stays as it is)."""
+    key = f"ranking.{r.name}"
+    if key in CATALOGUE and r.label == RANKING_LABELS.get(r.name):
+        return lang(key)
+    return r.label
 
 
-def verdict(res: TargetingRun, level: int) -> list[str]:
+def _interval(lo: float, hi: float, lang: Language, decimals: int = 4) -> str:
+    return lang("targeting.range", low=lang.fixed(lo, decimals), high=lang.fixed(hi, decimals))
+
+
+def verdict(res: TargetingRun, level: int, lang: Language = ENGLISH) -> list[str]:
     """The sentences the RATE intervals support (no more)."""
     out: list[str] = []
+    ci = lang.ci(level)
     above = [r for r in res.rates if r.autoc.ci_low > 0]
     below = [r for r in res.rates if r.autoc.ci_high < 0]
     if not above:
-        out.append(
-            f"No ranking beats random here: every AUTOC {level}% interval includes 0 (or lies "
-            "below it), so these data do not show that knocking the top of any of these lists "
-            "gains more than knocking a random list."
-        )
+        out.append(lang("targeting.none_beats", level=lang.level(level)))
     for r in above:
         out.append(
-            f"The {r.label} ranking beats a random list: AUTOC {r.autoc.estimate:.4f} "
-            f"({level}% CI {_ci(r.autoc.ci_low, r.autoc.ci_high)}), the average extra effect "
-            "per assigned voter of knocking the top of the list instead of a random list."
+            lang(
+                "targeting.beats",
+                ranking=_label(r, lang),
+                est=lang.fixed(r.autoc.estimate, 4),
+                ci=ci,
+                interval=_interval(r.autoc.ci_low, r.autoc.ci_high, lang),
+            )
         )
     for r in below:
         out.append(
-            f"The {r.label} ranking does worse than a random list here: AUTOC "
-            f"{r.autoc.estimate:.4f} ({level}% CI {_ci(r.autoc.ci_low, r.autoc.ci_high)})."
+            lang(
+                "targeting.worse",
+                ranking=_label(r, lang),
+                est=lang.fixed(r.autoc.estimate, 4),
+                ci=ci,
+                interval=_interval(r.autoc.ci_low, r.autoc.ci_high, lang),
+            )
         )
     if res.rates:
         first = res.rates[0]
@@ -111,41 +131,55 @@ def verdict(res: TargetingRun, level: int) -> list[str]:
             v = r.versus_first
             if v is None:
                 continue
+            values = dict(
+                first=_cap(_label(first, lang)),
+                other=_label(r, lang),
+                est=lang.fixed(v.estimate, 4),
+                ci=ci,
+                interval=_interval(v.ci_low, v.ci_high, lang),
+            )
             if v.ci_low > 0 or v.ci_high < 0:
-                better = first.label if v.estimate > 0 else r.label
-                out.append(
-                    f"{_cap(first.label)} versus {r.label}: AUTOC difference {v.estimate:.4f} "
-                    f"({level}% CI {_ci(v.ci_low, v.ci_high)}): the {better} ranking is better."
-                )
+                better = _label(first, lang) if v.estimate > 0 else _label(r, lang)
+                out.append(lang("targeting.versus_better", better=better, **values))
             else:
-                out.append(
-                    f"{_cap(first.label)} versus {r.label}: AUTOC difference {v.estimate:.4f} "
-                    f"({level}% CI {_ci(v.ci_low, v.ci_high)}): the data do not separate them."
-                )
+                out.append(lang("targeting.versus_same", **values))
     return out
 
 
-def plan_sentence(res: TargetingRun, level: int) -> str | None:
+def plan_sentence(res: TargetingRun, level: int, lang: Language = ENGLISH) -> str | None:
     """What the plan is expected to yield, and whether its interval excludes 0."""
     p = res.plan
     if p is None:
         return None
-    text = (
-        f"Plan: {p.doors:,} doors in {len(p.allocation):,} precinct(s), filled in order of "
-        f"net votes per door: expected net votes {p.net_votes:,.1f} ({level}% CI "
-        f"{p.ci_low:,.1f} to {p.ci_high:,.1f})."
+    text = lang(
+        "targeting.plan",
+        doors=lang.count(p.doors),
+        precincts=lang.count(len(p.allocation)),
+        v=lang.number(p.net_votes, 1),
+        ci=lang.ci(level),
+        interval=lang(
+            "targeting.range", low=lang.number(p.ci_low, 1), high=lang.number(p.ci_high, 1)
+        ),
     )
     if p.ci_low <= 0 <= p.ci_high:
-        text += " The interval includes 0: the experiment does not show that this plan gains votes."
+        text += " " + lang("targeting.plan_zero")
     return text
 
 
-def rate_table(res: TargetingRun, level: int) -> Table:
+def skipped_sentences(res: TargetingRun, lang: Language = ENGLISH) -> list[str]:
+    """Why a ranking asked for was not evaluated (the reason of the lower layer, as it is)."""
+    return [
+        lang("targeting.skipped", name=name, why=lang.term("reason", why))
+        for name, why in res.skipped
+    ]
+
+
+def rate_table(res: TargetingRun, level: int, lang: Language = ENGLISH) -> Table:
     rows: list[tuple[Cell, ...]] = []
     for r in res.rates:
         rows.append(
             (
-                r.label,
+                _label(r, lang),
                 r.autoc.estimate,
                 r.autoc.ci_low,
                 r.autoc.ci_high,
@@ -154,29 +188,29 @@ def rate_table(res: TargetingRun, level: int) -> Table:
                 r.qini.ci_high,
             )
         )
+    ci = lang.ci(level)
     return Table(
         "targeting_rate",
-        "Candidate rankings judged by RATE (per assigned voter)",
+        lang("targeting.rate_title"),
         (
-            "ranking",
+            lang("col.ranking"),
             "AUTOC",
-            f"AUTOC {level}% CI low",
-            f"AUTOC {level}% CI high",
+            lang("targeting.ci_low", what="AUTOC", ci=ci),
+            lang("targeting.ci_high", what="AUTOC", ci=ci),
             "QINI",
-            f"QINI {level}% CI low",
-            f"QINI {level}% CI high",
+            lang("targeting.ci_low", what="QINI", ci=ci),
+            lang("targeting.ci_high", what="QINI", ci=ci),
         ),
         ("text", "est", "est", "est", "est", "est", "est"),
         tuple(rows),
-        note=(
-            "RATE (Yadlowsky et al.; grf's rank_average_treatment_effect) with doubly robust "
-            f"scores; standard errors from {res.rates[0].autoc.reps if res.rates else 0} "
-            "half-samples of whole clusters within blocks. 0 is what a random list gives."
+        note=lang(
+            "targeting.rate_note",
+            reps=lang.count(res.rates[0].autoc.reps if res.rates else 0),
         ),
     )
 
 
-def precinct_table(res: TargetingRun, level: int) -> Table | None:
+def precinct_table(res: TargetingRun, level: int, lang: Language = ENGLISH) -> Table | None:
     if res.priorities is None:
         return None
     t = res.priorities.table.head(TOP_PRECINCTS)
@@ -193,24 +227,22 @@ def precinct_table(res: TargetingRun, level: int) -> Table | None:
             strict=True,
         )
     )
+    ci = lang.ci(level)
     return Table(
         "targeting_precincts",
-        f"Precincts ranked by expected net votes per door (top {len(rows)})",
+        lang("targeting.precincts_title", n=lang.count(len(rows))),
         (
-            "rank",
-            "precinct",
-            "supporter share",
-            "net votes per door",
-            f"{level}% CI low",
-            f"{level}% CI high",
-            "doors",
+            lang("col.rank"),
+            lang("col.precinct"),
+            lang("col.supporter_share"),
+            lang("col.net_votes_per_door"),
+            lang("col.lower") + f" ({ci})",
+            lang("col.upper") + f" ({ci})",
+            lang("col.doors"),
         ),
         ("int", "text", "pct", "est", "est", "est", "int"),
         rows,
-        note=(
-            "Net votes per door = contact rate x (turnout effect x (2 x supporter share - 1) "
-            "+ persuasion effect); intervals propagate the experiment's standard errors."
-        ),
+        note=lang("targeting.precincts_note"),
     )
 
 
@@ -220,27 +252,29 @@ def build(ctx: ReportContext) -> Section | None:
     tg = spec.targeting
     if tg is None:
         return None
-    title = "Where to knock next"
+    lang = ctx.lang
+    title = lang("targeting.title")
     if ctx.run.table is None:
-        return Section("targeting", title, available=False, reason="no voter-level analysis table")
+        return Section("targeting", title, available=False, reason=lang("targeting.no_table"))
     res = targeting_run(ctx.run)
     level = ctx.level
     paras = [
-        f"Uplift scores for {res.nvoters:,} voters from {', '.join(res.covariates)} "
-        f"({res.uplift.learner}, {res.uplift.n_folds}-fold cross-fitting: a voter's score "
-        "never uses that voter's outcome). Each candidate ranking is judged by its RATE: "
-        "AUTOC averages, over every list length, the extra effect of knocking the top of the "
-        "list rather than a random list; QINI weights long lists more.",
-        *verdict(res, level),
+        lang(
+            "targeting.intro",
+            n=lang.count(res.nvoters),
+            covariates=lang.items(list(res.covariates)),
+            learner=res.uplift.learner,
+            folds=lang.count(res.uplift.n_folds),
+        ),
+        *verdict(res, level, lang),
+        *skipped_sentences(res, lang),
     ]
-    for name, why in res.skipped:
-        paras.append(f"Ranking {name} not evaluated: {why}.")
-    sentence = plan_sentence(res, level)
+    sentence = plan_sentence(res, level, lang)
     if sentence:
         paras.append(sentence)
-    paras.extend(res.notes)
-    tables = [rate_table(res, level)]
-    pt = precinct_table(res, level)
+    paras.extend(lang.notes(res.notes))
+    tables = [rate_table(res, level, lang)]
+    pt = precinct_table(res, level, lang)
     if pt is not None:
         tables.append(pt)
     figs = []
@@ -250,9 +284,14 @@ def build(ctx: ReportContext) -> Section | None:
         figs.append(
             Figure(
                 "targeting_toc",
-                f"TOC of each ranking ({level}% pointwise intervals)",
-                toc_svg([(r.label, r.autoc.toc) for r in res.rates]),
-                "Targeting operator characteristic of each candidate ranking",
+                lang("targeting.toc_title", level=lang.level(level)),
+                toc_svg(
+                    [(_label(r, lang), r.autoc.toc) for r in res.rates],
+                    title=lang("targeting.toc_plot_title"),
+                    xlabel=lang("targeting.toc_x"),
+                    ylabel=lang("targeting.toc_y"),
+                ),
+                lang("targeting.toc_alt"),
             )
         )
     if ctx.figures and tg.geojson is not None and res.priorities is not None:
@@ -262,9 +301,11 @@ def build(ctx: ReportContext) -> Section | None:
         figs.append(
             Figure(
                 "targeting_map",
-                "Expected net votes per door knocked, by precinct",
-                choropleth(tg.geojson, values, key=tg.geojson_key, label="net votes per door"),
-                "Map of expected net votes per door by precinct",
+                lang("targeting.map_title"),
+                choropleth(
+                    tg.geojson, values, key=tg.geojson_key, label=lang("col.net_votes_per_door")
+                ),
+                lang("targeting.map_alt"),
             )
         )
     return Section("targeting", title, tuple(paras), tuple(tables), tuple(figs))
