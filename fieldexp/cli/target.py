@@ -78,31 +78,51 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def _summary(run: Any, res: Any, level: int, md: Any) -> str:
-    from fieldexp.report.sections.targeting import plan_sentence, verdict
+    """``summary.md`` in the spec's ``[report] language`` (the report section's messages)."""
+    from fieldexp.report.language import get_language
+    from fieldexp.report.sections.targeting import (
+        plan_sentence,
+        ranking_label,
+        skipped_sentences,
+        verdict,
+    )
 
+    lang = get_language(run.spec.report.language)
     lines = [
-        f"# Where to knock next: {md(run.spec.report.title)}",
+        f"# {lang('targeting.title')}: {md(run.spec.report.title)}",
         "",
         md(
-            f"Uplift scores for {res.nvoters:,} voters ({res.uplift.learner}, "
-            f"{res.uplift.n_folds}-fold cross-fitting) from {', '.join(res.covariates)}."
+            lang(
+                "targeting.intro",
+                n=lang.count(res.nvoters),
+                covariates=lang.items(list(res.covariates)),
+                learner=res.uplift.learner,
+                folds=lang.count(res.uplift.n_folds),
+            )
         ),
         "",
     ]
-    lines += [f"- {md(s)}" for s in verdict(res, level)]
-    sentence = plan_sentence(res, level)
+    lines += [f"- {md(s)}" for s in verdict(res, level, lang)]
+    sentence = plan_sentence(res, level, lang)
     if sentence:
         lines += ["", md(sentence)]
-    for name, why in res.skipped:
-        lines += ["", md(f"Ranking {name} not evaluated: {why}.")]
-    for note in res.notes:
-        lines += ["", md(note)]
-    lines += ["", "| ranking | target | estimate | CI low | CI high |", "|---|---|---|---|---|"]
+    for text in [*skipped_sentences(res, lang), *lang.notes(res.notes)]:
+        lines += ["", md(text)]
+    ci = lang.ci(level)
+    header = (
+        lang("col.ranking"),
+        lang("col.target"),
+        lang("col.estimate"),
+        lang("col.ci_low", ci=ci),
+        lang("col.ci_high", ci=ci),
+    )
+    lines += ["", "| " + " | ".join(header) + " |", "|---|---|---|---|---|"]
     for r in res.rates:
         for x in (r.autoc, r.qini):
             lines.append(
-                f"| {md(r.label, cell=True)} | {x.target} | {x.estimate:.4f} | "
-                f"{x.ci_low:.4f} | {x.ci_high:.4f} |"
+                f"| {md(ranking_label(r, lang), cell=True)} | {x.target} | "
+                f"{lang.fixed(x.estimate, 4)} | {lang.fixed(x.ci_low, 4)} | "
+                f"{lang.fixed(x.ci_high, 4)} |"
             )
     return "\n".join(lines) + "\n"
 
@@ -111,11 +131,13 @@ def cmd_target(args: argparse.Namespace) -> int:
     """Run ``[targeting]`` of SPEC and write the files listed in the module docstring."""
     from fieldexp.cli import _print_warnings, _show_progress, _Steps
     from fieldexp.report import prepare_analysis
+    from fieldexp.report.language import get_language
     from fieldexp.report.safety import md_escape, safe_path, write_csv, write_text
-    from fieldexp.report.sections.targeting import targeting_run
+    from fieldexp.report.sections.targeting import ranking_label, targeting_run
     from fieldexp.spec import load_spec
 
     spec = load_spec(args.spec)
+    lang = get_language(spec.report.language)
     tg = spec.targeting
     if tg is None:
         raise SpecificationError(
@@ -151,7 +173,12 @@ def cmd_target(args: argparse.Namespace) -> int:
         texts: dict[str, str] = {
             "rate.csv": csv(res.rate_frame()),
             "toc.csv": csv(res.toc_frame()),
-            "toc.svg": toc_svg([(r.label, r.autoc.toc) for r in res.rates]),
+            "toc.svg": toc_svg(
+                [(ranking_label(r, lang), r.autoc.toc) for r in res.rates],
+                title=lang("targeting.toc_plot_title"),
+                xlabel=lang("targeting.toc_x"),
+                ylabel=lang("targeting.toc_y"),
+            ),
         }
         if res.priorities is not None:
             texts["precincts.csv"] = csv(res.priorities.to_frame())
@@ -167,13 +194,17 @@ def cmd_target(args: argparse.Namespace) -> int:
                 tg.geojson,
                 values,
                 key=tg.geojson_key,
-                title="Expected net votes per door",
-                label="net votes per door",
+                title=lang("targeting.map_priority_title"),
+                label=lang("col.net_votes_per_door"),
             )
             if res.plan is not None:
                 doors = res.plan.allocation.set_index("precinct_id")["doors"].astype(float)
                 texts["map_plan.svg"] = choropleth(
-                    tg.geojson, doors, key=tg.geojson_key, title="Doors in the plan", label="doors"
+                    tg.geojson,
+                    doors,
+                    key=tg.geojson_key,
+                    title=lang("targeting.map_plan_title"),
+                    label=lang("col.doors"),
                 )
         texts["summary.md"] = _summary(run, res, level, md_escape)
         # the same leak check as `fieldexp report`: no input id or personal value in any file

@@ -368,8 +368,8 @@ def test_french_json_keeps_machine_fields(french_demo) -> None:
     assert doc["headline"]["net_label"] == "voix nettes gagnées"
 
 
-def test_french_targeting_section_has_no_english_sentence(tmp_path: Path) -> None:
-    """analyses/targeting.toml with ``language = "fr"``: "Où frapper la prochaine fois" in French."""
+def _targeting_fr_spec(tmp_path: Path) -> Path:
+    """analyses/targeting.toml in a tmp copy with ``language = "fr"`` (fewer half-samples)."""
     text = (REPO / "analyses" / "targeting.toml").read_text(encoding="utf-8")
     text = text.replace('"../fixtures/', f'"{(REPO / "fixtures").as_posix()}/')
     text = text.replace(
@@ -383,7 +383,12 @@ def test_french_targeting_section_has_no_english_sentence(tmp_path: Path) -> Non
     assert 'language = "fr"' in text
     spec_path = tmp_path / "targeting_fr.toml"
     spec_path.write_text(text, encoding="utf-8")
-    spec = load_spec(spec_path)
+    return spec_path
+
+
+def test_french_targeting_section_has_no_english_sentence(tmp_path: Path) -> None:
+    """analyses/targeting.toml with ``language = "fr"``: "Où frapper la prochaine fois" in French."""
+    spec = load_spec(_targeting_fr_spec(tmp_path))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         run = prepare_analysis(spec)
@@ -412,6 +417,25 @@ def test_french_targeting_section_has_no_english_sentence(tmp_path: Path) -> Non
     part = md[md.index("## Où frapper la prochaine fois") :]
     part = part[: part.index("\n## ", 5)] if "\n## " in part[5:] else part
     assert not _english_left(part.replace(covariates, " ")), _english_left(part)
+
+
+def test_french_target_summary_has_no_english_sentence(tmp_path: Path) -> None:
+    """``fieldexp target`` on a French spec writes summary.md and the TOC axes in French."""
+    from fieldexp import cli
+
+    out = tmp_path / "out"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert cli.main(["target", str(_targeting_fr_spec(tmp_path)), "--out", str(out)]) == 0
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert summary.startswith("# Où frapper la prochaine fois")
+    covariates = summary.split(" à partir de ")[1].split(" (")[0]
+    left = _english_left(summary.replace(covariates, " "))
+    assert not left, (left, summary)
+    assert f"IC à 95{NBSP}%" in summary and "| classement | cible |" in summary
+    assert "liste au hasard" in summary and not re.search(r"\d\.\d", summary)
+    svg = htmllib.unescape((out / "toc.svg").read_text(encoding="utf-8"))
+    assert "part des portes frappées" in svg and "share knocked" not in svg
 
 
 def test_english_is_unchanged_by_default(demo_report) -> None:

@@ -21,7 +21,15 @@ from fieldexp.targeting.pipeline import (
     evaluate_targeting,
 )
 
-__all__ = ["build", "targeting_outcome", "targeting_run"]
+__all__ = [
+    "build",
+    "plan_sentence",
+    "ranking_label",
+    "skipped_sentences",
+    "targeting_outcome",
+    "targeting_run",
+    "verdict",
+]
 
 TOP_PRECINCTS = 10
 
@@ -85,7 +93,7 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _label(r: RankingRate, lang: Language) -> str:
+def ranking_label(r: RankingRate, lang: Language) -> str:
     """The ranking's label in the report's language (a label of its own stays as it is)."""
     key = f"ranking.{r.name}"
     if key in CATALOGUE and r.label == RANKING_LABELS.get(r.name):
@@ -109,7 +117,7 @@ def verdict(res: TargetingRun, level: int, lang: Language = ENGLISH) -> list[str
         out.append(
             lang(
                 "targeting.beats",
-                ranking=_label(r, lang),
+                ranking=ranking_label(r, lang),
                 est=lang.fixed(r.autoc.estimate, 4),
                 ci=ci,
                 interval=_interval(r.autoc.ci_low, r.autoc.ci_high, lang),
@@ -119,7 +127,7 @@ def verdict(res: TargetingRun, level: int, lang: Language = ENGLISH) -> list[str
         out.append(
             lang(
                 "targeting.worse",
-                ranking=_label(r, lang),
+                ranking=ranking_label(r, lang),
                 est=lang.fixed(r.autoc.estimate, 4),
                 ci=ci,
                 interval=_interval(r.autoc.ci_low, r.autoc.ci_high, lang),
@@ -132,14 +140,14 @@ def verdict(res: TargetingRun, level: int, lang: Language = ENGLISH) -> list[str
             if v is None:
                 continue
             values = dict(
-                first=_cap(_label(first, lang)),
-                other=_label(r, lang),
+                first=_cap(ranking_label(first, lang)),
+                other=ranking_label(r, lang),
                 est=lang.fixed(v.estimate, 4),
                 ci=ci,
                 interval=_interval(v.ci_low, v.ci_high, lang),
             )
             if v.ci_low > 0 or v.ci_high < 0:
-                better = _label(first, lang) if v.estimate > 0 else _label(r, lang)
+                better = ranking_label(first, lang) if v.estimate > 0 else ranking_label(r, lang)
                 out.append(lang("targeting.versus_better", better=better, **values))
             else:
                 out.append(lang("targeting.versus_same", **values))
@@ -179,7 +187,7 @@ def rate_table(res: TargetingRun, level: int, lang: Language = ENGLISH) -> Table
     for r in res.rates:
         rows.append(
             (
-                _label(r, lang),
+                ranking_label(r, lang),
                 r.autoc.estimate,
                 r.autoc.ci_low,
                 r.autoc.ci_high,
@@ -286,7 +294,7 @@ def build(ctx: ReportContext) -> Section | None:
                 "targeting_toc",
                 lang("targeting.toc_title", level=lang.level(level)),
                 toc_svg(
-                    [(_label(r, lang), r.autoc.toc) for r in res.rates],
+                    [(ranking_label(r, lang), r.autoc.toc) for r in res.rates],
                     title=lang("targeting.toc_plot_title"),
                     xlabel=lang("targeting.toc_x"),
                     ylabel=lang("targeting.toc_y"),
