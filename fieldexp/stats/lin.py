@@ -38,8 +38,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from fieldexp.errors import EstimationError
-from fieldexp.stats._blas import with_single_thread_blas
 from fieldexp.stats.absorb import demean
+from fieldexp.stats.blas import with_single_thread_blas
 from fieldexp.stats.covariance import SandwichInputs, contrast_covariance
 from fieldexp.stats.groups import GroupIndex
 from fieldexp.stats.linear import LinearFit, gram_inverse, is_nested, solve_normal

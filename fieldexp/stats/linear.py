@@ -27,8 +27,8 @@ import numpy as np
 from scipy import linalg
 
 from fieldexp.errors import EstimationError
-from fieldexp.stats._blas import single_thread_blas, with_single_thread_blas
 from fieldexp.stats.absorb import demean, fe_rank
+from fieldexp.stats.blas import single_thread_blas, with_single_thread_blas
 from fieldexp.stats.covariance import (
     SandwichInputs,
     check_small_sample,
@@ -502,7 +502,7 @@ def fit_absorbed(
 
     Lets several fits (a CACE and its first stage) share one within transformation.
     Without explicit dummies every product is tall and thin: BLAS runs on one thread
-    (:mod:`fieldexp.stats._blas`).
+    (:mod:`fieldexp.stats.blas`).
     """
     with single_thread_blas() if absorbed.dummies is None else nullcontext():
         return _fit_absorbed(
