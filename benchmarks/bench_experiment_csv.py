@@ -118,6 +118,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--pairs", type=int, default=7)
     ap.add_argument("--note", default="", help="conditions to print under the table")
+    ap.add_argument("--out", type=Path, default=OUT, help="markdown file to update")
     ap.add_argument("--worker", nargs=2, metavar=("TOOL", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
@@ -178,14 +179,15 @@ def write(rows: list[dict], args: argparse.Namespace, values: list[float]) -> No
     if args.note:
         lines += ["", args.note]
     lines.append(END)
-    old = OUT.read_text() if OUT.exists() else ""
+    out: Path = args.out
+    old = out.read_text() if out.exists() else ""
     block = "\n".join(lines)
     if BEGIN in old and END in old:
         new = old.split(BEGIN, 1)[0] + block + old.split(END, 1)[1]
     else:
         new = (old.rstrip() + "\n\n" if old else "") + block + "\n"
-    OUT.write_text(new)
-    print(f"wrote {OUT}")
+    out.write_text(new)
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":
