@@ -344,8 +344,12 @@ def voter_panel(
     else:
         matched_hh = np.zeros(0, dtype=bool)
     att = pd.concat(pieces, ignore_index=True)
-    in_panel = att["voter_id"].isin(vids).to_numpy()
-    n_unmatched = int((~used.loc[~hh, "unit_id"].isin(vids)).sum()) + int((~matched_hh).sum())
+    # vids is unique and its hash table is built above: look ids up in it (isin would hash
+    # vids again for each call)
+    in_panel = vids.get_indexer(att["voter_id"]) >= 0
+    n_unmatched = int((vids.get_indexer(used.loc[~hh, "unit_id"]) < 0).sum()) + int(
+        (~matched_hh).sum()
+    )
     att = att.loc[in_panel]
     first, n_after = _cohorts_from_attempts(
         att["voter_id"],
