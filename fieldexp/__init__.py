@@ -43,6 +43,8 @@ _LAZY: dict[str, str] = {
     "randomization_inference": "fieldexp.experiment.ri",
     "heterogeneity": "fieldexp.experiment.heterogeneity",
     "spillover": "fieldexp.experiment.spillover",
+    "dose_cace": "fieldexp.experiment.stations",
+    "ols_randomization_inference": "fieldexp.experiment.stations",
     "lee_bounds": "fieldexp.experiment.bounds",
     "attrition": "fieldexp.experiment.attrition",
     "SaturationDesign": "fieldexp.design.saturation",

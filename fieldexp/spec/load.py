@@ -54,9 +54,10 @@ from fieldexp.spec.reader import nonempty as _nonempty
 from fieldexp.spec.reader import nonnegative as _nonnegative
 from fieldexp.spec.reader import positive_int as _positive_int
 from fieldexp.spec.redact import redact_salt, refuse_short_secrets
+from fieldexp.spec.stations import parse_stations
 from fieldexp.stats.covariance import SE_TYPES as _SE_TYPES
 
-__all__ = ["load_spec", "parse_spec"]
+__all__ = ["load_spec", "parse_spec", "secret_files"]
 
 
 #: Readers' formats per canonical table (None: the table is read as a plain CSV).
@@ -549,6 +550,7 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
         _refuse_grouping(cov, "by", coverage.by)
         if not enabled:
             coverage = None
+    stations = parse_stations(top.section("stations"), folder, _resolve_path)
     top.finish()
 
     if data.analysis_table is None and data.voters is None and data.precinct_results is None:
@@ -574,6 +576,7 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
         costs=costs,
         privacy=privacy,
         coverage=coverage,
+        stations=stations,
     )
 
 
@@ -606,6 +609,31 @@ def redacted_text(spec: AnalysisSpec) -> str:
     Only the salt's string is replaced (see :func:`fieldexp.spec.redact.redact_salt`).
     """
     return redact_salt(spec.text, (spec.privacy.salt,))
+
+
+def secret_files(spec: AnalysisSpec) -> list[tuple[str, Path]]:
+    """Salt files the spec's readers use (``[data.<table>] mapping.options.salt_file``).
+
+    Each relative path is given twice (from the working folder, as the reader opens it, and
+    from the spec's folder), so a check covers both readings.
+    """
+    found: list[tuple[str, Path]] = []
+    for source in spec.data.sources():
+        mapping = source.mapping or {}
+        if "_path" in mapping:
+            try:
+                mapping = tomllib.loads(Path(mapping["_path"]).read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                mapping = {}  # a CSV mapping, or read errors the reader itself reports
+        options = mapping.get("options") or {}
+        value = options.get("salt_file") if isinstance(options, dict) else None
+        if isinstance(value, str | Path) and str(value):
+            where = f"{spec.path.name}: [data.{source.table}] mapping options salt_file"
+            path = Path(value).expanduser()
+            found.append((where, path))
+            if not path.is_absolute():
+                found.append((where, spec.folder / path))
+    return found
 
 
 def mapping_for(source: DataSource) -> Any:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fieldexp.design import Design
+from fieldexp.spec.stations import StationsSpec
 
 __all__ = [
     "SPEC_VERSION",
@@ -226,6 +227,7 @@ class AnalysisSpec:
     costs: CostSpec | None = None
     privacy: PrivacySpec = field(default_factory=PrivacySpec)
     coverage: CoverageSpec | None = field(default_factory=CoverageSpec)
+    stations: StationsSpec | None = None  # [stations] (fieldexp/spec/stations.py)
 
     @property
     def folder(self) -> Path:

@@ -23,6 +23,7 @@ def randomize(run: AnalysisRun) -> RandomizationRun | None:
     if ri is None or run.spec.design is None:
         return None
     from fieldexp.experiment.ri import randomization_inference
+    from fieldexp.report.plan import station_randomization
 
     design = run.spec.design.design
     names = ri.outcomes or tuple(o.name for o in run.spec.outcomes)
@@ -40,6 +41,10 @@ def randomize(run: AnalysisRun) -> RandomizationRun | None:
             continue
         estimands = ri.estimands if o.level == "voter" else ("ITT",)
         stations = stations or o.level == "precinct"
+        if o.level == "precinct":  # the headline's weights and estimator (report/plan.py)
+            results.append(station_randomization(run, o, reps=ri.reps, seed=ri.seed, engine=engine))
+            rows.append((o.label, "1", "ITT"))
+            continue
         arms = run.arms if o.level == "voter" else ("1",)
         for est in estimands:
             for arm in arms:
@@ -88,10 +93,15 @@ def build(ctx: ReportContext) -> Section | None:
         ("outcome", "arm", "estimand", "estimate", "p-value", "MC s.e.", "draws", "kind"),
         ("text", "text", "text", "est", "p", "se", "int", "text"),
         tuple(table_rows),
-        note="Statistic: the design's difference in means (ITT; block-weighted when blocked) "
-        "or the Wald ratio (CACE), unadjusted for covariates, so an estimate here can differ "
-        "from the covariate-adjusted one of the effects table; the p-value tests the sharp "
-        "null that canvassing changed nobody's outcome.",
+        note=(
+            "Statistic: the estimator of the effects table (polling stations: weighted by "
+            "registered voters, same blocks and covariates); "
+            if r_run.stations and all(o.level == "precinct" for o in ctx.spec.outcomes)
+            else "Statistic: the design's difference in means (ITT; block-weighted when blocked) "
+            "or the Wald ratio (CACE), unadjusted for covariates, so an estimate here can differ "
+            "from the covariate-adjusted one of the effects table; "
+        )
+        + "the p-value tests the sharp null that canvassing changed nobody's outcome.",
     )
     paras = [
         f"The assignment was re-drawn {ri.reps:,} times exactly as the design drew it "
@@ -106,9 +116,9 @@ def build(ctx: ReportContext) -> Section | None:
         )
     if r_run.stations:
         paras.append(
-            "Polling stations: the statistic is the block-stratified difference in mean "
-            "station turnout (stations unweighted), so its estimate can differ from the "
-            "registered-weighted ITT of the effects table."
+            "Polling stations: the statistic is the estimator of the effects table itself "
+            "(weighted by registered voters, same blocks and covariates), so its estimate "
+            "equals the ITT shown there."
         )
     if r_run.skipped:
         paras.append(
