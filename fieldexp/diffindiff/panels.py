@@ -290,8 +290,8 @@ def voter_panel(
     )
     # the grid is voter-major: history row (voter v, election e) lands at v * n_e + e (one
     # row per voter and election, checked above); positions instead of a merge on text keys
-    v_code = vids.get_indexer(long["voter_id"])
-    e_code = pd.Index(el_frame["election_id"]).get_indexer(long["election_id"])
+    v_code = vids.get_indexer(pd.Index(long["voter_id"]))
+    e_code = pd.Index(el_frame["election_id"]).get_indexer(pd.Index(long["election_id"]))
     found = (v_code >= 0) & (e_code >= 0)
     pos = v_code[found].astype(np.int64) * n_e + e_code[found]
     hist_voted = long["voted"].to_numpy()[found]
@@ -346,8 +346,8 @@ def voter_panel(
     att = pd.concat(pieces, ignore_index=True)
     # vids is unique and its hash table is built above: look ids up in it (isin would hash
     # vids again for each call)
-    in_panel = vids.get_indexer(att["voter_id"]) >= 0
-    n_unmatched = int((vids.get_indexer(used.loc[~hh, "unit_id"]) < 0).sum()) + int(
+    in_panel = vids.get_indexer(pd.Index(att["voter_id"])) >= 0
+    n_unmatched = int((vids.get_indexer(pd.Index(used.loc[~hh, "unit_id"])) < 0).sum()) + int(
         (~matched_hh).sum()
     )
     att = att.loc[in_panel]
