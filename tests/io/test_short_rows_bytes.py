@@ -15,8 +15,11 @@ def _csv_path(path, encoding, n_fields, header):
     return short, n
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_byte_count_matches_csv_module(tmp_path, seed):
+@pytest.mark.parametrize("block", [1, 5, 64, 1 << 24])
+@pytest.mark.parametrize("seed", range(3))
+def test_byte_count_matches_csv_module(tmp_path, monkeypatch, seed, block):
+    # small blocks: lines and CRLF pairs cut across reads
+    monkeypatch.setattr(_fields, "_BLOCK", block)
     rng = random.Random(seed)
     pieces = ["a", "", " ", "\t", "b b", "\xa0", "é", "12"]
     path = tmp_path / "f.csv"
@@ -53,7 +56,7 @@ def test_byte_count_matches_csv_module(tmp_path, seed):
 def test_quoted_files_take_the_csv_path(tmp_path):
     path = tmp_path / "q.csv"
     path.write_text('a,b,c\n"x,y",z\n1,2,3\n', encoding="utf-8")
-    assert _fields._field_counts_unquoted(path, "utf-8", ",") is None
+    assert _fields._short_rows_bytes(path, "utf-8", ",", 3, header=True) is None
     with pytest.raises(FileFormatError, match="line 2 has 2 field"):
         _fields.refuse_short_rows(path, "utf-8", ",", 3, header=True, table="t")
 
@@ -61,6 +64,6 @@ def test_quoted_files_take_the_csv_path(tmp_path):
 def test_lone_carriage_returns_take_the_csv_path(tmp_path):
     path = tmp_path / "r.csv"
     path.write_bytes(b"a,b,c\r1,2\r1,2,3\r")
-    assert _fields._field_counts_unquoted(path, "utf-8", ",") is None
+    assert _fields._short_rows_bytes(path, "utf-8", ",", 3, header=True) is None
     with pytest.raises(FileFormatError, match="line 2 has 2 field"):
         _fields.refuse_short_rows(path, "utf-8", ",", 3, header=True, table="t")
