@@ -51,6 +51,7 @@ _LAZY: dict[str, str] = {
     "saturation_ri": "fieldexp.experiment.saturation_ri",
     "adjust_pvalues": "fieldexp.experiment.multiplicity",
     "build_analysis_table": "fieldexp.analysis",
+    "station_panel": "fieldexp.analysis.station_panel",
     "did": "fieldexp.diffindiff",
     "event_study": "fieldexp.diffindiff",
     "staggered_did": "fieldexp.diffindiff",
@@ -78,7 +79,19 @@ __all__ = [
 ]
 
 
+#: Subpackages reachable as attributes (``fx.io.read_voters``) without importing them first.
+_SUBPACKAGES = frozenset(
+    {"analysis", "design", "diffindiff", "engine", "experiment", "io", "report", "results"}
+    | {"simulation", "spec", "stats", "targeting"}
+)
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        qualified = "fieldexp." + name  # name is one of the fixed subpackage names above
+        module = importlib.import_module(qualified)
+        globals()[name] = module
+        return module
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'fieldexp' has no attribute {name!r}")
@@ -92,6 +105,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from fieldexp.analysis.station_panel import station_panel as station_panel
     from fieldexp.diffindiff import did as did
     from fieldexp.diffindiff import event_study as event_study
     from fieldexp.diffindiff import staggered_did as staggered_did

@@ -54,10 +54,12 @@ def test_sections_registry_has_one_build_per_module() -> None:
         "reconciliation",
         "balance",
         "effects",
+        "attrition",
         "heterogeneity",
         "ri",
         "did",
         "coverage",
+        "targeting",
         "provenance",
     ]
 

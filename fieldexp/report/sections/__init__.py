@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from fieldexp.report.model import Section
 from fieldexp.report.sections import (
+    attrition,
     balance,
     coverage,
     did,
@@ -21,6 +22,7 @@ from fieldexp.report.sections import (
     provenance,
     reconciliation,
     ri,
+    targeting,
 )
 from fieldexp.report.sections.context import RandomizationRun, ReportContext
 
@@ -35,9 +37,11 @@ SECTIONS: tuple[tuple[str, SectionBuilder], ...] = (
     ("reconciliation", reconciliation.build),
     ("balance", balance.build),
     ("effects", effects.build),
+    ("attrition", attrition.build),
     ("heterogeneity", heterogeneity.build),
     ("ri", ri.build),
     ("did", did.build),
     ("coverage", coverage.build),
+    ("targeting", targeting.build),
     ("provenance", provenance.build),
 )

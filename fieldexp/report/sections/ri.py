@@ -7,10 +7,14 @@ estimand (before the sections: Westfall-Young adjustment needs the draws);
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+
 from fieldexp.experiment.ri import RandomizationResult
 from fieldexp.report.model import Section, Table
-from fieldexp.report.prepare import AnalysisRun, arm_label
+from fieldexp.report.prepare import AnalysisRun, arm_label, outcome_units
 from fieldexp.report.sections.context import RandomizationRun, ReportContext
+from fieldexp.spec.model import OutcomeSpec
 
 __all__ = ["build", "randomize"]
 
@@ -36,9 +40,11 @@ def randomize(run: AnalysisRun) -> RandomizationRun | None:
     for name in names:
         o = run.spec.outcome(name)
         data = run.table if o.level == "voter" else run.precinct_table
-        if o.subset or data is None or design.unit not in data.columns:
+        if data is None or design.unit not in data.columns:
             skipped.append(o.label)
             continue
+        # a subset outcome: the whole design is re-drawn, the statistic taken on the subset
+        subset = _subset_rows(data, o) if o.subset else None
         estimands = ri.estimands if o.level == "voter" else ("ITT",)
         stations = stations or o.level == "precinct"
         if o.level == "precinct":  # the headline's weights and estimator (report/plan.py)
@@ -59,10 +65,19 @@ def randomize(run: AnalysisRun) -> RandomizationRun | None:
                     seed=ri.seed,
                     arm=design.arm_labels[labels.index(arm)] if len(labels) > 2 else None,
                     engine=engine,
+                    subset=subset,
                 )
                 results.append(r)
                 rows.append((o.label, arm, est))
     return RandomizationRun(tuple(results), tuple(rows), tuple(skipped), stations)
+
+
+def _subset_rows(data: pd.DataFrame, o: OutcomeSpec) -> np.ndarray:
+    """Boolean per row of ``data``: the units ``[outcomes.x] subset`` defines the outcome on."""
+    rows = outcome_units(data.reset_index(drop=True), o).index.to_numpy()
+    mask = np.zeros(len(data), dtype=bool)
+    mask[rows] = True
+    return mask
 
 
 def build(ctx: ReportContext) -> Section | None:
@@ -120,9 +135,14 @@ def build(ctx: ReportContext) -> Section | None:
             "(weighted by registered voters, same blocks and covariates), so its estimate "
             "equals the ITT shown there."
         )
+    if any(r.notes and "statistic on the subset" in " ".join(r.notes) for r in r_run.results):
+        paras.append(
+            "Outcomes defined on a subset of units (e.g. registration among the unregistered): "
+            "the whole assignment is re-drawn, every block and household included, and the "
+            "statistic is recomputed on the subset for each re-draw."
+        )
     if r_run.skipped:
         paras.append(
-            "Not tested here (defined on a subset of units the design does not randomise as "
-            f"such, or without the design's unit column): {', '.join(r_run.skipped)}."
+            f"Not tested here (without the design's unit column): {', '.join(r_run.skipped)}."
         )
     return Section("ri", TITLE, tuple(paras), (table,))
