@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fieldexp.design import Design
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fieldexp.spec.engine import EngineSpec
 
 __all__ = [
     "SPEC_VERSION",
@@ -226,6 +229,7 @@ class AnalysisSpec:
     costs: CostSpec | None = None
     privacy: PrivacySpec = field(default_factory=PrivacySpec)
     coverage: CoverageSpec | None = field(default_factory=CoverageSpec)
+    engine: EngineSpec | None = None  # [engine] (fieldexp.spec.engine)
 
     @property
     def folder(self) -> Path:
