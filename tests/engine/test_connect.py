@@ -42,7 +42,7 @@ def test_url_from_the_environment_never_shown(monkeypatch):
     assert "Sup3rSecret" not in msg and "analyst" not in msg
     assert "postgres://127.0.0.1:1/voters" in msg
     monkeypatch.delenv("FX_TEST_ENGINE_URL")
-    with pytest.raises(SpecificationError, match="FX_TEST_ENGINE_URL.*not set"):
+    with pytest.raises(SpecificationError, match=r"FX_TEST_ENGINE_URL.*not set"):
         connect_engine("postgres", url_env="FX_TEST_ENGINE_URL")
     with pytest.raises(SpecificationError, match="not backend = 'snowflake'"):
         connect_engine("snowflake", url="postgres://h/db")
