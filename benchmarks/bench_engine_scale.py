@@ -100,6 +100,8 @@ def child(engine: str, paths: dict[str, str]) -> dict[str, object]:
 
         if engine == "duckdb":
             con = ibis.duckdb.connect()
+            # bounded (shared machine): DuckDB spills to its temp directory past this
+            con.raw_sql(f"SET memory_limit = '{os.environ.get('FX_DUCKDB_MEMORY', '6GB')}'")
         else:
             from pyspark.sql import SparkSession
 

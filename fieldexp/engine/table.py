@@ -131,6 +131,10 @@ def materialise(expr: ir.Table, name: str) -> ir.Table:
         return expr
     kind = getattr(backend, "name", "")
     if kind == "duckdb":
+        hooks = getattr(backend, "_run_pre_execute_hooks", None)
+        if hooks is None:  # a later ibis without it: memtables would be unregistered
+            return expr
+        hooks(expr)  # registers memtables (Polars/Arrow inputs) the raw SQL reads
         sql = ibis.to_sql(expr, dialect="duckdb")
         backend.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
         stored = backend.table(name)
