@@ -41,7 +41,9 @@ def generate(rows: int, folder: Path) -> dict[str, str]:
     import duckdb
 
     folder.mkdir(parents=True, exist_ok=True)
-    paths = {n: str(folder / f"{n}.parquet") for n in ("voters", "assignment", "contacts", "history")}
+    paths = {
+        n: str(folder / f"{n}.parquet") for n in ("voters", "assignment", "contacts", "history")
+    }
     if all(Path(p).exists() for p in paths.values()):
         return paths
     n = rows // ELECTIONS
@@ -86,8 +88,12 @@ def child(engine: str, paths: dict[str, str]) -> dict[str, object]:
         read_bytes = sum(int(f.memory_usage(deep=True).sum()) for f in frames.values())
         t1 = time.perf_counter()
         table, rec = fx.build_analysis_table(
-            frames["voters"], frames["assignment"], frames["contacts"], frames["history"],
-            election=TARGET, progress=False,
+            frames["voters"],
+            frames["assignment"],
+            frames["contacts"],
+            frames["history"],
+            election=TARGET,
+            progress=False,
         )
         t2 = time.perf_counter()
         res = fx.itt(table, "voted", "assigned", blocks="precinct_id", clusters="household_id")
@@ -120,8 +126,12 @@ def child(engine: str, paths: dict[str, str]) -> dict[str, object]:
         t1 = time.perf_counter()
         with record_pulls() as pulls:
             table, rec, _ = build_engine_table(
-                tables["voters"], tables["assignment"], tables["contacts"], tables["history"],
-                election=TARGET, unit="household_id",
+                tables["voters"],
+                tables["assignment"],
+                tables["contacts"],
+                tables["history"],
+                election=TARGET,
+                unit="household_id",
             )
             t2 = time.perf_counter()
             res = fx.itt(table, "voted", "assigned", blocks="precinct_id", clusters="household_id")
@@ -145,7 +155,16 @@ def run_child(engine: str, rows: int, data: Path) -> dict[str, object]:
     """Run one engine in a child process; peak RSS of its whole process tree."""
     import psutil
 
-    cmd = [sys.executable, __file__, "--child", engine, "--rows", str(rows), "--data", str(data.parent)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        engine,
+        "--rows",
+        str(rows),
+        "--data",
+        str(data.parent),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     peak = 0
     stop = threading.Event()
@@ -182,12 +201,16 @@ def main() -> None:
     args = ap.parse_args()
     data = Path(args.data) / f"rows{args.rows}"
     if args.child:
-        paths = {n: str(data / f"{n}.parquet") for n in ("voters", "assignment", "contacts", "history")}
+        paths = {
+            n: str(data / f"{n}.parquet") for n in ("voters", "assignment", "contacts", "history")
+        }
         print(json.dumps(child(args.child, paths)))
         return
     t = time.perf_counter()
     generate(args.rows, data)
-    print(f"# data: {args.rows:,} voter-election rows in {time.perf_counter() - t:.1f} s", flush=True)
+    print(
+        f"# data: {args.rows:,} voter-election rows in {time.perf_counter() - t:.1f} s", flush=True
+    )
     for engine in args.engines.split(","):
         r = run_child(engine, args.rows, data)
         r["rows"] = args.rows

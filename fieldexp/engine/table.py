@@ -459,7 +459,7 @@ def build_engine_table(
     is_assigned = in_v.status == "assigned"
     hh = in_v.group_by("household_id").aggregate(
         split=in_v.precinct_id.min() != in_v.precinct_id.max(),
-        any_treated=in_v.assigned.max(where=is_assigned),
+        any_treated=ibis.ifelse(is_assigned, in_v.assigned, ibis.null("int8")).max(),
         n_assigned=count_where(is_assigned),
     )
     hh = keep(hh, "_fx_HH")
