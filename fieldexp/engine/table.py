@@ -27,6 +27,7 @@ become one 0/1 column pair per used election here: ``_p{i}`` (a history row for 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -106,11 +107,10 @@ def build_analysis_table(
                 "Polars, PyArrow) or none is; got a mix. Load the DataFrames/files into the "
                 "same engine (e.g. con.create_table or con.read_parquet) and pass Ibis tables."
             )
-        options.pop("memory_limit", None)
-        options.pop("threads", None)
-        options.pop("progress", None)
-        if options.pop("verify_ids_hash", True) is False:
-            pass  # nothing recorded to verify on engine tables
+        # DuckDB settings of the in-process build, the progress bar, and the ids hash
+        # (an engine table carries no attrs to verify) do not apply to an engine build
+        for key in ("memory_limit", "threads", "progress", "verify_ids_hash"):
+            options.pop(key, None)
         table, rec, _ = build_engine_table(voters, assignment, contacts, vote_history, **options)
         return table, rec
     from fieldexp.analysis.table import build_analysis_table as build_frame
@@ -188,7 +188,8 @@ def build_engine_table(
         assignment columns holding blocks and clusters (default ``block``/``cluster``).
     materialize
         Store each stage's result in a temporary table of the backend (DuckDB temp
-        table, Spark cache) so later stages do not recompute it.
+        tables ``_fx_<stage>_<token>``, kept until the connection closes; Spark cache) so
+        later stages do not recompute it.
 
     Returns
     -------
@@ -212,7 +213,11 @@ def build_engine_table(
     a_raw = as_ibis(assignment, function=fn)
     h_raw = as_ibis(vote_history, function=fn)
     c_raw = None if contacts is None else as_ibis(contacts, function=fn)
-    keep = (lambda e, n: materialise(e, n)) if materialize else (lambda e, n: e)
+    token = uuid.uuid4().hex[:12]  # stored stages of concurrent builds never collide
+
+    def keep(expr: ir.Table, name: str) -> ir.Table:
+        return materialise(expr, f"{name}_{token}") if materialize else expr
+
     require("voters", v_raw, ["voter_id", "household_id"])
     require("vote_history", h_raw, ["voter_id", "election_id", "election_date", "voted"])
     if c_raw is not None:

@@ -328,3 +328,23 @@ def test_every_pushed_down_expression_compiles_for_warehouses(dialect):
         assert "SELECT" in sql
         if dialect == "postgres":
             assert "FILTER(" not in sql.replace(" ", "").upper().replace("FILTER (", "FILTER(")
+
+
+def test_two_builds_on_one_connection_keep_their_own_tables():
+    """Stored stages are named per build: a second build never overwrites the first's table."""
+    con = ibis.duckdb.connect()
+    d1 = synthetic_field_data(21, n_households=30, n_precincts=2)
+    d2 = synthetic_field_data(22, n_households=45, n_precincts=2)
+    built = []
+    for i, d in enumerate((d1, d2)):
+        tables = [
+            to_duckdb(con, f"{n}{i}", x)
+            for n, x in zip(
+                "vach", (d.voters, d.assignment, d.contacts, d.vote_history), strict=True
+            )
+        ]
+        built.append(
+            build_engine_table(*tables, election=d.election, **design_options(d.assignment))
+        )
+    assert built[0][0].count().execute() == len(d1.voters)
+    assert built[1][0].count().execute() == len(d2.voters)
