@@ -28,6 +28,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -108,6 +109,8 @@ def child(engine: str, paths: dict[str, str]) -> dict[str, object]:
             con = ibis.duckdb.connect()
             # bounded (shared machine): DuckDB spills to its temp directory past this
             con.raw_sql(f"SET memory_limit = '{os.environ.get('FX_DUCKDB_MEMORY', '6GB')}'")
+            spill = Path(tempfile.gettempdir()) / "fieldexp-bench-duckdb"
+            con.raw_sql(f"SET temp_directory = '{spill}'")
         else:
             from pyspark.sql import SparkSession
 
