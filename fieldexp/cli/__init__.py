@@ -93,6 +93,34 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- helpers
+#: Control characters (C0 but newline and tab, DEL, C1) and bidi overrides, shown escaped:
+#: labels read from data files reach the terminal, and an ESC sequence in an arm label or a
+#: file name must not move the cursor, hide text or retitle the window.
+_TERMINAL_ESCAPES = {
+    c: f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+    for c in [*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F)]
+    if chr(c) not in "\n\t"
+}
+
+
+def terminal_text(text: str) -> str:
+    """``text`` with control characters and bidi overrides written as escapes."""
+    return text.translate(_TERMINAL_ESCAPES)
+
+
+class _SafeStream:
+    """A text stream that escapes control characters in everything written to it."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def write(self, text: str) -> int:
+        return int(self.raw.write(terminal_text(text)))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
+
+
 class _Steps:
     """Progress display on stderr (rich) for the long steps; silent when not a terminal."""
 
@@ -106,7 +134,7 @@ class _Steps:
                 SpinnerColumn(),
                 TextColumn("{task.description}"),
                 TimeElapsedColumn(),
-                console=Console(stderr=True),
+                console=Console(file=getattr(sys.stderr, "raw", sys.stderr)),
                 transient=True,
             )
             self._task = self._progress.add_task("starting", total=None)
@@ -148,10 +176,13 @@ def _spec_path(value: str) -> Path:
 def cmd_report(args: argparse.Namespace) -> int:
     """Run the whole analysis of SPEC and write the report files into --out."""
     from fieldexp.report import build_report, identifier_tokens, prepare_analysis, write_report
+    from fieldexp.report.safety import refuse_secrets_inside
     from fieldexp.spec import load_spec
+    from fieldexp.spec.load import secret_files
 
     spec = load_spec(args.spec)
     out = Path(args.out)
+    refuse_secrets_inside(out, secret_files(spec))
     with warnings.catch_warnings(record=True) as caught, _Steps(_show_progress(args)) as step:
         warnings.simplefilter("always")
         step("reading the spec's input files")
@@ -442,6 +473,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     else:
         args = parser.parse_args(argv)
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _SafeStream(out), _SafeStream(err)
     try:
         return int(args.func(args))
     except FieldexpError as exc:
@@ -458,6 +491,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("fieldexp: interrupted", file=sys.stderr)
         return 130
+    finally:
+        sys.stdout, sys.stderr = out, err
 
 
 def _one_line(exc: BaseException) -> str:

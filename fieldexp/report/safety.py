@@ -45,6 +45,7 @@ __all__ = [
     "find_leaks",
     "forbidden_values",
     "md_escape",
+    "refuse_secrets_inside",
     "safe_name",
     "safe_path",
     "write_csv",
@@ -107,6 +108,29 @@ def safe_path(out_dir: str | os.PathLike[str], *parts: str) -> Path:
             "another --out."
         )
     return target
+
+
+def refuse_secrets_inside(
+    out_dir: str | os.PathLike[str], secrets: Iterable[tuple[str, Path]]
+) -> None:
+    """Refuse to write into ``out_dir`` when a secret file (a salt) lies inside it.
+
+    A salt kept beside the report would be handed on with it, and anyone holding both could
+    re-identify the pseudonymised ids.
+
+    Raises
+    ------
+    SpecificationError
+        Naming the key and the file, and what to do instead.
+    """
+    root = Path(out_dir).expanduser().resolve()
+    for where, path in secrets:
+        if path.expanduser().resolve().is_relative_to(root):
+            raise SpecificationError(
+                f"{where}: the salt file {path.name!r} lies inside the output folder "
+                f"{str(out_dir)!r}, so it would be handed on with the outputs; keep it outside "
+                "every output folder (or choose another --out). Nothing was written."
+            )
 
 
 def write_text(

@@ -57,7 +57,7 @@ from fieldexp.spec.reader import positive_int as _positive_int
 from fieldexp.spec.redact import redact_salt, refuse_short_secrets
 from fieldexp.stats.covariance import SE_TYPES as _SE_TYPES
 
-__all__ = ["load_spec", "parse_spec"]
+__all__ = ["load_spec", "parse_spec", "secret_files"]
 
 
 #: Readers' formats per canonical table (None: the table is read as a plain CSV).
@@ -615,6 +615,31 @@ def redacted_text(spec: AnalysisSpec) -> str:
     Only the salt's string is replaced (see :func:`fieldexp.spec.redact.redact_salt`).
     """
     return redact_salt(spec.text, (spec.privacy.salt,))
+
+
+def secret_files(spec: AnalysisSpec) -> list[tuple[str, Path]]:
+    """Salt files the spec's readers use (``[data.<table>] mapping.options.salt_file``).
+
+    Each relative path is given twice (from the working folder, as the reader opens it, and
+    from the spec's folder), so a check covers both readings.
+    """
+    found: list[tuple[str, Path]] = []
+    for source in spec.data.sources():
+        mapping = source.mapping or {}
+        if "_path" in mapping:
+            try:
+                mapping = tomllib.loads(Path(mapping["_path"]).read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                mapping = {}  # a CSV mapping, or read errors the reader itself reports
+        options = mapping.get("options") or {}
+        value = options.get("salt_file") if isinstance(options, dict) else None
+        if isinstance(value, str | Path) and str(value):
+            where = f"{spec.path.name}: [data.{source.table}] mapping options salt_file"
+            path = Path(value).expanduser()
+            found.append((where, path))
+            if not path.is_absolute():
+                found.append((where, spec.folder / path))
+    return found
 
 
 def mapping_for(source: DataSource) -> Any:

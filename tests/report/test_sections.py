@@ -13,7 +13,7 @@ import warnings
 from dataclasses import replace
 
 import pytest
-from conftest import small_context, write_small_experiment
+from report_builders import small_context, write_small_experiment
 
 import fieldexp as fx
 from fieldexp.experiment.multiplicity import adjust_pvalues
