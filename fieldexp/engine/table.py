@@ -89,15 +89,36 @@ def build_analysis_table(
     assignment: Any,
     contacts: Any,
     vote_history: Any,
-    **options: Any,
+    *,
+    election: str,
+    campaign_window: tuple[Any, Any] | None = None,
+    control: Any = None,
+    control_contacts: str = "keep",
+    past_elections: int | Sequence[str] | None = None,
+    verify_ids_hash: bool = True,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    progress: bool | None = None,
+    unit: str | None = None,
+    blocks: str | None = None,
+    clusters: str | None = None,
 ) -> tuple[Any, Reconciliation]:
     """:func:`fieldexp.analysis.build_analysis_table`, or its engine rendering for engine tables.
 
     When every input is an engine table (:class:`ibis.Table`, Polars, PyArrow) the build
-    runs in the engine (:func:`build_engine_table`) and returns an :class:`ibis.Table`;
-    otherwise the DataFrame/Parquet/CSV build returns a DataFrame. Mixing both kinds is
-    refused (load the DataFrames into the engine first, e.g. ``con.create_table``).
+    runs in the engine (:func:`build_engine_table`, which takes ``unit``, ``blocks`` and
+    ``clusters``; ``verify_ids_hash``, ``memory_limit``, ``threads`` and ``progress`` do not
+    apply there) and returns an :class:`ibis.Table`; otherwise the DataFrame/Parquet/CSV
+    build (every other parameter documented there) returns a DataFrame. Mixing both kinds
+    is refused (load the DataFrames into the engine first, e.g. ``con.create_table``).
     """
+    common: dict[str, Any] = {
+        "election": election,
+        "campaign_window": campaign_window,
+        "control": control,
+        "control_contacts": control_contacts,
+        "past_elections": past_elections,
+    }
     inputs = [x for x in (voters, assignment, contacts, vote_history) if x is not None]
     engine = [is_engine_table(x) for x in inputs]
     if any(engine):
@@ -107,15 +128,22 @@ def build_analysis_table(
                 "Polars, PyArrow) or none is; got a mix. Load the DataFrames/files into the "
                 "same engine (e.g. con.create_table or con.read_parquet) and pass Ibis tables."
             )
-        # DuckDB settings of the in-process build, the progress bar, and the ids hash
-        # (an engine table carries no attrs to verify) do not apply to an engine build
-        for key in ("memory_limit", "threads", "progress", "verify_ids_hash"):
-            options.pop(key, None)
-        table, rec, _ = build_engine_table(voters, assignment, contacts, vote_history, **options)
+        table, rec, _ = build_engine_table(
+            voters, assignment, contacts, vote_history,
+            unit=unit, blocks=blocks, clusters=clusters, **common,
+        )  # fmt: skip
         return table, rec
+    if (unit, blocks, clusters) != (None, None, None):
+        raise SpecificationError(
+            "build_analysis_table: unit, blocks and clusters are for engine tables; a "
+            "DataFrame assignment carries them in the attrs Design.assign records"
+        )
     from fieldexp.analysis.table import build_analysis_table as build_frame
 
-    return build_frame(voters, assignment, contacts, vote_history, **options)
+    return build_frame(
+        voters, assignment, contacts, vote_history, verify_ids_hash=verify_ids_hash,
+        memory_limit=memory_limit, threads=threads, progress=progress, **common,
+    )  # fmt: skip
 
 
 def materialise(expr: ir.Table, name: str) -> ir.Table:
