@@ -43,12 +43,15 @@ _LAZY: dict[str, str] = {
     "randomization_inference": "fieldexp.experiment.ri",
     "heterogeneity": "fieldexp.experiment.heterogeneity",
     "spillover": "fieldexp.experiment.spillover",
+    "dose_cace": "fieldexp.experiment.stations",
+    "ols_randomization_inference": "fieldexp.experiment.stations",
     "lee_bounds": "fieldexp.experiment.bounds",
     "attrition": "fieldexp.experiment.attrition",
     "SaturationDesign": "fieldexp.design.saturation",
     "saturation_ri": "fieldexp.experiment.saturation_ri",
     "adjust_pvalues": "fieldexp.experiment.multiplicity",
     "build_analysis_table": "fieldexp.engine.table",  # DataFrames -> fieldexp.analysis
+    "station_panel": "fieldexp.analysis.station_panel",
     "did": "fieldexp.diffindiff",
     "event_study": "fieldexp.diffindiff",
     "staggered_did": "fieldexp.diffindiff",
@@ -90,6 +93,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from fieldexp.analysis.station_panel import station_panel as station_panel
     from fieldexp.diffindiff import did as did
     from fieldexp.diffindiff import event_study as event_study
     from fieldexp.diffindiff import staggered_did as staggered_did

@@ -13,14 +13,15 @@ that weighted means of turnout are the overall turnout of the stations pooled).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from fieldexp.analysis.reconciliation import SET_ASIDE, USED, Reconciliation, ReconciliationEntry
+from fieldexp.analysis.stations import has_values, share_keys
 from fieldexp.errors import ReconciliationError, SpecificationError, did_you_mean, format_rows
-from fieldexp.io.precinct import candidate_key
 from fieldexp.io.schema import PRECINCT_RESULTS, canonical_assignment
 
 __all__ = ["build_precinct_table"]
@@ -28,18 +29,15 @@ __all__ = ["build_precinct_table"]
 BUREAU_COLUMNS = ("registered", "voters", "abstentions", "blank", "null", "expressed")
 
 
-def _key(value: object) -> str:
-    """Readable ASCII column key of a label (accents folded: ``MÉLENCHON`` -> ``MELENCHON``)."""
-    return candidate_key(value)
-
-
 def build_precinct_table(
     precinct_results: pd.DataFrame,
     *,
     election: str | None = None,
     assignment: pd.DataFrame | None = None,
-    by: str = "candidate",
+    by: str | None = None,
     control: Any = None,
+    blocs: Mapping[str, str] | None = None,
+    past_election: str | None = None,
 ) -> tuple[pd.DataFrame, Reconciliation]:
     """One row per polling station: turnout, vote shares, weights (and the assignment).
 
@@ -53,18 +51,27 @@ def build_precinct_table(
         Optional precinct-level assignment (unit column ``precinct_id``, ``arm`` or
         ``assigned``, ``probability``); adds ``arm``, ``assigned``, ``probability``.
     by
-        What a vote-share column is per: ``"candidate"`` (panel number),
-        ``"nuance"`` or ``"candidate_label"``; columns ``votes_<key>`` and
-        ``share_<key>``.
+        What a vote-share column is per (:mod:`fieldexp.analysis.stations`): ``"nuance"``
+        (default when the file has nuances), ``"candidate_label"`` / ``"list"`` (default
+        otherwise), ``"bloc"`` or ``"candidate"`` (panel number: refused when a number
+        carries different candidates in different stations); columns ``votes_<key>`` and
+        ``share_<key>``, missing (not 0) in stations whose ballot did not carry the key.
     control
         Control arm label (default ``"0"``/``"control"`` or the design's).
+    blocs
+        ``{nuance: bloc}`` replacing the shipped bloc table (``by="bloc"``).
+    past_election
+        Another election of ``precinct_results`` whose turnout and registered become the
+        station covariates ``past_turnout`` and ``past_registered`` (missing for stations
+        absent from it, e.g. renumbered).
 
     Returns
     -------
     table : DataFrame
-        ``precinct_id, election_id, commune_code, registered, voters, expressed, blank,
-        null, turnout, weight, votes_<key>..., share_<key>...`` [+ ``arm, assigned,
-        probability``].
+        ``precinct_id, election_id, commune_code, department_code, [constituency_id,]
+        registered, voters, expressed, blank, null, turnout, weight, votes_<key>...,
+        share_<key>...`` [+ ``past_turnout, past_registered``] [+ ``arm, assigned,
+        probability`` and the assignment file's other columns, e.g. covariates].
     reconciliation : Reconciliation
         Rows of ``precinct_results`` (and ``assignment``) used and set aside.
     """
@@ -78,10 +85,11 @@ def build_precinct_table(
             f"precinct_results: column {missing[0]!r} not found."
             + did_you_mean(missing[0], [str(c) for c in precinct_results.columns])
         )
-    if by not in ("candidate", "nuance", "candidate_label"):
-        raise SpecificationError(
-            f"by must be 'candidate', 'nuance' or 'candidate_label', got {by!r}"
+    if by is None:
+        has_nuance = "nuance" in precinct_results.columns and has_values(
+            precinct_results["nuance"], every=True
         )
+        by = "nuance" if has_nuance else "candidate_label"
     df = precinct_results.reset_index(drop=True)
     labels = precinct_results.index
     entries: list[ReconciliationEntry] = []
@@ -98,36 +106,56 @@ def build_precinct_table(
             + did_you_mean(election, elections)
         )
     keep = (df["election_id"].astype("str") == election).to_numpy()
-    if (~keep).any():
+    past = (
+        (df["election_id"].astype("str") == past_election).to_numpy()
+        if past_election is not None and past_election != election
+        else np.zeros(len(df), dtype=bool)
+    )
+    other = ~keep & ~past
+    if past.any():
+        entries.append(
+            ReconciliationEntry(
+                "precinct_results",
+                USED,
+                f"past election {past_election} (covariates)",
+                int(past.sum()),
+            )
+        )
+    if other.any():
         entries.append(
             ReconciliationEntry(
                 "precinct_results",
                 SET_ASIDE,
                 "other election",
-                int((~keep).sum()),
-                tuple(labels[~keep][:5]),
+                int(other.sum()),
+                tuple(labels[other][:5]),
             )
         )
     d = df[keep]
+    if "constituency_code" in d.columns and "department_code" in d.columns:
+        d = d.assign(
+            constituency_id=d["department_code"].astype(str)
+            + "-"
+            + d["constituency_code"].astype(str).str.strip()
+        )
     bureau_cols = [
-        c for c in ("precinct_id", "election_id", "commune_code", *BUREAU_COLUMNS) if c in d.columns
+        c
+        for c in (
+            "precinct_id",
+            "election_id",
+            "commune_code",
+            "department_code",
+            "constituency_id",
+            *BUREAU_COLUMNS,
+        )
+        if c in d.columns
     ]
     bureaux = d[bureau_cols].drop_duplicates(["precinct_id", "election_id"])
-    if by not in d.columns:
-        raise SpecificationError(f"by: column {by!r} not in precinct_results")
-    keys = d[by].map(_key)
-    labels_per_key = d[by].astype(str).groupby(keys.to_numpy()).unique()
-    clashing = {k: sorted(v) for k, v in labels_per_key.items() if len(v) > 1}
-    if clashing:
-        k, v = next(iter(clashing.items()))
-        raise SpecificationError(
-            f"by={by!r}: distinct labels {', '.join(map(repr, v))} give the same column key "
-            f"{k!r} ({len(clashing)} such key(s)); their votes would be added together. Rename "
-            "them in the results file or choose another 'by'."
-        )
+    keys = share_keys(d, by, blocs=blocs)
     votes = d.assign(_k=keys.to_numpy()).pivot_table(
-        index="precinct_id", columns="_k", values="votes", aggfunc="sum", fill_value=0
+        index="precinct_id", columns="_k", values="votes", aggfunc="sum", dropna=False
     )
+    votes = votes.astype("float64")  # missing: that key was not on this station's ballot
     votes.columns = [f"votes_{c}" for c in votes.columns]
     table = bureaux.set_index("precinct_id").join(votes)
     reg = table["registered"].astype("float64")
@@ -140,6 +168,8 @@ def build_precinct_table(
         table["share_" + c[len("votes_") :]] = np.where(
             exp > 0, table[c] / exp.where(exp > 0), np.nan
         )
+    if past_election is not None:
+        table = _past(df, table, past_election, elections)
     table = table.reset_index()
     zero = (table["registered"] == 0).to_numpy()
     entries.append(ReconciliationEntry("precinct_results", USED, "used", int(keep.sum())))
@@ -193,6 +223,11 @@ def build_precinct_table(
         if control is None and isinstance(design, dict) and str(design.get("control")) in arms:
             ctrl = str(design.get("control"))
         m = a1[found].set_index(a1[found]["unit_id"].astype("str"))
+        skip = {"unit_id", "arm", "assigned", "probability", "block", "cluster", "precinct_id"}
+        for col in m.columns:
+            if col not in skip and col not in table.columns:
+                # the assignment file's other columns (station covariates, strata)
+                table[col] = table["precinct_id"].astype("str").map(m[col])
         table["arm"] = table["precinct_id"].astype("str").map(m["arm"]).astype("str")
         table["probability"] = (
             table["precinct_id"].astype("str").map(m["probability"]).astype("float64")
@@ -206,6 +241,7 @@ def build_precinct_table(
             notes.append(
                 f"{n_unassigned} polling station(s) in the results are not in the assignment"
             )
+    table = table.sort_values("precinct_id", kind="stable", ignore_index=True)
     table.attrs = {"fieldexp_election": election, "fieldexp_by": by}
     rec = Reconciliation(
         rows_read=tuple(rows_read), entries=tuple(entries), election=election, notes=tuple(notes)
@@ -213,3 +249,90 @@ def build_precinct_table(
     rec.check()
     _ = PRECINCT_RESULTS
     return table, rec
+
+
+def _past(df: pd.DataFrame, table: pd.DataFrame, past: str, elections: list[str]) -> pd.DataFrame:
+    """``past_turnout`` and ``past_registered`` of each station in election ``past``."""
+    if past not in elections:
+        raise SpecificationError(
+            f"past_election: {past!r} is not in the results (elections: {elections[:8]})."
+            + did_you_mean(past, elections)
+        )
+    p = df[df["election_id"].astype("str") == past].drop_duplicates("precinct_id")
+    p = p.set_index(p["precinct_id"].astype(str))
+    reg = p["registered"].astype("float64")
+    turnout = (p["voters"].astype("float64") / reg.where(reg > 0)).astype("float64")
+    ids = pd.Index(table.index.astype(str))
+    return table.assign(
+        past_turnout=turnout.reindex(ids).to_numpy(),
+        past_registered=reg.reindex(ids).to_numpy(),
+    )
+
+
+def join_door_logs(
+    table: pd.DataFrame, rec: Reconciliation, logs: pd.DataFrame, *, dose: str = "conversations"
+) -> tuple[pd.DataFrame, Reconciliation]:
+    """Add the canvassing tallies of :func:`fieldexp.io.read_door_logs` and the dose.
+
+    .. math:: \\text{dose}_s = \\frac{\\text{conversations}_s}{\\text{registered}_s}
+
+    (or doors opened / knocked, ``dose=``). Stations of the table absent from the log
+    had no canvassing recorded: their tallies are 0 (counted in the notes, by arm when
+    assigned). Log stations absent from the table are set aside in the reconciliation.
+    """
+    from dataclasses import replace
+
+    from fieldexp.errors import DataError
+
+    counts = [c for c in ("doors_knocked", "doors_opened", "conversations") if c in logs.columns]
+    if dose not in counts:
+        raise DataError(
+            f"door logs: the dose is {dose!r} per registered voter, but the log has no such "
+            f"column (it has {counts}); set [stations] dose to one of them"
+        )
+    ids = table["precinct_id"].astype(str)
+    log = logs.set_index(logs["precinct_id"].astype(str))
+    found = log.index.isin(ids)
+    out = table.copy()
+    for c in counts:
+        out[c] = ids.map(log[c]).fillna(0).astype("int64").to_numpy()
+    reg = out["registered"].astype("float64")
+    out["dose"] = np.where(reg > 0, out[dose] / reg.where(reg > 0), np.nan)
+    absent = ~ids.isin(log.index)
+    lines = log["log_lines"].to_numpy() if "log_lines" in log.columns else np.ones(len(log), int)
+    entries = [ReconciliationEntry("door_logs", USED, "used", int(lines[found].sum()))]
+    if (~found).any():
+        entries.append(
+            ReconciliationEntry(
+                "door_logs",
+                SET_ASIDE,
+                "polling station not in the results",
+                int(lines[~found].sum()),
+                tuple(log.index[~found][:5]),
+            )
+        )
+    notes = list(rec.notes)
+    if absent.any():
+        by_arm = ""
+        if "arm" in out.columns:
+            k = out.loc[absent.to_numpy(), "arm"].astype(str).value_counts().sort_index()
+            by_arm = " (" + ", ".join(f"arm {a}: {n}" for a, n in k.items()) + ")"
+        notes.append(
+            f"{int(absent.sum())} polling station(s) are not in the door log: 0 doors, 0 "
+            f"conversations{by_arm}"
+        )
+    over = (reg > 0) & (out[dose] > reg)
+    if over.any():
+        notes.append(
+            f"{int(over.sum())} polling station(s) log more {dose.replace('_', ' ')} than "
+            "registered voters"
+        )
+    new = replace(
+        rec,
+        rows_read=(*rec.rows_read, ("door_logs", int(lines.sum()))),
+        entries=(*rec.entries, *entries),
+        notes=tuple(notes),
+    )
+    new.check()
+    out.attrs = dict(table.attrs)
+    return out, new

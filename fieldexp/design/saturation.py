@@ -6,7 +6,11 @@ Comparing units of canvassed neighbourhoods that were not canvassed themselves w
 pure-control neighbourhoods (saturation 0) measures spillovers between households.
 
 Stage 1 is a complete randomisation of the clusters: exactly :math:`m_k` clusters receive
-saturation :math:`s_k` (every permutation equally likely). Stage 2 is a complete randomisation
+saturation :math:`s_k` (every permutation equally likely). With ``blocks`` (e.g. matched
+triplets of similar neighbourhoods, or départements), stage 1 is a complete randomisation
+*within* each block :math:`b`: exactly :math:`m_{bk}` of its :math:`C_b` clusters receive
+:math:`s_k` (counts given per block, or shares :math:`\pi_k` with :math:`m_{bk} = \pi_k C_b`
+whole), independently across blocks. Stage 2 is a complete randomisation
 within each cluster :math:`c` of :math:`n_c` units: :math:`k_c = \lfloor n_c s \rfloor` units
 are treated, plus one more with probability :math:`n_c s - k_c` (so every unit of a
 saturation-:math:`s` cluster is treated with probability exactly :math:`s`). Draws are keyed to
@@ -16,7 +20,8 @@ When every :math:`n_c s_k` is whole, the number of possible assignments is
 
 .. math:: \sum_{\text{stage-1 allocations}} \prod_c \binom{n_c}{n_c s(c)},
 
-each allocation having probability :math:`1/\binom{C}{m_1, \dots, m_K}` and each stage-2
+each allocation having probability :math:`1/\binom{C}{m_1, \dots, m_K}` (blocked:
+:math:`1/\prod_b \binom{C_b}{m_{b1}, \dots, m_{bK}}`) and each stage-2
 draw within it :math:`1/\prod_c \binom{n_c}{k_c}`; :meth:`SaturationDesign.enumerate`
 lists them with those probabilities (for exact randomisation inference on small designs).
 """
@@ -44,13 +49,23 @@ class SaturationUnits:
     """The units of a saturation design in canonical order (sorted cluster id, unit id).
 
     ``unit_ids`` / ``cluster_ids`` sorted; ``cluster`` the cluster code of each unit;
-    ``sizes`` units per cluster.
+    ``sizes`` units per cluster; ``cluster_block`` the block code of each cluster (all 0
+    without blocks) and ``block_ids`` the sorted block labels.
     """
 
     unit_ids: np.ndarray
     cluster_ids: np.ndarray
     cluster: np.ndarray
     sizes: np.ndarray
+    cluster_block: np.ndarray | None = None
+    block_ids: np.ndarray | None = None
+
+    def block_members(self) -> list[np.ndarray]:
+        """Cluster codes of each block (one block holding every cluster without blocks)."""
+        if self.cluster_block is None:
+            return [np.arange(len(self.cluster_ids))]
+        nb = int(self.cluster_block.max()) + 1 if len(self.cluster_block) else 0
+        return [np.flatnonzero(self.cluster_block == b) for b in range(nb)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +83,10 @@ class SaturationDesign:
         ``{level: number of clusters}`` (integers summing to the number of clusters) or
         ``{level: share}`` (floats summing to one, each share times the number of clusters
         whole). Levels are shares of treated units in ``[0, 1]``; include 0 for pure-control
-        clusters.
+        clusters. With ``blocks``, the counts (or shares) apply to every block.
+    blocks : str, optional
+        Column of stage-1 blocks: clusters are randomised to saturations *within* each block
+        (clusters must nest in blocks).
 
     Examples
     --------
@@ -79,8 +97,21 @@ class SaturationDesign:
     unit: str
     clusters: str
     saturations: tuple[tuple[Fraction, float], ...]
+    blocks: str | None
 
-    def __init__(self, unit: str, clusters: str, saturations: Mapping[object, object]) -> None:
+    def __init__(
+        self,
+        unit: str,
+        clusters: str,
+        saturations: Mapping[object, object],
+        *,
+        blocks: str | None = None,
+    ) -> None:
+        if blocks is not None and (not isinstance(blocks, str) or blocks in (unit, clusters)):
+            raise SpecificationError(
+                "The 'blocks' parameter of SaturationDesign must be a column name (str) other "
+                f"than the unit and cluster columns. Got {blocks!r}."
+            )
         for name, value in (("unit", unit), ("clusters", clusters)):
             if not isinstance(value, str):
                 raise SpecificationError(
@@ -120,6 +151,7 @@ class SaturationDesign:
         object.__setattr__(self, "unit", unit)
         object.__setattr__(self, "clusters", clusters)
         object.__setattr__(self, "saturations", tuple(levels))
+        object.__setattr__(self, "blocks", blocks)
 
     # ----------------------------------------------------------------- units and counts
     @property
@@ -129,8 +161,12 @@ class SaturationDesign:
     def units(self, data: pd.DataFrame, *, function: str = "SaturationDesign") -> SaturationUnits:
         """Validate ``data`` and return its units in canonical (sorted) order."""
         frame = check_frame(data, function=function)
-        check_columns(frame, {"unit": self.unit, "clusters": self.clusters}, function=function)
-        for col in (self.unit, self.clusters):
+        check_columns(
+            frame,
+            {"unit": self.unit, "clusters": self.clusters, "blocks": self.blocks},
+            function=function,
+        )
+        for col in (self.unit, self.clusters, *([self.blocks] if self.blocks else [])):
             miss = frame[col].isna().to_numpy()
             if miss.any():
                 raise DataError(
@@ -148,12 +184,47 @@ class SaturationDesign:
         pairs = pairs.sort_values([self.clusters, self.unit], kind="stable")
         cl_codes, cl_ids = pd.factorize(pairs[self.clusters], sort=True)
         sizes = np.bincount(cl_codes, minlength=len(cl_ids))
+        cluster_block: np.ndarray | None = None
+        block_ids: np.ndarray | None = None
+        if self.blocks is not None:
+            cb = frame[[self.clusters, self.blocks]].drop_duplicates()
+            spans = cb[self.clusters].duplicated(keep=False).to_numpy()
+            if spans.any():
+                bad = cb[self.clusters][spans].unique()[:5]
+                raise DesignError(
+                    f"clusters of {self.clusters!r} must nest in blocks of {self.blocks!r}; "
+                    f"clusters {', '.join(map(repr, bad))} appear in several ({function})."
+                )
+            b_codes, b_labels = pd.factorize(cb[self.blocks], sort=True)
+            of = pd.Series(b_codes, index=cb[self.clusters].to_numpy())
+            cluster_block = of.loc[np.asarray(cl_ids)].to_numpy(dtype=np.int64)
+            block_ids = np.asarray(b_labels)
         return SaturationUnits(
             unit_ids=pairs[self.unit].to_numpy(),
             cluster_ids=np.asarray(cl_ids),
             cluster=np.asarray(cl_codes, dtype=np.int64),
             sizes=sizes,
+            cluster_block=cluster_block,
+            block_ids=block_ids,
         )
+
+    def block_members(self, units: SaturationUnits) -> list[np.ndarray]:
+        """Cluster codes of each stage-1 block of this design (one block without blocks)."""
+        if self.blocks is None:
+            return [np.arange(len(units.cluster_ids))]
+        return units.block_members()
+
+    def block_counts(self, units: SaturationUnits) -> list[np.ndarray]:
+        """Clusters per saturation level in each block (one entry without blocks)."""
+        out = []
+        for b, members in enumerate(self.block_members(units)):
+            try:
+                out.append(self.cluster_counts(len(members)))
+            except DesignError as exc:
+                if self.blocks is None or units.block_ids is None:
+                    raise
+                raise DesignError(f"block {units.block_ids[b]!r}: {exc}") from None
+        return out
 
     def cluster_counts(self, n_clusters: int) -> np.ndarray:
         """Clusters per saturation level (in level order) for ``n_clusters`` clusters."""
@@ -179,15 +250,17 @@ class SaturationDesign:
     ) -> tuple[np.ndarray, np.ndarray]:
         """``reps`` draws: saturation per cluster ``(reps, C)`` and treated per unit ``(reps, n)``."""
         n_cl = len(units.cluster_ids)
-        counts = self.cluster_counts(n_cl)
-        pool = np.repeat(np.array(self.levels), counts)
+        blocks = self.block_members(units)
+        pools = [np.repeat(np.array(self.levels), c) for c in self.block_counts(units)]
         n = len(units.unit_ids)
         start = np.r_[0, np.cumsum(units.sizes)[:-1]]
         rank = np.arange(n) - start[units.cluster]
         sat = np.empty((reps, n_cl))
         treated = np.empty((reps, n), dtype=bool)
         for r in range(reps):
-            sat[r] = pool[rng.permutation(n_cl)]
+            for members, pool in zip(blocks, pools, strict=True):
+                # one permutation per block (the whole sample when unblocked)
+                sat[r, members] = pool[rng.permutation(len(members))]
             target = sat[r] * units.sizes
             k = np.floor(target + 1e-12)
             k += rng.random(n_cl) < (target - k)
@@ -213,22 +286,23 @@ class SaturationDesign:
         sat, treated = self.draw(units, 1, np.random.default_rng(int(seed)))
         s = sat[0][units.cluster]
         arm = treated[0].astype(np.int64)
-        return pd.DataFrame(
-            {
-                self.unit: units.unit_ids,
-                self.clusters: units.cluster_ids[units.cluster],
-                "saturation": s,
-                "arm": arm,
-                "probability": np.where(arm == 1, s, 1 - s),
-            }
-        )
+        cols: dict[str, object] = {
+            self.unit: units.unit_ids,
+            self.clusters: units.cluster_ids[units.cluster],
+        }
+        if self.blocks is not None:
+            assert units.block_ids is not None and units.cluster_block is not None
+            cols[self.blocks] = units.block_ids[units.cluster_block[units.cluster]]
+        cols.update({"saturation": s, "arm": arm, "probability": np.where(arm == 1, s, 1 - s)})
+        return pd.DataFrame(cols)
 
     # ----------------------------------------------------------------- enumeration
     def n_allocations(self, units: SaturationUnits) -> int:
-        """Number of stage-1 allocations, the multinomial :math:`C! / \\prod_k m_k!`."""
-        counts = self.cluster_counts(len(units.cluster_ids))
-        return math.factorial(int(counts.sum())) // math.prod(
-            math.factorial(int(m)) for m in counts
+        """Number of stage-1 allocations, the multinomial :math:`C! / \\prod_k m_k!`
+        (blocked: the product of the blocks' multinomials)."""
+        return math.prod(
+            math.factorial(int(counts.sum())) // math.prod(math.factorial(int(m)) for m in counts)
+            for counts in self.block_counts(units)
         )
 
     def n_assignments(self, units: SaturationUnits, *, limit: int = 1_000_000) -> int | None:
@@ -249,11 +323,12 @@ class SaturationDesign:
     def _allocations(self, units: SaturationUnits) -> Iterator[tuple[np.ndarray, float]]:
         """Stage-1 allocations (saturation per cluster) with their probability."""
         n_cl = len(units.cluster_ids)
-        counts = [int(m) for m in self.cluster_counts(n_cl)]
         levels = np.array(self.levels)
         prob = 1.0 / self.n_allocations(units)
 
-        def fill(free: tuple[int, ...], k: int, out: np.ndarray) -> Iterator[np.ndarray]:
+        def fill(
+            free: tuple[int, ...], k: int, out: np.ndarray, counts: list[int]
+        ) -> Iterator[np.ndarray]:
             if k == len(counts) - 1:
                 out[list(free)] = k
                 yield out.copy()
@@ -261,9 +336,26 @@ class SaturationDesign:
             for chosen in itertools.combinations(free, counts[k]):
                 out[list(chosen)] = k
                 rest = tuple(i for i in free if i not in set(chosen))
-                yield from fill(rest, k + 1, out)
+                yield from fill(rest, k + 1, out, counts)
 
-        for codes in fill(tuple(range(n_cl)), 0, np.zeros(n_cl, dtype=np.int64)):
+        per_block = [
+            list(
+                fill(
+                    tuple(range(len(members))),
+                    0,
+                    np.zeros(len(members), dtype=np.int64),
+                    [int(m) for m in counts],
+                )
+            )
+            for members, counts in zip(
+                self.block_members(units), self.block_counts(units), strict=True
+            )
+        ]
+        blocks = self.block_members(units)
+        for combo in itertools.product(*per_block):
+            codes = np.zeros(n_cl, dtype=np.int64)
+            for members, block_codes in zip(blocks, combo, strict=True):
+                codes[members] = block_codes
             yield levels[codes], prob
 
     def enumerate(

@@ -236,6 +236,7 @@ def randomization_inference(
     weights: str | None = None,
     multi_arm: str = "conditional",
     estimator: str | None = None,
+    subset: str | pd.Series | np.ndarray | Sequence[bool] | None = None,
 ) -> RandomizationResult:
     """Fisher randomisation test that replays ``design`` exactly.
 
@@ -293,12 +294,23 @@ def randomization_inference(
         How draws are made (see :mod:`fieldexp.design.replay`); ``"dense"`` gives draws
         aligned across outcomes (for Westfall-Young); ``"auto"`` enumerates when possible,
         else uses ``"grouped"`` when clusters take few distinct values, else ``"dense"``.
+    subset : column name or boolean array, optional
+        An outcome defined on some units only (e.g. registration among voters unregistered
+        before the campaign): a boolean column of ``data`` or a boolean Series/array aligned
+        with its rows. The *whole* design is replayed (every block and cluster, also those
+        outside the subset), and the statistic is computed on the subset rows of each draw:
+        :math:`\\hat\\tau_S(Z) = \\sum_b \\frac{N_{bS}}{N_S}(\\bar y_{bS}(Z{=}1) -
+        \\bar y_{bS}(Z{=}0))` with :math:`N_{bS}` the subset units of block :math:`b`.
+        Because the subset is fixed by pre-treatment data, this is the randomisation
+        distribution of the subset estimator. A draw that leaves a block's subset without
+        units of one arm has no statistic and is not counted (noted in ``notes``).
 
     Returns
     -------
     RandomizationResult
     """
     data = check_frame(data, function=_FUNCTION)
+    keep = _subset_mask(data, subset, function=_FUNCTION)
     estimator = resolve_estimand(estimand, estimator, function=_FUNCTION).lower()
     check_choice(alternative, ALTERNATIVES, argument="alternative", function=_FUNCTION)
     check_choice(statistic, ("estimate",), argument="statistic", function=_FUNCTION)
@@ -344,6 +356,7 @@ def randomization_inference(
         need_a=ci or sharp_null != 0,
         weights=weights,
         full=multi_arm == "full",
+        subset=keep,
     )
     reducer, n_acc = itt_reducer(prep.weights, studentize)
     obs_acc = observed_acc(prep.setup, prep.V, reducer, n_acc)
@@ -372,6 +385,11 @@ def randomization_inference(
     if not np.all(np.isfinite(draws)):
         bad = int((~np.isfinite(draws)).sum())
         notes.append(f"{bad:,} draws left an arm empty in some block and were not counted")
+    if keep is not None:
+        notes.append(
+            f"statistic on the subset ({int(keep.sum()):,} of {len(keep):,} rows); the whole "
+            "design was replayed"
+        )
     return RandomizationResult(
         statistic=observed,
         p_value=p,
@@ -399,6 +417,53 @@ def randomization_inference(
         draw_key=key,
         notes=tuple(notes),
     )
+
+
+def _subset_mask(data: pd.DataFrame, subset: object, *, function: str) -> np.ndarray | None:
+    """``subset`` as a boolean array over the rows of ``data`` (``None``: every row)."""
+    if subset is None:
+        return None
+    if isinstance(subset, str):
+        if subset not in data.columns:
+            raise SpecificationError(
+                f"The 'subset' parameter of {function} names column {subset!r}, which is not in "
+                "the data."
+            )
+        values = data[subset]
+    elif isinstance(subset, pd.Series):
+        if not subset.index.equals(data.index):
+            raise SpecificationError(
+                f"The 'subset' parameter of {function} must be aligned with the data's rows "
+                "(same index); use a column name or a boolean array instead."
+            )
+        values = subset
+    elif isinstance(subset, np.ndarray | Sequence):
+        if len(subset) != len(data):
+            raise SpecificationError(
+                f"The 'subset' parameter of {function} must have one value per row of the data "
+                f"({len(data):,}). Got {len(subset):,} instead."
+            )
+        values = pd.Series(list(subset), index=data.index)
+    else:
+        raise SpecificationError(
+            f"The 'subset' parameter of {function} must be a column name or a boolean array. "
+            f"Got {type(subset).__name__} instead."
+        )
+    if values.isna().any():
+        raise DataError(
+            f"{function}: subset has {int(values.isna().sum()):,} missing values; say for every "
+            "row whether it belongs to the subset"
+        )
+    ok = pd.api.types.is_bool_dtype(values.dtype) or values.isin([0, 1, True, False]).all()
+    if not ok:
+        raise DataError(
+            f"{function}: subset must be boolean (or 0/1); found values such as "
+            f"{values[~values.isin([0, 1, True, False])].iloc[0]!r}"
+        )
+    mask = values.astype(bool).to_numpy()
+    if not mask.any():
+        raise DataError(f"{function}: the subset is empty; no unit to compute the statistic on")
+    return mask
 
 
 def randomization_inference_family(

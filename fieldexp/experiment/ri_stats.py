@@ -154,7 +154,14 @@ def prepare_statistic(
     need_a: bool = True,
     weights: str | None = None,
     full: bool = False,
+    subset: np.ndarray | None = None,
 ) -> PreparedStatistic:
+    """Cluster-level statistic columns of ``data`` under the replay of ``design``.
+
+    ``subset`` (a boolean per row): only these rows enter the statistic (outcome, block
+    weights, CACE scale); the other rows' clusters stay in the randomisation, so the full
+    design is replayed and the statistic is recomputed on the subset for every draw.
+    """
     roles = [
         ("outcome", outcome),
         ("treatment", treatment),
@@ -175,6 +182,8 @@ def prepare_statistic(
         *covariates,
     ]
     in_set = setup.row_cluster >= 0
+    if subset is not None:
+        in_set = in_set & subset
     missing = data[cols].isna().any(axis=1).to_numpy() & in_set
     used = in_set & ~missing
     n_drop = int(missing.sum())

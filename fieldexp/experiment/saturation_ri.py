@@ -2,7 +2,8 @@ r"""Randomisation inference for saturation designs, replaying both stages.
 
 Under the sharp null that no assignment affects anyone (no direct effect and no spillover
 within or between households), outcomes are fixed and only the assignment varies. Each draw
-re-randomises the clusters to saturations *and* the units within the clusters
+re-randomises the clusters to saturations (within the design's stage-1 blocks, when it has
+them) *and* the units within the clusters
 (:meth:`fieldexp.design.saturation.SaturationDesign.draw`), and recomputes the contrast's
 difference in means against the pure-control clusters:
 
@@ -183,6 +184,7 @@ def saturation_ri(
             "targeted": targeted,
             "unit": design.unit,
             "clusters": design.clusters,
+            "blocks": design.blocks,
         },
         function=function,
     )
@@ -271,13 +273,20 @@ def _check_observed(
     z_unit[unit_of_row] = z
     if not np.array_equal(z_unit[unit_of_row], z):
         raise DesignError(f"assignment must be constant within each unit ({function}).")
-    counts = design.cluster_counts(n_cl)
-    found = np.array([int(np.isclose(sat_cl, lv).sum()) for lv in design.levels])
-    if not np.array_equal(found, counts):
-        raise DesignError(
-            f"the observed saturations put {found.tolist()} clusters at levels "
-            f"{list(design.levels)}; the design puts {counts.tolist()} ({function})."
-        )
+    for b, (members, counts) in enumerate(
+        zip(design.block_members(units), design.block_counts(units), strict=True)
+    ):
+        found = np.array([int(np.isclose(sat_cl[members], lv).sum()) for lv in design.levels])
+        if not np.array_equal(found, counts):
+            where = (
+                f" in block {units.block_ids[b]!r}"
+                if design.blocks is not None and units.block_ids is not None
+                else ""
+            )
+            raise DesignError(
+                f"the observed saturations put {found.tolist()} clusters at levels "
+                f"{list(design.levels)}{where}; the design puts {counts.tolist()} ({function})."
+            )
     treated = np.bincount(units.cluster, weights=z_unit, minlength=n_cl)
     target = sat_cl * units.sizes
     if np.any(treated < np.floor(target - 1e-9)) or np.any(treated > np.ceil(target + 1e-9)):

@@ -86,7 +86,8 @@ class SpilloverResult(Result):
         against pure-control clusters (spillover between households).
     saturation_effects : tuple of (name, EffectResult)
         Saturation designs, per positive level ``s``: ``"direct@s"``, ``"within@s"`` and
-        ``"between@s"`` (each against the pure-control clusters).
+        ``"between@s"`` (each against the pure-control clusters) and, with ``treatment``,
+        ``"direct_per_contact@s"`` and ``"within_per_contact@s"`` (CACE by 2SLS).
     notes : tuple of str
     """
 
@@ -311,7 +312,11 @@ def spillover(
         comparison group of every contrast is then the pure-control clusters: ``direct`` and
         ``spillover`` (within household) use canvassed households of saturated clusters,
         ``between`` the households left out in saturated clusters; ``saturation_effects``
-        repeats the three by level.
+        repeats the three by level and, with ``treatment``, the per-contact effects by level
+        (``"direct_per_contact@s"``, ``"within_per_contact@s"``: 2SLS of the outcome on the
+        household's contact instrumented by its assignment, canvassed households of
+        saturation-``s`` clusters against pure-control clusters, i.e. estimatr
+        ``iv_robust(y ~ contact | z, data = subset, clusters = cluster)``).
 
     Returns
     -------
@@ -478,6 +483,8 @@ def spillover(
                 sel = rows & ((tmask & at) | pure)
                 if (sel & tmask).any():
                     sat_effects.append((f"{name}@{tag}", _itt(sel)))
+                    if treatment is not None:  # per contact: 2SLS, assignment instruments contact
+                        sat_effects.append((f"{name}_per_contact@{tag}", _cace(sel)))
             if (left_out & at).any():
                 lo = left_out & at
                 sat_effects.append((f"between@{tag}", _itt(lo | pure, lo.astype(np.float64))))

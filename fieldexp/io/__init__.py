@@ -5,6 +5,7 @@ results, each returning a validated canonical table (see ``docs/data.md``).
 * :func:`read_vote_history` (``long``, ``wide``, ``ncvhis``, ``ohio``, ``l2``, ``florida``)
 * :func:`read_contacts` (``van``, ``nationbuilder``, ``csv``)
 * :func:`read_precinct_results` (``fr-interieur``)
+* :func:`read_door_logs` (doors knocked / opened / conversations per polling station)
 
 Mapping tables (column names, result codes, history codes) are CSV files in
 ``fieldexp/io/mappings/``; :func:`mapping_table` returns an editable copy and every
@@ -17,6 +18,7 @@ hashes for exports.
 from fieldexp.io.accounting import ImportRecord, import_record
 from fieldexp.io.contacts import read_contacts, read_van_results
 from fieldexp.io.dates import AmbiguousDateWarning
+from fieldexp.io.doorlogs import read_door_logs
 from fieldexp.io.history import read_vote_history
 from fieldexp.io.mappings import mapping_table
 from fieldexp.io.precinct import read_precinct_results
@@ -45,6 +47,7 @@ __all__ = [
     "mapping_table",
     "pseudonymise",
     "read_contacts",
+    "read_door_logs",
     "read_precinct_results",
     "read_van_results",
     "read_vote_history",

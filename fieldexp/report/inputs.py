@@ -149,4 +149,11 @@ def read_inputs(spec: AnalysisSpec, step: object = None) -> Inputs:
                     source.results.stat().st_size,
                 )
             )
+    st = spec.stations  # [stations] files read by report.prepare.station_table
+    for table, path, fmt in (
+        ("past_results", st.past_results if st else None, "fr-interieur"),
+        ("door_logs", st.door_logs if st else None, "door-log"),
+    ):
+        if path is not None:
+            files.append(InputFile(table, path.name, fmt, file_sha256(path), path.stat().st_size))
     return Inputs(**tables, files=tuple(files))

@@ -19,15 +19,24 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from fieldexp.errors import ColumnNotFoundError, DataError, EstimationError, did_you_mean
+from fieldexp.errors import DataError, EstimationError, SpecificationError
 from fieldexp.experiment.ri import RandomizationResult
 from fieldexp.report.model import Estimate
-from fieldexp.report.prepare import AnalysisRun, arm_label, arm_subset, outcome_units, subset_text
+from fieldexp.report.prepare import (
+    AnalysisRun,
+    arm_label,
+    arm_subset,
+    outcome_units,
+    station_blocks,
+    station_covariates,
+    subset_text,
+)
 from fieldexp.results import EffectResult
 from fieldexp.spec.model import AnalysisSpec, OutcomeSpec
 
 __all__ = [
     "ADJUSTMENT_TEXT",
+    "DOSE_UNIT",
     "WEAK_F",
     "WIDE_CACE",
     "EffectPlan",
@@ -39,9 +48,17 @@ __all__ = [
     "estimate_effects",
     "itt_estimator",
     "plan_effects",
+    "station_effect",
+    "station_estimator",
     "weak_instrument_caution",
 ]
 
+#: The unit of a station dose ([stations] dose), per registered voter.
+DOSE_UNIT = {
+    "conversations": "conversation",
+    "doors_opened": "door opened",
+    "doors_knocked": "door knocked",
+}
 #: First-stage F below which the instrument is weak (Staiger & Stock 1997).
 WEAK_F = 10.0
 #: A CACE whose interval reaches further than this from its estimate (100 percentage
@@ -161,6 +178,129 @@ def itt_estimator(spec: AnalysisSpec, covariates: Sequence[str]) -> tuple[str, s
     return method, why.get(method, f"[analysis] method = {method!r}")
 
 
+def station_estimator(spec: AnalysisSpec, covariates: Sequence[str]) -> tuple[str, str]:
+    """(estimator, why) of a polling-station ITT, weighted by registered voters.
+
+    ``[analysis] method = "auto"``: the difference in means (block-weighted when blocked)
+    without covariates, OLS with the covariates and block fixed effects with them (the
+    estimator the randomisation inference replays exactly).
+    """
+    method = spec.analysis.method
+    weighted = "weighted by registered voters (inscrits)"
+    if method == "auto":
+        method = "ols" if covariates else "dim"
+    if method == "dim":
+        if covariates:
+            raise SpecificationError(
+                f"{spec.path.name}: [analysis] method = 'dim' takes no covariates, but the "
+                f"station outcomes list {list(covariates)}; use method = 'auto' or 'ols'"
+            )
+        return "dim", (
+            "difference in mean outcome between canvassed and held-out polling stations, "
+            f"{weighted} (block-weighted when blocked)"
+        )
+    if method == "ols":
+        return "ols", (
+            f"OLS on assignment and the station covariates {', '.join(covariates)}, "
+            f"{weighted}, block fixed effects when blocked"
+            if covariates
+            else f"OLS on assignment, {weighted}, block fixed effects when blocked"
+        )
+    return "lin", (
+        f"Lin (2013) regression with the station covariates centred and interacted, {weighted}"
+    )
+
+
+def station_effect(run: AnalysisRun, p: PlannedEffect) -> EffectResult:
+    """One planned polling-station effect: weighted ITT, or the CACE per unit of dose."""
+    from fieldexp.experiment.api import itt
+    from fieldexp.experiment.stations import dose_cace
+
+    a = run.spec.analysis
+    pt = run.precinct_table
+    assert pt is not None
+    blocks = station_blocks(run.spec)
+    covs = list(p.covariates) or None
+    clusters = run.spec.design.design.clusters if run.spec.design is not None else None
+    if p.estimand == "CACE":
+        return dose_cace(
+            pt,
+            p.outcome.column,
+            "dose",
+            "assigned",
+            blocks=blocks,
+            clusters=clusters,
+            covariates=covs,
+            weights="weight",
+            se_type=a.se_type,
+            alpha=a.alpha,
+        )
+    return itt(
+        pt,
+        p.outcome.column,
+        "assigned",
+        blocks=blocks,
+        clusters=clusters,
+        covariates=covs,
+        method=p.estimator,
+        se_type=a.se_type,
+        weights="weight",
+        alpha=a.alpha,
+    )
+
+
+def station_randomization(
+    run: AnalysisRun, o: OutcomeSpec, *, reps: int, seed: int, engine: str = "auto"
+) -> RandomizationResult:
+    """Randomisation inference of a station ITT with the headline's weights and estimator.
+
+    ``dim``: :func:`fieldexp.randomization_inference` with ``weights`` (each block's
+    difference in registered-weighted means, blocks weighted by their registered voters:
+    the block-weighted difference in means of :func:`fieldexp.itt` with ``weights``).
+    ``ols``: :func:`fieldexp.experiment.stations.ols_randomization_inference` (the weighted
+    OLS coefficient with the covariates and block fixed effects). ``lin`` has no replayed
+    statistic: refused with the alternative.
+    """
+    from fieldexp.experiment.ri import randomization_inference
+    from fieldexp.experiment.stations import ols_randomization_inference
+
+    spec = run.spec
+    assert spec.design is not None and run.precinct_table is not None
+    design = spec.design.design
+    covs = station_covariates(spec, o)
+    est, _ = station_estimator(spec, covs)
+    if est == "dim":
+        return randomization_inference(
+            run.precinct_table,
+            o.column,
+            "arm",
+            design,
+            reps=reps,
+            seed=seed,
+            weights="weight",
+            engine=engine,
+        )
+    if est == "ols":
+        return ols_randomization_inference(
+            run.precinct_table,
+            o.column,
+            "arm",
+            design,
+            covariates=covs,
+            fixed_effects=station_blocks(spec),
+            weights="weight",
+            reps=reps,
+            seed=seed,
+            engine=engine,
+        )
+    raise SpecificationError(
+        f"{spec.path.name}: [randomization_inference] for the station outcome {o.name!r} "
+        "replays the headline estimator, and [analysis] method = 'lin' has no replayed "
+        "statistic; use method = 'ols' (weighted OLS with covariates and block fixed effects) "
+        "or 'auto'"
+    )
+
+
 def plan_effects(run: AnalysisRun) -> EffectPlan:
     """The effects a spec asks for, with their estimators (nothing is estimated here)."""
     spec = run.spec
@@ -183,24 +323,32 @@ def plan_effects(run: AnalysisRun) -> EffectPlan:
                     )
                     planned.append(PlannedEffect(o, arm, "CACE", "2sls", covs, why))
     if run.precinct_table is not None:
+        logs = spec.stations is not None and spec.stations.door_logs is not None
+        dose = spec.stations.dose if spec.stations is not None else "conversations"
         for o in spec.outcomes:
             if o.level != "precinct":
                 continue
-            planned.append(
-                PlannedEffect(
-                    o,
-                    "1",
-                    "ITT",
-                    "dim",
-                    (),
-                    "difference in turnout between canvassed and held-out polling stations, "
-                    "weighted by registered voters (block-weighted when blocked)",
+            covs = station_covariates(spec, o)
+            est, why = station_estimator(spec, covs)
+            planned.append(PlannedEffect(o, "1", "ITT", est, covs, why))
+            if "CACE" in o.estimands and logs:
+                planned.append(
+                    PlannedEffect(
+                        o,
+                        "1",
+                        "CACE",
+                        "2sls",
+                        covs,
+                        f"two-stage least squares per {DOSE_UNIT[dose]} per registered "
+                        "voter (the dose, from the door log), assignment instrumenting it, "
+                        "weighted by registered voters"
+                        + (", with the same covariates" if covs else ""),
+                    )
                 )
-            )
-            if "CACE" in o.estimands:
+            elif "CACE" in o.estimands:
                 notes.append(
-                    f"{o.label}: a polling-station CACE needs the share of registered voters "
-                    "contacted per station, which this spec does not provide; only the ITT "
+                    f"{o.label}: a polling-station CACE needs the conversations per station "
+                    "([stations] door_logs), which this spec does not provide; only the ITT "
                     "is reported."
                 )
     arms = run.arms if run.table is not None else ()
@@ -323,16 +471,13 @@ def estimate_effects(run: AnalysisRun, plan: EffectPlan) -> Effects:
                     missing.append(f"{o.label}, CACE, arm {p.arm}: not estimated: {exc}")
                     continue
         elif run.precinct_table is not None:
-            pt = run.precinct_table
-            if o.column not in pt.columns:
-                raise ColumnNotFoundError(
-                    f"[outcomes.{o.name}] column {o.column!r} is not in the polling-station "
-                    "table."
-                    + did_you_mean(o.column, [str(c) for c in pt.columns])
-                    + f" Columns: {', '.join(map(str, pt.columns))}"
-                )
-            blocks = a.blocks if a.blocks is not None and a.blocks in pt.columns else None
-            r = itt(pt, o.column, "assigned", blocks=blocks, weights="weight", alpha=a.alpha)
+            try:
+                r = station_effect(run, p)
+            except (DataError, EstimationError) as exc:
+                if p.estimand == "ITT":
+                    raise
+                missing.append(f"{o.label}, CACE per conversation: not estimated: {exc}")
+                continue
         else:  # pragma: no cover - plan_effects plans an outcome only with its table
             continue
         done.append(EstimatedEffect(p, r, _row(r, p)))

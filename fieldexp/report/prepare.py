@@ -10,6 +10,7 @@ has precinct results, and settles the arm labels. Nothing is estimated here.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,9 +18,16 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from fieldexp.analysis.reconciliation import Reconciliation
-from fieldexp.errors import ColumnNotFoundError, DataError, did_you_mean
+from fieldexp.errors import (
+    ColumnNotFoundError,
+    DataError,
+    FieldexpWarning,
+    SpecificationError,
+    did_you_mean,
+)
 from fieldexp.report.inputs import Inputs, read_inputs
 from fieldexp.spec.model import AnalysisSpec, OutcomeSpec
+from fieldexp.spec.stations import StationsSpec
 
 if TYPE_CHECKING:
     from fieldexp.experiment.balance import BalanceResult
@@ -34,6 +42,9 @@ __all__ = [
     "numeric_columns",
     "outcome_units",
     "prepare_analysis",
+    "station_blocks",
+    "station_covariates",
+    "station_table",
     "subset_text",
 ]
 
@@ -185,15 +196,98 @@ def prepare_analysis(spec: AnalysisSpec, step: Step = no_progress) -> AnalysisRu
     ptable = None
     prec = None
     if inputs.precinct_results is not None:
-        from fieldexp.analysis import build_precinct_table
-
         step("building the polling-station table")
-        ptable, prec = build_precinct_table(
-            inputs.precinct_results,
-            election=a.election,
-            assignment=inputs.precinct_assignment,
-        )
+        ptable, prec = station_table(spec, inputs)
     return AnalysisRun(spec, inputs, table, rec, ptable, prec, control_label, arms)
+
+
+def station_table(spec: AnalysisSpec, inputs: Inputs) -> tuple[pd.DataFrame, Reconciliation]:
+    """The polling-station table of a spec, checked against what the spec names.
+
+    Shares keyed by ``[stations] shares_by`` (nuance by default), past turnout from
+    ``[stations] past_results``, the door-log tallies and the dose; then every station
+    outcome, covariate and the blocks must be columns of the table, present in every station
+    (:func:`fieldexp.analysis.stations.check_station_columns`), so that ``validate`` stops on a
+    share named by panel number or absent from some stations.
+    """
+    from fieldexp.analysis import build_precinct_table
+    from fieldexp.analysis.stations import check_station_columns, share_gaps
+
+    assert inputs.precinct_results is not None
+    st = spec.stations or StationsSpec()
+    results = inputs.precinct_results
+    past = None
+    if st.past_results is not None:
+        from fieldexp.io import read_precinct_results
+
+        earlier = read_precinct_results(st.past_results)
+        past = str(earlier["election_id"].iloc[0])
+        if past in set(results["election_id"].astype(str)):
+            past = None  # the same file twice: nothing earlier to take
+        else:
+            results = pd.concat([results, earlier], ignore_index=True)
+    ptable, prec = build_precinct_table(
+        results,
+        election=spec.analysis.election,
+        assignment=inputs.precinct_assignment,
+        by=st.shares_by,
+        blocs=st.blocs,
+        past_election=past,
+    )
+    if st.door_logs is not None:
+        from fieldexp.analysis.precinct import join_door_logs
+        from fieldexp.io.doorlogs import read_door_logs
+
+        logs = read_door_logs(st.door_logs, mapping=st.door_logs_mapping)
+        ptable, prec = join_door_logs(ptable, prec, logs, dose=st.dose)
+    outcomes = [o for o in spec.outcomes if o.level == "precinct"]
+    # the experiment's stations: a national results file holds stations of other
+    # circonscriptions, where a local party's share is rightly missing
+    studied = ptable[ptable["assigned"].notna()] if "assigned" in ptable.columns else ptable
+    for o in outcomes:
+        check_station_columns(studied, [o.column], f"[outcomes.{o.name}] column")
+        covs = station_covariates(spec, o)
+        what = f"[outcomes.{o.name}] station covariates"
+        check_station_columns(studied, covs, what, allow_missing=True)
+        for gap in share_gaps(studied, covs):
+            warnings.warn(
+                f"{what}: {gap.text()}; those stations are left out of this outcome's "
+                "estimate and of the statistic of its randomisation inference (they stay in the "
+                "re-randomisation)",
+                FieldexpWarning,
+                stacklevel=2,
+            )
+    blocks = station_blocks(spec)
+    if blocks is not None and outcomes:
+        check_station_columns(studied, [blocks], "station blocks")
+    return ptable, prec
+
+
+def station_covariates(spec: AnalysisSpec, o: OutcomeSpec) -> tuple[str, ...]:
+    """Covariates of a station outcome: ``[outcomes.x] covariates``, else ``[stations]
+    covariates``, else ``[analysis] covariates`` when the spec has no voter outcome."""
+    if o.covariates is not None:
+        return tuple(o.covariates)
+    if spec.stations is not None and spec.stations.covariates:
+        return tuple(spec.stations.covariates)
+    if not any(x.level == "voter" for x in spec.outcomes):
+        return tuple(spec.analysis.covariates)
+    return ()
+
+
+def station_blocks(spec: AnalysisSpec) -> str | None:
+    """Blocks of the station estimates: the design's, else ``[stations] blocks``, else
+    ``[analysis] blocks``. A ``[stations] blocks`` other than the design's is refused: the
+    estimate and its randomisation inference must block as the assignment did."""
+    design = spec.design.design.blocks if spec.design is not None else None
+    given = spec.stations.blocks if spec.stations is not None else None
+    if design is not None and given is not None and given != design:
+        raise SpecificationError(
+            f"{spec.path.name}: [stations] blocks = {given!r} but the [design] blocks by "
+            f"{design!r}: the estimate and its randomisation inference must use the blocks "
+            "the stations were randomised in. Remove [stations] blocks or make them equal."
+        )
+    return design or given or spec.analysis.blocks
 
 
 def _voter_table(

@@ -16,11 +16,11 @@ from typing import Any
 import tomllib
 
 from fieldexp.design import Design
-from fieldexp.diffindiff.events import ESTIMATORS as _EVENT_ESTIMATORS
-from fieldexp.diffindiff.staggered import COMPARISONS as _COMPARISONS
 from fieldexp.errors import FieldexpError, SpecificationError, did_you_mean
 from fieldexp.experiment.api import METHODS as _ITT_METHODS
 from fieldexp.experiment.multiplicity import METHODS as _ADJUSTMENTS
+from fieldexp.spec.assign import parse_assign
+from fieldexp.spec.did import parse_did
 from fieldexp.spec.engine import parse_engine
 from fieldexp.spec.guards import (
     MIN_SALT_LENGTH,
@@ -39,7 +39,6 @@ from fieldexp.spec.model import (
     DataSource,
     DataSpec,
     DesignSpec,
-    DiDSpec,
     OutcomeSpec,
     PrivacySpec,
     ReportOptions,
@@ -55,6 +54,7 @@ from fieldexp.spec.reader import nonempty as _nonempty
 from fieldexp.spec.reader import nonnegative as _nonnegative
 from fieldexp.spec.reader import positive_int as _positive_int
 from fieldexp.spec.redact import redact_salt, refuse_short_secrets
+from fieldexp.spec.stations import parse_stations
 from fieldexp.stats.covariance import SE_TYPES as _SE_TYPES
 
 __all__ = ["load_spec", "parse_spec", "secret_files"]
@@ -85,9 +85,6 @@ SE_TYPES = _SE_TYPES
 ESTIMANDS = ("ITT", "CACE")
 MULTIPLICITY = (*_ADJUSTMENTS, "none")
 LEVELS = ("voter", "precinct")
-# "callaway_santanna" is the spec's spelling of the estimator fieldexp calls "cs"
-DID_ESTIMATORS = (*_EVENT_ESTIMATORS, "callaway_santanna")
-DID_COMPARISONS = _COMPARISONS
 DEFAULT_COLUMNS = {"turnout": "voted", "registration": "registered_after"}
 DEFAULT_LABELS = {"turnout": "Turnout", "registration": "Registration", "vote_share": "Vote share"}
 
@@ -491,34 +488,8 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
                 "randomisation inference replays the design: add a [design] table", key=None
             )
 
-    did = None
     did_sec = top.section("did")
-    if did_sec is not None:
-        did = DiDSpec(
-            exposure=did_sec.get("exposure", str, "attempted"),
-            estimator=did_sec.choice("estimator", DID_ESTIMATORS, "twfe"),
-            leads=did_sec.get(
-                "leads", int, None, check=lambda v: None if v >= 0 else "must be >= 0"
-            ),
-            lags=did_sec.get("lags", int, None, check=lambda v: None if v >= 0 else "must be >= 0"),
-            reference=did_sec.get("reference", int, -1),
-            clusters=did_sec.get("clusters", str, None),
-            se_type=did_sec.choice("se_type", SE_TYPES, "stata"),
-            control=did_sec.choice("control", DID_COMPARISONS, "never_treated"),
-            reps=did_sec.get("reps", int, 1000, check=_positive_int),
-            seed=did_sec.get("seed", int, None, check=lambda v: None if v >= 0 else "must be >= 0"),
-        )
-        did_sec.finish()
-        if did.estimator == "callaway_santanna" and did.seed is None:
-            did_sec.fail(
-                "estimator = 'callaway_santanna' draws a multiplier bootstrap for its "
-                "simultaneous bands: give its seed",
-                key="seed",
-            )
-        if data.vote_history is None:
-            did_sec.fail(
-                "the DiD panel is built from vote history: add [data.vote_history]", key=None
-            )
+    did = parse_did(did_sec, data, folder, _resolve_path) if did_sec is not None else None
 
     costs = None
     c = top.section("costs")
@@ -551,6 +522,8 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
         _refuse_grouping(cov, "by", coverage.by)
         if not enabled:
             coverage = None
+    stations = parse_stations(top.section("stations"), folder, _resolve_path)
+    assign = parse_assign(top.section("assign"), lambda v, s, k: _resolve_path(v, s, k, folder))
     top.finish()
 
     no_engine = engine is None
@@ -583,6 +556,8 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
         privacy=privacy,
         coverage=coverage,
         engine=engine,
+        stations=stations,
+        assign=assign,
     )
 
 

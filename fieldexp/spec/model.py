@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fieldexp.design import Design
+from fieldexp.spec.stations import StationsSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from fieldexp.spec.engine import EngineSpec
@@ -160,7 +161,9 @@ class RISpec:
 
 @dataclass(frozen=True, slots=True)
 class DiDSpec:
-    """Difference-in-differences on the voter x election panel built from vote history."""
+    """Difference-in-differences: on the voter x election panel built from vote history, or
+    (``results`` given, no vote history) on the station x election panel of the results files
+    (:func:`fieldexp.station_panel`; parsed by :mod:`fieldexp.spec.did`)."""
 
     exposure: str = "attempted"
     estimator: str = "twfe"
@@ -169,9 +172,22 @@ class DiDSpec:
     reference: int = -1
     clusters: str | None = None
     se_type: str = "stata"
-    control: str = "never_treated"
+    comparison: str = "never_treated"
     reps: int = 1000
     seed: int | None = None
+    results: tuple[Path, ...] = ()
+    dates: tuple[tuple[str, str], ...] = ()
+    crosswalk: Path | None = None
+    rollout: Path | None = None
+    balanced: bool = False
+    unassigned: str = "drop"
+    shares: str | None = None
+    outcome: str = "turnout"
+
+    @property
+    def stations(self) -> bool:
+        """True when the DiD runs on the station x election panel (``results`` given)."""
+        return bool(self.results)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +245,8 @@ class AnalysisSpec:
     costs: CostSpec | None = None
     privacy: PrivacySpec = field(default_factory=PrivacySpec)
     coverage: CoverageSpec | None = field(default_factory=CoverageSpec)
+    stations: StationsSpec | None = None  # [stations] (fieldexp/spec/stations.py)
+    assign: AssignSpec | None = None
     engine: EngineSpec | None = None  # [engine] (fieldexp.spec.engine)
 
     @property
@@ -248,3 +266,13 @@ class AnalysisSpec:
             if o.headline:
                 return o
         return self.outcomes[0]
+
+
+@dataclass(frozen=True, slots=True)
+class AssignSpec:
+    """``[assign]``: restriction, past results and walk-list options of ``fieldexp assign``."""
+
+    communes: tuple[str, ...] = ()
+    circonscriptions: tuple[str, ...] = ()
+    past_results: tuple[Path, ...] = ()
+    walk_list_addresses: bool = False

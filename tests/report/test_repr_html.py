@@ -265,7 +265,16 @@ def _lee_bounds() -> Any:
     return fx.lee_bounds(d, HOSTILE, "z", observed="observed", clusters="hh", reps=50, seed=1)
 
 
+def _station_panel() -> Any:
+    t = pd.DataFrame(
+        {"precinct_id": ["01004_0001", "2A004_0002"], "registered": [100, 90], "voters": [50, 60]}
+    )
+    dates = {HOSTILE: "2017-06-11", "e2": "2022-06-12"}
+    return fx.station_panel({HOSTILE: t, "e2": t}, dates=dates)
+
+
 EXAMPLES: dict[str, Callable[[], Any]] = {
+    "fieldexp.analysis.station_panel.StationPanel": _station_panel,
     "fieldexp.experiment.spillover.SpilloverResult": _spillover,
     "fieldexp.experiment.attrition.AttritionResult": _attrition,
     "fieldexp.experiment.bounds.LeeBoundsResult": _lee_bounds,

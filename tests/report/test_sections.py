@@ -54,6 +54,7 @@ def test_sections_registry_has_one_build_per_module() -> None:
         "reconciliation",
         "balance",
         "effects",
+        "attrition",
         "heterogeneity",
         "ri",
         "did",

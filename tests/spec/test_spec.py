@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldexp.errors import SpecificationError
+from fieldexp.errors import FieldexpWarning, SpecificationError
 from fieldexp.spec import AnalysisSpec, load_spec, parse_spec, redacted_text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -133,8 +133,8 @@ def test_paths_are_relative_to_the_spec_file(folder: Path) -> None:
             r"'turnuot' is not an outcome .* Did you mean 'turnout'\?",
         ),
         (
-            ("[analysis]", "[did]\nestimator = 'cs'\n[analysis]"),
-            r"\[did\] estimator: must be one of 'twfe', 'sun_abraham'",
+            ("[analysis]", "[did]\nestimator = 'csdid'\n[analysis]"),
+            r"\[did\] estimator: must be one of 'twfe', 'sun_abraham', 'cs'",
         ),
         (
             ("[analysis]", "[design]\nunit = 'voter_id'\narms = { 0 = 0.5, 1 = 0.6 }\n[analysis]"),
@@ -297,7 +297,11 @@ def test_docs_document_every_key() -> None:
 
 def test_callaway_santanna_needs_a_seed() -> None:
     text = DEMO.read_text("utf-8").replace('estimator = "twfe"', 'estimator = "callaway_santanna"')
-    with pytest.raises(SpecificationError, match=r"\[did\] seed: .*give its seed"):
+    with (
+        pytest.warns(FieldexpWarning, match="estimator = 'cs'"),
+        pytest.raises(SpecificationError, match=r"\[did\] seed: .*give its seed"),
+    ):
         parse_spec(text, path=DEMO)
-    spec = parse_spec(text.replace("[did]", "[did]\nseed = 4"), path=DEMO)
-    assert spec.did.estimator == "callaway_santanna" and spec.did.seed == 4
+    with pytest.warns(FieldexpWarning, match="deprecated; write estimator = 'cs'"):
+        spec = parse_spec(text.replace("[did]", "[did]\nseed = 4"), path=DEMO)
+    assert spec.did.estimator == "cs" and spec.did.seed == 4

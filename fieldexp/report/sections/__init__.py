@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from fieldexp.report.model import Section
 from fieldexp.report.sections import (
+    attrition,
     balance,
     coverage,
     did,
@@ -35,6 +36,7 @@ SECTIONS: tuple[tuple[str, SectionBuilder], ...] = (
     ("reconciliation", reconciliation.build),
     ("balance", balance.build),
     ("effects", effects.build),
+    ("attrition", attrition.build),
     ("heterogeneity", heterogeneity.build),
     ("ri", ri.build),
     ("did", did.build),

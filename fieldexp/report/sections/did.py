@@ -1,9 +1,16 @@
-"""Difference-in-differences and event study on the voter x election panel.
+"""Difference-in-differences and event study: voters x elections, or stations x elections.
 
-The panel is always :func:`fieldexp.diffindiff.voter_panel` (one builder for the package and
-the report). Exposure ``"attempted"`` / ``"contacted"`` comes from the contact log (first
-election on or after the contact); any other ``[did] exposure`` is a 0/1 column of the
-analysis table, exposed at the target election.
+Voter panel: :func:`fieldexp.diffindiff.voter_panel` (one builder for the package and the
+report). Exposure ``"attempted"`` / ``"contacted"`` comes from the contact log (first election
+on or after the contact); any other ``[did] exposure`` is a 0/1 column of the analysis table,
+exposed at the target election.
+
+Station panel (``[did] results = [...]``, no voter vote history needed):
+:func:`fieldexp.station_panel` on the spec's results files (the ``[data.precinct_results]``
+file, already read, is one of them), treated from ``[analysis] election`` for the stations
+of the treatment arm of ``[data.precinct_assignment]``, or from the ``rollout`` file's first
+canvassed election; weighted by registered voters, clustered by station unless
+``[did] clusters`` says otherwise (:mod:`fieldexp.report.sections.did_stations`).
 """
 
 from __future__ import annotations
@@ -17,10 +24,11 @@ from fieldexp.report import figures
 from fieldexp.report.model import Cell, DidSummary, Figure, Interval, Section, Table
 from fieldexp.report.sections.common import cell
 from fieldexp.report.sections.context import ReportContext
+from fieldexp.report.sections.did_panel import TITLE, PanelRun
+from fieldexp.report.sections.did_stations import station_panel_for
 
 __all__ = ["build", "exposure_contacts"]
 
-TITLE = "Difference-in-differences and event study"
 
 #: Why each ``[did] estimator`` (said in the event-study table note).
 WHY = {
@@ -28,9 +36,11 @@ WHY = {
     "starts at one election for everyone exposed, as in a single campaign",
     "sun_abraham": "Sun & Abraham (2021) interacted event study: robust to effects that "
     "differ between cohorts exposed at different elections",
-    "callaway_santanna": "Callaway & Sant'Anna (2021) group-time effects: robust to "
+    "cs": "Callaway & Sant'Anna (2021) group-time effects: robust to "
     "exposure starting at different elections and to effects that change over time",
 }
+#: the deprecated spec spelling (the parser warns and writes "cs")
+WHY["callaway_santanna"] = WHY["cs"]
 
 
 def exposure_contacts(
@@ -71,17 +81,31 @@ def exposure_contacts(
 
 def build(ctx: ReportContext) -> Section | None:
     """Left out without ``[did]``; its :class:`DidSummary` is ``Section.summary``."""
-    run, spec = ctx.run, ctx.spec
+    spec = ctx.spec
     d = spec.did
     if d is None:
         return None
+    if d.stations:
+        built = station_panel_for(ctx)
+        if isinstance(built, Section):
+            return built
+        return estimate(ctx, built)
+    voters = _voter_panel(ctx)
+    if isinstance(voters, Section):
+        return voters
+    return estimate(ctx, voters)
+
+
+def _voter_panel(ctx: ReportContext) -> PanelRun | Section:
+    run, spec = ctx.run, ctx.spec
+    d = spec.did
+    assert d is not None
     hist = run.inputs.vote_history
     t = run.table
     if hist is None or t is None:
         return Section(
             "did", TITLE, available=False, reason="needs vote history and voter-level data"
         )
-    from fieldexp.diffindiff import event_study
     from fieldexp.diffindiff.panels import voter_panel
 
     elections = (
@@ -113,7 +137,6 @@ def build(ctx: ReportContext) -> Section | None:
     voters = run.inputs.voters if run.inputs.voters is not None else t[["voter_id"]]
     built = voter_panel(hist, contacts, voters=voters, elections=keep)
     panel = built.data
-    panel_lines = built.report.lines()
     if clusters and clusters not in panel.columns:
         source = run.inputs.voters if run.inputs.voters is not None else t
         if clusters not in source.columns:
@@ -125,21 +148,48 @@ def build(ctx: ReportContext) -> Section | None:
             validate="many_to_one",
         )
     panel = panel.assign(voted=pd.to_numeric(panel["voted"]).astype("float64"))
+    return PanelRun(
+        data=panel,
+        unit="voter_id",
+        outcome="voted",
+        weights=None,
+        clusters=clusters,
+        periods=tuple(keep),
+        target=target,
+        lines=tuple(built.report.lines()),
+        intro=f"Voters whose door was {d.exposure} are compared with all other voters over "
+        f"{len(keep)} elections ({', '.join(keep)})",
+        exposure_note=f"Exposure is on {d.exposure}, not randomised: who opens the door is "
+        "self-selected.",
+    )
+
+
+def estimate(ctx: ReportContext, p: PanelRun) -> Section:
+    """Event study (or Callaway & Sant'Anna) with its pre-trend test on a built panel."""
+    spec = ctx.spec
+    d = spec.did
+    assert d is not None
+    from fieldexp.diffindiff import event_study
+
+    panel, clusters, target, keep = p.data, p.clusters, p.target, p.periods
+    panel_lines = list(p.lines)
     alpha = spec.analysis.alpha
     rows: tuple[tuple[Cell, ...], ...]
     pretest: tuple[tuple[str, float], ...] = ()
-    summary = DidSummary(target=target, periods=tuple(keep), estimator=d.estimator)
-    if d.estimator == "callaway_santanna":
+    estimator = "cs" if d.estimator == "callaway_santanna" else d.estimator
+    summary = DidSummary(target=target, periods=tuple(keep), estimator=estimator)
+    if estimator == "cs":
         from fieldexp.diffindiff import staggered_did
 
         cs = staggered_did(
             panel,
-            "voted",
-            "voter_id",
+            p.outcome,
+            p.unit,
             "period",
             "cohort",
-            comparison=d.control,
+            comparison=d.comparison,
             clusters=clusters,
+            weights=p.cs_weights,
             alpha=alpha,
         )
         agg = cs.aggregate("dynamic", reps=d.reps, seed=d.seed)
@@ -175,22 +225,27 @@ def build(ctx: ReportContext) -> Section | None:
             overall=Interval(o.estimate, o.ci_low, o.ci_high),
             overall_std_error=o.std_error,
             overall_p_value=o.p_value,
-            comparison=d.control,
+            comparison=d.comparison,
             bootstrap_reps=d.reps,
             bootstrap_seed=d.seed,
             critical_value=agg.crit_val,
         )
         method_text = (
             "Callaway & Sant'Anna group-time effects aggregated by event time "
-            f"({d.control.replace('_', ' ')} comparison units; simultaneous bands from "
-            f"{d.reps:,} multiplier-bootstrap draws, seed {d.seed}), valid when "
-            "canvassing starts at different elections"
+            f"({d.comparison.replace('_', ' ')} comparison units; simultaneous bands from "
+            f"{d.reps:,} multiplier-bootstrap draws, seed {d.seed}"
+            + (
+                "; weighted by the registered voters of each station's first election"
+                if p.cs_weights == "base_registered"
+                else ""
+            )
+            + "), valid when canvassing starts at different elections"
         )
     else:
         es = event_study(
             panel,
-            "voted",
-            "voter_id",
+            p.outcome,
+            p.unit,
             "period",
             "cohort",
             leads=d.leads,
@@ -198,6 +253,7 @@ def build(ctx: ReportContext) -> Section | None:
             reference=d.reference,
             estimator=d.estimator,
             clusters=clusters,
+            weights=p.weights,
             se_type=d.se_type,
             alpha=alpha,
         )
@@ -224,21 +280,46 @@ def build(ctx: ReportContext) -> Section | None:
                 ("f_statistic", es.pretest_f.statistic if es.pretest_f else float("nan")),
                 ("f_p_value", es.pretest_f.p_value if es.pretest_f else float("nan")),
             )
-        method_text = f"voter and election fixed effects ({d.estimator})"
+        method_text = f"{p.units_word[:-1]} and election fixed effects ({d.estimator})"
     table = Table(
         "event_study",
-        "Event study: turnout gap between canvassed and other voters, by election",
+        f"Event study: {p.outcome_label} gap between canvassed and other {p.units_word}, by "
+        "election",
         columns,
         formats,
         rows,
         note=f"Estimator: {d.estimator} ({WHY.get(d.estimator, '[did] estimator')}). Event time "
         f"0 is {target}; {d.reference} is the reference election.",
     )
-    paras = [
-        f"Voters whose door was {d.exposure} are compared with all other voters over "
-        f"{len(keep)} elections ({', '.join(keep)}): {method_text}. Exposure is on "
-        f"{d.exposure}, not randomised: who opens the door is self-selected.",
-    ]
+    paras = [f"{p.intro}: {method_text}. {p.exposure_note}".strip()]
+    if p.static:
+        from fieldexp.diffindiff import did as fx_did
+
+        att = fx_did(
+            panel,
+            p.outcome,
+            p.unit,
+            "period",
+            "treated",
+            clusters=clusters,
+            weights=p.weights,
+            se_type=d.se_type,
+            alpha=alpha,
+        )
+        paras.append(
+            f"Two-way fixed-effects difference-in-differences ({p.units_word[:-1]} and election "
+            f"effects{', weighted by ' + _weights_word(p.weights) if p.weights else ''}"
+            f"{', clustered by ' + clusters if clusters else ''}): {100 * att.estimate:+.2f} "
+            f"points ({ctx.level}% CI {100 * att.ci_low:+.2f} to {100 * att.ci_high:+.2f}; "
+            f"p = {att.p_value:.3f})."
+        )
+        if estimator != "cs":
+            summary = replace(
+                summary,
+                overall=Interval(att.estimate, att.ci_low, att.ci_high),
+                overall_std_error=att.std_error,
+                overall_p_value=att.p_value,
+            )
     if panel_lines:
         paras.append("Panel: " + "; ".join(line.strip() for line in panel_lines) + ".")
     pre_d = dict(pretest)
@@ -266,12 +347,16 @@ def build(ctx: ReportContext) -> Section | None:
                     c["ci_low"].astype(float).tolist(),
                     c["ci_high"].astype(float).tolist(),
                     reference=d.reference,
-                    outcome_label="turnout",
+                    outcome_label=p.outcome_label,
                 ),
                 "Event-study coefficients by election relative to the canvassed one",
             ),
         )
     return Section("did", TITLE, tuple(paras), (table,), figs, summary=summary)
+
+
+def _weights_word(weights: str) -> str:
+    return "registered voters (inscrits)" if weights == "registered" else weights
 
 
 def _df(df: float | tuple[float, float]) -> float:

@@ -88,11 +88,21 @@ def build(ctx: ReportContext) -> Section | None:
                 "voters the canvass reached, the denominator of the CACE.",
             )
         )
+    from fieldexp.report.plan import DOSE_UNIT
+
     a = ctx.spec.analysis
     if stations:
         unit_text = (
             "ITT: effect per polling station assigned to canvassing, on turnout as a share of "
-            "its registered voters (stations weighted by registered voters). "
+            "its registered voters, or on a vote share of its valid votes (stations weighted "
+            "by registered voters). "
+            + (
+                f"CACE: effect per {DOSE_UNIT[ctx.spec.stations.dose]} per registered voter "
+                "(the dose, from the door log), assignment as the instrument for the dose. "
+                if ctx.spec.stations is not None
+                and any(e.estimand == "CACE" for e in effects.estimates)
+                else ""
+            )
         )
     else:
         unit_text = (
@@ -101,10 +111,17 @@ def build(ctx: ReportContext) -> Section | None:
             "contact). "
         )
     se_types = ", ".join(sorted({e.se_type for e in effects.estimates})) or "-"
+    blocks, covariates = a.blocks, ", ".join(a.covariates)
+    if stations:  # what the station estimates used (report/plan.py), outcome by outcome
+        from fieldexp.report.prepare import station_blocks
+
+        blocks = station_blocks(ctx.spec)
+        per = {e.outcome_label: ", ".join(e.covariates) or "none" for e in effects.estimates}
+        covariates = "; ".join(f"{k}: {v}" for k, v in per.items())
     paras = [
         unit_text + "Estimates are proportions: 0.030 means 3.0 percentage points.",
-        f"Blocks: {a.blocks or 'none'}; clusters: {a.clusters or 'none'}; covariates: "
-        f"{', '.join(a.covariates) or 'none'}; standard errors: {se_types}.",
+        f"Blocks: {blocks or 'none'}; clusters: {a.clusters or 'none'}; covariates: "
+        f"{covariates or 'none'}; standard errors: {se_types}.",
     ]
     if any(e.caution for e in effects.estimates):
         paras.append(

@@ -7,10 +7,14 @@ estimand (before the sections: Westfall-Young adjustment needs the draws);
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+
 from fieldexp.experiment.ri import RandomizationResult
 from fieldexp.report.model import Section, Table
-from fieldexp.report.prepare import AnalysisRun, arm_label
+from fieldexp.report.prepare import AnalysisRun, arm_label, outcome_units
 from fieldexp.report.sections.context import RandomizationRun, ReportContext
+from fieldexp.spec.model import OutcomeSpec
 
 __all__ = ["build", "randomize"]
 
@@ -23,6 +27,7 @@ def randomize(run: AnalysisRun) -> RandomizationRun | None:
     if ri is None or run.spec.design is None:
         return None
     from fieldexp.experiment.ri import randomization_inference
+    from fieldexp.report.plan import station_randomization
 
     design = run.spec.design.design
     names = ri.outcomes or tuple(o.name for o in run.spec.outcomes)
@@ -35,11 +40,17 @@ def randomize(run: AnalysisRun) -> RandomizationRun | None:
     for name in names:
         o = run.spec.outcome(name)
         data = run.table if o.level == "voter" else run.precinct_table
-        if o.subset or data is None or design.unit not in data.columns:
+        if data is None or design.unit not in data.columns:
             skipped.append(o.label)
             continue
+        # a subset outcome: the whole design is re-drawn, the statistic taken on the subset
+        subset = _subset_rows(data, o) if o.subset else None
         estimands = ri.estimands if o.level == "voter" else ("ITT",)
         stations = stations or o.level == "precinct"
+        if o.level == "precinct":  # the headline's weights and estimator (report/plan.py)
+            results.append(station_randomization(run, o, reps=ri.reps, seed=ri.seed, engine=engine))
+            rows.append((o.label, "1", "ITT"))
+            continue
         arms = run.arms if o.level == "voter" else ("1",)
         for est in estimands:
             for arm in arms:
@@ -54,10 +65,19 @@ def randomize(run: AnalysisRun) -> RandomizationRun | None:
                     seed=ri.seed,
                     arm=design.arm_labels[labels.index(arm)] if len(labels) > 2 else None,
                     engine=engine,
+                    subset=subset,
                 )
                 results.append(r)
                 rows.append((o.label, arm, est))
     return RandomizationRun(tuple(results), tuple(rows), tuple(skipped), stations)
+
+
+def _subset_rows(data: pd.DataFrame, o: OutcomeSpec) -> np.ndarray:
+    """Boolean per row of ``data``: the units ``[outcomes.x] subset`` defines the outcome on."""
+    rows = outcome_units(data.reset_index(drop=True), o).index.to_numpy()
+    mask = np.zeros(len(data), dtype=bool)
+    mask[rows] = True
+    return mask
 
 
 def build(ctx: ReportContext) -> Section | None:
@@ -88,10 +108,15 @@ def build(ctx: ReportContext) -> Section | None:
         ("outcome", "arm", "estimand", "estimate", "p-value", "MC s.e.", "draws", "kind"),
         ("text", "text", "text", "est", "p", "se", "int", "text"),
         tuple(table_rows),
-        note="Statistic: the design's difference in means (ITT; block-weighted when blocked) "
-        "or the Wald ratio (CACE), unadjusted for covariates, so an estimate here can differ "
-        "from the covariate-adjusted one of the effects table; the p-value tests the sharp "
-        "null that canvassing changed nobody's outcome.",
+        note=(
+            "Statistic: the estimator of the effects table (polling stations: weighted by "
+            "registered voters, same blocks and covariates); "
+            if r_run.stations and all(o.level == "precinct" for o in ctx.spec.outcomes)
+            else "Statistic: the design's difference in means (ITT; block-weighted when blocked) "
+            "or the Wald ratio (CACE), unadjusted for covariates, so an estimate here can differ "
+            "from the covariate-adjusted one of the effects table; "
+        )
+        + "the p-value tests the sharp null that canvassing changed nobody's outcome.",
     )
     paras = [
         f"The assignment was re-drawn {ri.reps:,} times exactly as the design drew it "
@@ -106,13 +131,18 @@ def build(ctx: ReportContext) -> Section | None:
         )
     if r_run.stations:
         paras.append(
-            "Polling stations: the statistic is the block-stratified difference in mean "
-            "station turnout (stations unweighted), so its estimate can differ from the "
-            "registered-weighted ITT of the effects table."
+            "Polling stations: the statistic is the estimator of the effects table itself "
+            "(weighted by registered voters, same blocks and covariates), so its estimate "
+            "equals the ITT shown there."
+        )
+    if any(r.notes and "statistic on the subset" in " ".join(r.notes) for r in r_run.results):
+        paras.append(
+            "Outcomes defined on a subset of units (e.g. registration among the unregistered): "
+            "the whole assignment is re-drawn, every block and household included, and the "
+            "statistic is recomputed on the subset for each re-draw."
         )
     if r_run.skipped:
         paras.append(
-            "Not tested here (defined on a subset of units the design does not randomise as "
-            f"such, or without the design's unit column): {', '.join(r_run.skipped)}."
+            f"Not tested here (without the design's unit column): {', '.join(r_run.skipped)}."
         )
     return Section("ri", TITLE, tuple(paras), (table,))
