@@ -79,7 +79,18 @@ __all__ = [
 ]
 
 
+#: Subpackages reachable as attributes (``fx.io.read_voters``) without importing them first.
+_SUBPACKAGES = frozenset(
+    {"analysis", "design", "diffindiff", "engine", "experiment", "io", "report", "results"}
+    | {"simulation", "spec", "stats", "targeting"}
+)
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        module = importlib.import_module(f"fieldexp.{name}")
+        globals()[name] = module
+        return module
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'fieldexp' has no attribute {name!r}")

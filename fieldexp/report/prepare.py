@@ -245,6 +245,12 @@ def station_table(spec: AnalysisSpec, inputs: Inputs) -> tuple[pd.DataFrame, Rec
     # circonscriptions, where a local party's share is rightly missing
     studied = ptable[ptable["assigned"].notna()] if "assigned" in ptable.columns else ptable
     for o in outcomes:
+        if o.subset:
+            raise SpecificationError(
+                f"{spec.path.name}: [outcomes.{o.name}] subset is for voter-level outcomes; a "
+                "polling-station outcome is estimated on the stations of the assignment (restrict "
+                "the assignment file to the stations to compare)"
+            )
         check_station_columns(studied, [o.column], f"[outcomes.{o.name}] column")
         covs = station_covariates(spec, o)
         what = f"[outcomes.{o.name}] station covariates"

@@ -234,3 +234,11 @@ def test_shuffled_files_give_the_same_report_numbers(files, tmp_path):
     p1 = [row[4] for row in one.section("ri").tables[0].rows]
     p2 = [row[4] for row in two.section("ri").tables[0].rows]
     assert p1 == p2
+
+
+def test_subset_on_a_station_outcome_is_refused_not_ignored(files):
+    outcomes = OUTCOMES.replace(
+        'column = "share_DVG"', 'column = "share_DVG"\nsubset = { commune_code = "75056" }'
+    )
+    with pytest.raises(SpecificationError, match="subset is for voter-level outcomes"):
+        prepare_analysis(_spec(files, outcomes=outcomes))
