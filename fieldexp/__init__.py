@@ -88,7 +88,8 @@ _SUBPACKAGES = frozenset(
 
 def __getattr__(name: str) -> Any:
     if name in _SUBPACKAGES:
-        module = importlib.import_module(f"fieldexp.{name}")
+        qualified = "fieldexp." + name  # name is one of the fixed subpackage names above
+        module = importlib.import_module(qualified)
         globals()[name] = module
         return module
     module_name = _LAZY.get(name)

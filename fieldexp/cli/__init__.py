@@ -362,6 +362,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ins.add_argument("--results", type=Path, help="VAN Results lookup (ResultID -> names)")
     ins.set_defaults(func=cmd_inspect)
+    from fieldexp.cli.target import add_parser as _add_target  # fieldexp target
+
+    _add_target(sub)
     return parser
 
 

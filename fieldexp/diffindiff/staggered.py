@@ -32,6 +32,8 @@ from fieldexp.diffindiff._kernels import (
 )
 from fieldexp.diffindiff._panel import SampleReport, check_columns, prepare_wide_panel
 from fieldexp.diffindiff._periods import order_periods
+from fieldexp.engine import is_engine_table
+from fieldexp.engine.staggered import panel_frame
 from fieldexp.errors import DataError, EstimationError, SpecificationError
 from fieldexp.results import EffectResult, Estimates, Result, TestResult
 from fieldexp.stats.inference import t_inference
@@ -506,6 +508,8 @@ def staggered_did(
     sums in one vectorised pass.
     """
     fn = "fieldexp.staggered_did"
+    if is_engine_table(data):  # Ibis/Polars/Arrow: one row per unit (fieldexp.engine.staggered)
+        data = panel_frame(data, outcome, unit, time, cohort, clusters=clusters, covariates=covariates, weights=weights)  # fmt: skip
     comparison = renamed_argument(
         comparison, control, new="comparison", old="control", function=fn, default="never_treated"
     )

@@ -33,6 +33,8 @@ from fieldexp._validate import (
     numeric,
 )
 from fieldexp.diffindiff._periods import order_periods, period_kind
+from fieldexp.engine import is_engine_table
+from fieldexp.engine.panel import did_engine
 from fieldexp.errors import DataError, SpecificationError, format_rows
 from fieldexp.results import EffectResult
 from fieldexp.stats.covariance import SE_TYPES, check_small_sample, resolve_se_type
@@ -191,6 +193,8 @@ def did(
     with Stata/fixest, and CR2 with voter fixed effects needs the leverage of every unit effect,
     which is infeasible at voter-file scale. Pass ``se_type="CR2"`` to match ``itt``.
     """
+    if is_engine_table(data):  # Ibis/Polars/Arrow: double demeaning in the engine (balanced)
+        return did_engine(data, outcome, unit, time, treatment, covariates=covariates, clusters=clusters, weights=weights, se_type=se_type, alpha=alpha, small_sample=small_sample, time_order=time_order)  # fmt: skip
     check_frame(data, function=_FN)
     covs = as_column_list(covariates, function=_FN, argument="covariates")
     check_columns(

@@ -5,6 +5,16 @@ totals, and the statistics are finished locally with the kernels of :mod:`fielde
 """
 
 from fieldexp.engine.ri import RI_WEIGHT, ri_inputs
+from fieldexp.engine.staggered import AttGtMoments, att_gt_moments
 from fieldexp.engine.tables import PullRecord, as_ibis, is_engine_table, record_pulls
 
-__all__ = ["RI_WEIGHT", "PullRecord", "as_ibis", "is_engine_table", "record_pulls", "ri_inputs"]
+__all__ = [
+    "RI_WEIGHT",
+    "AttGtMoments",
+    "PullRecord",
+    "as_ibis",
+    "att_gt_moments",
+    "is_engine_table",
+    "record_pulls",
+    "ri_inputs",
+]

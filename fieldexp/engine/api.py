@@ -27,7 +27,7 @@ from fieldexp.engine.sufficient import cells_and_cr2, dim_from_totals, engine_to
 from fieldexp.engine.tables import as_ibis
 from fieldexp.errors import SpecificationError, WeakInstrumentWarning
 from fieldexp.results import EffectResult, FirstStage
-from fieldexp.stats.covariance import resolve_se_type
+from fieldexp.stats.covariance import check_small_sample, resolve_se_type
 
 __all__ = ["cace_engine", "itt_engine"]
 
@@ -72,8 +72,16 @@ def itt_engine(
     se_type: str | None = None,
     weights: str | None = None,
     alpha: float = 0.05,
+    small_sample: str = "estimatr",
 ) -> EffectResult:
-    """:func:`fieldexp.itt` on an engine table (arguments and result as there)."""
+    """:func:`fieldexp.itt` on an engine table (arguments and result as there).
+
+    ``small_sample="fixest"`` (``se_type="stata"``/``"HC1"``) counts the block effects as
+    fixest does (:func:`fieldexp.stats.covariance.fixest_fe_count`): block effects nested in
+    the clusters are not counted. With whole clusters assigned and both arms in every block,
+    each block holds at least two clusters, so no block factor is nested and the factor equals
+    estimatr's; the rule is applied all the same (:func:`fieldexp.engine.linear.fit_engine`).
+    """
     function = "fieldexp.itt"
     if method not in ("auto", "dim", "ols", "lin"):
         raise SpecificationError(
@@ -117,6 +125,11 @@ def itt_engine(
                 "method='dim' uses the design-based variance of the difference in means. "
                 f"Got se_type={se_type!r}; use method='ols' for a regression with that variance."
             )
+        if small_sample != "estimatr":
+            raise SpecificationError(
+                f"The 'small_sample' parameter of {function} applies to method='ols' or 'lin' "
+                f"(with se_type='stata'); got small_sample={small_sample!r} with method='dim'."
+            )
         if prepared.clustered and prepared.n_clusters > sufficient.MAX_PULLED_CLUSTERS:
             # many clusters: the CR2 sums are computed in the engine (B rows, not G)
             cells, ecr2 = cells_and_cr2(prepared, function=function)
@@ -136,6 +149,7 @@ def itt_engine(
             **common,
         )
     resolved = resolve_se_type(se_type, prepared.clustered)
+    small_sample = check_small_sample(small_sample, resolved, function=function)
     p = len(prepared.covariate_names)
     refuse_cr2(resolved, prepared, 1 + p, function=function)
     xs = tuple(xname(j) for j in range(p))
@@ -148,6 +162,7 @@ def itt_engine(
         blocked=prepared.blocked,
         clustered=prepared.clustered,
         function=function,
+        small_sample=small_sample,
     )
     return EffectResult.from_estimate(
         estimate=float(fit.coef[0]),
@@ -174,6 +189,7 @@ def cace_engine(
     se_type: str | None = None,
     weights: str | None = None,
     alpha: float = 0.05,
+    small_sample: str = "estimatr",
 ) -> EffectResult:
     """:func:`fieldexp.cace` on an engine table: 2SLS (the Wald ratio without covariates)."""
     function = "fieldexp.cace"
@@ -191,6 +207,7 @@ def cace_engine(
         weights=weights,
     )
     resolved = resolve_se_type(se_type, prepared.clustered)
+    small_sample = check_small_sample(small_sample, resolved, function=function)
     p = len(prepared.covariate_names)
     refuse_cr2(resolved, prepared, 1 + p, function=function)
     xs = tuple(xname(j) for j in range(p))
@@ -204,6 +221,7 @@ def cace_engine(
         blocked=prepared.blocked,
         clustered=prepared.clustered,
         function=function,
+        small_sample=small_sample,
     )
     rates = _contact_rates(prepared)
     first_stage = FirstStage.from_estimate(

@@ -206,8 +206,14 @@ def fit_engine(
     blocked: bool,
     clustered: bool,
     function: str,
+    small_sample: str = "estimatr",
 ) -> list[EngineFit]:
-    """Pass 3 for several fits at once (their score sums share one GROUP BY)."""
+    """Pass 3 for several fits at once (their score sums share one GROUP BY).
+
+    ``small_sample="fixest"`` changes *K* of the CR1 factor only: block effects nested in the
+    clusters (every block inside one cluster; counted in the engine) are left out, as
+    :func:`fieldexp.stats.covariance.fixest_fe_count`.
+    """
     solved = [_solve(cen, s, blocked=blocked) for s in specs]
     c = cen.table
     power = {"HC2": 0.5, "HC3": 1.0}.get(se_type, 0.0)
@@ -264,9 +270,13 @@ def fit_engine(
                     outer[f"m{f}_{a}_{b}"] = (ua * ub).sum()
         rows = pull(per_cluster.aggregate(**outer), "cluster score cross-products")
         G = _check_clusters(rows.to_pylist()[0], function=function)
+        # clusters are nested in blocks (checked), so blocks are nested in clusters exactly
+        # when there are as many clusters as blocks
+        nested = cen.n_blocks == G
     else:
         rows = pull(r.aggregate(**aggs), "score cross-products")
         G = 0
+        nested = False
     n = cen.n
     out: list[EngineFit] = []
     for f, (spec, sol) in enumerate(zip(specs, solved, strict=True)):
@@ -289,7 +299,10 @@ def fit_engine(
         if se_type == "HC1":
             v = v * (n / (n - rank))
         elif se_type == "stata":
-            v = v * (G * (n - 1) / ((G - 1) * (n - rank)))
+            rank_cr1 = rank
+            if small_sample == "fixest" and nested and cen.n_blocks > 1:
+                rank_cr1 = rank - (cen.n_blocks - 1)
+            v = v * (G * (n - 1) / ((G - 1) * (n - rank_cr1)))
         df = np.full(k, float(G - 1) if clustered else float(n - rank))
         out.append(EngineFit(spec.names, sol.coef, v, df, se_type, n, G if clustered else None))
     return out

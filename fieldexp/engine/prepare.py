@@ -77,8 +77,12 @@ def prepare_engine(
     clusters: str | None = None,
     covariates: object = None,
     weights: str | None = None,
+    keep: tuple[str, ...] = (),
 ) -> EngineData:
-    """Check columns and values in the engine; return the table of complete rows."""
+    """Check columns and values in the engine; return the table of complete rows.
+
+    ``keep`` names columns of ``table`` passed through unchanged (internal helpers).
+    """
     import ibis
 
     if weights is not None:
@@ -207,6 +211,7 @@ def prepare_engine(
             )
             notes.append(msg)
             warnings.warn(msg, FieldexpWarning, stacklevel=4)
+    exprs.update({c: table[c] for c in keep})
     prepared = table.filter(complete).select(**exprs)
     return EngineData(
         table=prepared,

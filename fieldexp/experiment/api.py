@@ -218,14 +218,9 @@ def itt(
     missing value in any used column are dropped listwise with a warning.
     """
     if is_engine_table(data):  # Ibis / Polars / Arrow: aggregates pushed down (fieldexp.engine)
-        if small_sample != "estimatr":
-            raise SpecificationError(
-                "small_sample='fixest' is not available for engine tables (Ibis, Polars, Arrow) "
-                "yet; use the default 'estimatr' or pass a pandas DataFrame."
-            )
         return itt_engine(data, outcome, assignment, blocks=blocks, clusters=clusters,
                           covariates=covariates, method=method, se_type=se_type,
-                          weights=weights, alpha=alpha)  # fmt: skip
+                          weights=weights, alpha=alpha, small_sample=small_sample)  # fmt: skip
     function = "fieldexp.itt"
     check_choice(method, METHODS, argument="method", function=function)
     alpha = _check_alpha(alpha, function)
@@ -438,14 +433,9 @@ def cace(
         noncompliance) and reported in ``notes``.
     """
     if is_engine_table(data):  # Ibis / Polars / Arrow: aggregates pushed down (fieldexp.engine)
-        if small_sample != "estimatr":
-            raise SpecificationError(
-                "small_sample='fixest' is not available for engine tables (Ibis, Polars, Arrow) "
-                "yet; use the default 'estimatr' or pass a pandas DataFrame."
-            )
         return cace_engine(data, outcome, treatment, assignment, blocks=blocks, clusters=clusters,
                            covariates=covariates, se_type=se_type, weights=weights,
-                           alpha=alpha)  # fmt: skip
+                           alpha=alpha, small_sample=small_sample)  # fmt: skip
     function = "fieldexp.cace"
     alpha = _check_alpha(alpha, function)
     prepared = prepare_experiment(

@@ -30,6 +30,8 @@ import pandas as pd
 from fieldexp._validate import as_column_list, check_frame
 from fieldexp.design.replay import Reducer
 from fieldexp.design.spec import ArmLabel, Design
+from fieldexp.engine import is_engine_table
+from fieldexp.engine.balance import balance_engine
 from fieldexp.errors import (
     ColumnNotFoundError,
     DataError,
@@ -269,6 +271,9 @@ def balance(
     """
     from fieldexp.experiment.api import itt
 
+    if is_engine_table(data):  # Ibis/Polars/Arrow: aggregates only (fieldexp.engine.balance)
+        e = balance_engine(data, assignment, covariates, blocks=blocks, clusters=clusters, design=design, reps=reps, seed=seed, control=control, engine=engine)  # fmt: skip
+        return BalanceResult(table=e.table, omnibus=e.omnibus, arms=e.arms, control=e.control, nobs=e.nobs, notes=e.notes)  # fmt: skip
     data = check_frame(data, function=_FUNCTION)
     covs = as_column_list(covariates, function=_FUNCTION, argument="covariates")
     if not covs:
@@ -331,7 +336,11 @@ def balance(
     if n_noarm:
         notes.append(f"{n_noarm:,} rows with no arm (excluded units) are not compared")
     rows = []
-    arm_str = arm_values.astype(str)
+    if pd.api.types.is_float_dtype(arm_values) and bool((arm_values.dropna() % 1 == 0).all()):
+        # 0.0/1.0 (a 0/1 column with missing values read as floats): the labels are 0 and 1
+        arm_str = arm_values.astype("Int64").astype(str)
+    else:
+        arm_str = arm_values.astype(str)
     masks = {
         lab: (arm_str == str(lab)).to_numpy() & arm_values.notna().to_numpy() for lab in labels
     }

@@ -162,9 +162,11 @@ def prepare_experiment(
         {k: v for k, v in roles.items() if not (same_fe_cluster and k == "clusters")},
         function=function,
     )
+    # a weight may also be a covariate (lm_robust(y ~ z + registered, weights = registered))
+    other_roles = {k: v for k, v in roles.items() if k != "weights"}
     for c in covs:
         check_columns(frame, {"covariates": c}, function=function)
-        if c in roles.values():
+        if c in other_roles.values():
             raise DataError(
                 f"column {c!r} is given both in 'covariates' and as another role in {function}."
             )

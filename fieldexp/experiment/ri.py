@@ -37,6 +37,8 @@ import pandas as pd
 
 from fieldexp._validate import check_alpha, check_choice, check_frame, resolve_estimand
 from fieldexp.design.spec import ArmLabel, Design
+from fieldexp.engine import is_engine_table
+from fieldexp.engine.ri import ri_frame
 from fieldexp.errors import DataError, SpecificationError
 
 # the replay and statistic helpers lived here before the split; still importable from ri
@@ -309,6 +311,10 @@ def randomization_inference(
     -------
     RandomizationResult
     """
+    n_units = None
+    if is_engine_table(data):  # Ibis/Polars/Arrow: cluster totals pulled once (fieldexp.engine.ri)
+        e = ri_frame(data, outcome, assignment, design, estimand=str(estimand or estimator or "itt").lower(), covariates=covariates, weights=weights, studentize=studentize, subset=subset)  # fmt: skip
+        data, design, weights, n_units, subset = e.frame, e.design, e.weights, e.nobs, None
     data = check_frame(data, function=_FUNCTION)
     keep = _subset_mask(data, subset, function=_FUNCTION)
     estimator = resolve_estimand(estimand, estimator, function=_FUNCTION).lower()
@@ -409,7 +415,7 @@ def randomization_inference(
         outcome=outcome,
         arm=prep.setup.arm,
         control=prep.setup.control,
-        nobs=prep.nobs,
+        nobs=prep.nobs if n_units is None else n_units,
         nclusters=int(prep.setup.pair_cluster().sum()),
         nblocks=prep.setup.plan.n_blocks,
         engine=used_engine,

@@ -55,6 +55,7 @@ from fieldexp.spec.reader import nonnegative as _nonnegative
 from fieldexp.spec.reader import positive_int as _positive_int
 from fieldexp.spec.redact import redact_salt, refuse_short_secrets
 from fieldexp.spec.stations import parse_stations
+from fieldexp.spec.targeting import parse_targeting
 from fieldexp.stats.covariance import SE_TYPES as _SE_TYPES
 
 __all__ = ["load_spec", "parse_spec", "secret_files"]
@@ -524,6 +525,8 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
             coverage = None
     stations = parse_stations(top.section("stations"), folder, _resolve_path)
     assign = parse_assign(top.section("assign"), lambda v, s, k: _resolve_path(v, s, k, folder))
+    tg = top.section("targeting")
+    targeting = parse_targeting(tg, folder, names) if tg is not None else None
     top.finish()
 
     no_engine = engine is None
@@ -558,6 +561,7 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
         engine=engine,
         stations=stations,
         assign=assign,
+        targeting=targeting,
     )
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from fieldexp.design import Design
 from fieldexp.spec.stations import StationsSpec
+from fieldexp.spec.targeting import TargetingSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from fieldexp.spec.engine import EngineSpec
@@ -247,6 +248,7 @@ class AnalysisSpec:
     coverage: CoverageSpec | None = field(default_factory=CoverageSpec)
     stations: StationsSpec | None = None  # [stations] (fieldexp/spec/stations.py)
     assign: AssignSpec | None = None
+    targeting: TargetingSpec | None = None
     engine: EngineSpec | None = None  # [engine] (fieldexp.spec.engine)
 
     @property

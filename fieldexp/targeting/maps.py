@@ -8,7 +8,6 @@ deterministic: fixed hash salt, no date metadata, features drawn in sorted key o
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from collections.abc import Mapping
@@ -122,7 +121,10 @@ def choropleth(
     else:
         norm = Normalize(vmin=lo, vmax=hi if hi > lo else lo + 1.0)
         cmap = plt.get_cmap("viridis")
-    with plt.rc_context({"svg.hashsalt": "fieldexp", "svg.fonttype": "none"}):
+    from fieldexp.targeting.svg import RC, savefig_svg
+
+    # usetex forced off: a user's matplotlibrc must not change the bytes or run TeX on labels
+    with plt.rc_context(RC):
         fig, ax = plt.subplots(figsize=size)
         paths, colors, missing_paths = [], [], []
         for pid in sorted(shapes):
@@ -161,8 +163,4 @@ def choropleth(
         fig.colorbar(sm, ax=ax, shrink=0.7, label=_escape(label))
         if title:
             ax.set_title(_escape(title))
-        buf = io.StringIO()
-        fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
-        plt.close(fig)
-    svg = buf.getvalue()
-    return svg[svg.index("<svg") :] if "<svg" in svg else svg
+        return savefig_svg(fig)

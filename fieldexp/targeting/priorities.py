@@ -194,8 +194,8 @@ class KnockPlan(Result):
         c = self.curve
         ax.fill_between(c["doors"], c["ci_low"], c["ci_high"], alpha=0.25, linewidth=0)
         ax.plot(c["doors"], c["net_votes"], linewidth=1.5)
-        ax.set_xlabel("doors knocked")
-        ax.set_ylabel("expected net votes")
+        ax.set_xlabel("doors knocked", usetex=False)
+        ax.set_ylabel("expected net votes", usetex=False)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ paired standard error (the same half-samples for both).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -130,8 +131,24 @@ def half_sample_scores(
         yield out
 
 
+@functools.lru_cache(maxsize=8)
+def _rate_weights(n: int, target: str) -> np.ndarray:
+    out = _rate_weights_uncached(n, target)
+    out.setflags(write=False)  # shared between calls: never modified
+    return out
+
+
 def rate_weights(n: int, target: str) -> np.ndarray:
-    """Weight of the unit at sorted position ``i = 1..n`` in AUTOC or QINI (they sum to 0)."""
+    """Weight of the unit at sorted position ``i = 1..n`` in AUTOC or QINI (they sum to 0).
+
+    The estimators use a cached read-only copy per ``(n, target)`` (half-samples keep nearly
+    the same number of units, so the harmonic sums are computed once per size, not once per
+    replication); this public function returns a fresh array.
+    """
+    return _rate_weights(int(n), target).copy()
+
+
+def _rate_weights_uncached(n: int, target: str) -> np.ndarray:
     i = np.arange(1, n + 1, dtype=float)
     if target == "AUTOC":
         harmonic = np.cumsum(1.0 / i)  # H_1..H_n
@@ -142,6 +159,8 @@ def rate_weights(n: int, target: str) -> np.ndarray:
 
 def _tie_mean(values: np.ndarray, tie_group: np.ndarray) -> np.ndarray:
     """Replace each value by the mean over its tie group (groups are runs in sorted order)."""
+    if len(tie_group) == 0 or tie_group[-1] == len(tie_group) - 1:
+        return values  # no ties: every group is one value (its mean is itself, exactly)
     sums = np.bincount(tie_group, weights=values)
     counts = np.bincount(tie_group)
     return (sums / counts)[tie_group]
@@ -149,7 +168,7 @@ def _tie_mean(values: np.ndarray, tie_group: np.ndarray) -> np.ndarray:
 
 def _estimate(gamma_sorted: np.ndarray, tie_group: np.ndarray, target: str) -> float:
     n = len(gamma_sorted)
-    w = _tie_mean(rate_weights(n, target), tie_group)
+    w = _tie_mean(_rate_weights(n, target), tie_group)
     return float(np.dot(w, gamma_sorted))
 
 
@@ -247,9 +266,9 @@ class RateResult(Result):
         ax.fill_between(toc["q"], toc["ci_low"], toc["ci_high"], alpha=0.25, linewidth=0)
         ax.plot(toc["q"], toc["toc"], linewidth=1.5)
         ax.axhline(0.0, color="0.4", linewidth=0.8)
-        ax.set_xlabel("share treated, by decreasing priority (q)")
-        ax.set_ylabel("TOC(q)")
-        ax.set_title(f"TOC of {self.priority}".replace("$", r"\$"))
+        ax.set_xlabel("share treated, by decreasing priority (q)", usetex=False)
+        ax.set_ylabel("TOC(q)", usetex=False)
+        ax.set_title(f"TOC of {self.priority}".replace("$", r"\$"), usetex=False)
 
 
 def _priority_array(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
 
 import ibis
 import pandas as pd
@@ -76,3 +77,35 @@ def assert_same(a: EffectResult, b: EffectResult, rtol: float = RTOL) -> float:
         if x != 0:
             worst = max(worst, abs(y / x - 1))
     return worst
+
+
+@pytest.fixture(scope="session")
+def spark_session() -> Iterator[object]:
+    """One Spark ``local[2]`` session for every Spark test (starting one takes ~10-20 s).
+
+    Skips only when Java or pyspark (extra ``fieldexp[spark]``) is missing.
+    """
+    if shutil.which("java") is None:
+        pytest.skip(
+            "Spark local mode needs Java (17): `java` is not on PATH (.ci/run installs "
+            "openjdk-17-jre-headless)"
+        )
+    pyspark_sql = pytest.importorskip(
+        "pyspark.sql", reason="pyspark is not installed (pip install 'fieldexp[spark]')"
+    )
+    spark = (
+        pyspark_sql.SparkSession.builder.master("local[2]")
+        .appName("fieldexp-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    yield spark
+    spark.stop()
+
+
+def to_spark(spark: object, df: pd.DataFrame, name: str) -> object:
+    """``df`` as an Ibis table on the Spark session (a temporary view ``name``)."""
+    spark.createDataFrame(df).createOrReplaceTempView(name)  # type: ignore[attr-defined]
+    return ibis.pyspark.connect(spark).table(name)

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import ibis
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -76,6 +77,80 @@ def _sql_inner(kind: str, kw: dict[str, object], dialect: str) -> str:
         sql = ibis.to_sql(p.expr, dialect=dialect)
         parts.append(f"-- pull: {p.what}\n{LONG_NUMBER.sub('<num>', str(sql)).strip()};\n")
     return "\n".join(parts)
+
+
+def _panel() -> pd.DataFrame:
+    """A small balanced staggered panel (12 units x 4 periods) for the DiD expressions."""
+    u = np.repeat(np.arange(12), 4)
+    t = np.tile(np.arange(2020, 2024), 12)
+    first = np.array([0, 0, 0, 0, 2022, 2022, 2022, 2023, 2023, 2023, 0, 2022])[u]
+    d = ((first > 0) & (t >= first)).astype(int)
+    y = (u % 5) * 0.3 + (t - 2020) * 0.1 + 0.5 * d + ((u * 7 + t) % 3) * 0.01
+    return pd.DataFrame({"unit": u, "year": t, "d": d, "y": y, "first": first, "state": u % 4})
+
+
+def _run_new(case: str) -> list[object]:
+    """Run one of the estimators added for issue 12 item 1 and return its pulls."""
+    from fieldexp import Design
+
+    if case.startswith(("did", "staggered")):
+        t = to_engine(_panel(), "ibis-duckdb", name="panel")
+    else:
+        t = to_engine(pd.read_csv(FIXTURES / "experiment_small.csv"), "ibis-duckdb")
+    with record_pulls() as pulls:
+        if case == "balance_clustered_omnibus":
+            fx.balance(t, "assigned", ["age", "propensity_band"], blocks="precinct_id",  # type: ignore[arg-type]
+                       clusters="household_id", reps=20, seed=1)  # fmt: skip
+        elif case == "ri_blocked_clustered":
+            design = Design("voter_id", blocks="precinct_id", clusters="household_id")
+            fx.randomization_inference(t, "voted", "assigned", design, reps=20, seed=1)  # type: ignore[arg-type]
+        elif case == "did_twfe_hc2":
+            fx.did(t, "y", "unit", "year", "d", se_type="HC2")  # type: ignore[arg-type]
+        elif case == "did_twfe_stata_clustered_fixest":
+            fx.did(t, "y", "unit", "year", "d", clusters="state", small_sample="fixest")  # type: ignore[arg-type]
+        elif case == "staggered_att_gt_moments":
+            fx.engine.att_gt_moments(t, "y", "unit", "year", "first")
+        elif case == "staggered_did_unit_rows":
+            fx.staggered_did(t, "y", "unit", "year", "first")  # type: ignore[arg-type]
+        elif case == "itt_ols_fixest_clustered":
+            fx.itt(t, "voted", "assigned", method="ols", se_type="stata",  # type: ignore[arg-type]
+                   clusters="household_id", small_sample="fixest")  # fmt: skip
+        else:
+            raise ValueError(case)
+    return list(pulls)
+
+
+NEW_CASES = (
+    "balance_clustered_omnibus",
+    "ri_blocked_clustered",
+    "did_twfe_hc2",
+    "did_twfe_stata_clustered_fixest",
+    "staggered_att_gt_moments",
+    "staggered_did_unit_rows",
+    "itt_ols_fixest_clustered",
+)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("case", NEW_CASES)
+def test_sql_snapshot_new_estimators(case: str, dialect: str) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pulls = _run_new(case)
+    parts = []
+    for p in pulls:
+        sql = ibis.to_sql(p.expr, dialect=dialect)  # type: ignore[attr-defined]
+        parts.append(f"-- pull: {p.what}\n{LONG_NUMBER.sub('<num>', str(sql)).strip()};\n")  # type: ignore[attr-defined]
+    text = "\n".join(parts)
+    path = SNAPSHOTS / f"{case}.{dialect}.sql"
+    if os.environ.get("FIELDEXP_UPDATE_SQL"):
+        path.write_text(text)
+    assert path.exists(), f"missing snapshot {path}; run with FIELDEXP_UPDATE_SQL=1 to create it"
+    assert text == path.read_text()
+    table = "panel" if case.startswith(("did", "staggered")) else "voters"
+    assert f'"{table}"' in text or f"`{table}`" in text  # the engine table, not a pulled copy
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)

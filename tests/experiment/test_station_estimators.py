@@ -294,3 +294,36 @@ def test_kansas_city_precinct_totals_give_the_voter_level_estimates(shared_data)
     cace = dose_cace(st, "turnout", "dose", "assigned", weights="registered")
     assert cace.estimate == pytest.approx(ref.loc["kc_cace_cr2", "estimate"], rel=1e-10)
     assert cace.nobs == 28
+
+
+@pytest.mark.parametrize("case", ["ols_turnout_cov", "dose_turnout_cov"])
+def test_the_weight_column_may_also_be_a_covariate(case):
+    """lm_robust(turnout ~ assigned + registered, weights = registered) runs in R: so here."""
+    ref = next(c for c in _cases() if c["case"] == case)
+    table = _table()
+    covs = str(ref["covariates"]).split(";")
+    assert "registered" in covs
+    if ref["function"] == "dose":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", WeakInstrumentWarning)
+            r = dose_cace(
+                table,
+                "turnout",
+                "dose",
+                "assigned",
+                blocks="commune_code",
+                covariates=covs,
+                weights="registered",
+            )
+    else:
+        r = fx.itt(
+            table,
+            "turnout",
+            "assigned",
+            blocks="commune_code",
+            covariates=covs,
+            method="ols",
+            weights="registered",
+        )
+    for s in STATS:
+        np.testing.assert_allclose(getattr(r, s), float(ref[s]), rtol=1e-8, err_msg=s)

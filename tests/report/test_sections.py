@@ -59,6 +59,7 @@ def test_sections_registry_has_one_build_per_module() -> None:
         "ri",
         "did",
         "coverage",
+        "targeting",
         "provenance",
     ]
 

@@ -22,6 +22,7 @@ from fieldexp.report.sections import (
     provenance,
     reconciliation,
     ri,
+    targeting,
 )
 from fieldexp.report.sections.context import RandomizationRun, ReportContext
 
@@ -41,5 +42,6 @@ SECTIONS: tuple[tuple[str, SectionBuilder], ...] = (
     ("ri", ri.build),
     ("did", did.build),
     ("coverage", coverage.build),
+    ("targeting", targeting.build),
     ("provenance", provenance.build),
 )

@@ -1,0 +1,361 @@
+r"""``fx.did`` (two-way fixed effects) on engine tables: closed-form double demeaning.
+
+On a **balanced** panel (every unit observed exactly once in every period, after listwise
+deletion) the unit and period effects of
+:math:`Y_{it} = \alpha_i + \lambda_t + \tau D_{it} + X_{it}'\beta + \varepsilon_{it}`
+are absorbed exactly by
+
+.. math::
+
+    \tilde v_{it} = v_{it} - \bar v_{i\cdot} - \bar v_{\cdot t} + \bar v_{\cdot\cdot}
+
+for every column :math:`v = (y, d, x_1, \dots, x_p)`. Passes of GROUP BY (only aggregates
+leave the engine, :func:`fieldexp.engine.tables.pull`):
+
+1. **checks** (one row): rows, complete rows, missing values by column, non-binary
+   treatment; then the unit x period cells (one row: units *U*, periods *T*, cells, the
+   largest cell), and for ordered periods the absorbing-treatment check (one row);
+2. unit means (``GROUP BY unit``), period means (``GROUP BY time``) and grand means are
+   joined back **in the engine**; the **cross-products** :math:`C=\sum\tilde v\tilde v^\top`
+   are pulled (one row); :math:`\hat\beta = C_{XX}^{-1}C_{Xy}`;
+3. **scores** with :math:`\hat\beta` as literals and :math:`e = \tilde y - \tilde x'\hat\beta`:
+   HC0/HC1 :math:`\sum e^2\tilde x\tilde x^\top`; HC2/HC3 the same divided by
+   :math:`(1-h)` or :math:`(1-h)^2`, with the two-way leverage of a balanced panel
+   :math:`h_{it} = 1/U + 1/T - 1/(UT) + \tilde x_{it}'C_{XX}^{-1}\tilde x_{it}`;
+   CR0/``stata`` :math:`\sum_g u_g u_g^\top`, :math:`u_g=\sum_{i\in g} e\,\tilde x`, summed
+   in the engine (one row).
+
+:math:`\hat V = C_{XX}^{-1}(\text{meat})C_{XX}^{-1}` with rank :math:`r = k + U + T - 1`:
+HC1 :math:`\times n/(n-r)`, CR1 :math:`\times\frac{G(n-1)}{(G-1)(n-K)}` (*K* = *r*, or with
+``small_sample="fixest"`` the fixed effects nested in the clusters left out,
+:func:`fieldexp.stats.covariance.fixest_fe_count`), df :math:`n-r` or :math:`G-1`: the
+numbers of :func:`fieldexp.diffindiff.did` on the same rows.
+
+**Unbalanced panels** have no closed form (the two-way projection needs alternating
+projections over the unit x period graph); they are refused with the memory a DataFrame
+fit would need, and the two ways out: keep the units observed in every period (a balanced
+panel, in the engine), or pull the panel's rows and call :func:`fieldexp.did` on the
+DataFrame. CR2 (leverage blocks of every cluster) and ``weights`` are refused too.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Hashable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fieldexp._validate import as_column_list, check_alpha, check_choice
+from fieldexp.engine.tables import as_ibis, pull
+from fieldexp.errors import (
+    ColumnNotFoundError,
+    DataError,
+    EstimationError,
+    RowsDroppedWarning,
+    SpecificationError,
+)
+from fieldexp.results import EffectResult
+from fieldexp.stats.covariance import SE_TYPES, check_small_sample, resolve_se_type
+from fieldexp.stats.linear import gram_inverse
+
+if TYPE_CHECKING:  # pragma: no cover
+    import ibis.expr.types as ir
+
+__all__ = ["did_engine"]
+
+_FN = "fieldexp.diffindiff"
+Y, D, UNIT, TIME, CLUSTER = "_fx_y", "_fx_d", "_fx_unit", "_fx_time", "_fx_cluster"
+#: bytes per value of a DataFrame TWFE fit (the panel's columns plus the within copies)
+_BYTES_PER_VALUE = 3 * 8
+
+
+def _x(j: int) -> str:
+    return f"_fx_x{j}"
+
+
+def _c(col: str) -> str:
+    return f"{col}_c"
+
+
+def _refuse(why: str) -> SpecificationError:
+    return SpecificationError(f"{_FN}.did on an engine table: {why}")
+
+
+def did_engine(
+    data: object,
+    outcome: str,
+    unit: str,
+    time: str,
+    treatment: str,
+    *,
+    covariates: Sequence[str] | str | None = None,
+    clusters: str | None = None,
+    weights: str | None = None,
+    se_type: str = "stata",
+    alpha: float = 0.05,
+    small_sample: str = "estimatr",
+    time_order: Sequence[Hashable] | None = None,
+) -> EffectResult:
+    """:func:`fieldexp.did` on an engine table (balanced panels; see the module docstring)."""
+    covs = as_column_list(covariates, function=_FN, argument="covariates")
+    check_choice(se_type, SE_TYPES, argument="se_type", function=_FN)
+    alpha = check_alpha(alpha, function=_FN)
+    resolved = resolve_se_type(se_type, clusters is not None)
+    check_small_sample(small_sample, resolved, function=_FN)
+    if weights is not None:
+        raise _refuse("weights are not pushed down yet; drop `weights` or pass a DataFrame.")
+    if time_order is not None:
+        raise _refuse(
+            "time_order is not pushed down; give the periods as numbers or dates in the "
+            "engine (they are then ordered there), or pass a DataFrame."
+        )
+    table = as_ibis(data, function=_FN)
+    roles = {"outcome": outcome, "unit": unit, "time": time, "treatment": treatment}
+    roles.update({f"covariates[{i}]": c for i, c in enumerate(covs)})
+    if clusters is not None:
+        roles["clusters"] = clusters
+    for role, col in roles.items():
+        if col not in table.columns:
+            raise ColumnNotFoundError(
+                f"column {col!r} (argument {role!r} of {_FN}) is not in the table; its columns "
+                f"are {', '.join(map(repr, sorted(table.columns)[:20]))}."
+            )
+    schema = table.schema()
+    for role, col in [("outcome", outcome), ("treatment", treatment)] + [
+        ("covariates", c) for c in covs
+    ]:
+        if not (schema[col].is_numeric() or schema[col].is_boolean()):
+            raise DataError(
+                f"column {col!r} (argument {role!r} of {_FN}) must be numeric; it has engine "
+                f"type {schema[col]}. Cast it in the engine before calling fx.did."
+            )
+    k = 1 + len(covs)
+    if resolved == "CR2":
+        raise _refuse(
+            "se_type='CR2' needs, for every cluster, its block of the two-way leverage matrix "
+            "(cluster-level compressed statistics this version does not compute); use "
+            "se_type='stata' or 'CR0' (the fx.did default is 'stata'), or pass a DataFrame."
+        )
+    exprs: dict[str, ir.Value] = {
+        Y: table[outcome].cast("float64"),
+        D: table[treatment].cast("float64"),
+        UNIT: table[unit],
+        TIME: table[time],
+    }
+    for j, c in enumerate(covs):
+        exprs[_x(j)] = table[c].cast("float64")
+    if clusters is not None:
+        exprs[CLUSTER] = table[clusters]
+    used = list(dict.fromkeys(roles.values()))
+    missing = {}
+    for c in used:
+        m = table[c].isnull()
+        if schema[c].is_floating():
+            m = m | table[c].isnan()
+        missing[c] = m
+    import ibis
+
+    complete = ibis.literal(True)
+    for m in missing.values():
+        complete = complete & ~m
+    checks: dict[str, ir.Value] = {
+        "n_total": table.count(),
+        "n_complete": complete.cast("int64").sum(),
+        "d_bad": (~exprs[D].isin([0.0, 1.0])).cast("int64").sum(where=complete),
+    }
+    for i, m in enumerate(missing.values()):
+        checks[f"miss{i}"] = m.cast("int64").sum()
+    row = pull(table.aggregate(**checks), "checks").to_pylist()[0]
+    n_total, n = int(row["n_total"]), int(row["n_complete"] or 0)
+    n_dropped = n_total - n
+    if n == 0:
+        raise DataError(
+            f"every row of the data has a missing value in {', '.join(map(repr, used))} "
+            f"({_FN}); nothing is left to analyse."
+        )
+    if n_dropped:
+        detail = ", ".join(
+            f"{c!r}: {int(row[f'miss{i}']):,}" for i, c in enumerate(missing) if row[f"miss{i}"]
+        )
+        warnings.warn(
+            f"{_FN}: dropped {n_dropped:,} of {n_total:,} rows with a missing value (listwise; "
+            f"by column {detail}); rows of an engine table have no labels to list.",
+            RowsDroppedWarning,
+            stacklevel=3,
+        )
+    if row["d_bad"]:
+        raise DataError(
+            f"column {treatment!r} (argument 'treatment' of {_FN}) must be 0/1 (or boolean); "
+            f"{int(row['d_bad']):,} rows have another value."
+        )
+    t = table.filter(complete).select(**exprs)
+
+    # unit x period cells: balanced, no duplicates
+    cells = t.group_by([UNIT, TIME]).aggregate(_fx_c=t.count())
+    crow = pull(
+        cells.aggregate(
+            n_cells=cells.count(),
+            max_c=cells["_fx_c"].max(),
+            n_units=cells[UNIT].nunique(),
+            n_periods=cells[TIME].nunique(),
+        ),
+        "panel cells",
+    ).to_pylist()[0]
+    U, T = int(crow["n_units"]), int(crow["n_periods"])
+    if int(crow["max_c"]) > 1:
+        dup = n - int(crow["n_cells"])
+        raise DataError(
+            f"{unit!r} x {time!r} must identify rows (one row per unit and period); found "
+            f"{dup:,} rows more than unit-period cells (duplicated cells; {_FN})."
+        )
+    if n != U * T:
+        mb = n * (3 + k + (clusters is not None)) * _BYTES_PER_VALUE / 1e6
+        raise _refuse(
+            f"the panel is unbalanced ({n:,} rows for {U:,} units x {T:,} periods = "
+            f"{U * T:,} cells), and two-way fixed effects have a closed form only on balanced "
+            f"panels. Either keep the units observed in every period (filter in the engine: "
+            f"units with {T} rows), or pull the rows used ({n:,} rows, about {mb:,.0f} MB for "
+            "the DataFrame fit) and call fx.did on the DataFrame."
+        )
+    ttype = t.schema()[TIME]
+    notes: tuple[str, ...] = (f"two-way fixed effects: {U:,} units x {T:,} periods",)
+    if ttype.is_numeric() or ttype.is_temporal():
+        _check_absorbing(t, treatment=treatment, unit=unit)
+    else:
+        notes += (
+            f"periods of {time!r} are text labels without an order: the estimate needs none, "
+            "but the check that treatment never switches off was skipped (pass time_order=[...] "
+            "to run it)",
+        )
+
+    cols = [Y, D, *(_x(j) for j in range(len(covs)))]
+    um = t.group_by(UNIT).aggregate(**{f"{c}_u": t[c].mean() for c in cols})
+    tm = t.group_by(TIME).aggregate(**{f"{c}_t": t[c].mean() for c in cols})
+    gm = t.aggregate(**{f"{c}_g": t[c].mean() for c in cols})
+    j = t.join(um, UNIT).join(tm, TIME).cross_join(gm)
+    within = {_c(c): j[c] - j[f"{c}_u"] - j[f"{c}_t"] + j[f"{c}_g"] for c in cols}
+    keep = [UNIT, TIME] + ([CLUSTER] if clusters is not None else [])
+    w = j.select(*keep, **within)
+    aggs = {}
+    for a in range(len(cols)):
+        for b in range(a, len(cols)):
+            aggs[f"cp_{a}_{b}"] = (w[_c(cols[a])] * w[_c(cols[b])]).sum()
+    cp = pull(w.aggregate(**aggs), "cross-products").to_pylist()[0]
+    m = len(cols)
+    C = np.empty((m, m))
+    for a in range(m):
+        for b in range(a, m):
+            C[a, b] = C[b, a] = float(cp[f"cp_{a}_{b}"])
+    names = [treatment, *covs]
+    XX = C[1:, 1:]
+    lam, V = np.linalg.eigh(XX)
+    R = np.sqrt(np.clip(lam, 0.0, None))[:, None] * V.T
+    M = gram_inverse(R, names, absorbed=True)
+    beta = M @ C[1:, 0]
+    rank = k + U + T - 1
+    if rank >= n:
+        raise EstimationError(
+            f"the model has {rank:,} parameters (regressors and fixed effects) for {n:,} rows: "
+            "no residual degrees of freedom are left for a standard error"
+        )
+    xs = [w[_c(c)] for c in cols[1:]]
+    e = w[_c(Y)]
+    for a in range(k):
+        e = e - xs[a] * float(beta[a])
+    G = 0
+    if clusters is not None:
+        r = w.mutate(_fx_e=e)
+        xr = [r[_c(c)] for c in cols[1:]]
+        per = r.group_by(CLUSTER).aggregate(
+            **{f"u{a}": (r["_fx_e"] * xr[a]).sum() for a in range(k)}
+        )
+        outer: dict[str, ir.Value] = {"_fx_ncl": per.count()}
+        for a in range(k):
+            for b in range(a, k):
+                outer[f"m_{a}_{b}"] = (per[f"u{a}"] * per[f"u{b}"]).sum()
+        mrow = pull(per.aggregate(**outer), "cluster score cross-products").to_pylist()[0]
+        G = int(mrow["_fx_ncl"])
+        if G < 2:
+            raise DataError(f"only one cluster in {clusters!r} ({_FN}); need at least two.")
+    else:
+        wt = e * e
+        power = {"HC2": 1, "HC3": 2}.get(resolved, 0)
+        if power:
+            h = ibis.literal(1.0 / U + 1.0 / T - 1.0 / (U * T))
+            for a in range(k):
+                for b in range(k):
+                    h = h + xs[a] * xs[b] * float(M[a, b])
+            wt = wt / (1.0 - h) if power == 1 else wt / ((1.0 - h) * (1.0 - h))
+        r = w.mutate(_fx_w=wt)
+        xr = [r[_c(c)] for c in cols[1:]]
+        mo = {
+            f"m_{a}_{b}": (r["_fx_w"] * xr[a] * xr[b]).sum() for a in range(k) for b in range(a, k)
+        }
+        mrow = pull(r.aggregate(**mo), "score cross-products").to_pylist()[0]
+    meat = np.empty((k, k))
+    for a in range(k):
+        for b in range(a, k):
+            meat[a, b] = meat[b, a] = float(mrow[f"m_{a}_{b}"])
+    if not np.all(np.isfinite(meat)):
+        raise EstimationError(
+            f"se_type={resolved!r} is undefined here: some observation has leverage one "
+            f"({_FN}); use se_type='HC1' or 'stata'."
+        )
+    v = M @ meat @ M
+    v = (v + v.T) / 2.0
+    if resolved == "HC1" or (resolved == "stata" and clusters is None):
+        v = v * (n / (n - rank))
+    elif resolved == "stata":
+        rank_cr1 = rank
+        if small_sample == "fixest":
+            rank_cr1 = k + _fixest_fe(t, U, T)
+        v = v * (G * (n - 1) / ((G - 1) * (n - rank_cr1)))
+    df = float(G - 1) if clusters is not None else float(n - rank)
+    return EffectResult.from_estimate(
+        estimate=float(beta[0]),
+        std_error=float(np.sqrt(v[0, 0])),
+        df=df,
+        alpha=alpha,
+        nobs=n,
+        nclusters=G if clusters is not None else None,
+        se_type=resolved,
+        method="twfe",
+        design="panel" if clusters is None else "clustered panel",
+        outcome=outcome,
+        term=treatment,
+        estimand="ATT",
+        n_dropped=n_dropped,
+        notes=notes,
+    )
+
+
+def _check_absorbing(t: ir.Table, *, treatment: str, unit: str) -> None:
+    """Treatment never switches off: no untreated row after a unit's first treated period."""
+    first = t.filter(t[D] == 1.0).group_by(UNIT).aggregate(_fx_first=t[TIME].min())
+    j = t.join(first, UNIT)
+    off = (j[D] == 0.0) & (j[TIME] > j["_fx_first"])
+    bad = j.filter(off)
+    row = pull(
+        bad.aggregate(rows=bad.count(), units=bad[UNIT].nunique()), "absorbing check"
+    ).to_pylist()[0]
+    if int(row["rows"] or 0):
+        raise DataError(
+            f"treatment column {treatment!r} switches off: {int(row['units']):,} units of "
+            f"{unit!r} are treated and then untreated in a later period (canvassing exposure "
+            "is absorbing: code a unit as treated from its first canvassed election on); "
+            f"{int(row['rows']):,} untreated rows after treatment."
+        )
+
+
+def _fixest_fe(t: ir.Table, U: int, T: int) -> int:
+    """fixest's count of unit and period effects: those nested in the clusters left out."""
+    total = U + T - 1
+    for col, levels in ((UNIT, U), (TIME, T)):
+        per = t.group_by(col).aggregate(_fx_ncl=t[CLUSTER].nunique())
+        row = pull(
+            per.aggregate(spanning=(per["_fx_ncl"] > 1).cast("int64").sum()), "fixest nesting"
+        ).to_pylist()[0]
+        if int(row["spanning"]) == 0:
+            total -= levels - 1
+    return total

@@ -1,0 +1,435 @@
+-- pull: checks
+SELECT
+  COUNT(*) AS `n_total`,
+  SUM(
+    CAST(TRUE
+    AND NOT (
+      (
+        `t0`.`y` IS NULL
+      ) OR IS_NAN(`t0`.`y`)
+    )
+    AND NOT (
+      `t0`.`unit` IS NULL
+    )
+    AND NOT (
+      `t0`.`year` IS NULL
+    )
+    AND NOT (
+      `t0`.`d` IS NULL
+    )
+    AND NOT (
+      `t0`.`state` IS NULL
+    ) AS INT64)
+  ) AS `n_complete`,
+  SUM(
+    IF(
+      TRUE
+      AND NOT (
+        (
+          `t0`.`y` IS NULL
+        ) OR IS_NAN(`t0`.`y`)
+      )
+      AND NOT (
+        `t0`.`unit` IS NULL
+      )
+      AND NOT (
+        `t0`.`year` IS NULL
+      )
+      AND NOT (
+        `t0`.`d` IS NULL
+      )
+      AND NOT (
+        `t0`.`state` IS NULL
+      ),
+      CAST(NOT (
+        CAST(`t0`.`d` AS FLOAT64) IN (0.0, 1.0)
+      ) AS INT64),
+      NULL
+    )
+  ) AS `d_bad`,
+  SUM(CAST((
+    `t0`.`y` IS NULL
+  ) OR IS_NAN(`t0`.`y`) AS INT64)) AS `miss0`,
+  SUM(CAST(`t0`.`unit` IS NULL AS INT64)) AS `miss1`,
+  SUM(CAST(`t0`.`year` IS NULL AS INT64)) AS `miss2`,
+  SUM(CAST(`t0`.`d` IS NULL AS INT64)) AS `miss3`,
+  SUM(CAST(`t0`.`state` IS NULL AS INT64)) AS `miss4`
+FROM `panel` AS `t0`;
+
+-- pull: panel cells
+SELECT
+  COUNT(*) AS `n_cells`,
+  MAX(`t2`.`_fx_c`) AS `max_c`,
+  COUNT(DISTINCT `t2`.`_fx_unit`) AS `n_units`,
+  COUNT(DISTINCT `t2`.`_fx_time`) AS `n_periods`
+FROM (
+  SELECT
+    `t1`.`_fx_unit`,
+    `t1`.`_fx_time`,
+    COUNT(*) AS `_fx_c`
+  FROM (
+    SELECT
+      `t0`.`y` AS `_fx_y`,
+      CAST(`t0`.`d` AS FLOAT64) AS `_fx_d`,
+      `t0`.`unit` AS `_fx_unit`,
+      `t0`.`year` AS `_fx_time`,
+      `t0`.`state` AS `_fx_cluster`
+    FROM `panel` AS `t0`
+    WHERE
+      TRUE
+      AND NOT (
+        (
+          `t0`.`y` IS NULL
+        ) OR IS_NAN(`t0`.`y`)
+      )
+      AND NOT (
+        `t0`.`unit` IS NULL
+      )
+      AND NOT (
+        `t0`.`year` IS NULL
+      )
+      AND NOT (
+        `t0`.`d` IS NULL
+      )
+      AND NOT (
+        `t0`.`state` IS NULL
+      )
+  ) AS `t1`
+  GROUP BY
+    1,
+    2
+) AS `t2`;
+
+-- pull: absorbing check
+SELECT
+  COUNT(*) AS `rows`,
+  COUNT(DISTINCT `t7`.`_fx_unit`) AS `units`
+FROM (
+  SELECT
+    *
+  FROM (
+    SELECT
+      `t3`.`_fx_y`,
+      `t3`.`_fx_d`,
+      `t3`.`_fx_unit`,
+      `t3`.`_fx_time`,
+      `t3`.`_fx_cluster`,
+      `t5`.`_fx_first`
+    FROM (
+      SELECT
+        `t0`.`y` AS `_fx_y`,
+        CAST(`t0`.`d` AS FLOAT64) AS `_fx_d`,
+        `t0`.`unit` AS `_fx_unit`,
+        `t0`.`year` AS `_fx_time`,
+        `t0`.`state` AS `_fx_cluster`
+      FROM `panel` AS `t0`
+      WHERE
+        TRUE
+        AND NOT (
+          (
+            `t0`.`y` IS NULL
+          ) OR IS_NAN(`t0`.`y`)
+        )
+        AND NOT (
+          `t0`.`unit` IS NULL
+        )
+        AND NOT (
+          `t0`.`year` IS NULL
+        )
+        AND NOT (
+          `t0`.`d` IS NULL
+        )
+        AND NOT (
+          `t0`.`state` IS NULL
+        )
+    ) AS `t3`
+    INNER JOIN (
+      SELECT
+        `t2`.`_fx_unit`,
+        MIN(`t2`.`_fx_time`) AS `_fx_first`
+      FROM (
+        SELECT
+          `t0`.`y` AS `_fx_y`,
+          CAST(`t0`.`d` AS FLOAT64) AS `_fx_d`,
+          `t0`.`unit` AS `_fx_unit`,
+          `t0`.`year` AS `_fx_time`,
+          `t0`.`state` AS `_fx_cluster`
+        FROM `panel` AS `t0`
+        WHERE
+          TRUE
+          AND NOT (
+            (
+              `t0`.`y` IS NULL
+            ) OR IS_NAN(`t0`.`y`)
+          )
+          AND NOT (
+            `t0`.`unit` IS NULL
+          )
+          AND NOT (
+            `t0`.`year` IS NULL
+          )
+          AND NOT (
+            `t0`.`d` IS NULL
+          )
+          AND NOT (
+            `t0`.`state` IS NULL
+          )
+          AND CAST(`t0`.`d` AS FLOAT64) = 1.0
+      ) AS `t2`
+      GROUP BY
+        1
+    ) AS `t5`
+      ON `t3`.`_fx_unit` = `t5`.`_fx_unit`
+  ) AS `t6`
+  WHERE
+    `t6`.`_fx_d` = 0.0 AND `t6`.`_fx_time` > `t6`.`_fx_first`
+) AS `t7`;
+
+-- pull: cross-products
+WITH `t1` AS (
+  SELECT
+    `t0`.`y` AS `_fx_y`,
+    CAST(`t0`.`d` AS FLOAT64) AS `_fx_d`,
+    `t0`.`unit` AS `_fx_unit`,
+    `t0`.`year` AS `_fx_time`,
+    `t0`.`state` AS `_fx_cluster`
+  FROM `panel` AS `t0`
+  WHERE
+    TRUE
+    AND NOT (
+      (
+        `t0`.`y` IS NULL
+      ) OR IS_NAN(`t0`.`y`)
+    )
+    AND NOT (
+      `t0`.`unit` IS NULL
+    )
+    AND NOT (
+      `t0`.`year` IS NULL
+    )
+    AND NOT (
+      `t0`.`d` IS NULL
+    )
+    AND NOT (
+      `t0`.`state` IS NULL
+    )
+)
+SELECT
+  SUM(`t10`.`_fx_y_c` * `t10`.`_fx_y_c`) AS `cp_0_0`,
+  SUM(`t10`.`_fx_y_c` * `t10`.`_fx_d_c`) AS `cp_0_1`,
+  SUM(`t10`.`_fx_d_c` * `t10`.`_fx_d_c`) AS `cp_1_1`
+FROM (
+  SELECT
+    `t3`.`_fx_unit`,
+    `t3`.`_fx_time`,
+    `t3`.`_fx_cluster`,
+    (
+      (
+        `t3`.`_fx_y` - `t7`.`_fx_y_u`
+      ) - `t8`.`_fx_y_t`
+    ) + `t9`.`_fx_y_g` AS `_fx_y_c`,
+    (
+      (
+        `t3`.`_fx_d` - `t7`.`_fx_d_u`
+      ) - `t8`.`_fx_d_t`
+    ) + `t9`.`_fx_d_g` AS `_fx_d_c`
+  FROM `t1` AS `t3`
+  INNER JOIN (
+    SELECT
+      `t2`.`_fx_unit`,
+      AVG(`t2`.`_fx_y`) AS `_fx_y_u`,
+      AVG(`t2`.`_fx_d`) AS `_fx_d_u`
+    FROM `t1` AS `t2`
+    GROUP BY
+      1
+  ) AS `t7`
+    ON `t3`.`_fx_unit` = `t7`.`_fx_unit`
+  INNER JOIN (
+    SELECT
+      `t2`.`_fx_time`,
+      AVG(`t2`.`_fx_y`) AS `_fx_y_t`,
+      AVG(`t2`.`_fx_d`) AS `_fx_d_t`
+    FROM `t1` AS `t2`
+    GROUP BY
+      1
+  ) AS `t8`
+    ON `t3`.`_fx_time` = `t8`.`_fx_time`
+  CROSS JOIN (
+    SELECT
+      AVG(`t2`.`_fx_y`) AS `_fx_y_g`,
+      AVG(`t2`.`_fx_d`) AS `_fx_d_g`
+    FROM `t1` AS `t2`
+  ) AS `t9`
+) AS `t10`;
+
+-- pull: cluster score cross-products
+WITH `t1` AS (
+  SELECT
+    `t0`.`y` AS `_fx_y`,
+    CAST(`t0`.`d` AS FLOAT64) AS `_fx_d`,
+    `t0`.`unit` AS `_fx_unit`,
+    `t0`.`year` AS `_fx_time`,
+    `t0`.`state` AS `_fx_cluster`
+  FROM `panel` AS `t0`
+  WHERE
+    TRUE
+    AND NOT (
+      (
+        `t0`.`y` IS NULL
+      ) OR IS_NAN(`t0`.`y`)
+    )
+    AND NOT (
+      `t0`.`unit` IS NULL
+    )
+    AND NOT (
+      `t0`.`year` IS NULL
+    )
+    AND NOT (
+      `t0`.`d` IS NULL
+    )
+    AND NOT (
+      `t0`.`state` IS NULL
+    )
+)
+SELECT
+  COUNT(*) AS `_fx_ncl`,
+  SUM(`t12`.`u0` * `t12`.`u0`) AS `m_0_0`
+FROM (
+  SELECT
+    `t11`.`_fx_cluster`,
+    SUM(`t11`.`_fx_e` * `t11`.`_fx_d_c`) AS `u0`
+  FROM (
+    SELECT
+      `t10`.`_fx_unit`,
+      `t10`.`_fx_time`,
+      `t10`.`_fx_cluster`,
+      `t10`.`_fx_y_c`,
+      `t10`.`_fx_d_c`,
+      `t10`.`_fx_y_c` - (
+        `t10`.`_fx_d_c` * <num>
+      ) AS `_fx_e`
+    FROM (
+      SELECT
+        `t3`.`_fx_unit`,
+        `t3`.`_fx_time`,
+        `t3`.`_fx_cluster`,
+        (
+          (
+            `t3`.`_fx_y` - `t7`.`_fx_y_u`
+          ) - `t8`.`_fx_y_t`
+        ) + `t9`.`_fx_y_g` AS `_fx_y_c`,
+        (
+          (
+            `t3`.`_fx_d` - `t7`.`_fx_d_u`
+          ) - `t8`.`_fx_d_t`
+        ) + `t9`.`_fx_d_g` AS `_fx_d_c`
+      FROM `t1` AS `t3`
+      INNER JOIN (
+        SELECT
+          `t2`.`_fx_unit`,
+          AVG(`t2`.`_fx_y`) AS `_fx_y_u`,
+          AVG(`t2`.`_fx_d`) AS `_fx_d_u`
+        FROM `t1` AS `t2`
+        GROUP BY
+          1
+      ) AS `t7`
+        ON `t3`.`_fx_unit` = `t7`.`_fx_unit`
+      INNER JOIN (
+        SELECT
+          `t2`.`_fx_time`,
+          AVG(`t2`.`_fx_y`) AS `_fx_y_t`,
+          AVG(`t2`.`_fx_d`) AS `_fx_d_t`
+        FROM `t1` AS `t2`
+        GROUP BY
+          1
+      ) AS `t8`
+        ON `t3`.`_fx_time` = `t8`.`_fx_time`
+      CROSS JOIN (
+        SELECT
+          AVG(`t2`.`_fx_y`) AS `_fx_y_g`,
+          AVG(`t2`.`_fx_d`) AS `_fx_d_g`
+        FROM `t1` AS `t2`
+      ) AS `t9`
+    ) AS `t10`
+  ) AS `t11`
+  GROUP BY
+    1
+) AS `t12`;
+
+-- pull: fixest nesting
+SELECT
+  SUM(CAST(`t2`.`_fx_ncl` > 1 AS INT64)) AS `spanning`
+FROM (
+  SELECT
+    `t1`.`_fx_unit`,
+    COUNT(DISTINCT `t1`.`_fx_cluster`) AS `_fx_ncl`
+  FROM (
+    SELECT
+      `t0`.`y` AS `_fx_y`,
+      CAST(`t0`.`d` AS FLOAT64) AS `_fx_d`,
+      `t0`.`unit` AS `_fx_unit`,
+      `t0`.`year` AS `_fx_time`,
+      `t0`.`state` AS `_fx_cluster`
+    FROM `panel` AS `t0`
+    WHERE
+      TRUE
+      AND NOT (
+        (
+          `t0`.`y` IS NULL
+        ) OR IS_NAN(`t0`.`y`)
+      )
+      AND NOT (
+        `t0`.`unit` IS NULL
+      )
+      AND NOT (
+        `t0`.`year` IS NULL
+      )
+      AND NOT (
+        `t0`.`d` IS NULL
+      )
+      AND NOT (
+        `t0`.`state` IS NULL
+      )
+  ) AS `t1`
+  GROUP BY
+    1
+) AS `t2`;
+
+-- pull: fixest nesting
+SELECT
+  SUM(CAST(`t2`.`_fx_ncl` > 1 AS INT64)) AS `spanning`
+FROM (
+  SELECT
+    `t1`.`_fx_time`,
+    COUNT(DISTINCT `t1`.`_fx_cluster`) AS `_fx_ncl`
+  FROM (
+    SELECT
+      `t0`.`y` AS `_fx_y`,
+      CAST(`t0`.`d` AS FLOAT64) AS `_fx_d`,
+      `t0`.`unit` AS `_fx_unit`,
+      `t0`.`year` AS `_fx_time`,
+      `t0`.`state` AS `_fx_cluster`
+    FROM `panel` AS `t0`
+    WHERE
+      TRUE
+      AND NOT (
+        (
+          `t0`.`y` IS NULL
+        ) OR IS_NAN(`t0`.`y`)
+      )
+      AND NOT (
+        `t0`.`unit` IS NULL
+      )
+      AND NOT (
+        `t0`.`year` IS NULL
+      )
+      AND NOT (
+        `t0`.`d` IS NULL
+      )
+      AND NOT (
+        `t0`.`state` IS NULL
+      )
+  ) AS `t1`
+  GROUP BY
+    1
+) AS `t2`;

@@ -1,0 +1,212 @@
+-- pull: checks
+SELECT
+  COUNT(*) AS "n_total",
+  SUM(
+    CAST(TRUE
+    AND NOT (
+      "t1"."_fx_y_or_zero" IS NULL
+    )
+    AND NOT (
+      "t1"."assigned" IS NULL
+    )
+    AND NOT (
+      "t1"."precinct_id" IS NULL
+    )
+    AND NOT (
+      "t1"."household_id" IS NULL
+    ) AS BIGINT)
+  ) AS "n_complete",
+  MIN(
+    IFF(
+      TRUE
+      AND NOT (
+        "t1"."_fx_y_or_zero" IS NULL
+      )
+      AND NOT (
+        "t1"."assigned" IS NULL
+      )
+      AND NOT (
+        "t1"."precinct_id" IS NULL
+      )
+      AND NOT (
+        "t1"."household_id" IS NULL
+      ),
+      CAST("t1"."_fx_y_or_zero" AS DOUBLE),
+      NULL
+    )
+  ) AS "y_min",
+  MAX(
+    IFF(
+      TRUE
+      AND NOT (
+        "t1"."_fx_y_or_zero" IS NULL
+      )
+      AND NOT (
+        "t1"."assigned" IS NULL
+      )
+      AND NOT (
+        "t1"."precinct_id" IS NULL
+      )
+      AND NOT (
+        "t1"."household_id" IS NULL
+      ),
+      CAST("t1"."_fx_y_or_zero" AS DOUBLE),
+      NULL
+    )
+  ) AS "y_max",
+  MIN(
+    IFF(
+      TRUE
+      AND NOT (
+        "t1"."_fx_y_or_zero" IS NULL
+      )
+      AND NOT (
+        "t1"."assigned" IS NULL
+      )
+      AND NOT (
+        "t1"."precinct_id" IS NULL
+      )
+      AND NOT (
+        "t1"."household_id" IS NULL
+      ),
+      CAST("t1"."assigned" AS DOUBLE),
+      NULL
+    )
+  ) AS "z_min",
+  MAX(
+    IFF(
+      TRUE
+      AND NOT (
+        "t1"."_fx_y_or_zero" IS NULL
+      )
+      AND NOT (
+        "t1"."assigned" IS NULL
+      )
+      AND NOT (
+        "t1"."precinct_id" IS NULL
+      )
+      AND NOT (
+        "t1"."household_id" IS NULL
+      ),
+      CAST("t1"."assigned" AS DOUBLE),
+      NULL
+    )
+  ) AS "z_max",
+  SUM(
+    IFF(
+      TRUE
+      AND NOT (
+        "t1"."_fx_y_or_zero" IS NULL
+      )
+      AND NOT (
+        "t1"."assigned" IS NULL
+      )
+      AND NOT (
+        "t1"."precinct_id" IS NULL
+      )
+      AND NOT (
+        "t1"."household_id" IS NULL
+      ),
+      CAST(NOT (
+        CAST("t1"."assigned" AS DOUBLE) IN (0.0, 1.0)
+      ) AS BIGINT),
+      NULL
+    )
+  ) AS "z_bad",
+  COUNT(
+    DISTINCT IFF(
+      TRUE
+      AND NOT (
+        "t1"."_fx_y_or_zero" IS NULL
+      )
+      AND NOT (
+        "t1"."assigned" IS NULL
+      )
+      AND NOT (
+        "t1"."precinct_id" IS NULL
+      )
+      AND NOT (
+        "t1"."household_id" IS NULL
+      ),
+      "t1"."household_id",
+      NULL
+    )
+  ) AS "n_clusters",
+  SUM(CAST("t1"."_fx_y_or_zero" IS NULL AS BIGINT)) AS "miss0",
+  SUM(CAST("t1"."assigned" IS NULL AS BIGINT)) AS "miss1",
+  SUM(CAST("t1"."precinct_id" IS NULL AS BIGINT)) AS "miss2",
+  SUM(CAST("t1"."household_id" IS NULL AS BIGINT)) AS "miss3"
+FROM (
+  SELECT
+    "t0"."voter_id",
+    "t0"."household_id",
+    "t0"."precinct_id",
+    "t0"."city",
+    "t0"."assigned",
+    "t0"."attempted",
+    "t0"."contacted",
+    "t0"."voted",
+    "t0"."registered",
+    "t0"."registered_after",
+    "t0"."voted_2016",
+    "t0"."voted_2018",
+    "t0"."voted_2020",
+    "t0"."age",
+    "t0"."female",
+    "t0"."propensity_band",
+    "t0"."weight",
+    IFF(COALESCE(NOT (
+      "t0"."voted" IS NULL
+    ), FALSE), "t0"."voted", 0) AS "_fx_y_or_zero",
+    CAST(COALESCE(NOT (
+      "t0"."voted" IS NULL
+    ), FALSE) AS BIGINT) AS "_fx_y_ok"
+  FROM "voters" AS "t0"
+) AS "t1";
+
+-- pull: RI cluster totals
+SELECT
+  *
+FROM (
+  SELECT
+    "t1"."_fx_cluster",
+    SUM("t1"."_fx_y_ok") AS "n_units",
+    SUM("t1"."_fx_y") / SUM("t1"."_fx_y_ok") AS "voted",
+    MIN("t1"."_fx_z") AS "_z_min",
+    MAX("t1"."_fx_z") AS "_z_max",
+    MIN("t1"."_fx_block") AS "_b_min",
+    MAX("t1"."_fx_block") AS "_b_max"
+  FROM (
+    SELECT
+      CAST(IFF(COALESCE(NOT (
+        "t0"."voted" IS NULL
+      ), FALSE), "t0"."voted", 0) AS DOUBLE) AS "_fx_y",
+      CAST("t0"."assigned" AS DOUBLE) AS "_fx_z",
+      "t0"."precinct_id" AS "_fx_block",
+      "t0"."household_id" AS "_fx_cluster",
+      CAST(COALESCE(NOT (
+        "t0"."voted" IS NULL
+      ), FALSE) AS BIGINT) AS "_fx_y_ok"
+    FROM "voters" AS "t0"
+    WHERE
+      TRUE
+      AND NOT (
+        IFF(COALESCE(NOT (
+          "t0"."voted" IS NULL
+        ), FALSE), "t0"."voted", 0) IS NULL
+      )
+      AND NOT (
+        "t0"."assigned" IS NULL
+      )
+      AND NOT (
+        "t0"."precinct_id" IS NULL
+      )
+      AND NOT (
+        "t0"."household_id" IS NULL
+      )
+  ) AS "t1"
+  GROUP BY
+    1
+) AS "t2"
+ORDER BY
+  "t2"."_fx_cluster" ASC;
