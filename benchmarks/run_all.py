@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ("experiment", "ri", "io", "did")
+ORDER = ("experiment", "ri", "io", "did", "pipeline")
 
 HEADER = """# Benchmark results
 

@@ -50,7 +50,7 @@ _LAZY: dict[str, str] = {
     "SaturationDesign": "fieldexp.design.saturation",
     "saturation_ri": "fieldexp.experiment.saturation_ri",
     "adjust_pvalues": "fieldexp.experiment.multiplicity",
-    "build_analysis_table": "fieldexp.analysis",
+    "build_analysis_table": "fieldexp.engine.table",  # DataFrames -> fieldexp.analysis
     "station_panel": "fieldexp.analysis.station_panel",
     "did": "fieldexp.diffindiff",
     "event_study": "fieldexp.diffindiff",

@@ -163,6 +163,13 @@ def build_analysis_table(
         raise SpecificationError(
             f"control_contacts must be 'keep' or 'drop', got {control_contacts!r}"
         )
+    for obj in (voters, assignment, contacts, vote_history):  # engine tables: fieldexp.engine
+        if type(obj).__module__.split(".")[0] in ("ibis", "polars", "pyarrow"):
+            raise SpecificationError(
+                "build_analysis_table: engine tables (Ibis, Polars, PyArrow) are built in the "
+                "engine by fx.build_analysis_table (fieldexp.engine.table); this function takes "
+                f"DataFrames or Parquet/CSV paths, got {type(obj).__name__}"
+            )
     if not isinstance(election, str) or not election:
         raise SpecificationError(f"election must be an election id or date (str); got {election!r}")
     show = sys.stderr.isatty() if progress is None else bool(progress)

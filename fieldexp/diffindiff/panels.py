@@ -288,16 +288,32 @@ def voter_panel(
             "election_id": np.tile(el_frame["election_id"].to_numpy(), n_v),
         }
     )
-    grid = grid.merge(
-        long[["voter_id", "election_id", "voted"]], how="left", on=["voter_id", "election_id"]
-    )
+    # the grid is voter-major: history row (voter v, election e) lands at v * n_e + e (one
+    # row per voter and election, checked above); positions instead of a merge on text keys
+    v_code = vids.get_indexer(pd.Index(long["voter_id"]))
+    e_code = pd.Index(el_frame["election_id"]).get_indexer(pd.Index(long["election_id"]))
+    found = (v_code >= 0) & (e_code >= 0)
+    pos = v_code[found].astype(np.int64) * n_e + e_code[found]
+    hist_voted = long["voted"].to_numpy()[found]
+    if pos.size == n_v * n_e:  # every cell filled (no duplicates): the merge kept int8
+        voted_col = np.empty(n_v * n_e, dtype=np.int8)
+    else:
+        voted_col = np.full(n_v * n_e, np.nan)
+    voted_col[pos] = hist_voted
+    grid["voted"] = voted_col
     absent_rows = grid["voted"].isna().to_numpy()
     n_filled = 0
-    grid = grid.merge(el_frame, on="election_id", how="left")
+    e_of_row = np.tile(np.arange(n_e), n_v)
+    for col in el_frame.columns[1:]:
+        grid[col] = el_frame[col].iloc[e_of_row].reset_index(drop=True)
     n_before_reg = 0
     if voters is not None and "registration_date" in voters.columns:
         reg = pd.to_datetime(voters.set_index("voter_id")["registration_date"], errors="coerce")
-        regd = grid["voter_id"].map(reg)
+        regd = (
+            pd.Series(np.repeat(reg.reindex(vids).to_numpy(), n_e))
+            if reg.index.is_unique
+            else grid["voter_id"].map(reg)
+        )
         before = (regd > grid["election_date"]).to_numpy()
         n_before_reg = int(before.sum())
         grid.loc[before, "voted"] = np.nan
@@ -328,15 +344,22 @@ def voter_panel(
     else:
         matched_hh = np.zeros(0, dtype=bool)
     att = pd.concat(pieces, ignore_index=True)
-    in_panel = att["voter_id"].isin(vids).to_numpy()
-    n_unmatched = int((~used.loc[~hh, "unit_id"].isin(vids)).sum()) + int((~matched_hh).sum())
+    # vids is unique and its hash table is built above: look ids up in it (isin would hash
+    # vids again for each call)
+    in_panel = vids.get_indexer(pd.Index(att["voter_id"])) >= 0
+    n_unmatched = int((vids.get_indexer(pd.Index(used.loc[~hh, "unit_id"])) < 0).sum()) + int(
+        (~matched_hh).sum()
+    )
     att = att.loc[in_panel]
     first, n_after = _cohorts_from_attempts(
         att["voter_id"],
         att["timestamp"],
         el_frame["election_date"].to_numpy(dtype="datetime64[ns]"),
     )
-    grid["cohort"] = grid["voter_id"].map(first).fillna(0).astype(np.int64)
+    # first is one row per voter: its value for each voter, repeated over the elections
+    grid["cohort"] = (
+        pd.Series(np.repeat(first.reindex(vids).to_numpy(), n_e)).fillna(0).astype(np.int64)
+    )
     grid["treated"] = ((grid["cohort"] > 0) & (grid["period"] >= grid["cohort"])).astype(np.int8)
     n_set_aside = n_not + n_undated + n_unmatched + n_after
     if n_set_aside:

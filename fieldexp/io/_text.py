@@ -319,6 +319,10 @@ DATE_FORMATS: tuple[str, ...] = (
 )
 
 
+#: values each candidate date format is first tried on
+_SCREEN_ROWS = 64
+
+
 def parse_dates(
     values: pd.Series,
     *,
@@ -340,10 +344,18 @@ def parse_dates(
         return pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
     fmts = tuple(formats) if formats is not None else DATE_FORMATS
     sample = text[present]
+    # a format that fails on one of the first values cannot parse them all: screen each
+    # format on a few values before parsing the whole column (the error path below still
+    # parses every value under every format)
+    head = sample.iloc[:_SCREEN_ROWS]
     parsed_by: dict[str, pd.Series] = {}
     for fmt in fmts:
         # offsets (%z) differ across a daylight-saving change: convert to UTC
         utc = "%z" in fmt or fmt == "ISO8601"
+        if len(sample) > _SCREEN_ROWS and not bool(
+            pd.to_datetime(head, format=fmt, errors="coerce", utc=utc).notna().all()
+        ):
+            continue
         parsed = pd.to_datetime(sample, format=fmt, errors="coerce", utc=utc)
         if parsed.notna().all():
             out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
@@ -352,6 +364,11 @@ def parse_dates(
             out[present] = parsed.astype("datetime64[us]")
             return out
         parsed_by[fmt] = parsed.notna()
+    for fmt in fmts:  # the formats screened out above, for the error message
+        if fmt not in parsed_by:
+            utc = "%z" in fmt or fmt == "ISO8601"
+            parsed_by[fmt] = pd.to_datetime(sample, format=fmt, errors="coerce", utc=utc).notna()
+    parsed_by = {fmt: parsed_by[fmt] for fmt in fmts}
     covered = pd.Series(False, index=sample.index)
     parts: list[str] = []
     for fmt, ok in sorted(parsed_by.items(), key=lambda kv: -int(kv[1].sum())):

@@ -161,6 +161,17 @@ def prepare_analysis(spec: AnalysisSpec, step: Step = no_progress) -> AnalysisRu
     rec = None
     if inputs.analysis_table is not None:
         table = inputs.analysis_table
+    elif spec.engine is not None:  # [engine]: joins and counts run in the engine
+        from fieldexp.engine.connect import build_from_engine
+
+        step("building the analysis table in the engine")
+        e = spec.engine
+        table, rec = build_from_engine(
+            e.backend, dict(e.tables), database=e.database, url=e.url, url_env=e.url_env,
+            election=a.election, campaign_window=a.campaign_window,
+            control=spec.design.design.control if spec.design is not None else None,
+            control_contacts=a.control_contacts, past_elections=a.past_elections,
+        )  # fmt: skip
     elif inputs.voters is not None:
         from fieldexp.analysis import build_analysis_table
 

@@ -27,6 +27,7 @@ from fieldexp.report.prepare import AnalysisRun, Step, no_progress, prepare_anal
 from fieldexp.report.sections import SECTIONS, ReportContext
 from fieldexp.report.sections.ri import randomize
 from fieldexp.spec.model import AnalysisSpec
+from fieldexp.stats.blas import single_thread_blas
 
 __all__ = ["build_report", "check_error"]
 
@@ -40,8 +41,12 @@ _STEPS = {
 def build_report(
     spec: AnalysisSpec, *, step: Step = no_progress, run: AnalysisRun | None = None
 ) -> Report:
-    """Run the analysis ``spec`` describes and return the :class:`Report`."""
-    with warnings.catch_warnings():
+    """Run the analysis ``spec`` describes and return the :class:`Report`.
+
+    BLAS runs on one thread throughout: every product here is tall and thin (rows x a few
+    columns), where a second thread only waits on a busy machine (:mod:`fieldexp.stats.blas`).
+    """
+    with warnings.catch_warnings(), single_thread_blas():
         warnings.simplefilter("ignore", category=FutureWarning)
         if run is None:
             run = prepare_analysis(spec, step)

@@ -21,6 +21,7 @@ from fieldexp.experiment.api import METHODS as _ITT_METHODS
 from fieldexp.experiment.multiplicity import METHODS as _ADJUSTMENTS
 from fieldexp.spec.assign import parse_assign
 from fieldexp.spec.did import parse_did
+from fieldexp.spec.engine import parse_engine
 from fieldexp.spec.guards import (
     MIN_SALT_LENGTH,
     identifier_kind,
@@ -413,6 +414,7 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
         raise SpecificationError(f"{file}: not valid TOML: {exc}") from None
     refuse_control_characters(raw, file, ())
     refuse_short_secrets(raw, file)
+    engine = parse_engine(raw, file, spec_path.parent)  # [engine]; takes [data.x] table keys
     top = _Section(raw, "", file)
     version = top.get(
         "version",
@@ -528,7 +530,13 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
     targeting = parse_targeting(tg, folder, names) if tg is not None else None
     top.finish()
 
-    if data.analysis_table is None and data.voters is None and data.precinct_results is None:
+    no_engine = engine is None
+    if (
+        no_engine
+        and data.analysis_table is None
+        and data.voters is None
+        and data.precinct_results is None
+    ):
         data_sec.fail(  # type: ignore[union-attr]
             "no input: give [data.voters] (with vote_history and assignment), "
             "[data.analysis_table] or [data.precinct_results]",
@@ -551,6 +559,7 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
         costs=costs,
         privacy=privacy,
         coverage=coverage,
+        engine=engine,
         stations=stations,
         assign=assign,
         targeting=targeting,
@@ -634,6 +643,7 @@ def check_inputs_for_report(spec: AnalysisSpec) -> None:
     file = spec.path.name
     if data.analysis_table is None and any(o.level == "voter" for o in spec.outcomes):
         missing = [t for t in ("voters", "vote_history", "assignment") if getattr(data, t) is None]
+        missing = [t for t in missing if spec.engine is None or spec.engine.table(t) is None]
         if missing:
             raise SpecificationError(
                 f"{file}: [data]: voter-level outcomes need either [data.analysis_table] or the "

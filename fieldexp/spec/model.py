@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fieldexp.design import Design
 from fieldexp.spec.stations import StationsSpec
 from fieldexp.spec.targeting import TargetingSpec
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fieldexp.spec.engine import EngineSpec
 
 __all__ = [
     "SPEC_VERSION",
@@ -247,6 +250,7 @@ class AnalysisSpec:
     stations: StationsSpec | None = None  # [stations] (fieldexp/spec/stations.py)
     assign: AssignSpec | None = None
     targeting: TargetingSpec | None = None
+    engine: EngineSpec | None = None  # [engine] (fieldexp.spec.engine)
 
     @property
     def folder(self) -> Path:

@@ -239,8 +239,11 @@ def _cluster_scores(inputs: SandwichInputs) -> np.ndarray:
     ew = inputs.resid if inputs.weights is None else inputs.resid * inputs.weights
     X = inputs.X
     out = np.empty((g.n_groups, X.shape[1]), order="F")
+    buf = np.empty(X.shape[0])
     for j in range(X.shape[1]):
-        out[:, j] = np.bincount(g.codes, weights=X[:, j] * ew, minlength=g.n_groups)
+        out[:, j] = np.bincount(
+            g.codes, weights=np.multiply(X[:, j], ew, out=buf), minlength=g.n_groups
+        )
     return out
 
 
@@ -579,6 +582,8 @@ def fixest_fe_count(factors: tuple[GroupIndex, ...], clusters: GroupIndex | None
     if clusters is None:
         return int(total)
     for g in factors:
+        if g.n_groups < clusters.n_groups:
+            continue  # each level within one cluster needs at least as many levels as clusters
         first = np.full(g.n_groups, -1, dtype=np.int64)
         first[g.codes] = clusters.codes
         if bool(np.all(first[g.codes] == clusters.codes)):

@@ -39,6 +39,7 @@ import numpy as np
 
 from fieldexp.errors import EstimationError
 from fieldexp.stats.absorb import demean
+from fieldexp.stats.blas import with_single_thread_blas
 from fieldexp.stats.covariance import SandwichInputs, contrast_covariance
 from fieldexp.stats.groups import GroupIndex
 from fieldexp.stats.linear import LinearFit, gram_inverse, is_nested, solve_normal
@@ -68,6 +69,7 @@ def lin_blocked_supported(
     return not weighted and clusters is not None and is_nested(clusters, cells)
 
 
+@with_single_thread_blas
 def fit_lin_blocked(
     y: np.ndarray,
     z: np.ndarray,

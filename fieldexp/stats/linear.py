@@ -20,6 +20,7 @@ explicit dummy columns instead (bounded in size; otherwise a clear error suggest
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ from scipy import linalg
 
 from fieldexp.errors import EstimationError
 from fieldexp.stats.absorb import demean, fe_rank
+from fieldexp.stats.blas import single_thread_blas, with_single_thread_blas
 from fieldexp.stats.covariance import (
     SandwichInputs,
     check_small_sample,
@@ -453,7 +455,8 @@ def _solve_absorbed(
             Zw, [f"instrument {j}" for j in range(Z.shape[1])], absorbed=absorbed.rank_fe > 0
         )
         Pi = MZ @ (Zw.T @ Xw)
-        Pi = Pi + MZ @ (Zw.T @ (Xw - Zw @ Pi))
+        # (Pi^T Zw^T)^T = Zw Pi in Fortran order, like Xw (mixed orders subtract slowly)
+        Pi = Pi + MZ @ (Zw.T @ (Xw - (Pi.T @ Zw.T).T))
         X_scores = (Pi.T @ Z.T).T  # = Z @ Pi, computed so that the result is Fortran-ordered
         Xhw = X_scores if sw is None else X_scores * sw[:, None]
         M = gram_inverse(Xhw, all_names, absorbed=absorbed.rank_fe > 0)
@@ -498,7 +501,35 @@ def fit_absorbed(
     """OLS (or 2SLS when ``z_cols`` is given) on columns of an :class:`Absorbed` matrix.
 
     Lets several fits (a CACE and its first stage) share one within transformation.
+    Without explicit dummies every product is tall and thin: BLAS runs on one thread
+    (:mod:`fieldexp.stats.blas`).
     """
+    with single_thread_blas() if absorbed.dummies is None else nullcontext():
+        return _fit_absorbed(
+            absorbed,
+            y_col=y_col,
+            x_cols=x_cols,
+            names=names,
+            se_type=se_type,
+            clusters=clusters,
+            z_cols=z_cols,
+            df_terms=df_terms,
+            small_sample=small_sample,
+        )
+
+
+def _fit_absorbed(
+    absorbed: Absorbed,
+    *,
+    y_col: int,
+    x_cols: Sequence[int] | range,
+    names: Sequence[str],
+    se_type: str,
+    clusters: GroupIndex | None,
+    z_cols: Sequence[int] | range | None,
+    df_terms: Sequence[str] | None,
+    small_sample: str,
+) -> LinearFit:
     solved = _solve_absorbed(
         absorbed,
         y_col=y_col,
@@ -524,6 +555,7 @@ def fit_absorbed(
     )
 
 
+@with_single_thread_blas
 def fit_iv_and_first_stage_cr2(
     absorbed: Absorbed,
     *,

@@ -43,8 +43,11 @@ class Inputs:
         self.imports: list[dict[str, object]] = []
         self._frames: list[pd.DataFrame] = []
 
-    def add(self, name: str, obj: Source) -> None:
+    def add(self, name: str, obj: Source, keep: Sequence[str] | None = None) -> None:
+        """Register ``obj`` as ``raw_<name>``; ``keep``: the only columns a CSV input is
+        materialised with (the others are listed, never stored)."""
         view = f"raw_{name}"
+        listed: list[str] | None = None  # the file's header when fewer columns are stored
         if isinstance(obj, pd.DataFrame):
             imp = obj.attrs.get("fieldexp_import")
             if isinstance(imp, dict):
@@ -69,12 +72,25 @@ class Inputs:
                 )
                 self.con.execute(sql.replace("?", quote(pattern)))
             elif suffix in (".csv", ".txt", ".tsv", ".gz"):
-                # number rows in file order: materialise once with insertion order kept
+                # number rows in file order: materialise once with insertion order kept; the
+                # table's rowid is then the file position (no window over the whole file)
                 self.con.execute("SET preserve_insertion_order = true")
                 try:
+                    source = f"read_csv({quote(str(p))}, header = true)"
+                    select = "*"
+                    if keep is not None:
+                        header = [
+                            r[0]
+                            for r in self.con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+                        ]
+                        listed = header
+                        kept = [c for c in header if c in keep]
+                        select = ", ".join(ident(c) for c in kept) if kept else "*"
                     self.con.execute(
-                        f"CREATE TEMP TABLE {view} AS SELECT *, row_number() OVER () - 1 AS _row "
-                        f"FROM read_csv({quote(str(p))}, header = true)"
+                        f"CREATE TEMP TABLE {view}_csv AS SELECT {select} FROM {source}"
+                    )
+                    self.con.execute(
+                        f"CREATE TEMP VIEW {view} AS SELECT *, rowid AS _row FROM {view}_csv"
                     )
                 except duckdb.Error as exc:
                     raise FileFormatError(
@@ -92,7 +108,7 @@ class Inputs:
                 f"{name}: expected a DataFrame or the path of a Parquet/CSV file; got "
                 f"{type(obj).__name__}"
             )
-        self.columns[name] = [
+        self.columns[name] = listed or [
             r[0] for r in self.con.execute(f"DESCRIBE {view}").fetchall() if r[0] != "_row"
         ]
 

@@ -20,7 +20,10 @@ from fieldexp.errors import ColumnNotFoundError, did_you_mean
 from fieldexp.io.personal import looks_personal
 from fieldexp.io.schema import PII_COLUMNS
 
-__all__ = ["CORE_VOTER_COLUMNS", "Plan", "design_info", "load_inputs"]
+__all__ = ["CORE_VOTER_COLUMNS", "HISTORY_COLUMNS", "Plan", "design_info", "load_inputs"]
+
+#: the vote-history columns the build reads
+HISTORY_COLUMNS = ("voter_id", "election_id", "election_date", "voted")
 
 CORE_VOTER_COLUMNS = ("voter_id", "household_id", "precinct_id", "registration_status")
 
@@ -64,9 +67,10 @@ def load_inputs(
     inputs.add("assignment", assignment)
     if contacts is not None:
         inputs.add("contacts", contacts)
-    inputs.add("vote_history", vote_history)
+    # the only history columns the build reads (a CSV history is stored with these alone)
+    inputs.add("vote_history", vote_history, keep=HISTORY_COLUMNS)
     inputs.require("voters", ["voter_id", "household_id"])
-    inputs.require("vote_history", ["voter_id", "election_id", "election_date", "voted"])
+    inputs.require("vote_history", list(HISTORY_COLUMNS))
     if contacts is not None:
         inputs.require("contacts", ["unit_id", "attempted", "contacted"])
     a_cols = inputs.columns["assignment"]
