@@ -31,7 +31,6 @@ import numpy as np
 import pandas as pd
 
 from fieldexp._validate import as_column_list
-from fieldexp.design.replay import Reducer
 from fieldexp.design.spec import ArmLabel, Design
 from fieldexp.engine.api import itt_engine
 from fieldexp.engine.tables import as_ibis, pull
@@ -45,9 +44,8 @@ from fieldexp.errors import (
 )
 from fieldexp.experiment.ri_replay import (
     check_reps_memory,
-    observed_acc,
+    omnibus_f_test,
     prepare_replay,
-    run_replay,
 )
 from fieldexp.results import TestResult
 
@@ -345,19 +343,6 @@ def _cluster_design(
     )
 
 
-def _f_reducer(q: int) -> Reducer:
-    """Per-block accumulators of the F statistic: the arm's sums of the within-block
-    covariates and :math:`n_1 - n_1^2/n_b` (as in :mod:`fieldexp.experiment.balance`)."""
-
-    def reduce(b: int, S1: np.ndarray, T: np.ndarray) -> np.ndarray:
-        n1 = S1[:, 0]
-        nb = T[0]
-        tss = n1 - n1 * n1 / nb if nb > 0 else np.zeros_like(n1)
-        return np.column_stack([S1[:, 1 : q + 1], tss])
-
-    return reduce
-
-
 def _omnibus_engine(
     t: Any,
     cl_frame: pd.DataFrame,
@@ -428,43 +413,17 @@ def _omnibus_engine(
     q = int(np.linalg.matrix_rank(M, tol=1e-10 * max(1.0, float(np.trace(M)))))
     if q == 0:
         raise DataError("balance: the covariates have no variation within blocks; no omnibus test")
-    reducer = _f_reducer(k)
-    n_acc = k + 1
-    obs = observed_acc(setup, V, reducer, n_acc)
-    acc, prob, exact, used_engine, _key = run_replay(
-        setup, V, reducer, n_acc, reps=reps, seed=seed, engine=engine, design=design
-    )
-    n_units = int(r0["_fx_n"])
     n_blocks = int(pull(means.aggregate(n=means.count()), "blocks")["n"].to_pylist()[0])
-    df2 = n_units - n_blocks - q
-
-    def f_stat(acc_: np.ndarray) -> np.ndarray:
-        sums = acc_[..., :k]
-        tss = acc_[..., k]
-        ess = np.einsum("...i,ij,...j->...", sums, Minv, sums)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return (ess / q) / ((tss - ess) / df2)
-
-    f_obs = float(f_stat(obs))
-    f_draws = f_stat(acc)
-    good = np.isfinite(f_draws)
-    hit = f_draws >= f_obs - 1e-9 * (1 + abs(f_obs))
-    p = float(prob[good & hit].sum() / prob[good].sum())
-    return TestResult(
-        statistic=f_obs,
-        df=(float(q), float(df2)),
-        p_value=p,
-        distribution="randomization",
-        hypothesis=f"covariates jointly unrelated to assignment to arm {lab!r}",
-        method=f"randomisation F test ({used_engine})",
-        p_value_se=0.0 if exact else math.sqrt(p * (1 - p) / len(f_draws)),
-        reps=len(f_draws),
-        exact=exact,
-        legacy=(
-            ("arm", lab),
-            ("f_statistic", f_obs),
-            ("df1", q),
-            ("df2", df2),
-            ("engine", used_engine),
-        ),
+    return omnibus_f_test(
+        setup,
+        V,
+        Minv,
+        q=q,
+        n_units=int(r0["_fx_n"]),
+        n_blocks=n_blocks,
+        arm=lab,
+        reps=reps,
+        seed=seed,
+        engine=engine,
+        design=design,
     )

@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 
 from fieldexp._validate import as_column_list, check_frame
-from fieldexp.design.replay import Reducer
 from fieldexp.design.spec import ArmLabel, Design
 from fieldexp.engine import is_engine_table
 from fieldexp.engine.balance import balance_engine
@@ -44,10 +43,9 @@ from fieldexp.errors import (
 from fieldexp.experiment.ri_replay import (
     check_reps_memory,
     cluster_sums,
-    observed_acc,
+    omnibus_f_test,
     prepare_replay,
     resolve_assignment,
-    run_replay,
 )
 from fieldexp.results import Result, TestResult
 
@@ -214,16 +212,6 @@ def _implicit_design(
         counts[bl] = {lab: int(vc.get(lab, 0)) for lab in labels}
     design = Design(unit, blocks=blocks, clusters=clusters, arms=labels, counts=counts)  # type: ignore[arg-type]
     return frame, design
-
-
-def _f_reducer(q: int) -> Reducer:
-    def reduce(b: int, S1: np.ndarray, T: np.ndarray) -> np.ndarray:
-        n1 = S1[:, 0]
-        nb = T[0]
-        tss = n1 - n1 * n1 / nb if nb > 0 else np.zeros_like(n1)
-        return np.column_stack([S1[:, 1 : q + 1], tss])
-
-    return reduce
 
 
 def balance(
@@ -447,44 +435,16 @@ def _omnibus(
         raise DataError("balance: the covariates have no variation within blocks; no omnibus test")
     ncl = len(setup.z_cluster)
     V = cluster_sums(rc, np.column_stack([np.ones(len(rc)), Xt]), ncl)
-    k = Xt.shape[1]
-    reducer = _f_reducer(k)
-    n_acc = k + 1
-    obs = observed_acc(setup, V, reducer, n_acc)
-    acc, prob, exact, used_engine, _key = run_replay(
-        setup, V, reducer, n_acc, reps=reps, seed=seed, engine=engine, design=design
-    )
-    n_units = int(used.sum())
-    n_blocks = int((cnt > 0).sum())
-    df2 = n_units - n_blocks - q
-
-    def f_stat(a: np.ndarray) -> np.ndarray:
-        s = a[..., :k]
-        tss = a[..., k]
-        ess = np.einsum("...i,ij,...j->...", s, Minv, s)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return (ess / q) / ((tss - ess) / df2)
-
-    f_obs = float(f_stat(obs))
-    f_draws = f_stat(acc)
-    ok = np.isfinite(f_draws)
-    hit = f_draws >= f_obs - 1e-9 * (1 + abs(f_obs))
-    p = float(prob[ok & hit].sum() / prob[ok].sum())
-    return TestResult(
-        statistic=f_obs,
-        df=(float(q), float(df2)),
-        p_value=p,
-        distribution="randomization",
-        hypothesis=f"covariates jointly unrelated to assignment to arm {arm!r}",
-        method=f"randomisation F test ({used_engine})",
-        p_value_se=0.0 if exact else math.sqrt(p * (1 - p) / len(f_draws)),
-        reps=len(f_draws),
-        exact=exact,
-        legacy=(
-            ("arm", arm),
-            ("f_statistic", f_obs),
-            ("df1", q),
-            ("df2", df2),
-            ("engine", used_engine),
-        ),
+    return omnibus_f_test(
+        setup,
+        V,
+        Minv,
+        q=q,
+        n_units=int(used.sum()),
+        n_blocks=int((cnt > 0).sum()),
+        arm=arm,
+        reps=reps,
+        seed=seed,
+        engine=engine,
+        design=design,
     )

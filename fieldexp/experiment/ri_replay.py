@@ -49,14 +49,17 @@ from fieldexp.errors import (
     did_you_mean,
     format_rows,
 )
+from fieldexp.results import TestResult
 
 __all__ = [
     "ENGINES",
     "ReplaySetup",
     "check_reps_memory",
     "cluster_sums",
+    "f_reducer",
     "memory_budget",
     "observed_acc",
+    "omnibus_f_test",
     "prepare_replay",
     "residualize",
     "resolve_assignment",
@@ -546,3 +549,82 @@ def run_replay(
         )
         key = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return acc, prob, exact, used, key
+
+
+def f_reducer(q: int) -> Reducer:
+    """Per-block accumulators of the randomisation F statistic: the arm's sums of the
+    within-block covariates and :math:`n_1 - n_1^2/n_b` (balance's omnibus test)."""
+
+    def reduce(b: int, S1: np.ndarray, T: np.ndarray) -> np.ndarray:
+        n1 = S1[:, 0]
+        nb = T[0]
+        tss = n1 - n1 * n1 / nb if nb > 0 else np.zeros_like(n1)
+        return np.column_stack([S1[:, 1 : q + 1], tss])
+
+    return reduce
+
+
+def omnibus_f_test(
+    setup: ReplaySetup,
+    V: np.ndarray,
+    Minv: np.ndarray,
+    *,
+    q: int,
+    n_units: int,
+    n_blocks: int,
+    arm: object,
+    reps: int,
+    seed: int,
+    engine: str,
+    design: Design,
+) -> TestResult:
+    """Randomisation F test that covariates are jointly unrelated to assignment to ``arm``.
+
+    ``V`` holds per-cluster sums ``[1, x̃]`` of the within-block covariates ``x̃`` and
+    ``Minv`` the pseudo-inverse of ``X̃'X̃`` (rank ``q``). With ``s`` the arm's sums of
+    ``x̃`` and ``TSS = Σ_b (n_1b - n_1b²/n_b)``,
+
+    .. math:: F = \\frac{s' M^{+} s / q}{(TSS - s' M^{+} s) / (N - B - q)},
+
+    replayed over the design's assignments; the p-value is the (probability-weighted) share of
+    draws with ``F ≥ F_obs``. Shared by the DataFrame and the engine balance.
+    """
+    k = Minv.shape[0]
+    reducer = f_reducer(k)
+    n_acc = k + 1
+    obs = observed_acc(setup, V, reducer, n_acc)
+    acc, prob, exact, used_engine, _key = run_replay(
+        setup, V, reducer, n_acc, reps=reps, seed=seed, engine=engine, design=design
+    )
+    df2 = n_units - n_blocks - q
+
+    def f_stat(a: np.ndarray) -> np.ndarray:
+        s = a[..., :k]
+        tss = a[..., k]
+        ess = np.einsum("...i,ij,...j->...", s, Minv, s)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (ess / q) / ((tss - ess) / df2)
+
+    f_obs = float(f_stat(obs))
+    f_draws = f_stat(acc)
+    ok = np.isfinite(f_draws)
+    hit = f_draws >= f_obs - 1e-9 * (1 + abs(f_obs))
+    p = float(prob[ok & hit].sum() / prob[ok].sum())
+    return TestResult(
+        statistic=f_obs,
+        df=(float(q), float(df2)),
+        p_value=p,
+        distribution="randomization",
+        hypothesis=f"covariates jointly unrelated to assignment to arm {arm!r}",
+        method=f"randomisation F test ({used_engine})",
+        p_value_se=0.0 if exact else math.sqrt(p * (1 - p) / len(f_draws)),
+        reps=len(f_draws),
+        exact=exact,
+        legacy=(
+            ("arm", arm),
+            ("f_statistic", f_obs),
+            ("df1", q),
+            ("df2", df2),
+            ("engine", used_engine),
+        ),
+    )
