@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fieldexp.spec.guards import personal_kind
 from fieldexp.spec.reader import Section
 
 __all__ = ["DOSES", "SHARES_BY", "StationsSpec", "parse_stations"]
@@ -84,6 +85,16 @@ def parse_stations(sec: Section | None, folder: Path, resolve: Resolver) -> Stat
         door_logs_mapping=mapping,
         dose=sec.choice("dose", DOSES, "conversations"),
     )
+    for key, columns in (("covariates", out.covariates), ("blocks", (out.blocks or "",))):
+        for column in columns:
+            kind = personal_kind(column) if column else None
+            if kind is not None:
+                sec.fail(
+                    f"column {column!r} holds personal data ({kind}); reports are aggregates and "
+                    "never use names, addresses, birth dates, phone numbers or e-mail addresses. "
+                    "Remove it from this key.",
+                    key=key,
+                )
     if mapping is not None and logs is None:
         sec.fail("door_logs_mapping needs door_logs (the file it maps)", key="door_logs_mapping")
     sec.finish()

@@ -93,3 +93,26 @@ def test_validate_names_stations_without_the_share(folder, capsys):
     ok.write_text(HEAD.format(column="share_DVG"), encoding="utf-8")
     assert main(["validate", str(ok)]) == 0
     assert "polling-station table: 54 stations" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("covariates", '["past_turnout", "Prénom"]'), ("blocks", '"adresse"')],
+)
+def test_personal_columns_are_refused_in_stations_keys(tmp_path, key, value) -> None:
+    import shutil
+
+    from fieldexp.errors import SpecificationError
+    from fieldexp.spec import load_spec
+
+    repo = Path(__file__).resolve().parents[2]
+    shutil.copytree(repo / "analyses", tmp_path / "analyses")
+    spec = tmp_path / "analyses" / "bureaux_2026.toml"
+    text = spec.read_text(encoding="utf-8").replace(
+        "[stations]\n", f"[stations]\n{key} = {value}\n", 1
+    )
+    if key == "covariates":
+        text = text.replace('covariates = ["past_turnout"]\n', "", 1)
+    spec.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecificationError, match=rf"\[stations\] {key}: .*personal data"):
+        load_spec(spec)
