@@ -33,6 +33,7 @@ from fieldexp.stats.covariance import LeverageError, check_small_sample, resolve
 from fieldexp.stats.groups import GroupIndex
 from fieldexp.stats.lin import block_arm_cells, fit_lin_blocked, lin_blocked_supported
 from fieldexp.stats.linear import (
+    Absorbed,
     LinearFit,
     absorb_columns,
     fit_absorbed,
@@ -409,6 +410,34 @@ def _fit_itt_lin(prepared: ExperimentData, y: np.ndarray, se_type: str, small: s
     )
 
 
+def iv_columns(
+    prepared: ExperimentData, y: np.ndarray, d: np.ndarray, z: np.ndarray, se_type: str
+) -> tuple[Absorbed, tuple[str, ...], list[int]]:
+    """One within transformation of ``[y, d, z, (1), X]`` shared by a first stage and its 2SLS.
+
+    Columns 0, 1, 2 are the outcome, the treatment (or dose) and the instrument; an intercept
+    follows when no blocks are absorbed, then the covariates. Returns the absorbed columns, the
+    intercept's name (or none) and the positions of the exogenous columns.
+    """
+    n, p = prepared.X.shape
+    lead = [] if prepared.blocks is not None else [np.ones(n)]
+    cols = np.empty((n, 3 + len(lead) + p), order="F")
+    cols[:, 0], cols[:, 1], cols[:, 2] = y, d, z
+    if lead:
+        cols[:, 3] = 1.0
+    cols[:, 3 + len(lead) :] = prepared.X
+    absorbed = absorb_columns(
+        cols,
+        se_type=se_type,
+        weights=prepared.weights,
+        absorb=() if prepared.blocks is None else (prepared.blocks,),
+        clusters=prepared.clusters,
+        own_columns=True,
+    )
+    const = ("(Intercept)",) if lead else ()
+    return absorbed, const, list(range(3, 3 + len(lead) + p))
+
+
 def cace(
     data: pd.DataFrame,
     outcome: str,
@@ -478,23 +507,7 @@ def cace(
         )
 
     # one within transformation shared by the first stage and the 2SLS fit
-    n, p = prepared.X.shape
-    lead = [] if prepared.blocks is not None else [np.ones(n)]
-    cols = np.empty((n, 3 + len(lead) + p), order="F")
-    cols[:, 0], cols[:, 1], cols[:, 2] = _centred_outcome(prepared.y), d, z
-    if lead:
-        cols[:, 3] = 1.0
-    cols[:, 3 + len(lead) :] = prepared.X
-    absorbed = absorb_columns(
-        cols,
-        se_type=resolved,
-        weights=w,
-        absorb=() if prepared.blocks is None else (prepared.blocks,),
-        clusters=prepared.clusters,
-        own_columns=True,
-    )
-    const = ("(Intercept)",) if lead else ()
-    exog = list(range(3, 3 + len(lead) + p))
+    absorbed, const, exog = iv_columns(prepared, _centred_outcome(prepared.y), d, z, resolved)
     try:
         if resolved == "CR2" and prepared.clusters is not None:
             # one pass over the clusters: the 2SLS and its first stage share A_g

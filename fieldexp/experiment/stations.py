@@ -56,6 +56,7 @@ from fieldexp.experiment.api import (
     _check_positive_se,
     _from_fit,
     _leverage_error,
+    iv_columns,
 )
 from fieldexp.experiment.data import prepare_experiment
 from fieldexp.experiment.ri import RandomizationResult
@@ -69,7 +70,7 @@ from fieldexp.experiment.ri_replay import (
 from fieldexp.experiment.ri_stats import tail_share
 from fieldexp.results import EffectResult, FirstStage
 from fieldexp.stats.covariance import LeverageError, resolve_se_type
-from fieldexp.stats.linear import absorb_columns, fit_absorbed
+from fieldexp.stats.linear import fit_absorbed
 
 __all__ = ["dose_cace", "ols_randomization_inference"]
 
@@ -144,23 +145,7 @@ def dose_cace(
         )
     resolved = resolve_se_type(se_type, prepared.clusters is not None)
     z, w = prepared.z, prepared.weights
-    n, p = prepared.X.shape
-    lead = [] if prepared.blocks is not None else [np.ones(n)]
-    cols = np.empty((n, 3 + len(lead) + p), order="F")
-    cols[:, 0], cols[:, 1], cols[:, 2] = prepared.y, d, z
-    if lead:
-        cols[:, 3] = 1.0
-    cols[:, 3 + len(lead) :] = prepared.X
-    absorbed = absorb_columns(
-        cols,
-        se_type=resolved,
-        weights=w,
-        absorb=() if prepared.blocks is None else (prepared.blocks,),
-        clusters=prepared.clusters,
-        own_columns=True,
-    )
-    const = ("(Intercept)",) if lead else ()
-    exog = list(range(3, 3 + len(lead) + p))
+    absorbed, const, exog = iv_columns(prepared, prepared.y, d, z, resolved)
     try:
         fs = fit_absorbed(
             absorbed,
