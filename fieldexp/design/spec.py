@@ -33,7 +33,16 @@ from fieldexp.errors import DesignError, SpecificationError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["SCHEMA_VERSION", "SCHEMES", "ArmLabel", "BlockLabel", "Design", "Exclusion", "Factor"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "SCHEMES",
+    "ArmLabel",
+    "BlockLabel",
+    "Design",
+    "Exclusion",
+    "Factor",
+    "design_roles",
+]
 
 #: randomisation schemes: fixed counts per block, or an independent draw per unit (cluster)
 SCHEMES = ("complete", "simple")
@@ -563,3 +572,32 @@ class Design:
         if self.exclude:
             parts.append("exclude=[" + ", ".join(e.reason for e in self.exclude) + "]")
         return "Design(" + ", ".join(parts) + ")"
+
+
+def design_roles(
+    design: object, blocks: str | None, clusters: str | None, *, function: str
+) -> tuple[str | None, str | None]:
+    """The blocks and clusters columns an analysis uses: the design's when one is given.
+
+    Raises
+    ------
+    SpecificationError
+        When ``design`` is not a :class:`Design`, or ``blocks``/``clusters`` name other
+        columns than the design's.
+    """
+    if design is None:
+        return blocks, clusters
+    if not isinstance(design, Design):
+        raise SpecificationError(
+            f"The 'design' parameter of {function} must be a fieldexp.Design. "
+            f"Got {type(design).__name__}."
+        )
+    for name, given, own in (
+        ("blocks", blocks, design.blocks),
+        ("clusters", clusters, design.clusters),
+    ):
+        if given is not None and given != own:
+            raise SpecificationError(
+                f"The {name!r} parameter of {function} ({given!r}) contradicts the design ({own!r})."
+            )
+    return design.blocks, design.clusters

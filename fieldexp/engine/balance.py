@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from fieldexp._validate import as_column_list
-from fieldexp.design.spec import ArmLabel, Design
+from fieldexp.design.spec import ArmLabel, Design, design_roles
 from fieldexp.engine.api import itt_engine
 from fieldexp.engine.tables import as_ibis, pull
 from fieldexp.errors import (
@@ -122,20 +122,7 @@ def balance_engine(
     covs = as_column_list(covariates, function=_FUNCTION, argument="covariates")
     if not covs:
         raise SpecificationError("The 'covariates' parameter of balance names no column.")
-    if design is not None:
-        if not isinstance(design, Design):
-            raise SpecificationError(
-                f"The 'design' parameter of balance must be a fieldexp.Design. Got {type(design).__name__}."
-            )
-        for name, given, own in (
-            ("blocks", blocks, design.blocks),
-            ("clusters", clusters, design.clusters),
-        ):
-            if given is not None and given != own:
-                raise SpecificationError(
-                    f"The {name!r} parameter of balance ({given!r}) contradicts the design ({own!r})."
-                )
-        blocks, clusters = design.blocks, design.clusters
+    blocks, clusters = design_roles(design, blocks, clusters, function="balance")
     if not isinstance(assignment, str):
         raise SpecificationError(
             "The 'assignment' parameter of balance must be a column name for an engine table "

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from fieldexp._validate import as_column_list, check_frame
-from fieldexp.design.spec import ArmLabel, Design
+from fieldexp.design.spec import ArmLabel, Design, design_roles
 from fieldexp.engine import is_engine_table
 from fieldexp.engine.balance import balance_engine
 from fieldexp.errors import (
@@ -266,20 +266,7 @@ def balance(
     covs = as_column_list(covariates, function=_FUNCTION, argument="covariates")
     if not covs:
         raise SpecificationError("The 'covariates' parameter of balance names no column.")
-    if design is not None:
-        if not isinstance(design, Design):
-            raise SpecificationError(
-                f"The 'design' parameter of balance must be a fieldexp.Design. Got {type(design).__name__}."
-            )
-        for name, given, own in (
-            ("blocks", blocks, design.blocks),
-            ("clusters", clusters, design.clusters),
-        ):
-            if given is not None and given != own:
-                raise SpecificationError(
-                    f"The {name!r} parameter of balance ({given!r}) contradicts the design ({own!r})."
-                )
-        blocks, clusters = design.blocks, design.clusters
+    blocks, clusters = design_roles(design, blocks, clusters, function="balance")
     for arg, col in [("blocks", blocks), ("clusters", clusters)] + [
         ("covariates", c) for c in covs
     ]:
