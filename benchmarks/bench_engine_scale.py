@@ -78,7 +78,13 @@ def generate(rows: int, folder: Path) -> dict[str, str]:
 
 
 def child(engine: str, paths: dict[str, str]) -> dict[str, object]:
+    import logging
+
     import fieldexp as fx
+
+    if os.environ.get("FX_BENCH_VERBOSE"):
+        logging.basicConfig(stream=sys.stderr, format="%(asctime)s %(message)s")
+        logging.getLogger("fieldexp.engine").setLevel(logging.DEBUG)
     from fieldexp.engine import record_pulls
 
     t0 = time.perf_counter()
@@ -114,16 +120,15 @@ def child(engine: str, paths: dict[str, str]) -> dict[str, object]:
         else:
             from pyspark.sql import SparkSession
 
-            spark = (
-                SparkSession.builder.master("local[2]")
-                .appName("fieldexp-bench")
-                .config("spark.ui.enabled", "false")
-                .config("spark.ui.showConsoleProgress", "false")
-                .config("spark.driver.memory", os.environ.get("FX_SPARK_MEMORY", "4g"))
-                .config("spark.sql.shuffle.partitions", "8")
-                .config("spark.sql.session.timeZone", "UTC")
-                .getOrCreate()
-            )
+            from fieldexp.engine.connect import spark_conf
+
+            builder = SparkSession.builder.master("local[2]").appName("fieldexp-bench")
+            # the settings connect_engine uses (shuffle partitions 2 x cores, Arrow pulls)
+            for key, value in spark_conf("local[2]").items():
+                builder = builder.config(key, value)
+            spark = builder.config(
+                "spark.driver.memory", os.environ.get("FX_SPARK_MEMORY", "4g")
+            ).getOrCreate()
             con = ibis.pyspark.connect(spark)
         tables = {k: con.read_parquet(p, table_name=f"in_{k}") for k, p in paths.items()}
         t1 = time.perf_counter()
@@ -154,8 +159,14 @@ def child(engine: str, paths: dict[str, str]) -> dict[str, object]:
     }
 
 
-def run_child(engine: str, rows: int, data: Path) -> dict[str, object]:
-    """Run one engine in a child process; peak RSS of its whole process tree."""
+def run_child(engine: str, rows: int, data: Path, as_limit: int | None = None) -> dict[str, object]:
+    """Run one engine in a child process: peak RSS and CPU seconds of its whole process tree.
+
+    CPU is user + system of the child and every process it started (the Spark JVM
+    included), polled every 50 ms (the last value seen of each process is kept).
+    ``as_limit``: the child runs under ``prlimit --as=<bytes>`` (address-space limit), so
+    a run that needs more memory fails with ``MemoryError`` instead of waking the OOM killer.
+    """
     import psutil
 
     cmd = [
@@ -168,8 +179,13 @@ def run_child(engine: str, rows: int, data: Path) -> dict[str, object]:
         "--data",
         str(data.parent),
     ]
+    if as_limit:
+        cmd = ["prlimit", f"--as={as_limit}", *cmd]
+    load0 = os.getloadavg()
+    t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     peak = 0
+    cpu: dict[int, float] = {}
     stop = threading.Event()
 
     def poll() -> None:
@@ -178,21 +194,38 @@ def run_child(engine: str, rows: int, data: Path) -> dict[str, object]:
         while not stop.is_set():
             try:
                 procs = [root, *root.children(recursive=True)]
-                peak = max(peak, sum(p.memory_info().rss for p in procs))
             except psutil.Error:
-                pass
+                procs = []
+            rss = 0
+            for p in procs:
+                try:
+                    with p.oneshot():
+                        rss += p.memory_info().rss
+                        c = p.cpu_times()
+                        cpu[p.pid] = max(cpu.get(p.pid, 0.0), c.user + c.system)
+                except psutil.Error:
+                    pass
+            peak = max(peak, rss)
             time.sleep(0.05)
 
     th = threading.Thread(target=poll, daemon=True)
     th.start()
     out, _ = proc.communicate()
+    wall = time.perf_counter() - t0
     stop.set()
     th.join()
+    common = {
+        "engine": engine,
+        "peak_mb": peak / 2**20,
+        "cpu_s": sum(cpu.values()),
+        "wall_s": wall,
+        "load_before": load0,
+        "load_after": os.getloadavg(),
+    }
     if proc.returncode != 0:
-        return {"engine": engine, "error": f"exit {proc.returncode}", "peak_mb": peak / 2**20}
+        return {**common, "error": f"exit {proc.returncode}"}
     result = json.loads(out.strip().splitlines()[-1])
-    result["peak_mb"] = peak / 2**20
-    return result
+    return {**result, **common}
 
 
 def main() -> None:
@@ -201,6 +234,10 @@ def main() -> None:
     ap.add_argument("--engines", default="duckdb,spark,pandas")
     ap.add_argument("--data", default="/tmp/fieldexp-bench-scale")
     ap.add_argument("--child", default=None)
+    ap.add_argument("--rounds", type=int, default=1, help="alternate the engines this many times")
+    ap.add_argument(
+        "--as-limit", type=int, default=None, help="address-space limit (bytes) of each child"
+    )
     args = ap.parse_args()
     data = Path(args.data) / f"rows{args.rows}"
     if args.child:
@@ -214,10 +251,12 @@ def main() -> None:
     print(
         f"# data: {args.rows:,} voter-election rows in {time.perf_counter() - t:.1f} s", flush=True
     )
-    for engine in args.engines.split(","):
-        r = run_child(engine, args.rows, data)
-        r["rows"] = args.rows
-        print(json.dumps(r), flush=True)
+    for round_ in range(args.rounds):
+        for engine in args.engines.split(","):
+            r = run_child(engine, args.rows, data, args.as_limit)
+            r["rows"] = args.rows
+            r["round"] = round_ + 1
+            print(json.dumps(r), flush=True)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from fieldexp.errors import DataError, SpecificationError
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
 
-__all__ = ["connect_engine", "engine_table", "redact_url"]
+__all__ = ["connect_engine", "engine_table", "redact_url", "spark_conf"]
 
 #: URL schemes accepted for each backend name (what ``ibis.connect`` dispatches on)
 _SCHEMES = {
@@ -114,6 +114,37 @@ def connect_engine(
         ) from None
 
 
+def spark_conf(master: str | None = None) -> dict[str, str]:
+    """The Spark session settings fieldexp uses for ``master`` (default ``local[2]``).
+
+    * ``spark.sql.shuffle.partitions``: Spark's default of 200 is meant for a cluster;
+      in local mode every shuffle then writes 200 partition files per map task and runs
+      200 reduce tasks on a few cores, so it is ``2 x cores`` there (cluster masters keep
+      their own setting);
+    * ``spark.sql.execution.arrow.pyspark.enabled``: aggregates reach the driver as Arrow
+      batches instead of pickled rows (what every pull uses; G rows of cluster totals);
+    * the web UI and console progress bar are off (no port opened, no output), and
+      timestamps are UTC (what Ibis expects).
+    """
+    conf = {
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+    }
+    master = master or "local[2]"
+    if master.startswith("local"):
+        inside = master[master.find("[") + 1 : master.find("]")] if "[" in master else "1"
+        first = inside.split(",")[0]
+        cores = str(os.cpu_count() or 2) if first == "*" else first
+        try:
+            n = max(1, int(cores))
+        except ValueError:
+            n = 2
+        conf["spark.sql.shuffle.partitions"] = str(2 * n)
+    return conf
+
+
 def _spark(master: str | None) -> Any:
     import ibis
 
@@ -123,14 +154,10 @@ def _spark(master: str | None) -> Any:
         raise SpecificationError(
             "[engine] backend = 'spark' needs pyspark: pip install 'fieldexp[spark]'"
         ) from None
-    session = (
-        SparkSession.builder.master(master or "local[2]")
-        .appName("fieldexp")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    return ibis.pyspark.connect(session)
+    builder = SparkSession.builder.master(master or "local[2]").appName("fieldexp")
+    for key, value in spark_conf(master).items():
+        builder = builder.config(key, value)
+    return ibis.pyspark.connect(builder.getOrCreate())
 
 
 def engine_table(con: Any, name: str) -> ir.Table:

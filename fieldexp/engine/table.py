@@ -71,6 +71,11 @@ __all__ = ["EngineTableInfo", "build_analysis_table", "build_engine_table", "mat
 
 # the voter-file reasons, shared with the DataFrame build (fieldexp.analysis.stages.*)
 _SPLIT = "used; household split across precincts"
+#: how a Spark stage is stored: ``cache`` (columnar, filled by its first reader) or
+#: ``checkpoint`` (``localCheckpoint``: computed at once, lineage cut)
+SPARK_STORE = "cache"
+#: the FlowRow counts, in its field order
+_FLOW = ("assigned", "attempted", "contacted", "observed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +170,15 @@ def materialise(expr: ir.Table, name: str) -> ir.Table:
         hooks(expr)  # registers memtables (Polars/Arrow inputs) the raw SQL reads
         sql = ibis.to_sql(expr, dialect="duckdb")
         backend.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+        stored = backend.table(name)
+        schema = expr.schema()
+        return stored if stored.schema() == schema else stored.cast(schema)
+    if kind == "pyspark" and SPARK_STORE == "checkpoint":
+        # computed now (one job) and its lineage cut: later plans read the stored rows
+        # instead of carrying (and re-planning) every stage behind them
+        backend._run_pre_execute_hooks(expr)
+        frame = backend._session.sql(backend.compile(expr)).localCheckpoint(eager=True)
+        frame.createOrReplaceTempView(name)
         stored = backend.table(name)
         schema = expr.schema()
         return stored if stored.schema() == schema else stored.cast(schema)
@@ -414,30 +428,28 @@ def build_engine_table(
             excluded_reason=ar.excluded_reason.min(),
         )
         aagg = keep(aagg, "_fx_AAGG")
-    ac = one_row(
-        aagg.aggregate(
+    # one pass: the counts and the arms, per arm (NULL = excluded units)
+    by_arm = pull(
+        aagg.group_by("arm").aggregate(
             n=aagg.na.sum(),
             conflict=count_where(aagg.arm_conflict.fill_null(False)),
             dup=(aagg.na - 1).sum(),
             missing=ibis.ifelse(aagg.unit_id.isnull(), aagg.na, 0).sum(),  # noqa: PD003
         ),
-        "assignment: counts",
-    )
-    n_assign, n_adup = to_int(ac.get("n")), to_int(ac.get("dup"))
-    if to_int(ac.get("missing")):
+        "assignment: counts and arms",
+    ).to_pylist()
+    ac = {key: sum(to_int(r[key]) for r in by_arm) for key in ("n", "conflict", "dup", "missing")}
+    n_assign, n_adup = ac["n"], ac["dup"]
+    if ac["missing"]:
         raise ReconciliationError(
-            f"assignment: the unit id must not be missing; missing in {to_int(ac.get('missing'))} row(s)"
+            f"assignment: the unit id must not be missing; missing in {ac['missing']} row(s)"
         )
-    if to_int(ac.get("conflict")):
+    if ac["conflict"]:
         raise ReconciliationError(
-            f"assignment: each unit must be assigned to one arm; {to_int(ac.get('conflict'))} unit "
+            f"assignment: each unit must be assigned to one arm; {ac['conflict']} unit "
             "id(s) appear in different arms (or both assigned and excluded)"
         )
-    arm_rows = pull(
-        aagg.filter(aagg.arm.notnull()).select("arm").distinct().order_by("arm"),  # noqa: PD004
-        "arms",
-    )
-    arms = sorted(str(x) for x in arm_rows.column("arm").to_pylist())
+    arms = sorted(str(r["arm"]) for r in by_arm if r["arm"] is not None)
     label = control_label(control, {}, arms)
 
     def assigned_of(a: ir.StringValue) -> ir.Value:
@@ -710,19 +722,23 @@ def build_engine_table(
     table = keep(t.select(**cols), "_fx_analysis")
 
     # ---- the reconciliation closed: flow and missing outcomes from the engine ---------
-    flow_rows = pull(
-        table.group_by("arm").aggregate(
+    # one pass: per arm and outcome status the voters, contacts, outcomes and missing ones
+    cells = pull(
+        table.group_by(["arm", "outcome_status"]).aggregate(
             assigned=table.count(),
             attempted=table.attempted.cast("int64").sum(),
             contacted=table.contacted.cast("int64").sum(),
             observed=table.voted.count(),
+            missing=count_where(table.voted.isnull()),  # noqa: PD003
         ),
-        "sample flow",
+        "sample flow and missing outcomes",
     ).to_pylist()
-    miss = table.filter(table.voted.isnull())  # noqa: PD003
-    missing_rows = pull(
-        miss.group_by(["arm", "outcome_status"]).aggregate(n=miss.count()), "missing outcomes"
-    ).to_pylist()
+    flow: dict[str, dict[str, int]] = {}
+    for c in cells:
+        row = flow.setdefault(str(c["arm"]), dict.fromkeys(_FLOW, 0))
+        for key in _FLOW:
+            row[key] += to_int(c[key])
+    missing_rows = [c for c in cells if to_int(c["missing"])]
     items = list(entries.items)
     for m in sorted(missing_rows, key=lambda r: (str(r["arm"]), str(r["outcome_status"]))):
         items.append(
@@ -730,7 +746,7 @@ def build_engine_table(
                 "analysis",
                 OUTCOME_MISSING,
                 str(m["outcome_status"]),
-                to_int(m["n"]),
+                to_int(m["missing"]),
                 (),
                 str(m["arm"]),
             )
@@ -749,16 +765,7 @@ def build_engine_table(
     rec = Reconciliation(
         rows_read=tuple(rows_read),
         entries=tuple(items),
-        flow=tuple(
-            FlowRow(
-                str(r["arm"]),
-                to_int(r["assigned"]),
-                to_int(r["attempted"]),
-                to_int(r["contacted"]),
-                to_int(r["observed"]),
-            )
-            for r in sorted(flow_rows, key=lambda r: str(r["arm"]))
-        ),
+        flow=tuple(FlowRow(arm, *(flow[arm][key] for key in _FLOW)) for arm in sorted(flow)),
         imports=(),
         election=target,
         campaign_window=(start_label, end_label),

@@ -150,12 +150,13 @@ def contacts_stage(
         reason=ibis.cases(*cases, else_="used"),
     )
     cr = keep(cr, "_fx_CR")
-    cc = one_row(cr.aggregate(n=cr.n.sum(), dups=(cr.n - 1).sum()), "contacts: counts")
-    n_contacts = to_int(cc.get("n"))
-    entries.add("contacts", "duplicate contact row", cc.get("dups"))
+    # one pass: per reason the distinct contacts, the rows read and the duplicates
     by_reason = pull(
-        cr.group_by("reason").aggregate(n=cr.count()), "contacts by reason"
+        cr.group_by("reason").aggregate(n=cr.count(), rows=cr.n.sum(), dups=(cr.n - 1).sum()),
+        "contacts by reason",
     ).to_pylist()
+    n_contacts = sum(to_int(r["rows"]) for r in by_reason)
+    entries.add("contacts", "duplicate contact row", sum(to_int(r["dups"]) for r in by_reason))
     for r in sorted(by_reason, key=lambda r: (-to_int(r["n"]), str(r["reason"]))):
         entries.add("contacts", r["reason"], r["n"])
     used = cr.filter(cr.reason.startswith("used"))
