@@ -50,7 +50,9 @@ def campaign(seed: int = 7, n_hh: int = 150) -> dict[str, pd.DataFrame]:
     vid = [f"V{i:04d}" for i in range(n)]
     hh = [f"H{i // 2:04d}" for i in range(n)]
     reg = pd.to_datetime(
-        rng.choice(["2010-01-01", "2017-03-01", "2019-06-01", "2021-02-01"], n, p=[0.7, 0.1, 0.1, 0.1])
+        rng.choice(
+            ["2010-01-01", "2017-03-01", "2019-06-01", "2021-02-01"], n, p=[0.7, 0.1, 0.1, 0.1]
+        )
     )
     voters = pd.DataFrame(
         {
@@ -143,7 +145,9 @@ def frame_panel(data: dict[str, pd.DataFrame], keep: list[str]) -> tuple[pd.Data
     """What the report's DataFrame DiD section builds (report/sections/did.py)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        built = voter_panel(data["vote_history"], data["contacts"], voters=data["voters"], elections=keep)
+        built = voter_panel(
+            data["vote_history"], data["contacts"], voters=data["voters"], elections=keep
+        )
     panel = built.data.merge(
         data["voters"][["voter_id", "household_id"]].drop_duplicates("voter_id"),
         on="voter_id",
@@ -202,7 +206,12 @@ def assert_event_studies_equal(a, b) -> None:
         x, y = ca[col].to_numpy(dtype=float), cb[col].to_numpy(dtype=float)
         assert np.array_equal(np.isnan(x), np.isnan(y)), col
         np.testing.assert_allclose(y[~np.isnan(x)], x[~np.isnan(x)], rtol=RTOL, atol=1e-15)
-    assert (a.nobs, a.nclusters, a.se_type, a.comparison) == (b.nobs, b.nclusters, b.se_type, b.comparison)
+    assert (a.nobs, a.nclusters, a.se_type, a.comparison) == (
+        b.nobs,
+        b.nclusters,
+        b.se_type,
+        b.comparison,
+    )
     assert a.notes == b.notes
     for pa, pb in ((a.pretest, b.pretest), (a.pretest_f, b.pretest_f)):
         assert (pa is None) == (pb is None)
@@ -285,12 +294,16 @@ def test_engine_coverage_equals_dataframe(data, tables) -> None:
     for by in ("precinct_id",):
         a = household_coverage(t, arms=["1"], household="household_id", by=by)
         with record_pulls() as pulls:
-            b = engine_household_coverage(tables["table"], arms=[1], household="household_id", by=by)
+            b = engine_household_coverage(
+                tables["table"], arms=[1], household="household_id", by=by
+            )
         pd.testing.assert_frame_equal(a, b, check_dtype=False)
         assert max(p.rows for p in pulls) == len(a) < len(t)
     # (household="voter_id" is left out: contacts_in_analysis selects the column twice)
     for household, win in (("household_id", window), ("household_id", None)):
-        used = contacts_in_analysis(data["contacts"], t, arms=["1"], household=household, window=win)
+        used = contacts_in_analysis(
+            data["contacts"], t, arms=["1"], household=household, window=win
+        )
         a = canvasser_coverage(used)
         with record_pulls() as pulls:
             b, read, aside = engine_canvasser_coverage(
