@@ -62,19 +62,12 @@ def engine_elections(history: ir.Table) -> pd.DataFrame:
     One pull of one row per election; an election with several dates takes the earliest.
     """
     _need(history, ("voter_id", "election_id", "election_date", "voted"), "vote_history")
-    ts = _as_timestamp(history["election_date"])
-    el = history.mutate(_fx_d=ts).group_by("election_id").aggregate(election_date=ibis_min("_fx_d"))
+    h = history.mutate(_fx_d=_as_timestamp(history["election_date"]))
+    el = h.group_by("election_id").aggregate(election_date=h["_fx_d"].min())
     out = pull(el, "elections (one row per election)").to_pandas()
     out["election_id"] = out["election_id"].astype(str)
     out["election_date"] = pd.to_datetime(out["election_date"])
     return out.sort_values(["election_date", "election_id"], kind="stable", ignore_index=True)
-
-
-def ibis_min(col: str):  # type: ignore[no-untyped-def]
-    """A deferred ``min`` of ``col`` (for ``aggregate``)."""
-    import ibis
-
-    return ibis._[col].min()
 
 
 def _need(t: ir.Table, cols: Sequence[str], what: str) -> None:
@@ -215,7 +208,7 @@ def engine_voter_panel(
     if cluster_from_voters:
         if voters is None or clusters not in voters.columns:
             raise ColumnNotFoundError(f"[did] clusters: column {clusters!r} not found")
-        per_voter["_fx_cluster"] = voters[clusters].min()  # type: ignore[index]
+        per_voter["_fx_cluster"] = voters[clusters].min()
 
     grid = units.cross_join(el)
     grid = grid.left_join(

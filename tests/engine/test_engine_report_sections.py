@@ -259,10 +259,9 @@ def test_engine_event_study_refusals(data, tables) -> None:
     with pytest.raises(DataError, match="reference event time 5"):
         engine_event_study(built.data, se_type="stata", **{**kw, "reference": 5})
     treated_only = built.data.filter(built.data["cohort"] > 0)
-    with pytest.raises(DataError, match="no never-treated units"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            engine_event_study(treated_only, se_type="stata", **kw)
+    with pytest.raises(DataError, match="no never-treated units"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        engine_event_study(treated_only, se_type="stata", **kw)
 
 
 def test_engine_panel_refuses_what_voter_panel_refuses(data) -> None:
@@ -315,3 +314,69 @@ def test_engine_coverage_equals_dataframe(data, tables) -> None:
         assert max(p.rows for p in pulls) <= len(a)
         assert sum(p.nbytes for p in pulls) < 200 * max(len(a), 1) + 1_000
     assert not math.isnan(float(a["households"].sum()))
+
+
+@pytest.mark.slow
+def test_spark_panel_event_study_and_coverage(spark_session: object) -> None:
+    """Once on Spark ``local[2]`` (small): the same panel, event study and coverage counts."""
+    from .conftest import to_spark
+
+    data = campaign(seed=11, n_hh=40)
+    t = {name: to_spark(spark_session, df, f"fx_rep_{name}") for name, df in data.items()}
+    keep = list(ELECTIONS)
+    panel, rep = frame_panel(data, keep)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = event_study(panel, "voted", "voter_id", "period", "cohort", clusters="household_id")
+    with record_pulls() as pulls:
+        built = engine_panel(t, keep)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            b = engine_event_study(
+                built.data, leads=None, lags=None, reference=-1, estimator="twfe",
+                clustered=True, se_type="stata", alpha=0.05,
+            )  # fmt: skip
+        frame = data["table"].assign(arm=data["table"]["arm"].astype(str))
+        hc = engine_household_coverage(
+            t["table"], arms=[1], household="household_id", by="precinct_id"
+        )
+        cc, read, aside = engine_canvasser_coverage(
+            t["contacts"], t["table"], arms=[1], household="household_id", window=None
+        )
+    assert built.report == rep
+    assert_event_studies_equal(a, b)
+    hc0 = household_coverage(frame, arms=["1"], household="household_id", by="precinct_id")
+    pd.testing.assert_frame_equal(hc0, hc, check_dtype=False)
+    used = contacts_in_analysis(data["contacts"], frame, arms=["1"], household="household_id")
+    pd.testing.assert_frame_equal(canvasser_coverage(used), cc, check_dtype=False)
+    assert (read, aside) == (used.rows_read, used.set_aside)
+    assert max(p.rows for p in pulls) < 20 < len(panel)
+    assert sum(p.nbytes for p in pulls) < 12_000, [(p.what, p.nbytes) for p in pulls]
+
+
+@pytest.mark.parametrize("exposure", ["contacted", "flag"])
+def test_engine_exposure_contacts_equal_the_sections(data, tables, exposure) -> None:
+    """``[did] exposure = "contacted"`` or a 0/1 column of the analysis table, as did.py."""
+    from fieldexp.engine.report_panel import exposure_contacts as engine_exposure
+    from fieldexp.report.sections.did import exposure_contacts
+
+    target = pd.Timestamp(ELECTIONS["2022_general"])
+    frame = data["table"].assign(flag=(data["table"]["precinct_id"] == "P1").astype(int))
+    con = ibis.get_backend(tables["table"])
+    con.con.register("_flag", frame)
+    con.con.execute('CREATE OR REPLACE TABLE "flagged" AS SELECT * FROM _flag')
+    con.con.unregister("_flag")
+    source = data["contacts"] if exposure == "contacted" else None
+    c0 = exposure_contacts(exposure, source, frame, target)
+    c1 = engine_exposure(
+        exposure, tables["contacts"] if source is not None else None, con.table("flagged"), target
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = voter_panel(data["vote_history"], c0, voters=data["voters"])
+        el = engine_elections(tables["vote_history"])
+        b = engine_voter_panel(tables["vote_history"], c1, voters=tables["voters"], elections=el)
+    assert b.report == a.report and a.report.n_treated_units > 0
+    got = b.data.to_pandas().sort_values(["voter_id", "period"], ignore_index=True)
+    want = a.data.sort_values(["voter_id", "period"], ignore_index=True)
+    assert got["cohort"].tolist() == want["cohort"].tolist()

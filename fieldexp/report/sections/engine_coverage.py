@@ -11,6 +11,9 @@ pseudonyms and the text are those of the DataFrame section
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fieldexp.errors import ColumnNotFoundError, did_you_mean
 from fieldexp.report import figures
 from fieldexp.report.language import shorten
@@ -21,8 +24,18 @@ from fieldexp.report.sections.context import ReportContext
 __all__ = ["build"]
 
 
-def build(ctx: ReportContext) -> Section | None:
-    """Left out when there is no ``attempted`` column (no contact log), as on DataFrames."""
+def build(
+    ctx: ReportContext,
+    *,
+    suppressed_rows: Callable[..., Any],
+    pseudonym: Callable[..., str],
+    group_note: Callable[..., str],
+) -> Section | None:
+    """Left out when there is no ``attempted`` column (no contact log), as on DataFrames.
+
+    ``suppressed_rows``, ``pseudonym`` and ``group_note`` are the DataFrame section's (passed by
+    :func:`fieldexp.report.sections.coverage.build`: one suppression rule for both paths).
+    """
     from fieldexp.engine.report_coverage import (
         arm_values,
         engine_canvasser_coverage,
@@ -30,7 +43,6 @@ def build(ctx: ReportContext) -> Section | None:
     )
     from fieldexp.engine.tables import pull
     from fieldexp.report.prepare import arm_label
-    from fieldexp.report.sections.coverage import _note, pseudonym, suppressed_rows
 
     run, spec, lang = ctx.run, ctx.spec, ctx.lang
     cov, eng = spec.coverage, run.engine
@@ -73,7 +85,7 @@ def build(ctx: ReportContext) -> Section | None:
                 ),
                 ("text", "int", "pct", "pct"),
                 tuple(rows),
-                note=_note(small, len(g), k, lang("coverage.groups", by=by), lang),
+                note=group_note(small, len(g), k, lang("coverage.groups", by=by), lang),
             )
         )
         shown = [r for r in rows if isinstance(r[2], float) and isinstance(r[3], float)]
@@ -141,7 +153,7 @@ def build(ctx: ReportContext) -> Section | None:
             " "
             + lang("coverage.not_counted", n=lang.count(set_aside), total=lang.count(rows_read))
             + " "
-            + _note(small, len(g), k, lang("coverage.canvassers"), lang)
+            + group_note(small, len(g), k, lang("coverage.canvassers"), lang)
         )
         tables.append(
             Table(

@@ -123,7 +123,6 @@ def build(ctx: ReportContext) -> Section:
 def _render(ctx: ReportContext, p: PanelRun, es: object) -> Section:
     """The event-study branch of :func:`fieldexp.report.sections.did.estimate`, on a result."""
     from fieldexp.diffindiff.events import EventStudy
-    from fieldexp.report.sections.did import WHY, _df
 
     assert isinstance(es, EventStudy)
     spec, lang = ctx.spec, ctx.lang
@@ -156,7 +155,7 @@ def _render(ctx: ReportContext, p: PanelRun, es: object) -> Section:
         pt = es.pretest
         pretest = (
             ("statistic", pt.statistic),
-            ("df", _df(pt.df)),
+            ("df", float(pt.df[0]) if isinstance(pt.df, tuple) else float(pt.df)),
             ("p_value", pt.p_value),
             ("f_statistic", es.pretest_f.statistic if es.pretest_f else float("nan")),
             ("f_p_value", es.pretest_f.p_value if es.pretest_f else float("nan")),
@@ -173,7 +172,7 @@ def _render(ctx: ReportContext, p: PanelRun, es: object) -> Section:
         note=lang(
             "did.table_note",
             estimator=d.estimator,
-            why=lang(f"did.why.{d.estimator}") if d.estimator in WHY else "[did] estimator",
+            why=lang(f"did.why.{d.estimator}"),  # twfe or sun_abraham here
             target=p.target,
             reference=d.reference,
         ),
