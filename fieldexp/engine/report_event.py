@@ -33,14 +33,17 @@ so); so are weights.
 from __future__ import annotations
 
 import math
+import uuid
 import warnings
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from fieldexp.diffindiff.events import EventStudy, _inference_table, _pretest
+from fieldexp.engine.table import materialise
 from fieldexp.engine.tables import pull
 from fieldexp.errors import DataError, EstimationError, RowsDroppedWarning, SpecificationError
 from fieldexp.stats.covariance import resolve_se_type
@@ -259,6 +262,65 @@ class _Fit:
     G: int
 
 
+def _exact_gram(
+    base: ir.Table, us: ir.Table, zcols: list[str]
+) -> tuple[list[list[Fraction]], list[Fraction], int, int]:
+    r"""The unit-demeaned Gram :math:`\sum\tilde z_a\tilde z_b`, :math:`\sum\tilde z_a\tilde y` exactly.
+
+    With 0/1 columns a unit's demeaned cross-product is
+    :math:`\sum_t z_a z_b - S_a S_b / n_i` (:math:`S` the unit's sums, :math:`n_i` its rows),
+    so the engine sums integers by unit size (one row per size :math:`n_i \le T`) and the
+    driver combines them as fractions: no rounding and no cancellation, whatever the rows.
+    """
+    y = "_fx_y"
+    pairs = [(a, b) for i, a in enumerate(zcols) for b in [*zcols[i:], y]]
+    j = base.join(us, base["voter_id"] == us["_fx_uid"])
+    raw: dict[str, ir.Value] = {f"R_{a}_{b}": (j[a] * j[b]).sum() for a, b in pairs}
+    by_size: dict[str, ir.Value] = {"_fx_units": us.count()}
+    for a, b in pairs:
+        by_size[f"Q_{a}_{b}"] = (us[f"S_{a}"] * us[f"S_{b}"]).sum()
+    q = us.group_by("_fx_ni").aggregate(**by_size)
+    r = j.group_by(_fx_n2=j["_fx_ni"]).aggregate(**raw)
+    rows = pull(
+        q.join(r, q["_fx_ni"] == r["_fx_n2"]), "event-study cross-products (per unit size)"
+    ).to_pylist()
+    n = sum(int(r["_fx_ni"]) * int(r["_fx_units"]) for r in rows)
+    U = sum(int(r["_fx_units"]) for r in rows)
+    exact: dict[tuple[str, str], Fraction] = {}
+    for a, b in pairs:
+        exact[(a, b)] = sum(
+            (
+                Fraction(int(r[f"R_{a}_{b}"])) - Fraction(int(r[f"Q_{a}_{b}"]), int(r["_fx_ni"]))
+                for r in rows
+            ),
+            Fraction(0),
+        )
+    m = len(zcols)
+    C = [[Fraction(0)] * m for _ in range(m)]
+    for i in range(m):
+        for k in range(i, m):
+            C[i][k] = C[k][i] = exact[(zcols[i], zcols[k])]
+    return C, [exact[(a, y)] for a in zcols], n, U
+
+
+def _solve_exact(C: list[list[Fraction]], c: list[Fraction]) -> list[Fraction]:
+    """:math:`C^{-1}c` in exact arithmetic (Gauss–Jordan on fractions; C is small)."""
+    m = len(c)
+    A = [[*row, rhs] for row, rhs in zip(C, c, strict=True)]
+    for col in range(m):
+        piv = next((r for r in range(col, m) if A[r][col] != 0), None)
+        if piv is None:  # pragma: no cover - gram_inverse refuses collinear regressors first
+            raise EstimationError("the event-study regressors are collinear")
+        A[col], A[piv] = A[piv], A[col]
+        pv = A[col][col]
+        A[col] = [x / pv for x in A[col]]
+        for r in range(m):
+            if r != col and A[r][col] != 0:
+                f = A[r][col]
+                A[r] = [x - f * y for x, y in zip(A[r], A[col], strict=True)]
+    return [A[r][m] for r in range(m)]
+
+
 def _indicator(t: ir.Table, cells: pd.DataFrame) -> ir.Value:
     """1.0 on the rows whose (cohort, period) is one of ``cells``, else 0.0."""
     import ibis
@@ -282,51 +344,40 @@ def _fit(
     import ibis
 
     K = len(groups)
-    cols: dict[str, ir.Value] = {"_fx_y": t["voted"].cast("float64")}
+    # 0/1 columns as integers: every sum of the Gram below is exact in the engine
+    cols: dict[str, ir.Value] = {"_fx_y": t["voted"].cast("int64")}
     for j, grp in enumerate(groups):
-        cols[f"_fx_d{j}"] = _indicator(t, grp)
+        cols[f"_fx_d{j}"] = _indicator(t, grp).cast("int64")
     for j, p in enumerate(periods[1:]):
-        cols[f"_fx_p{j}"] = (t["period"] == int(p)).cast("float64")
+        cols[f"_fx_p{j}"] = (t["period"] == int(p)).cast("int64")
     keep = ["voter_id"] + ([CLUSTER] if clustered else [])
     base = t.select(*keep, **cols)
     zcols = [c for c in cols if c != "_fx_y"]
     allc = ["_fx_y", *zcols]
-    um = base.group_by("voter_id").aggregate(**{f"{c}_u": base[c].mean() for c in allc})
-    um = um.rename(_fx_uid="voter_id")
-    j = base.join(um, base["voter_id"] == um["_fx_uid"])
-    w = j.select(*keep, **{c: j[c] - j[f"{c}_u"] for c in allc})
     m = len(zcols)
-    aggs: dict[str, ir.Value] = {
-        "_fx_n": w.count(),
-        "_fx_units": w["voter_id"].nunique(),
-    }
-    for a in range(m):
-        aggs[f"zy_{a}"] = (w[zcols[a]] * w["_fx_y"]).sum()
-        for b in range(a, m):
-            aggs[f"zz_{a}_{b}"] = (w[zcols[a]] * w[zcols[b]]).sum()
-    row = pull(w.aggregate(**aggs), "event-study cross-products").to_pylist()[0]
-    n, U, T = int(row["_fx_n"]), int(row["_fx_units"]), len(periods)
-    C = np.empty((m, m))
-    c = np.empty(m)
-    for a in range(m):
-        c[a] = float(row[f"zy_{a}"])
-        for b in range(a, m):
-            C[a, b] = C[b, a] = float(row[f"zz_{a}_{b}"])
+    sums = {"_fx_ni": base.count(), **{f"S_{c}": base[c].sum() for c in allc}}
+    us = base.group_by(_fx_uid=base["voter_id"]).aggregate(**sums)
+    us = materialise(us, f"_fx_did_units_{uuid.uuid4().hex[:12]}")  # read by both passes
+    C_exact, c_exact, n, U = _exact_gram(base, us, zcols)
+    T = len(periods)
+    C = np.array([[float(x) for x in row] for row in C_exact])
+    j = base.join(us, base["voter_id"] == us["_fx_uid"])
+    w = j.select(
+        *keep, **{c: j[c].cast("float64") - j[f"S_{c}"] / j["_fx_ni"].cast("float64") for c in allc}
+    )
     D, P = slice(0, K), slice(K, m)
     if m > K:
         Cpp_inv = np.linalg.pinv(C[P, P], hermitian=True)
         Pi = Cpp_inv @ C[P, D]
         XX = C[D, D] - C[D, P] @ Pi
-        Xy = c[D] - Pi.T @ c[P]
     else:
         Pi = np.zeros((0, K))
-        XX, Xy = C[D, D], c[D]
+        XX = C[D, D]
     lam, V = np.linalg.eigh((XX + XX.T) / 2.0)
     R = np.sqrt(np.clip(lam, 0.0, None))[:, None] * V.T
     M = gram_inverse(R, names, absorbed=True)
-    beta = M @ Xy
-    theta_p = Cpp_inv @ (c[P] - C[P, D] @ beta) if m > K else np.zeros(0)
-    theta = np.concatenate([beta, theta_p])
+    theta = np.array([float(x) for x in _solve_exact(C_exact, c_exact)])
+    beta = theta[:K]
     rank = K + U + T - 1
     if rank >= n:
         raise EstimationError(

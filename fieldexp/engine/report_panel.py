@@ -23,6 +23,7 @@ row positions (an engine table has no row order).
 
 from __future__ import annotations
 
+import uuid
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from fieldexp.diffindiff.panels import PanelReport
+from fieldexp.engine.table import materialise
 from fieldexp.engine.tables import pull
 from fieldexp.errors import ColumnNotFoundError, DataError, RowsDroppedWarning
 
@@ -328,7 +330,9 @@ def engine_voter_panel(
         cols["_fx_cluster"] = grid["_fx_cluster"]
     elif clusters == "voter_id":
         cols["_fx_cluster"] = grid["voter_id"]
-    panel = grid.select(**cols)
+    # stored once (DuckDB temp table, Spark cache): the counts and every pass of the
+    # event study read it instead of recomputing the joins behind it
+    panel = materialise(grid.select(**cols), f"_fx_did_panel_{uuid.uuid4().hex[:12]}")
     pcount = pull(
         panel.aggregate(
             n_rows=ibis._.count(),
