@@ -181,15 +181,6 @@ def engine_voter_panel(
     ids = [str(x) for x in elections["election_id"]]
     days = [pd.Timestamp(x) for x in elections["election_date"]]
     n_e = len(ids)
-    el = ibis.memtable(
-        pd.DataFrame(
-            {
-                "_fx_eid": ids,
-                "period": list(range(1, n_e + 1)),
-                "_fx_eday": pd.to_datetime(pd.Series(days)).astype("datetime64[us]"),
-            }
-        )
-    )
     hist = history.filter(history["election_id"].cast("string").isin(ids)).select(
         _fx_vid=history["voter_id"],
         _fx_eid=history["election_id"].cast("string"),
@@ -212,6 +203,20 @@ def engine_voter_panel(
             raise ColumnNotFoundError(f"[did] clusters: column {clusters!r} not found")
         per_voter["_fx_cluster"] = voters[clusters].min()
 
+    # the elections as literals on the history's own ids (no memtable: a Spark cache of
+    # the panel could not see one)
+    eids = hist.select("_fx_eid").distinct()
+    el = eids.mutate(
+        period=ibis.cases(*[(eids["_fx_eid"] == e, j + 1) for j, e in enumerate(ids)]).cast(
+            "int64"
+        ),
+        _fx_eday=ibis.cases(
+            *[
+                (eids["_fx_eid"] == e, ibis.timestamp(d.to_pydatetime()))
+                for e, d in zip(ids, days, strict=True)
+            ]
+        ),
+    )
     grid = units.cross_join(el)
     grid = grid.left_join(
         hist, [grid["voter_id"] == hist["_fx_vid"], grid["_fx_eid"] == hist["_fx_eid"]]
