@@ -47,7 +47,7 @@ from typing import ClassVar
 import numpy as np
 
 from fieldexp.errors import EstimationError, SpecificationError, did_you_mean
-from fieldexp.stats.groups import GroupIndex
+from fieldexp.stats.groups import GroupIndex, segment_starts
 
 __all__ = [
     "SE_TYPES",
@@ -232,12 +232,16 @@ class HC3(HC2):
 
 
 def _cluster_scores(inputs: SandwichInputs) -> np.ndarray:
-    """:math:`\\sum_{i \\in g} w_i e_i x_i`, shape (G, k), one column at a time."""
+    """:math:`\\sum_{i \\in g} w_i e_i x_i`, shape (G, k), one column at a time (all at
+    once by ``np.add.reduceat`` when the rows are sorted by cluster)."""
     g = inputs.clusters
     if g is None:  # guarded by the registry; kept for type checkers
         raise SpecificationError("a cluster-robust se_type needs `clusters`")
     ew = inputs.resid if inputs.weights is None else inputs.resid * inputs.weights
     X = inputs.X
+    starts = segment_starts(g)
+    if starts is not None:
+        return np.asfortranarray(np.add.reduceat(X * ew[:, None], starts, axis=0))
     out = np.empty((g.n_groups, X.shape[1]), order="F")
     buf = np.empty(X.shape[0])
     for j in range(X.shape[1]):

@@ -47,6 +47,7 @@ __all__ = [
     "fit_iv_and_first_stage_cr2",
     "fit_ols",
     "gram_inverse",
+    "gram_inverse_from",
     "is_nested",
     "solve_normal",
 ]
@@ -102,7 +103,12 @@ def is_nested(inner: GroupIndex, outer: GroupIndex) -> bool:
 
 def gram_inverse(Xw: np.ndarray, names: Sequence[str], *, absorbed: bool = False) -> np.ndarray:
     """:math:`(X^\\top W X)^{-1}` from the weighted design, with a collinearity check."""
-    G = Xw.T @ Xw
+    return gram_inverse_from(Xw.T @ Xw, names, absorbed=absorbed)
+
+
+def gram_inverse_from(G: np.ndarray, names: Sequence[str], *, absorbed: bool = False) -> np.ndarray:
+    """:math:`G^{-1}` of a Gram matrix :math:`G = X^\\top W X` (symmetric positive
+    semi-definite), refusing a column without variation or collinear with earlier ones."""
     k = G.shape[0]
     d = np.sqrt(np.clip(np.diag(G), 0.0, None))
     zero = d <= 0
@@ -207,6 +213,10 @@ class Absorbed:
     rank_fe_fixest : int
         The fixed effects as fixest/pyfixest count them in the CR1 small-sample factor
         (:func:`fieldexp.stats.covariance.fixest_fe_count`).
+    cross : ndarray (m, m) or None
+        :math:`C = A^\\top W A` of the transformed columns :math:`A` (when there are no
+        explicit dummies): every Gram matrix and right-hand side of the fits on these columns
+        is a block of it, so one pass over the rows serves a CACE and its first stage.
     """
 
     columns: np.ndarray
@@ -215,6 +225,7 @@ class Absorbed:
     leverage_fe: GroupIndex | None
     rank_fe: int
     rank_fe_fixest: int = 0
+    cross: np.ndarray | None = None
 
 
 def absorb_columns(
@@ -250,7 +261,15 @@ def absorb_columns(
         plan.leverage_fe,
         fe_rank(tuple(absorb)),
         fixest_fe_count(tuple(absorb), clusters),
+        _cross(cols, w),
     )
+
+
+def _cross(cols: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    """:math:`A^\\top W A`, symmetric, in one product (one BLAS thread: tall and thin)."""
+    with single_thread_blas():
+        C = cols.T @ cols if w is None else cols.T @ (cols * w[:, None])
+    return (C + C.T) / 2.0
 
 
 def fit_ols(
@@ -430,8 +449,104 @@ def _solve_absorbed(
     cols = absorbed.columns
     y = cols[:, y_col]
     X = _take_columns(cols, x_cols)
+    if absorbed.cross is not None and absorbed.dummies is None:
+        X_scores, beta, M = _solve_from_cross(
+            absorbed, absorbed.cross, y_col, list(x_cols), z_cols, X, names
+        )
+    else:
+        X_scores, X, beta, M = _solve_dense(absorbed, y, X, z_cols, names)
+    k = len(names)
+    all_names = names + tuple(f"_fe{j}" for j in range(X.shape[1] - k))
+    resid = y - X @ beta
+    rank = X.shape[1] + absorbed.rank_fe
+    if rank >= X.shape[0]:
+        raise EstimationError(
+            f"the model has {rank:,} parameters (regressors and fixed effects) for "
+            f"{X.shape[0]:,} rows: no residual degrees of freedom are left for a standard error"
+        )
+
+    wanted = all_names[:k] if df_terms is None else tuple(df_terms)
+    terms = tuple(all_names.index(t) for t in wanted)
+    check_small_sample(small_sample, se_type)
+    inputs = SandwichInputs(
+        X=X_scores,
+        resid=resid,
+        bread=M,
+        weights=absorbed.weights,
+        clusters=clusters,
+        fe=absorbed.leverage_fe,
+        rank=rank,
+        df_terms=terms,
+        rank_cr1=X.shape[1] + absorbed.rank_fe_fixest if small_sample == "fixest" else None,
+    )
+    return _Solved(names=names, k=k, beta=beta, inputs=inputs)
+
+
+def _refine(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray | None, M: np.ndarray, beta: np.ndarray
+) -> np.ndarray:
+    """One step of iterative refinement, :math:`\\beta + M X^\\top W (y - X\\beta)`
+    (recovers the accuracy of a QR solve; matrix-vector products only)."""
+    r = y - X @ beta
+    return beta + M @ (X.T @ (r if w is None else r * w))
+
+
+def _solve_from_cross(
+    absorbed: Absorbed,
+    C: np.ndarray,
+    y_col: int,
+    x_idx: list[int],
+    z_cols: Sequence[int] | range | None,
+    X: np.ndarray,
+    names: tuple[str, ...],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""OLS / 2SLS from blocks of :math:`C = A^\top W A` (:attr:`Absorbed.cross`).
+
+    Every product over the rows is a matrix-vector one (OpenBLAS's tall-skinny
+    matrix-matrix products are several times slower at these shapes). 2SLS: the first stage
+    :math:`\Pi = C_{ZZ}^{-1} C_{ZX}` (refined once for each endogenous column; an exogenous
+    regressor, also an instrument, is its own fitted value), :math:`\hat X = Z\Pi`,
+    :math:`\hat X^\top W \hat X = \Pi^\top C_{ZZ} \Pi`, :math:`\hat X^\top W y =
+    \Pi^\top C_{Zy}`. Returns the score regressors, the coefficients and the bread.
+    """
+    cols, w = absorbed.columns, absorbed.weights
+    y = cols[:, y_col]
+    has_fe = absorbed.rank_fe > 0
+    if z_cols is None:
+        M = gram_inverse_from(C[np.ix_(x_idx, x_idx)], names, absorbed=has_fe)
+        beta = _refine(X, y, w, M, M @ C[x_idx, y_col])
+        return X, beta, M
+    z_idx = list(z_cols)
+    Z = _take_columns(cols, z_idx)
+    Czz = C[np.ix_(z_idx, z_idx)]
+    MZ = gram_inverse_from(Czz, [f"instrument {j}" for j in range(len(z_idx))], absorbed=has_fe)
+    Pi = MZ @ C[np.ix_(z_idx, x_idx)]
+    Xhat = np.empty(X.shape, order="F")
+    for j, c in enumerate(x_idx):
+        if c in z_idx:  # an exogenous regressor is its own first-stage fit
+            Pi[:, j] = 0.0
+            Pi[z_idx.index(c), j] = 1.0
+            Xhat[:, j] = X[:, j]
+        else:
+            Pi[:, j] = _refine(Z, X[:, j], w, MZ, Pi[:, j])
+            np.dot(Z, Pi[:, j], out=Xhat[:, j])
+    G = Pi.T @ Czz @ Pi
+    M = gram_inverse_from((G + G.T) / 2.0, names, absorbed=has_fe)
+    beta = _refine(Xhat, y, w, M, M @ (Pi.T @ C[z_idx, y_col]))
+    return Xhat, beta, M
+
+
+def _solve_dense(
+    absorbed: Absorbed,
+    y: np.ndarray,
+    X: np.ndarray,
+    z_cols: Sequence[int] | range | None,
+    names: tuple[str, ...],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """OLS / 2SLS with the weighted design formed (explicit fixed-effect dummies). Returns
+    the score regressors, the regressors (dummies appended), the coefficients and the bread."""
+    cols = absorbed.columns
     Z = None if z_cols is None else _take_columns(cols, z_cols)
-    k = X.shape[1]
     all_names = names
     if absorbed.dummies is not None:
         D = absorbed.dummies
@@ -461,29 +576,7 @@ def _solve_absorbed(
         Xhw = X_scores if sw is None else X_scores * sw[:, None]
         M = gram_inverse(Xhw, all_names, absorbed=absorbed.rank_fe > 0)
         beta = solve_normal(Xhw, yw, M)
-    resid = y - X @ beta
-    rank = X.shape[1] + absorbed.rank_fe
-    if rank >= X.shape[0]:
-        raise EstimationError(
-            f"the model has {rank:,} parameters (regressors and fixed effects) for "
-            f"{X.shape[0]:,} rows: no residual degrees of freedom are left for a standard error"
-        )
-
-    wanted = all_names[:k] if df_terms is None else tuple(df_terms)
-    terms = tuple(all_names.index(t) for t in wanted)
-    check_small_sample(small_sample, se_type)
-    inputs = SandwichInputs(
-        X=X_scores,
-        resid=resid,
-        bread=M,
-        weights=w,
-        clusters=clusters,
-        fe=absorbed.leverage_fe,
-        rank=rank,
-        df_terms=terms,
-        rank_cr1=X.shape[1] + absorbed.rank_fe_fixest if small_sample == "fixest" else None,
-    )
-    return _Solved(names=names, k=k, beta=beta, inputs=inputs)
+    return X_scores, X, beta, M
 
 
 def fit_absorbed(
