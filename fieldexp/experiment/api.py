@@ -363,6 +363,7 @@ def _fit_itt_ols(prepared: ExperimentData, y: np.ndarray, se_type: str, small: s
         clusters=prepared.clusters,
         df_terms=(prepared.assignment,),
         small_sample=small,
+        report=(prepared.assignment,),
     )
 
 
@@ -531,6 +532,7 @@ def cace(
                 clusters=prepared.clusters,
                 df_terms=(assignment,),
                 small_sample=small_sample,
+                report=(assignment,),
             )
             fit = fit_absorbed(
                 absorbed,
@@ -542,6 +544,7 @@ def cace(
                 clusters=prepared.clusters,
                 df_terms=(treatment,),
                 small_sample=small_sample,
+                report=(treatment,),
             )
     except LeverageError as exc:
         raise _leverage_error(exc, prepared, function) from None
