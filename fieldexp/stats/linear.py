@@ -34,6 +34,7 @@ from fieldexp.stats.covariance import (
     check_small_sample,
     contrast_covariance,
     fixest_fe_count,
+    functional_variance,
     get_covariance_estimator,
 )
 from fieldexp.stats.groups import GroupIndex
@@ -425,12 +426,68 @@ def _take_columns(cols: np.ndarray, which: Sequence[int] | range) -> np.ndarray:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class _Solved:
-    """A fit before its variance: coefficients and what the sandwich needs."""
+    """A fit before its variance: coefficients and what the sandwich needs.
+
+    The score regressors (:math:`X`, or :math:`\\hat X` for 2SLS) are ``base @ score_map``
+    when ``score_map`` is given (columns of the absorbed matrix: built only if a variance
+    needs them), else ``base`` itself.
+    """
 
     names: tuple[str, ...]
     k: int
     beta: np.ndarray
-    inputs: SandwichInputs
+    resid: np.ndarray
+    bread: np.ndarray
+    weights: np.ndarray | None
+    clusters: GroupIndex | None
+    fe: GroupIndex | None
+    rank: int
+    df_terms: tuple[int, ...]
+    rank_cr1: int | None
+    base: np.ndarray
+    score_map: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return int(self.base.shape[0])
+
+    def scores(self) -> np.ndarray:
+        """The score regressors, Fortran-ordered (a column of ``base`` is copied exactly)."""
+        S = self.score_map
+        if S is None:
+            return self.base
+        units = [np.flatnonzero(S[:, c]) for c in range(S.shape[1])]
+        if all(len(u) == 1 and S[u[0], c] == 1.0 for c, u in enumerate(units)):
+            return _take_columns(self.base, [int(u[0]) for u in units])
+        out = np.empty((self.n, S.shape[1]), order="F")
+        for c, u in enumerate(units):
+            if len(u) == 1 and S[u[0], c] == 1.0:
+                out[:, c] = self.base[:, u[0]]
+            else:
+                np.dot(self.base, S[:, c], out=out[:, c])
+        return out
+
+    def psi(self, j: int) -> np.ndarray:
+        r""":math:`\\psi = W X M e_j`: the coefficient *j* as a linear function of *y*."""
+        v = self.bread[:, j]
+        x = self.base @ (v if self.score_map is None else self.score_map @ v)
+        if self.weights is not None:
+            x *= self.weights
+        return x
+
+    @property
+    def inputs(self) -> SandwichInputs:
+        return SandwichInputs(
+            X=self.scores(),
+            resid=self.resid,
+            bread=self.bread,
+            weights=self.weights,
+            clusters=self.clusters,
+            fe=self.fe,
+            rank=self.rank,
+            df_terms=self.df_terms,
+            rank_cr1=self.rank_cr1,
+        )
 
 
 def _solve_absorbed(
@@ -447,29 +504,33 @@ def _solve_absorbed(
 ) -> _Solved:
     names = tuple(names)
     cols = absorbed.columns
-    y = cols[:, y_col]
-    X = _take_columns(cols, x_cols)
+    score_map: np.ndarray | None = None
     if absorbed.cross is not None and absorbed.dummies is None:
-        X_scores, beta, M = _solve_from_cross(
-            absorbed, absorbed.cross, y_col, list(x_cols), z_cols, X, names
+        score_map, beta, M, resid = _solve_from_cross(
+            absorbed, absorbed.cross, y_col, list(x_cols), z_cols, names
         )
+        base, p = cols, len(names)
     else:
-        X_scores, X, beta, M = _solve_dense(absorbed, y, X, z_cols, names)
+        y = cols[:, y_col]
+        base, X, beta, M = _solve_dense(absorbed, y, _take_columns(cols, x_cols), z_cols, names)
+        resid = y - X @ beta
+        p = X.shape[1]
     k = len(names)
-    all_names = names + tuple(f"_fe{j}" for j in range(X.shape[1] - k))
-    resid = y - X @ beta
-    rank = X.shape[1] + absorbed.rank_fe
-    if rank >= X.shape[0]:
+    all_names = names + tuple(f"_fe{j}" for j in range(p - k))
+    rank = p + absorbed.rank_fe
+    if rank >= cols.shape[0]:
         raise EstimationError(
             f"the model has {rank:,} parameters (regressors and fixed effects) for "
-            f"{X.shape[0]:,} rows: no residual degrees of freedom are left for a standard error"
+            f"{cols.shape[0]:,} rows: no residual degrees of freedom are left for a standard error"
         )
 
     wanted = all_names[:k] if df_terms is None else tuple(df_terms)
     terms = tuple(all_names.index(t) for t in wanted)
     check_small_sample(small_sample, se_type)
-    inputs = SandwichInputs(
-        X=X_scores,
+    return _Solved(
+        names=names,
+        k=k,
+        beta=beta,
         resid=resid,
         bread=M,
         weights=absorbed.weights,
@@ -477,18 +538,10 @@ def _solve_absorbed(
         fe=absorbed.leverage_fe,
         rank=rank,
         df_terms=terms,
-        rank_cr1=X.shape[1] + absorbed.rank_fe_fixest if small_sample == "fixest" else None,
+        rank_cr1=p + absorbed.rank_fe_fixest if small_sample == "fixest" else None,
+        base=base,
+        score_map=score_map,
     )
-    return _Solved(names=names, k=k, beta=beta, inputs=inputs)
-
-
-def _refine(
-    X: np.ndarray, y: np.ndarray, w: np.ndarray | None, M: np.ndarray, beta: np.ndarray
-) -> np.ndarray:
-    """One step of iterative refinement, :math:`\\beta + M X^\\top W (y - X\\beta)`
-    (recovers the accuracy of a QR solve; matrix-vector products only)."""
-    r = y - X @ beta
-    return beta + M @ (X.T @ (r if w is None else r * w))
 
 
 def _solve_from_cross(
@@ -497,43 +550,58 @@ def _solve_from_cross(
     y_col: int,
     x_idx: list[int],
     z_cols: Sequence[int] | range | None,
-    X: np.ndarray,
     names: tuple[str, ...],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     r"""OLS / 2SLS from blocks of :math:`C = A^\top W A` (:attr:`Absorbed.cross`).
 
-    Every product over the rows is a matrix-vector one (OpenBLAS's tall-skinny
-    matrix-matrix products are several times slower at these shapes). 2SLS: the first stage
+    Regressors and instruments are columns of the absorbed matrix :math:`A`; every
+    product over the rows is a matrix-vector product with :math:`A` itself (no column is
+    copied; OpenBLAS's tall-skinny matrix-matrix products are several times slower at these
+    shapes). OLS: :math:`\beta = C_{XX}^{-1} C_{Xy}`. 2SLS: the first stage
     :math:`\Pi = C_{ZZ}^{-1} C_{ZX}` (refined once for each endogenous column; an exogenous
     regressor, also an instrument, is its own fitted value), :math:`\hat X = Z\Pi`,
     :math:`\hat X^\top W \hat X = \Pi^\top C_{ZZ} \Pi`, :math:`\hat X^\top W y =
-    \Pi^\top C_{Zy}`. Returns the score regressors, the coefficients and the bread.
+    \Pi^\top C_{Zy}`. Each solve takes one step of iterative refinement,
+    :math:`\beta + M X^\top W (y - X\beta)` (the accuracy of a QR solve).
+
+    Returns ``S`` with score regressors :math:`A S` (:math:`X` or :math:`\hat X`), the
+    coefficients, the bread :math:`M` and the structural residuals :math:`y - X\beta`.
     """
     cols, w = absorbed.columns, absorbed.weights
+    m = cols.shape[1]
     y = cols[:, y_col]
     has_fe = absorbed.rank_fe > 0
+
+    def refine(S: np.ndarray, target: np.ndarray, M: np.ndarray, b: np.ndarray) -> np.ndarray:
+        r = cols @ (S @ b)
+        np.subtract(target, r, out=r)
+        if w is not None:
+            r *= w
+        return b + M @ (S.T @ (cols.T @ r))
+
+    X_map = np.zeros((m, len(x_idx)))
+    X_map[x_idx, range(len(x_idx))] = 1.0
     if z_cols is None:
         M = gram_inverse_from(C[np.ix_(x_idx, x_idx)], names, absorbed=has_fe)
-        beta = _refine(X, y, w, M, M @ C[x_idx, y_col])
-        return X, beta, M
+        beta = refine(X_map, y, M, M @ C[x_idx, y_col])
+        return X_map, beta, M, y - cols @ (X_map @ beta)
     z_idx = list(z_cols)
-    Z = _take_columns(cols, z_idx)
+    Z_map = np.zeros((m, len(z_idx)))
+    Z_map[z_idx, range(len(z_idx))] = 1.0
     Czz = C[np.ix_(z_idx, z_idx)]
     MZ = gram_inverse_from(Czz, [f"instrument {j}" for j in range(len(z_idx))], absorbed=has_fe)
     Pi = MZ @ C[np.ix_(z_idx, x_idx)]
-    Xhat = np.empty(X.shape, order="F")
     for j, c in enumerate(x_idx):
         if c in z_idx:  # an exogenous regressor is its own first-stage fit
             Pi[:, j] = 0.0
             Pi[z_idx.index(c), j] = 1.0
-            Xhat[:, j] = X[:, j]
         else:
-            Pi[:, j] = _refine(Z, X[:, j], w, MZ, Pi[:, j])
-            np.dot(Z, Pi[:, j], out=Xhat[:, j])
+            Pi[:, j] = refine(Z_map, cols[:, c], MZ, Pi[:, j])
     G = Pi.T @ Czz @ Pi
     M = gram_inverse_from((G + G.T) / 2.0, names, absorbed=has_fe)
-    beta = _refine(Xhat, y, w, M, M @ (Pi.T @ C[z_idx, y_col]))
-    return Xhat, beta, M
+    Xhat_map = Z_map @ Pi
+    beta = refine(Xhat_map, y, M, M @ (Pi.T @ C[z_idx, y_col]))
+    return Xhat_map, beta, M, y - cols @ (X_map @ beta)
 
 
 def _solve_dense(
@@ -653,9 +721,9 @@ def _fit_absorbed(
         vcov=cov.vcov[sl, sl],
         df=cov.df[sl],
         se_type=se_type,
-        nobs=solved.inputs.n,
+        nobs=solved.n,
         nclusters=None if clusters is None else clusters.n_groups,
-        rank=solved.inputs.rank,
+        rank=solved.rank,
     )
 
 
@@ -668,23 +736,26 @@ def _reported(
 ) -> LinearFit:
     """The coefficients ``report`` of a solved fit with their variance alone (one score
     column each, :math:`\\psi = W X M e_j`)."""
-    inputs = solved.inputs
     idx = [solved.names.index(t) for t in report]
-    psi = np.empty((inputs.n, len(idx)), order="F")
-    for c, j in enumerate(idx):
-        np.dot(inputs.X, inputs.bread[:, j], out=psi[:, c])
-    if inputs.weights is not None:
-        psi *= inputs.weights[:, None]
-    cov = contrast_covariance(inputs, psi, se_type)
+    psi = solved.psi(idx[0]) if len(idx) == 1 else np.stack([solved.psi(j) for j in idx], axis=1)
+    cov = functional_variance(
+        psi,
+        solved.resid,
+        se_type,
+        n=solved.n,
+        rank=solved.rank,
+        rank_cr1=solved.rank_cr1,
+        clusters=clusters,
+    )
     return LinearFit(
         names=report,
         coef=solved.beta[idx],
         vcov=cov.vcov,
         df=cov.df,
         se_type=se_type,
-        nobs=inputs.n,
+        nobs=solved.n,
         nclusters=None if clusters is None else clusters.n_groups,
-        rank=inputs.rank,
+        rank=solved.rank,
     )
 
 
@@ -737,17 +808,11 @@ def fit_iv_and_first_stage_cr2(
         df_terms=(),
         small_sample="estimatr",
     )
-    w = absorbed.weights
-
-    def psi(s: _Solved) -> np.ndarray:
-        x = s.inputs.X @ s.inputs.bread[:, 0]
-        return x if w is None else x * w
-
     cov = contrast_covariance(
         fs.inputs,
-        np.column_stack([psi(fs), psi(iv)]),
+        np.column_stack([fs.psi(0), iv.psi(0)]),
         "CR2",
-        resid=np.column_stack([fs.inputs.resid, iv.inputs.resid]),
+        resid=np.column_stack([fs.resid, iv.resid]),
     )
     out = []
     for j, s in enumerate((fs, iv)):
@@ -758,9 +823,9 @@ def fit_iv_and_first_stage_cr2(
                 vcov=cov.vcov[j : j + 1, j : j + 1],
                 df=cov.df[j : j + 1],
                 se_type="CR2",
-                nobs=s.inputs.n,
+                nobs=s.n,
                 nclusters=clusters.n_groups,
-                rank=s.inputs.rank,
+                rank=s.rank,
             )
         )
     return out[0], out[1]
