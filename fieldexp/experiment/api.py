@@ -92,7 +92,11 @@ def _check_clusters_per_arm(data: ExperimentData, function: str) -> None:
     g = data.clusters
     if g is None:
         return
-    treated = np.bincount(g.codes, weights=data.z, minlength=g.n_groups)
+    treated = (
+        data.cluster_treated
+        if data.cluster_treated is not None
+        else np.bincount(g.codes, weights=data.z, minlength=g.n_groups)
+    )
     with_t = int((treated > 0).sum())
     with_c = int((treated < g.counts).sum())
     if min(with_t, with_c) < 2:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["GroupIndex", "factorize", "group_sums", "segment_starts"]
+__all__ = ["GroupIndex", "factorize", "group_sums", "group_totals", "segment_starts"]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -68,6 +68,10 @@ def factorize(values: object) -> GroupIndex:
             offset = (arr.astype(np.int64, copy=False) - lo).astype(np.intp, copy=False)
             counts_all = np.bincount(offset, minlength=span)
             present = counts_all > 0
+            if bool(present.all()):  # every label in lo..hi occurs: the offsets are the codes
+                codes = offset.astype(np.int64, copy=False)
+                counts = counts_all.astype(np.int64, copy=False)
+                return GroupIndex(codes=codes, n_groups=span, counts=counts)
             remap = np.cumsum(present) - 1
             codes = remap[offset].astype(np.int64, copy=False)
             counts = counts_all[present].astype(np.int64, copy=False)
@@ -109,6 +113,16 @@ def segment_starts(g: GroupIndex) -> np.ndarray | None:
     starts = np.zeros(g.n_groups, dtype=np.intp)
     np.cumsum(g.counts[:-1], out=starts[1:])
     return starts
+
+
+def group_totals(g: GroupIndex, values: np.ndarray) -> np.ndarray:
+    """Sums of a vector ``values`` (n,) by the groups of ``g``: ``np.bincount``, or
+    ``np.add.reduceat`` over contiguous segments when the rows are sorted into large groups
+    (:func:`segment_starts`)."""
+    starts = segment_starts(g)
+    if starts is None:
+        return np.bincount(g.codes, weights=values, minlength=g.n_groups)
+    return np.add.reduceat(np.asarray(values, dtype=np.float64), starts)
 
 
 def group_sums(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
