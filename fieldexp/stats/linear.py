@@ -24,7 +24,6 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg
 
 from fieldexp.errors import EstimationError
 from fieldexp.stats.absorb import demean, fe_rank
@@ -38,8 +37,17 @@ from fieldexp.stats.covariance import (
     get_covariance_estimator,
 )
 from fieldexp.stats.groups import GroupIndex
+from fieldexp.stats.normal import (
+    COLLINEAR_TOL,
+    cross_product,
+    gram_inverse,
+    gram_inverse_from,
+    solve_from_cross,
+    solve_normal,
+)
 
 __all__ = [
+    "COLLINEAR_TOL",
     "Absorbed",
     "LinearFit",
     "absorb_columns",
@@ -53,8 +61,6 @@ __all__ = [
     "solve_normal",
 ]
 
-#: relative size below which a pivot of the scaled Gram matrix marks a collinear column
-COLLINEAR_TOL = 1e-10
 #: largest dense dummy matrix (rows x levels) built when dummies must be explicit
 MAX_DUMMY_CELLS = 60_000_000
 
@@ -100,55 +106,6 @@ def is_nested(inner: GroupIndex, outer: GroupIndex) -> bool:
     first = np.full(inner.n_groups, -1, dtype=np.int64)
     first[inner.codes] = outer.codes
     return bool(np.all(first[inner.codes] == outer.codes))
-
-
-def gram_inverse(Xw: np.ndarray, names: Sequence[str], *, absorbed: bool = False) -> np.ndarray:
-    """:math:`(X^\\top W X)^{-1}` from the weighted design, with a collinearity check."""
-    return gram_inverse_from(Xw.T @ Xw, names, absorbed=absorbed)
-
-
-def gram_inverse_from(G: np.ndarray, names: Sequence[str], *, absorbed: bool = False) -> np.ndarray:
-    """:math:`G^{-1}` of a Gram matrix :math:`G = X^\\top W X` (symmetric positive
-    semi-definite), refusing a column without variation or collinear with earlier ones."""
-    k = G.shape[0]
-    d = np.sqrt(np.clip(np.diag(G), 0.0, None))
-    zero = d <= 0
-    if np.any(zero):
-        bad = [names[int(j)] for j in np.flatnonzero(zero)]
-        raise EstimationError(
-            f"regressor(s) {', '.join(map(repr, bad))} have no variation"
-            + (
-                " left after absorbing fixed effects (constant within every block)"
-                if absorbed
-                else " (constant, or zero in every row used)"
-            )
-        )
-    S = G / np.outer(d, d)
-    # greedy rank check in column order: the first column that adds nothing is reported
-    kept: list[int] = []
-    for j in range(k):
-        trial = [*kept, j]
-        sub = S[np.ix_(trial, trial)]
-        if np.linalg.eigvalsh(sub)[0] < COLLINEAR_TOL:
-            others = ", ".join(repr(names[i]) for i in kept)
-            raise EstimationError(
-                f"regressor {names[j]!r} is collinear with {others or 'the fixed effects'}; "
-                "drop it or one of the columns it duplicates"
-            )
-        kept.append(j)
-    try:
-        c = linalg.cho_factor(G)
-        M = linalg.cho_solve(c, np.eye(k))
-    except linalg.LinAlgError as exc:  # pragma: no cover - guarded by the rank check
-        raise EstimationError(f"the regressors are collinear: {exc}") from None
-    return (M + M.T) / 2.0
-
-
-def solve_normal(Xw: np.ndarray, yw: np.ndarray, M: np.ndarray) -> np.ndarray:
-    beta = M @ (Xw.T @ yw)
-    # one step of iterative refinement recovers the accuracy of a QR solve
-    beta = beta + M @ (Xw.T @ (yw - Xw @ beta))
-    return beta
 
 
 def _dummies(factors: Sequence[GroupIndex], n: int) -> np.ndarray:
@@ -262,15 +219,8 @@ def absorb_columns(
         plan.leverage_fe,
         fe_rank(tuple(absorb)),
         fixest_fe_count(tuple(absorb), clusters),
-        _cross(cols, w),
+        cross_product(cols, w),
     )
-
-
-def _cross(cols: np.ndarray, w: np.ndarray | None) -> np.ndarray:
-    """:math:`A^\\top W A`, symmetric, in one product (one BLAS thread: tall and thin)."""
-    with single_thread_blas():
-        C = cols.T @ cols if w is None else cols.T @ (cols * w[:, None])
-    return (C + C.T) / 2.0
 
 
 def fit_ols(
@@ -506,8 +456,15 @@ def _solve_absorbed(
     cols = absorbed.columns
     score_map: np.ndarray | None = None
     if absorbed.cross is not None and absorbed.dummies is None:
-        score_map, beta, M, resid = _solve_from_cross(
-            absorbed, absorbed.cross, y_col, list(x_cols), z_cols, names
+        score_map, beta, M, resid = solve_from_cross(
+            cols,
+            absorbed.cross,
+            absorbed.weights,
+            absorbed.rank_fe > 0,
+            y_col,
+            list(x_cols),
+            z_cols,
+            names,
         )
         base, p = cols, len(names)
     else:
@@ -542,66 +499,6 @@ def _solve_absorbed(
         base=base,
         score_map=score_map,
     )
-
-
-def _solve_from_cross(
-    absorbed: Absorbed,
-    C: np.ndarray,
-    y_col: int,
-    x_idx: list[int],
-    z_cols: Sequence[int] | range | None,
-    names: tuple[str, ...],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    r"""OLS / 2SLS from blocks of :math:`C = A^\top W A` (:attr:`Absorbed.cross`).
-
-    Regressors and instruments are columns of the absorbed matrix :math:`A`; every
-    product over the rows is a matrix-vector product with :math:`A` itself (no column is
-    copied; OpenBLAS's tall-skinny matrix-matrix products are several times slower at these
-    shapes). OLS: :math:`\beta = C_{XX}^{-1} C_{Xy}`. 2SLS: the first stage
-    :math:`\Pi = C_{ZZ}^{-1} C_{ZX}` (refined once for each endogenous column; an exogenous
-    regressor, also an instrument, is its own fitted value), :math:`\hat X = Z\Pi`,
-    :math:`\hat X^\top W \hat X = \Pi^\top C_{ZZ} \Pi`, :math:`\hat X^\top W y =
-    \Pi^\top C_{Zy}`. Each solve takes one step of iterative refinement,
-    :math:`\beta + M X^\top W (y - X\beta)` (the accuracy of a QR solve).
-
-    Returns ``S`` with score regressors :math:`A S` (:math:`X` or :math:`\hat X`), the
-    coefficients, the bread :math:`M` and the structural residuals :math:`y - X\beta`.
-    """
-    cols, w = absorbed.columns, absorbed.weights
-    m = cols.shape[1]
-    y = cols[:, y_col]
-    has_fe = absorbed.rank_fe > 0
-
-    def refine(S: np.ndarray, target: np.ndarray, M: np.ndarray, b: np.ndarray) -> np.ndarray:
-        r = cols @ (S @ b)
-        np.subtract(target, r, out=r)
-        if w is not None:
-            r *= w
-        return b + M @ (S.T @ (cols.T @ r))
-
-    X_map = np.zeros((m, len(x_idx)))
-    X_map[x_idx, range(len(x_idx))] = 1.0
-    if z_cols is None:
-        M = gram_inverse_from(C[np.ix_(x_idx, x_idx)], names, absorbed=has_fe)
-        beta = refine(X_map, y, M, M @ C[x_idx, y_col])
-        return X_map, beta, M, y - cols @ (X_map @ beta)
-    z_idx = list(z_cols)
-    Z_map = np.zeros((m, len(z_idx)))
-    Z_map[z_idx, range(len(z_idx))] = 1.0
-    Czz = C[np.ix_(z_idx, z_idx)]
-    MZ = gram_inverse_from(Czz, [f"instrument {j}" for j in range(len(z_idx))], absorbed=has_fe)
-    Pi = MZ @ C[np.ix_(z_idx, x_idx)]
-    for j, c in enumerate(x_idx):
-        if c in z_idx:  # an exogenous regressor is its own first-stage fit
-            Pi[:, j] = 0.0
-            Pi[z_idx.index(c), j] = 1.0
-        else:
-            Pi[:, j] = refine(Z_map, cols[:, c], MZ, Pi[:, j])
-    G = Pi.T @ Czz @ Pi
-    M = gram_inverse_from((G + G.T) / 2.0, names, absorbed=has_fe)
-    Xhat_map = Z_map @ Pi
-    beta = refine(Xhat_map, y, M, M @ (Pi.T @ C[z_idx, y_col]))
-    return Xhat_map, beta, M, y - cols @ (X_map @ beta)
 
 
 def _solve_dense(
