@@ -45,6 +45,7 @@ class History:
 def fold_history(b: Build, *, election: str, past_elections: int | Sequence[str] | None) -> History:
     """Create ``E``, ``EX`` and ``PV``; enter every vote-history row."""
     q, entry = b.q, b.entry
+    b.inputs.ensure("vote_history")
     q(
         "CREATE TEMP TABLE E AS SELECT CAST(election_id AS VARCHAR) AS election_id, "
         "min(CAST(election_date AS DATE)) AS election_date FROM raw_vote_history GROUP BY 1"
@@ -177,5 +178,6 @@ def fold_history(b: Build, *, election: str, past_elections: int | Sequence[str]
         entry("vote_history", "duplicate voter-election row (a counted ballot kept)", dup_n, first)
     entry("vote_history", "used; outcome (target election)", used0)
     entry("vote_history", "used; past-vote covariate", usedp)
+    b.inputs.release("vote_history")  # PV holds what the later stages need
 
     return History(rows=n_hist, target=target, date=e_date, past=list(past), cap_note=cap_note)
