@@ -256,7 +256,13 @@ def read_vote_history(
             unknown[what] = looked.unknown
         if format == "long" and "method" in df.columns:
             codes["method"] = df["method"].where(df["method"].notna(), codes["method"])
-        df["voted"] = pd.to_numeric(codes["voted"]).astype("Int8")
+        if looked.distinct is not None and looked.index is not None:
+            # once per distinct code, then spread to the rows (the same numbers and dtype:
+            # the rows hold exactly the distinct values)
+            voted_u = pd.to_numeric(looked.distinct["voted"]).to_numpy()
+            df["voted"] = pd.Series(voted_u[looked.index], index=df.index).astype("Int8")
+        else:  # pragma: no cover - map_codes always returns the distinct values
+            df["voted"] = pd.to_numeric(codes["voted"]).astype("Int8")
         df["method"] = codes["method"].where(codes["method"].astype("str") != "", None)
         df["election_date"] = parse_layout_dates(
             df["election_date"],

@@ -54,11 +54,17 @@ class CodeLookup:
         codes included, most frequent first.
     unknown
         Rows per unknown code.
+    distinct, index
+        The value columns per distinct input value and, per input row, the position of its
+        value in ``distinct`` (``values`` is ``distinct`` taken at ``index``): a column
+        derived from the codes can be computed once per distinct value.
     """
 
     values: pd.DataFrame
     counts: dict[str, int]
     unknown: dict[str, int]
+    distinct: pd.DataFrame | None = None
+    index: np.ndarray | None = None
 
 
 def code_key(s: pd.Series, *, case_insensitive: bool = True) -> pd.Series:
@@ -165,8 +171,6 @@ def map_codes(
         tab.drop(columns="code"), on="_key", how="left", validate="many_to_one"
     )
     u_bad = ~u_key.isin(set(tab["_key"])).to_numpy()
-    merged = u_merged.iloc[codes_idx].reset_index(drop=True)
-    merged.index = values.index
     bad = pd.Series(u_bad[codes_idx], index=values.index)
     n_per_unique = np.bincount(codes_idx, minlength=len(u))
     by_code = (
@@ -212,5 +216,12 @@ def map_codes(
         )
         for col in value_cols:
             if col in default:
-                merged.loc[bad.to_numpy(), col] = str(default[col])
-    return CodeLookup(values=merged.drop(columns="_key"), counts=counts, unknown=unknown)
+                u_merged.loc[u_bad, col] = str(default[col])
+    # defaults filled per distinct value, then spread to the rows (the same cells as filling
+    # the rows: a row is unknown exactly when its distinct value is)
+    distinct = u_merged.drop(columns="_key")
+    merged = distinct.iloc[codes_idx].reset_index(drop=True)
+    merged.index = values.index
+    return CodeLookup(
+        values=merged, counts=counts, unknown=unknown, distinct=distinct, index=codes_idx
+    )

@@ -213,8 +213,8 @@ class Build:
 
     def one(self, sql: str) -> Any:
         """The first value of the first row of ``sql`` (None when there is no row)."""
-        row = self.con.execute(sql).fetchone()
-        return None if row is None else row[0]
+        rows = self.con.execute(sql).fetchall()  # scalar queries; leaves the connection free
+        return rows[0][0] if rows else None
 
     def firsts(self, table: str, positions: Sequence[Any] | None) -> tuple[object, ...]:
         """The labels of the first five of ``positions`` in input ``table``."""

@@ -11,14 +11,14 @@ entered in the reconciliation here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
 from fieldexp.analysis.stages.context import Build, quote
 from fieldexp.errors import SpecificationError, did_you_mean
 
-__all__ = ["MAX_PAST_ELECTIONS", "History", "fold_history"]
+__all__ = ["MAX_PAST_ELECTIONS", "History", "enter_history", "fold_history", "fold_votes"]
 
 #: Earlier elections that can become ``voted_<election_id>`` covariates (bits of a 64-bit mask).
 MAX_PAST_ELECTIONS = 61
@@ -43,7 +43,14 @@ class History:
 
 
 def fold_history(b: Build, *, election: str, past_elections: int | Sequence[str] | None) -> History:
-    """Create ``E``, ``EX`` and ``PV``; enter every vote-history row."""
+    """Create ``E``, ``EX`` and ``PV``; enter every vote-history row (needs ``VA``)."""
+    return enter_history(b, fold_votes(b, election=election, past_elections=past_elections))
+
+
+def fold_votes(b: Build, *, election: str, past_elections: int | Sequence[str] | None) -> History:
+    """Create ``E``, ``EX`` and ``PV`` (before the voters: DuckDB's memory is then free for
+    the largest aggregation of the build). The raw history rows are released unless some
+    voter-election pair repeats (:func:`enter_history` then names the repeated rows)."""
     q, entry = b.q, b.entry
     b.inputs.ensure("vote_history")
     q(
@@ -122,6 +129,21 @@ def fold_history(b: Build, *, election: str, past_elections: int | Sequence[str]
         f"(SELECT CAST(voter_id AS VARCHAR) AS voter_id, CAST(CASE CAST(election_id AS VARCHAR) {codes_sql} END "
         "AS UTINYINT) AS ex, CAST(voted AS TINYINT) AS voted, _row FROM raw_vote_history) GROUP BY voter_id"
     )
+    history = History(rows=0, target=target, date=e_date, past=list(past), cap_note=cap_note)
+    rel_mask = (1 << (k + 1)) - 1
+    repeats = b.one(
+        f"SELECT count(*) FROM PV WHERE n_rel > bit_count(pmask & CAST({rel_mask} AS UBIGINT))"
+    )
+    if not repeats:
+        b.inputs.release("vote_history")
+    return history
+
+
+def enter_history(b: Build, history: History) -> History:
+    """Enter every vote-history row in the reconciliation (after ``VA``); ``history`` with
+    its ``rows`` read."""
+    q, entry = b.q, b.entry
+    k = history.k
     rel_mask = (1 << (k + 1)) - 1
     past_mask = rel_mask - 1
     rows = q(
@@ -179,5 +201,4 @@ def fold_history(b: Build, *, election: str, past_elections: int | Sequence[str]
     entry("vote_history", "used; outcome (target election)", used0)
     entry("vote_history", "used; past-vote covariate", usedp)
     b.inputs.release("vote_history")  # PV holds what the later stages need
-
-    return History(rows=n_hist, target=target, date=e_date, past=list(past), cap_note=cap_note)
+    return replace(history, rows=n_hist)
