@@ -36,7 +36,7 @@ from fieldexp.analysis.reconciliation import Reconciliation
 from fieldexp.analysis.stages.assignment import merge_assignment
 from fieldexp.analysis.stages.contacts import classify_contacts
 from fieldexp.analysis.stages.context import Build, Source, quote
-from fieldexp.analysis.stages.history import MAX_PAST_ELECTIONS, enter_history, fold_votes
+from fieldexp.analysis.stages.history import MAX_PAST_ELECTIONS, fold_history
 from fieldexp.analysis.stages.inputs import CORE_VOTER_COLUMNS, load_inputs
 from fieldexp.analysis.stages.join import REMOVED, analysis_table
 from fieldexp.analysis.stages.voters import merge_voters
@@ -220,16 +220,14 @@ def _build(
     b = Build(con)
     step("reading inputs")
     plan = load_inputs(b, voters, assignment, contacts, vote_history)
-    step("vote history")
-    # the history is folded per voter first, while DuckDB holds nothing else
-    history = fold_votes(b, election=election, past_elections=past_elections)
     step("voters")
     voter_counts = merge_voters(b, plan)
     step("assignment")
     assigned = merge_assignment(
         b, plan, voter_counts, control=control, verify_ids_hash=verify_ids_hash
     )
-    history = enter_history(b, history)
+    step("vote history")
+    history = fold_history(b, election=election, past_elections=past_elections)
     step("contacts")
     contact_counts = classify_contacts(
         b,

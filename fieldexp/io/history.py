@@ -74,7 +74,11 @@ def _election_type(
         return w
 
     folded_u = np.array([canon(w) for w in u_words], dtype=object)
-    folded = pd.Series(folded_u[codes_idx], index=raw.index)
+    # the folded words as a categorical column: map_codes works on its few distinct values
+    f_codes, f_words = pd.factorize(folded_u)
+    folded = pd.Series(
+        pd.Categorical.from_codes(f_codes[codes_idx], categories=f_words), index=raw.index
+    )
     looked = map_codes(
         folded,
         codes,
@@ -302,7 +306,12 @@ def read_vote_history(
         out = df
     cols = ["voter_id", "election_id", "election_date", "election_type", "voted", "method"]
     extra = [c for c in ("ballot_party", "party", "county_id", "county_code") if c in out.columns]
-    result = validate_vote_history(out[cols + extra])
+    # the key (voter_id, election_id; text from the file) is unique by now: duplicated pairs
+    # were set aside above (long layouts) or refused (wide layouts)
+    text_key = all(
+        isinstance(out[c].dtype, pd.StringDtype) for c in ("voter_id", "election_id")
+    )
+    result = validate_vote_history(out[cols + extra], key_checked=text_key)
     return record_import(
         result,
         path=p,

@@ -67,6 +67,21 @@ class CodeLookup:
     index: np.ndarray | None = None
 
 
+def factorize_text(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize`` of the values as text (missing = ``""``), distinct values in order of
+    first appearance; a categorical column is factorized through its codes (no text per row).
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        first, order = pd.factorize(values.cat.codes.to_numpy())
+        cats = np.asarray(values.cat.categories.astype("str"), dtype=object)
+        texts = np.array([cats[c] if c >= 0 else "" for c in order], dtype=object)
+        merged, uniques = pd.factorize(texts)  # equal texts (a blank category) are one value
+        return merged[first], np.asarray(uniques, dtype=object)
+    filled = values.astype("str").where(values.notna(), "")
+    codes, uniques = pd.factorize(filled, use_na_sentinel=False)
+    return codes, np.asarray(uniques, dtype=object)
+
+
 def code_key(s: pd.Series, *, case_insensitive: bool = True) -> pd.Series:
     """Matching key of codes: stripped; case and word separators ignored unless told."""
     s = s.astype("str").str.strip()
@@ -158,9 +173,8 @@ def map_codes(
     -------
     CodeLookup
     """
-    filled = values.astype("str").where(values.notna(), "")
     # work on the distinct values (a file has millions of rows and a few dozen codes)
-    codes_idx, uniques = pd.factorize(filled, use_na_sentinel=False)
+    codes_idx, uniques = factorize_text(values)
     u = pd.Series(uniques, dtype="object").astype("str")
     u_stripped = u.str.strip()
     u_key = code_key(u, case_insensitive=case_insensitive)

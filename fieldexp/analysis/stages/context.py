@@ -25,6 +25,10 @@ __all__ = ["Build", "Inputs", "Source", "ident", "quote"]
 Source = pd.DataFrame | str | Path
 
 
+#: rows per Arrow batch when a CSV input is read (each batch is encoded on its own)
+CSV_BATCH_ROWS = 1 << 20
+
+
 def quote(text: str) -> str:
     """A SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
@@ -138,7 +142,7 @@ class Inputs:
                 listed = header
                 kept = [c for c in header if c in keep]
                 select = ", ".join(ident(c) for c in kept) if kept else "*"
-            reader = self.con.sql(f"SELECT {select} FROM {source}").to_arrow_reader(1 << 20)
+            reader = self.con.sql(f"SELECT {select} FROM {source}").to_arrow_reader(CSV_BATCH_ROWS)
             batches: list[pa.RecordBatch] = []
             encode: set[int] | None = None
             narrow: set[int] = set()
@@ -163,13 +167,16 @@ class Inputs:
                     elif i in narrow:
                         col = _narrow_int8(col)
                     columns.append(col)
-                columns.append(pa.array(np.arange(offset, offset + batch.num_rows, dtype=np.int64)))
+                # positions as 32-bit integers while they fit (widened by _unify otherwise)
+                kind = np.int32 if offset + batch.num_rows < 2**31 else np.int64
+                columns.append(pa.array(np.arange(offset, offset + batch.num_rows, dtype=kind)))
                 offset += batch.num_rows
                 batches.append(
                     pa.record_batch(columns, names=[*batch.schema.names, "_row"])
                 )
             del reader
-        except duckdb.Error as exc:
+        except (duckdb.Error, OSError, pa.ArrowException) as exc:
+            # DuckDB's reader errors reach us through the Arrow stream as OSError/ArrowException
             raise FileFormatError(f"{name}: {p.name!r} cannot be read as CSV: {exc}") from None
         finally:
             self.con.execute("SET preserve_insertion_order = false")
@@ -238,7 +245,8 @@ def _narrow_int8(col: pa.Array) -> pa.Array:
 
 
 def _unify(batches: list[pa.RecordBatch]) -> pa.Table:
-    """One table from the batches: a column narrowed in some batches only is widened back."""
+    """One table from the batches: a column narrowed in some batches only (``voted``, the
+    row positions) is widened back to 64-bit integers."""
     names = batches[0].schema.names
     types = []
     for i in range(len(names)):
