@@ -99,7 +99,7 @@ def _short_rows_bytes(
             # strictly increase, so no segment is empty)
             fields = np.ones(starts.size, dtype=np.int64)
             if starts.size:
-                fields += np.add.reduceat(part[: cut] == delim, starts, dtype=np.int64)
+                fields += np.add.reduceat(part[:cut] == delim, starts, dtype=np.int64)
             # blank lines (empty or whitespace only) are skipped, as the csv reader does; only
             # one-field lines can be blank, and they are few: decode those
             keep = np.ones(starts.size, dtype=bool)

@@ -77,7 +77,8 @@ def _election_type(
     # the folded words as a categorical column: map_codes works on its few distinct values
     f_codes, f_words = pd.factorize(folded_u)
     folded = pd.Series(
-        pd.Categorical.from_codes(f_codes[codes_idx], categories=f_words), index=raw.index
+        pd.Categorical.from_codes(f_codes[codes_idx], categories=pd.Index(f_words)),
+        index=raw.index,
     )
     looked = map_codes(
         folded,
@@ -308,9 +309,7 @@ def read_vote_history(
     extra = [c for c in ("ballot_party", "party", "county_id", "county_code") if c in out.columns]
     # the key (voter_id, election_id; text from the file) is unique by now: duplicated pairs
     # were set aside above (long layouts) or refused (wide layouts)
-    text_key = all(
-        isinstance(out[c].dtype, pd.StringDtype) for c in ("voter_id", "election_id")
-    )
+    text_key = all(isinstance(out[c].dtype, pd.StringDtype) for c in ("voter_id", "election_id"))
     result = validate_vote_history(out[cols + extra], key_checked=text_key)
     return record_import(
         result,

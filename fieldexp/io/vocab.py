@@ -78,8 +78,8 @@ def factorize_text(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         merged, uniques = pd.factorize(texts)  # equal texts (a blank category) are one value
         return merged[first], np.asarray(uniques, dtype=object)
     filled = values.astype("str").where(values.notna(), "")
-    codes, uniques = pd.factorize(filled, use_na_sentinel=False)
-    return codes, np.asarray(uniques, dtype=object)
+    codes, distinct = pd.factorize(filled, use_na_sentinel=False)
+    return codes, np.asarray(distinct, dtype=object)
 
 
 def code_key(s: pd.Series, *, case_insensitive: bool = True) -> pd.Series:

@@ -258,7 +258,7 @@ class IdValues(Set[str]):
     read-only set of strings (``in``, ``&``, ``==``, iteration), the empty string excluded.
     """
 
-    __slots__ = ("_arrays", "_small", "_set")
+    __slots__ = ("_arrays", "_set", "_small")
 
     def __init__(self, small: Iterable[str] = (), arrays: Iterable[pa.Array] = ()) -> None:
         self._small = frozenset(v for v in small if v)
@@ -297,7 +297,7 @@ class IdValues(Set[str]):
     def __len__(self) -> int:
         return len(self._all())
 
-    def __and__(self, other: object) -> set[str]:  # type: ignore[override]
+    def __and__(self, other: object) -> set[str]:
         if not isinstance(other, Iterable):
             return NotImplemented
         return self.hits(other)
@@ -428,9 +428,7 @@ def forbidden_values(
                 personal.update(n for n in (_norm(v) for v in _texts(s)) if len(n) >= 2)
             elif _unique_column(s):
                 unique.add(name)
-    return Forbidden(
-        IdValues(ids, arrays), frozenset(personal), frozenset(unique), tuple(pcols)
-    )
+    return Forbidden(IdValues(ids, arrays), frozenset(personal), frozenset(unique), tuple(pcols))
 
 
 def _distinctive_personal(value: str) -> bool:

@@ -171,9 +171,7 @@ class Inputs:
                 kind = np.int32 if offset + batch.num_rows < 2**31 else np.int64
                 columns.append(pa.array(np.arange(offset, offset + batch.num_rows, dtype=kind)))
                 offset += batch.num_rows
-                batches.append(
-                    pa.record_batch(columns, names=[*batch.schema.names, "_row"])
-                )
+                batches.append(pa.record_batch(columns, names=[*batch.schema.names, "_row"]))
             del reader
         except (duckdb.Error, OSError, pa.ArrowException) as exc:
             # DuckDB's reader errors reach us through the Arrow stream as OSError/ArrowException
@@ -256,10 +254,7 @@ def _unify(batches: list[pa.RecordBatch]) -> pa.Table:
         return pa.Table.from_batches(batches)
     wide = [
         pa.record_batch(
-            [
-                c if types[i] is not None else c.cast(pa.int64())
-                for i, c in enumerate(b.columns)
-            ],
+            [c if types[i] is not None else c.cast(pa.int64()) for i, c in enumerate(b.columns)],
             names=names,
         )
         for b in batches

@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+import duckdb
 import pandas as pd
 
 from fieldexp.analysis.stages.context import Build, quote
-from fieldexp.errors import SpecificationError, did_you_mean
+from fieldexp.errors import DataError, SpecificationError, did_you_mean
 
 __all__ = ["MAX_PAST_ELECTIONS", "History", "enter_history", "fold_history", "fold_votes"]
 
@@ -50,7 +51,7 @@ def fold_history(b: Build, *, election: str, past_elections: int | Sequence[str]
 def fold_votes(b: Build, *, election: str, past_elections: int | Sequence[str] | None) -> History:
     """Create ``E``, ``EX`` and ``PV``. The raw history rows are released at once unless
     some voter-election pair repeats (:func:`enter_history` then names the repeated rows)."""
-    q, entry = b.q, b.entry
+    q = b.q
     b.inputs.ensure("vote_history")
     q(
         "CREATE TEMP TABLE E AS SELECT CAST(election_id AS VARCHAR) AS election_id, "
@@ -118,7 +119,7 @@ def fold_votes(b: Build, *, election: str, past_elections: int | Sequence[str] |
         f"WHEN {quote(e)} THEN {62 if x == 100 else 63 if x == 101 else x}"
         for e, x in ex_codes.items()
     )
-    q(
+    pv_sql = (
         "CREATE TEMP TABLE PV AS SELECT voter_id, count(*) AS n_all, "
         f"count(*) FILTER (WHERE ex <= {k}) AS n_rel, count(*) FILTER (WHERE ex = 62) AS n_later, "
         "bit_or(CAST(1 AS UBIGINT) << ex) AS pmask, "
@@ -127,6 +128,12 @@ def fold_votes(b: Build, *, election: str, past_elections: int | Sequence[str] |
         f"(SELECT CAST(voter_id AS VARCHAR) AS voter_id, CAST(CASE CAST(election_id AS VARCHAR) {codes_sql} END "
         "AS UTINYINT) AS ex, CAST(voted AS TINYINT) AS voted, _row FROM raw_vote_history) GROUP BY voter_id"
     )
+    try:
+        q(pv_sql)
+    except duckdb.ConversionException as exc:  # the one cast that can fail: voted
+        raise DataError(
+            f"vote_history: column 'voted' must hold 0/1 (a counted ballot or not): {exc}"
+        ) from None
     history = History(rows=0, target=target, date=e_date, past=list(past), cap_note=cap_note)
     rel_mask = (1 << (k + 1)) - 1
     # the raw rows are read again only to name repeated pairs and rows of other elections
