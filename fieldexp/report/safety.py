@@ -415,12 +415,14 @@ def forbidden_values(
                 arr = _text_array(s)
                 if arr is not None:
                     arrays.append(arr)
-                    if "canvasser" in name.lower():
-                        values = [v for v in pc.unique(arr).to_pylist() if v is not None]
-                        personal.update(_norm(v) for v in values if len(v) >= 2)
-                    continue
-                values = _texts(s)
-                ids.update(v for v in values if v)
+                    values = (
+                        [v for v in pc.unique(arr).to_pylist() if v is not None]
+                        if "canvasser" in name.lower()
+                        else []
+                    )
+                else:
+                    values = _texts(s)
+                    ids.update(v for v in values if v)
                 if "canvasser" in name.lower():
                     personal.update(_norm(v) for v in values if len(v) >= 2)
             if personal_kind(name) is not None:

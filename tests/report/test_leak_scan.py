@@ -43,6 +43,17 @@ def test_forbidden_ids_equal_the_printed_values_of_every_id_column() -> None:
     assert {"ann lee", "bo yu"} <= fb.personal
 
 
+def test_near_unique_id_columns_are_still_flagged_as_identifiers() -> None:
+    frame = pd.DataFrame({"voter_id": _ids(5_000), "zone": ["a", "b"] * 2_500})
+    fb = forbidden_values([frame])
+    assert fb.unique_columns == {"voter_id"}
+    table = Table("t", "t", ("voter_id", "n"), ("text", "int"), (("x1", 1), ("x2", 2)))
+    assert find_leaks(_report(Section("s", "S", (), (table,))), [], fb) == [
+        "table 't', column 'voter_id': the input column 'voter_id' has a different value for "
+        "(nearly) every row (an identifier)"
+    ]
+
+
 def test_one_id_among_200000_is_found_in_text_file_names_and_id_columns() -> None:
     frame = pd.DataFrame({"voter_id": _ids(200_000), "age": np.arange(200_000) % 90})
     fb = forbidden_values([frame])
@@ -53,9 +64,9 @@ def test_one_id_among_200000_is_found_in_text_file_names_and_id_columns() -> Non
     assert find_leaks(None, ['{"unit": "V00199999"}', "V00000000; V00000001"], fb) == [
         "3 input id(s) in the text"
     ]
-    table = Table("t", "t", ("voter_id", "n"), ("text", "int"), (("V00054321", 1), ("x", 2)))
+    table = Table("t", "t", ("VanID", "n"), ("text", "int"), (("V00054321", 1), ("x", 2)))
     assert find_leaks(_report(Section("s", "S", (), (table,))), [], fb) == [
-        "table 't', column 'voter_id': 1 input id(s)"
+        "table 't', column 'VanID': 1 input id(s)"
     ]
 
 
