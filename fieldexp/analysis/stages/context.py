@@ -142,7 +142,10 @@ class Inputs:
                 listed = header
                 kept = [c for c in header if c in keep]
                 select = ", ".join(ident(c) for c in kept) if kept else "*"
-            reader = self.con.sql(f"SELECT {select} FROM {source}").to_arrow_reader(CSV_BATCH_ROWS)
+            rel = self.con.sql(f"SELECT {select} FROM {source}")
+            # DuckDB >= 1.4: to_arrow_reader; older releases: fetch_arrow_reader
+            reader_of = getattr(rel, "to_arrow_reader", None) or rel.fetch_arrow_reader
+            reader = reader_of(CSV_BATCH_ROWS)
             batches: list[pa.RecordBatch] = []
             encode: set[int] | None = None
             narrow: set[int] = set()
