@@ -161,7 +161,7 @@ def enter_history(b: Build, history: History) -> History:
                sum(p.n_rel - bit_count(p.pmask & CAST({rel_mask} AS UBIGINT)))
         FROM PV p LEFT JOIN (SELECT voter_id, status FROM VA WHERE voter_id IS NOT NULL) s
           ON p.voter_id = s.voter_id
-        GROUP BY 1
+        GROUP BY 1 ORDER BY 1
         """
     ).fetchall()
     n_hist = 0
