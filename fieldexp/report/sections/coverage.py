@@ -88,6 +88,12 @@ def build(ctx: ReportContext) -> Section | None:
     cov = spec.coverage
     if cov is None:
         return None
+    if run.engine is not None:  # [engine]: the counts are GROUP BY aggregates in the engine
+        from fieldexp.report.sections.engine_coverage import build as build_in_engine
+
+        return build_in_engine(
+            ctx, suppressed_rows=suppressed_rows, pseudonym=pseudonym, group_note=_note
+        )
     t = run.table
     if t is None or "attempted" not in t.columns:
         return None

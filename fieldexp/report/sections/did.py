@@ -80,6 +80,10 @@ def build(ctx: ReportContext) -> Section | None:
     d = spec.did
     if d is None:
         return None
+    if ctx.run.engine is not None and not d.stations:  # [engine]: panel and sums in the engine
+        from fieldexp.report.sections.engine_did import build as build_in_engine
+
+        return build_in_engine(ctx)
     if d.stations:
         built = station_panel_for(ctx)
         if isinstance(built, Section):
