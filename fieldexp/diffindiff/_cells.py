@@ -42,8 +42,8 @@ effects). :math:`V = c\, M \bigl(\sum_c s_c s_c^\top\bigr) M` with CR0's :math:`
 CR1's :math:`c = \frac{G}{G-1}\frac{n-1}{n-r}` (the same *r* as
 :func:`fieldexp.stats.linear.fit_ols`). Nothing of size rows x regressors is built.
 
-Used for unweighted fits with clusters that hold whole units (CR0 and CR1 only); anything
-else, and any doubt (collinearity, a very large number of patterns), returns ``None`` and
+Used for unweighted fits with clusters that hold whole units (CR0 and CR1 only) on at
+least :data:`MIN_ROWS` rows; anything else, and any doubt (collinearity, a very large number of patterns), returns ``None`` and
 the caller runs the general :func:`fieldexp.stats.linear.fit_ols`, which also raises the
 errors with their messages.
 """
@@ -65,6 +65,10 @@ __all__ = ["fit_indicator_cells"]
 
 #: patterns (cohort x observed periods) above which the per-pattern loop is not worth it
 MAX_PATTERNS = 4096
+#: rows below which the general fit runs: it is fast there, and small panels (the demo
+#: report, the reference tests) keep their results bit for bit (the two paths agree to
+#: about 1e-12 relative, the alternating projections' tolerance)
+MIN_ROWS = 100_000
 
 
 def fit_indicator_cells(
@@ -105,7 +109,7 @@ def fit_indicator_cells(
     """
     if weights is not None or clusters is None or se_type not in ("stata", "CR0") or k == 0:
         return None
-    if clusters.n_groups < 2:
+    if clusters.n_groups < 2 or y.shape[0] < MIN_ROWS:
         return None
     n = int(y.shape[0])
     n_u, n_t = units.n_groups, periods.n_groups

@@ -6,11 +6,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import fieldexp.diffindiff._cells as _cells
 import fieldexp.diffindiff.events as events
 from fieldexp.diffindiff import event_study
 from fieldexp.diffindiff._cells import fit_indicator_cells
 from fieldexp.diffindiff.panels import positions
 from fieldexp.errors import EstimationError
+
+
+@pytest.fixture(autouse=True)
+def _cells_on_small_panels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cell path runs from MIN_ROWS rows on; these panels are small."""
+    monkeypatch.setattr(_cells, "MIN_ROWS", 0)
+
 
 NUM = ["estimate", "std_error", "statistic", "p_value", "ci_low", "ci_high"]
 
@@ -72,7 +80,7 @@ def test_cells_equal_general_path(
 
     monkeypatch.setattr(events, "fit_indicator_cells", spy)
     fast = event_study(df, "y", "voter", "t", "g", **kw)  # type: ignore[arg-type]
-    monkeypatch.undo()
+    monkeypatch.setattr(events, "fit_indicator_cells", real)
     assert used == [True]  # the cell path ran
     _same(fast, _general(monkeypatch, df, "y", "voter", "t", "g", **kw))
 
@@ -117,6 +125,29 @@ def test_cells_decline_what_they_do_not_cover() -> None:
     # clusters that split a unit (clustered by period): the general path
     by_t = label_index(df["t"].astype(str))
     assert fit_indicator_cells(*args, clusters=by_t, se_type="CR0", weights=None, **common) is None
+
+
+def test_small_panels_keep_the_general_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_cells, "MIN_ROWS", 100_000)
+    df = _panel(True)
+    from fieldexp.diffindiff.twfe import label_index, panel_index
+
+    units, periods = panel_index(
+        df["voter"], df["t"].to_numpy(), labels=df.index, unit="voter", time="t"
+    )
+    g, t = df["g"].to_numpy(), df["t"].to_numpy()
+    got = fit_indicator_cells(
+        df["y"].to_numpy(),
+        np.where((g > 0) & (t >= g), 0, -1),
+        1,
+        ["e0"],
+        units=units,
+        periods=periods,
+        clusters=label_index(df["hh"]),
+        se_type="stata",
+        weights=None,
+    )
+    assert got is None
 
 
 def test_collinear_design_gets_the_general_error(monkeypatch: pytest.MonkeyPatch) -> None:
