@@ -108,15 +108,18 @@ def contacts_in_analysis(
     if voters_index.is_unique:
         # one hash lookup per contact row (Series.map/isin on Arrow strings is much slower)
         pos = voters_index.get_indexer(pd.Index(ids))
-        hh_of[np.flatnonzero(is_voter)] = np.where(pos >= 0, voter_hh[pos], None)
+        vals = voter_hh[pos]
+        vals[pos < 0] = None
+        hh_of[np.flatnonzero(is_voter)] = vals
     else:
         hh_of[is_voter] = ids.map(treat.set_index("voter_id")[household]).to_numpy()
     if household != "voter_id":
         is_hh = (level == "household").fillna(False).to_numpy(dtype=bool)
         known = pd.Index(pd.unique(treat[household].astype(str)))
         hids = unit_id[is_hh]
-        found = known.get_indexer(pd.Index(hids)) >= 0
-        hh_of[np.flatnonzero(is_hh)] = np.where(found, hids.to_numpy(dtype=object), None)
+        hvals = hids.to_numpy(dtype=object)
+        hvals[known.get_indexer(pd.Index(hids)) < 0] = None
+        hh_of[np.flatnonzero(is_hh)] = hvals
     keep &= pd.notna(hh_of)
     if "canvasser" in c.columns:
         keep &= c["canvasser"].notna().to_numpy()

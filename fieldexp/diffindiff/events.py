@@ -539,19 +539,22 @@ def _sun_abraham(sample: _EventSample) -> EventStudy:
     cells = cells[cells["e"] != reference].drop_duplicates().sort_values(["e", "g"])
     cell_g = cells["g"].to_numpy()
     cell_e = cells["e"].to_numpy()
-    key = {(float(a), float(b)): j for j, (a, b) in enumerate(zip(cell_g, cell_e, strict=True))}
     rows = np.flatnonzero(treated & (e != reference))
-    cols = np.array(
-        [key[(float(a), float(b))] for a, b in zip(g[rows], e[rows], strict=True)], dtype=np.int64
+    # every (cohort, event time) of these rows is a cell: its column by one hash lookup
+    cols = np.asarray(
+        pd.MultiIndex.from_arrays([cell_g.astype(float), cell_e.astype(float)]).get_indexer(
+            pd.MultiIndex.from_arrays([g[rows].astype(float), e[rows].astype(float)])
+        ),
+        dtype=np.int64,
     )
     col = np.full(len(y), -1, dtype=np.int64)
     col[rows] = cols
     names = [f"g{a:g}:e{b:g}" for a, b in zip(cell_g, cell_e, strict=True)]
     fit = sample.fit(col, names)
     ww = np.ones(len(y)) if w is None else w
-    mass = np.bincount(cols, weights=ww[rows], minlength=len(key))
+    mass = np.bincount(cols, weights=ww[rows], minlength=len(cell_g))
     etimes = np.unique(cell_e)
-    Wm = np.zeros((len(etimes), len(key)))
+    Wm = np.zeros((len(etimes), len(cell_g)))
     share_rows: list[tuple[float, float, float]] = []
     for i, ev in enumerate(etimes):
         js = np.flatnonzero(cell_e == ev)
