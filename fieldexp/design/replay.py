@@ -139,7 +139,10 @@ def _dense_block(
 
     Cluster ``i`` (in sorted order) is treated with probability ``remaining / left``
     (selection sampling, Fan, Muller & Rezucha 1962; Knuth's Algorithm S), vectorised over
-    the draws: one uniform per cluster and draw, whatever ``V`` holds.
+    the draws: one uniform per cluster and draw, whatever ``V`` holds. The uniforms of a chunk
+    are drawn in one call (row ``i`` of the ``n x r`` matrix is what the ``i``-th call of
+    ``rng.random(r)`` would give) and scaled by :math:`n - i` at once; only the running
+    count of treated clusters is sequential.
     """
     n = V.shape[0]
     chunk = max(1, _DENSE_CHUNK // max(n, 1))
@@ -151,12 +154,13 @@ def _dense_block(
             done += r
             continue
         rem = _draw_m(rng, support, r).astype(np.float64)
-        z = np.empty((n, r), dtype=V.dtype)
+        u = rng.random((n, r))
+        u *= np.arange(n, 0, -1, dtype=np.float64)[:, None]  # u_i (n - i)
+        chosen = np.empty((n, r), dtype=bool)
         for i in range(n):
-            chosen = rng.random(r) * (n - i) < rem
-            z[i] = chosen
-            rem -= chosen
-        yield z.T @ V
+            np.less(u[i], rem, out=chosen[i])
+            rem -= chosen[i]
+        yield chosen.T.astype(V.dtype) @ V
         done += r
 
 

@@ -255,8 +255,39 @@ def replay_key(
             continue
         series = data[col]
         h.update(f"|{col}:{series.dtype}:".encode())
-        h.update(pd.util.hash_pandas_object(series, index=False).to_numpy().tobytes())
+        _update_digest(h, series)
     return h.hexdigest()
+
+
+def _update_digest(h: hashlib._Hash, series: pd.Series) -> None:
+    """Feed the values of ``series`` (in row order) to ``h``: the raw bytes of numpy and
+    Arrow string columns without missing values (offsets rebased to 0), else pandas' row
+    hashes."""
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        h.update(b"numpy:")
+        h.update(np.ascontiguousarray(series.to_numpy()).tobytes())
+        return
+    to_arrow = getattr(series.array, "__arrow_array__", None)
+    if to_arrow is not None:
+        import pyarrow as pa
+
+        arr = to_arrow()
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        if arr.null_count == 0 and (
+            pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
+        ):
+            kind = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+            _, offsets_buf, data_buf = arr.buffers()
+            offsets = np.frombuffer(offsets_buf, dtype=kind)[arr.offset : arr.offset + len(arr) + 1]
+            first, last = int(offsets[0]), int(offsets[-1])
+            h.update(b"arrow-string:")
+            h.update((offsets - first).astype("<i8").tobytes())
+            h.update(memoryview(data_buf)[first:last] if data_buf is not None else b"")
+            return
+    h.update(b"pandas:")
+    h.update(pd.util.hash_pandas_object(series, index=False).to_numpy().tobytes())
 
 
 def prepare_replay(

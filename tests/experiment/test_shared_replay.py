@@ -149,9 +149,8 @@ def test_memo_never_hands_a_replay_prepared_on_other_data():
 def test_shared_replay_keeps_the_errors_of_separate_preparations():
     df, design = experiment(seed=2)
     bad = df.assign(arm=df["arm"].replace({1: 7}))
-    with shared_replays():
-        with pytest.raises(fx.errors.DataError, match="not arms of the design"):
-            prepare_replay(bad, "arm", design, arm=None, function="t")
+    with shared_replays(), pytest.raises(fx.errors.DataError, match="not arms of the design"):
+        prepare_replay(bad, "arm", design, arm=None, function="t")
     with pytest.raises(fx.errors.DataError, match="not arms of the design"):
         prepare_replay(bad, "arm", design, arm=None, function="t")
 
@@ -179,3 +178,33 @@ def fx_fraction(a: int, b: int) -> object:
     from fractions import Fraction
 
     return Fraction(a, b)
+
+
+@pytest.mark.parametrize("kind", ["int", "str", "object", "category", "float"])
+def test_replay_key_follows_content_not_layout(kind):
+    df, design = experiment(seed=4)
+    conv = {
+        "int": lambda s: s,
+        "str": lambda s: s.astype(str).astype("string[pyarrow]"),
+        "object": lambda s: s.astype(str).astype(object),
+        "category": lambda s: s.astype(str).astype("category"),
+        "float": lambda s: s.astype(float),
+    }[kind]
+    df = df.assign(v=conv(df["v"]), h=conv(df["h"]), b=conv(df["b"]))
+    codes = ri_replay._arm_codes(df["arm"], design, function="t")
+    key = ri_replay.replay_key(df, codes, design, arm=None, full=False)
+    # the same values through another layout: a sliced/filtered copy, a concatenation
+    half = len(df) // 2
+    rebuilt = pd.concat([df.iloc[:half], df.iloc[half:]]).reset_index(drop=True)
+    filtered = df.assign(extra=1).loc[np.ones(len(df), dtype=bool)]
+    for same in (rebuilt, filtered, df.copy()):
+        assert ri_replay.replay_key(same, codes, design, arm=None, full=False) == key
+    # one id changed, two rows swapped, another arm: other keys
+    changed = df.copy()
+    changed.loc[changed.index[3], "h"] = changed["h"].iloc[4]
+    swapped = df.iloc[[1, 0, *range(2, len(df))]]
+    assert ri_replay.replay_key(changed, codes, design, arm=None, full=False) != key
+    order = [1, 0, *range(2, len(df))]
+    assert ri_replay.replay_key(swapped, codes[order], design, arm=None, full=False) != key
+    assert ri_replay.replay_key(df, 1 - codes, design, arm=None, full=False) != key
+    assert ri_replay.replay_key(df, codes, design, arm=1, full=False) == key
