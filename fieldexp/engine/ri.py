@@ -16,6 +16,11 @@ Usage (the replay itself lives in :mod:`fieldexp.experiment.ri`, one layer up)::
                                Design("household_id", blocks="precinct_id", clusters="household_id"),
                                weights=RI_WEIGHT, reps=10_000, seed=1)
 
+Several outcomes (the Westfall–Young family): :func:`ri_family_inputs` pulls, in ONE pass of
+*G* rows, the cluster's rows and per outcome its mean over the rows with that outcome and
+their number; :func:`fieldexp.experiment.multiplicity.engine_ri_family` replays every outcome
+on them with the same draws.
+
 Unclustered designs are refused: there every unit is re-drawn, so unit rows are the input.
 """
 
