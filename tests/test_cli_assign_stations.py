@@ -347,3 +347,42 @@ def test_assign_keys_are_checked(tmp_path, capsys) -> None:
     )
     assert _run(spec, tmp_path / "o") == 2
     assert "unknown key 'commune'" in capsys.readouterr().err
+
+
+def test_turnout_of_the_studied_election_is_no_default_balance_covariate(tmp_path, capsys) -> None:
+    """Results of the election under study give its turnout: an outcome, not a covariate."""
+    past = fr_sample_results(8, "pres2017")
+    path_past = write_fr_results(past, tmp_path / "pres2017.txt", layout="pres2017")
+    now = fr_sample_results(9, "euro2024")
+    path_now = write_fr_results(now, tmp_path / "euro2024.txt", layout="euro2024")
+    spec = _spec(
+        tmp_path,
+        '[design]\nunit = "precinct_id"\nseed = 2\n'
+        f'[assign]\npast_results = ["{path_past.name}"]\n',
+        results=path_now,
+    )
+    text = spec.read_text(encoding="utf-8").replace('election = "x"', 'election = "euro2024"')
+    spec.write_text(text, encoding="utf-8")
+    assert _run(spec, tmp_path / "o") == 0
+    out = capsys.readouterr()
+    assert "turnout_euro2024 left out of the default balance covariates" in out.out + out.err
+    bal = pd.read_csv(tmp_path / "o" / "balance.csv")
+    assert set(bal["covariate"]) == {"registered", "turnout_pres2017"}
+
+
+def test_turnout_of_the_studied_election_named_as_covariate_is_warned(tmp_path, capsys) -> None:
+    now = fr_sample_results(9, "euro2024")
+    path_now = write_fr_results(now, tmp_path / "euro2024.txt", layout="euro2024")
+    spec = _spec(
+        tmp_path,
+        '[design]\nunit = "precinct_id"\nseed = 2\n'
+        'balance_covariates = ["registered", "turnout_euro2024"]\n',
+        results=path_now,
+    )
+    text = spec.read_text(encoding="utf-8").replace('election = "x"', 'election = "euro2024"')
+    spec.write_text(text, encoding="utf-8")
+    assert _run(spec, tmp_path / "o") == 0
+    out = capsys.readouterr()
+    assert "an outcome is no check" in out.out + out.err
+    bal = pd.read_csv(tmp_path / "o" / "balance.csv")
+    assert set(bal["covariate"]) == {"registered", "turnout_euro2024"}

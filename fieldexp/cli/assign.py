@@ -121,14 +121,35 @@ def _print_counts(assignment: Any, seed: int) -> None:
 
 def _station_balance(spec: Any, table: Any, assignment: Any) -> Any:
     """Balance of the station assignment on registered voters and past turnout."""
+    from fieldexp.errors import FieldexpWarning
     from fieldexp.experiment.balance import balance
     from fieldexp.report.prepare import numeric_columns
 
     assert spec.design is not None
     design = spec.design.design
-    covs = list(spec.design.balance_covariates) or [
-        c for c in table.columns if c == "registered" or str(c).startswith("turnout_")
-    ]
+    outcome = f"turnout_{spec.analysis.election}"
+    if spec.design.balance_covariates:
+        covs = list(spec.design.balance_covariates)
+        if outcome in covs:
+            warnings.warn(
+                f"[design] balance_covariates: {outcome} is the turnout of the election the "
+                f"experiment studies ([analysis] election = {spec.analysis.election!r}); balance "
+                "is checked on what was known before randomising, so an outcome is no check",
+                FieldexpWarning,
+                stacklevel=2,
+            )
+    else:
+        covs = [c for c in table.columns if c == "registered" or str(c).startswith("turnout_")]
+        if outcome in covs:
+            covs.remove(outcome)
+            warnings.warn(
+                f"balance: {outcome} left out of the default balance covariates: it is the "
+                f"turnout of the election the experiment studies ([analysis] election = "
+                f"{spec.analysis.election!r}), an outcome rather than a pre-randomisation "
+                "covariate; give earlier results in [assign] past_results",
+                FieldexpWarning,
+                stacklevel=2,
+            )
     if not covs:
         return None
     keep = [c for c in dict.fromkeys([design.unit, design.blocks, design.clusters, *covs]) if c]
