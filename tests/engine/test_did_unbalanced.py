@@ -8,6 +8,8 @@ slowly mixing chain panel, disconnected periods, text and date periods.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -187,3 +189,18 @@ def test_spark_unbalanced(spark_session: object) -> None:
     tu = to_spark(spark_session, u, "did_unbalanced_hc2")
     assert_same(fx.did(u, "y", "unit", "year", "d", se_type="HC2"),
                 fx.did(tu, "y", "unit", "year", "d", se_type="HC2"))  # type: ignore[arg-type]  # fmt: skip
+
+
+def test_mpdta_unbalanced(shared_data: Path) -> None:
+    """The published county panel with 15% of county-years removed (and rows shuffled)."""
+    m = pd.read_csv(shared_data / "mpdta.csv")
+    m["d"] = ((m["first.treat"] > 0) & (m["year"] >= m["first.treat"])).astype(int)
+    m = m[np.random.default_rng(12).random(len(m)) > 0.15].sample(frac=1.0, random_state=1)
+    for kw in (
+        {"clusters": "countyreal"},
+        {"se_type": "HC1"},
+        {"clusters": "countyreal", "small_sample": "fixest"},
+    ):
+        a = fx.did(m, "lemp", "countyreal", "year", "d", **kw)  # type: ignore[arg-type]
+        b = fx.did(to_engine(m, "ibis-duckdb"), "lemp", "countyreal", "year", "d", **kw)  # type: ignore[arg-type]
+        assert_same(a, b)
