@@ -299,15 +299,22 @@ def engine_ri_family(
                 RowsDroppedWarning,
                 stacklevel=2,
             )
-        for attempt in (used, "dense"):  # "grouped" (only under "auto") is not aligned: redo
-            with warnings.catch_warnings():  # said above in unit rows, not cluster rows
-                warnings.simplefilter("ignore", RowsDroppedWarning)
-                r = randomization_inference(
-                    fam.frame, outcome, assignment, fam.design, weights=weight, engine=attempt,
-                    reps=reps, seed=seed, alternative=alternative, studentize=studentize,
-                )  # fmt: skip
-            if r.engine != "grouped":
+        # "auto": enumerate when the design has at most `reps` assignments, else dense draws
+        # ("grouped" draws are not aligned across outcomes); the refusal of "exact" is cheap
+        attempts = ("exact", "dense") if used == "auto" else (used,)
+        for i, attempt in enumerate(attempts):
+            try:
+                with warnings.catch_warnings():  # said above in unit rows, not cluster rows
+                    warnings.simplefilter("ignore", RowsDroppedWarning)
+                    r = randomization_inference(
+                        fam.frame, outcome, assignment, fam.design, weights=weight,
+                        engine=attempt, reps=reps, seed=seed, alternative=alternative,
+                        studentize=studentize,
+                    )  # fmt: skip
                 break
+            except SpecificationError:
+                if i + 1 == len(attempts):
+                    raise
         used = r.engine
         results.append(dataclasses.replace(r, nobs=nobs))
     return tuple(results)
