@@ -31,6 +31,7 @@ from fieldexp.spec.stations import StationsSpec
 
 if TYPE_CHECKING:
     from fieldexp.experiment.balance import BalanceResult
+    from fieldexp.report.engine_inputs import EngineInputs
 
 __all__ = [
     "AnalysisRun",
@@ -75,6 +76,7 @@ class AnalysisRun:
     precinct_reconciliation: Reconciliation | None
     control: str | None
     arms: tuple[str, ...]
+    engine: EngineInputs | None = None  # [engine]: the Ibis tables (sections aggregate there)
 
     @property
     def station_level(self) -> bool:
@@ -159,19 +161,14 @@ def prepare_analysis(spec: AnalysisSpec, step: Step = no_progress) -> AnalysisRu
     a = spec.analysis
     table = None
     rec = None
+    engine = None
     if inputs.analysis_table is not None:
         table = inputs.analysis_table
     elif spec.engine is not None:  # [engine]: joins and counts run in the engine
-        from fieldexp.engine.connect import build_from_engine
+        from fieldexp.report.engine_inputs import build_engine_run
 
         step("building the analysis table in the engine")
-        e = spec.engine
-        table, rec = build_from_engine(
-            e.backend, dict(e.tables), database=e.database, url=e.url, url_env=e.url_env,
-            election=a.election, campaign_window=a.campaign_window,
-            control=spec.design.design.control if spec.design is not None else None,
-            control_contacts=a.control_contacts, past_elections=a.past_elections,
-        )  # fmt: skip
+        table, rec, engine = build_engine_run(spec)  # the Ibis tables stay in run.engine
     elif inputs.voters is not None:
         from fieldexp.analysis import build_analysis_table
 
@@ -198,7 +195,7 @@ def prepare_analysis(spec: AnalysisSpec, step: Step = no_progress) -> AnalysisRu
     if inputs.precinct_results is not None:
         step("building the polling-station table")
         ptable, prec = station_table(spec, inputs)
-    return AnalysisRun(spec, inputs, table, rec, ptable, prec, control_label, arms)
+    return AnalysisRun(spec, inputs, table, rec, ptable, prec, control_label, arms, engine)
 
 
 def station_table(spec: AnalysisSpec, inputs: Inputs) -> tuple[pd.DataFrame, Reconciliation]:

@@ -49,8 +49,13 @@ def _nonneg(v: int) -> str | None:
     return None if v >= 0 else "must be >= 0"
 
 
-def parse_did(sec: Section, data: DataSpec, folder: Path, resolve: Resolver) -> DiDSpec:
-    """Read ``[did]``; ``resolve(value, sec, key, folder)`` turns a file name into a checked path."""
+def parse_did(
+    sec: Section, data: DataSpec, folder: Path, resolve: Resolver, *, engine_history: bool = False
+) -> DiDSpec:
+    """Read ``[did]``; ``resolve(value, sec, key, folder)`` turns a file name into a checked path.
+
+    ``engine_history``: the vote history is an ``[engine]`` table (the panel is built there).
+    """
     raw_est = sec.get("estimator", str, "twfe")
     estimator = ESTIMATOR_ALIASES.get(raw_est, raw_est)
     if raw_est in ESTIMATOR_ALIASES:
@@ -134,7 +139,7 @@ def parse_did(sec: Section, data: DataSpec, folder: Path, resolve: Resolver) -> 
                 sec.fail("applies to the station panel only: add results = [...]", key=key)
         if out.outcome != "turnout":
             sec.fail("the voter panel's outcome is turnout (voted)", key="outcome")
-        if data.vote_history is None:
+        if data.vote_history is None and not engine_history:
             sec.fail(
                 "the DiD panel is built from vote history ([data.vote_history]) or, for "
                 "polling stations, from several results files: add results = ['<file>', ...]",

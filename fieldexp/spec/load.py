@@ -491,7 +491,12 @@ def parse_spec(text: str, *, path: str | Path = "spec.toml") -> AnalysisSpec:
             )
 
     did_sec = top.section("did")
-    did = parse_did(did_sec, data, folder, _resolve_path) if did_sec is not None else None
+    in_engine = engine is not None and engine.table("vote_history") is not None
+    did = (
+        None
+        if did_sec is None
+        else parse_did(did_sec, data, folder, _resolve_path, engine_history=in_engine)
+    )
 
     costs = None
     c = top.section("costs")
