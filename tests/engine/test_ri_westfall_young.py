@@ -222,3 +222,22 @@ def test_warehouse_sql_compiles(dialect: str) -> None:
     assert ri_weight("y 3:odd") in frame.columns
     sql = ibis.to_sql(pulls[-1].expr, dialect=dialect)
     assert "_fx_n1" in sql and "_fx_m1" in sql and "n_units:" not in sql
+
+
+def test_family_entry_point_takes_engine_tables() -> None:
+    """``randomization_inference_family`` on an engine table: the one-pass route, same draws."""
+    df = _fixture()
+    design = Design("voter_id", blocks="precinct_id", clusters="household_id")
+    t = to_engine(df, "ibis-duckdb")
+    with pytest.warns(RowsDroppedWarning):
+        direct = engine_ri_family(t, OUTCOMES, "assigned", design, reps=200, seed=5)
+    with record_pulls() as pulls, pytest.warns(RowsDroppedWarning):
+        via = randomization_inference_family(t, OUTCOMES, "assigned", design, reps=200, seed=5)
+    assert [p.rows for p in pulls] == [1, df["household_id"].nunique()]
+    for a, b in zip(direct, via, strict=True):
+        np.testing.assert_array_equal(a.draws, b.draws)
+        assert a.p_value == b.p_value and a.draw_key == b.draw_key
+    with pytest.raises(SpecificationError, match="not pushed down"):
+        randomization_inference_family(
+            t, OUTCOMES, "assigned", design, seed=5, estimand="CACE", treatment="contacted"
+        )
