@@ -81,9 +81,8 @@ def contacts_in_analysis(
             )
     if household not in table.columns:
         raise ColumnNotFoundError(f"coverage: column {household!r} is not in the analysis table.")
-    treat = table.loc[table["arm"].isin(list(arms)), ["voter_id", household]].astype(
-        {"voter_id": str}
-    )
+    cols = list(dict.fromkeys(["voter_id", household]))  # household may be voter_id itself
+    treat = table.loc[table["arm"].isin(list(arms)), cols].astype({"voter_id": str})
     c = contacts  # read only: the columns below are new arrays
     unit_id = c["unit_id"].astype("string")
     level = (
