@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from fieldexp.errors import ColumnNotFoundError, did_you_mean
@@ -80,42 +81,52 @@ def contacts_in_analysis(
             )
     if household not in table.columns:
         raise ColumnNotFoundError(f"coverage: column {household!r} is not in the analysis table.")
-    treat = table.loc[table["arm"].isin(list(arms)), ["voter_id", household]].astype(
-        {"voter_id": str}
-    )
-    c = contacts.copy()
-    c["unit_id"] = c["unit_id"].astype("string")
+    cols = list(dict.fromkeys(["voter_id", household]))  # household may be voter_id itself
+    treat = table.loc[table["arm"].isin(list(arms)), cols].astype({"voter_id": str})
+    c = contacts  # read only: the columns below are new arrays
+    unit_id = c["unit_id"].astype("string")
     level = (
         c["unit_level"].astype("string").str.lower()
         if "unit_level" in c.columns
         else pd.Series("voter", index=c.index, dtype="string")
     )
-    keep = pd.Series(True, index=c.index)
+    keep = np.ones(len(c), dtype=bool)
     start, end = _window(window)
     if "timestamp" in c.columns and (start is not None or end is not None):
         ts = pd.to_datetime(c["timestamp"], errors="coerce")
-        keep &= ts.notna()
+        keep &= ts.notna().to_numpy()
         if start is not None:
-            keep &= (ts >= start).fillna(False)
+            keep &= (ts >= start).fillna(False).to_numpy(dtype=bool)
         if end is not None:
-            keep &= (ts < end).fillna(False)
-    voter_map = treat.set_index("voter_id")[household]
-    hh_of = pd.Series(pd.NA, index=c.index, dtype="object")
-    is_voter = (level == "voter").fillna(False).to_numpy()
-    hh_of[is_voter] = c.loc[is_voter, "unit_id"].map(voter_map).to_numpy()
+            keep &= (ts < end).fillna(False).to_numpy(dtype=bool)
+    hh_of = np.full(len(c), None, dtype=object)
+    is_voter = (level == "voter").fillna(False).to_numpy(dtype=bool)
+    voters_index = pd.Index(treat["voter_id"])
+    voter_hh = treat[household].to_numpy(dtype=object)
+    ids = unit_id[is_voter]
+    if voters_index.is_unique:
+        # one hash lookup per contact row (Series.map/isin on Arrow strings is much slower)
+        pos = voters_index.get_indexer(pd.Index(ids))
+        vals = voter_hh[pos]
+        vals[pos < 0] = None
+        hh_of[np.flatnonzero(is_voter)] = vals
+    else:
+        hh_of[is_voter] = ids.map(treat.set_index("voter_id")[household]).to_numpy()
     if household != "voter_id":
-        is_hh = (level == "household").fillna(False).to_numpy()
-        known = set(treat[household].astype(str))
-        ids = c.loc[is_hh, "unit_id"]
-        hh_of[is_hh] = ids.where(ids.isin(known)).to_numpy()
-    keep &= hh_of.notna()
+        is_hh = (level == "household").fillna(False).to_numpy(dtype=bool)
+        known = pd.Index(pd.unique(treat[household].astype(str)))
+        hids = unit_id[is_hh]
+        hvals = hids.to_numpy(dtype=object)
+        hvals[known.get_indexer(pd.Index(hids)) < 0] = None
+        hh_of[np.flatnonzero(is_hh)] = hvals
+    keep &= pd.notna(hh_of)
     if "canvasser" in c.columns:
-        keep &= c["canvasser"].notna()
+        keep &= c["canvasser"].notna().to_numpy()
     else:
         keep &= False
     used = pd.DataFrame(
         {
-            "household": hh_of[keep].astype(str).to_numpy(),
+            "household": pd.Series(hh_of[keep], dtype=object).astype(str).to_numpy(),
             "canvasser": c.loc[keep, "canvasser"].astype(str).to_numpy()
             if "canvasser" in c.columns
             else [],

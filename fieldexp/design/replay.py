@@ -46,6 +46,7 @@ __all__ = [
     "Reducer",
     "ReplayPlan",
     "block_totals",
+    "block_types",
     "count_assignments",
     "count_assignments_full",
     "enumerate_draws",
@@ -138,7 +139,10 @@ def _dense_block(
 
     Cluster ``i`` (in sorted order) is treated with probability ``remaining / left``
     (selection sampling, Fan, Muller & Rezucha 1962; Knuth's Algorithm S), vectorised over
-    the draws: one uniform per cluster and draw, whatever ``V`` holds.
+    the draws: one uniform per cluster and draw, whatever ``V`` holds. The uniforms of a chunk
+    are drawn in one call (row ``i`` of the ``n x r`` matrix is what the ``i``-th call of
+    ``rng.random(r)`` would give) and scaled by :math:`n - i` at once; only the running
+    count of treated clusters is sequential.
     """
     n = V.shape[0]
     chunk = max(1, _DENSE_CHUNK // max(n, 1))
@@ -150,13 +154,25 @@ def _dense_block(
             done += r
             continue
         rem = _draw_m(rng, support, r).astype(np.float64)
-        z = np.empty((n, r), dtype=V.dtype)
+        u = rng.random((n, r))
+        u *= np.arange(n, 0, -1, dtype=np.float64)[:, None]  # u_i (n - i)
+        chosen = np.empty((n, r), dtype=bool)
         for i in range(n):
-            chosen = rng.random(r) * (n - i) < rem
-            z[i] = chosen
-            rem -= chosen
-        yield z.T @ V
+            np.less(u[i], rem, out=chosen[i])
+            rem -= chosen[i]
+        yield chosen.T.astype(V.dtype) @ V
         done += r
+
+
+def block_types(plan: ReplayPlan, V: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Per block, the distinct rows of ``V`` (in :func:`numpy.unique` order) and how many
+    clusters hold each: what the grouped engine draws from (computed once per replay)."""
+    out = []
+    for b in range(plan.n_blocks):
+        Vb = V[plan.block_starts[b] : plan.block_starts[b + 1]]
+        types, colors = np.unique(Vb, axis=0, return_counts=True)
+        out.append((types, colors))
+    return tuple(out)
 
 
 def _grouped_block(
@@ -165,8 +181,12 @@ def _grouped_block(
     reps: int,
     rng: np.random.Generator,
     coin: Fraction | None = None,
+    grouped: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
-    types, colors = np.unique(V, axis=0, return_counts=True)
+    if grouped is None:
+        types, colors = np.unique(V, axis=0, return_counts=True)
+    else:
+        types, colors = grouped
     if coin is not None:  # identical clusters flip independently: Binomial(count, q) each
         return (
             rng.binomial(colors, float(coin), size=(reps, len(colors))).astype(np.float64) @ types
@@ -202,6 +222,7 @@ class _Job:
     seed: int
     engine: str
     chunks: tuple[tuple[int, ...], ...]
+    types: tuple[tuple[np.ndarray, np.ndarray], ...] | None = None
 
 
 _JOB: _Job | None = None  # inherited by forked workers (closures cannot be pickled)
@@ -214,7 +235,9 @@ def _block_contribution(job: _Job, b: int) -> np.ndarray:
     support = job.plan.support[b]
     coin = job.plan.coin[b] if job.plan.coin is not None else None
     if job.engine == "grouped":
-        return job.reducer(b, _grouped_block(Vb, support, job.reps, rng, coin), job.totals[b])
+        grouped = job.types[b] if job.types is not None else None
+        S1 = _grouped_block(Vb, support, job.reps, rng, coin, grouped)
+        return job.reducer(b, S1, job.totals[b])
     parts = [
         job.reducer(b, s1, job.totals[b]) for s1 in _dense_block(Vb, support, job.reps, rng, coin)
     ]
@@ -255,6 +278,7 @@ def replay_draws(
     seed: int,
     engine: str = "dense",
     workers: int | None = None,
+    types: tuple[tuple[np.ndarray, np.ndarray], ...] | None = None,
 ) -> np.ndarray:
     """Accumulators of ``reps`` re-randomisations, summed over blocks: (reps x n_acc).
 
@@ -262,13 +286,17 @@ def replay_draws(
     are summed in fixed groups of blocks, in order, so the result is identical whether the
     blocks are processed in one process or spread over several (large jobs are, by default,
     on Linux: ``workers`` or the ``FIELDEXP_WORKERS`` environment variable override).
+    ``types``: the grouped engine's :func:`block_types` of ``V`` when already computed.
     """
     global _JOB
     blocks = [b for b in range(plan.n_blocks) if plan.block_size(b) > 0]
     chunks = tuple(
         tuple(blocks[i : i + _BLOCKS_PER_CHUNK]) for i in range(0, len(blocks), _BLOCKS_PER_CHUNK)
     )
-    job = _Job(plan, V, block_totals(plan, V), reducer, n_acc, reps, seed, engine, chunks)
+    if engine != "grouped":
+        types = None
+    totals = block_totals(plan, V)
+    job = _Job(plan, V, totals, reducer, n_acc, reps, seed, engine, chunks, types)
     n_workers = workers if workers is not None else default_workers(reps * V.shape[0], len(chunks))
     acc = np.zeros((reps, n_acc))
     if n_workers <= 1:

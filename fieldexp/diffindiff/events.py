@@ -50,12 +50,13 @@ from fieldexp._validate import (
     drop_missing,
     numeric,
 )
+from fieldexp.diffindiff._cells import fit_indicator_cells
 from fieldexp.diffindiff._periods import order_periods
-from fieldexp.diffindiff.twfe import panel_index
+from fieldexp.diffindiff.twfe import label_index, panel_index
 from fieldexp.errors import DataError, RowsDroppedWarning, SpecificationError, format_rows
 from fieldexp.results import Estimates, Result, TestResult
 from fieldexp.stats.covariance import check_small_sample, resolve_se_type
-from fieldexp.stats.groups import GroupIndex, factorize
+from fieldexp.stats.groups import GroupIndex
 from fieldexp.stats.inference import t_inference
 from fieldexp.stats.linear import LinearFit, fit_ols
 
@@ -261,7 +262,7 @@ def event_study(
     kept_rows = data[needed].notna().all(axis=1).to_numpy()
     g = numeric(data[cohort].fillna(0), argument="cohort", function=_FN)[kept_rows]
     w = check_positive(sub[weights], argument="weights", function=_FN) if weights else None
-    units, periods = panel_index(sub[unit].to_numpy(), t, labels=sub.index, unit=unit, time=time)
+    units, periods = panel_index(sub[unit], t, labels=sub.index, unit=unit, time=time)
     first = np.full(units.n_groups, np.nan)
     first[units.codes[::-1]] = g[::-1]
     bad = first[units.codes] != g
@@ -310,11 +311,9 @@ def event_study(
         y, t, g = y[idx], t[idx], g[idx]
         w = None if w is None else w[idx]
         labels = sub.index[idx]
-        units, periods = panel_index(
-            sub[unit].to_numpy()[idx], t, labels=labels, unit=unit, time=time
-        )
+        units, periods = panel_index(sub[unit].iloc[idx], t, labels=labels, unit=unit, time=time)
         sub = sub.iloc[idx]
-    cl = factorize(sub[clusters].to_numpy()) if clusters is not None else None
+    cl = label_index(sub[clusters]) if clusters is not None else None
 
     treated = g > 0
     e = np.where(treated, t - g, np.nan)
@@ -431,7 +430,31 @@ class _EventSample:
     notes: tuple[str, ...]
     small_sample: str = "estimatr"
 
-    def fit(self, X: np.ndarray, names: list[str]) -> LinearFit:
+    def fit(self, col: np.ndarray, names: list[str]) -> LinearFit:
+        """Fit on indicator columns: row ``i`` sets column ``col[i]`` (``-1``: none).
+
+        Exact from unit-pattern cell sums when it applies
+        (:func:`fieldexp.diffindiff._cells.fit_indicator_cells`), else the general
+        :func:`fit_ols` on the dense design with both fixed effects absorbed.
+        """
+        k = len(names)
+        fast = fit_indicator_cells(
+            self.y,
+            col,
+            k,
+            names,
+            units=self.units,
+            periods=self.periods,
+            clusters=self.clusters,
+            se_type=self.se_type,
+            weights=self.weights,
+            small_sample=self.small_sample,
+        )
+        if fast is not None:
+            return fast
+        X = np.zeros((len(self.y), k))
+        rows = np.flatnonzero(col >= 0)
+        X[rows, col[rows]] = 1.0
         return fit_ols(
             X,
             self.y,
@@ -476,13 +499,13 @@ def _twfe(sample: _EventSample) -> EventStudy:
     y, e, treated = sample.y, sample.e, sample.treated
     se_type, reference, alpha, cl = sample.se_type, sample.reference, sample.alpha, sample.clusters
     etimes = np.array(sorted(set(np.unique(e[treated]).tolist()) - {float(reference)}))
-    X = np.zeros((len(y), len(etimes)))
-    col = np.searchsorted(etimes, e[treated])
+    pos = np.searchsorted(etimes, e[treated])
     rows = np.flatnonzero(treated)
-    ok = (col < len(etimes)) & (etimes[np.minimum(col, len(etimes) - 1)] == e[treated])
-    X[rows[ok], col[ok]] = 1.0
+    ok = (pos < len(etimes)) & (etimes[np.minimum(pos, len(etimes) - 1)] == e[treated])
+    col = np.full(len(y), -1, dtype=np.int64)
+    col[rows[ok]] = pos[ok]
     names = [f"e{ev:g}" for ev in etimes]
-    fit = sample.fit(X, names)
+    fit = sample.fit(col, names)
     df = float(fit.df[0]) if se_type != "CR2" else math.nan
     table = _inference_table(etimes, fit.coef, fit.vcov, df, reference, alpha)
     if se_type == "CR2":
@@ -516,19 +539,22 @@ def _sun_abraham(sample: _EventSample) -> EventStudy:
     cells = cells[cells["e"] != reference].drop_duplicates().sort_values(["e", "g"])
     cell_g = cells["g"].to_numpy()
     cell_e = cells["e"].to_numpy()
-    key = {(float(a), float(b)): j for j, (a, b) in enumerate(zip(cell_g, cell_e, strict=True))}
-    X = np.zeros((len(y), len(key)))
     rows = np.flatnonzero(treated & (e != reference))
-    cols = np.array(
-        [key[(float(a), float(b))] for a, b in zip(g[rows], e[rows], strict=True)], dtype=np.int64
+    # every (cohort, event time) of these rows is a cell: its column by one hash lookup
+    cols = np.asarray(
+        pd.MultiIndex.from_arrays([cell_g.astype(float), cell_e.astype(float)]).get_indexer(
+            pd.MultiIndex.from_arrays([g[rows].astype(float), e[rows].astype(float)])
+        ),
+        dtype=np.int64,
     )
-    X[rows, cols] = 1.0
+    col = np.full(len(y), -1, dtype=np.int64)
+    col[rows] = cols
     names = [f"g{a:g}:e{b:g}" for a, b in zip(cell_g, cell_e, strict=True)]
-    fit = sample.fit(X, names)
+    fit = sample.fit(col, names)
     ww = np.ones(len(y)) if w is None else w
-    mass = np.bincount(cols, weights=ww[rows], minlength=len(key))
+    mass = np.bincount(cols, weights=ww[rows], minlength=len(cell_g))
     etimes = np.unique(cell_e)
-    Wm = np.zeros((len(etimes), len(key)))
+    Wm = np.zeros((len(etimes), len(cell_g)))
     share_rows: list[tuple[float, float, float]] = []
     for i, ev in enumerate(etimes):
         js = np.flatnonzero(cell_e == ev)

@@ -36,7 +36,7 @@ from fieldexp.errors import (
 )
 from fieldexp.results import Result
 
-__all__ = ["DiDPanel", "PanelReport", "precinct_panel", "voter_panel"]
+__all__ = ["DiDPanel", "PanelReport", "positions", "precinct_panel", "voter_panel"]
 
 _ID_DATE = re.compile(r"(\d{4})[_-](\d{2})[_-](\d{2})")
 
@@ -115,6 +115,27 @@ class DiDPanel(Result):
         return self.elections
 
 
+def positions(keys: pd.Index, values: pd.Series | pd.Index) -> np.ndarray:
+    """Position of each of ``values`` in the unique index ``keys`` (-1 when absent).
+
+    ``keys.get_indexer(values)``; for Arrow strings (pandas' ``str`` dtype) the same lookup
+    is done by ``pyarrow.compute.index_in`` without converting millions of ids to Python
+    strings (missing values match missing values in both).
+    """
+    k, v = getattr(keys, "array", None), getattr(values, "array", None)
+    ka, va = getattr(k, "_pa_array", None), getattr(v, "_pa_array", None)
+    if ka is not None and va is not None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        text = (pa.string(), pa.large_string())
+        if ka.type in text and va.type in text:
+            kset = ka.cast(pa.large_string()).combine_chunks()
+            found = pc.index_in(va.cast(pa.large_string()), value_set=kset)
+            return np.asarray(found.fill_null(-1).to_numpy(), dtype=np.int64)
+    return np.asarray(keys.get_indexer(pd.Index(values)), dtype=np.int64)
+
+
 def _need(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
@@ -142,16 +163,20 @@ def _election_dates(ids: Sequence[str], given: Mapping[str, Any] | None, what: s
 
 
 def _cohorts_from_attempts(
-    unit_ids: pd.Series,
+    unit_pos: np.ndarray,
     dates: pd.Series,
     election_days: np.ndarray,
-) -> tuple[pd.Series, int]:
-    """First exposed period per unit (1-based) from attempt dates; attempts after the last election
-    are returned as a count."""
+    n_units: int,
+) -> tuple[np.ndarray, int]:
+    """First exposed period per unit (1-based; 0 = never) from attempt dates; ``unit_pos``
+    are the units' positions (0..n_units-1). Attempts after the last election are returned
+    as a count."""
     idx = np.searchsorted(election_days, dates.to_numpy(dtype="datetime64[ns]"), side="left")
     after = idx >= len(election_days)
-    per = pd.Series(idx[~after] + 1, index=unit_ids.to_numpy()[~after])
-    return per.groupby(level=0).min(), int(after.sum())
+    first = np.full(n_units, len(election_days) + 1, dtype=np.int64)
+    np.minimum.at(first, unit_pos[~after], idx[~after] + 1)
+    first[first > len(election_days)] = 0
+    return first, int(after.sum())
 
 
 def _split_contacts(
@@ -282,15 +307,20 @@ def voter_panel(
         _need(voters, ["voter_id"], "voters")
         vids = vids.union(pd.Index(voters["voter_id"]))
     n_v, n_e = len(vids), len(el_frame)
+    v_of_row = np.repeat(np.arange(n_v), n_e)
+    e_of_row = np.tile(np.arange(n_e), n_v)
+    # columns taken by position (Arrow takes for text ids), never rebuilt from Python objects
     grid = pd.DataFrame(
         {
-            "voter_id": np.repeat(vids.to_numpy(), n_e),
-            "election_id": np.tile(el_frame["election_id"].to_numpy(), n_v),
+            "voter_id": vids.take(v_of_row),
+            "election_id": el_frame["election_id"].take(e_of_row).to_numpy()
+            if el_frame["election_id"].dtype == object
+            else el_frame["election_id"].array.take(e_of_row),
         }
     )
     # the grid is voter-major: history row (voter v, election e) lands at v * n_e + e (one
     # row per voter and election, checked above); positions instead of a merge on text keys
-    v_code = vids.get_indexer(pd.Index(long["voter_id"]))
+    v_code = positions(vids, long["voter_id"])
     e_code = pd.Index(el_frame["election_id"]).get_indexer(pd.Index(long["election_id"]))
     found = (v_code >= 0) & (e_code >= 0)
     pos = v_code[found].astype(np.int64) * n_e + e_code[found]
@@ -303,17 +333,18 @@ def voter_panel(
     grid["voted"] = voted_col
     absent_rows = grid["voted"].isna().to_numpy()
     n_filled = 0
-    e_of_row = np.tile(np.arange(n_e), n_v)
     for col in el_frame.columns[1:]:
         grid[col] = el_frame[col].iloc[e_of_row].reset_index(drop=True)
     n_before_reg = 0
     if voters is not None and "registration_date" in voters.columns:
         reg = pd.to_datetime(voters.set_index("voter_id")["registration_date"], errors="coerce")
-        regd = (
-            pd.Series(np.repeat(reg.reindex(vids).to_numpy(), n_e))
-            if reg.index.is_unique
-            else grid["voter_id"].map(reg)
-        )
+        if reg.index.is_unique:
+            at = positions(reg.index, pd.Series(vids))
+            reg_v = reg.to_numpy()[np.maximum(at, 0)]
+            reg_v[at < 0] = np.datetime64("NaT")
+            regd = pd.Series(reg_v[v_of_row])
+        else:
+            regd = grid["voter_id"].map(reg)
         before = (regd > grid["election_date"]).to_numpy()
         n_before_reg = int(before.sum())
         grid.loc[before, "voted"] = np.nan
@@ -343,23 +374,19 @@ def voter_panel(
         matched_hh = used.loc[hh, "unit_id"].isin(hmap["household_id"]).to_numpy()
     else:
         matched_hh = np.zeros(0, dtype=bool)
-    att = pd.concat(pieces, ignore_index=True)
-    # vids is unique and its hash table is built above: look ids up in it (isin would hash
-    # vids again for each call)
-    in_panel = vids.get_indexer(pd.Index(att["voter_id"])) >= 0
-    n_unmatched = int((vids.get_indexer(pd.Index(used.loc[~hh, "unit_id"])) < 0).sum()) + int(
-        (~matched_hh).sum()
-    )
-    att = att.loc[in_panel]
+    # voters of the panel by position in vids (one hash lookup per contact row)
+    att_pos = np.concatenate([positions(vids, piece["voter_id"]) for piece in pieces])
+    att_dates = pd.concat([piece["timestamp"] for piece in pieces], ignore_index=True)
+    n_unmatched = int((att_pos[: len(pieces[0])] < 0).sum()) + int((~matched_hh).sum())
+    in_panel = att_pos >= 0
     first, n_after = _cohorts_from_attempts(
-        att["voter_id"],
-        att["timestamp"],
+        att_pos[in_panel],
+        att_dates[in_panel],
         el_frame["election_date"].to_numpy(dtype="datetime64[ns]"),
+        n_v,
     )
-    # first is one row per voter: its value for each voter, repeated over the elections
-    grid["cohort"] = (
-        pd.Series(np.repeat(first.reindex(vids).to_numpy(), n_e)).fillna(0).astype(np.int64)
-    )
+    # first is one value per voter of vids (0: never), repeated over the elections
+    grid["cohort"] = first[v_of_row]
     grid["treated"] = ((grid["cohort"] > 0) & (grid["period"] >= grid["cohort"])).astype(np.int8)
     n_set_aside = n_not + n_undated + n_unmatched + n_after
     if n_set_aside:
@@ -374,7 +401,7 @@ def voter_panel(
         n_units=n_v,
         n_elections=n_e,
         n_rows=len(grid),
-        n_treated_units=int((first.reindex(vids).fillna(0) > 0).sum()),
+        n_treated_units=int((first > 0).sum()),
         n_contacts=len(contacts),
         n_contacts_used=len(used) - n_unmatched - n_after,
         n_contacts_not_attempted=n_not,

@@ -68,6 +68,23 @@ def sorted_index(values: np.ndarray) -> GroupIndex:
     )
 
 
+def label_index(values: pd.Series | np.ndarray) -> GroupIndex:
+    """:func:`fieldexp.stats.groups.factorize` of a column, hashing text ids where they live.
+
+    A text column (pandas' Arrow-backed ``str``) is factorised by ``pd.factorize`` on the
+    column itself: the same codes (order of first appearance) without first converting
+    millions of ids to Python objects. Other columns go to ``factorize`` unchanged.
+    """
+    if isinstance(values, pd.Series) and values.dtype.kind not in "iufcbmM":
+        codes, uniq = pd.factorize(values, sort=False)
+        codes = np.asarray(codes, dtype=np.int64)
+        if not (codes < 0).any():
+            n = len(uniq)
+            return GroupIndex(codes=codes, n_groups=n, counts=np.bincount(codes, minlength=n))
+        values = values.to_numpy()
+    return factorize(values)
+
+
 def _narrow(g: GroupIndex) -> GroupIndex:
     top = max(g.n_groups - 1, 0)
     dtype = next(
@@ -79,10 +96,15 @@ def _narrow(g: GroupIndex) -> GroupIndex:
 
 
 def panel_index(
-    unit_values: np.ndarray, time_values: np.ndarray, *, labels: pd.Index, unit: str, time: str
+    unit_values: pd.Series | np.ndarray,
+    time_values: np.ndarray,
+    *,
+    labels: pd.Index,
+    unit: str,
+    time: str,
 ) -> tuple[GroupIndex, GroupIndex]:
     """Unit and (time-ordered) period groupings; duplicated unit-period rows are a DataError."""
-    units = factorize(unit_values)
+    units = label_index(unit_values)
     periods = sorted_index(time_values)
     filled = np.zeros((units.n_groups, periods.n_groups), dtype=bool)
     filled[units.codes, periods.codes] = True

@@ -1,4 +1,4 @@
-r"""``fx.did`` (two-way fixed effects) on engine tables: closed-form double demeaning.
+r"""``fx.did`` (two-way fixed effects) on engine tables: double demeaning, or an exact T x T solve.
 
 On a **balanced** panel (every unit observed exactly once in every period, after listwise
 deletion) the unit and period effects of
@@ -31,11 +31,20 @@ HC1 :math:`\times n/(n-r)`, CR1 :math:`\times\frac{G(n-1)}{(G-1)(n-K)}` (*K* = *
 :func:`fieldexp.stats.covariance.fixest_fe_count`), df :math:`n-r` or :math:`G-1`: the
 numbers of :func:`fieldexp.diffindiff.did` on the same rows.
 
-**Unbalanced panels** have no closed form (the two-way projection needs alternating
-projections over the unit x period graph); they are refused with the memory a DataFrame
-fit would need, and the two ways out: keep the units observed in every period (a balanced
-panel, in the engine), or pull the panel's rows and call :func:`fieldexp.did` on the
-DataFrame. CR2 (leverage blocks of every cluster) and ``weights`` are refused too.
+**Unbalanced panels** (:func:`unbalanced_within`): the units are absorbed (unit means
+joined back) and the period effects solved *exactly* from the :math:`T\times T` system
+:math:`A\lambda = b` with :math:`A = D'M_UD` built from the units' observation patterns (sets
+of observed periods, one int64 bit mask per unit, pulled grouped: *P* rows) and
+:math:`b = D'M_Uv` (*T* rows); the per-(pattern, period) corrections go back to the engine
+as a small table. No iteration and no convergence tolerance: the residuals are those
+:func:`fieldexp.did` reaches on a DataFrame by alternating projections (tested at 1e-9, seen
+at ~1e-15), including singleton units (their rows are fitted exactly: leverage one) and
+disconnected periods. HC2/HC3 use the two-way leverage
+:math:`h^{FE}_{it} = 1/n_i + d_{it}'A^{-}d_{it}` (:math:`d_{it} = e_t - o_i/n_i`), refused
+with leverage-one rows (as on a DataFrame) or disconnected periods. Refused, with the memory
+a DataFrame fit would need: more than :data:`MAX_UNBALANCED_PERIODS` periods or
+:data:`MAX_PATTERNS` patterns. CR2 (leverage blocks of every cluster) and ``weights`` are
+refused on every panel.
 """
 
 from __future__ import annotations
@@ -56,7 +65,13 @@ from fieldexp.errors import (
     SpecificationError,
 )
 from fieldexp.results import EffectResult
-from fieldexp.stats.covariance import SE_TYPES, check_small_sample, resolve_se_type
+from fieldexp.stats.covariance import (
+    LEVERAGE_TOL,
+    SE_TYPES,
+    LeverageError,
+    check_small_sample,
+    resolve_se_type,
+)
 from fieldexp.stats.linear import gram_inverse
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -68,6 +83,12 @@ _FN = "fieldexp.diffindiff"
 Y, D, UNIT, TIME, CLUSTER = "_fx_y", "_fx_d", "_fx_unit", "_fx_time", "_fx_cluster"
 #: bytes per value of a DataFrame TWFE fit (the panel's columns plus the within copies)
 _BYTES_PER_VALUE = 3 * 8
+#: unbalanced panels: most periods (a unit's observed periods are one int64 bit mask)
+MAX_UNBALANCED_PERIODS = 62
+#: unbalanced panels: most distinct observation patterns (sets of periods) pulled
+MAX_PATTERNS = 100_000
+#: period index, pattern bit mask and two-way fixed-effect leverage columns
+TIDX, MASK, HFE = "_fx_tidx", "_fx_mask", "_fx_hfe"
 
 
 def _x(j: int) -> str:
@@ -97,7 +118,7 @@ def did_engine(
     small_sample: str = "estimatr",
     time_order: Sequence[Hashable] | None = None,
 ) -> EffectResult:
-    """:func:`fieldexp.did` on an engine table (balanced panels; see the module docstring)."""
+    """:func:`fieldexp.did` on an engine table (balanced or not; see the module docstring)."""
     covs = as_column_list(covariates, function=_FN, argument="covariates")
     check_choice(se_type, SE_TYPES, argument="se_type", function=_FN)
     alpha = check_alpha(alpha, function=_FN)
@@ -209,15 +230,6 @@ def did_engine(
             f"{unit!r} x {time!r} must identify rows (one row per unit and period); found "
             f"{dup:,} rows more than unit-period cells (duplicated cells; {_FN})."
         )
-    if n != U * T:
-        mb = n * (3 + k + (clusters is not None)) * _BYTES_PER_VALUE / 1e6
-        raise _refuse(
-            f"the panel is unbalanced ({n:,} rows for {U:,} units x {T:,} periods = "
-            f"{U * T:,} cells), and two-way fixed effects have a closed form only on balanced "
-            f"panels. Either keep the units observed in every period (filter in the engine: "
-            f"units with {T} rows), or pull the rows used ({n:,} rows, about {mb:,.0f} MB for "
-            "the DataFrame fit) and call fx.did on the DataFrame."
-        )
     ttype = t.schema()[TIME]
     notes: tuple[str, ...] = (f"two-way fixed effects: {U:,} units x {T:,} periods",)
     if ttype.is_numeric() or ttype.is_temporal():
@@ -230,13 +242,22 @@ def did_engine(
         )
 
     cols = [Y, D, *(_x(j) for j in range(len(covs)))]
-    um = t.group_by(UNIT).aggregate(**{f"{c}_u": t[c].mean() for c in cols})
-    tm = t.group_by(TIME).aggregate(**{f"{c}_t": t[c].mean() for c in cols})
-    gm = t.aggregate(**{f"{c}_g": t[c].mean() for c in cols})
-    j = t.join(um, UNIT).join(tm, TIME).cross_join(gm)
-    within = {_c(c): j[c] - j[f"{c}_u"] - j[f"{c}_t"] + j[f"{c}_g"] for c in cols}
     keep = [UNIT, TIME] + ([CLUSTER] if clusters is not None else [])
-    w = j.select(*keep, **within)
+    hfe: ir.Value | None = None  # leverage of the fixed effects (HC2/HC3)
+    if n == U * T:  # balanced: closed-form double demeaning
+        um = t.group_by(UNIT).aggregate(**{f"{c}_u": t[c].mean() for c in cols})
+        tm = t.group_by(TIME).aggregate(**{f"{c}_t": t[c].mean() for c in cols})
+        gm = t.aggregate(**{f"{c}_g": t[c].mean() for c in cols})
+        j = t.join(um, UNIT).join(tm, TIME).cross_join(gm)
+        within = {_c(c): j[c] - j[f"{c}_u"] - j[f"{c}_t"] + j[f"{c}_g"] for c in cols}
+        w = j.select(*keep, **within)
+        hfe = ibis.literal(1.0 / U + 1.0 / T - 1.0 / (U * T))
+    else:  # unbalanced: units absorbed, period effects solved exactly (T x T)
+        mb = n * (3 + k + (clusters is not None)) * _BYTES_PER_VALUE / 1e6
+        w = unbalanced_within(
+            t, cols, keep, U=U, T=T, n=n, leverage=resolved in ("HC2", "HC3"), mb=mb
+        )
+        hfe = w[HFE] if resolved in ("HC2", "HC3") else None
     aggs = {}
     for a in range(len(cols)):
         for b in range(a, len(cols)):
@@ -281,18 +302,36 @@ def did_engine(
     else:
         wt = e * e
         power = {"HC2": 1, "HC3": 2}.get(resolved, 0)
+        mo: dict[str, ir.Value] = {}
         if power:
-            h = ibis.literal(1.0 / U + 1.0 / T - 1.0 / (U * T))
+            assert hfe is not None
+            h = hfe
             for a in range(k):
                 for b in range(k):
                     h = h + xs[a] * xs[b] * float(M[a, b])
+            # as fieldexp.stats.covariance.checked_leverage: 1 - h <= LEVERAGE_TOL is leverage one
+            mo["_fx_lev1"] = (1.0 - h <= LEVERAGE_TOL).cast("int64").sum()
             wt = wt / (1.0 - h) if power == 1 else wt / ((1.0 - h) * (1.0 - h))
         r = w.mutate(_fx_w=wt)
         xr = [r[_c(c)] for c in cols[1:]]
-        mo = {
-            f"m_{a}_{b}": (r["_fx_w"] * xr[a] * xr[b]).sum() for a in range(k) for b in range(a, k)
-        }
+        mo.update(
+            {
+                f"m_{a}_{b}": (r["_fx_w"] * xr[a] * xr[b]).sum()
+                for a in range(k)
+                for b in range(a, k)
+            }
+        )
         mrow = pull(r.aggregate(**mo), "score cross-products").to_pylist()[0]
+        if int(mrow.get("_fx_lev1") or 0):
+            bad = int(mrow["_fx_lev1"])
+            raise LeverageError(
+                f"se_type={resolved!r} divides each residual by "
+                f"{'sqrt(1 - h_ii)' if resolved == 'HC2' else '(1 - h_ii)'}, and {bad:,} "
+                "observation(s) have leverage h_ii = 1 (the model fits them exactly, so their "
+                "residual carries no information about the variance; in a panel: units observed "
+                "once, or periods with one unit); use se_type='HC1' or 'stata'",
+                np.empty(0, dtype=np.int64),
+            )
     meat = np.empty((k, k))
     for a in range(k):
         for b in range(a, k):
@@ -359,3 +398,139 @@ def _fixest_fe(t: ir.Table, U: int, T: int) -> int:
         if int(row["spanning"]) == 0:
             total -= levels - 1
     return total
+
+
+def unbalanced_within(
+    t: ir.Table,
+    cols: list[str],
+    keep: list[str],
+    *,
+    U: int,
+    T: int,
+    n: int,
+    leverage: bool,
+    mb: float,
+) -> ir.Table:
+    r"""Two-way within transformation of an unbalanced panel, exact, in four passes.
+
+    With :math:`M_U` the unit demeaning and :math:`D` the period dummies, the residual of
+    :math:`v` on unit and period effects is :math:`\tilde v = M_U v - M_U D\lambda_v` with
+    :math:`A\lambda_v = b_v`, :math:`A = D'M_UD`, :math:`b_v = D'M_Uv` (Frisch–Waugh). Per row,
+    :math:`\tilde v_{it} = v_{it} - \bar v_{i} - (\lambda_t - \bar\lambda_{p(i)})` where
+    :math:`\bar\lambda_{p} = \sum_{s \in p}\lambda_s / n_p` depends on the unit only through
+    its *pattern* :math:`p(i)` (its set of observed periods, :math:`n_p` of them). And
+    :math:`A = \sum_p c_p(\operatorname{diag}(o_p) - o_po_p'/n_p)` (:math:`c_p` units with
+    pattern :math:`p`, :math:`o_p` its 0/1 period vector) is a graph Laplacian on the periods.
+
+    Passes (only aggregates leave the engine): period index (``dense_rank``) and per unit its
+    mean of every column and its pattern as an int64 bit mask, grouped by pattern (*P* rows,
+    at most :data:`MAX_PATTERNS`); :math:`b_v(t) = \sum_{i} (v_{it} - \bar v_i)` (*T* rows).
+    :math:`A` is solved locally, exactly, per connected component of the periods with one
+    reference period set to zero (any solution gives the same :math:`\tilde v`); no
+    iteration, so no convergence tolerance. The corrections
+    :math:`\lambda_t - \bar\lambda_p` (and the fixed-effect leverage
+    :math:`h^{FE}_{pt} = 1/n_p + G_{tt} - 2(Go_p)_t/n_p + o_p'Go_p/n_p^2`, :math:`G` the grounded
+    inverse of :math:`A`) go back to the engine as a table of :math:`\sum_p n_p \le PT` rows
+    joined on (pattern, period). A unit observed once has :math:`\tilde v = 0` and leverage
+    one, as in :func:`fieldexp.did` on a DataFrame (which absorbs both factors by alternating
+    projections to a 1e-12 tolerance: the same fixed point).
+    """
+    import ibis
+    import pandas as pd
+
+    if T > MAX_UNBALANCED_PERIODS:
+        raise _refuse(
+            f"the panel is unbalanced ({n:,} rows for {U:,} units x {T:,} periods = {U * T:,} "
+            f"cells) and has more than {MAX_UNBALANCED_PERIODS} periods, the most whose "
+            "observation patterns the engine encodes. Either keep the units observed in every "
+            f"period (filter in the engine: units with {T} rows), or pull the rows used "
+            f"({n:,} rows, about {mb:,.0f} MB for the DataFrame fit) and call fx.did on the "
+            "DataFrame."
+        )
+    periods = t.select(TIME).distinct()
+    periods = periods.mutate(**{TIDX: ibis.dense_rank().over(order_by=periods[TIME])})
+    tb = t.join(periods, TIME)
+    bit = ibis.literal(1, "int64") << tb[TIDX].cast("int64")
+    um = tb.group_by(UNIT).aggregate(**{MASK: bit.sum()}, **{f"{c}_u": tb[c].mean() for c in cols})
+    prow = pull(
+        um.group_by(MASK).aggregate(_fx_units=um.count()).order_by(MASK).limit(MAX_PATTERNS + 1),
+        "observation patterns",
+    )
+    if prow.num_rows > MAX_PATTERNS:
+        raise _refuse(
+            f"the unbalanced panel has more than {MAX_PATTERNS:,} distinct sets of observed "
+            f"periods among its {U:,} units; the exact two-way projection pulls one row per "
+            f"set. Pull the rows used ({n:,} rows, about {mb:,.0f} MB) and call fx.did on the "
+            "DataFrame, or keep the units observed in every period (a balanced panel)."
+        )
+    masks = np.asarray(prow.column(MASK).to_pylist(), dtype=np.int64)
+    counts = np.asarray(prow.column("_fx_units").to_pylist(), dtype=np.float64)
+    obs = ((masks[:, None] >> np.arange(T)[None, :]) & 1).astype(np.float64)  # P x T
+    n_p = obs.sum(axis=1)
+    A = (obs * counts[:, None]).sum(axis=0)
+    A = np.diag(A) - (obs * (counts / n_p)[:, None]).T @ obs
+    j = tb.join(um, UNIT)
+    brow = pull(
+        j.group_by(TIDX)
+        .aggregate(**{f"b{a}": (j[c] - j[f"{c}_u"]).sum() for a, c in enumerate(cols)})
+        .order_by(TIDX),
+        "period sums of unit-demeaned columns",
+    )
+    tidx = np.asarray(brow.column(TIDX).to_pylist(), dtype=np.int64)
+    B = np.zeros((T, len(cols)))
+    for a in range(len(cols)):
+        B[tidx, a] = np.asarray(brow.column(f"b{a}").to_pylist(), dtype=np.float64)
+    G, n_comp = _grounded_inverse(A, obs)
+    if leverage and n_comp > 1:
+        raise EstimationError(
+            f"the periods of this unbalanced panel fall into {n_comp} groups that no unit links "
+            "(a unit observed in periods of two groups would link them), so the period effects "
+            "are collinear with the unit effects and HC2/HC3 leverages are not defined as "
+            f"{_FN}.did computes them on a DataFrame; use se_type='HC1', 'stata' or clusters, "
+            "or analyse each group of periods separately."
+        )
+    lam = G @ B  # T x m: period effects (one reference period per component at zero)
+    lam_bar = (obs @ lam) / n_p[:, None]  # P x m
+    pi, ti = np.nonzero(obs)
+    adj: dict[str, object] = {MASK: masks[pi], TIDX: ti.astype(np.int64)}
+    for a, c in enumerate(cols):
+        adj[f"{c}_a"] = lam[ti, a] - lam_bar[pi, a]
+    if leverage:
+        Go = obs @ G  # P x T: (G o_p)' (G symmetric)
+        quad = np.einsum("pt,pt->p", Go, obs)
+        adj[HFE] = 1.0 / n_p[pi] + G[ti, ti] - 2.0 * Go[pi, ti] / n_p[pi] + quad[pi] / n_p[pi] ** 2
+    corr = ibis.memtable(pd.DataFrame(adj))
+    jj = j.join(corr, [MASK, TIDX])
+    within = {_c(c): jj[c] - jj[f"{c}_u"] - jj[f"{c}_a"] for c in cols}
+    extra = {HFE: jj[HFE]} if leverage else {}
+    return jj.select(*keep, **within, **extra)
+
+
+def _grounded_inverse(A: np.ndarray, obs: np.ndarray) -> tuple[np.ndarray, int]:
+    """A generalised inverse of the period Laplacian ``A``: per connected component of the
+    periods (linked when a pattern holds both), the inverse of ``A`` without the component's
+    first period, zeros for that period, and the number of components. Exact (a dense
+    solve), no tolerance."""
+    T = A.shape[0]
+    parent = list(range(T))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for row in obs:
+        idx = np.flatnonzero(row)
+        for s in idx[1:]:
+            parent[find(int(s))] = find(int(idx[0]))
+    comps: dict[int, list[int]] = {}
+    for tt in range(T):
+        comps.setdefault(find(tt), []).append(tt)
+    G = np.zeros((T, T))
+    for members in comps.values():
+        free = members[1:]  # the first period of the component is the reference
+        if free:
+            sub = np.ix_(free, free)
+            G[sub] = np.linalg.inv(A[sub])
+    return (G + G.T) / 2.0, len(comps)

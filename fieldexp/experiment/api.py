@@ -92,7 +92,11 @@ def _check_clusters_per_arm(data: ExperimentData, function: str) -> None:
     g = data.clusters
     if g is None:
         return
-    treated = np.bincount(g.codes, weights=data.z, minlength=g.n_groups)
+    treated = (
+        data.cluster_treated
+        if data.cluster_treated is not None
+        else np.bincount(g.codes, weights=data.z, minlength=g.n_groups)
+    )
     with_t = int((treated > 0).sum())
     with_c = int((treated < g.counts).sum())
     if min(with_t, with_c) < 2:
@@ -363,6 +367,7 @@ def _fit_itt_ols(prepared: ExperimentData, y: np.ndarray, se_type: str, small: s
         clusters=prepared.clusters,
         df_terms=(prepared.assignment,),
         small_sample=small,
+        report=(prepared.assignment,),
     )
 
 
@@ -531,6 +536,7 @@ def cace(
                 clusters=prepared.clusters,
                 df_terms=(assignment,),
                 small_sample=small_sample,
+                report=(assignment,),
             )
             fit = fit_absorbed(
                 absorbed,
@@ -542,6 +548,7 @@ def cace(
                 clusters=prepared.clusters,
                 df_terms=(treatment,),
                 small_sample=small_sample,
+                report=(treatment,),
             )
     except LeverageError as exc:
         raise _leverage_error(exc, prepared, function) from None

@@ -23,7 +23,7 @@ from fieldexp._validate import (
     numeric,
 )
 from fieldexp.errors import DataError, DesignError, FieldexpWarning, format_rows
-from fieldexp.stats.groups import GroupIndex, factorize
+from fieldexp.stats.groups import GroupIndex, factorize, group_totals
 from fieldexp.stats.linear import is_nested
 
 __all__ = ["ExperimentData", "prepare_experiment"]
@@ -62,6 +62,8 @@ class ExperimentData:
         The ``blocks`` label of each row used.
     blocks_name, clusters_name : str or None
         The column names.
+    cluster_treated : ndarray or None
+        Units assigned to treatment in each cluster (the cluster sums of ``z``).
     """
 
     y: np.ndarray
@@ -85,6 +87,7 @@ class ExperimentData:
     block_values: np.ndarray | None = None
     blocks_name: str | None = None
     clusters_name: str | None = None
+    cluster_treated: np.ndarray | None = None
 
 
 def _covariate_matrix(
@@ -94,7 +97,11 @@ def _covariate_matrix(
     names: list[str] = []
     for c in covariates:
         s = frame[c]
-        if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iu":
+            # numpy integers: no missing, infinite or non-numeric value to refuse
+            cols.append(s.to_numpy())
+            names.append(c)
+        elif pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
             cols.append(numeric(s, argument="covariates", function=function))
             names.append(c)
         else:
@@ -119,9 +126,14 @@ def _covariate_matrix(
     return out, tuple(names)
 
 
-def mixed_clusters(values: np.ndarray, clusters: GroupIndex) -> np.ndarray:
-    """Clusters in which a 0/1 column varies (its cluster sum is neither 0 nor the size)."""
-    total = np.bincount(clusters.codes, weights=values, minlength=clusters.n_groups)
+def mixed_clusters(
+    values: np.ndarray, clusters: GroupIndex, total: np.ndarray | None = None
+) -> np.ndarray:
+    """Clusters in which a 0/1 column varies (its cluster sum is neither 0 nor the size).
+
+    ``total``: the cluster sums of ``values`` when the caller has them."""
+    if total is None:
+        total = group_totals(clusters, values)
     return (total != 0) & (total != clusters.counts)
 
 
@@ -200,11 +212,13 @@ def prepare_experiment(
         else (factorize(sub[clusters].to_numpy()) if clusters else None)
     )
     coarse = cross = False
+    cluster_treated: np.ndarray | None = None
     issues: list[str] = []
     if cluster_idx is not None:
         if cluster_idx.n_groups < 2:
             raise DesignError(f"only one cluster in {clusters!r} ({function}); need at least two.")
-        mixed = mixed_clusters(z, cluster_idx)
+        cluster_treated = group_totals(cluster_idx, z)
+        mixed = mixed_clusters(z, cluster_idx, cluster_treated)
         coarse = bool(mixed.any())
         if coarse:
             rows = sub.index[mixed[cluster_idx.codes]]
@@ -222,7 +236,7 @@ def prepare_experiment(
                 f"blocks), in {format_rows(sub.index[bad][:5], total=int(bad.sum()))}"
             )
     if block_idx is not None:
-        treated = np.bincount(block_idx.codes, weights=z, minlength=block_idx.n_groups)
+        treated = group_totals(block_idx, z)
         one_arm = (treated == 0) | (treated == block_idx.counts)
         if one_arm.any():
             labels = pd.unique(sub[blocks].to_numpy()[one_arm[block_idx.codes]])
@@ -264,4 +278,5 @@ def prepare_experiment(
         block_values=sub[blocks].to_numpy() if blocks else None,
         blocks_name=blocks,
         clusters_name=clusters,
+        cluster_treated=cluster_treated,
     )

@@ -201,7 +201,9 @@ def _contrast_wald(tau: np.ndarray, V: np.ndarray) -> tuple[float, int]:
 def _demean(a: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
     if groups is None:
         return a
-    _, inv = np.unique(groups, return_inverse=True)
+    # any numbering of the groups gives the same means (each summed in row order): hashing
+    # is enough, no sort of the labels
+    inv = pd.factorize(groups)[0]
     cnt = np.bincount(inv).astype(float)
     out = np.empty_like(a)
     for j in range(a.shape[1]):

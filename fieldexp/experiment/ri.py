@@ -507,6 +507,23 @@ def randomization_inference_family(
         One per outcome, in the order given.
     """
     function = "randomization_inference_family"
+    if is_engine_table(data):  # Ibis/Polars/Arrow: one G-row pull, draws aligned (exact or dense)
+        from fieldexp.experiment.multiplicity import engine_ri_family
+
+        if treatment is not None or arm is not None or estimator is not None:
+            raise SpecificationError(
+                f"{function} on an engine table: 'treatment', 'arm' and 'estimator' are not "
+                "pushed down (two-arm ITT families only); pull the unit rows and pass a DataFrame"
+            )
+        if not isinstance(assignment, str):
+            raise SpecificationError(
+                f"{function} on an engine table: 'assignment' must name a column of the table"
+            )
+        return engine_ri_family(
+            data, outcomes, assignment, design, reps=reps, seed=seed, alternative=alternative,
+            studentize=studentize, engine=engine, estimand=estimand, covariates=covariates,
+            weights=weights,
+        )  # fmt: skip
     data = check_frame(data, function=function)
     if (
         isinstance(outcomes, str)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -33,6 +35,7 @@ from fieldexp.design.replay import (
     FullPlan,
     Reducer,
     ReplayPlan,
+    block_types,
     count_assignments,
     count_assignments_full,
     enumerate_draws,
@@ -45,6 +48,7 @@ from fieldexp.errors import (
     ColumnNotFoundError,
     DataError,
     DesignError,
+    FieldexpError,
     SpecificationError,
     did_you_mean,
     format_rows,
@@ -61,9 +65,11 @@ __all__ = [
     "observed_acc",
     "omnibus_f_test",
     "prepare_replay",
+    "replay_key",
     "residualize",
     "resolve_assignment",
     "run_replay",
+    "shared_replays",
 ]
 
 ENGINES = ("auto", "dense", "grouped", "exact")
@@ -207,6 +213,83 @@ def _arm_codes(series: pd.Series, design: Design, *, function: str) -> np.ndarra
     return codes
 
 
+#: prepared replays shared by the consumers inside :func:`shared_replays` (``None``: off)
+_SHARED: dict[str, tuple[ReplaySetup, Structure]] | None = None
+
+
+@contextmanager
+def shared_replays() -> Iterator[None]:
+    """Within this block, :func:`prepare_replay` of one design on the same units is done once.
+
+    A report runs randomisation inference, the heterogeneity test and the balance omnibus
+    test on the same units under the same design; each replay is then prepared (ids
+    canonicalised, clusters numbered, assignment checked against the design) once and
+    handed to every consumer. The memo is keyed on the content of what the preparation reads
+    (:func:`replay_key`), so it cannot go stale, and it is dropped when the block ends.
+    """
+    global _SHARED
+    outer = _SHARED
+    if outer is None:
+        _SHARED = {}
+    try:
+        yield
+    finally:
+        if outer is None:
+            _SHARED = None
+
+
+def replay_key(
+    data: pd.DataFrame, codes: np.ndarray, design: Design, *, arm: ArmLabel | None, full: bool
+) -> str:
+    """SHA-256 of everything :func:`prepare_replay` reads: the design, the tested arm, each
+    row's arm (``codes``, the index in ``design.arm_labels``) and the values (in row order)
+    and dtypes of the unit, block and cluster columns."""
+    if arm is None and len(design.arm_labels) == 2:
+        arm = design.treatment_arms[0]  # what prepare_replay resolves it to
+    h = hashlib.sha256()
+    h.update("|".join([design.to_json(), repr(arm), str(full), str(len(data))]).encode())
+    h.update(np.ascontiguousarray(codes, dtype="<i8").tobytes())
+    for col in (design.unit, design.blocks, design.clusters):
+        if col is None:
+            h.update(b"|none")
+            continue
+        series = data[col]
+        h.update(f"|{col}:{series.dtype}:".encode())
+        _update_digest(h, series)
+    return h.hexdigest()
+
+
+def _update_digest(h: hashlib._Hash, series: pd.Series) -> None:
+    """Feed the values of ``series`` (in row order) to ``h``: the raw bytes of numpy and
+    Arrow string columns without missing values (offsets rebased to 0), else pandas' row
+    hashes."""
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        h.update(b"numpy:")
+        h.update(np.ascontiguousarray(series.to_numpy()).tobytes())
+        return
+    to_arrow = getattr(series.array, "__arrow_array__", None)
+    if to_arrow is not None:
+        import pyarrow as pa
+
+        arr = to_arrow()
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        if arr.null_count == 0 and (
+            pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
+        ):
+            kind = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+            _, offsets_buf, data_buf = arr.buffers()
+            offsets = np.frombuffer(offsets_buf, dtype=kind)[arr.offset : arr.offset + len(arr) + 1]
+            first, last = int(offsets[0]), int(offsets[-1])
+            h.update(b"arrow-string:")
+            h.update((offsets - first).astype("<i8").tobytes())
+            h.update(memoryview(data_buf)[first:last] if data_buf is not None else b"")
+            return
+    h.update(b"pandas:")
+    h.update(pd.util.hash_pandas_object(series, index=False).to_numpy().tobytes())
+
+
 def prepare_replay(
     data: pd.DataFrame,
     arm_column: str,
@@ -220,15 +303,51 @@ def prepare_replay(
 
     With ``full`` (multi-arm designs), the whole design is replayed: every assigned cluster
     can be re-drawn into any arm (:class:`~fieldexp.design.replay.FullPlan`), which is valid
-    under the sharp null that no arm other than ``arm`` has an effect.
+    under the sharp null that no arm other than ``arm`` has an effect. Inside
+    :func:`shared_replays`, a replay already prepared on the same content is reused.
     """
     if not isinstance(design, Design):
         raise SpecificationError(
             f"The 'design' parameter of {function} must be a fieldexp.Design. "
             f"Got {type(design).__name__} instead."
         )
+    shared = _SHARED
+    if shared is None or not all(
+        c is None or c in data.columns for c in (design.unit, design.blocks, design.clusters)
+    ):
+        return _prepare_replay(data, arm_column, design, arm=arm, function=function, full=full)
+    try:
+        codes = _arm_codes(data[arm_column], design, function=function)
+    except FieldexpError:  # raised in the order of the unshared preparation
+        return _prepare_replay(data, arm_column, design, arm=arm, function=function, full=full)
+    key = replay_key(data, codes, design, arm=arm, full=full)
+    hit = shared.get(key)
+    if hit is None:
+        hit = _prepare_replay(
+            data, arm_column, design, arm=arm, function=function, full=full, codes=codes
+        )
+        for obj in (*hit, hit[0].plan):
+            for name in obj.__slots__:
+                value = getattr(obj, name)
+                if isinstance(value, np.ndarray):
+                    value.flags.writeable = False  # shared: no consumer may change it
+        shared[key] = hit
+    return hit
+
+
+def _prepare_replay(
+    data: pd.DataFrame,
+    arm_column: str,
+    design: Design,
+    *,
+    arm: ArmLabel | None,
+    function: str,
+    full: bool,
+    codes: np.ndarray | None = None,
+) -> tuple[ReplaySetup, Structure]:
     st = prepare(design, data)
-    codes = _arm_codes(data[arm_column], design, function=function)
+    if codes is None:
+        codes = _arm_codes(data[arm_column], design, function=function)
     ci = design.arm_labels.index(design.control)
     if arm is None:
         if len(design.arm_labels) != 2:
@@ -445,19 +564,13 @@ def observed_acc(setup: ReplaySetup, V: np.ndarray, reducer: Reducer, n_acc: int
     return acc
 
 
-def _largest_colours(plan: ReplayPlan, V: np.ndarray) -> int:
-    return max(
-        (
-            len(np.unique(V[plan.block_starts[b] : plan.block_starts[b + 1]], axis=0))
-            for b in range(plan.n_blocks)
-        ),
-        default=0,
-    )
-
-
-def _grouped_bytes(plan: ReplayPlan, V: np.ndarray, reps: int) -> int:
+def _grouped_bytes(types: tuple[tuple[np.ndarray, np.ndarray], ...], reps: int) -> int:
     """Memory of the grouped engine: (draws x distinct values) twice for the largest block."""
-    return 16 * reps * _largest_colours(plan, V)
+    return 16 * reps * _largest_colours(types)
+
+
+def _largest_colours(types: tuple[tuple[np.ndarray, np.ndarray], ...]) -> int:
+    return max((len(colors) for _, colors in types), default=0)
 
 
 def _run_full(
@@ -523,22 +636,26 @@ def run_replay(
         used = "exact"
         exact = True
     else:
+        # the distinct cluster rows of each block, found once (engine choice, memory, draws)
+        types = block_types(plan, V) if engine in ("auto", "grouped") else None
         if engine == "auto":
-            distinct = sum(
-                len(np.unique(V[plan.block_starts[b] : plan.block_starts[b + 1]], axis=0))
-                for b in range(plan.n_blocks)
-            )
+            assert types is not None
+            distinct = sum(len(colors) for _, colors in types)
             engine = "grouped" if distinct <= 0.25 * V.shape[0] else "dense"
-            if engine == "grouped" and _grouped_bytes(plan, V, reps) > memory_budget():
+            if engine == "grouped" and _grouped_bytes(types, reps) > memory_budget():
                 engine = "dense"  # its chunks keep memory flat
-        elif engine == "grouped" and _grouped_bytes(plan, V, reps) > memory_budget():
-            raise SpecificationError(
-                f"engine='grouped': {reps:,} draws of the largest block's "
-                f"{_largest_colours(plan, V):,} distinct cluster values would need about "
-                f"{_gb(_grouped_bytes(plan, V, reps))} of memory; use engine='dense' (memory "
-                "stays flat) or fewer reps"
-            )
-        acc = replay_draws(plan, V, reducer, n_acc, reps=reps, seed=seed, engine=engine)
+        elif engine == "grouped":
+            assert types is not None
+            if _grouped_bytes(types, reps) > memory_budget():
+                raise SpecificationError(
+                    f"engine='grouped': {reps:,} draws of the largest block's "
+                    f"{_largest_colours(types):,} distinct cluster values would need about "
+                    f"{_gb(_grouped_bytes(types, reps))} of memory; use engine='dense' (memory "
+                    "stays flat) or fewer reps"
+                )
+        acc = replay_draws(
+            plan, V, reducer, n_acc, reps=reps, seed=seed, engine=engine, types=types
+        )
         prob = np.full(len(acc), 1.0 / len(acc))
         used = engine
         exact = False

@@ -122,6 +122,17 @@ def as_int(values: pd.Series, *, column: str, table: str, path: Path) -> pd.Seri
 
 def election_id(kind: pd.Series, date: pd.Series) -> pd.Series:
     """``general`` + 2016-11-08 -> ``general_2016_11_08``."""
+    if len(kind) <= 1000:
+        return _election_id(kind, date)
+    # once per distinct (type, date) pair, then spread to the rows
+    pair = pd.DataFrame({"k": kind.astype("str").to_numpy(), "d": date.to_numpy()})
+    group = pair.groupby(["k", "d"], sort=False, dropna=False).ngroup().to_numpy()
+    _, first = np.unique(group, return_index=True)
+    ids = _election_id(kind.iloc[first], date.iloc[first]).to_numpy(dtype=object)
+    return pd.Series(ids[group], index=kind.index).astype("str")
+
+
+def _election_id(kind: pd.Series, date: pd.Series) -> pd.Series:
     return (kind.astype("str") + "_" + date.dt.strftime("%Y_%m_%d")).astype("str")
 
 

@@ -95,12 +95,11 @@ def _short_rows_bytes(
             ends = np.concatenate([ends, [cut]])
             if starts[-1] >= cut:  # ends with a line break: no last, empty line
                 starts, ends = starts[:-1], ends[:-1]
+            # delimiters per line: one sum per line segment [start_i, start_i+1) (line starts
+            # strictly increase, so no segment is empty)
             fields = np.ones(starts.size, dtype=np.int64)
-            dpos = np.flatnonzero(part == delim)
-            if dpos.size:
-                fields += np.bincount(
-                    np.searchsorted(starts, dpos, side="right") - 1, minlength=starts.size
-                )
+            if starts.size:
+                fields += np.add.reduceat(part[:cut] == delim, starts, dtype=np.int64)
             # blank lines (empty or whitespace only) are skipped, as the csv reader does; only
             # one-field lines can be blank, and they are few: decode those
             keep = np.ones(starts.size, dtype=bool)

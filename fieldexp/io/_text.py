@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from fieldexp.errors import FileFormatError, RowsDroppedWarning, format_rows
@@ -337,6 +338,28 @@ def parse_dates(
     values are in (mixed formats) or shows the values that parse under none, with
     their lines.
     """
+    if len(values) > 4 * _SCREEN_ROWS and values.iloc[:1000].nunique() * 2 <= min(
+        len(values), 1000
+    ):
+        # few distinct values (election dates): parse each once, then spread to the rows.
+        # The same format wins (it must parse every distinct value) and every row gets its
+        # value's date; when no single format parses them all, the full path below names
+        # the offending rows.
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        if 2 * len(uniques) <= len(values):
+            try:
+                parsed_u = parse_dates(
+                    pd.Series(uniques, dtype=object),
+                    column=column,
+                    table=table,
+                    formats=formats,
+                )
+            except FileFormatError:
+                pass
+            else:
+                at = parsed_u.to_numpy()
+                spread = np.where(codes >= 0, at[np.maximum(codes, 0)], np.datetime64("NaT"))
+                return pd.Series(spread, index=values.index, dtype="datetime64[us]")
     text = values.astype("str").str.strip()
     text = text.where(values.notna() & (text != ""), None)
     present = text.notna()

@@ -74,7 +74,12 @@ def _election_type(
         return w
 
     folded_u = np.array([canon(w) for w in u_words], dtype=object)
-    folded = pd.Series(folded_u[codes_idx], index=raw.index)
+    # the folded words as a categorical column: map_codes works on its few distinct values
+    f_codes, f_words = pd.factorize(folded_u)
+    folded = pd.Series(
+        pd.Categorical.from_codes(f_codes[codes_idx], categories=pd.Index(f_words)),
+        index=raw.index,
+    )
     looked = map_codes(
         folded,
         codes,
@@ -256,7 +261,13 @@ def read_vote_history(
             unknown[what] = looked.unknown
         if format == "long" and "method" in df.columns:
             codes["method"] = df["method"].where(df["method"].notna(), codes["method"])
-        df["voted"] = pd.to_numeric(codes["voted"]).astype("Int8")
+        if looked.distinct is not None and looked.index is not None:
+            # once per distinct code, then spread to the rows (the same numbers and dtype:
+            # the rows hold exactly the distinct values)
+            voted_u = pd.to_numeric(looked.distinct["voted"]).to_numpy()
+            df["voted"] = pd.Series(voted_u[looked.index], index=df.index).astype("Int8")
+        else:  # pragma: no cover - map_codes always returns the distinct values
+            df["voted"] = pd.to_numeric(codes["voted"]).astype("Int8")
         df["method"] = codes["method"].where(codes["method"].astype("str") != "", None)
         df["election_date"] = parse_layout_dates(
             df["election_date"],
@@ -296,7 +307,10 @@ def read_vote_history(
         out = df
     cols = ["voter_id", "election_id", "election_date", "election_type", "voted", "method"]
     extra = [c for c in ("ballot_party", "party", "county_id", "county_code") if c in out.columns]
-    result = validate_vote_history(out[cols + extra])
+    # the key (voter_id, election_id; text from the file) is unique by now: duplicated pairs
+    # were set aside above (long layouts) or refused (wide layouts)
+    text_key = all(isinstance(out[c].dtype, pd.StringDtype) for c in ("voter_id", "election_id"))
+    result = validate_vote_history(out[cols + extra], key_checked=text_key)
     return record_import(
         result,
         path=p,

@@ -372,7 +372,9 @@ def _coerce(series: pd.Series, col: Column, table: str) -> pd.Series:
     raise DataError(f"{table}: unknown column kind {col.kind!r} for {name!r}")  # pragma: no cover
 
 
-def validate_table(df: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
+def validate_table(
+    df: pd.DataFrame, schema: TableSchema, *, key_checked: bool = False
+) -> pd.DataFrame:
     """Validate ``df`` against ``schema``; return a new frame in canonical form.
 
     Rules checked, in order: every required column is present; each column coerces to
@@ -435,7 +437,7 @@ def validate_table(df: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
     result = pd.DataFrame(out, index=df.index)
     if extras:
         result = pd.concat([result, df[extras]], axis=1)
-    if schema.key:
+    if schema.key and not key_checked:
         dupkey = result.duplicated(list(schema.key), keep="first")
         if dupkey.any():
             raise DataError(
@@ -451,9 +453,13 @@ def validate_voters(df: pd.DataFrame) -> pd.DataFrame:
     return validate_table(df, VOTERS)
 
 
-def validate_vote_history(df: pd.DataFrame) -> pd.DataFrame:
-    """Validate a long ``vote_history`` table (key ``voter_id, election_id``)."""
-    return validate_table(df, VOTE_HISTORY)
+def validate_vote_history(df: pd.DataFrame, *, key_checked: bool = False) -> pd.DataFrame:
+    """Validate a long ``vote_history`` table (key ``voter_id, election_id``).
+
+    ``key_checked``: the caller has just made the key unique on text columns that the
+    validation leaves unchanged (the readers), so the key check is not repeated.
+    """
+    return validate_table(df, VOTE_HISTORY, key_checked=key_checked)
 
 
 def validate_contacts(df: pd.DataFrame) -> pd.DataFrame:

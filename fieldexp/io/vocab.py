@@ -54,11 +54,32 @@ class CodeLookup:
         codes included, most frequent first.
     unknown
         Rows per unknown code.
+    distinct, index
+        The value columns per distinct input value and, per input row, the position of its
+        value in ``distinct`` (``values`` is ``distinct`` taken at ``index``): a column
+        derived from the codes can be computed once per distinct value.
     """
 
     values: pd.DataFrame
     counts: dict[str, int]
     unknown: dict[str, int]
+    distinct: pd.DataFrame | None = None
+    index: np.ndarray | None = None
+
+
+def factorize_text(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize`` of the values as text (missing = ``""``), distinct values in order of
+    first appearance; a categorical column is factorized through its codes (no text per row).
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        first, order = pd.factorize(values.cat.codes.to_numpy())
+        cats = np.asarray(values.cat.categories.astype("str"), dtype=object)
+        texts = np.array([cats[c] if c >= 0 else "" for c in order], dtype=object)
+        merged, uniques = pd.factorize(texts)  # equal texts (a blank category) are one value
+        return merged[first], np.asarray(uniques, dtype=object)
+    filled = values.astype("str").where(values.notna(), "")
+    codes, distinct = pd.factorize(filled, use_na_sentinel=False)
+    return codes, np.asarray(distinct, dtype=object)
 
 
 def code_key(s: pd.Series, *, case_insensitive: bool = True) -> pd.Series:
@@ -152,9 +173,8 @@ def map_codes(
     -------
     CodeLookup
     """
-    filled = values.astype("str").where(values.notna(), "")
     # work on the distinct values (a file has millions of rows and a few dozen codes)
-    codes_idx, uniques = pd.factorize(filled, use_na_sentinel=False)
+    codes_idx, uniques = factorize_text(values)
     u = pd.Series(uniques, dtype="object").astype("str")
     u_stripped = u.str.strip()
     u_key = code_key(u, case_insensitive=case_insensitive)
@@ -165,8 +185,6 @@ def map_codes(
         tab.drop(columns="code"), on="_key", how="left", validate="many_to_one"
     )
     u_bad = ~u_key.isin(set(tab["_key"])).to_numpy()
-    merged = u_merged.iloc[codes_idx].reset_index(drop=True)
-    merged.index = values.index
     bad = pd.Series(u_bad[codes_idx], index=values.index)
     n_per_unique = np.bincount(codes_idx, minlength=len(u))
     by_code = (
@@ -212,5 +230,12 @@ def map_codes(
         )
         for col in value_cols:
             if col in default:
-                merged.loc[bad.to_numpy(), col] = str(default[col])
-    return CodeLookup(values=merged.drop(columns="_key"), counts=counts, unknown=unknown)
+                u_merged.loc[u_bad, col] = str(default[col])
+    # defaults filled per distinct value, then spread to the rows (the same cells as filling
+    # the rows: a row is unknown exactly when its distinct value is)
+    distinct = u_merged.drop(columns="_key")
+    merged = distinct.iloc[codes_idx].reset_index(drop=True)
+    merged.index = values.index
+    return CodeLookup(
+        values=merged, counts=counts, unknown=unknown, distinct=distinct, index=codes_idx
+    )

@@ -23,7 +23,7 @@ from typing import Any
 
 from fieldexp.report.language import ENGLISH, get_language, shorten, wrap
 
-__all__ = ["bar_figure", "event_study_figure", "forest_figure", "svg_of"]
+__all__ = ["bar_figure", "event_study_figure", "forest_figure", "sorted_share_figure", "svg_of"]
 
 _STYLE: dict[str, Any] = {
     "svg.hashsalt": "fieldexp-report",
@@ -179,6 +179,51 @@ def bar_figure(
         ax.set_axisbelow(True)
 
     return svg_of(draw, size=(7.0, 3.2 + 0.15 * (lines - 1)))
+
+
+def sorted_share_figure(
+    series: Sequence[tuple[str, Sequence[float]]],
+    *,
+    xlabel: str,
+    ylabel: str,
+    percent: bool = True,
+    language: str = "en",
+) -> str:
+    """Each series sorted from highest to lowest, one line per series (many groups).
+
+    A bar per group stops being readable (and costs one drawn artist per bar) beyond a few
+    dozen groups; this draws the distribution of the shares instead: point *j* of a line
+    is the *j*-th highest share of its series (the series are sorted separately). The
+    groups themselves are in the section's table and its CSV.
+    """
+
+    def draw(fig: Any) -> None:
+        ax = fig.add_subplot(1, 1, 1)
+        colors = [BLUE, "#f0a030", GREY, "#3a9a5b"]
+        for j, (name, values) in enumerate(series):
+            vals = sorted(
+                ((100 * v if percent else v) for v in values if v is not None and math.isfinite(v)),
+                reverse=True,
+            )
+            ax.plot(
+                range(1, len(vals) + 1),
+                vals,
+                drawstyle="steps-mid",
+                linewidth=1.8,
+                label=name,
+                color=colors[j % 4],
+            )
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        _localise_ticks(ax.yaxis, language)
+        if percent:
+            ax.set_ylim(0, 100)
+        ax.set_xlim(left=0.5)
+        ax.legend(frameon=False, ncol=len(series), loc="upper right", bbox_to_anchor=(1, 1.18))
+        ax.grid(axis="y", color="#e3e5e8", linewidth=0.8)
+        ax.set_axisbelow(True)
+
+    return svg_of(draw, size=(7.0, 3.2))
 
 
 def event_study_figure(

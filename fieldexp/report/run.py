@@ -20,6 +20,7 @@ import warnings
 from dataclasses import replace
 
 from fieldexp.errors import FieldexpError
+from fieldexp.experiment.ri_replay import shared_replays
 from fieldexp.report.language import get_language
 from fieldexp.report.model import DidSummary, Headline, Provenance, Report, Section
 from fieldexp.report.plan import adjust_effects, estimate_effects, plan_effects
@@ -45,8 +46,9 @@ def build_report(
 
     BLAS runs on one thread throughout: every product here is tall and thin (rows x a few
     columns), where a second thread only waits on a busy machine (:mod:`fieldexp.stats.blas`).
+    Each design replay is prepared once for all its consumers (:func:`shared_replays`).
     """
-    with warnings.catch_warnings(), single_thread_blas():
+    with warnings.catch_warnings(), single_thread_blas(), shared_replays():
         warnings.simplefilter("ignore", category=FutureWarning)
         if run is None:
             run = prepare_analysis(spec, step)

@@ -23,13 +23,15 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from fieldexp.errors import SpecificationError
 from fieldexp.spec.guards import WINDOWS_RESERVED, identifier_kind, personal_kind
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ID_COLUMNS",
     "Forbidden",
+    "IdValues",
     "csv_cell",
     "csv_frame",
     "find_leaks",
@@ -245,6 +248,70 @@ def _norm(value: object) -> str:
     return " ".join(str(value).split()).casefold()
 
 
+class IdValues(Set[str]):
+    """The ids of the input id columns, as printed, without a Python string per id.
+
+    Holds each id column once as an Arrow text array (values as :func:`_texts` prints
+    them: stripped; whole floats without ``.0``) and looks up many candidates at a time
+    (:meth:`hits`: one vectorised pass over each column with the candidates hashed), so a
+    report on millions of voters does not build a set of millions of strings. Behaves as a
+    read-only set of strings (``in``, ``&``, ``==``, iteration), the empty string excluded.
+    """
+
+    __slots__ = ("_arrays", "_set", "_small")
+
+    def __init__(self, small: Iterable[str] = (), arrays: Iterable[pa.Array] = ()) -> None:
+        self._small = frozenset(v for v in small if v)
+        self._arrays = tuple(arrays)
+        self._set: frozenset[str] | None = None
+
+    def hits(self, candidates: Iterable[object]) -> set[str]:
+        """The candidates that are ids (exact text match)."""
+        cands = {c for c in candidates if isinstance(c, str) and c}
+        found = cands & self._small
+        rest = cands - found
+        if rest and self._arrays:
+            value_set = pa.array(sorted(rest), type=pa.string())
+            for arr in self._arrays:
+                mask = pc.is_in(arr, value_set=value_set)
+                if pc.any(mask).as_py():
+                    found.update(
+                        v for v in pc.unique(pc.filter(arr, mask)).to_pylist() if v is not None
+                    )
+        return found
+
+    def _all(self) -> frozenset[str]:
+        if self._set is None:
+            values = set(self._small)
+            for arr in self._arrays:
+                values.update(v for v in pc.unique(arr).to_pylist() if v)
+            self._set = frozenset(values)
+        return self._set
+
+    def __contains__(self, value: object) -> bool:
+        return bool(self.hits([value]))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __and__(self, other: object) -> set[str]:
+        if not isinstance(other, Iterable):
+            return NotImplemented
+        return self.hits(other)
+
+    __rand__ = __and__
+
+
+def id_hits(ids: Set[str], candidates: Iterable[str]) -> set[str]:
+    """The ``candidates`` in ``ids`` (one batched look-up for :class:`IdValues`)."""
+    if isinstance(ids, IdValues):
+        return ids.hits(candidates)
+    return {c for c in candidates if c in ids}
+
+
 @dataclass(frozen=True, slots=True)
 class Forbidden:
     """What must not appear in any output.
@@ -258,7 +325,7 @@ class Forbidden:
     different value for (nearly) every row: a table grouped by one lists people.
     """
 
-    ids: frozenset[str] = frozenset()
+    ids: Set[str] = frozenset()
     personal: frozenset[str] = frozenset()
     unique_columns: frozenset[str] = frozenset()
     personal_columns: tuple[str, ...] = field(default=())
@@ -281,6 +348,33 @@ def _texts(s: pd.Series) -> list[str]:
             str(int(v)) if w else str(v) for v, w in zip(values, whole, strict=True)
         ]  # few distinct floats in practice
     return values.astype(str).str.strip().tolist()
+
+
+#: values certainly left unchanged by ``str.strip``: first and last characters ASCII letters,
+#: digits or ``_-.@+:/#`` (never whitespace in any definition)
+_UNSTRIPPED = r"^[A-Za-z0-9_\-.@+:/#]([\s\S]*[A-Za-z0-9_\-.@+:/#])?$"
+
+
+def _text_array(s: pd.Series) -> pa.Array | None:
+    """The column's values as :func:`_texts` prints them, as an Arrow text array
+    (duplicates kept, missing values dropped); None for columns that are not text."""
+    if not (
+        pd.api.types.is_string_dtype(s.dtype) or isinstance(s.dtype, pd.StringDtype)
+    ) or isinstance(s.dtype, pd.CategoricalDtype):
+        return None
+    try:
+        arr = pa.array(s.dropna(), type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None  # an object column mixing numbers and text: printed one by one
+    if isinstance(arr, pa.ChunkedArray):  # pragma: no cover - pa.array gives one chunk
+        arr = arr.combine_chunks()
+    plain = pc.match_substring_regex(arr, _UNSTRIPPED)
+    if not pc.all(plain).as_py():
+        # values with surrounding blanks (or unusual ends): strip them as Python does
+        odd = pc.invert(plain)
+        stripped = pa.array([v.strip() for v in pc.filter(arr, odd).to_pylist()], type=pa.string())
+        arr = pa.concat_arrays([pc.filter(arr, plain), stripped])
+    return arr
 
 
 def _unique_column(s: pd.Series) -> bool:
@@ -307,6 +401,7 @@ def forbidden_values(
     like personal data (:func:`fieldexp.spec.guards.personal_kind`), whatever the spelling.
     """
     ids: set[str] = set()
+    arrays: list[pa.Array] = []
     personal: set[str] = set()
     unique: set[str] = set()
     pcols: list[str] = []
@@ -317,8 +412,17 @@ def forbidden_values(
             name = str(col)
             s = frame[col]
             if name in id_columns or identifier_kind(name) is not None:
-                values = _texts(s)
-                ids.update(v for v in values if v)
+                arr = _text_array(s)
+                if arr is not None:
+                    arrays.append(arr)
+                    values = (
+                        [v for v in pc.unique(arr).to_pylist() if v is not None]
+                        if "canvasser" in name.lower()
+                        else []
+                    )
+                else:
+                    values = _texts(s)
+                    ids.update(v for v in values if v)
                 if "canvasser" in name.lower():
                     personal.update(_norm(v) for v in values if len(v) >= 2)
             if personal_kind(name) is not None:
@@ -326,7 +430,7 @@ def forbidden_values(
                 personal.update(n for n in (_norm(v) for v in _texts(s)) if len(n) >= 2)
             elif _unique_column(s):
                 unique.add(name)
-    return Forbidden(frozenset(ids), frozenset(personal), frozenset(unique), tuple(pcols))
+    return Forbidden(IdValues(ids, arrays), frozenset(personal), frozenset(unique), tuple(pcols))
 
 
 def _distinctive_personal(value: str) -> bool:
@@ -364,17 +468,29 @@ def _token_candidates(token: str) -> Iterable[str]:
             yield "".join(parts[2 * i : 2 * j + 1])
 
 
-def _text_leaks(texts: Iterable[str], ids: frozenset[str], emails: set[str]) -> list[str]:
-    """Distinctive ids (:func:`_distinctive_id`) and e-mail addresses in the text."""
-    found: dict[str, set[str]] = {}
+def _text_leaks(texts: Iterable[str], ids: Set[str], emails: set[str]) -> list[str]:
+    """Distinctive ids (:func:`_distinctive_id`) and e-mail addresses in the text.
+
+    Every candidate of every text is collected first, then looked up in ``ids`` at once.
+    """
+    candidates: set[str] = set()
+    mails: set[str] = set()
     for text in texts:
         for m in _TOKEN.finditer(text):
             token = m.group(0)
             for cand in _token_candidates(token):
-                if cand in ids and _distinctive_id(cand):
-                    found.setdefault("input id(s)", set()).add(cand)
-                elif "@" in cand and cand.casefold() in emails:
-                    found.setdefault("e-mail address(es)", set()).add(cand)
+                if _distinctive_id(cand):
+                    candidates.add(cand)
+                if "@" in cand and cand.casefold() in emails:
+                    mails.add(cand)
+    found: dict[str, set[str]] = {}
+    hits = id_hits(ids, candidates)
+    if hits:
+        found["input id(s)"] = hits
+    # a candidate counted as an id is not also counted as an e-mail (as before)
+    mails -= hits
+    if mails:
+        found["e-mail address(es)"] = mails
     return [f"{len(v)} {k} in the text" for k, v in sorted(found.items())]
 
 
@@ -432,7 +548,7 @@ def find_leaks(
                 problems.append(f"{where}: the column is named like personal data ({kind})")
                 continue
             if identifier_kind(column) is not None:
-                hits = cells & fb.ids
+                hits = id_hits(fb.ids, cells)
                 if hits:
                     problems.append(f"{where}: {len(hits)} input id(s)")
                     continue

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from fieldexp.errors import EstimationError
-from fieldexp.stats.groups import GroupIndex
+from fieldexp.stats.groups import GroupIndex, segment_starts
 
 __all__ = ["demean", "fe_rank", "is_balanced_grid"]
 
@@ -27,24 +27,42 @@ def _demean_once(
 ) -> np.ndarray:
     """One within transformation, column by column (contiguous columns scatter fastest).
 
-    ``out`` may be ``x`` itself (in place).
+    Rows sorted by group (a voter file sorted by precinct) take the group sums of all columns
+    in one ``np.add.reduceat`` over contiguous segments instead of one ``np.bincount`` per
+    column (:func:`fieldexp.stats.groups.segment_starts`). ``out`` may be ``x`` itself (in
+    place).
     """
+    starts = segment_starts(g)
     denom: np.ndarray = (
         g.counts.astype(np.float64)
         if w is None
-        else np.bincount(g.codes, weights=w, minlength=g.n_groups)
+        else (
+            np.bincount(g.codes, weights=w, minlength=g.n_groups)
+            if starts is None
+            else np.add.reduceat(w, starts)
+        )
     )
     if x.ndim == 1:
         wx = x if w is None else x * w
-        means = np.bincount(g.codes, weights=wx, minlength=g.n_groups) / denom
-        return np.subtract(x, means[g.codes], out=out)
+        total = (
+            np.bincount(g.codes, weights=wx, minlength=g.n_groups)
+            if starts is None
+            else np.add.reduceat(wx, starts)
+        )
+        return np.subtract(x, (total / denom)[g.codes], out=out)
     if out is None:
         out = np.empty_like(x, order="F")
+    if starts is not None:
+        wx2 = x if w is None else x * w[:, None]
+        means = np.add.reduceat(wx2, starts, axis=0) / denom[:, None]
+        for j in range(x.shape[1]):
+            np.subtract(x[:, j], np.repeat(means[:, j], g.counts), out=out[:, j])
+        return out
     for j in range(x.shape[1]):
         col = x[:, j]
         wx = col if w is None else col * w
-        means = np.bincount(g.codes, weights=wx, minlength=g.n_groups) / denom
-        np.subtract(col, means[g.codes], out=out[:, j])
+        m = np.bincount(g.codes, weights=wx, minlength=g.n_groups) / denom
+        np.subtract(col, m[g.codes], out=out[:, j])
     return out
 
 

@@ -47,7 +47,7 @@ from typing import ClassVar
 import numpy as np
 
 from fieldexp.errors import EstimationError, SpecificationError, did_you_mean
-from fieldexp.stats.groups import GroupIndex
+from fieldexp.stats.groups import GroupIndex, segment_starts
 
 __all__ = [
     "SE_TYPES",
@@ -59,6 +59,7 @@ __all__ = [
     "check_small_sample",
     "contrast_covariance",
     "fixest_fe_count",
+    "functional_variance",
     "get_covariance_estimator",
     "resolve_se_type",
 ]
@@ -232,12 +233,16 @@ class HC3(HC2):
 
 
 def _cluster_scores(inputs: SandwichInputs) -> np.ndarray:
-    """:math:`\\sum_{i \\in g} w_i e_i x_i`, shape (G, k), one column at a time."""
+    """:math:`\\sum_{i \\in g} w_i e_i x_i`, shape (G, k), one column at a time (all at
+    once by ``np.add.reduceat`` when the rows are sorted by cluster)."""
     g = inputs.clusters
     if g is None:  # guarded by the registry; kept for type checkers
         raise SpecificationError("a cluster-robust se_type needs `clusters`")
     ew = inputs.resid if inputs.weights is None else inputs.resid * inputs.weights
     X = inputs.X
+    starts = segment_starts(g)
+    if starts is not None:
+        return np.asfortranarray(np.add.reduceat(X * ew[:, None], starts, axis=0))
     out = np.empty((g.n_groups, X.shape[1]), order="F")
     buf = np.empty(X.shape[0])
     for j in range(X.shape[1]):
@@ -504,23 +509,57 @@ def contrast_covariance(
     ``inputs.resid`` for all.
     """
     psi = psi.reshape(inputs.n, -1)
-    E = inputs.resid[:, None] if resid is None else resid.reshape(inputs.n, -1)
-    n, r = inputs.n, inputs.rank
+    if se_type in ("HC2", "HC3"):
+        E = inputs.resid[:, None] if resid is None else resid.reshape(inputs.n, -1)
+        h = checked_leverage(inputs, se_type)
+        sc = psi * E / ((1.0 - h) ** (0.5 if se_type == "HC2" else 1.0))[:, None]
+        v = sc.T @ sc
+        n, r = inputs.n, inputs.rank
+        return Covariance((v + v.T) / 2.0, np.full(psi.shape[1], float(n - r)), se_type)
+    if se_type == "CR2":
+        if inputs.clusters is None:
+            raise SpecificationError(f"se_type={se_type!r} needs `clusters`")
+        return _cr2(inputs, psi, resid)
+    return functional_variance(
+        psi,
+        inputs.resid if resid is None else resid,
+        se_type,
+        n=inputs.n,
+        rank=inputs.rank,
+        rank_cr1=inputs.rank_cr1,
+        clusters=inputs.clusters,
+    )
+
+
+def functional_variance(
+    psi: np.ndarray,
+    resid: np.ndarray,
+    se_type: str,
+    *,
+    n: int,
+    rank: int,
+    rank_cr1: int | None,
+    clusters: GroupIndex | None,
+) -> Covariance:
+    r"""HC0, HC1, CR0 or ``"stata"`` (CR1) variance of linear functionals
+    :math:`\hat\theta_j = \sum_i \psi_{ij} y_i` with residuals ``resid`` (n,) or (n, t):
+    :math:`\sum_i \psi_i^2 e_i^2` (HC1 :math:`\times n/(n-r)`), :math:`\sum_g
+    (\psi_g^\top e_g)^2` (CR1 :math:`\times G(n-1)/((G-1)(n-r))`), the leverage-free rows
+    of :func:`contrast_covariance`. Needs no regressor matrix.
+    """
+    psi = psi.reshape(n, -1)
+    E = resid.reshape(n, -1)
+    r = rank
     t = psi.shape[1]
-    if se_type in ("HC0", "HC1", "HC2", "HC3"):
+    if se_type in ("HC0", "HC1"):
         sc = psi * E
-        if se_type in ("HC2", "HC3"):
-            h = checked_leverage(inputs, se_type)
-            sc = sc / ((1.0 - h) ** (0.5 if se_type == "HC2" else 1.0))[:, None]
         v = sc.T @ sc
         if se_type == "HC1":
             v = v * (n / (n - r))
         return Covariance((v + v.T) / 2.0, np.full(t, float(n - r)), se_type)
-    g = inputs.clusters
+    g = clusters
     if g is None:
         raise SpecificationError(f"se_type={se_type!r} needs `clusters`")
-    if se_type == "CR2":
-        return _cr2(inputs, psi, resid)
     sc = np.empty((g.n_groups, t))
     for j in range(t):
         e_j = E[:, j if E.shape[1] > 1 else 0]
@@ -528,7 +567,7 @@ def contrast_covariance(
     v = sc.T @ sc
     G = g.n_groups
     if se_type == "stata":
-        r1 = r if inputs.rank_cr1 is None else inputs.rank_cr1
+        r1 = r if rank_cr1 is None else rank_cr1
         v = v * (G * (n - 1) / ((G - 1) * (n - r1)))
     elif se_type != "CR0":
         raise SpecificationError(f"unknown se_type {se_type!r}")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["GroupIndex", "factorize", "group_sums"]
+__all__ = ["GroupIndex", "factorize", "group_sums", "group_totals", "segment_starts"]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -68,6 +68,10 @@ def factorize(values: object) -> GroupIndex:
             offset = (arr.astype(np.int64, copy=False) - lo).astype(np.intp, copy=False)
             counts_all = np.bincount(offset, minlength=span)
             present = counts_all > 0
+            if bool(present.all()):  # every label in lo..hi occurs: the offsets are the codes
+                codes = offset.astype(np.int64, copy=False)
+                counts = counts_all.astype(np.int64, copy=False)
+                return GroupIndex(codes=codes, n_groups=span, counts=counts)
             remap = np.cumsum(present) - 1
             codes = remap[offset].astype(np.int64, copy=False)
             counts = counts_all[present].astype(np.int64, copy=False)
@@ -78,6 +82,47 @@ def factorize(values: object) -> GroupIndex:
     n_groups = len(uniques)
     counts = np.bincount(codes, minlength=n_groups).astype(np.int64)
     return GroupIndex(codes=codes, n_groups=n_groups, counts=counts)
+
+
+#: groups must average this many rows for :func:`segment_starts` to use contiguous segments
+MIN_SEGMENT = 32
+
+
+def segment_starts(g: GroupIndex) -> np.ndarray | None:
+    """First row of each group when the rows are sorted by group (codes non-decreasing, no
+    empty group), else ``None``.
+
+    Voter files usually come sorted by precinct and household. On sorted codes
+    ``np.bincount`` adds long runs into the same bin, one dependent addition after another
+    (4 ms per 1M-row column for 1,000 precincts); ``np.add.reduceat`` over the contiguous
+    segments sums the same rows in the same groups, several columns at once, in a fraction of
+    that. The sums are the same up to rounding (each is a sum of the same numbers). Small
+    groups (households of two) stay with ``np.bincount``, which is then the faster: ``None``
+    unless groups average at least :data:`MIN_SEGMENT` rows.
+    """
+    codes = g.codes
+    n = codes.shape[0]
+    if n < MIN_SEGMENT * max(g.n_groups, 1) or int(codes[0]) != 0:
+        return None
+    if int(codes[-1]) != g.n_groups - 1:
+        return None
+    if not bool(np.all(g.counts > 0)):
+        return None
+    if n > 1 and not bool(np.all(codes[1:] >= codes[:-1])):
+        return None
+    starts = np.zeros(g.n_groups, dtype=np.intp)
+    np.cumsum(g.counts[:-1], out=starts[1:])
+    return starts
+
+
+def group_totals(g: GroupIndex, values: np.ndarray) -> np.ndarray:
+    """Sums of a vector ``values`` (n,) by the groups of ``g``: ``np.bincount``, or
+    ``np.add.reduceat`` over contiguous segments when the rows are sorted into large groups
+    (:func:`segment_starts`)."""
+    starts = segment_starts(g)
+    if starts is None:
+        return np.bincount(g.codes, weights=values, minlength=g.n_groups)
+    return np.add.reduceat(np.asarray(values, dtype=np.float64), starts)
 
 
 def group_sums(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:

@@ -24,7 +24,6 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg
 
 from fieldexp.errors import EstimationError
 from fieldexp.stats.absorb import demean, fe_rank
@@ -34,11 +33,21 @@ from fieldexp.stats.covariance import (
     check_small_sample,
     contrast_covariance,
     fixest_fe_count,
+    functional_variance,
     get_covariance_estimator,
 )
 from fieldexp.stats.groups import GroupIndex
+from fieldexp.stats.normal import (
+    COLLINEAR_TOL,
+    cross_product,
+    gram_inverse,
+    gram_inverse_from,
+    solve_from_cross,
+    solve_normal,
+)
 
 __all__ = [
+    "COLLINEAR_TOL",
     "Absorbed",
     "LinearFit",
     "absorb_columns",
@@ -47,12 +56,11 @@ __all__ = [
     "fit_iv_and_first_stage_cr2",
     "fit_ols",
     "gram_inverse",
+    "gram_inverse_from",
     "is_nested",
     "solve_normal",
 ]
 
-#: relative size below which a pivot of the scaled Gram matrix marks a collinear column
-COLLINEAR_TOL = 1e-10
 #: largest dense dummy matrix (rows x levels) built when dummies must be explicit
 MAX_DUMMY_CELLS = 60_000_000
 
@@ -98,50 +106,6 @@ def is_nested(inner: GroupIndex, outer: GroupIndex) -> bool:
     first = np.full(inner.n_groups, -1, dtype=np.int64)
     first[inner.codes] = outer.codes
     return bool(np.all(first[inner.codes] == outer.codes))
-
-
-def gram_inverse(Xw: np.ndarray, names: Sequence[str], *, absorbed: bool = False) -> np.ndarray:
-    """:math:`(X^\\top W X)^{-1}` from the weighted design, with a collinearity check."""
-    G = Xw.T @ Xw
-    k = G.shape[0]
-    d = np.sqrt(np.clip(np.diag(G), 0.0, None))
-    zero = d <= 0
-    if np.any(zero):
-        bad = [names[int(j)] for j in np.flatnonzero(zero)]
-        raise EstimationError(
-            f"regressor(s) {', '.join(map(repr, bad))} have no variation"
-            + (
-                " left after absorbing fixed effects (constant within every block)"
-                if absorbed
-                else " (constant, or zero in every row used)"
-            )
-        )
-    S = G / np.outer(d, d)
-    # greedy rank check in column order: the first column that adds nothing is reported
-    kept: list[int] = []
-    for j in range(k):
-        trial = [*kept, j]
-        sub = S[np.ix_(trial, trial)]
-        if np.linalg.eigvalsh(sub)[0] < COLLINEAR_TOL:
-            others = ", ".join(repr(names[i]) for i in kept)
-            raise EstimationError(
-                f"regressor {names[j]!r} is collinear with {others or 'the fixed effects'}; "
-                "drop it or one of the columns it duplicates"
-            )
-        kept.append(j)
-    try:
-        c = linalg.cho_factor(G)
-        M = linalg.cho_solve(c, np.eye(k))
-    except linalg.LinAlgError as exc:  # pragma: no cover - guarded by the rank check
-        raise EstimationError(f"the regressors are collinear: {exc}") from None
-    return (M + M.T) / 2.0
-
-
-def solve_normal(Xw: np.ndarray, yw: np.ndarray, M: np.ndarray) -> np.ndarray:
-    beta = M @ (Xw.T @ yw)
-    # one step of iterative refinement recovers the accuracy of a QR solve
-    beta = beta + M @ (Xw.T @ (yw - Xw @ beta))
-    return beta
 
 
 def _dummies(factors: Sequence[GroupIndex], n: int) -> np.ndarray:
@@ -207,6 +171,10 @@ class Absorbed:
     rank_fe_fixest : int
         The fixed effects as fixest/pyfixest count them in the CR1 small-sample factor
         (:func:`fieldexp.stats.covariance.fixest_fe_count`).
+    cross : ndarray (m, m) or None
+        :math:`C = A^\\top W A` of the transformed columns :math:`A` (when there are no
+        explicit dummies): every Gram matrix and right-hand side of the fits on these columns
+        is a block of it, so one pass over the rows serves a CACE and its first stage.
     """
 
     columns: np.ndarray
@@ -215,6 +183,7 @@ class Absorbed:
     leverage_fe: GroupIndex | None
     rank_fe: int
     rank_fe_fixest: int = 0
+    cross: np.ndarray | None = None
 
 
 def absorb_columns(
@@ -250,6 +219,7 @@ def absorb_columns(
         plan.leverage_fe,
         fe_rank(tuple(absorb)),
         fixest_fe_count(tuple(absorb), clusters),
+        cross_product(cols, w),
     )
 
 
@@ -406,12 +376,68 @@ def _take_columns(cols: np.ndarray, which: Sequence[int] | range) -> np.ndarray:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class _Solved:
-    """A fit before its variance: coefficients and what the sandwich needs."""
+    """A fit before its variance: coefficients and what the sandwich needs.
+
+    The score regressors (:math:`X`, or :math:`\\hat X` for 2SLS) are ``base @ score_map``
+    when ``score_map`` is given (columns of the absorbed matrix: built only if a variance
+    needs them), else ``base`` itself.
+    """
 
     names: tuple[str, ...]
     k: int
     beta: np.ndarray
-    inputs: SandwichInputs
+    resid: np.ndarray
+    bread: np.ndarray
+    weights: np.ndarray | None
+    clusters: GroupIndex | None
+    fe: GroupIndex | None
+    rank: int
+    df_terms: tuple[int, ...]
+    rank_cr1: int | None
+    base: np.ndarray
+    score_map: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return int(self.base.shape[0])
+
+    def scores(self) -> np.ndarray:
+        """The score regressors, Fortran-ordered (a column of ``base`` is copied exactly)."""
+        S = self.score_map
+        if S is None:
+            return self.base
+        units = [np.flatnonzero(S[:, c]) for c in range(S.shape[1])]
+        if all(len(u) == 1 and S[u[0], c] == 1.0 for c, u in enumerate(units)):
+            return _take_columns(self.base, [int(u[0]) for u in units])
+        out = np.empty((self.n, S.shape[1]), order="F")
+        for c, u in enumerate(units):
+            if len(u) == 1 and S[u[0], c] == 1.0:
+                out[:, c] = self.base[:, u[0]]
+            else:
+                np.dot(self.base, S[:, c], out=out[:, c])
+        return out
+
+    def psi(self, j: int) -> np.ndarray:
+        r""":math:`\\psi = W X M e_j`: the coefficient *j* as a linear function of *y*."""
+        v = self.bread[:, j]
+        x = self.base @ (v if self.score_map is None else self.score_map @ v)
+        if self.weights is not None:
+            x *= self.weights
+        return x
+
+    @property
+    def inputs(self) -> SandwichInputs:
+        return SandwichInputs(
+            X=self.scores(),
+            resid=self.resid,
+            bread=self.bread,
+            weights=self.weights,
+            clusters=self.clusters,
+            fe=self.fe,
+            rank=self.rank,
+            df_terms=self.df_terms,
+            rank_cr1=self.rank_cr1,
+        )
 
 
 def _solve_absorbed(
@@ -428,10 +454,64 @@ def _solve_absorbed(
 ) -> _Solved:
     names = tuple(names)
     cols = absorbed.columns
-    y = cols[:, y_col]
-    X = _take_columns(cols, x_cols)
+    score_map: np.ndarray | None = None
+    if absorbed.cross is not None and absorbed.dummies is None:
+        score_map, beta, M, resid = solve_from_cross(
+            cols,
+            absorbed.cross,
+            absorbed.weights,
+            absorbed.rank_fe > 0,
+            y_col,
+            list(x_cols),
+            z_cols,
+            names,
+        )
+        base, p = cols, len(names)
+    else:
+        y = cols[:, y_col]
+        base, X, beta, M = _solve_dense(absorbed, y, _take_columns(cols, x_cols), z_cols, names)
+        resid = y - X @ beta
+        p = X.shape[1]
+    k = len(names)
+    all_names = names + tuple(f"_fe{j}" for j in range(p - k))
+    rank = p + absorbed.rank_fe
+    if rank >= cols.shape[0]:
+        raise EstimationError(
+            f"the model has {rank:,} parameters (regressors and fixed effects) for "
+            f"{cols.shape[0]:,} rows: no residual degrees of freedom are left for a standard error"
+        )
+
+    wanted = all_names[:k] if df_terms is None else tuple(df_terms)
+    terms = tuple(all_names.index(t) for t in wanted)
+    check_small_sample(small_sample, se_type)
+    return _Solved(
+        names=names,
+        k=k,
+        beta=beta,
+        resid=resid,
+        bread=M,
+        weights=absorbed.weights,
+        clusters=clusters,
+        fe=absorbed.leverage_fe,
+        rank=rank,
+        df_terms=terms,
+        rank_cr1=p + absorbed.rank_fe_fixest if small_sample == "fixest" else None,
+        base=base,
+        score_map=score_map,
+    )
+
+
+def _solve_dense(
+    absorbed: Absorbed,
+    y: np.ndarray,
+    X: np.ndarray,
+    z_cols: Sequence[int] | range | None,
+    names: tuple[str, ...],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """OLS / 2SLS with the weighted design formed (explicit fixed-effect dummies). Returns
+    the score regressors, the regressors (dummies appended), the coefficients and the bread."""
+    cols = absorbed.columns
     Z = None if z_cols is None else _take_columns(cols, z_cols)
-    k = X.shape[1]
     all_names = names
     if absorbed.dummies is not None:
         D = absorbed.dummies
@@ -461,29 +541,7 @@ def _solve_absorbed(
         Xhw = X_scores if sw is None else X_scores * sw[:, None]
         M = gram_inverse(Xhw, all_names, absorbed=absorbed.rank_fe > 0)
         beta = solve_normal(Xhw, yw, M)
-    resid = y - X @ beta
-    rank = X.shape[1] + absorbed.rank_fe
-    if rank >= X.shape[0]:
-        raise EstimationError(
-            f"the model has {rank:,} parameters (regressors and fixed effects) for "
-            f"{X.shape[0]:,} rows: no residual degrees of freedom are left for a standard error"
-        )
-
-    wanted = all_names[:k] if df_terms is None else tuple(df_terms)
-    terms = tuple(all_names.index(t) for t in wanted)
-    check_small_sample(small_sample, se_type)
-    inputs = SandwichInputs(
-        X=X_scores,
-        resid=resid,
-        bread=M,
-        weights=w,
-        clusters=clusters,
-        fe=absorbed.leverage_fe,
-        rank=rank,
-        df_terms=terms,
-        rank_cr1=X.shape[1] + absorbed.rank_fe_fixest if small_sample == "fixest" else None,
-    )
-    return _Solved(names=names, k=k, beta=beta, inputs=inputs)
+    return X_scores, X, beta, M
 
 
 def fit_absorbed(
@@ -497,12 +555,19 @@ def fit_absorbed(
     z_cols: Sequence[int] | range | None = None,
     df_terms: Sequence[str] | None = None,
     small_sample: str = "estimatr",
+    report: Sequence[str] | None = None,
 ) -> LinearFit:
-    """OLS (or 2SLS when ``z_cols`` is given) on columns of an :class:`Absorbed` matrix.
+    r"""OLS (or 2SLS when ``z_cols`` is given) on columns of an :class:`Absorbed` matrix.
 
     Lets several fits (a CACE and its first stage) share one within transformation.
     Without explicit dummies every product is tall and thin: BLAS runs on one thread
     (:mod:`fieldexp.stats.blas`).
+
+    ``report``: return only these coefficients. For HC0, HC1, CR0 and ``"stata"`` their
+    variance then comes from one score column each, :math:`\psi = W X M e_j`
+    (:func:`fieldexp.stats.covariance.contrast_covariance`: :math:`V_{jj} = \sum_g
+    (\psi_g^\top e_g)^2` times the same small-sample factor), the same number as the
+    :math:`(j, j)` element of the full sandwich for a fraction of the work.
     """
     with single_thread_blas() if absorbed.dummies is None else nullcontext():
         return _fit_absorbed(
@@ -515,6 +580,7 @@ def fit_absorbed(
             z_cols=z_cols,
             df_terms=df_terms,
             small_sample=small_sample,
+            report=report,
         )
 
 
@@ -529,6 +595,7 @@ def _fit_absorbed(
     z_cols: Sequence[int] | range | None,
     df_terms: Sequence[str] | None,
     small_sample: str,
+    report: Sequence[str] | None = None,
 ) -> LinearFit:
     solved = _solve_absorbed(
         absorbed,
@@ -541,6 +608,8 @@ def _fit_absorbed(
         df_terms=df_terms,
         small_sample=small_sample,
     )
+    if report is not None and se_type in CONTRAST_SE_TYPES:
+        return _reported(solved, tuple(report), se_type, clusters)
     cov = get_covariance_estimator(se_type).compute(solved.inputs)
     sl = slice(0, solved.k)
     return LinearFit(
@@ -549,9 +618,41 @@ def _fit_absorbed(
         vcov=cov.vcov[sl, sl],
         df=cov.df[sl],
         se_type=se_type,
-        nobs=solved.inputs.n,
+        nobs=solved.n,
         nclusters=None if clusters is None else clusters.n_groups,
-        rank=solved.inputs.rank,
+        rank=solved.rank,
+    )
+
+
+#: variances that :func:`fit_absorbed` computes for the reported coefficients alone
+CONTRAST_SE_TYPES = ("HC0", "HC1", "CR0", "stata")
+
+
+def _reported(
+    solved: _Solved, report: tuple[str, ...], se_type: str, clusters: GroupIndex | None
+) -> LinearFit:
+    """The coefficients ``report`` of a solved fit with their variance alone (one score
+    column each, :math:`\\psi = W X M e_j`)."""
+    idx = [solved.names.index(t) for t in report]
+    psi = solved.psi(idx[0]) if len(idx) == 1 else np.stack([solved.psi(j) for j in idx], axis=1)
+    cov = functional_variance(
+        psi,
+        solved.resid,
+        se_type,
+        n=solved.n,
+        rank=solved.rank,
+        rank_cr1=solved.rank_cr1,
+        clusters=clusters,
+    )
+    return LinearFit(
+        names=report,
+        coef=solved.beta[idx],
+        vcov=cov.vcov,
+        df=cov.df,
+        se_type=se_type,
+        nobs=solved.n,
+        nclusters=None if clusters is None else clusters.n_groups,
+        rank=solved.rank,
     )
 
 
@@ -604,17 +705,11 @@ def fit_iv_and_first_stage_cr2(
         df_terms=(),
         small_sample="estimatr",
     )
-    w = absorbed.weights
-
-    def psi(s: _Solved) -> np.ndarray:
-        x = s.inputs.X @ s.inputs.bread[:, 0]
-        return x if w is None else x * w
-
     cov = contrast_covariance(
         fs.inputs,
-        np.column_stack([psi(fs), psi(iv)]),
+        np.column_stack([fs.psi(0), iv.psi(0)]),
         "CR2",
-        resid=np.column_stack([fs.inputs.resid, iv.inputs.resid]),
+        resid=np.column_stack([fs.resid, iv.resid]),
     )
     out = []
     for j, s in enumerate((fs, iv)):
@@ -625,9 +720,9 @@ def fit_iv_and_first_stage_cr2(
                 vcov=cov.vcov[j : j + 1, j : j + 1],
                 df=cov.df[j : j + 1],
                 se_type="CR2",
-                nobs=s.inputs.n,
+                nobs=s.n,
                 nclusters=clusters.n_groups,
-                rank=s.inputs.rank,
+                rank=s.rank,
             )
         )
     return out[0], out[1]

@@ -80,3 +80,22 @@ def test_contacts_in_analysis_does_not_mutate(table) -> None:
     before = contacts.copy()
     contacts_in_analysis(contacts, table, arms=["1"], household="household_id")
     pd.testing.assert_frame_equal(contacts, before)
+
+
+def test_contacts_in_analysis_without_households_keys_by_voter(table) -> None:
+    """An unclustered design's table may lack household_id: each voter is their own door."""
+    contacts = pd.DataFrame(
+        {
+            "unit_id": ["v1", "v3", "v5"],
+            "timestamp": ["2022-10-02", "2022-10-03", "2022-10-03"],
+            "attempted": [1, 1, 1],
+            "contacted": [1, 0, 1],
+            "canvasser": ["K1", "K1", "K2"],
+        }
+    )
+    used = contacts_in_analysis(
+        contacts, table.drop(columns="household_id"), arms=["1"], household="voter_id",
+        window=None,
+    )  # fmt: skip
+    assert used.rows_read == 3 and used.set_aside == 1
+    assert sorted(used.data["household"]) == ["v1", "v3"]

@@ -105,12 +105,6 @@ def test_text_periods_note_as_pandas() -> None:
     assert_same(a, b)
 
 
-def test_unbalanced_refused_with_memory() -> None:
-    df = panel().drop(index=[5, 17])
-    with pytest.raises(SpecificationError, match=r"unbalanced \(718 rows.*MB"):
-        fx.did(to_engine(df, "ibis-duckdb"), "y", "unit", "year", "d")  # type: ignore[arg-type]
-
-
 def test_duplicates_and_switching_off_refused() -> None:
     df = panel()
     dup = pd.concat([df, df.iloc[[0]]], ignore_index=True)

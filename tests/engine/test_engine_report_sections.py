@@ -298,8 +298,7 @@ def test_engine_coverage_equals_dataframe(data, tables) -> None:
             )
         pd.testing.assert_frame_equal(a, b, check_dtype=False)
         assert max(p.rows for p in pulls) == len(a) < len(t)
-    # (household="voter_id" is left out: contacts_in_analysis selects the column twice)
-    for household, win in (("household_id", window), ("household_id", None)):
+    for household, win in (("household_id", window), ("household_id", None), ("voter_id", window)):
         used = contacts_in_analysis(
             data["contacts"], t, arms=["1"], household=household, window=win
         )

@@ -161,7 +161,9 @@ def merge_assignment(
         """
     ).fetchall():
         entry("assignment", reason, int(n), first)
-
+    # the raw voter and assignment rows are not read again (U, VA, AAGG hold what is needed)
+    inputs.release("voters")
+    inputs.release("assignment")
     return Assigned(rows=n_assign, arms=arms, control_label=label, n_split=n_split)
 
 

@@ -79,6 +79,7 @@ def classify_contacts(
     n_contacts = 0
     start, end_excl, start_label, end_label = parse_window(campaign_window, e_date)
     if has_contacts:
+        inputs.ensure("contacts")
         c_cols = inputs.columns["contacts"]
         level_expr = "lower(CAST(unit_level AS VARCHAR))" if "unit_level" in c_cols else "'voter'"
         ts_expr = (
@@ -155,6 +156,7 @@ def classify_contacts(
             "ON c.unit_id = v.household_id WHERE c.reason LIKE 'used%' AND c.unit_level = 'household' "
             "AND v.status = 'assigned') GROUP BY voter_id"
         )
+        inputs.release("contacts")  # CR and CV hold what the later stages need
     else:
         q(
             "CREATE TEMP TABLE CV (voter_id VARCHAR, attempted TINYINT, contacted TINYINT, n_attempts BIGINT)"

@@ -9,6 +9,8 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from fieldexp.analysis.reconciliation import SET_ASIDE, USED, ReconciliationEntry
 from fieldexp.errors import (
@@ -21,6 +23,10 @@ from fieldexp.errors import (
 __all__ = ["Build", "Inputs", "Source", "ident", "quote"]
 
 Source = pd.DataFrame | str | Path
+
+
+#: rows per Arrow batch when a CSV input is read (each batch is encoded on its own)
+CSV_BATCH_ROWS = 1 << 20
 
 
 def quote(text: str) -> str:
@@ -41,11 +47,16 @@ class Inputs:
         self.labels: dict[str, pd.Index | None] = {}
         self.columns: dict[str, list[str]] = {}
         self.imports: list[dict[str, object]] = []
-        self._frames: list[pd.DataFrame] = []
+        self._held: dict[str, pd.DataFrame | pa.Table] = {}  # rows DuckDB scans
+        self._pending: dict[str, tuple[Path, Sequence[str] | None]] = {}  # lazy CSV inputs
 
-    def add(self, name: str, obj: Source, keep: Sequence[str] | None = None) -> None:
+    def add(
+        self, name: str, obj: Source, keep: Sequence[str] | None = None, *, lazy: bool = False
+    ) -> None:
         """Register ``obj`` as ``raw_<name>``; ``keep``: the only columns a CSV input is
-        materialised with (the others are listed, never stored)."""
+        materialised with (the others are listed, never stored); ``lazy``: a CSV input is
+        only read by :meth:`ensure` (its header now), so that one large file at a time is
+        held in memory."""
         view = f"raw_{name}"
         listed: list[str] | None = None  # the file's header when fewer columns are stored
         if isinstance(obj, pd.DataFrame):
@@ -54,7 +65,7 @@ class Inputs:
                 self.imports.append({"table": name, **imp})
             frame = obj.reset_index(drop=True)
             frame = frame.assign(_row=np.arange(len(frame), dtype=np.int64))
-            self._frames.append(frame)
+            self._held[name] = frame
             self.con.register(view, frame)
             idx = obj.index
             trivial = isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1
@@ -72,32 +83,13 @@ class Inputs:
                 )
                 self.con.execute(sql.replace("?", quote(pattern)))
             elif suffix in (".csv", ".txt", ".tsv", ".gz"):
-                # number rows in file order: materialise once with insertion order kept; the
-                # table's rowid is then the file position (no window over the whole file)
-                self.con.execute("SET preserve_insertion_order = true")
-                try:
-                    source = f"read_csv({quote(str(p))}, header = true)"
-                    select = "*"
-                    if keep is not None:
-                        header = [
-                            r[0]
-                            for r in self.con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
-                        ]
-                        listed = header
-                        kept = [c for c in header if c in keep]
-                        select = ", ".join(ident(c) for c in kept) if kept else "*"
-                    self.con.execute(
-                        f"CREATE TEMP TABLE {view}_csv AS SELECT {select} FROM {source}"
-                    )
-                    self.con.execute(
-                        f"CREATE TEMP VIEW {view} AS SELECT *, rowid AS _row FROM {view}_csv"
-                    )
-                except duckdb.Error as exc:
-                    raise FileFormatError(
-                        f"{name}: {p.name!r} cannot be read as CSV: {exc}"
-                    ) from None
-                finally:
-                    self.con.execute("SET preserve_insertion_order = false")
+                if lazy:
+                    listed = self._csv_header(name, p)
+                    self._pending[name] = (p, keep)
+                else:
+                    table, listed = self._read_csv(name, p, keep)
+                    self._held[name] = table
+                    self.con.register(view, table)
             else:
                 raise SpecificationError(
                     f"{name}: {p.name!r} must be a DataFrame, a Parquet file/folder or a CSV file"
@@ -111,6 +103,94 @@ class Inputs:
         self.columns[name] = listed or [
             r[0] for r in self.con.execute(f"DESCRIBE {view}").fetchall() if r[0] != "_row"
         ]
+
+    def ensure(self, name: str) -> None:
+        """Read a lazily added CSV input now (nothing for other inputs)."""
+        pending = self._pending.pop(name, None)
+        if pending is not None:
+            table, _ = self._read_csv(name, *pending)
+            self._held[name] = table
+            self.con.register(f"raw_{name}", table)
+
+    def _csv_header(self, name: str, p: Path) -> list[str]:
+        source = f"read_csv({quote(str(p))}, header = true)"
+        try:
+            return [r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+        except duckdb.Error as exc:
+            raise FileFormatError(f"{name}: {p.name!r} cannot be read as CSV: {exc}") from None
+
+    def _read_csv(
+        self, name: str, p: Path, keep: Sequence[str] | None
+    ) -> tuple[pa.Table, list[str] | None]:
+        """DuckDB's CSV reader (its sniffer, types and errors), streamed into a compact
+        Arrow table in file order with ``_row`` = the data row's position (0-based).
+
+        The rows stay outside DuckDB's memory limit, which the joins then have to
+        themselves: text columns that repeat (the first batch has at most half as many
+        distinct values as rows) are dictionary-encoded batch by batch, and the
+        ``voted`` column of a vote history is stored as 8-bit integers when its values fit.
+        Values are unchanged: DuckDB reads dictionary columns as the same text.
+        """
+        source = f"read_csv({quote(str(p))}, header = true)"
+        listed: list[str] | None = None
+        select = "*"
+        # order-preserving parallel read: batch i of the reader holds the file's i-th rows
+        self.con.execute("SET preserve_insertion_order = true")
+        try:
+            if keep is not None:
+                header = self._csv_header(name, p)
+                listed = header
+                kept = [c for c in header if c in keep]
+                select = ", ".join(ident(c) for c in kept) if kept else "*"
+            rel = self.con.sql(f"SELECT {select} FROM {source}")
+            # DuckDB >= 1.4: to_arrow_reader; older releases: fetch_arrow_reader
+            reader_of = getattr(rel, "to_arrow_reader", None) or rel.fetch_arrow_reader
+            reader = reader_of(CSV_BATCH_ROWS)
+            batches: list[pa.RecordBatch] = []
+            encode: set[int] | None = None
+            narrow: set[int] = set()
+            offset = 0
+            for batch in reader:
+                if encode is None:
+                    encode = {
+                        i
+                        for i, f in enumerate(batch.schema)
+                        if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+                        if 2 * pc.count_distinct(batch.column(i)).as_py() <= batch.num_rows
+                    }
+                    narrow = {
+                        i
+                        for i, f in enumerate(batch.schema)
+                        if keep is not None and f.name == "voted" and pa.types.is_integer(f.type)
+                    }
+                columns = []
+                for i, col in enumerate(batch.columns):
+                    if i in encode:
+                        col = pc.dictionary_encode(col)
+                    elif i in narrow:
+                        col = _narrow_int8(col)
+                    columns.append(col)
+                # positions as 32-bit integers while they fit (widened by _unify otherwise)
+                kind = np.int32 if offset + batch.num_rows < 2**31 else np.int64
+                columns.append(pa.array(np.arange(offset, offset + batch.num_rows, dtype=kind)))
+                offset += batch.num_rows
+                batches.append(pa.record_batch(columns, names=[*batch.schema.names, "_row"]))
+            del reader
+        except (duckdb.Error, OSError, pa.ArrowException) as exc:
+            # DuckDB's reader errors reach us through the Arrow stream as OSError/ArrowException
+            raise FileFormatError(f"{name}: {p.name!r} cannot be read as CSV: {exc}") from None
+        finally:
+            self.con.execute("SET preserve_insertion_order = false")
+        if not batches:
+            empty = self.con.sql(f"SELECT {select} FROM {source} LIMIT 0").to_arrow_table()
+            return empty.append_column("_row", pa.array([], type=pa.int64())), listed
+        return _unify(batches), listed
+
+    def release(self, name: str) -> None:
+        """Drop input ``name`` once no later stage reads it (frees its rows)."""
+        if self._held.pop(name, None) is not None:
+            self.con.unregister(f"raw_{name}")
+            pa.default_memory_pool().release_unused()
 
     def require(self, name: str, cols: Sequence[str]) -> None:
         have = self.columns[name]
@@ -141,8 +221,8 @@ class Build:
 
     def one(self, sql: str) -> Any:
         """The first value of the first row of ``sql`` (None when there is no row)."""
-        row = self.con.execute(sql).fetchone()
-        return None if row is None else row[0]
+        rows = self.con.execute(sql).fetchall()  # scalar queries; leaves the connection free
+        return rows[0][0] if rows else None
 
     def firsts(self, table: str, positions: Sequence[Any] | None) -> tuple[object, ...]:
         """The labels of the first five of ``positions`` in input ``table``."""
@@ -154,3 +234,32 @@ class Build:
             status = USED if reason.startswith("used") else SET_ASIDE
             rows = self.firsts(table, first) if status == SET_ASIDE else ()
             self.entries.append(ReconciliationEntry(table, status, reason, int(n), rows))
+
+
+def _narrow_int8(col: pa.Array) -> pa.Array:
+    """``col`` as int8 when every value fits, else unchanged (a later CAST refuses it)."""
+    lo_hi = pc.min_max(col).as_py()
+    lo, hi = lo_hi["min"], lo_hi["max"]
+    if lo is None or (lo >= -128 and hi <= 127):
+        return col.cast(pa.int8())
+    return col
+
+
+def _unify(batches: list[pa.RecordBatch]) -> pa.Table:
+    """One table from the batches: a column narrowed in some batches only (``voted``, the
+    row positions) is widened back to 64-bit integers."""
+    names = batches[0].schema.names
+    types = []
+    for i in range(len(names)):
+        kinds = {b.schema.field(i).type for b in batches}
+        types.append(kinds.pop() if len(kinds) == 1 else None)
+    if all(t is not None for t in types):
+        return pa.Table.from_batches(batches)
+    wide = [
+        pa.record_batch(
+            [c if types[i] is not None else c.cast(pa.int64()) for i, c in enumerate(b.columns)],
+            names=names,
+        )
+        for b in batches
+    ]
+    return pa.Table.from_batches(wide)

@@ -65,10 +65,11 @@ def load_inputs(
         unit_col = assignment.attrs.get("fieldexp_unit") or design.get("unit")
     inputs.add("voters", voters)
     inputs.add("assignment", assignment)
+    # the contact log and the history are read (CSV) when their stage starts, so that one
+    # large file at a time is held; only these history columns are stored
     if contacts is not None:
-        inputs.add("contacts", contacts)
-    # the only history columns the build reads (a CSV history is stored with these alone)
-    inputs.add("vote_history", vote_history, keep=HISTORY_COLUMNS)
+        inputs.add("contacts", contacts, lazy=True)
+    inputs.add("vote_history", vote_history, keep=HISTORY_COLUMNS, lazy=True)
     inputs.require("voters", ["voter_id", "household_id"])
     inputs.require("vote_history", list(HISTORY_COLUMNS))
     if contacts is not None:

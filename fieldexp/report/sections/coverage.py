@@ -26,6 +26,9 @@ from fieldexp.report.sections.context import ReportContext
 __all__ = ["build", "pseudonym", "suppressed_rows"]
 
 TITLE = ENGLISH("coverage.title")
+#: Groups drawn as bars at most; beyond, the figure shows the sorted shares (the table and
+#: its CSV still list every group).
+MAX_BARS = 40
 
 
 def pseudonym(value: str, salt: str | None, index: int, lang: Language = ENGLISH) -> str:
@@ -79,6 +82,38 @@ def _note(suppressed: int, total: int, k: int, what: str, lang: Language = ENGLI
         what=what,
         k=k,
         x=lang.percent_sign("x"),
+    )
+
+
+def _figure(by: str, shown: list[tuple[Cell, ...]], lang: Language) -> Figure:
+    """Bars per group; beyond :data:`MAX_BARS` groups the sorted shares (one line each)."""
+    series = [
+        (lang("col.attempted"), [num(r[2]) for r in shown]),
+        (lang("col.contacted"), [num(r[3]) for r in shown]),
+    ]
+    if len(shown) <= MAX_BARS:
+        return Figure(
+            f"coverage_{by}",
+            lang("coverage.figure", by=by),
+            figures.bar_figure(
+                [str(r[0]) for r in shown],
+                series,
+                ylabel=lang("coverage.axis"),
+                language=lang.code,
+            ),
+            lang("coverage.figure_alt", by=shorten(by, 40)),
+        )
+    n = lang.count(len(shown))
+    return Figure(
+        f"coverage_{by}",
+        lang("coverage.figure_sorted", by=by, n=n),
+        figures.sorted_share_figure(
+            series,
+            xlabel=lang("coverage.sorted_axis", by=shorten(by, 40), n=n),
+            ylabel=lang("coverage.axis"),
+            language=lang.code,
+        ),
+        lang("coverage.figure_sorted_alt", by=shorten(by, 40), n=n),
     )
 
 
@@ -137,22 +172,7 @@ def build(ctx: ReportContext) -> Section | None:
         )
         shown = [r for r in rows if isinstance(r[2], float) and isinstance(r[3], float)]
         if ctx.figures and shown:
-            figs.append(
-                Figure(
-                    f"coverage_{by}",
-                    lang("coverage.figure", by=by),
-                    figures.bar_figure(
-                        [str(r[0]) for r in shown],
-                        [
-                            (lang("col.attempted"), [num(r[2]) for r in shown]),
-                            (lang("col.contacted"), [num(r[3]) for r in shown]),
-                        ],
-                        ylabel=lang("coverage.axis"),
-                        language=lang.code,
-                    ),
-                    lang("coverage.figure_alt", by=shorten(by, 40)),
-                )
-            )
+            figs.append(_figure(by, shown, lang))
     paras = [lang("coverage.text")]
     rec = run.reconciliation
     if rec is not None and run.inputs.contacts is not None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 
 from fieldexp.errors import ColumnNotFoundError, did_you_mean
@@ -103,7 +104,7 @@ def _voter_panel(ctx: ReportContext) -> PanelRun | Section:
     t = run.table
     if hist is None or t is None:
         return Section("did", lang("did.title"), available=False, reason=lang("did.needs_history"))
-    from fieldexp.diffindiff.panels import voter_panel
+    from fieldexp.diffindiff.panels import positions, voter_panel
 
     elections = (
         hist[["election_id", "election_date"]]
@@ -140,12 +141,14 @@ def _voter_panel(ctx: ReportContext) -> PanelRun | Section:
         source = run.inputs.voters if run.inputs.voters is not None else t
         if clusters not in source.columns:
             raise ColumnNotFoundError(f"[did] clusters: column {clusters!r} not found")
-        panel = panel.merge(
-            source[["voter_id", clusters]].drop_duplicates("voter_id"),
-            on="voter_id",
-            how="left",
-            validate="many_to_one",
-        )
+        # the panel is voter-major over built.elections: each voter's cluster by position
+        # (a left join on voter_id, without a merge on 4M text keys)
+        once = source[["voter_id", clusters]].drop_duplicates("voter_id")
+        n_e = len(built.elections)
+        vids = pd.Index(panel["voter_id"].iloc[::n_e])
+        at = positions(pd.Index(once["voter_id"]), pd.Series(vids))
+        values = once[clusters].array.take(np.repeat(at, n_e), allow_fill=True)
+        panel = panel.assign(**{clusters: values})
     panel = panel.assign(voted=pd.to_numeric(panel["voted"]).astype("float64"))
     return PanelRun(
         data=panel,

@@ -263,6 +263,15 @@ WITH `t1` AS (
     )
 )
 SELECT
+  SUM(
+    CAST((
+      1.0 - (
+        0.3125 + (
+          `t11`.`_fx_d_c` * `t11`.`_fx_d_c` * <num>
+        )
+      )
+    ) <= <num> AS INT64)
+  ) AS `_fx_lev1`,
   SUM(`t11`.`_fx_w` * `t11`.`_fx_d_c` * `t11`.`_fx_d_c`) AS `m_0_0`
 FROM (
   SELECT

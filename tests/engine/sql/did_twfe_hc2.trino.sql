@@ -260,6 +260,15 @@ WITH "t1" AS (
     )
 )
 SELECT
+  SUM(
+    CAST((
+      CAST(1.0 AS DOUBLE) - (
+        CAST(0.3125 AS DOUBLE) + (
+          "t11"."_fx_d_c" * "t11"."_fx_d_c" * CAST(<num> AS DOUBLE)
+        )
+      )
+    ) <= CAST(<num> AS DOUBLE) AS BIGINT)
+  ) AS "_fx_lev1",
   SUM("t11"."_fx_w" * "t11"."_fx_d_c" * "t11"."_fx_d_c") AS "m_0_0"
 FROM (
   SELECT

@@ -4,7 +4,7 @@ SELECT
   SUM(
     CAST(TRUE
     AND NOT (
-      `t1`.`_fx_y_or_zero` IS NULL
+      `t1`.`_fx_y0` IS NULL
     )
     AND NOT (
       `t1`.`assigned` IS NULL
@@ -20,7 +20,7 @@ SELECT
     IF(
       TRUE
       AND NOT (
-        `t1`.`_fx_y_or_zero` IS NULL
+        `t1`.`_fx_y0` IS NULL
       )
       AND NOT (
         `t1`.`assigned` IS NULL
@@ -31,7 +31,7 @@ SELECT
       AND NOT (
         `t1`.`household_id` IS NULL
       ),
-      CAST(`t1`.`_fx_y_or_zero` AS FLOAT64),
+      CAST(`t1`.`_fx_y0` AS FLOAT64),
       NULL
     )
   ) AS `y_min`,
@@ -39,7 +39,7 @@ SELECT
     IF(
       TRUE
       AND NOT (
-        `t1`.`_fx_y_or_zero` IS NULL
+        `t1`.`_fx_y0` IS NULL
       )
       AND NOT (
         `t1`.`assigned` IS NULL
@@ -50,7 +50,7 @@ SELECT
       AND NOT (
         `t1`.`household_id` IS NULL
       ),
-      CAST(`t1`.`_fx_y_or_zero` AS FLOAT64),
+      CAST(`t1`.`_fx_y0` AS FLOAT64),
       NULL
     )
   ) AS `y_max`,
@@ -58,7 +58,7 @@ SELECT
     IF(
       TRUE
       AND NOT (
-        `t1`.`_fx_y_or_zero` IS NULL
+        `t1`.`_fx_y0` IS NULL
       )
       AND NOT (
         `t1`.`assigned` IS NULL
@@ -77,7 +77,7 @@ SELECT
     IF(
       TRUE
       AND NOT (
-        `t1`.`_fx_y_or_zero` IS NULL
+        `t1`.`_fx_y0` IS NULL
       )
       AND NOT (
         `t1`.`assigned` IS NULL
@@ -96,7 +96,7 @@ SELECT
     IF(
       TRUE
       AND NOT (
-        `t1`.`_fx_y_or_zero` IS NULL
+        `t1`.`_fx_y0` IS NULL
       )
       AND NOT (
         `t1`.`assigned` IS NULL
@@ -117,7 +117,7 @@ SELECT
     DISTINCT IF(
       TRUE
       AND NOT (
-        `t1`.`_fx_y_or_zero` IS NULL
+        `t1`.`_fx_y0` IS NULL
       )
       AND NOT (
         `t1`.`assigned` IS NULL
@@ -132,7 +132,7 @@ SELECT
       NULL
     )
   ) AS `n_clusters`,
-  SUM(CAST(`t1`.`_fx_y_or_zero` IS NULL AS INT64)) AS `miss0`,
+  SUM(CAST(`t1`.`_fx_y0` IS NULL AS INT64)) AS `miss0`,
   SUM(CAST(`t1`.`assigned` IS NULL AS INT64)) AS `miss1`,
   SUM(CAST(`t1`.`precinct_id` IS NULL AS INT64)) AS `miss2`,
   SUM(CAST(`t1`.`household_id` IS NULL AS INT64)) AS `miss3`
@@ -157,10 +157,10 @@ FROM (
     `t0`.`weight`,
     IF(COALESCE(NOT (
       `t0`.`voted` IS NULL
-    ), FALSE), `t0`.`voted`, 0) AS `_fx_y_or_zero`,
+    ), FALSE), `t0`.`voted`, 0) AS `_fx_y0`,
     CAST(COALESCE(NOT (
       `t0`.`voted` IS NULL
-    ), FALSE) AS INT64) AS `_fx_y_ok`
+    ), FALSE) AS INT64) AS `_fx_ok0`
   FROM `voters` AS `t0`
 ) AS `t1`;
 
@@ -170,8 +170,9 @@ SELECT
 FROM (
   SELECT
     `t1`.`_fx_cluster`,
-    SUM(`t1`.`_fx_y_ok`) AS `n_units`,
-    ieee_divide(SUM(`t1`.`_fx_y`), SUM(`t1`.`_fx_y_ok`)) AS `voted`,
+    COUNT(*) AS `_fx_rows`,
+    ieee_divide(SUM(`t1`.`_fx_y`), SUM(`t1`.`_fx_ok0`)) AS `_fx_m0`,
+    SUM(`t1`.`_fx_ok0`) AS `_fx_n0`,
     MIN(`t1`.`_fx_z`) AS `_z_min`,
     MAX(`t1`.`_fx_z`) AS `_z_max`,
     MIN(`t1`.`_fx_block`) AS `_b_min`,
@@ -186,7 +187,7 @@ FROM (
       `t0`.`household_id` AS `_fx_cluster`,
       CAST(COALESCE(NOT (
         `t0`.`voted` IS NULL
-      ), FALSE) AS INT64) AS `_fx_y_ok`
+      ), FALSE) AS INT64) AS `_fx_ok0`
     FROM `voters` AS `t0`
     WHERE
       TRUE

@@ -4,7 +4,7 @@ SELECT
   SUM(
     CAST(TRUE
     AND NOT (
-      "t1"."_fx_y_or_zero" IS NULL
+      "t1"."_fx_y0" IS NULL
     )
     AND NOT (
       "t1"."assigned" IS NULL
@@ -16,10 +16,10 @@ SELECT
       "t1"."household_id" IS NULL
     ) AS BIGINT)
   ) AS "n_complete",
-  MIN(CAST("t1"."_fx_y_or_zero" AS DOUBLE)) FILTER(WHERE
+  MIN(CAST("t1"."_fx_y0" AS DOUBLE)) FILTER(WHERE
     TRUE
     AND NOT (
-      "t1"."_fx_y_or_zero" IS NULL
+      "t1"."_fx_y0" IS NULL
     )
     AND NOT (
       "t1"."assigned" IS NULL
@@ -30,10 +30,10 @@ SELECT
     AND NOT (
       "t1"."household_id" IS NULL
     )) AS "y_min",
-  MAX(CAST("t1"."_fx_y_or_zero" AS DOUBLE)) FILTER(WHERE
+  MAX(CAST("t1"."_fx_y0" AS DOUBLE)) FILTER(WHERE
     TRUE
     AND NOT (
-      "t1"."_fx_y_or_zero" IS NULL
+      "t1"."_fx_y0" IS NULL
     )
     AND NOT (
       "t1"."assigned" IS NULL
@@ -47,7 +47,7 @@ SELECT
   MIN(CAST("t1"."assigned" AS DOUBLE)) FILTER(WHERE
     TRUE
     AND NOT (
-      "t1"."_fx_y_or_zero" IS NULL
+      "t1"."_fx_y0" IS NULL
     )
     AND NOT (
       "t1"."assigned" IS NULL
@@ -61,7 +61,7 @@ SELECT
   MAX(CAST("t1"."assigned" AS DOUBLE)) FILTER(WHERE
     TRUE
     AND NOT (
-      "t1"."_fx_y_or_zero" IS NULL
+      "t1"."_fx_y0" IS NULL
     )
     AND NOT (
       "t1"."assigned" IS NULL
@@ -79,7 +79,7 @@ SELECT
   ) FILTER(WHERE
     TRUE
     AND NOT (
-      "t1"."_fx_y_or_zero" IS NULL
+      "t1"."_fx_y0" IS NULL
     )
     AND NOT (
       "t1"."assigned" IS NULL
@@ -93,7 +93,7 @@ SELECT
   COUNT(DISTINCT "t1"."household_id") FILTER(WHERE
     TRUE
     AND NOT (
-      "t1"."_fx_y_or_zero" IS NULL
+      "t1"."_fx_y0" IS NULL
     )
     AND NOT (
       "t1"."assigned" IS NULL
@@ -104,7 +104,7 @@ SELECT
     AND NOT (
       "t1"."household_id" IS NULL
     )) AS "n_clusters",
-  SUM(CAST("t1"."_fx_y_or_zero" IS NULL AS BIGINT)) AS "miss0",
+  SUM(CAST("t1"."_fx_y0" IS NULL AS BIGINT)) AS "miss0",
   SUM(CAST("t1"."assigned" IS NULL AS BIGINT)) AS "miss1",
   SUM(CAST("t1"."precinct_id" IS NULL AS BIGINT)) AS "miss2",
   SUM(CAST("t1"."household_id" IS NULL AS BIGINT)) AS "miss3"
@@ -129,10 +129,10 @@ FROM (
     "t0"."weight",
     IF(COALESCE(NOT (
       "t0"."voted" IS NULL
-    ), FALSE), "t0"."voted", 0) AS "_fx_y_or_zero",
+    ), FALSE), "t0"."voted", 0) AS "_fx_y0",
     CAST(COALESCE(NOT (
       "t0"."voted" IS NULL
-    ), FALSE) AS BIGINT) AS "_fx_y_ok"
+    ), FALSE) AS BIGINT) AS "_fx_ok0"
   FROM "voters" AS "t0"
 ) AS "t1";
 
@@ -142,8 +142,9 @@ SELECT
 FROM (
   SELECT
     "t1"."_fx_cluster",
-    SUM("t1"."_fx_y_ok") AS "n_units",
-    CAST(SUM("t1"."_fx_y") AS DOUBLE) / SUM("t1"."_fx_y_ok") AS "voted",
+    COUNT(*) AS "_fx_rows",
+    CAST(SUM("t1"."_fx_y") AS DOUBLE) / SUM("t1"."_fx_ok0") AS "_fx_m0",
+    SUM("t1"."_fx_ok0") AS "_fx_n0",
     MIN("t1"."_fx_z") AS "_z_min",
     MAX("t1"."_fx_z") AS "_z_max",
     MIN("t1"."_fx_block") AS "_b_min",
@@ -158,7 +159,7 @@ FROM (
       "t0"."household_id" AS "_fx_cluster",
       CAST(COALESCE(NOT (
         "t0"."voted" IS NULL
-      ), FALSE) AS BIGINT) AS "_fx_y_ok"
+      ), FALSE) AS BIGINT) AS "_fx_ok0"
     FROM "voters" AS "t0"
     WHERE
       TRUE
