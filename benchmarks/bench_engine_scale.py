@@ -4,6 +4,8 @@ Usage::
 
     python benchmarks/bench_engine_scale.py --rows 10000000 --engines duckdb,spark,pandas
     python benchmarks/bench_engine_scale.py --rows 100000000 --engines duckdb --data /tmp/x
+    python benchmarks/bench_engine_scale.py --rows 10000000 --rounds 3   # paired, alternating
+    python benchmarks/bench_engine_scale.py --rows 100000000 --engines pandas --as-limit 19327352832
 
 ``--rows`` is the number of voter-election rows in the vote history (10 elections, so
 ``rows / 10`` voters; two voters per household, 500 voters per precinct, household
