@@ -18,7 +18,7 @@ Usage (the replay itself lives in :mod:`fieldexp.experiment.ri`, one layer up)::
 
 Several outcomes (the Westfall–Young family): :func:`ri_family_inputs` pulls, in ONE pass of
 *G* rows, the cluster's rows and per outcome its mean over the rows with that outcome and
-their number; :func:`fieldexp.experiment.multiplicity.engine_ri_family` replays every outcome
+their number; :func:`fieldexp.experiment.ri.randomization_inference_family` replays every outcome
 on them with the same draws.
 
 Unclustered designs are refused: there every unit is re-drawn, so unit rows are the input.
@@ -127,7 +127,7 @@ def ri_family_inputs(
     :math:`n_{g,o}\bar y_{g,o} = \sum_{i\in g,\,y_{io}\ne\text{NA}} y_{io}`.
 
     This is what the Westfall–Young adjustment needs on an engine table
-    (:func:`fieldexp.experiment.multiplicity.engine_ri_family`): every outcome is replayed on
+    (:func:`fieldexp.experiment.ri.randomization_inference_family`): every outcome is replayed on
     the same clusters, so the draws are aligned. Rows missing the assignment, block or
     cluster are dropped (warned), as in :func:`ri_inputs`.
     """
@@ -388,7 +388,7 @@ def ri_family_frame(
     estimand: str = "itt",
     covariates: object = None,
     weights: str | None = None,
-    function: str = "fieldexp.experiment.multiplicity.engine_ri_family",
+    function: str = "fieldexp.experiment.ri.randomization_inference_family",
 ) -> EngineRIFamily:
     """:func:`ri_family_inputs` for a design, with the refusals of :func:`ri_frame`.
 

@@ -16,9 +16,7 @@ to :func:`adjust_pvalues` as those of the DataFrame route, with the same numbers
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -26,9 +24,8 @@ import numpy as np
 import pandas as pd
 
 from fieldexp._validate import check_choice
-from fieldexp.engine.ri import ri_family_frame
-from fieldexp.errors import RowsDroppedWarning, SpecificationError
-from fieldexp.experiment.ri import RandomizationResult, randomization_inference
+from fieldexp.errors import SpecificationError
+from fieldexp.experiment.ri import engine_ri_family
 from fieldexp.results import Result
 
 __all__ = ["AdjustedPValues", "adjust_pvalues", "engine_ri_family"]
@@ -223,98 +220,3 @@ def adjust_pvalues(
             [r.alternative for r in items],  # type: ignore[attr-defined]
         )
     return AdjustedPValues(names=tuple(names), p_values=pv, adjusted=adj, method=method)
-
-
-def engine_ri_family(
-    data: object,
-    outcomes: Sequence[str],
-    assignment: str,
-    design: object,
-    *,
-    reps: int = 1000,
-    seed: int,
-    alternative: str = "two-sided",
-    studentize: bool = False,
-    engine: str = "auto",
-    estimand: str | None = None,
-    covariates: object = None,
-    weights: str | None = None,
-) -> tuple[RandomizationResult, ...]:
-    """Randomisation inference for several outcomes of an engine table, draws aligned.
-
-    The Westfall–Young route on Ibis/Polars/Arrow tables: one ``GROUP BY cluster`` pass
-    pulls *G* rows holding, per outcome, the cluster mean over the rows with that outcome and
-    their number :math:`n_{g,o}` (:func:`fieldexp.engine.ri.ri_family_inputs`); each outcome
-    is then replayed with :func:`~fieldexp.randomization_inference` on those rows (the cluster
-    as unit, :math:`n_{g,o}` as weight), so its statistic uses the sums
-    :math:`\\sum_g n_{g,o}` and :math:`\\sum_g n_{g,o}\\bar y_{g,o}` of the DataFrame route.
-    Every outcome uses the same assignments draw by draw: exact enumeration when the design
-    has at most ``reps`` assignments, else ``engine="dense"`` draws, which depend only on the
-    seed, the design and the clusters. The results therefore share a ``draw_key`` and equal
-    those of :func:`~fieldexp.randomization_inference` with ``engine="dense"`` (or
-    :func:`~fieldexp.experiment.ri.randomization_inference_family` with ``engine="dense"``)
-    on the unit rows, so ``adjust_pvalues(results, method="westfall-young")`` gives the
-    DataFrame route's adjusted p-values.
-
-    Parameters
-    ----------
-    data : ibis.Table, Polars DataFrame/LazyFrame or PyArrow Table
-        One row per unit; cluster-randomised two-arm 0/1 ``design`` (unclustered designs re-draw
-        every unit: pass a DataFrame).
-    outcomes : list of str
-        Outcome columns (distinct). Rows missing one outcome are left out of that outcome's
-        statistic only; their clusters stay in the randomisation.
-    engine : {"auto", "dense", "exact"}
-        ``"auto"``: enumerate when possible, else ``"dense"`` (``"grouped"`` draws are not
-        aligned across outcomes and are refused).
-    reps, seed, alternative, studentize
-        As for :func:`~fieldexp.randomization_inference`. ``estimand`` (ITT only),
-        ``covariates`` and ``weights`` are accepted to be refused with the reason.
-
-    Returns
-    -------
-    tuple of RandomizationResult
-        One per outcome in the order given; ``nobs`` counts the unit rows with that outcome.
-    """
-    function = "fieldexp.experiment.multiplicity.engine_ri_family"
-    check_choice(engine, ("auto", "dense", "exact"), argument="engine", function=function)
-    fam = ri_family_frame(
-        data,
-        outcomes,
-        assignment,
-        design,  # type: ignore[arg-type]
-        estimand=str(estimand or "itt").lower(),
-        covariates=covariates,
-        weights=weights,
-        function=function,
-    )
-    results: list[RandomizationResult] = []
-    used = engine
-    for outcome, weight, nobs in zip(fam.outcomes, fam.weights, fam.nobs, strict=True):
-        if nobs < fam.n_rows:
-            warnings.warn(
-                f"{function}: {fam.n_rows - nobs:,} of {fam.n_rows:,} rows have no {outcome!r} "
-                "and do not enter its statistic (their clusters stay in the randomisation); "
-                "rows of an engine table have no labels to list.",
-                RowsDroppedWarning,
-                stacklevel=2,
-            )
-        # "auto": enumerate when the design has at most `reps` assignments, else dense draws
-        # ("grouped" draws are not aligned across outcomes); the refusal of "exact" is cheap
-        attempts = ("exact", "dense") if used == "auto" else (used,)
-        for i, attempt in enumerate(attempts):
-            try:
-                with warnings.catch_warnings():  # said above in unit rows, not cluster rows
-                    warnings.simplefilter("ignore", RowsDroppedWarning)
-                    r = randomization_inference(
-                        fam.frame, outcome, assignment, fam.design, weights=weight,
-                        engine=attempt, reps=reps, seed=seed, alternative=alternative,
-                        studentize=studentize,
-                    )  # fmt: skip
-                break
-            except SpecificationError:
-                if i + 1 == len(attempts):
-                    raise
-        used = r.engine
-        results.append(dataclasses.replace(r, nobs=nobs))
-    return tuple(results)

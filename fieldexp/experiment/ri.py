@@ -25,6 +25,7 @@ first stage :math:`\\widehat{ITT}_D` (the Wald estimator at :math:`\\tau_0 = 0`)
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import warnings
@@ -38,8 +39,8 @@ import pandas as pd
 from fieldexp._validate import check_alpha, check_choice, check_frame, resolve_estimand
 from fieldexp.design.spec import ArmLabel, Design
 from fieldexp.engine import is_engine_table
-from fieldexp.engine.ri import ri_frame
-from fieldexp.errors import DataError, SpecificationError
+from fieldexp.engine.ri import ri_family_frame, ri_frame
+from fieldexp.errors import DataError, RowsDroppedWarning, SpecificationError
 
 # the replay and statistic helpers lived here before the split; still importable from ri
 from fieldexp.experiment.ri_replay import ENGINES as ENGINES
@@ -60,7 +61,12 @@ from fieldexp.experiment.ri_stats import statistic_at as statistic_at
 from fieldexp.experiment.ri_stats import tail_share as tail_share
 from fieldexp.results import Result
 
-__all__ = ["RandomizationResult", "randomization_inference", "randomization_inference_family"]
+__all__ = [
+    "RandomizationResult",
+    "engine_ri_family",
+    "randomization_inference",
+    "randomization_inference_family",
+]
 
 _FUNCTION = "randomization_inference"
 ALTERNATIVES = ("two-sided", "greater", "less")
@@ -508,8 +514,6 @@ def randomization_inference_family(
     """
     function = "randomization_inference_family"
     if is_engine_table(data):  # Ibis/Polars/Arrow: one G-row pull, draws aligned (exact or dense)
-        from fieldexp.experiment.multiplicity import engine_ri_family
-
         if treatment is not None or arm is not None or estimator is not None:
             raise SpecificationError(
                 f"{function} on an engine table: 'treatment', 'arm' and 'estimator' are not "
@@ -635,4 +639,99 @@ def randomization_inference_family(
                 notes=tuple(notes),
             )
         )
+    return tuple(results)
+
+
+def engine_ri_family(
+    data: object,
+    outcomes: Sequence[str],
+    assignment: str,
+    design: object,
+    *,
+    reps: int = 1000,
+    seed: int,
+    alternative: str = "two-sided",
+    studentize: bool = False,
+    engine: str = "auto",
+    estimand: str | None = None,
+    covariates: object = None,
+    weights: str | None = None,
+) -> tuple[RandomizationResult, ...]:
+    """Randomisation inference for several outcomes of an engine table, draws aligned.
+
+    The Westfall–Young route on Ibis/Polars/Arrow tables: one ``GROUP BY cluster`` pass
+    pulls *G* rows holding, per outcome, the cluster mean over the rows with that outcome and
+    their number :math:`n_{g,o}` (:func:`fieldexp.engine.ri.ri_family_inputs`); each outcome
+    is then replayed with :func:`~fieldexp.randomization_inference` on those rows (the cluster
+    as unit, :math:`n_{g,o}` as weight), so its statistic uses the sums
+    :math:`\\sum_g n_{g,o}` and :math:`\\sum_g n_{g,o}\\bar y_{g,o}` of the DataFrame route.
+    Every outcome uses the same assignments draw by draw: exact enumeration when the design
+    has at most ``reps`` assignments, else ``engine="dense"`` draws, which depend only on the
+    seed, the design and the clusters. The results therefore share a ``draw_key`` and equal
+    those of :func:`~fieldexp.randomization_inference` with ``engine="dense"`` (or
+    :func:`~fieldexp.experiment.ri.randomization_inference_family` with ``engine="dense"``)
+    on the unit rows, so ``adjust_pvalues(results, method="westfall-young")`` gives the
+    DataFrame route's adjusted p-values.
+
+    Parameters
+    ----------
+    data : ibis.Table, Polars DataFrame/LazyFrame or PyArrow Table
+        One row per unit; cluster-randomised two-arm 0/1 ``design`` (unclustered designs re-draw
+        every unit: pass a DataFrame).
+    outcomes : list of str
+        Outcome columns (distinct). Rows missing one outcome are left out of that outcome's
+        statistic only; their clusters stay in the randomisation.
+    engine : {"auto", "dense", "exact"}
+        ``"auto"``: enumerate when possible, else ``"dense"`` (``"grouped"`` draws are not
+        aligned across outcomes and are refused).
+    reps, seed, alternative, studentize
+        As for :func:`~fieldexp.randomization_inference`. ``estimand`` (ITT only),
+        ``covariates`` and ``weights`` are accepted to be refused with the reason.
+
+    Returns
+    -------
+    tuple of RandomizationResult
+        One per outcome in the order given; ``nobs`` counts the unit rows with that outcome.
+    """
+    function = "engine_ri_family"
+    check_choice(engine, ("auto", "dense", "exact"), argument="engine", function=function)
+    fam = ri_family_frame(
+        data,
+        outcomes,
+        assignment,
+        design,  # type: ignore[arg-type]
+        estimand=str(estimand or "itt").lower(),
+        covariates=covariates,
+        weights=weights,
+        function=function,
+    )
+    results: list[RandomizationResult] = []
+    used = engine
+    for outcome, weight, nobs in zip(fam.outcomes, fam.weights, fam.nobs, strict=True):
+        if nobs < fam.n_rows:
+            warnings.warn(
+                f"{function}: {fam.n_rows - nobs:,} of {fam.n_rows:,} rows have no {outcome!r} "
+                "and do not enter its statistic (their clusters stay in the randomisation); "
+                "rows of an engine table have no labels to list.",
+                RowsDroppedWarning,
+                stacklevel=2,
+            )
+        # "auto": enumerate when the design has at most `reps` assignments, else dense draws
+        # ("grouped" draws are not aligned across outcomes); the refusal of "exact" is cheap
+        attempts = ("exact", "dense") if used == "auto" else (used,)
+        for i, attempt in enumerate(attempts):
+            try:
+                with warnings.catch_warnings():  # said above in unit rows, not cluster rows
+                    warnings.simplefilter("ignore", RowsDroppedWarning)
+                    r = randomization_inference(
+                        fam.frame, outcome, assignment, fam.design, weights=weight,
+                        engine=attempt, reps=reps, seed=seed, alternative=alternative,
+                        studentize=studentize,
+                    )  # fmt: skip
+                break
+            except SpecificationError:
+                if i + 1 == len(attempts):
+                    raise
+        used = r.engine
+        results.append(dataclasses.replace(r, nobs=nobs))
     return tuple(results)
