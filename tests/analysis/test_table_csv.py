@@ -197,3 +197,34 @@ def test_an_empty_csv_input_is_read_with_its_header(tmp_path: Path) -> None:
     table, rec = build_analysis_table(*paths, election=ELECTION)
     assert int(table["attempted"].sum()) == 0
     assert ("contacts", 0) in rec.rows_read
+
+
+def test_csv_rows_held_in_arrow_come_out_of_duckdbs_memory_limit(tmp_path: Path) -> None:
+    """CSV inputs live in Arrow outside DuckDB: its limit shrinks by their bytes, then returns."""
+    import duckdb
+
+    path = tmp_path / "v.csv"
+    n = 400_000
+    pd.DataFrame({"voter_id": [f"voter-{i}" for i in range(n)], "x": np.arange(n)}).to_csv(
+        path, index=False
+    )
+    con = duckdb.connect()
+    con.execute("SET memory_limit = '100MiB'")
+
+    def limit() -> int:
+        got = context._setting_bytes(
+            con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        )
+        assert got is not None
+        return got
+
+    inputs = context.Inputs(con)
+    inputs.add("voters", path)
+    held = inputs._held["voters"].nbytes
+    assert held > 4 * 2**20  # large enough to show against DuckDB's 0.1 MiB rounding
+    assert abs(limit() - (100 * 2**20 - held)) <= 2**20
+    inputs.release("voters")
+    assert abs(limit() - 100 * 2**20) <= 2**20
+    assert context._setting_bytes("2.7 GiB") == int(2.7 * 2**30)
+    assert context._setting_bytes("500.0 MiB") == 500 * 2**20
+    assert context._setting_bytes("unlimited") is None

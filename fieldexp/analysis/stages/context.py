@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ class Inputs:
         self.imports: list[dict[str, object]] = []
         self._held: dict[str, pd.DataFrame | pa.Table] = {}  # rows DuckDB scans
         self._pending: dict[str, tuple[Path, Sequence[str] | None]] = {}  # lazy CSV inputs
+        self._limit: int | None = None  # DuckDB's memory limit (bytes) before any CSV was held
 
     def add(
         self, name: str, obj: Source, keep: Sequence[str] | None = None, *, lazy: bool = False
@@ -90,6 +92,7 @@ class Inputs:
                     table, listed = self._read_csv(name, p, keep)
                     self._held[name] = table
                     self.con.register(view, table)
+                    self._budget()
             else:
                 raise SpecificationError(
                     f"{name}: {p.name!r} must be a DataFrame, a Parquet file/folder or a CSV file"
@@ -111,6 +114,19 @@ class Inputs:
             table, _ = self._read_csv(name, *pending)
             self._held[name] = table
             self.con.register(f"raw_{name}", table)
+            self._budget()
+
+    def _budget(self) -> None:
+        """DuckDB's memory limit less the CSV rows held in Arrow outside it, so that the two
+        together stay within the limit the caller set (DuckDB spills its joins instead)."""
+        if self._limit is None:
+            rows = self.con.execute("SELECT current_setting('memory_limit')").fetchall()
+            self._limit = _setting_bytes(rows[0][0])
+        if self._limit is None:
+            return
+        held = sum(t.nbytes for t in self._held.values() if isinstance(t, pa.Table))
+        left = max(self._limit - held, self._limit // 4)
+        self.con.execute(f"SET memory_limit = '{max(left // 2**20, 64)}MiB'")
 
     def _csv_header(self, name: str, p: Path) -> list[str]:
         source = f"read_csv({quote(str(p))}, header = true)"
@@ -191,6 +207,8 @@ class Inputs:
         if self._held.pop(name, None) is not None:
             self.con.unregister(f"raw_{name}")
             pa.default_memory_pool().release_unused()
+            if self._limit is not None:
+                self._budget()
 
     def require(self, name: str, cols: Sequence[str]) -> None:
         have = self.columns[name]
@@ -234,6 +252,16 @@ class Build:
             status = USED if reason.startswith("used") else SET_ASIDE
             rows = self.firsts(table, first) if status == SET_ASIDE else ()
             self.entries.append(ReconciliationEntry(table, status, reason, int(n), rows))
+
+
+def _setting_bytes(value: object) -> int | None:
+    """DuckDB's ``memory_limit`` text (``"2.7 GiB"``, ``"500.0 MiB"``) in bytes."""
+    m = re.fullmatch(r"\s*([0-9.]+)\s*([KMGT]i?B|bytes)\s*", str(value))
+    if m is None:
+        return None
+    scale = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40,
+             "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}  # fmt: skip
+    return int(float(m.group(1)) * scale[m.group(2)])
 
 
 def _narrow_int8(col: pa.Array) -> pa.Array:

@@ -122,8 +122,9 @@ def analysis_table(
         .aggregate([("voter_id", "count")])
         .to_pylist()
     )
-    table = to_pandas(relation)
-    del relation
+    held = [relation]
+    del relation  # to_pandas frees the unsorted columns as it reorders them
+    table = to_pandas(held.pop())
     for m in sorted(missing_rows, key=lambda r: (str(r["arm"]), str(r["outcome_status"]))):
         entries.append(
             ReconciliationEntry(
@@ -192,11 +193,17 @@ def to_pandas(table: Any) -> pd.DataFrame:
         names = [n for n in table.column_names if n != "_ord"]
         columns = [table[n] for n in names]
         del table
+
+        def reorder(i: int) -> None:
+            columns[i] = columns[i].take(order)  # the unsorted column is freed here
+
         with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow releases the GIL
-            columns = list(pool.map(lambda col: col.take(order), columns))
+            list(pool.map(reorder, range(len(columns))))
         table = pa.table(columns, names=names)
         del columns
-    df = table.to_pandas(types_mapper=mapping.get)
+    # column by column, each Arrow column released once converted (never two whole copies)
+    df = table.to_pandas(types_mapper=mapping.get, self_destruct=True, split_blocks=True)
+    del table
     for col in df.columns:
         if (
             str(df[col].dtype) in ("int8", "float64") and col in ("assigned", "voted")
