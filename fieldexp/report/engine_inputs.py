@@ -7,7 +7,7 @@ there), then pulled sorted by ``voter_id`` (the report's estimators work on a Da
 :func:`fieldexp.engine.connect.build_from_engine` does. The Ibis handles stay in
 :class:`EngineInputs` (``AnalysisRun.engine``) so that the DiD and coverage sections build
 their panels and counts with GROUP BY in the engine
-(:mod:`fieldexp.report.sections.engine_did`, :mod:`fieldexp.report.sections.engine_coverage`)
+(:mod:`fieldexp.report.sections.engine_did`, :mod:`fieldexp.report.sections.coverage`)
 instead of reading raw vote history or contact rows.
 """
 

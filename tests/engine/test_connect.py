@@ -3,7 +3,7 @@
 The DuckDB file holds the demo's canonical tables (read by the demo spec's importers); the
 report of the same spec with ``[engine] backend = "duckdb"`` has the same sections and
 numbers as the CSV report, the DiD and coverage sections included (built from aggregates in
-the engine: :mod:`fieldexp.report.sections.engine_did`, ``engine_coverage``).
+the engine: :mod:`fieldexp.report.sections.engine_did`, the coverage section's engine counts).
 """
 
 from __future__ import annotations

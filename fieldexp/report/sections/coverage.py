@@ -10,6 +10,10 @@ groups together form one pooled row; a share resting on a small count is an uppe
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
 
 from fieldexp.analysis.coverage import (
     canvasser_coverage,
@@ -23,7 +27,7 @@ from fieldexp.report.model import Cell, Figure, Section, Table
 from fieldexp.report.sections.common import natural_key, num, share, suppress
 from fieldexp.report.sections.context import ReportContext
 
-__all__ = ["build", "pseudonym", "suppressed_rows"]
+__all__ = ["CoverageCounts", "build", "pseudonym", "suppressed_rows"]
 
 TITLE = ENGLISH("coverage.title")
 #: Groups drawn as bars at most; beyond, the figure shows the sorted shares (the table and
@@ -117,35 +121,119 @@ def _figure(by: str, shown: list[tuple[Cell, ...]], lang: Language) -> Figure:
     )
 
 
-def build(ctx: ReportContext) -> Section | None:
-    """Left out when ``[coverage]`` is disabled or there is no contact log."""
-    run, spec = ctx.run, ctx.spec
-    cov = spec.coverage
-    if cov is None:
-        return None
-    if run.engine is not None:  # [engine]: the counts are GROUP BY aggregates in the engine
-        from fieldexp.report.sections.engine_coverage import build as build_in_engine
+@dataclass(frozen=True)
+class CoverageCounts:
+    """Where the section's counts come from: the analysis table in memory or an engine.
 
-        return build_in_engine(
-            ctx, suppressed_rows=suppressed_rows, pseudonym=pseudonym, group_note=_note
-        )
+    ``by_group(by)`` gives ``group, households, attempted, contacted`` (one row per group);
+    ``by_canvasser(window)`` gives the canvasser counts with the contact-log rows read and set
+    aside, or is None when no contact row names a canvasser.
+    """
+
+    columns: Sequence[str]
+    has_contacts: bool
+    by_group: Callable[[str], pd.DataFrame]
+    by_canvasser: Callable[[object], tuple[pd.DataFrame, int, int]] | None
+
+
+def _frame_counts(ctx: ReportContext) -> CoverageCounts | None:
+    run, spec = ctx.run, ctx.spec
     t = run.table
     if t is None or "attempted" not in t.columns:
         return None
+    hh = spec.analysis.clusters or ("household_id" if "household_id" in t.columns else "voter_id")
+    contacts = run.inputs.contacts
+
+    def by_group(by: str) -> pd.DataFrame:
+        return household_coverage(
+            t, arms=run.arms, household=hh, by=by, contacted=spec.analysis.treatment
+        )
+
+    def by_canvasser(window: object) -> tuple[pd.DataFrame, int, int]:
+        used = contacts_in_analysis(contacts, t, arms=run.arms, household=hh, window=window)  # type: ignore[arg-type]
+        return canvasser_coverage(used), used.rows_read, used.set_aside
+
+    named = (
+        contacts is not None
+        and "canvasser" in contacts.columns
+        and bool(contacts["canvasser"].notna().any())
+    )
+    return CoverageCounts(
+        tuple(str(c) for c in t.columns), contacts is not None, by_group,
+        by_canvasser if named else None,
+    )  # fmt: skip
+
+
+def _engine_counts(ctx: ReportContext) -> CoverageCounts | None:
+    """``[engine]`` specs: the same counts as GROUP BY aggregates in the engine
+    (:mod:`fieldexp.engine.report_coverage`; one row per group and per canvasser pulled)."""
+    from fieldexp.engine.report_coverage import (
+        arm_values,
+        engine_canvasser_coverage,
+        engine_household_coverage,
+    )
+    from fieldexp.engine.tables import pull
+    from fieldexp.report.prepare import arm_label
+
+    run, spec = ctx.run, ctx.spec
+    eng = run.engine
+    assert eng is not None
+    t = eng.table
+    if "attempted" not in t.columns:
+        return None
+    hh = spec.analysis.clusters or ("household_id" if "household_id" in t.columns else "voter_id")
+    arms = [v for v in arm_values(t) if arm_label(v) in set(run.arms)]
+    contacts = eng.contacts
+
+    def by_group(by: str) -> pd.DataFrame:
+        return engine_household_coverage(
+            t, arms=arms, household=hh, by=by, contacted=spec.analysis.treatment
+        )
+
+    def by_canvasser(window: object) -> tuple[pd.DataFrame, int, int]:
+        return engine_canvasser_coverage(contacts, t, arms=arms, household=hh, window=window)  # type: ignore[arg-type]
+
+    named = (
+        contacts is not None
+        and "canvasser" in contacts.columns
+        and int(
+            pull(
+                contacts.aggregate(n=contacts["canvasser"].count()), "canvassers named"
+            ).to_pylist()[0]["n"]
+        )
+        > 0
+    )
+    return CoverageCounts(
+        tuple(str(c) for c in t.columns), contacts is not None, by_group,
+        by_canvasser if named else None,
+    )  # fmt: skip
+
+
+def build(ctx: ReportContext) -> Section | None:
+    """Left out when ``[coverage]`` is disabled or there is no contact log."""
+    cov = ctx.spec.coverage
+    if cov is None:
+        return None
+    # [engine] specs: the counts are GROUP BY aggregates in the engine
+    counts = _engine_counts(ctx) if ctx.run.engine is not None else _frame_counts(ctx)
+    return None if counts is None else _section(ctx, counts)
+
+
+def _section(ctx: ReportContext, counts: CoverageCounts) -> Section:
+    run, spec = ctx.run, ctx.spec
+    cov = spec.coverage
+    assert cov is not None
     k = ctx.small_cell
     lang = ctx.lang
-    hh = spec.analysis.clusters or ("household_id" if "household_id" in t.columns else "voter_id")
     tables = []
     figs = []
     for by in cov.by:
-        if by not in t.columns:
+        if by not in counts.columns:
             raise ColumnNotFoundError(
                 f"[coverage] by: column {by!r} is not in the analysis table."
-                + did_you_mean(by, [str(c) for c in t.columns])
+                + did_you_mean(by, [str(c) for c in counts.columns])
             )
-        g = household_coverage(
-            t, arms=run.arms, household=hh, by=by, contacted=spec.analysis.treatment
-        )
+        g = counts.by_group(by)
         g = g.assign(group=g["group"].astype(str))
         g = g.iloc[sorted(range(len(g)), key=lambda i: natural_key(g["group"].iloc[i]))]
         rows, small = suppressed_rows(
@@ -175,7 +263,7 @@ def build(ctx: ReportContext) -> Section | None:
             figs.append(_figure(by, shown, lang))
     paras = [lang("coverage.text")]
     rec = run.reconciliation
-    if rec is not None and run.inputs.contacts is not None:
+    if rec is not None and counts.has_contacts:
         aside = [
             e for e in rec.entries if e.table == "contacts" and not e.status.startswith("used")
         ]
@@ -187,16 +275,9 @@ def build(ctx: ReportContext) -> Section | None:
                     reasons="; ".join(f"{e.reason}: {lang.count(e.rows)}" for e in aside),
                 )
             )
-    contacts = run.inputs.contacts
-    if (
-        cov.canvasser
-        and contacts is not None
-        and "canvasser" in contacts.columns
-        and contacts["canvasser"].notna().any()
-    ):
+    if cov.canvasser and counts.by_canvasser is not None:
         window = rec.campaign_window if rec is not None else None
-        used = contacts_in_analysis(contacts, t, arms=run.arms, household=hh, window=window)
-        g = canvasser_coverage(used)
+        g, rows_read, set_aside = counts.by_canvasser(window)
         salt = spec.privacy.salt
         labels = [pseudonym(str(x), salt, i, lang) for i, x in enumerate(g["canvasser"])]
         # numbered canvassers in natural order (2 before 10); pseudonyms alphabetically
@@ -213,11 +294,7 @@ def build(ctx: ReportContext) -> Section | None:
         note = lang("coverage.salted" if salt else "coverage.numbered")
         note += (
             " "
-            + lang(
-                "coverage.not_counted",
-                n=lang.count(used.set_aside),
-                total=lang.count(used.rows_read),
-            )
+            + lang("coverage.not_counted", n=lang.count(set_aside), total=lang.count(rows_read))
             + " "
             + _note(small, len(g), k, lang("coverage.canvassers"), lang)
         )
