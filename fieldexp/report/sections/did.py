@@ -20,13 +20,14 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from fieldexp.diffindiff.events import EventStudy
 from fieldexp.errors import ColumnNotFoundError, did_you_mean
 from fieldexp.report import figures
 from fieldexp.report.language import ENGLISH, Language
 from fieldexp.report.model import Cell, DidSummary, Figure, Interval, Section, Table
 from fieldexp.report.sections.common import cell
 from fieldexp.report.sections.context import ReportContext
-from fieldexp.report.sections.did_panel import PanelRun
+from fieldexp.report.sections.did_panel import PanelRun, voter_panel_run
 from fieldexp.report.sections.did_stations import station_panel_for
 
 __all__ = ["build", "exposure_contacts"]
@@ -82,9 +83,12 @@ def build(ctx: ReportContext) -> Section | None:
     if d is None:
         return None
     if ctx.run.engine is not None and not d.stations:  # [engine]: panel and sums in the engine
-        from fieldexp.report.sections.engine_did import build as build_in_engine
+        from fieldexp.report.sections.engine_did import engine_panel_run
 
-        return build_in_engine(ctx)
+        in_engine = engine_panel_run(ctx)
+        if isinstance(in_engine, Section):
+            return in_engine
+        return estimate(ctx, *in_engine)
     if d.stations:
         built = station_panel_for(ctx)
         if isinstance(built, Section):
@@ -150,28 +154,23 @@ def _voter_panel(ctx: ReportContext) -> PanelRun | Section:
         values = once[clusters].array.take(np.repeat(at, n_e), allow_fill=True)
         panel = panel.assign(**{clusters: values})
     panel = panel.assign(voted=pd.to_numeric(panel["voted"]).astype("float64"))
-    return PanelRun(
-        data=panel,
-        unit="voter_id",
-        outcome="voted",
-        weights=None,
+    return voter_panel_run(
+        panel,
+        exposure=d.exposure,
         clusters=clusters,
-        periods=tuple(keep),
+        periods=list(keep),
         target=target,
-        lines=tuple(lang.notes(line.strip() for line in built.report.lines())),
-        intro=lang(
-            "did.voters_intro",
-            exposure=lang.term("did.exposure", d.exposure),
-            n=len(keep),
-            elections=", ".join(keep),
-        ),
-        exposure_note=lang("did.voters_exposure", exposure=lang.term("did.exposure", d.exposure)),
-        outcome_label=lang("did.turnout"),
+        report_lines=list(built.report.lines()),
+        lang=lang,
     )
 
 
-def estimate(ctx: ReportContext, p: PanelRun) -> Section:
-    """Event study (or Callaway & Sant'Anna) with its pre-trend test on a built panel."""
+def estimate(ctx: ReportContext, p: PanelRun, es: EventStudy | None = None) -> Section:
+    """Event study (or Callaway & Sant'Anna) with its pre-trend test on a built panel.
+
+    ``es``: the event study already computed (in the engine, for ``[engine]`` specs); else
+    it is fitted on ``p.data`` here.
+    """
     spec, lang = ctx.spec, ctx.lang
     d = spec.did
     assert d is not None
@@ -245,20 +244,24 @@ def estimate(ctx: ReportContext, p: PanelRun) -> Section:
             seed=d.seed,
         )
     else:
-        es = event_study(
-            panel,
-            p.outcome,
-            p.unit,
-            "period",
-            "cohort",
-            leads=d.leads,
-            lags=d.lags,
-            reference=d.reference,
-            estimator=d.estimator,
-            clusters=clusters,
-            weights=p.weights,
-            se_type=d.se_type,
-            alpha=alpha,
+        es = (
+            es
+            if es is not None
+            else event_study(
+                panel,
+                p.outcome,
+                p.unit,
+                "period",
+                "cohort",
+                leads=d.leads,
+                lags=d.lags,
+                reference=d.reference,
+                estimator=d.estimator,
+                clusters=clusters,
+                weights=p.weights,
+                se_type=d.se_type,
+                alpha=alpha,
+            )
         )
         c = es.coefficients
         rows = tuple(
