@@ -3,8 +3,8 @@
 :func:`build_engine_run` is what :func:`fieldexp.report.prepare_analysis` runs for a spec
 with ``[engine]``: the analysis table is built in the engine
 (:func:`fieldexp.engine.table.build_engine_table`, every reconciliation count computed
-there), then pulled sorted by ``voter_id`` (the report's estimators work on a DataFrame), as
-:func:`fieldexp.engine.connect.build_from_engine` does. The Ibis handles stay in
+there), then pulled sorted by ``voter_id`` (the report's estimators work on a DataFrame). The
+Ibis handles stay in
 :class:`EngineInputs` (``AnalysisRun.engine``) so that the DiD and coverage sections build
 their panels and counts with GROUP BY in the engine
 (:mod:`fieldexp.report.sections.engine_did`, :mod:`fieldexp.report.sections.coverage`)
