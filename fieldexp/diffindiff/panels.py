@@ -388,15 +388,7 @@ def voter_panel(
     # first is one value per voter of vids (0: never), repeated over the elections
     grid["cohort"] = first[v_of_row]
     grid["treated"] = ((grid["cohort"] > 0) & (grid["period"] >= grid["cohort"])).astype(np.int8)
-    n_set_aside = n_not + n_undated + n_unmatched + n_after
-    if n_set_aside:
-        warnings.warn(
-            f"voter_panel: {n_set_aside:,} contact rows not used for exposure ({n_not:,} not "
-            f"attempts, {n_unmatched:,} ids not in the panel, {n_undated:,} undated, {n_after:,} "
-            "after the last election); see the panel report.",
-            RowsDroppedWarning,
-            stacklevel=2,
-        )
+    warn_set_aside(n_not, n_unmatched, n_undated, n_after, stacklevel=3)
     report = PanelReport(
         n_units=n_v,
         n_elections=n_e,
@@ -546,3 +538,19 @@ def precinct_panel(
         elections=el_frame,
         report=report,
     )
+
+
+def warn_set_aside(
+    n_not: int, n_unmatched: int, n_undated: int, n_after: int, *, stacklevel: int = 3
+) -> int:
+    """Warn once about contact rows left out of the exposure; returns how many."""
+    n_set_aside = n_not + n_undated + n_unmatched + n_after
+    if n_set_aside:
+        warnings.warn(
+            f"voter_panel: {n_set_aside:,} contact rows not used for exposure ({n_not:,} not "
+            f"attempts, {n_unmatched:,} ids not in the panel, {n_undated:,} undated, {n_after:,} "
+            "after the last election); see the panel report.",
+            RowsDroppedWarning,
+            stacklevel=stacklevel,
+        )
+    return n_set_aside

@@ -24,17 +24,16 @@ row positions (an engine table has no row order).
 from __future__ import annotations
 
 import uuid
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from fieldexp.diffindiff.panels import PanelReport
+from fieldexp.diffindiff.panels import PanelReport, warn_set_aside
 from fieldexp.engine.table import materialise
 from fieldexp.engine.tables import pull
-from fieldexp.errors import ColumnNotFoundError, DataError, RowsDroppedWarning
+from fieldexp.errors import ColumnNotFoundError, DataError
 
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
@@ -352,15 +351,7 @@ def engine_voter_panel(
     n_not, n_undated = int(ccount["n_not"] or 0), int(ccount["n_undated"] or 0)
     n_unmatched = int(acount["v_unmatched"] or 0) + int(acount.get("h_unmatched") or 0)
     n_after = int(acount["n_after"] or 0)
-    n_set_aside = n_not + n_undated + n_unmatched + n_after
-    if n_set_aside:
-        warnings.warn(
-            f"voter_panel: {n_set_aside:,} contact rows not used for exposure ({n_not:,} not "
-            f"attempts, {n_unmatched:,} ids not in the panel, {n_undated:,} undated, {n_after:,} "
-            "after the last election); see the panel report.",
-            RowsDroppedWarning,
-            stacklevel=2,
-        )
+    warn_set_aside(n_not, n_unmatched, n_undated, n_after, stacklevel=3)
     report = PanelReport(
         n_units=n_v,
         n_elections=n_e,
