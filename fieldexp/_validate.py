@@ -57,6 +57,22 @@ def check_frame(data: object, *, function: str, argument: str = "data") -> pd.Da
     return data
 
 
+def check_outcome_list(outcomes: object, *, function: str) -> list[str]:
+    """A family's ``outcomes``: a non-empty list of distinct column names."""
+    if (
+        isinstance(outcomes, str)
+        or not isinstance(outcomes, Sequence)
+        or not outcomes
+        or not all(isinstance(o, str) for o in outcomes)
+        or len(set(outcomes)) != len(outcomes)
+    ):
+        raise SpecificationError(
+            f"The 'outcomes' parameter of {function} must be a non-empty list of distinct column "
+            f"names. Got {outcomes!r} instead."
+        )
+    return list(outcomes)
+
+
 def as_column_list(value: object, *, function: str, argument: str) -> list[str]:
     """``None`` → ``[]``, a string → ``[value]``, a sequence of strings → list."""
     if value is None:

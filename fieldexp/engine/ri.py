@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import pandas as pd
 
+from fieldexp._validate import check_outcome_list
 from fieldexp.design.spec import Design
 from fieldexp.engine.prepare import BLOCK, CLUSTER, Y, Z, prepare_engine
 from fieldexp.engine.tables import as_ibis, pull
@@ -132,17 +133,7 @@ def ri_family_inputs(
     cluster are dropped (warned), as in :func:`ri_inputs`.
     """
     function = "fieldexp.engine.ri_family_inputs"
-    if (
-        isinstance(outcomes, str)
-        or not isinstance(outcomes, Sequence)
-        or not outcomes
-        or not all(isinstance(o, str) for o in outcomes)
-        or len(set(outcomes)) != len(outcomes)
-    ):
-        raise SpecificationError(
-            f"The 'outcomes' parameter of {function} must be a non-empty list of distinct column "
-            f"names. Got {outcomes!r} instead."
-        )
+    check_outcome_list(outcomes, function=function)
     return _cluster_rows(data, list(outcomes), assignment, clusters, blocks, function=function)
 
 

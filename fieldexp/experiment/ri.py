@@ -36,7 +36,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fieldexp._validate import check_alpha, check_choice, check_frame, resolve_estimand
+from fieldexp._validate import (
+    check_alpha,
+    check_choice,
+    check_frame,
+    check_outcome_list,
+    resolve_estimand,
+)
 from fieldexp.design.spec import ArmLabel, Design
 from fieldexp.engine import is_engine_table
 from fieldexp.engine.ri import ri_family_frame, ri_frame
@@ -529,17 +535,7 @@ def randomization_inference_family(
             weights=weights,
         )  # fmt: skip
     data = check_frame(data, function=function)
-    if (
-        isinstance(outcomes, str)
-        or not isinstance(outcomes, Sequence)
-        or not outcomes
-        or not all(isinstance(o, str) for o in outcomes)
-        or len(set(outcomes)) != len(outcomes)
-    ):
-        raise SpecificationError(
-            f"The 'outcomes' parameter of {function} must be a non-empty list of distinct column "
-            f"names. Got {outcomes!r} instead."
-        )
+    check_outcome_list(outcomes, function=function)
     estimator = resolve_estimand(estimand, estimator, function=function).lower()
     check_choice(alternative, ALTERNATIVES, argument="alternative", function=function)
     check_choice(engine, ENGINES, argument="engine", function=function)
