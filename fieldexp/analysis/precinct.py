@@ -13,6 +13,7 @@ that weighted means of turnout are the overall turnout of the stations pooled).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,7 +22,13 @@ import pandas as pd
 
 from fieldexp.analysis.reconciliation import SET_ASIDE, USED, Reconciliation, ReconciliationEntry
 from fieldexp.analysis.stations import has_values, share_keys
-from fieldexp.errors import ReconciliationError, SpecificationError, did_you_mean, format_rows
+from fieldexp.errors import (
+    FieldexpWarning,
+    ReconciliationError,
+    SpecificationError,
+    did_you_mean,
+    format_rows,
+)
 from fieldexp.io.schema import PRECINCT_RESULTS, canonical_assignment
 
 __all__ = ["build_precinct_table"]
@@ -222,6 +229,16 @@ def build_precinct_table(
         )
         if control is None and isinstance(design, dict) and str(design.get("control")) in arms:
             ctrl = str(design.get("control"))
+        if ctrl is not None and len(arms) > 2:
+            pooled = [x for x in arms if x != ctrl]
+            text = (
+                f"assignment: {len(arms)} arms ({', '.join(arms)}); 'assigned' pools every arm "
+                f"other than the control {ctrl!r} ({', '.join(pooled)}) into one treatment, so "
+                "polling-station estimates compare control with all of them together; to "
+                "compare one arm with control, give an assignment file with that arm and control"
+            )
+            warnings.warn(text, FieldexpWarning, stacklevel=2)
+            notes.append(text)
         m = a1[found].set_index(a1[found]["unit_id"].astype("str"))
         skip = {"unit_id", "arm", "assigned", "probability", "block", "cluster", "precinct_id"}
         for col in m.columns:

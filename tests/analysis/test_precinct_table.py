@@ -75,3 +75,17 @@ def test_accented_labels_give_readable_keys_and_clashes_are_refused():
     r3["candidate_label"] = r3["candidate_label"].replace({other: "MELENCHON Jean Luc"})
     with pytest.raises(SpecificationError, match="same column key 'MELENCHON_Jean_Luc'"):
         build_precinct_table(r3, by="candidate_label")
+
+
+def test_several_treatment_arms_are_pooled_with_a_warning_and_a_note():
+    """Three arms: 'assigned' is control vs the rest, said in a warning and the notes."""
+    from fieldexp.errors import FieldexpWarning
+
+    r = synthetic_precinct_results(2)
+    stations = sorted(r["precinct_id"].unique())[:6]
+    a = pd.DataFrame({"precinct_id": stations, "arm": [0, 1, 2, 0, 1, 2], "probability": 1 / 3})
+    with pytest.warns(FieldexpWarning, match="3 arms"):
+        t, rec = build_precinct_table(r, assignment=a)
+    assert any("pools every arm" in n for n in rec.notes)
+    got = t.set_index("precinct_id").loc[stations, "assigned"].astype(int).tolist()
+    assert got == [0, 1, 1, 0, 1, 1]
