@@ -8,7 +8,7 @@ campaign window) and reports how many it set aside.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +16,13 @@ import pandas as pd
 
 from fieldexp.errors import ColumnNotFoundError, did_you_mean
 
-__all__ = ["UsedContacts", "canvasser_coverage", "contacts_in_analysis", "household_coverage"]
+__all__ = [
+    "UsedContacts",
+    "canvasser_coverage",
+    "check_coverage_columns",
+    "contacts_in_analysis",
+    "household_coverage",
+]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -48,6 +54,21 @@ def _window(
     return start, end
 
 
+def check_coverage_columns(
+    contact_columns: Iterable[object], table_columns: Iterable[object], household: str
+) -> None:
+    """The contact-log columns coverage counts and the household column of the analysis table
+    (the same rule for a DataFrame and for an engine table)."""
+    names = [str(c) for c in contact_columns]
+    for col in ("unit_id", "attempted", "contacted"):
+        if col not in names:
+            raise ColumnNotFoundError(
+                f"contacts: column {col!r} is required for coverage." + did_you_mean(col, names)
+            )
+    if household not in [str(c) for c in table_columns]:
+        raise ColumnNotFoundError(f"coverage: column {household!r} is not in the analysis table.")
+
+
 def contacts_in_analysis(
     contacts: pd.DataFrame,
     table: pd.DataFrame,
@@ -73,14 +94,7 @@ def contacts_in_analysis(
         The campaign window as the reconciliation reports it (inclusive dates); rows
         outside it, or without a timestamp when a window is given, are left out.
     """
-    for col in ("unit_id", "attempted", "contacted"):
-        if col not in contacts.columns:
-            raise ColumnNotFoundError(
-                f"contacts: column {col!r} is required for coverage."
-                + did_you_mean(col, [str(c) for c in contacts.columns])
-            )
-    if household not in table.columns:
-        raise ColumnNotFoundError(f"coverage: column {household!r} is not in the analysis table.")
+    check_coverage_columns(contacts.columns, table.columns, household)
     cols = list(dict.fromkeys(["voter_id", household]))  # household may be voter_id itself
     treat = table.loc[table["arm"].isin(list(arms)), cols].astype({"voter_id": str})
     c = contacts  # read only: the columns below are new arrays

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from fieldexp.analysis.coverage import _window
+from fieldexp.analysis.coverage import _window, check_coverage_columns
 from fieldexp.engine.report_panel import _as_number, _as_timestamp
 from fieldexp.engine.tables import pull
 from fieldexp.errors import ColumnNotFoundError, did_you_mean
@@ -90,14 +90,7 @@ def engine_canvasser_coverage(
     """``canvasser, households, contacted`` (one row per canvasser), rows read, rows set aside."""
     import ibis
 
-    for col in ("unit_id", "attempted", "contacted"):
-        if col not in contacts.columns:
-            raise ColumnNotFoundError(
-                f"contacts: column {col!r} is required for coverage."
-                + did_you_mean(col, [str(c) for c in contacts.columns])
-            )
-    if household not in table.columns:
-        raise ColumnNotFoundError(f"coverage: column {household!r} is not in the analysis table.")
+    check_coverage_columns(contacts.columns, table.columns, household)
     treat = _treatment(table, arms)
     vmap = treat.select(_fx_vid=treat["voter_id"].cast("string"), _fx_vh=treat[household])
     uid = contacts["unit_id"].cast("string")
