@@ -183,14 +183,14 @@ def gram_inverse_ranked(
             continue
         if norms[j] == 0.0:
             reasons[j] = "it has no variation" + (
-                f" left after absorbing {fe_label} (constant within each of their levels)"
+                f" left after absorbing {fe_label} (a function of their levels alone)"
                 if raw_norms is not None
                 else " (constant in every row used)"
             )
         elif raw_norms is not None and norms[j] <= ABSORBED_TOL * raw_norms[j]:
             reasons[j] = (
                 f"it has no variation left after absorbing {fe_label} "
-                "(constant within each of their levels)"
+                "(a function of their levels alone)"
             )
     live = [j for j in range(k) if j not in reasons]
     kept_live = estimatr_kept(A[:, live], [live.index(j) for j in protected])
@@ -201,8 +201,21 @@ def gram_inverse_ranked(
     dropped = tuple(sorted(reasons))
     M = np.zeros((k, k))
     if kept:
-        M[np.ix_(kept, kept)] = _cho_inverse(G[np.ix_(kept, kept)])
+        M[np.ix_(kept, kept)] = _qr_inverse(A[:, kept])
     return Ranked(M, dropped, tuple(reasons[j] for j in dropped))
+
+
+def _qr_inverse(A: np.ndarray) -> np.ndarray:
+    r""":math:`(A^\top A)^{-1} = R^{-1} R^{-\top}` from a QR factor of the columns: accurate to
+    :math:`\kappa(A)\,\varepsilon` where the Cholesky factor of :math:`A^\top A` loses
+    :math:`\kappa(A)^2 \varepsilon` (an ill-conditioned design that estimatr keeps; with the
+    iterative refinement of the solves these are the corrected semi-normal equations)."""
+    R = linalg.qr(A, mode="r")[0][: A.shape[1]]
+    if np.any(np.diag(R) == 0):  # pragma: no cover - estimatr_kept removed such columns
+        raise EstimationError("the regressors are numerically collinear")
+    Rinv = linalg.solve_triangular(R, np.eye(A.shape[1]))
+    M = Rinv @ Rinv.T
+    return (M + M.T) / 2.0
 
 
 def _collinear_reason(
