@@ -547,7 +547,7 @@ def _solve_absorbed(
     k = len(names)
     all_names = names + tuple(f"_fe{j}" for j in range(p - k))
     dropped = tuple(j for j in ranked.dropped if j < k)
-    _check_required(names, ranked.dropped, ranked.reasons, required)
+    _check_required(names, ranked, required)
     if dropped and warn:
         warn_dropped(names, ranked.dropped, ranked.reasons)
     rank = p - len(ranked.dropped) + absorbed.rank_fe
@@ -579,20 +579,24 @@ def _solve_absorbed(
     )
 
 
-def _check_required(
-    names: tuple[str, ...],
-    dropped: tuple[int, ...],
-    reasons: tuple[str, ...],
-    required: Sequence[str],
-) -> None:
-    """Refuse when estimatr's rule drops a coefficient the caller reports (the effect)."""
-    for j, why in zip(dropped, reasons, strict=True):
-        if j < len(names) and names[j] in required:
+def _check_required(names: tuple[str, ...], ranked: Ranked, required: Sequence[str]) -> None:
+    """Refuse when a reported coefficient (the effect) is one of a collinear set: dropped
+    itself, or reproducing a dropped column with the others. Its effect adjusted for the
+    columns it duplicates is not identified (whichever column estimatr's QR would drop)."""
+    for j, why, partners in zip(ranked.dropped, ranked.reasons, ranked.partners, strict=True):
+        if j >= len(names):
+            continue
+        if names[j] in required:
             raise EstimationError(
-                f"{names[j]!r} cannot be estimated: {why}, and estimatr's rule (pivoted QR: "
-                "of collinear columns the one with the smaller norm left is dropped) drops "
-                f"{names[j]!r} itself (its coefficient would be NA), so its effect is not "
-                "identified; drop the covariate(s) that duplicate it"
+                f"{names[j]!r} cannot be estimated: {why}, so its effect is not identified "
+                "(estimatr's pivoted QR drops it: NA); drop the covariate(s) that duplicate it"
+            )
+        hit = [names[i] for i in partners if i < len(names) and names[i] in required]
+        if hit:
+            raise EstimationError(
+                f"{hit[0]!r} cannot be estimated: the covariate {names[j]!r} duplicates it "
+                f"({why}); holding {names[j]!r} fixed leaves no variation in {hit[0]!r}, so its "
+                f"effect is not identified. Drop {names[j]!r}."
             )
 
 
