@@ -40,10 +40,10 @@ import numpy as np
 from fieldexp.errors import EstimationError
 from fieldexp.stats.absorb import demean
 from fieldexp.stats.blas import with_single_thread_blas
+from fieldexp.stats.collinear import gram_inverse_ranked, warn_dropped
 from fieldexp.stats.covariance import SandwichInputs, contrast_covariance
 from fieldexp.stats.groups import GroupIndex
-from fieldexp.stats.linear import LinearFit, is_nested, solve_normal, warn_dropped
-from fieldexp.stats.normal import gram_inverse_ranked
+from fieldexp.stats.linear import LinearFit, is_nested, solve_normal
 
 __all__ = ["block_arm_cells", "fit_lin_blocked", "lin_blocked_supported"]
 

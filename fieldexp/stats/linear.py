@@ -19,16 +19,16 @@ explicit dummy columns instead (bounded in size; otherwise a clear error suggest
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 
-from fieldexp.errors import CollinearWarning, EstimationError
+from fieldexp.errors import EstimationError
 from fieldexp.stats.absorb import demean, fe_rank
 from fieldexp.stats.blas import single_thread_blas, with_single_thread_blas
+from fieldexp.stats.collinear import COLLINEAR_TOL, check_required, warn_dropped
 from fieldexp.stats.covariance import (
     SandwichInputs,
     check_small_sample,
@@ -39,14 +39,14 @@ from fieldexp.stats.covariance import (
 )
 from fieldexp.stats.groups import GroupIndex
 from fieldexp.stats.normal import (
-    COLLINEAR_TOL,
-    Ranked,
     cross_product,
     gram_inverse,
     gram_inverse_from,
-    gram_inverse_ranked,
+    same_column,
+    solve_dense,
     solve_from_cross,
     solve_normal,
+    take_columns,
 )
 
 __all__ = [
@@ -389,7 +389,7 @@ def _fit_stacked(
     z_own: list[int] = []
     if Z is not None:
         for j in range(Z.shape[1]):
-            same = next((i for i in range(k) if _same_column(X[:, i], Z[:, j])), None)
+            same = next((i for i in range(k) if same_column(X[:, i], Z[:, j])), None)
             if same is None:
                 z_own.append(j)
                 z_pos.append(1 + k + len(z_own) - 1)
@@ -423,21 +423,6 @@ def _fit_stacked(
         small_sample=small_sample,
         z_names=z_names,
     )
-
-
-def _same_column(a: np.ndarray, b: np.ndarray) -> bool:
-    return bool(a[0] == b[0] and a[-1] == b[-1] and np.array_equal(a, b))
-
-
-def _take_columns(cols: np.ndarray, which: Sequence[int] | range) -> np.ndarray:
-    """Columns of a Fortran matrix: a view for a contiguous range, else a copy."""
-    idx = list(which)
-    if idx and idx == list(range(idx[0], idx[-1] + 1)):
-        return cols[:, idx[0] : idx[-1] + 1]
-    out = np.empty((cols.shape[0], len(idx)), order="F")
-    for j, c in enumerate(idx):
-        out[:, j] = cols[:, c]
-    return out
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -475,7 +460,7 @@ class _Solved:
             return self.base
         units = [np.flatnonzero(S[:, c]) for c in range(S.shape[1])]
         if all(len(u) == 1 and S[u[0], c] == 1.0 for c, u in enumerate(units)):
-            return _take_columns(self.base, [int(u[0]) for u in units])
+            return take_columns(self.base, [int(u[0]) for u in units])
         out = np.empty((self.n, S.shape[1]), order="F")
         for c, u in enumerate(units):
             if len(u) == 1 and S[u[0], c] == 1.0:
@@ -541,13 +526,16 @@ def _solve_absorbed(
         base, p = cols, len(names)
     else:
         y = cols[:, y_col]
-        base, X, beta, M, ranked = _solve_dense(absorbed, y_col, x_cols, z_cols, names, z_names)
+        base, X, beta, M, ranked = solve_dense(
+            cols, absorbed.dummies, absorbed.weights, absorbed.fe_label,
+            y_col, x_cols, z_cols, names, z_names,
+        )  # fmt: skip
         resid = y - X @ beta
         p = X.shape[1]
     k = len(names)
     all_names = names + tuple(f"_fe{j}" for j in range(p - k))
     dropped = tuple(j for j in ranked.dropped if j < k)
-    _check_required(names, ranked, required)
+    check_required(names, ranked, required)
     if dropped and warn:
         warn_dropped(names, ranked.dropped, ranked.reasons)
     rank = p - len(ranked.dropped) + absorbed.rank_fe
@@ -577,94 +565,6 @@ def _solve_absorbed(
         score_map=score_map,
         dropped=dropped,
     )
-
-
-def _check_required(names: tuple[str, ...], ranked: Ranked, required: Sequence[str]) -> None:
-    """Refuse when a reported coefficient (the effect) is one of a collinear set: dropped
-    itself, or reproducing a dropped column with the others. Its effect adjusted for the
-    columns it duplicates is not identified (whichever column estimatr's QR would drop)."""
-    for j, why, partners in zip(ranked.dropped, ranked.reasons, ranked.partners, strict=True):
-        if j >= len(names):
-            continue
-        if names[j] in required:
-            raise EstimationError(
-                f"{names[j]!r} cannot be estimated: {why}, so its effect is not identified "
-                "(estimatr's pivoted QR drops it: NA); drop the covariate(s) that duplicate it"
-            )
-        hit = [names[i] for i in partners if i < len(names) and names[i] in required]
-        if hit:
-            raise EstimationError(
-                f"{hit[0]!r} cannot be estimated: the covariate {names[j]!r} duplicates it "
-                f"({why}); holding {names[j]!r} fixed leaves no variation in {hit[0]!r}, so its "
-                f"effect is not identified. Drop {names[j]!r}."
-            )
-
-
-def warn_dropped(names: Sequence[str], dropped: Sequence[int], reasons: Sequence[str]) -> None:
-    """One :class:`~fieldexp.errors.CollinearWarning` naming the dropped columns and why."""
-    shown = "; ".join(
-        f"{names[j]!r} ({why})" for j, why in zip(dropped, reasons, strict=True) if j < len(names)
-    )
-    warnings.warn(
-        f"dropped collinear regressor(s): {shown}. estimatr drops them too (NA coefficients) "
-        "and estimates the rest; their rows are NaN",
-        CollinearWarning,
-        stacklevel=4,
-    )
-
-
-def _solve_dense(
-    absorbed: Absorbed,
-    y_col: int,
-    x_cols: Sequence[int] | range,
-    z_cols: Sequence[int] | range | None,
-    names: tuple[str, ...],
-    z_names: Sequence[str] | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Ranked]:
-    """OLS / 2SLS with the weighted design formed (explicit fixed-effect dummies). Returns
-    the score regressors, the regressors (dummies appended), the coefficients, the bread and
-    what was dropped (the dummies, named ``_fe...``, never are)."""
-    cols = absorbed.columns
-    X = _take_columns(cols, x_cols)
-    y = cols[:, y_col]
-    all_names = names
-    D = absorbed.dummies
-    if D is not None:
-        X = np.column_stack([X, D])
-        all_names = names + tuple(f"_fe{j}" for j in range(D.shape[1]))
-    X = np.asfortranarray(X)
-    w = absorbed.weights
-    sw = None if w is None else np.sqrt(w)
-    label = absorbed.fe_label
-    if z_cols is None:
-        Xw = X if sw is None else X * sw[:, None]
-        yw = y if sw is None else y * sw
-        rk = gram_inverse_ranked(Xw.T @ Xw, all_names, lambda: Xw, fe_label=label)
-        beta = solve_normal(Xw, yw, rk.inverse)
-        return X, X, beta, rk.inverse, rk
-    # 2SLS: the weighted columns [y, used columns of cols, dummies] and the same first and
-    # second stage as solve_from_cross (shared indices: an exogenous regressor is an instrument)
-    xs, zs = list(x_cols), list(z_cols)
-    used = sorted(set(xs) | set(zs))
-    nd = 0 if D is None else D.shape[1]
-    parts = [y[:, None], cols[:, used]] + ([] if D is None else [D])
-    A = np.asfortranarray(np.column_stack(parts))
-    if sw is not None:
-        A *= sw[:, None]
-    fe = list(range(1 + len(used), 1 + len(used) + nd))
-    x_idx = [1 + used.index(c) for c in xs] + fe
-    z_idx = [1 + used.index(c) for c in zs] + fe
-    G = A.T @ A
-    S, beta, M, _, rk = solve_from_cross(
-        A, (G + G.T) / 2.0, None, 0, x_idx, z_idx, all_names,
-        z_names=None if z_names is None else [*z_names, *all_names[len(names):]],
-        fe_label=label,
-    )  # fmt: skip
-    # the score regressors Z Pi, unweighted (S maps the weighted columns)
-    X_scores = A @ S
-    if sw is not None:
-        X_scores /= sw[:, None]
-    return np.asfortranarray(X_scores), X, beta, M, rk
 
 
 def fit_absorbed(

@@ -12,8 +12,8 @@ import pytest
 
 import fieldexp as fx
 from fieldexp.errors import CollinearWarning, EstimationError
+from fieldexp.stats.collinear import estimatr_kept, gram_inverse_ranked
 from fieldexp.stats.linear import fit_2sls, fit_ols
-from fieldexp.stats.normal import estimatr_kept, gram_inverse_ranked
 
 REF = Path(__file__).resolve().parents[1] / "reference"
 
