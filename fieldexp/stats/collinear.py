@@ -12,6 +12,8 @@ reported coefficient is one of a collinear set; :func:`warn_dropped` issues the 
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -254,5 +256,17 @@ def warn_dropped(names: Sequence[str], dropped: Sequence[int], reasons: Sequence
         f"dropped collinear regressor(s): {shown}. estimatr drops them too (NA coefficients) "
         "and estimates the rest; their rows are NaN",
         CollinearWarning,
-        stacklevel=4,
+        stacklevel=_caller_level(),
     )
+
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` of the first frame outside fieldexp (the user's call)."""
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE + os.sep):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level

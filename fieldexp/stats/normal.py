@@ -4,7 +4,10 @@ r"""Normal equations for the tall, thin fits of :mod:`fieldexp.stats.linear`.
 check; :func:`cross_product` forms :math:`C = A^\top W A` of a matrix of columns once, and
 :func:`solve_from_cross` solves OLS and 2SLS on columns of :math:`A` from blocks of
 :math:`C`, with matrix-vector passes over the rows only (plus one step of iterative
-refinement each, which recovers the accuracy of a QR solve).
+refinement each, which recovers the accuracy of a QR solve); :func:`solve_dense` is the same
+fit with the weighted design formed (explicit fixed-effect dummies). Both drop collinear
+columns as estimatr does (:mod:`fieldexp.stats.collinear`); :func:`gram_inverse_from` (the
+engine kernels) still refuses them.
 """
 
 from __future__ import annotations

@@ -213,3 +213,9 @@ def test_did_treatment_absorbed_by_the_fixed_effects_is_refused() -> None:
     p = p.assign(tt=p["treat"])
     with pytest.raises(EstimationError, match=r"'treat'.*not identified"):
         fx.did(p, outcome="y", unit="unit", time="year", treatment="treat", covariates=["tt"])
+
+
+def test_warning_points_at_the_callers_line(d: pd.DataFrame) -> None:
+    with pytest.warns(CollinearWarning) as info:
+        fx.itt(d, "y", "z", covariates=["x", "x2"], method="ols")
+    assert len(info) == 1 and info[0].filename == __file__
