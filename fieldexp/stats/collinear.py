@@ -70,7 +70,7 @@ def cho_inverse(G: np.ndarray) -> np.ndarray:
     return (M + M.T) / 2.0
 
 
-#: relative |R_ii| (of the largest) at or below which pivoted QR marks a column as collinear
+#: |R_ii| relative to the column's own norm at or below which pivoted QR marks it as collinear
 RANK_TOL = 1e-12
 
 #: a column keeping at most this share of its norm after absorbing the fixed effects has no
@@ -98,15 +98,16 @@ def estimatr_kept(A: np.ndarray, protected: Sequence[int] = ()) -> list[int]:
     the column with the largest norm left after projecting out the columns already picked
     (the first one on a tie), and the rank is the number of diagonal entries with
     :math:`|R_{ii}| > \varepsilon \min(n, p) \max_j |R_{jj}|`; the first *rank* pivots are
-    kept, the others get ``NA``. We use the same pivoting with the threshold
-    :math:`\max(\varepsilon \min(n, p), 10^{-12})` (:data:`RANK_TOL`): Eigen's misses exact
-    collinearity after rounding (``voted_2016 + voted_2018 - 2 voted_2020`` on
-    ``fixtures/experiment_small.csv`` leaves :math:`|R_{66}|` at :math:`2.9 \cdot 10^{-15}` of
-    the largest, above :math:`6\varepsilon`: estimatr keeps all six columns and reports
-    coefficients of :math:`\pm 6.5 \cdot 10^{11}`; R's ``lm`` drops the column at its
-    :math:`10^{-7}`). A column keeping between :math:`\varepsilon \min(n, p)` and
-    :math:`10^{-12}` of the largest norm is dropped here, kept by estimatr as rounding noise. Of exact multiples (``x``, ``2 * x``) the one with the larger
+    kept, the others get ``NA``. Of exact multiples (``x``, ``2 * x``) the one with the larger
     norm is kept, of exact copies the earlier one. LAPACK's ``dgeqp3`` pivots by the same rule.
+
+    We also drop a column whose :math:`|R_{ii}|` is at most :data:`RANK_TOL` (``1e-12``) of its
+    own norm: Eigen's threshold misses exact collinearity after rounding
+    (``voted_2016 + voted_2018 - 2 voted_2020`` on ``fixtures/experiment_small.csv`` leaves
+    :math:`|R_{66}|` at :math:`2.9 \cdot 10^{-15}` of the largest, above :math:`6\varepsilon`:
+    estimatr keeps all six columns and reports coefficients of :math:`\pm 6.5 \cdot 10^{11}`;
+    R's ``lm`` drops the column at its :math:`10^{-7}`). A column keeping less than ``1e-12``
+    of its norm is rounding noise; estimatr keeps it when that noise is above its threshold.
 
     ``protected`` columns (fixed-effect dummies, absorbed by estimatr before its QR) are
     projected out first and always kept.
@@ -115,6 +116,7 @@ def estimatr_kept(A: np.ndarray, protected: Sequence[int] = ()) -> list[int]:
     prot = sorted(set(protected))
     free = [j for j in range(p) if j not in prot]
     B = A[:, free]
+    own = np.sqrt(np.einsum("ij,ij->j", B, B))  # before the fixed effects are projected out
     if prot:
         P = A[:, prot]
         B = B - P @ np.linalg.lstsq(P, B, rcond=None)[0]
@@ -123,8 +125,9 @@ def estimatr_kept(A: np.ndarray, protected: Sequence[int] = ()) -> list[int]:
     _, R, piv = linalg.qr(B, mode="economic", pivoting=True)
     diag = np.abs(np.diag(R))
     top = float(diag.max()) if diag.size else 0.0
-    threshold = max(np.finfo(np.float64).eps * min(B.shape), RANK_TOL) * top
-    rank = int(np.count_nonzero(diag > threshold)) if top > 0 else 0
+    eigen = np.finfo(np.float64).eps * min(B.shape) * top
+    passing = (diag > eigen) & (diag > RANK_TOL * own[piv[: len(diag)]])
+    rank = int(np.count_nonzero(passing)) if top > 0 else 0
     return sorted(prot + [free[int(j)] for j in piv[:rank]])
 
 

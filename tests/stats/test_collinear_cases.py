@@ -219,3 +219,24 @@ def test_warning_points_at_the_callers_line(d: pd.DataFrame) -> None:
     with pytest.warns(CollinearWarning) as info:
         fx.itt(d, "y", "z", covariates=["x", "x2"], method="ols")
     assert len(info) == 1 and info[0].filename == __file__
+
+
+def test_exact_combination_eigen_misses_is_dropped(repo_root: Path) -> None:
+    """voted_2016 + voted_2018 - 2 voted_2020: Eigen's threshold keeps all six columns (estimatr
+    reports coefficients of +-6.5e11); ours drops one and the effect is the fit without it."""
+    df = pd.read_csv(repo_root / "fixtures" / "experiment_small.csv")
+    df["total"] = df.voted_2016 + df.voted_2018 - 2 * df.voted_2020
+    covs = ["voted_2016", "voted_2018", "voted_2020"]
+    with pytest.warns(CollinearWarning, match=r"'voted_2020'"):
+        got = fx.itt(df, "voted", "assigned", covariates=[*covs, "total"], method="ols")
+    _same(got, fx.itt(df, "voted", "assigned", covariates=[*covs[:2], "total"], method="ols"))
+
+
+def test_tiny_scale_covariate_is_kept(d: pd.DataFrame) -> None:
+    """A legitimate covariate in tiny units (1e-13 of the others) is kept, as estimatr keeps it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CollinearWarning)
+        X = np.column_stack([np.ones(len(d)), d["z"], d["x"], 1e-13 * d["w"]])
+        fit = fit_ols(X, d["y"].to_numpy(), names=("1", "z", "x", "w"), se_type="HC2")
+    ref = fit_ols(X[:, :3], d["y"].to_numpy(), names=("1", "z", "x"), se_type="HC2")
+    assert fit.dropped == () and not np.isclose(fit.coef[1], ref.coef[1], rtol=1e-6)
