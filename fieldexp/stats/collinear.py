@@ -154,7 +154,11 @@ def gram_inverse_ranked(
     d = np.sqrt(np.clip(np.diag(G), 0.0, None))
     if k == 0:
         return Ranked(np.empty((0, 0)))
-    if d.min() > 1e-8 * d.max() and first_collinear(G) is None:
+    # a column that lost (almost) all of its norm to the fixed effects goes to the exact check
+    # (with one column nothing else would catch it: a treatment that is a function of the
+    # periods alone)
+    absorbed = raw_norms is not None and bool(np.any(d <= 1e-6 * raw_norms))
+    if not absorbed and d.min() > 1e-8 * d.max() and first_collinear(G) is None:
         return Ranked(cho_inverse(G))
     A = columns()
     protected = [j for j in range(k) if names[j].startswith("_")]
@@ -237,9 +241,15 @@ def check_required(names: tuple[str, ...], ranked: Ranked, required: Sequence[st
         if j >= len(names):
             continue
         if names[j] in required:
+            advice = (
+                "it must vary within the fixed effects (for a panel: within units over time, "
+                "differently across units)"
+                if why.startswith("it has no variation")
+                else "drop the covariate(s) that duplicate it"
+            )
             raise EstimationError(
                 f"{names[j]!r} cannot be estimated: {why}, so its effect is not identified "
-                "(estimatr's pivoted QR drops it: NA); drop the covariate(s) that duplicate it"
+                f"(estimatr's pivoted QR drops it: NA); {advice}"
             )
         hit = [names[i] for i in partners if i < len(names) and names[i] in required]
         if hit:

@@ -240,3 +240,14 @@ def test_tiny_scale_covariate_is_kept(d: pd.DataFrame) -> None:
         fit = fit_ols(X, d["y"].to_numpy(), names=("1", "z", "x", "w"), se_type="HC2")
     ref = fit_ols(X[:, :3], d["y"].to_numpy(), names=("1", "z", "x"), se_type="HC2")
     assert fit.dropped == () and not np.isclose(fit.coef[1], ref.coef[1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("se_type", ["HC1", "HC2", "stata", "CR2"])
+def test_did_treatment_that_is_a_function_of_the_period_is_refused(se_type: str) -> None:
+    """Everyone switched on in 2003: the year effects absorb the treatment. (main returned an
+    estimate with a standard error of 4e14 for HC1: the one-column Gram check saw nothing.)"""
+    p = _panel()
+    p = p.assign(treat=(p["year"] >= 2003).astype(int))
+    kw = {"clusters": "unit"} if se_type in ("stata", "CR2") else {}
+    with pytest.raises(EstimationError, match=r"'treat' cannot be estimated.*'unit' and 'year'"):
+        fx.did(p, outcome="y", unit="unit", time="year", treatment="treat", se_type=se_type, **kw)
