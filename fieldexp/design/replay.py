@@ -166,13 +166,64 @@ def _dense_block(
 
 def block_types(plan: ReplayPlan, V: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     """Per block, the distinct rows of ``V`` (in :func:`numpy.unique` order) and how many
-    clusters hold each: what the grouped engine draws from (computed once per replay)."""
+    clusters hold each: what the grouped engine draws from (computed once per replay).
+
+    The same arrays as ``np.unique(V[block], axis=0, return_counts=True)`` block by block,
+    found for all blocks at once: rows are grouped by a hash of (block, row bytes), each
+    group checked equal to its first row, and only the distinct rows are sorted
+    (lexicographically within block, as :func:`numpy.unique` does). Rows with ``NaN`` or
+    ``-0.0`` (where byte and value equality differ) take the :func:`numpy.unique` path.
+    """
+    fast = _block_types_hashed(plan, V)
+    if fast is not None:
+        return fast
     out = []
     for b in range(plan.n_blocks):
         Vb = V[plan.block_starts[b] : plan.block_starts[b + 1]]
         types, colors = np.unique(Vb, axis=0, return_counts=True)
         out.append((types, colors))
     return tuple(out)
+
+
+_HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _block_types_hashed(
+    plan: ReplayPlan, V: np.ndarray
+) -> tuple[tuple[np.ndarray, np.ndarray], ...] | None:
+    import pandas as pd
+
+    n, k = V.shape
+    if V.dtype != np.float64 or n == 0 or k == 0:
+        return None
+    Vc = np.ascontiguousarray(V)
+    if np.isnan(Vc).any() or (np.signbit(Vc) & (Vc == 0)).any():
+        return None
+    sizes = np.diff(np.asarray(plan.block_starts, dtype=np.int64))
+    if int(sizes.sum()) != n:
+        return None
+    block = np.repeat(np.arange(plan.n_blocks, dtype=np.int64), sizes)
+    bits = Vc.view(np.uint64)
+    h = block.astype(np.uint64)
+    for j in range(k):  # polynomial hash, wrapping modulo 2**64
+        h = h * _HASH_MULT
+        h ^= bits[:, j]
+        h ^= h >> np.uint64(29)
+    codes, _ = pd.factorize(h)
+    _, first, counts = np.unique(codes, return_index=True, return_counts=True)
+    rep = first[codes]
+    if not (np.array_equal(block[rep], block) and np.array_equal(Vc[rep], Vc)):
+        return None  # a hash collision: the exact path
+    D = Vc[first]
+    db = block[first]
+    order = np.lexsort([D[:, j] for j in range(k - 1, -1, -1)] + [db])
+    D = D[order]
+    counts = counts[order].astype(np.intp)
+    bounds = np.searchsorted(db[order], np.arange(plan.n_blocks + 1))
+    return tuple(
+        (D[bounds[b] : bounds[b + 1]], counts[bounds[b] : bounds[b + 1]])
+        for b in range(plan.n_blocks)
+    )
 
 
 def _grouped_block(
