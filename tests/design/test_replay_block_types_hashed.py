@@ -25,7 +25,7 @@ def _same(a, b) -> None:
     assert len(a) == len(b)
     for (t1, c1), (t2, c2) in zip(a, b, strict=True):
         assert t1.shape == t2.shape and t1.dtype == t2.dtype and c1.dtype == c2.dtype
-        assert np.array_equal(t1, t2) and np.array_equal(c1, c2)
+        assert np.array_equal(t1, t2, equal_nan=True) and np.array_equal(c1, c2)
 
 
 @pytest.mark.parametrize("seed", range(6))
