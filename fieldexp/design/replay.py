@@ -32,6 +32,7 @@ import math
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
@@ -53,6 +54,7 @@ __all__ = [
     "enumerate_draws_full",
     "replay_draws",
     "replay_draws_full",
+    "shared_draws",
 ]
 
 #: reducer(block index, S1 (draws x k), block totals (k,) or, replaying a whole multi-arm
@@ -134,6 +136,7 @@ def _dense_block(
     reps: int,
     rng: np.random.Generator,
     coin: Fraction | None = None,
+    key: tuple[object, ...] | None = None,
 ) -> Iterator[np.ndarray]:
     """Treated sums of ``reps`` uniformly random subsets, by sequential selection.
 
@@ -143,25 +146,75 @@ def _dense_block(
     are drawn in one call (row ``i`` of the ``n x r`` matrix is what the ``i``-th call of
     ``rng.random(r)`` would give) and scaled by :math:`n - i` at once; only the running
     count of treated clusters is sequential.
+
+    The treated sets depend only on the block's generator, its size and count distribution
+    and ``reps`` (``key``): inside :func:`shared_draws` they are kept (as bits) and the next
+    statistic replayed on the same block takes them instead of drawing them again.
     """
+    global _DRAWS_BYTES
+    cache = _DRAWS if key is not None else None
+    kept = cache.get(key) if cache is not None else None  # type: ignore[arg-type]
+    if kept is not None:
+        for packed, r in kept:
+            chosen = np.unpackbits(packed, axis=1, count=r).view(bool)
+            yield chosen.T.astype(V.dtype) @ V
+        return
+    store: list[tuple[np.ndarray, int]] | None = [] if cache is not None else None
     n = V.shape[0]
     chunk = max(1, _DENSE_CHUNK // max(n, 1))
     done = 0
     while done < reps:
         r = min(chunk, reps - done)
         if coin is not None:  # independent coin flips, one uniform per cluster and draw
-            yield (rng.random((n, r)) < float(coin)).astype(V.dtype).T @ V
-            done += r
-            continue
-        rem = _draw_m(rng, support, r).astype(np.float64)
-        u = rng.random((n, r))
-        u *= np.arange(n, 0, -1, dtype=np.float64)[:, None]  # u_i (n - i)
-        chosen = np.empty((n, r), dtype=bool)
-        for i in range(n):
-            np.less(u[i], rem, out=chosen[i])
-            rem -= chosen[i]
+            chosen = rng.random((n, r)) < float(coin)
+        else:
+            rem = _draw_m(rng, support, r).astype(np.float64)
+            u = rng.random((n, r))
+            u *= np.arange(n, 0, -1, dtype=np.float64)[:, None]  # u_i (n - i)
+            chosen = np.empty((n, r), dtype=bool)
+            for i in range(n):
+                np.less(u[i], rem, out=chosen[i])
+                rem -= chosen[i]
+        if store is not None:
+            store.append((np.packbits(chosen, axis=1), r))
         yield chosen.T.astype(V.dtype) @ V
         done += r
+    if cache is not None and store is not None:
+        size = sum(p.nbytes for p, _ in store)
+        if _DRAWS_BYTES + size <= _DRAWS_MAX_BYTES:
+            cache[key] = tuple(store)  # type: ignore[index]
+            _DRAWS_BYTES += size
+
+
+#: treated sets of the dense engine kept inside :func:`shared_draws` (``None``: off), keyed
+#: by (seed, block key, clusters, reps, count distribution, coin)
+_DRAWS: dict[tuple[object, ...], tuple[tuple[np.ndarray, int], ...]] | None = None
+_DRAWS_BYTES = 0
+_DRAWS_MAX_BYTES = 1 << 30  # 8 billion cluster-draws
+
+
+@contextmanager
+def shared_draws() -> Iterator[None]:
+    """Within this block, the dense engine draws each block's treated sets once.
+
+    Randomisation inference, the balance omnibus test and the heterogeneity test of one
+    report replay the same design with the same seed: the dense engine's treated sets depend
+    only on the seed, the block (its label, clusters in id order and count distribution) and
+    the number of draws, not on the statistic, so they are drawn once and every statistic is
+    summed over the same sets (bit for bit what drawing them again gives). Kept as bits; at
+    most 1 GiB; dropped when the block ends.
+    """
+    global _DRAWS, _DRAWS_BYTES
+    outer = _DRAWS
+    if outer is None:
+        _DRAWS = {}
+        _DRAWS_BYTES = 0
+    try:
+        yield
+    finally:
+        if outer is None:
+            _DRAWS = None
+            _DRAWS_BYTES = 0
 
 
 def block_types(plan: ReplayPlan, V: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
@@ -289,8 +342,10 @@ def _block_contribution(job: _Job, b: int) -> np.ndarray:
         grouped = job.types[b] if job.types is not None else None
         S1 = _grouped_block(Vb, support, job.reps, rng, coin, grouped)
         return job.reducer(b, S1, job.totals[b])
+    key = (job.seed, job.plan.block_keys[b], hi - lo, job.reps, support, coin)
     parts = [
-        job.reducer(b, s1, job.totals[b]) for s1 in _dense_block(Vb, support, job.reps, rng, coin)
+        job.reducer(b, s1, job.totals[b])
+        for s1 in _dense_block(Vb, support, job.reps, rng, coin, key)
     ]
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
 
@@ -302,9 +357,16 @@ def _run_chunk(job: _Job, i: int) -> np.ndarray:
     return acc
 
 
-def _forked_chunk(i: int) -> np.ndarray:
+def _forked_chunk(
+    i: int,
+) -> tuple[np.ndarray, dict[tuple[object, ...], tuple[tuple[np.ndarray, int], ...]] | None]:
+    """A chunk's accumulators in a forked worker, with the treated sets it drew (to keep)."""
     assert _JOB is not None
-    return _run_chunk(_JOB, i)
+    before = set(_DRAWS) if _DRAWS is not None else None
+    acc = _run_chunk(_JOB, i)
+    if _DRAWS is None or before is None:
+        return acc, None
+    return acc, {k: v for k, v in _DRAWS.items() if k not in before}
 
 
 def default_workers(work: int, n_chunks: int) -> int:
@@ -339,7 +401,7 @@ def replay_draws(
     on Linux: ``workers`` or the ``FIELDEXP_WORKERS`` environment variable override).
     ``types``: the grouped engine's :func:`block_types` of ``V`` when already computed.
     """
-    global _JOB
+    global _JOB, _DRAWS_BYTES
     blocks = [b for b in range(plan.n_blocks) if plan.block_size(b) > 0]
     chunks = tuple(
         tuple(blocks[i : i + _BLOCKS_PER_CHUNK]) for i in range(0, len(blocks), _BLOCKS_PER_CHUNK)
@@ -358,8 +420,14 @@ def replay_draws(
     try:
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
-            for part in pool.map(_forked_chunk, range(len(chunks))):  # in order: deterministic
+            for part, drawn in pool.map(_forked_chunk, range(len(chunks))):  # in order
                 acc += part
+                if drawn and _DRAWS is not None:
+                    for k, v in drawn.items():
+                        size = sum(p.nbytes for p, _ in v)
+                        if _DRAWS_BYTES + size <= _DRAWS_MAX_BYTES:
+                            _DRAWS[k] = v
+                            _DRAWS_BYTES += size
     finally:
         _JOB = None
     return acc

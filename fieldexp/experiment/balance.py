@@ -251,6 +251,8 @@ def balance(
         Required unless ``reps=0``.
     control : label, optional
         Control arm when no design is given (default: the smallest label).
+    engine : {"auto", "dense", "grouped", "exact", "shared"}
+        How the omnibus test's draws are made (as in :func:`fieldexp.randomization_inference`).
 
     Returns
     -------

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from fieldexp._validate import as_column_list, check_frame, resolve_estimand
+from fieldexp._validate import as_column_list, check_choice, check_frame, resolve_estimand
 from fieldexp.design.spec import Design
 from fieldexp.errors import (
     ColumnNotFoundError,
@@ -46,7 +46,7 @@ from fieldexp.errors import (
     did_you_mean,
     format_rows,
 )
-from fieldexp.experiment.ri_replay import check_reps_memory, observed_acc, run_replay
+from fieldexp.experiment.ri_replay import ENGINES, check_reps_memory, observed_acc, run_replay
 from fieldexp.experiment.ri_stats import N_ACC, itt_reducer, prepare_statistic, tail_share
 from fieldexp.results import EffectResult, Estimates, Result, TestResult
 
@@ -268,6 +268,7 @@ def heterogeneity(
     reps: int = 0,
     seed: int | None = None,
     estimator: str | None = None,
+    engine: str = "auto",
 ) -> HeterogeneityResult:
     """ITT or CACE within each level of ``by`` and tests that the effects are equal.
 
@@ -287,6 +288,9 @@ def heterogeneity(
     reps, seed : int
         Draws and seed of the randomisation test (``reps`` whose draws could not fit in
         memory is refused at once, stating the memory needed).
+    engine : {"auto", "dense", "grouped", "exact", "shared"}
+        How the randomisation test's draws are made (as in
+        :func:`fieldexp.randomization_inference`).
 
     Returns
     -------
@@ -295,6 +299,7 @@ def heterogeneity(
     from fieldexp.experiment.api import cace, itt
 
     data = check_frame(data, function=_FUNCTION)
+    check_choice(engine, ENGINES, argument="engine", function=_FUNCTION)
     estimator = resolve_estimand(estimand, estimator, function=_FUNCTION).lower()
     if estimator == "cace" and treatment is None:
         raise SpecificationError(
@@ -459,7 +464,7 @@ def heterogeneity(
             n_acc,
             reps=reps,
             seed=seed,
-            engine="auto",
+            engine=engine,
             design=design,
         )
         ri_stat = float(het(obs.reshape(1, -1))[0])

@@ -32,7 +32,10 @@ def randomize(run: AnalysisRun) -> RandomizationRun | None:
 
     design = run.spec.design.design
     names = ri.outcomes or tuple(o.name for o in run.spec.outcomes)
-    engine = "dense" if run.spec.analysis.multiplicity == "westfall-young" else "auto"
+    # Westfall-Young needs draws aligned across outcomes; otherwise "shared": exact when the
+    # assignments can be enumerated, else the dense draws, drawn once per block and shared
+    # with the balance and heterogeneity tests of the same design and seed
+    engine = "dense" if run.spec.analysis.multiplicity == "westfall-young" else "shared"
     results: list[RandomizationResult] = []
     rows: list[tuple[str, str, str]] = []
     skipped: list[str] = []
