@@ -325,14 +325,14 @@ def balance(
     pvals: dict[tuple[str, object], float] = {}
     for lab in treated:
         keep = masks[lab] | masks[ctrl]
-        sub = frame.loc[keep]
         z = masks[lab][keep].astype(float)
+        # the block and cluster labels of the compared rows, taken once (as stored: no
+        # conversion of text labels to Python objects and back)
+        base = pd.DataFrame({"__z__": z}, index=frame.index[keep])
+        for role in dict.fromkeys(c for c in (blocks, clusters) if c):
+            base[role] = frame[role].array[keep]
         for col in X.columns:
-            tmp = pd.DataFrame({"__x__": X.loc[keep, col].to_numpy(), "__z__": z}, index=sub.index)
-            if blocks:
-                tmp[blocks] = sub[blocks].to_numpy()
-            if clusters:
-                tmp[clusters] = sub[clusters].to_numpy()
+            tmp = base.assign(__x__=X[col].to_numpy()[keep])
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RowsDroppedWarning)

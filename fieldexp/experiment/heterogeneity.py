@@ -198,7 +198,7 @@ def _contrast_wald(tau: np.ndarray, V: np.ndarray) -> tuple[float, int]:
     return w, G - 1
 
 
-def _demean(a: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+def _demean(a: np.ndarray, groups: np.ndarray | pd.Series | None) -> np.ndarray:
     if groups is None:
         return a
     # any numbering of the groups gives the same means (each summed in row order): hashing
@@ -211,14 +211,49 @@ def _demean(a: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
     return out
 
 
+def _sorted_codes(values: np.ndarray | pd.Series) -> np.ndarray:
+    """Integer codes numbering the labels in sorted order: ``np.unique(values,
+    return_inverse=True)`` gives the same inverse on them as on the labels. Text labels are
+    hashed and only the distinct ones sorted (:func:`pandas.factorize` with ``sort=True``);
+    other labels are returned as they are."""
+    series = values if isinstance(values, pd.Series) else pd.Series(values, copy=False)
+    if not (pd.api.types.is_string_dtype(series.dtype) and not series.hasnans):
+        return np.asarray(values)
+    if series.dtype == object and not all(isinstance(v, str) for v in pd.unique(series)):
+        return np.asarray(values)  # mixed labels: sorted as numpy sorts them
+    codes, _ = pd.factorize(series, sort=True)
+    return np.asarray(codes, dtype=np.int64)
+
+
+def _level_codes(series: pd.Series, levels: Sequence[object]) -> np.ndarray:
+    """``pd.Categorical(series, categories=levels).codes`` (-1: missing or another value),
+    hashing the column once and matching only its distinct values to ``levels``."""
+    codes, uniques = pd.factorize(series)
+    cat = pd.Categorical(np.asarray(uniques, dtype=object), categories=levels).codes
+    lut = np.append(cat.astype(np.int64), -1)  # code -1 (missing) -> last entry
+    return lut[np.asarray(codes, dtype=np.int64)]
+
+
+def _clusters_cross(clusters: pd.Series, group: np.ndarray) -> bool:
+    """True when some cluster (missing labels aside) holds rows of two subgroups ``group``."""
+    codes, uniques = pd.factorize(clusters)
+    ok = codes >= 0
+    codes, g = codes[ok], group[ok]
+    lo = np.full(len(uniques), np.iinfo(np.int64).max)
+    hi = np.full(len(uniques), np.iinfo(np.int64).min)
+    np.minimum.at(lo, codes, g)
+    np.maximum.at(hi, codes, g)
+    return bool((lo != hi).any())
+
+
 def interacted_fit(
     y: np.ndarray,
     z: np.ndarray,
     d: np.ndarray,
     group: np.ndarray,
     n_groups: int,
-    clusters: np.ndarray,
-    blocks: np.ndarray | None,
+    clusters: np.ndarray | pd.Series,
+    blocks: np.ndarray | pd.Series | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Subgroup effects and their CR1 covariance from one interacted (2SLS) regression.
 
@@ -241,7 +276,7 @@ def interacted_fit(
     bread = np.linalg.pinv(Xhat.T @ X)
     beta = bread @ (Xhat.T @ yd)
     u = yd - X @ beta
-    _, cinv = np.unique(clusters, return_inverse=True)
+    _, cinv = np.unique(_sorted_codes(clusters), return_inverse=True)
     nc = int(cinv.max()) + 1
     scores = np.zeros((nc, X.shape[1]))
     np.add.at(scores, cinv, Xhat * u[:, None])
@@ -374,9 +409,9 @@ def heterogeneity(
     notes: list[str] = []
     keep = ~missing_by
     crossing = False
+    level_code = _level_codes(col, levels)
     if clusters is not None:
-        per_cluster = data.loc[keep].groupby(clusters, sort=False)[by].nunique()
-        crossing = bool((per_cluster > 1).any())
+        crossing = _clusters_cross(data[clusters][keep], level_code[keep])
     if not crossing:
         V = np.diag([e.std_error**2 for e in effects])
         wald_method = "independent subgroups"
@@ -390,8 +425,9 @@ def heterogeneity(
             *([treatment] if treatment else []),
             *([blocks] if blocks else []),
         ]
-        sub = data.loc[keep, need].dropna()
-        code = pd.Categorical(sub[by], categories=levels).codes.astype(np.int64)
+        complete = keep & ~data[need].isna().any(axis=1).to_numpy()
+        sub = data.loc[complete, need]
+        code = level_code[complete]
         z = sub[assignment].to_numpy(float)
         d = sub[treatment].to_numpy(float) if estimator == "cace" else z
         beta, V = interacted_fit(
@@ -400,8 +436,8 @@ def heterogeneity(
             d,
             code,
             len(levels),
-            sub[clusters].to_numpy(),
-            sub[blocks].to_numpy() if blocks else None,
+            sub[clusters],  # Series: text labels hashed, not converted row by row
+            sub[blocks] if blocks else None,
         )
         wald_method = "interacted model, CR1 (clusters cross subgroups)"
         w, df = _contrast_wald(beta, V)
@@ -422,7 +458,7 @@ def heterogeneity(
                 "the randomisation test."
             )
         codes_all = np.full(len(data), -1, dtype=np.int64)
-        codes_all[keep] = pd.Categorical(data.loc[keep, by], categories=levels).codes
+        codes_all[keep] = level_code[keep]
         frame = data.assign(__fieldexp_group__=codes_all)
         frame = frame.loc[keep]
         prep = prepare_statistic(
