@@ -150,7 +150,9 @@ def test_shared_is_exact_enumeration_when_the_assignments_are_few() -> None:
     # fewer draws than assignments (70 x 70): the dense draws, from the same distribution
     ps = []
     for seed in range(4):
-        r = fx.randomization_inference(df, "y", "arm", design, reps=2000, seed=seed, engine="shared")
+        r = fx.randomization_inference(
+            df, "y", "arm", design, reps=2000, seed=seed, engine="shared"
+        )
         assert r.engine == "dense" and not r.exact
         ps.append(r.p_value)
     se = np.sqrt(exact.p_value * (1 - exact.p_value) / 8000)
