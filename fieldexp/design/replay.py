@@ -252,7 +252,7 @@ def _block_types_hashed(
     Vc = np.ascontiguousarray(V)
     if np.isnan(Vc).any() or (np.signbit(Vc) & (Vc == 0)).any():
         return None
-    sizes = np.diff(np.asarray(plan.block_starts, dtype=np.int64))
+    sizes: np.ndarray = np.diff(np.asarray(plan.block_starts, dtype=np.int64))
     if int(sizes.sum()) != n:
         return None
     block = np.repeat(np.arange(plan.n_blocks, dtype=np.int64), sizes)

@@ -229,7 +229,7 @@ def _level_codes(series: pd.Series, levels: Sequence[object]) -> np.ndarray:
     """``pd.Categorical(series, categories=levels).codes`` (-1: missing or another value),
     hashing the column once and matching only its distinct values to ``levels``."""
     codes, uniques = pd.factorize(series)
-    cat = pd.Categorical(np.asarray(uniques, dtype=object), categories=levels).codes
+    cat = pd.Categorical(np.asarray(uniques, dtype=object), categories=list(levels)).codes
     lut = np.append(cat.astype(np.int64), -1)  # code -1 (missing) -> last entry
     return lut[np.asarray(codes, dtype=np.int64)]
 
