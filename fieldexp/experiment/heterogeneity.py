@@ -35,7 +35,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from fieldexp._validate import as_column_list, check_choice, check_frame, resolve_estimand
+from fieldexp._validate import (
+    _missing_mask,
+    as_column_list,
+    check_choice,
+    check_frame,
+    resolve_estimand,
+)
 from fieldexp.design.spec import Design
 from fieldexp.errors import (
     ColumnNotFoundError,
@@ -211,6 +217,65 @@ def _demean(a: np.ndarray, groups: np.ndarray | pd.Series | None) -> np.ndarray:
     return out
 
 
+class GroupLabels:
+    """The block and cluster columns of ``data`` hashed once, for estimators fitted on many
+    row subsets (subgroups, covariates).
+
+    :func:`fit` hands the estimator a frame of the columns it uses in which each label column
+    is replaced by float codes numbering its labels in order of first appearance in the
+    subset: the estimator's own factorisation (order of first appearance) then numbers the
+    groups exactly as on the labels, so every sum is added in the same order and the result
+    is the same to the last bit, without converting text labels to Python objects for each
+    subset. When the subset has a missing value in a used column (rows would be dropped),
+    or the fit raises or warns (messages name labels), the fit is made on the labels.
+    """
+
+    def __init__(self, data: pd.DataFrame, columns: Sequence[str | None]) -> None:
+        self.codes = {
+            c: np.asarray(pd.factorize(data[c])[0], dtype=np.int64)
+            for c in dict.fromkeys(x for x in columns if x is not None)
+            if c in data.columns and not _is_numeric(data[c])
+        }
+
+    def fit(
+        self,
+        fn: Any,
+        data: pd.DataFrame,
+        mask: np.ndarray,
+        used: Sequence[str | None],
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        cols = list(dict.fromkeys(c for c in used if c is not None))
+        fast = None
+        if self.codes and all(c in data.columns for c in cols):
+            narrow = data.loc[mask, cols]
+            if not any(_missing_mask(narrow[c]).any() for c in cols):
+                fast = narrow.assign(
+                    **{
+                        c: pd.factorize(g[mask])[0].astype(np.float64)
+                        for c, g in self.codes.items()
+                        if c in cols
+                    }
+                )
+        if fast is not None:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    result = fn(fast, *args, **kwargs)
+                except FieldexpError:
+                    result = None
+            if result is not None and not caught:
+                return result
+        return fn(data.loc[mask], *args, **kwargs)
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
+        series.dtype
+    )
+
+
 def _sorted_codes(values: np.ndarray | pd.Series) -> np.ndarray:
     """Integer codes numbering the labels in sorted order: ``np.unique(values,
     return_inverse=True)`` gives the same inverse on them as on the labels. Text labels are
@@ -374,12 +439,16 @@ def heterogeneity(
             )
         check_reps_memory(reps, N_ACC * len(levels), function=_FUNCTION)
     effects: list[EffectResult] = []
+    labels = GroupLabels(data, (blocks, clusters))
     for level in levels:
-        sub = data.loc[(col == level).to_numpy()]
+        mask = (col == level).to_numpy()
         try:
             if estimator == "itt":
-                eff = itt(
-                    sub,
+                eff = labels.fit(
+                    itt,
+                    data,
+                    mask,
+                    (outcome, assignment, blocks, clusters, *covs),
                     outcome,
                     assignment,
                     blocks=blocks,
@@ -391,8 +460,11 @@ def heterogeneity(
                 )
             else:
                 assert treatment is not None
-                eff = cace(
-                    sub,
+                eff = labels.fit(
+                    cace,
+                    data,
+                    mask,
+                    (outcome, treatment, assignment, blocks, clusters, *covs),
                     outcome,
                     treatment,
                     assignment,
