@@ -37,6 +37,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import combinations
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 
 import numpy as np
 
@@ -52,6 +54,7 @@ __all__ = [
     "count_assignments_full",
     "enumerate_draws",
     "enumerate_draws_full",
+    "prefetch_dense",
     "replay_draws",
     "replay_draws_full",
     "shared_draws",
@@ -153,6 +156,8 @@ def _dense_block(
     """
     global _DRAWS_BYTES
     cache = _DRAWS if key is not None else None
+    if cache is not None and key not in cache and _PENDING is not None:
+        _collect_prefetch()  # drawn ahead in a forked process (prefetch_dense)
     kept = cache.get(key) if cache is not None else None  # type: ignore[arg-type]
     if kept is not None:
         for packed, r in kept:
@@ -160,7 +165,25 @@ def _dense_block(
             yield chosen.T.astype(V.dtype) @ V
         return
     store: list[tuple[np.ndarray, int]] | None = [] if cache is not None else None
-    n = V.shape[0]
+    for chosen in _treated_sets(V.shape[0], support, reps, rng, coin):
+        if store is not None:
+            store.append((np.packbits(chosen, axis=1), chosen.shape[1]))
+        yield chosen.T.astype(V.dtype) @ V
+    if cache is not None and store is not None:
+        size = sum(p.nbytes for p, _ in store)
+        if _DRAWS_BYTES + size <= _DRAWS_MAX_BYTES:
+            cache[key] = tuple(store)  # type: ignore[index]
+            _DRAWS_BYTES += size
+
+
+def _treated_sets(
+    n: int,
+    support: Sequence[tuple[int, Fraction]],
+    reps: int,
+    rng: np.random.Generator,
+    coin: Fraction | None,
+) -> Iterator[np.ndarray]:
+    """The dense engine's treated sets of one block, ``(n x r)`` booleans per chunk."""
     chunk = max(1, _DENSE_CHUNK // max(n, 1))
     done = 0
     while done < reps:
@@ -175,15 +198,90 @@ def _dense_block(
             for i in range(n):
                 np.less(u[i], rem, out=chosen[i])
                 rem -= chosen[i]
-        if store is not None:
-            store.append((np.packbits(chosen, axis=1), r))
-        yield chosen.T.astype(V.dtype) @ V
+        yield chosen
         done += r
-    if cache is not None and store is not None:
-        size = sum(p.nbytes for p, _ in store)
-        if _DRAWS_BYTES + size <= _DRAWS_MAX_BYTES:
-            cache[key] = tuple(store)  # type: ignore[index]
+
+
+def _block_key(plan: ReplayPlan, b: int, reps: int, seed: int) -> tuple[object, ...]:
+    """What a block's dense treated sets depend on (the key they are kept under)."""
+    coin = plan.coin[b] if plan.coin is not None else None
+    return (seed, plan.block_keys[b], plan.block_size(b), reps, plan.support[b], coin)
+
+
+def _prefetch_main(send: Connection, plan: ReplayPlan, reps: int, seed: int) -> None:
+    out = {}
+    for b in range(plan.n_blocks):
+        if plan.block_size(b) == 0:
+            continue
+        key = _block_key(plan, b, reps, seed)
+        if _DRAWS is not None and key in _DRAWS:
+            continue
+        rng = block_rng(seed, plan.block_keys[b], _STREAM_RI)
+        coin = plan.coin[b] if plan.coin is not None else None
+        sets = _treated_sets(plan.block_size(b), plan.support[b], reps, rng, coin)
+        out[key] = tuple((np.packbits(c, axis=1), c.shape[1]) for c in sets)
+    send.send(out)
+    send.close()
+
+
+#: the forked process drawing ahead (:func:`prefetch_dense`) and the end of its pipe
+_PENDING: tuple[BaseProcess, Connection] | None = None
+
+
+def prefetch_dense(plan: ReplayPlan, *, reps: int, seed: int) -> bool:
+    """Start drawing the dense treated sets of every block of ``plan`` in a forked process.
+
+    Inside :func:`shared_draws` only (else nothing is started; returns whether a process
+    was). The first statistic that needs a block's sets takes all of them from the process
+    (waiting for it if it has not finished), so the draws overlap with other work of the
+    calling process: the sets, and so every number, are those the consumer would draw.
+    """
+    global _PENDING
+    if _DRAWS is None or _PENDING is not None or reps <= 0:
+        return False
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_prefetch_main, args=(send, plan, reps, seed), daemon=True)
+    proc.start()
+    send.close()
+    _PENDING = (proc, recv)
+    return True
+
+
+def _collect_prefetch() -> None:
+    """Take the sets drawn by :func:`prefetch_dense` into the kept draws."""
+    global _PENDING, _DRAWS_BYTES
+    if _PENDING is None:
+        return
+    proc, recv = _PENDING
+    _PENDING = None
+    try:
+        drawn = recv.recv()
+    except (EOFError, OSError):  # the process died: the consumers draw themselves
+        drawn = {}
+    finally:
+        recv.close()
+        proc.join()
+    if _DRAWS is None:
+        return
+    for k, v in drawn.items():
+        size = sum(p.nbytes for p, _ in v)
+        if k not in _DRAWS and _DRAWS_BYTES + size <= _DRAWS_MAX_BYTES:
+            _DRAWS[k] = v
             _DRAWS_BYTES += size
+
+
+def _stop_prefetch() -> None:
+    global _PENDING
+    if _PENDING is None:
+        return
+    proc, recv = _PENDING
+    _PENDING = None
+    proc.terminate()
+    proc.join()
+    recv.close()
 
 
 #: treated sets of the dense engine kept inside :func:`shared_draws` (``None``: off), keyed
@@ -213,6 +311,7 @@ def shared_draws() -> Iterator[None]:
         yield
     finally:
         if outer is None:
+            _stop_prefetch()
             _DRAWS = None
             _DRAWS_BYTES = 0
 
@@ -342,7 +441,7 @@ def _block_contribution(job: _Job, b: int) -> np.ndarray:
         grouped = job.types[b] if job.types is not None else None
         S1 = _grouped_block(Vb, support, job.reps, rng, coin, grouped)
         return job.reducer(b, S1, job.totals[b])
-    key = (job.seed, job.plan.block_keys[b], hi - lo, job.reps, support, coin)
+    key = _block_key(job.plan, b, job.reps, job.seed)
     parts = [
         job.reducer(b, s1, job.totals[b])
         for s1 in _dense_block(Vb, support, job.reps, rng, coin, key)
@@ -416,6 +515,8 @@ def replay_draws(
         for i in range(len(chunks)):
             acc += _run_chunk(job, i)
         return acc
+    if engine == "dense" and _PENDING is not None:
+        _collect_prefetch()  # before forking: the workers inherit the sets drawn ahead
     _JOB = job
     try:
         ctx = multiprocessing.get_context("fork")

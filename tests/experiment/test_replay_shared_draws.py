@@ -210,3 +210,56 @@ def test_report_sections_show_what_the_shared_engine_gives_a_user() -> None:
     assert want_het.ri_reps == 60 and not want_het.ri_exact
     p = f"{want_het.ri_p_value:.3f}"
     assert any(f"randomisation test p = {p}" in para for para in het.paragraphs)
+
+
+def test_draws_made_ahead_in_a_forked_process_are_the_consumers_draws() -> None:
+    plan, V = _plan(np.random.default_rng(5))
+    red = lambda b, S1, T: S1  # noqa: E731
+    want = replay_draws(plan, V, red, 3, reps=200, seed=4, engine="dense", workers=1)
+    assert not dr.prefetch_dense(plan, reps=200, seed=4)  # outside shared_draws: nothing
+    with shared_draws():
+        assert dr.prefetch_dense(plan, reps=200, seed=4)
+        got = replay_draws(plan, V, red, 3, reps=200, seed=4, engine="dense", workers=1)
+        assert dr._PENDING is None and len(dr._DRAWS or {}) == plan.n_blocks
+        again = replay_draws(plan, V * 3, red, 3, reps=200, seed=4, engine="dense", workers=2)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(
+        again, replay_draws(plan, V * 3, red, 3, reps=200, seed=4, engine="dense", workers=1)
+    )
+
+
+def test_a_prefetch_never_taken_is_stopped_when_the_block_ends() -> None:
+    plan, _ = _plan(np.random.default_rng(6), n_blocks=400)
+    with shared_draws():
+        assert dr.prefetch_dense(plan, reps=2000, seed=1)
+        assert dr._PENDING is not None
+        proc = dr._PENDING[0]
+    assert dr._PENDING is None and not proc.is_alive()
+
+
+def test_report_with_draws_made_ahead_equals_the_report_without(monkeypatch) -> None:
+    import warnings
+
+    from fieldexp.report import prepare_analysis
+    from fieldexp.report.run import build_report
+    from fieldexp.report.sections import ri as ri_section
+    from fieldexp.spec import load_spec
+
+    spec = load_spec(REPO / "analyses" / "demo.toml")
+    spec = replace(spec, randomization_inference=replace(spec.randomization_inference, reps=50))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run = prepare_analysis(spec)
+        started: list[bool] = []
+        real = dr.prefetch_dense
+
+        def spy(*a, **k):  # type: ignore[no-untyped-def]
+            started.append(real(*a, **k))
+            return started[-1]
+
+        monkeypatch.setattr(dr, "prefetch_dense", spy)
+        ahead = build_report(spec, run=run)
+        assert started == [True]
+        monkeypatch.setattr(ri_section, "prefetch", lambda run: None)
+        plain = build_report(spec, run=run)
+    assert repr(ahead.sections) == repr(plain.sections)
