@@ -195,7 +195,10 @@ def _arm_codes(series: pd.Series, design: Design, *, function: str) -> np.ndarra
     values = series[present]
     idx = np.full(len(values), -2, dtype=np.int64)
     if isinstance(labels[0], int):
-        num = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+        # each distinct value converted once (an arm column holds a handful)
+        inv, uniq = pd.factorize(values)
+        num_u = pd.to_numeric(pd.Series(np.asarray(uniq, dtype=object)), errors="coerce")
+        num = num_u.to_numpy(dtype=np.float64)[inv]
         for i, lab in enumerate(labels):
             idx[num == float(lab)] = i
     else:
