@@ -36,7 +36,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
-from itertools import combinations
+from itertools import combinations, pairwise
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
@@ -208,9 +208,9 @@ def _block_key(plan: ReplayPlan, b: int, reps: int, seed: int) -> tuple[object, 
     return (seed, plan.block_keys[b], plan.block_size(b), reps, plan.support[b], coin)
 
 
-def _prefetch_main(send: Connection, plan: ReplayPlan, reps: int, seed: int) -> None:
+def _prefetch_main(send: Connection, plan: ReplayPlan, reps: int, seed: int, blocks: range) -> None:
     out = {}
-    for b in range(plan.n_blocks):
+    for b in blocks:
         if plan.block_size(b) == 0:
             continue
         key = _block_key(plan, b, reps, seed)
@@ -224,8 +224,10 @@ def _prefetch_main(send: Connection, plan: ReplayPlan, reps: int, seed: int) -> 
     send.close()
 
 
-#: the forked process drawing ahead (:func:`prefetch_dense`) and the end of its pipe
-_PENDING: tuple[BaseProcess, Connection] | None = None
+#: the forked processes drawing ahead (:func:`prefetch_dense`) and the ends of their pipes
+_PENDING: list[tuple[BaseProcess, Connection]] | None = None
+#: processes drawing ahead: two, so that both cores draw once the caller waits for them
+_PREFETCH_PROCESSES = 2
 
 
 def prefetch_dense(plan: ReplayPlan, *, reps: int, seed: int) -> bool:
@@ -242,11 +244,17 @@ def prefetch_dense(plan: ReplayPlan, *, reps: int, seed: int) -> bool:
     if "fork" not in multiprocessing.get_all_start_methods():
         return False
     ctx = multiprocessing.get_context("fork")
-    recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_prefetch_main, args=(send, plan, reps, seed), daemon=True)
-    proc.start()
-    send.close()
-    _PENDING = (proc, recv)
+    k = max(1, min(_PREFETCH_PROCESSES, plan.n_blocks))
+    cuts = [plan.n_blocks * i // k for i in range(k + 1)]
+    pending: list[tuple[BaseProcess, Connection]] = []
+    for lo, hi in pairwise(cuts):
+        recv, send = ctx.Pipe(duplex=False)
+        args = (send, plan, reps, seed, range(lo, hi))
+        proc = ctx.Process(target=_prefetch_main, args=args, daemon=True)
+        proc.start()
+        send.close()
+        pending.append((proc, recv))
+    _PENDING = pending
     return True
 
 
@@ -255,15 +263,16 @@ def _collect_prefetch() -> None:
     global _PENDING, _DRAWS_BYTES
     if _PENDING is None:
         return
-    proc, recv = _PENDING
-    _PENDING = None
-    try:
-        drawn = recv.recv()
-    except (EOFError, OSError):  # the process died: the consumers draw themselves
-        drawn = {}
-    finally:
-        recv.close()
-        proc.join()
+    pending, _PENDING = _PENDING, None
+    drawn: dict[tuple[object, ...], tuple[tuple[np.ndarray, int], ...]] = {}
+    for proc, recv in pending:
+        try:
+            drawn.update(recv.recv())
+        except (EOFError, OSError):  # a process died: the consumers draw those blocks
+            pass
+        finally:
+            recv.close()
+            proc.join()
     if _DRAWS is None:
         return
     for k, v in drawn.items():
@@ -277,11 +286,11 @@ def _stop_prefetch() -> None:
     global _PENDING
     if _PENDING is None:
         return
-    proc, recv = _PENDING
-    _PENDING = None
-    proc.terminate()
-    proc.join()
-    recv.close()
+    pending, _PENDING = _PENDING, None
+    for proc, recv in pending:
+        proc.terminate()
+        proc.join()
+        recv.close()
 
 
 #: treated sets of the dense engine kept inside :func:`shared_draws` (``None``: off), keyed
