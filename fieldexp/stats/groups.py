@@ -7,6 +7,8 @@ Everything downstream works on dense codes ``0..G-1``; sums over groups use
 
 from __future__ import annotations
 
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,12 +55,66 @@ def from_codes(codes: np.ndarray) -> GroupIndex:
     return GroupIndex(codes=dense, n_groups=int(uniq.shape[0]), counts=counts)
 
 
+#: Arrow columns factorized lately: id of the (immutable) ``pyarrow.ChunkedArray`` -> a weak
+#: reference to it and its codes (see :func:`factorize`)
+_ARROW_CODES: OrderedDict[int, tuple[weakref.ref, GroupIndex]] = OrderedDict()
+#: how many Arrow columns :data:`_ARROW_CODES` remembers
+ARROW_CACHE_SIZE = 16
+
+
+def _arrow_text(values: object) -> object | None:
+    """The ``pyarrow.ChunkedArray`` behind a pandas text column (``str`` / ``string[pyarrow]``
+    Series, Index or array) without missing values, else ``None``."""
+    arr = getattr(values, "array", values)
+    chunked = getattr(arr, "_pa_array", None)
+    if chunked is None:
+        return None
+    import pyarrow as pa
+
+    if chunked.type not in (pa.string(), pa.large_string()) or chunked.null_count:
+        return None
+    return chunked
+
+
+def _factorize_arrow(chunked: object) -> GroupIndex:
+    """Codes of an Arrow text column by ``dictionary_encode`` (hashing in Arrow, no Python
+    strings), in order of first appearance as ``pandas.factorize``; remembered for the
+    column's lifetime. Arrow arrays are immutable (pandas replaces the array when a column
+    is edited), so the same array object always has the same codes; the returned arrays are
+    read-only since later calls share them."""
+    key = id(chunked)
+    hit = _ARROW_CODES.get(key)
+    if hit is not None and hit[0]() is chunked:
+        _ARROW_CODES.move_to_end(key)
+        return hit[1]
+    import pyarrow as pa
+
+    assert isinstance(chunked, pa.ChunkedArray)
+    encoded = chunked.combine_chunks().dictionary_encode()
+    codes = np.asarray(encoded.indices).astype(np.int64)
+    n_groups = len(encoded.dictionary)
+    counts = np.bincount(codes, minlength=n_groups).astype(np.int64)
+    codes.flags.writeable = False
+    counts.flags.writeable = False
+    out = GroupIndex(codes=codes, n_groups=n_groups, counts=counts)
+    _ARROW_CODES[key] = (weakref.ref(chunked), out)
+    while len(_ARROW_CODES) > ARROW_CACHE_SIZE:
+        _ARROW_CODES.popitem(last=False)
+    return out
+
+
 def factorize(values: object) -> GroupIndex:
     """Dense codes for the labels in ``values`` (any 1-d array-like without missing values).
 
     Integer labels in a compact range (household or precinct numbers) are coded by direct
-    addressing, without hashing; other labels by ``pandas.factorize``.
+    addressing, without hashing; Arrow-backed text columns (pandas' ``str`` dtype) by
+    Arrow's ``dictionary_encode``, once per column (:func:`_factorize_arrow`); other labels
+    by ``pandas.factorize``. Codes follow the order of first appearance in every case but
+    the integer one.
     """
+    chunked = _arrow_text(values)
+    if chunked is not None:
+        return _factorize_arrow(chunked)
     arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
     if arr.dtype.kind in "iu" and arr.size:
         lo, hi = int(arr.min()), int(arr.max())
