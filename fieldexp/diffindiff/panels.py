@@ -115,24 +115,127 @@ class DiDPanel(Result):
         return self.elections
 
 
+def _arrow_text_of(obj: object) -> Any:
+    """The Arrow array behind a pandas text column / index (one chunk, ``large_string``), or
+    ``None``."""
+    chunked = getattr(getattr(obj, "array", None), "_pa_array", None)
+    if chunked is None:
+        return None
+    import pyarrow as pa
+
+    if chunked.type not in (pa.string(), pa.large_string()):
+        return None
+    return chunked.cast(pa.large_string()).combine_chunks()
+
+
+def run_heads(arr: Any) -> np.ndarray:
+    """Positions where an Arrow array's value differs from the previous row's (the first row
+    always; a missing value always starts a run): a file sorted by voter lists each voter's
+    rows in one run, so lookups of the run heads stand for the whole column."""
+    import pyarrow.compute as pc
+
+    n = len(arr)
+    if n < 2:
+        return np.arange(n, dtype=np.int64)
+    change = pc.not_equal(arr.slice(1), arr.slice(0, n - 1)).fill_null(True)
+    mask = np.empty(n, dtype=bool)
+    mask[0] = True
+    mask[1:] = np.asarray(change)
+    return np.flatnonzero(mask)
+
+
 def positions(keys: pd.Index, values: pd.Series | pd.Index) -> np.ndarray:
     """Position of each of ``values`` in the unique index ``keys`` (-1 when absent).
 
     ``keys.get_indexer(values)``; for Arrow strings (pandas' ``str`` dtype) the same lookup
     is done by ``pyarrow.compute.index_in`` without converting millions of ids to Python
-    strings (missing values match missing values in both).
+    strings (missing values match missing values in both): ``values`` equal to ``keys`` row
+    for row are their positions ``0..n-1`` outright, and runs of equal values (a vote
+    history sorted by voter) are looked up once per run.
     """
-    k, v = getattr(keys, "array", None), getattr(values, "array", None)
-    ka, va = getattr(k, "_pa_array", None), getattr(v, "_pa_array", None)
+    ka, va = _arrow_text_of(keys), _arrow_text_of(values)
     if ka is not None and va is not None:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        text = (pa.string(), pa.large_string())
-        if ka.type in text and va.type in text:
-            kset = ka.cast(pa.large_string()).combine_chunks()
-            found = pc.index_in(va.cast(pa.large_string()), value_set=kset)
-            return np.asarray(found.fill_null(-1).to_numpy(), dtype=np.int64)
+        n = len(va)
+        if len(ka) == n and ka.null_count == 0 and ka.equals(va):
+            return np.arange(n, dtype=np.int64)
+        heads = run_heads(va)
+        if len(heads) < n:
+            hv = va.take(pa.array(heads))
+            if len(hv) == len(ka) and ka.null_count == 0 and ka.equals(hv):
+                at = np.arange(len(hv), dtype=np.int64)
+            else:
+                found = pc.index_in(hv, value_set=ka)
+                at = np.asarray(found.fill_null(-1).to_numpy(), dtype=np.int64)
+            return np.repeat(at, np.diff(np.append(heads, n)))
+        found = pc.index_in(va, value_set=ka)
+        return np.asarray(found.fill_null(-1).to_numpy(), dtype=np.int64)
+    return np.asarray(keys.get_indexer(pd.Index(values)), dtype=np.int64)
+
+
+def _duplicated_pairs(long: pd.DataFrame) -> np.ndarray:
+    """``long.duplicated(["voter_id", "election_id"], keep=False)``: for Arrow text ids from
+    integer codes (voters by their runs, elections by a small dictionary; a missing id is a
+    value of its own, as in pandas)."""
+    va, ea = _arrow_text_of(long["voter_id"]), _arrow_text_of(long["election_id"])
+    if va is not None and ea is not None:
+        import pyarrow as pa
+
+        n = len(va)
+        heads = run_heads(va)
+        hv = va.take(pa.array(heads))
+        e_enc = ea.dictionary_encode(null_encoding="encode")
+        n_e = len(e_enc.dictionary)
+        if _strictly_increasing(hv):  # a file sorted by voter: one run per voter
+            n_v = len(heads)
+            v_idx = np.arange(n_v, dtype=np.int64)
+        else:
+            v_enc = hv.dictionary_encode(null_encoding="encode")
+            n_v = len(v_enc.dictionary)
+            v_idx = np.asarray(v_enc.indices, dtype=np.int64)
+        if n_v * n_e <= 8 * n + 1024:
+            v = np.repeat(v_idx, np.diff(np.append(heads, n)))
+            key = v * n_e + np.asarray(e_enc.indices, dtype=np.int64)
+            return np.bincount(key, minlength=n_v * n_e)[key] > 1
+    return long.duplicated(["voter_id", "election_id"], keep=False).to_numpy()
+
+
+def _strictly_increasing(arr: Any) -> bool:
+    """Whether an Arrow array has no missing value and each value sorts after the previous."""
+    import pyarrow.compute as pc
+
+    n = len(arr)
+    if arr.null_count:
+        return False
+    return n < 2 or bool(pc.all(pc.greater(arr.slice(1), arr.slice(0, n - 1))).as_py())
+
+
+def _unique_in_order(values: pd.Series) -> Any:
+    """``pd.unique(values)``; for Arrow text, of the run heads only (the same values in the
+    same order of first appearance)."""
+    va = _arrow_text_of(values)
+    if va is not None:
+        import pyarrow as pa
+
+        heads = run_heads(va)
+        if _strictly_increasing(va.take(pa.array(heads))):  # sorted: the heads are unique
+            return values.iloc[heads].array
+        if len(heads) < len(va):
+            return pd.unique(values.iloc[heads])
+    return pd.unique(values)
+
+
+def _codes_in(keys: pd.Index, values: pd.Series) -> np.ndarray:
+    """``keys.get_indexer(values)`` for few ``keys`` (elections): an Arrow text column is
+    dictionary-encoded and only its dictionary looked up."""
+    va = _arrow_text_of(values)
+    if va is not None:
+        enc = va.dictionary_encode()
+        at = np.append(keys.get_indexer(pd.Index(enc.dictionary.to_pylist())), -1)
+        idx = np.asarray(enc.indices.fill_null(-1), dtype=np.int64)
+        return at[idx]
     return np.asarray(keys.get_indexer(pd.Index(values)), dtype=np.int64)
 
 
@@ -270,7 +373,7 @@ def voter_panel(
         if election_dates:
             given = _election_dates(list(election_dates), election_dates, "election_dates")
             long["election_date"] = long["election_id"].map(given).fillna(long["election_date"])
-    dup = long.duplicated(["voter_id", "election_id"], keep=False).to_numpy()
+    dup = _duplicated_pairs(long)
     if dup.any():
         raise DataError(
             "vote_history must have one row per voter and election; found "
@@ -302,7 +405,7 @@ def voter_panel(
             long.groupby("election_id")["election_type"].first()
         )
 
-    vids = pd.Index(pd.unique(long["voter_id"]))
+    vids = pd.Index(_unique_in_order(long["voter_id"]))
     if voters is not None:
         _need(voters, ["voter_id"], "voters")
         vids = vids.union(pd.Index(voters["voter_id"]))
@@ -321,7 +424,7 @@ def voter_panel(
     # the grid is voter-major: history row (voter v, election e) lands at v * n_e + e (one
     # row per voter and election, checked above); positions instead of a merge on text keys
     v_code = positions(vids, long["voter_id"])
-    e_code = pd.Index(el_frame["election_id"]).get_indexer(pd.Index(long["election_id"]))
+    e_code = _codes_in(pd.Index(el_frame["election_id"]), long["election_id"])
     found = (v_code >= 0) & (e_code >= 0)
     pos = v_code[found].astype(np.int64) * n_e + e_code[found]
     hist_voted = long["voted"].to_numpy()[found]
@@ -334,7 +437,11 @@ def voter_panel(
     absent_rows = grid["voted"].isna().to_numpy()
     n_filled = 0
     for col in el_frame.columns[1:]:
-        grid[col] = el_frame[col].iloc[e_of_row].reset_index(drop=True)
+        column = el_frame[col]
+        if isinstance(column.dtype, np.dtype):  # the grid is voter-major: elections repeat
+            grid[col] = np.tile(column.to_numpy(), n_v)
+        else:
+            grid[col] = column.iloc[e_of_row].reset_index(drop=True)
     n_before_reg = 0
     if voters is not None and "registration_date" in voters.columns:
         reg = pd.to_datetime(voters.set_index("voter_id")["registration_date"], errors="coerce")
@@ -386,8 +493,10 @@ def voter_panel(
         n_v,
     )
     # first is one value per voter of vids (0: never), repeated over the elections
-    grid["cohort"] = first[v_of_row]
-    grid["treated"] = ((grid["cohort"] > 0) & (grid["period"] >= grid["cohort"])).astype(np.int8)
+    cohort = np.repeat(first, n_e)
+    grid["cohort"] = cohort
+    period = np.tile(el_frame["period"].to_numpy(), n_v)
+    grid["treated"] = ((cohort > 0) & (period >= cohort)).astype(np.int8)
     warn_set_aside(n_not, n_unmatched, n_undated, n_after, stacklevel=3)
     report = PanelReport(
         n_units=n_v,
