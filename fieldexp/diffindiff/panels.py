@@ -35,6 +35,7 @@ from fieldexp.errors import (
     format_rows,
 )
 from fieldexp.results import Result
+from fieldexp.stats.groups import arrow_positions, arrow_text_of, run_heads, strictly_increasing
 
 __all__ = ["DiDPanel", "PanelReport", "positions", "precinct_panel", "voter_panel"]
 
@@ -115,63 +116,16 @@ class DiDPanel(Result):
         return self.elections
 
 
-def _arrow_text_of(obj: object) -> Any:
-    """The Arrow array behind a pandas text column / index (one chunk, ``large_string``), or
-    ``None``."""
-    chunked = getattr(getattr(obj, "array", None), "_pa_array", None)
-    if chunked is None:
-        return None
-    import pyarrow as pa
-
-    if chunked.type not in (pa.string(), pa.large_string()):
-        return None
-    return chunked.cast(pa.large_string()).combine_chunks()
-
-
-def run_heads(arr: Any) -> np.ndarray:
-    """Positions where an Arrow array's value differs from the previous row's (the first row
-    always; a missing value always starts a run): a file sorted by voter lists each voter's
-    rows in one run, so lookups of the run heads stand for the whole column."""
-    import pyarrow.compute as pc
-
-    n = len(arr)
-    if n < 2:
-        return np.arange(n, dtype=np.int64)
-    change = pc.not_equal(arr.slice(1), arr.slice(0, n - 1)).fill_null(True)
-    mask = np.empty(n, dtype=bool)
-    mask[0] = True
-    mask[1:] = np.asarray(change)
-    return np.flatnonzero(mask)
-
-
 def positions(keys: pd.Index, values: pd.Series | pd.Index) -> np.ndarray:
     """Position of each of ``values`` in the unique index ``keys`` (-1 when absent).
 
     ``keys.get_indexer(values)``; for Arrow strings (pandas' ``str`` dtype) the same lookup
-    is done by ``pyarrow.compute.index_in`` without converting millions of ids to Python
-    strings (missing values match missing values in both): ``values`` equal to ``keys`` row
-    for row are their positions ``0..n-1`` outright, and runs of equal values (a vote
-    history sorted by voter) are looked up once per run.
+    without converting millions of ids to Python strings
+    (:func:`fieldexp.stats.groups.arrow_positions`).
     """
-    ka, va = _arrow_text_of(keys), _arrow_text_of(values)
-    if ka is not None and va is not None:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        n = len(va)
-        if len(ka) == n and ka.null_count == 0 and ka.equals(va):
-            return np.arange(n, dtype=np.int64)
-        heads = run_heads(va)
-        if len(heads) < n:
-            hv = va.take(pa.array(heads))
-            if len(hv) == len(ka) and ka.null_count == 0 and ka.equals(hv):
-                at = np.arange(len(hv), dtype=np.int64)
-            else:
-                found = pc.index_in(hv, value_set=ka)
-                at = np.asarray(found.fill_null(-1).to_numpy(), dtype=np.int64)
-            return np.repeat(at, np.diff(np.append(heads, n)))
-        found = pc.index_in(va, value_set=ka)
-        return np.asarray(found.fill_null(-1).to_numpy(), dtype=np.int64)
+    found = arrow_positions(keys, values)
+    if found is not None:
+        return found
     return np.asarray(keys.get_indexer(pd.Index(values)), dtype=np.int64)
 
 
@@ -179,7 +133,7 @@ def _duplicated_pairs(long: pd.DataFrame) -> np.ndarray:
     """``long.duplicated(["voter_id", "election_id"], keep=False)``: for Arrow text ids from
     integer codes (voters by their runs, elections by a small dictionary; a missing id is a
     value of its own, as in pandas)."""
-    va, ea = _arrow_text_of(long["voter_id"]), _arrow_text_of(long["election_id"])
+    va, ea = arrow_text_of(long["voter_id"]), arrow_text_of(long["election_id"])
     if va is not None and ea is not None:
         import pyarrow as pa
 
@@ -188,7 +142,7 @@ def _duplicated_pairs(long: pd.DataFrame) -> np.ndarray:
         hv = va.take(pa.array(heads))
         e_enc = ea.dictionary_encode(null_encoding="encode")
         n_e = len(e_enc.dictionary)
-        if _strictly_increasing(hv):  # a file sorted by voter: one run per voter
+        if strictly_increasing(hv):  # a file sorted by voter: one run per voter
             n_v = len(heads)
             v_idx = np.arange(n_v, dtype=np.int64)
         else:
@@ -202,25 +156,15 @@ def _duplicated_pairs(long: pd.DataFrame) -> np.ndarray:
     return long.duplicated(["voter_id", "election_id"], keep=False).to_numpy()
 
 
-def _strictly_increasing(arr: Any) -> bool:
-    """Whether an Arrow array has no missing value and each value sorts after the previous."""
-    import pyarrow.compute as pc
-
-    n = len(arr)
-    if arr.null_count:
-        return False
-    return n < 2 or bool(pc.all(pc.greater(arr.slice(1), arr.slice(0, n - 1))).as_py())
-
-
 def _unique_in_order(values: pd.Series) -> Any:
     """``pd.unique(values)``; for Arrow text, of the run heads only (the same values in the
     same order of first appearance)."""
-    va = _arrow_text_of(values)
+    va = arrow_text_of(values)
     if va is not None:
         import pyarrow as pa
 
         heads = run_heads(va)
-        if _strictly_increasing(va.take(pa.array(heads))):  # sorted: the heads are unique
+        if strictly_increasing(va.take(pa.array(heads))):  # sorted: the heads are unique
             return values.iloc[heads].array
         if len(heads) < len(va):
             return pd.unique(values.iloc[heads])
@@ -230,7 +174,7 @@ def _unique_in_order(values: pd.Series) -> Any:
 def _codes_in(keys: pd.Index, values: pd.Series) -> np.ndarray:
     """``keys.get_indexer(values)`` for few ``keys`` (elections): an Arrow text column is
     dictionary-encoded and only its dictionary looked up."""
-    va = _arrow_text_of(values)
+    va = arrow_text_of(values)
     if va is not None:
         enc = va.dictionary_encode()
         at = np.append(keys.get_indexer(pd.Index(enc.dictionary.to_pylist())), -1)

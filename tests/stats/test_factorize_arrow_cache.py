@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fieldexp.stats.groups import _arrow_text, factorize
+from fieldexp.stats.groups import arrow_text, factorize
 
 
 def _ids(n: int, seed: int) -> pd.Series:
@@ -49,5 +49,5 @@ def test_subsets_copies_and_missing_values() -> None:
     )
     assert factorize(s.copy()) is factorize(s)  # a copy shares the immutable Arrow array
     # a column with missing values keeps the general path (callers drop them first)
-    assert _arrow_text(pd.Series(["a", None, "b", "a"], dtype="str")) is None
-    assert _arrow_text(pd.Series(["a", "b"], dtype=object)) is None
+    assert arrow_text(pd.Series(["a", None, "b", "a"], dtype="str")) is None
+    assert arrow_text(pd.Series(["a", "b"], dtype=object)) is None
