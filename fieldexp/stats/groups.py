@@ -148,6 +148,12 @@ def strictly_increasing(arr: Any) -> bool:
     return n < 2 or bool(pc.all(pc.greater(arr.slice(1), arr.slice(0, n - 1))).as_py())
 
 
+def _forget(key: int, ref: weakref.ref) -> None:
+    hit = _ARROW_CODES.get(key)
+    if hit is not None and hit[0] is ref:
+        _ARROW_CODES.pop(key, None)
+
+
 def _factorize_arrow(chunked: object) -> GroupIndex:
     """Codes of an Arrow text column by ``dictionary_encode`` (hashing in Arrow, no Python
     strings) of its runs of equal labels (:func:`run_heads`; none when the labels are sorted),
@@ -180,7 +186,8 @@ def _factorize_arrow(chunked: object) -> GroupIndex:
     codes.flags.writeable = False
     counts.flags.writeable = False
     out = GroupIndex(codes=codes, n_groups=n_groups, counts=counts)
-    _ARROW_CODES[key] = (weakref.ref(chunked), out)
+    # forgotten as soon as the column is (no codes kept for a dead column)
+    _ARROW_CODES[key] = (weakref.ref(chunked, lambda _ref: _forget(key, _ref)), out)
     while len(_ARROW_CODES) > ARROW_CACHE_SIZE:
         _ARROW_CODES.popitem(last=False)
     return out

@@ -51,3 +51,17 @@ def test_subsets_copies_and_missing_values() -> None:
     # a column with missing values keeps the general path (callers drop them first)
     assert arrow_text(pd.Series(["a", None, "b", "a"], dtype="str")) is None
     assert arrow_text(pd.Series(["a", "b"], dtype=object)) is None
+
+
+def test_codes_of_a_dead_column_are_not_kept() -> None:
+    import gc
+
+    from fieldexp.stats import groups
+
+    s = _ids(1000, 4)
+    key = id(s.array._pa_array)
+    factorize(s)
+    assert key in groups._ARROW_CODES
+    del s
+    gc.collect()
+    assert key not in groups._ARROW_CODES
