@@ -103,7 +103,9 @@ def arrow_text_of(obj: object) -> Any:
 
     if chunked.type not in (pa.string(), pa.large_string()):
         return None
-    return chunked.cast(pa.large_string()).combine_chunks()
+    if chunked.type != pa.large_string():
+        chunked = chunked.cast(pa.large_string())
+    return chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
 
 
 def arrow_positions(keys: object, values: object) -> np.ndarray | None:
@@ -169,7 +171,7 @@ def _factorize_arrow(chunked: object) -> GroupIndex:
     import pyarrow as pa
 
     assert isinstance(chunked, pa.ChunkedArray)
-    arr = chunked.combine_chunks()
+    arr = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
     n = len(arr)
     heads = run_heads(arr)
     lengths = np.diff(np.append(heads, n))
