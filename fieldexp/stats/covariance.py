@@ -305,153 +305,43 @@ def _rows_by_cluster_size(g: GroupIndex) -> tuple[np.ndarray, np.ndarray]:
     return by_size, order[first_row + offset]
 
 
-#: Jacobi sweeps before :func:`_jacobi_inv_sqrt` gives up (each sweep at least squares the
-#: off-diagonal mass once it is small; 3 x 3 blocks take 3 or 4)
-JACOBI_SWEEPS = 60
-#: clusters up to this size go through :func:`_jacobi_inv_sqrt` (element-wise over the
-#: stack); larger ones through one LAPACK eigen-decomposition per cluster, which is then
-#: the faster
-JACOBI_MAX = 3
-#: blocks with an eigenvalue below this (some leverage above 1 - JACOBI_LOW) are redone by
-#: LAPACK (:func:`_eigh_apply`): the same cut-off decisions as before on near-singular blocks
-JACOBI_LOW = 1e-6
+def _inv_sqrt_apply(
+    V: np.ndarray, K: np.ndarray, rhs: np.ndarray, extra_K: np.ndarray | None = None
+) -> np.ndarray:
+    """Apply :math:`(I + V K V^\\top)^{-1/2}` to ``rhs`` for a stack of clusters.
 
-
-def _rotation(app: np.ndarray, apq: np.ndarray, aqq: np.ndarray) -> tuple[np.ndarray, ...]:
-    r"""The Jacobi rotation zeroing :math:`a_{pq}` of each symmetric 2 x 2 block
-    :math:`[[a_{pp}, a_{pq}], [a_{pq}, a_{qq}]]` of a stack (Golub & Van Loan, *Matrix
-    Computations*, Algorithm 8.4.1): :math:`\tau = (a_{qq} - a_{pp})/(2 a_{pq})`,
-    :math:`t = \operatorname{sign}(\tau)/(|\tau| + \sqrt{1 + \tau^2})`,
-    :math:`c = 1/\sqrt{1 + t^2}`, :math:`s = t c` (:math:`t = 0` where :math:`a_{pq} = 0`).
-    Returns ``(t, c, s)``."""
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        tau = (aqq - app) / (2.0 * apq)  # +-inf or NaN where a_pq = 0: t is set to 0 there
-        t = np.copysign(1.0, tau) / (np.abs(tau) + np.hypot(1.0, tau))
-    t[apq == 0.0] = 0.0
-    c = 1.0 / np.sqrt(1.0 + t * t)
-    return t, c, t * c
-
-
-def _inv_sqrt_or_zero(lam: np.ndarray) -> np.ndarray:
-    r""":math:`\lambda^{-1/2}`, and 0 where :math:`\lambda` is at or below ``EIGEN_TOL``."""
-    keep = lam > EIGEN_TOL
-    return np.where(keep, 1.0 / np.sqrt(np.where(keep, lam, 1.0)), 0.0)
-
-
-def _jacobi_inv_sqrt(
-    B: list[list[np.ndarray]],
-) -> tuple[list[list[np.ndarray]], list[np.ndarray]]:
-    r""":math:`A = B^{-1/2}` of a stack of small symmetric matrices, entry by entry:
-    ``B[i][j]`` (i <= j) is the (m,) array of entry (i, j) over the stack; returns ``A`` the
-    same way (``A[i][j]`` for i <= j), and the eigenvalues of each block.
-
-    Cyclic Jacobi (Golub & Van Loan, Algorithm 8.4.3), each rotation applied element-wise
-    to the whole stack, until every off-diagonal entry is below :math:`10^{-18}
-    \sqrt{|a_{pp} a_{qq}|}` (a 2 x 2 block needs one rotation). Then
-    :math:`A = E \operatorname{diag}(f) E^\top` with :math:`f_k = \lambda_k^{-1/2}`, and
-    :math:`f_k = 0` for eigenvalues at or below ``EIGEN_TOL`` (as estimatr): the matrix an
-    eigen-decomposition of each block gives, without a LAPACK call per block.
+    ``V`` (m, s, p), ``K`` (p, p) or (m, p, p), ``rhs`` (m, s, q). Eigenvalues of
+    :math:`I + VKV^\\top` at or below ``EIGEN_TOL`` map to zero, as in estimatr.
     """
-    s = len(B)
-    a = [[B[min(i, j)][max(i, j)].copy() for j in range(s)] for i in range(s)]
-    m = a[0][0].shape[0]
-    E = [[np.full(m, 1.0 if i == j else 0.0) for j in range(s)] for i in range(s)]
-    for _ in range(JACOBI_SWEEPS):
-        done = True
-        for p in range(s - 1):
-            for q in range(p + 1, s):
-                if np.any(np.abs(a[p][q]) > 1e-18 * np.sqrt(np.abs(a[p][p] * a[q][q]))):
-                    done = False
-        if done:
-            break
-        for p in range(s - 1):
-            for q in range(p + 1, s):
-                apq = a[p][q]
-                t, c, sn = _rotation(a[p][p], apq, a[q][q])
-                a[p][p] = a[p][p] - t * apq
-                a[q][q] = a[q][q] + t * apq
-                zero = np.zeros(m)
-                a[p][q] = a[q][p] = zero
-                for r in range(s):
-                    if r != p and r != q:
-                        arp, arq = a[r][p], a[r][q]
-                        a[r][p] = a[p][r] = c * arp - sn * arq
-                        a[r][q] = a[q][r] = sn * arp + c * arq
-                for r in range(s):
-                    erp, erq = E[r][p], E[r][q]
-                    E[r][p] = c * erp - sn * erq
-                    E[r][q] = sn * erp + c * erq
-    else:  # pragma: no cover - Jacobi converges quadratically
-        raise EstimationError("internal: the CR2 block eigen-decomposition did not converge")
-    f = [_inv_sqrt_or_zero(a[k][k]) for k in range(s)]
-    out: list[list[np.ndarray]] = [[np.empty(0)] * s for _ in range(s)]
-    for i in range(s):
-        for j in range(i, s):
-            acc = E[i][0] * f[0] * E[j][0]
-            for k in range(1, s):
-                acc = acc + E[i][k] * f[k] * E[j][k]
-            out[i][j] = acc
-    return out, [a[k][k] for k in range(s)]
-
-
-def _eigh_apply(V: np.ndarray, K: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    r""":math:`(I + V K V^\top)^{-1/2}` ``rhs`` through one LAPACK eigen-decomposition per
-    cluster (``V`` (m, s, p), ``rhs`` (m, s, q))."""
-    s = V.shape[1]
-    B = V @ K @ np.swapaxes(V, 1, 2)
-    B = (B + np.swapaxes(B, 1, 2)) / 2.0
-    idx = np.arange(s)
-    B[:, idx, idx] += 1.0
-    lam, E = np.linalg.eigh(B)
-    fs = _inv_sqrt_or_zero(lam)
-    return E @ (fs[:, :, None] * (np.swapaxes(E, 1, 2) @ rhs))
-
-
-def _inv_sqrt_apply(V: np.ndarray, K: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    r"""Apply :math:`(I + V K V^\top)^{-1/2}` to ``rhs`` for a stack of clusters.
-
-    ``V`` (m, s, p), ``K`` (p, p), ``rhs`` (m, s, q). Eigenvalues of
-    :math:`I + VKV^\top` at or below ``EIGEN_TOL`` map to zero, as in estimatr. Clusters
-    of up to :data:`JACOBI_MAX` rows are done entry by entry over the whole stack
-    (:func:`_jacobi_inv_sqrt`); larger ones by an eigen-decomposition of each s x s matrix,
-    or, when s > p, of a p x p one through a thin QR of ``V``.
-    """
-    m, s, p = V.shape
-    if s <= min(p, JACOBI_MAX):
-        VK = (V.reshape(m * s, p) @ K).reshape(m, s, p)
-        dot = [[np.einsum("mp,mp->m", VK[:, i, :], V[:, j, :]) for j in range(s)] for i in range(s)]
-        if s == 1:  # a scalar: 1 + v K v'
-            return rhs * _inv_sqrt_or_zero(1.0 + dot[0][0])[:, None, None]
-        B = [[np.empty(0)] * s for _ in range(s)]
-        for i in range(s):
-            B[i][i] = 1.0 + dot[i][i]
-            for j in range(i + 1, s):
-                B[i][j] = (dot[i][j] + dot[j][i]) / 2.0
-        A, lam = _jacobi_inv_sqrt(B)
-        out = np.empty_like(rhs)
-        for i in range(s):
-            acc = A[min(i, 0)][max(i, 0)][:, None] * rhs[:, 0, :]
-            for j in range(1, s):
-                acc = acc + A[min(i, j)][max(i, j)][:, None] * rhs[:, j, :]
-            out[:, i, :] = acc
-        # near-singular blocks (leverage near one): their small eigenvalues carry few correct
-        # digits however computed, and decide the EIGEN_TOL cut-off; take LAPACK's as before
-        low = np.flatnonzero(np.minimum.reduce(lam) < JACOBI_LOW)
-        if low.size:
-            out[low] = _eigh_apply(V[low], K, rhs[low])
-        return out
+    _, s, p = V.shape
+    if s == 1:  # a scalar: 1 + v K v'
+        Kv = V[:, 0, :] @ K if K.ndim == 2 else np.einsum("mp,mpq->mq", V[:, 0, :], K)
+        b = 1.0 + np.einsum("mp,mp->m", Kv, V[:, 0, :])
+        keep = b > EIGEN_TOL
+        scale = np.where(keep, 1.0 / np.sqrt(np.where(keep, b, 1.0)), 0.0)
+        return rhs * scale[:, None, None]
     if s <= p:  # the s x s matrix itself is smaller than the QR route
-        return _eigh_apply(V, K, rhs)
+        B = V @ K @ np.swapaxes(V, 1, 2)
+        B = (B + np.swapaxes(B, 1, 2)) / 2.0
+        idx = np.arange(s)
+        B[:, idx, idx] += 1.0
+        lam, E = np.linalg.eigh(B)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fs = np.where(lam > EIGEN_TOL, 1.0 / np.sqrt(np.where(lam > EIGEN_TOL, lam, 1.0)), 0.0)
+        return E @ (fs[:, :, None] * (np.swapaxes(E, 1, 2) @ rhs))
     Q, R = np.linalg.qr(V)  # Q (m, s, r), R (m, r, p)
     C = R @ K @ np.swapaxes(R, 1, 2)
     C = (C + np.swapaxes(C, 1, 2)) / 2.0
-    lam_c, E = np.linalg.eigh(C)
-    f = _inv_sqrt_or_zero(1.0 + lam_c)
+    lam, E = np.linalg.eigh(C)
+    ev = 1.0 + lam
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where(ev > EIGEN_TOL, 1.0 / np.sqrt(np.where(ev > EIGEN_TOL, ev, 1.0)), 0.0)
     QE = Q @ E  # (m, s, r)
     coef = np.swapaxes(QE, 1, 2) @ rhs  # (m, r, q)
+    out = rhs + QE @ ((f - 1.0)[:, :, None] * coef)
     # directions of R^s orthogonal to span(V) keep eigenvalue 1 (no change); if the span
     # is rank deficient, eigh already returned lam = 0 there (f = 1, no change).
-    return rhs + QE @ ((f - 1.0)[:, :, None] * coef)
+    return out
 
 
 def _cr2(
@@ -503,15 +393,13 @@ def _cr2(
     rhs_all = np.column_stack([E, targets])
 
     nt = targets.shape[1]
+    scores = np.empty((g.n_groups, k if psi is None else nt))
+    q = np.empty((g.n_groups, nt))
     p = V_all.shape[1]
+    f = np.empty((g.n_groups, p, nt))
     # rows ordered by (cluster size, cluster): clusters of one size are a contiguous slab,
-    # reshaped to (m, s, .) without further gathers; the scores go back to cluster order (the
-    # variance sums them in that order), the df terms q and f stay in slab order
+    # reshaped to (m, s, .) without further gathers
     by_size, rows = _rows_by_cluster_size(g)
-    G = g.n_groups
-    scores = np.empty((G, k if psi is None else nt))
-    q = np.empty((G, nt))
-    f = np.empty((G, p, nt))
     Vs = V_all[rows]
     Rs = rhs_all[rows]
     Ss = (Xw if psi is None else psi)[rows]
@@ -533,22 +421,21 @@ def _cr2(
             scores[cl] = np.einsum("msj,msj->mj", A_rhs[:, :, :ne], Ss[r0:r1].reshape(m, s_, -1))
         if nt:
             a = A_rhs[:, :, ne:]  # (m, s, nt)
-            q[c0:c1] = np.einsum("msj,msj->mj", a, a)
-            f[c0:c1] = np.swapaxes(V, 1, 2) @ a  # (m, p, nt)
+            q[cl] = np.einsum("msj,msj->mj", a, a)
+            f[cl] = np.swapaxes(V, 1, 2) @ a  # (m, p, nt)
 
-    # the fixed-effect level of each cluster (clusters are nested in it), from its first row
-    level: np.ndarray | None = None
-    if fe is not None and w is None and nt:
-        level = fe.codes[rows[r_off[:-1]]]
     if psi is None:
         vcov = _sandwich(M, scores)
         df = np.full(k, np.nan)
         for col, j in enumerate(terms):
-            df[j] = _bell_mccaffrey_df(q[:, col], f[:, :, col], K, fe, level, k)
+            df[j] = _bell_mccaffrey_df(q[:, col], f[:, :, col], K, fe if w is None else None, g, k)
         return Covariance(vcov, df, "CR2")
     vcov = scores.T @ scores
     df = np.array(
-        [_bell_mccaffrey_df(q[:, col], f[:, :, col], K, fe, level, k) for col in range(nt)]
+        [
+            _bell_mccaffrey_df(q[:, col], f[:, :, col], K, fe if w is None else None, g, k)
+            for col in range(nt)
+        ]
     )
     return Covariance((vcov + vcov.T) / 2.0, df, "CR2")
 
@@ -558,18 +445,17 @@ def _bell_mccaffrey_df(
     f: np.ndarray,
     K: np.ndarray,
     fe: GroupIndex | None,
-    level: np.ndarray | None,
+    clusters: GroupIndex,
     k: int,
 ) -> float:
     r"""Degrees of freedom :math:`(\operatorname{tr}P)^2/\operatorname{tr}(P^2)` for
     :math:`P = \operatorname{diag}(q) + F^\top K F`, without forming *P*.
 
-    With an absorbed factor (``level``: the level of ``fe`` of each cluster) the last entry
-    of each :math:`f_g` lives in the slot of the cluster's fixed-effect level, so only
-    clusters of the same level interact there.
+    With an absorbed factor the last entry of each :math:`f_g` lives in the slot of the
+    cluster's fixed-effect level, so only clusters of the same level interact there.
     """
-    if fe is None or level is None:
-        fKf = np.einsum("gp,gp->g", f @ K, f)
+    if fe is None:
+        fKf = np.einsum("gp,pq,gq->g", f, K, f)
         S = f.T @ f
         KS = K @ S
         tr_P = q.sum() + fKf.sum()
@@ -577,7 +463,10 @@ def _bell_mccaffrey_df(
         return float(tr_P**2 / sq)
     Kx = K[:k, :k]
     fx, fe_val = f[:, :k], f[:, k]
-    fKf = np.einsum("gp,gp->g", fx @ Kx, fx) - fe_val**2
+    # level of each cluster (clusters are nested in the factor)
+    order, starts = _cluster_layout(clusters)
+    level = fe.codes[order[starts]]
+    fKf = np.einsum("gp,pq,gq->g", fx, Kx, fx) - fe_val**2
     tr_P = q.sum() + fKf.sum()
     Sx = fx.T @ fx
     KS = Kx @ Sx

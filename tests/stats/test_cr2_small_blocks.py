@@ -1,7 +1,8 @@
-"""The element-wise CR2 kernel for clusters of 1-3 rows (Jacobi rotations over the whole
-stack) gives the matrix an eigen-decomposition of each block gives: :math:`B^{-1/2}` with
-eigenvalues at or below ``EIGEN_TOL`` mapped to zero, including singular blocks (leverage
-one), near-singular ones, diagonal blocks and blocks with equal diagonal entries."""
+"""The batched CR2 kernel (:func:`fieldexp.stats.covariance._inv_sqrt_apply`) for clusters
+of 1-3 rows gives the matrix an eigen-decomposition of each block gives: :math:`B^{-1/2}`
+with eigenvalues at or below ``EIGEN_TOL`` mapped to zero, including singular blocks
+(leverage one), near-singular ones, diagonal blocks and blocks with equal diagonal entries.
+(Kept from an element-wise variant that was 30% faster but moved standard errors by an ulp.)"""
 
 from __future__ import annotations
 
