@@ -214,10 +214,21 @@ def read_delimited(
         kwargs["header"] = None
         if names is not None:
             kwargs["names"] = list(names)
+    plain = None
+    if header:  # a plain file (no quotes, one record per line): Arrow reads it
+        from fieldexp.io._arrowcsv import read_plain_csv
+
+        plain = read_plain_csv(
+            p,
+            encoding=info.encoding,
+            delimiter=delim,
+            first_line=info.first_line,
+            columns=_split(info.first_line, delim),
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            df = _read_csv(p, kwargs, table)
+            df = plain if plain is not None else _read_csv(p, kwargs, table)
     except pd.errors.ParserWarning as exc:
         raise FileFormatError(
             f"{table}: file {p.name!r}: a row has more fields than the header (extra columns "
@@ -240,7 +251,7 @@ def read_delimited(
             f"{table}: file {p.name!r} does not decode as {info.encoding}: {exc.reason}"
         ) from None
     df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
-    if check_short:
+    if check_short and plain is None:  # Arrow refused any record with fewer fields
         from fieldexp.io._fields import refuse_short_rows
 
         refuse_short_rows(p, info.encoding, delim, len(df.columns), header=header, table=table)

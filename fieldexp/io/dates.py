@@ -19,7 +19,10 @@ import warnings
 from collections.abc import Sequence
 from typing import Literal
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from fieldexp.errors import FieldexpWarning
 from fieldexp.io._text import DATE_FORMATS, parse_dates
@@ -53,9 +56,7 @@ def date_order(values: pd.Series) -> Literal["day_first", "month_first", "ambigu
     contradict each other, which the parser then reports as mixed formats), ``none``
     when no value looks like ``NN/NN/YYYY``.
     """
-    text = pd.Series(pd.unique(values.dropna().astype("str")), dtype="object")
-    m = text.str.extract(_SLASH)
-    m = m.dropna()
+    _, m = _slash_dates(values)
     if m.empty:
         return "none"
     a = m[0].astype(int)
@@ -67,6 +68,37 @@ def date_order(values: pd.Series) -> Literal["day_first", "month_first", "ambigu
     if second_big and not first_big:
         return "month_first"
     return "ambiguous"
+
+
+#: ``_SLASH`` for ASCII text, in Arrow's (RE2) syntax: Python's ``\\s`` on ASCII is these
+#: characters, its ``\\d`` the ASCII digits and its ``\\b`` the ASCII word boundary
+_SLASH_ASCII = (
+    r"^[\t\n\x0b\x0c\r\x1c-\x1f ]*(?P<a>[0-9]{1,2})[/.-](?P<b>[0-9]{1,2})[/.-](?P<c>[0-9]{2,4})\b"
+)
+
+
+def _slash_dates(values: pd.Series) -> tuple[pd.Series, pd.DataFrame]:
+    """The distinct values (text, order of first appearance) and, for those that look like
+    ``NN/NN/YYYY``, the three numbers as text (columns 0, 1, 2; one row per such value).
+
+    Arrow's regular expressions match ASCII text without a Python object per value (the
+    distinct timestamps of a contact log number in the hundreds of thousands); text with
+    other characters goes through :data:`_SLASH` (whose ``\\s`` and ``\\d`` are Unicode).
+    """
+    text = pd.Series(pd.unique(values.dropna().astype("str")), dtype="object")
+    arr = pa.array(text.to_numpy(), type=pa.large_string()) if len(text) > 256 else None
+    if arr is not None and pc.all(pc.string_is_ascii(arr)).as_py() is not False:
+        found = pc.extract_regex(arr, _SLASH_ASCII)
+        hit = pc.is_valid(found).to_numpy(zero_copy_only=False)
+        parts = {
+            i: pc.struct_field(found, [i]).filter(pc.is_valid(found)).to_numpy(zero_copy_only=False)
+            for i in range(3)
+        }
+        m = pd.DataFrame({i: pd.Series(parts[i], dtype=object) for i in range(3)})
+        m.index = pd.Index(np.flatnonzero(hit))
+        return text, m
+    m = text.str.extract(_SLASH).dropna()
+    return text, m
 
 
 def _ordered(convention: Convention) -> tuple[str, ...]:
@@ -103,8 +135,7 @@ def parse_layout_dates(
         return parse_dates(values, column=column, table=table, formats=formats)
     order = date_order(values)
     if order == "ambiguous":
-        sample = pd.Series(pd.unique(values.dropna().astype("str")), dtype="object")
-        m = sample.str.extract(_SLASH).dropna()
+        sample, m = _slash_dates(values)
         if not documented and not m.empty and bool((m[0] != m[1]).any()):
             example = sample.iloc[0]
             reading = "month/day" if convention == "month_first" else "day/month"
