@@ -49,10 +49,10 @@ class Distinct:
         return bool(self.uniques.isna().any())
 
 
-def distinct(values: pd.Series, *, min_rows: int = MIN_ROWS) -> Distinct | None:
-    """:class:`Distinct` of an Arrow-backed text column of at least ``min_rows`` rows, else
-    None (the caller then works on the rows)."""
-    if len(values) < min_rows:
+def distinct(values: pd.Series, *, min_rows: int | None = None) -> Distinct | None:
+    """:class:`Distinct` of an Arrow-backed text column of at least ``min_rows`` rows
+    (default :data:`MIN_ROWS`), else None (the caller then works on the rows)."""
+    if len(values) < (MIN_ROWS if min_rows is None else min_rows):
         return None
     arr = arrow_text(values)
     if arr is None:

@@ -77,6 +77,10 @@ _SLASH_ASCII = (
 )
 
 
+#: distinct values from which Arrow matches them (fewer: Python's ``re``)
+ARROW_MIN = 256
+
+
 def _slash_dates(values: pd.Series) -> tuple[pd.Series, pd.DataFrame]:
     """The distinct values (text, order of first appearance) and, for those that look like
     ``NN/NN/YYYY``, the three numbers as text (columns 0, 1, 2; one row per such value).
@@ -86,7 +90,7 @@ def _slash_dates(values: pd.Series) -> tuple[pd.Series, pd.DataFrame]:
     other characters goes through :data:`_SLASH` (whose ``\\s`` and ``\\d`` are Unicode).
     """
     text = pd.Series(pd.unique(values.dropna().astype("str")), dtype="object")
-    arr = pa.array(text.to_numpy(), type=pa.large_string()) if len(text) > 256 else None
+    arr = pa.array(text.to_numpy(), type=pa.large_string()) if len(text) >= ARROW_MIN else None
     if arr is not None and pc.all(pc.string_is_ascii(arr)).as_py() is not False:
         found = pc.extract_regex(arr, _SLASH_ASCII)
         hit = pc.is_valid(found).to_numpy(zero_copy_only=False)

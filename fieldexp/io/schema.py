@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from fieldexp.errors import ColumnNotFoundError, DataError, did_you_mean, format_rows
+from fieldexp.io import _distinct
 from fieldexp.io._distinct import Distinct, distinct, spread, unique_rows
 
 __all__ = [
@@ -307,8 +308,10 @@ def _offending(mask: np.ndarray | pd.Series, index: pd.Index) -> str:
 
 def _coerce(series: pd.Series, col: Column, table: str) -> pd.Series:
     fast = _coerce_distinct(series, col, table)
-    if fast is not None:
-        return fast
+    return fast if fast is not None else _coerce_rows(series, col, table)
+
+
+def _coerce_rows(series: pd.Series, col: Column, table: str) -> pd.Series:
     name = col.name
     s = series
     if col.kind == "str":
@@ -386,7 +389,7 @@ def _coerce_distinct(s: pd.Series, col: Column, table: str) -> pd.Series | None:
     """
     if col.kind == "str" and isinstance(s.dtype, pd.StringDtype):
         return None  # nothing to do
-    if len(s) < 4096:
+    if len(s) < _distinct.MIN_ROWS:
         return None
     if s.dtype == object:
         if not bool(np.equal(s.to_numpy(), None).all()):
@@ -398,7 +401,7 @@ def _coerce_distinct(s: pd.Series, col: Column, table: str) -> pd.Series | None:
             return None
         d = found
     try:
-        out = _coerce(d.uniques.reset_index(drop=True), col, table)
+        out = _coerce_rows(d.uniques.reset_index(drop=True), col, table)
     except DataError:
         return None
     return spread(out, d, s.index, s.name)
