@@ -100,7 +100,8 @@ def read_plain_csv(
     names = list(columns)
     if any(not c.strip() for c in names) or len(set(names)) != len(names):
         return None
-    line1 = _first_line(path, "utf-8-sig" if _ENCODINGS[enc] is None else _ENCODINGS[enc])
+    transcode = _ENCODINGS[enc]
+    line1 = _first_line(path, "utf-8-sig" if transcode is None else transcode)
     if line1 is None or line1 != first_line or line1.split(delimiter) != names:
         return None
     if not _plain_bytes(path):
@@ -109,7 +110,7 @@ def read_plain_csv(
         column_names=names,
         skip_rows=1,
         block_size=_ARROW_BLOCK,
-        encoding=_ENCODINGS[enc] or "utf8",
+        encoding=transcode or "utf8",
     )
     parse = pacsv.ParseOptions(
         delimiter=delimiter,

@@ -226,9 +226,12 @@ def read_delimited(
             columns=_split(info.first_line, delim),
         )
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            df = plain if plain is not None else _read_csv(p, kwargs, table)
+        if plain is not None:
+            df = plain
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                df = _read_csv(p, kwargs, table)
     except pd.errors.ParserWarning as exc:
         raise FileFormatError(
             f"{table}: file {p.name!r}: a row has more fields than the header (extra columns "

@@ -17,14 +17,15 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from fieldexp.errors import FieldexpWarning
+from fieldexp.io._distinct import arrow_text
 from fieldexp.io._text import DATE_FORMATS, parse_dates
 
 __all__ = ["AmbiguousDateWarning", "date_order", "parse_layout_dates"]
@@ -56,18 +57,33 @@ def date_order(values: pd.Series) -> Literal["day_first", "month_first", "ambigu
     contradict each other, which the parser then reports as mixed formats), ``none``
     when no value looks like ``NN/NN/YYYY``.
     """
-    _, m = _slash_dates(values)
-    if m.empty:
-        return "none"
-    a = m[0].astype(int)
-    b = m[1].astype(int)
-    first_big = bool((a > 12).any())
-    second_big = bool((b > 12).any())
-    if first_big and not second_big:
-        return "day_first"
-    if second_big and not first_big:
-        return "month_first"
-    return "ambiguous"
+    return slash_dates(values).order
+
+
+@dataclass(frozen=True, slots=True)
+class SlashDates:
+    """What the ``NN/NN/YYYY`` values of a column say about their order.
+
+    ``first``: the first non-missing value (text); ``found``: some value looks like
+    ``NN/NN/YYYY``; ``first_big``/``second_big``: some first/second number exceeds 12;
+    ``differ``: some value's first and second numbers differ (as written).
+    """
+
+    first: str | None
+    found: bool
+    first_big: bool
+    second_big: bool
+    differ: bool
+
+    @property
+    def order(self) -> Literal["day_first", "month_first", "ambiguous", "none"]:
+        if not self.found:
+            return "none"
+        if self.first_big and not self.second_big:
+            return "day_first"
+        if self.second_big and not self.first_big:
+            return "month_first"
+        return "ambiguous"
 
 
 #: ``_SLASH`` for ASCII text, in Arrow's (RE2) syntax: Python's ``\\s`` on ASCII is these
@@ -76,33 +92,47 @@ _SLASH_ASCII = (
     r"^[\t\n\x0b\x0c\r\x1c-\x1f ]*(?P<a>[0-9]{1,2})[/.-](?P<b>[0-9]{1,2})[/.-](?P<c>[0-9]{2,4})\b"
 )
 
-
-#: distinct values from which Arrow matches them (fewer: Python's ``re``)
+#: rows from which Arrow matches the values (fewer: Python's ``re`` on the distinct values)
 ARROW_MIN = 256
 
 
-def _slash_dates(values: pd.Series) -> tuple[pd.Series, pd.DataFrame]:
-    """The distinct values (text, order of first appearance) and, for those that look like
-    ``NN/NN/YYYY``, the three numbers as text (columns 0, 1, 2; one row per such value).
+def slash_dates(values: pd.Series) -> SlashDates:
+    """:class:`SlashDates` of a column.
 
-    Arrow's regular expressions match ASCII text without a Python object per value (the
-    distinct timestamps of a contact log number in the hundreds of thousands); text with
-    other characters goes through :data:`_SLASH` (whose ``\\s`` and ``\\d`` are Unicode).
+    A column of ASCII text held by Arrow is matched by Arrow's regular expressions, every row
+    (no Python object per value: a contact log's timestamps are nearly all distinct); other
+    columns through :data:`_SLASH` on the distinct values (its ``\\s`` and ``\\d`` are
+    Unicode). Both give the same answer: it depends on the set of values only.
     """
-    text = pd.Series(pd.unique(values.dropna().astype("str")), dtype="object")
-    arr = pa.array(text.to_numpy(), type=pa.large_string()) if len(text) >= ARROW_MIN else None
+    arr = arrow_text(values) if len(values) >= ARROW_MIN else None
+    if arr is not None and values.iloc[:1000].nunique() * 2 <= min(len(values), 1000):
+        arr = None  # few distinct values (election dates): matched once each
     if arr is not None and pc.all(pc.string_is_ascii(arr)).as_py() is not False:
-        found = pc.extract_regex(arr, _SLASH_ASCII)
-        hit = pc.is_valid(found).to_numpy(zero_copy_only=False)
-        parts = {
-            i: pc.struct_field(found, [i]).filter(pc.is_valid(found)).to_numpy(zero_copy_only=False)
-            for i in range(3)
-        }
-        m = pd.DataFrame({i: pd.Series(parts[i], dtype=object) for i in range(3)})
-        m.index = pd.Index(np.flatnonzero(hit))
-        return text, m
+        valid = pc.is_valid(arr)
+        at = pc.index(valid, True).as_py()
+        first = arr[at].as_py() if at >= 0 else None
+        parts = pc.extract_regex(arr, _SLASH_ASCII)
+        parts = parts.filter(pc.is_valid(parts))
+        if not len(parts):
+            return SlashDates(first, False, False, False, False)
+        a, b = pc.struct_field(parts, [0]), pc.struct_field(parts, [1])
+
+        def big(x: pa.ChunkedArray) -> bool:
+            return bool(pc.max(pc.cast(x, pa.int64())).as_py() > 12)
+
+        return SlashDates(first, True, big(a), big(b), bool(pc.any(pc.not_equal(a, b)).as_py()))
+    text = pd.Series(pd.unique(values.dropna().astype("str")), dtype="object")
+    first = str(text.iloc[0]) if len(text) else None
     m = text.str.extract(_SLASH).dropna()
-    return text, m
+    if m.empty:
+        return SlashDates(first, False, False, False, False)
+    return SlashDates(
+        first,
+        True,
+        bool((m[0].astype(int) > 12).any()),
+        bool((m[1].astype(int) > 12).any()),
+        bool((m[0] != m[1]).any()),
+    )
 
 
 def _ordered(convention: Convention) -> tuple[str, ...]:
@@ -137,11 +167,11 @@ def parse_layout_dates(
     """
     if formats is not None:
         return parse_dates(values, column=column, table=table, formats=formats)
-    order = date_order(values)
+    found = slash_dates(values)
+    order = found.order
     if order == "ambiguous":
-        sample, m = _slash_dates(values)
-        if not documented and not m.empty and bool((m[0] != m[1]).any()):
-            example = sample.iloc[0]
+        if not documented and found.differ:
+            example = found.first
             reading = "month/day" if convention == "month_first" else "day/month"
             warnings.warn(
                 f"{table}: column {column!r}: every date fits both day-first and month-first "

@@ -51,9 +51,10 @@ def _election_type(
     """
     d = distinct(raw)
     if d is not None:  # Arrow text: hashed without a Python object per row
-        codes_idx, uniques = d.codes, d.uniques
+        codes_idx, uniques = d.codes, list(d.uniques)
     else:
-        codes_idx, uniques = pd.factorize(raw.astype("str"), use_na_sentinel=False)
+        codes_idx, index = pd.factorize(raw.astype("str"), use_na_sentinel=False)
+        uniques = list(index)
     u_words = [
         re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(s)).strip().lower().replace("_", " ")
         for s in uniques

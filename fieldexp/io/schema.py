@@ -392,7 +392,7 @@ def _coerce_distinct(s: pd.Series, col: Column, table: str) -> pd.Series | None:
     if len(s) < _distinct.MIN_ROWS:
         return None
     if s.dtype == object:
-        if not bool(np.equal(s.to_numpy(), None).all()):
+        if not bool(np.equal(s.to_numpy(), None).all()):  # type: ignore[call-overload]
             return None
         d = Distinct(np.zeros(len(s), dtype=np.intp), s.iloc[:1])
     else:
