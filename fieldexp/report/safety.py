@@ -392,8 +392,8 @@ def _plain_ends(arr: pa.Array) -> np.ndarray:
     if not (large or pa.types.is_string(arr.type)) or arr.null_count:
         return np.asarray(pc.match_substring_regex(arr, _UNSTRIPPED).to_numpy(zero_copy_only=False))
     _, off_buf, data_buf = arr.buffers()
-    offsets = np.frombuffer(off_buf, dtype=np.int64 if large else np.int32)
-    offsets = offsets[arr.offset : arr.offset + len(arr) + 1].astype(np.int64)
+    raw = np.frombuffer(off_buf, dtype=np.int64 if large else np.int32)
+    offsets = raw[arr.offset : arr.offset + len(arr) + 1].astype(np.int64)
     if data_buf is None or not len(offsets) or offsets[-1] == offsets[0]:
         return np.zeros(len(arr), dtype=bool)  # empty texts only
     data = np.frombuffer(data_buf, dtype=np.uint8)
