@@ -164,8 +164,12 @@ def read_inputs(spec: AnalysisSpec, step: object = None) -> Inputs:
 
 
 def _digest(path: Path) -> tuple[str, int]:
-    """The sha256 and size of a file, or the error the sequential code met (an unreadable
-    file is refused by its reader first)."""
+    """The sha256 and size of a file (hashed while the readers run). A path that is not a
+    regular file is never opened here (a named pipe would block the thread); its reader
+    refuses it first, and the error below is only seen for the ``[stations]`` files."""
+    problem = input_file_problem(path)
+    if problem is not None:
+        raise FileFormatError(f"{path.name!r} {problem}; give the path of a data file")
     return file_sha256(path), path.stat().st_size
 
 

@@ -136,3 +136,16 @@ def test_one_source_is_read_in_this_thread():
     out, _ = _run(_sources()[:1], 2)
     assert len(out) == 1 and len(out[0]) > 0
     assert issubclass(RowsDroppedWarning, Warning) and issubclass(FileFormatError, Exception)
+
+
+def test_a_named_pipe_is_refused_not_hashed(tmp_path):
+    import os
+
+    from fieldexp.report.inputs import _digest
+
+    fifo = tmp_path / "voters.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(FileFormatError, match=r"voters\.csv"):
+        _digest(fifo)  # returns at once: the pipe is never opened
+    sha, size = _digest(FIXTURES / "voters.csv")
+    assert len(sha) == 64 and size == (FIXTURES / "voters.csv").stat().st_size
