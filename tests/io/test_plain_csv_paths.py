@@ -349,3 +349,25 @@ def test_distinct_spread_roundtrip_keeps_missing_and_order():
 def test_regex_fixture_really_differs_between_unicode_and_ascii():
     # the reason non-ASCII text keeps Python's re: its \\d and \\s are Unicode
     assert re.match(dates._SLASH, "\u0663/4/2024") is not None
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [b"\xed\xa0\x80", b"\xc0\xaf", b"\xe0\x80\xaf", b"\xf4\x90\x80\x80", b"\x80", b"\xe9", b"\xc2",
+     b"\xff", b"\xf8\x88\x80\x80\x80", b""],
+)  # fmt: skip
+def test_utf8_check_by_arrow_agrees_with_python(tmp_path, bad):
+    from fieldexp.io import _text
+
+    body = "voter_id,name\n" + "".join(f"V{i},Zoë 🙂\n" for i in range(3000))
+    data = body.encode() + b"V9," + bad + b"x\n" + body.encode()[14:]
+    p = tmp_path / "f.csv"
+    for content in (data, data.rstrip(b"\n") + bad):  # in the middle; cut at the very end
+        p.write_bytes(content)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(_text, "_UTF8_BLOCK", 4096)  # many blocks, cut after line breaks
+            fast = _text._check_decodes(p, "utf-8")
+            mp.setattr(_text, "_valid_utf8", lambda path: False)
+            slow = _text._check_decodes(p, "utf-8")
+        assert fast == slow
+        assert (slow is None) == (bad == b"")
