@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 __all__ = [
+    "CollinearWarning",
     "ColumnNotFoundError",
     "DataError",
     "DesignError",
@@ -81,6 +82,10 @@ class RowsDroppedWarning(FieldexpWarning):
 
 class WeakInstrumentWarning(FieldexpWarning):
     """The first stage of an IV/CACE estimate is weak."""
+
+
+class CollinearWarning(FieldexpWarning):
+    """Collinear regressors were dropped (estimatr's NA coefficients); the rest is estimated."""
 
 
 def format_rows(labels: Iterable[Any], *, total: int | None = None, limit: int = 5) -> str:

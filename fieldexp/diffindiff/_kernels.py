@@ -481,13 +481,21 @@ def att_gt_covariates(
             try:
                 p0, _ = _logit(D, X, np.ones(len(sub)))
             except EstimationError:
-                p0 = np.ones(1)
-            if p0.max() >= 0.999:
+                p0 = None
+                problem = (
+                    "the propensity-score logit is singular (collinear covariates, or a "
+                    "covariate without variation, in this cell)"
+                )
+            if p0 is not None and p0.max() >= 0.999:
                 problem = "overlap fails (a propensity score reaches 0.999)"
         if problem is None and est_method in ("dr", "reg"):
             Xc = X[D == 0]
             if 1.0 / np.linalg.cond(Xc.T @ Xc, 1) < eps:
-                problem = "too few control units for the covariate regression"
+                # R did's check (rcond of the control design) and its NA cell; say both causes
+                problem = (
+                    "too few control units for the covariate regression, or collinear "
+                    "covariates (the control units' design is singular)"
+                )
         if problem is not None:
             warnings.warn(
                 f"ATT({design.group[k]:g}, {design.time[k]:g}) not estimated: {problem}.",

@@ -306,6 +306,7 @@ def did(
         clusters=cl,
         df_terms=[treatment],
         small_sample=small_sample,
+        absorb_names=(unit, time),
     )
     design = "panel" if cl is None else "clustered panel"
     return EffectResult.from_estimate(

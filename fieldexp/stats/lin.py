@@ -40,9 +40,10 @@ import numpy as np
 from fieldexp.errors import EstimationError
 from fieldexp.stats.absorb import demean
 from fieldexp.stats.blas import with_single_thread_blas
+from fieldexp.stats.collinear import gram_inverse_ranked, warn_dropped
 from fieldexp.stats.covariance import SandwichInputs, contrast_covariance
 from fieldexp.stats.groups import GroupIndex
-from fieldexp.stats.linear import LinearFit, gram_inverse, is_nested, solve_normal
+from fieldexp.stats.linear import LinearFit, is_nested, solve_normal
 
 __all__ = ["block_arm_cells", "fit_lin_blocked", "lin_blocked_supported"]
 
@@ -113,21 +114,31 @@ def fit_lin_blocked(
         means[:, j] = np.bincount(cells.codes, weights=cols[:, j] * ww, minlength=cells.n_groups)
     means /= W_cell[:, None]
     xbar = np.average(X, axis=0, weights=w) if p else np.empty(0)
+    raw = np.sqrt(np.einsum("ij,ij->j", cols[:, 1:], cols[:, 1:]))
     demeaned = demean(cols, [cells], w, overwrite=True)
     yt = demeaned[:, 0]
     Rt = demeaned[:, 1:]
 
     names = (*covariate_names, *(f"{z_name}:{c}" for c in covariate_names))
-    rank = cells.n_groups + k
+    sw = None if w is None else np.sqrt(w)
+    dropped: tuple[int, ...] = ()
+    if k:
+        Rw = Rt if sw is None else Rt * sw[:, None]
+        # collinear covariates (one constant within blocks, a duplicate) are dropped as
+        # estimatr's lm_lin drops them; the estimate of z does not depend on which one
+        ranked = gram_inverse_ranked(
+            Rw.T @ Rw, names, lambda: Rw, raw_norms=raw, fe_label="the block indicators"
+        )
+        M, dropped = ranked.inverse, ranked.dropped
+        if dropped:
+            warn_dropped(names, dropped, ranked.reasons)
+    rank = cells.n_groups + k - len(dropped)
     if rank >= n:
         raise EstimationError(
             f"Lin's estimator has {rank:,} parameters (2 per block and 2 per covariate) for "
             f"{n:,} rows: no residual degrees of freedom are left for a standard error"
         )
-    sw = None if w is None else np.sqrt(w)
     if k:
-        Rw = Rt if sw is None else Rt * sw[:, None]
-        M = gram_inverse(Rw, names, absorbed=True)
         beta = solve_normal(Rw, yt if sw is None else yt * sw, M)
         resid = yt - Rt @ beta
     else:

@@ -28,6 +28,7 @@ import numpy as np
 from fieldexp.errors import EstimationError
 from fieldexp.stats.absorb import demean, fe_rank
 from fieldexp.stats.blas import single_thread_blas, with_single_thread_blas
+from fieldexp.stats.collinear import COLLINEAR_TOL, check_required, warn_dropped
 from fieldexp.stats.covariance import (
     SandwichInputs,
     check_small_sample,
@@ -38,12 +39,14 @@ from fieldexp.stats.covariance import (
 )
 from fieldexp.stats.groups import GroupIndex
 from fieldexp.stats.normal import (
-    COLLINEAR_TOL,
     cross_product,
     gram_inverse,
     gram_inverse_from,
+    same_column,
+    solve_dense,
     solve_from_cross,
     solve_normal,
+    take_columns,
 )
 
 __all__ = [
@@ -59,6 +62,7 @@ __all__ = [
     "gram_inverse_from",
     "is_nested",
     "solve_normal",
+    "warn_dropped",
 ]
 
 #: largest dense dummy matrix (rows x levels) built when dummies must be explicit
@@ -80,6 +84,9 @@ class LinearFit:
     nclusters : int or None
     rank : int
         Regressor rank plus fixed-effect rank.
+    dropped : tuple of str
+        Collinear regressors dropped as estimatr drops them (its ``NA`` rows): their
+        coefficient, variance and df are NaN.
     """
 
     names: tuple[str, ...]
@@ -90,12 +97,14 @@ class LinearFit:
     nobs: int
     nclusters: int | None
     rank: int
+    dropped: tuple[str, ...] = ()
 
     @property
     def std_error(self) -> np.ndarray:
         # a coefficient with no sampling variability (the control-arm intercept of a one-sided
         # first stage) can come out at -1e-20 by rounding: its SE is zero, not NaN
-        return np.sqrt(np.clip(np.diag(self.vcov), 0.0, None))
+        v = np.diag(self.vcov)
+        return np.where(np.isnan(v), np.nan, np.sqrt(np.clip(v, 0.0, None)))
 
     def index(self, name: str) -> int:
         return self.names.index(name)
@@ -184,6 +193,8 @@ class Absorbed:
     rank_fe: int
     rank_fe_fixest: int = 0
     cross: np.ndarray | None = None
+    raw_norms: np.ndarray | None = None
+    fe_label: str = "the fixed effects"
 
 
 def absorb_columns(
@@ -194,6 +205,7 @@ def absorb_columns(
     absorb: Sequence[GroupIndex] = (),
     clusters: GroupIndex | None = None,
     own_columns: bool = False,
+    absorb_names: Sequence[str] = (),
 ) -> Absorbed:
     """Within-transform the columns of a matrix once, for one or several fits.
 
@@ -201,15 +213,21 @@ def absorb_columns(
     fixed effects, which we have in closed form for one factor (with clusters nested in it
     for CR2, unweighted); otherwise the fixed effects become explicit dummy columns.
     With ``own_columns`` the caller hands over ``columns`` (float64, Fortran order), which
-    is then transformed in place.
+    is then transformed in place. ``absorb_names`` name the factors in messages (a
+    regressor constant within them is dropped, :func:`fieldexp.stats.normal.gram_inverse_ranked`).
     """
     w = None if weights is None else np.asarray(weights, dtype=np.float64) / np.mean(weights)
     plan = _plan_fixed_effects(absorb, se_type, w is not None, clusters)
     callers_array = columns.dtype == np.float64 and columns.flags.f_contiguous
     cols = np.asfortranarray(columns, dtype=np.float64)
+    label = _fe_label(absorb_names)
     if plan.dummies:
-        return Absorbed(cols, _dummies(plan.dummies, cols.shape[0]), w, None, 0)
+        return Absorbed(cols, _dummies(plan.dummies, cols.shape[0]), w, None, 0, fe_label=label)
+    raw = None
     if plan.absorb:
+        # column norms before absorbing: a column left with ~none of its norm is constant
+        # within the fixed effects (one pass, a few ms at 1M rows)
+        raw = np.sqrt(np.einsum("ij,ij->j", cols, cols))
         # a copy we made is transformed in place; a caller's array is never overwritten
         cols = demean(cols, plan.absorb, w, overwrite=not callers_array or own_columns)
     return Absorbed(
@@ -220,7 +238,16 @@ def absorb_columns(
         fe_rank(tuple(absorb)),
         fixest_fe_count(tuple(absorb), clusters),
         cross_product(cols, w),
+        raw,
+        label,
     )
+
+
+def _fe_label(absorb_names: Sequence[str]) -> str:
+    names = [repr(n) for n in absorb_names]
+    if not names:
+        return "the fixed effects"
+    return "the fixed effects of " + " and ".join(names)
 
 
 def fit_ols(
@@ -234,6 +261,7 @@ def fit_ols(
     clusters: GroupIndex | None = None,
     df_terms: Sequence[str] | None = None,
     small_sample: str = "estimatr",
+    absorb_names: Sequence[str] = (),
 ) -> LinearFit:
     r"""Weighted least squares with absorbed fixed effects and a sandwich variance.
 
@@ -262,6 +290,15 @@ def fit_ols(
         counts in *K*: estimatr counts every absorbed fixed effect, fixest (and pyfixest's
         default ``ssc``) not those nested in the clusters
         (:func:`fieldexp.stats.covariance.fixest_fe_count`).
+    absorb_names : sequence of str
+        Names of the ``absorb`` factors, for messages.
+
+    Collinear regressors are dropped as estimatr drops them (pivoted QR: of a collinear set
+    the column with the smaller norm left, of exact copies the later one; a column constant
+    within the fixed effects): :class:`~fieldexp.errors.CollinearWarning`, and NaN in
+    their rows (estimatr's ``NA``). Columns named ``_...`` are fixed-effect dummies and
+    never dropped. A dropped coefficient among ``df_terms`` is not identified:
+    :class:`~fieldexp.errors.EstimationError`.
     """
     return _fit_stacked(
         y,
@@ -274,6 +311,7 @@ def fit_ols(
         clusters=clusters,
         df_terms=df_terms,
         small_sample=small_sample,
+        absorb_names=absorb_names,
     )
 
 
@@ -289,6 +327,8 @@ def fit_2sls(
     clusters: GroupIndex | None = None,
     df_terms: Sequence[str] | None = None,
     small_sample: str = "estimatr",
+    absorb_names: Sequence[str] = (),
+    z_names: Sequence[str] | None = None,
 ) -> LinearFit:
     r"""Two-stage least squares (estimatr's ``iv_robust``).
 
@@ -305,7 +345,11 @@ def fit_2sls(
         Regressors, endogenous ones included.
     Z : ndarray (n, l), l >= k
         Instruments, exogenous regressors included.
-    Other parameters as :func:`fit_ols`.
+    z_names : sequence of str, optional
+        Names of the instruments, for messages.
+    Other parameters as :func:`fit_ols`. Collinear instruments and regressors are dropped as
+    ``iv_robust`` drops them (its first- and second-stage QR); excluded instruments collinear
+    with the exogenous regressors leave the estimate unidentified (an error).
     """
     return _fit_stacked(
         y,
@@ -318,6 +362,8 @@ def fit_2sls(
         clusters=clusters,
         df_terms=df_terms,
         small_sample=small_sample,
+        absorb_names=absorb_names,
+        z_names=z_names,
     )
 
 
@@ -333,15 +379,29 @@ def _fit_stacked(
     clusters: GroupIndex | None,
     df_terms: Sequence[str] | None,
     small_sample: str = "estimatr",
+    absorb_names: Sequence[str] = (),
+    z_names: Sequence[str] | None = None,
 ) -> LinearFit:
     """Stack ``[y, X, Z]`` in one Fortran matrix we own, absorb it in place, fit."""
     n, k = X.shape
-    m = 0 if Z is None else Z.shape[1]
+    # an instrument equal to a regressor is that (exogenous) regressor: one shared column
+    z_pos: list[int] = []
+    z_own: list[int] = []
+    if Z is not None:
+        for j in range(Z.shape[1]):
+            same = next((i for i in range(k) if same_column(X[:, i], Z[:, j])), None)
+            if same is None:
+                z_own.append(j)
+                z_pos.append(1 + k + len(z_own) - 1)
+            else:
+                z_pos.append(1 + same)
+    m = len(z_own)
     cols = np.empty((n, 1 + k + m), order="F")
     cols[:, 0] = y
     cols[:, 1 : 1 + k] = X
     if Z is not None:
-        cols[:, 1 + k :] = Z
+        for c, j in enumerate(z_own):
+            cols[:, 1 + k + c] = Z[:, j]
     ab = absorb_columns(
         cols,
         se_type=se_type,
@@ -349,29 +409,20 @@ def _fit_stacked(
         absorb=absorb,
         clusters=clusters,
         own_columns=True,
+        absorb_names=absorb_names,
     )
     return fit_absorbed(
         ab,
         y_col=0,
         x_cols=range(1, k + 1),
-        z_cols=None if Z is None else range(k + 1, k + 1 + m),
+        z_cols=None if Z is None else z_pos,
         names=names,
         se_type=se_type,
         clusters=clusters,
         df_terms=df_terms,
         small_sample=small_sample,
+        z_names=z_names,
     )
-
-
-def _take_columns(cols: np.ndarray, which: Sequence[int] | range) -> np.ndarray:
-    """Columns of a Fortran matrix: a view for a contiguous range, else a copy."""
-    idx = list(which)
-    if idx and idx == list(range(idx[0], idx[-1] + 1)):
-        return cols[:, idx[0] : idx[-1] + 1]
-    out = np.empty((cols.shape[0], len(idx)), order="F")
-    for j, c in enumerate(idx):
-        out[:, j] = cols[:, c]
-    return out
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -396,6 +447,7 @@ class _Solved:
     rank_cr1: int | None
     base: np.ndarray
     score_map: np.ndarray | None = None
+    dropped: tuple[int, ...] = ()
 
     @property
     def n(self) -> int:
@@ -408,7 +460,7 @@ class _Solved:
             return self.base
         units = [np.flatnonzero(S[:, c]) for c in range(S.shape[1])]
         if all(len(u) == 1 and S[u[0], c] == 1.0 for c, u in enumerate(units)):
-            return _take_columns(self.base, [int(u[0]) for u in units])
+            return take_columns(self.base, [int(u[0]) for u in units])
         out = np.empty((self.n, S.shape[1]), order="F")
         for c, u in enumerate(units):
             if len(u) == 1 and S[u[0], c] == 1.0:
@@ -451,30 +503,42 @@ def _solve_absorbed(
     z_cols: Sequence[int] | range | None,
     df_terms: Sequence[str] | None,
     small_sample: str,
+    required: Sequence[str] = (),
+    z_names: Sequence[str] | None = None,
+    warn: bool = True,
 ) -> _Solved:
     names = tuple(names)
     cols = absorbed.columns
     score_map: np.ndarray | None = None
     if absorbed.cross is not None and absorbed.dummies is None:
-        score_map, beta, M, resid = solve_from_cross(
+        score_map, beta, M, resid, ranked = solve_from_cross(
             cols,
             absorbed.cross,
             absorbed.weights,
-            absorbed.rank_fe > 0,
             y_col,
             list(x_cols),
             z_cols,
             names,
+            z_names=z_names,
+            raw_norms=absorbed.raw_norms,
+            fe_label=absorbed.fe_label,
         )
         base, p = cols, len(names)
     else:
         y = cols[:, y_col]
-        base, X, beta, M = _solve_dense(absorbed, y, _take_columns(cols, x_cols), z_cols, names)
+        base, X, beta, M, ranked = solve_dense(
+            cols, absorbed.dummies, absorbed.weights, absorbed.fe_label,
+            y_col, x_cols, z_cols, names, z_names,
+        )  # fmt: skip
         resid = y - X @ beta
         p = X.shape[1]
     k = len(names)
     all_names = names + tuple(f"_fe{j}" for j in range(p - k))
-    rank = p + absorbed.rank_fe
+    dropped = tuple(j for j in ranked.dropped if j < k)
+    check_required(names, ranked, required)
+    if dropped and warn:
+        warn_dropped(names, ranked.dropped, ranked.reasons)
+    rank = p - len(ranked.dropped) + absorbed.rank_fe
     if rank >= cols.shape[0]:
         raise EstimationError(
             f"the model has {rank:,} parameters (regressors and fixed effects) for "
@@ -482,8 +546,9 @@ def _solve_absorbed(
         )
 
     wanted = all_names[:k] if df_terms is None else tuple(df_terms)
-    terms = tuple(all_names.index(t) for t in wanted)
+    terms = tuple(all_names.index(t) for t in wanted if all_names.index(t) not in dropped)
     check_small_sample(small_sample, se_type)
+    p_cr1 = p - len(ranked.dropped)
     return _Solved(
         names=names,
         k=k,
@@ -495,53 +560,11 @@ def _solve_absorbed(
         fe=absorbed.leverage_fe,
         rank=rank,
         df_terms=terms,
-        rank_cr1=p + absorbed.rank_fe_fixest if small_sample == "fixest" else None,
+        rank_cr1=p_cr1 + absorbed.rank_fe_fixest if small_sample == "fixest" else None,
         base=base,
         score_map=score_map,
+        dropped=dropped,
     )
-
-
-def _solve_dense(
-    absorbed: Absorbed,
-    y: np.ndarray,
-    X: np.ndarray,
-    z_cols: Sequence[int] | range | None,
-    names: tuple[str, ...],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """OLS / 2SLS with the weighted design formed (explicit fixed-effect dummies). Returns
-    the score regressors, the regressors (dummies appended), the coefficients and the bread."""
-    cols = absorbed.columns
-    Z = None if z_cols is None else _take_columns(cols, z_cols)
-    all_names = names
-    if absorbed.dummies is not None:
-        D = absorbed.dummies
-        X = np.column_stack([X, D])
-        if Z is not None:
-            Z = np.column_stack([Z, D])
-        all_names = names + tuple(f"_fe{j}" for j in range(D.shape[1]))
-    X = np.asfortranarray(X)
-    w = absorbed.weights
-    sw = None if w is None else np.sqrt(w)
-    Xw = X if sw is None else X * sw[:, None]
-    yw = y if sw is None else y * sw
-    if Z is None:
-        M = gram_inverse(Xw, all_names, absorbed=absorbed.rank_fe > 0)
-        beta = solve_normal(Xw, yw, M)
-        X_scores = X
-    else:
-        Z = np.asfortranarray(Z)
-        Zw = Z if sw is None else Z * sw[:, None]
-        MZ = gram_inverse(
-            Zw, [f"instrument {j}" for j in range(Z.shape[1])], absorbed=absorbed.rank_fe > 0
-        )
-        Pi = MZ @ (Zw.T @ Xw)
-        # (Pi^T Zw^T)^T = Zw Pi in Fortran order, like Xw (mixed orders subtract slowly)
-        Pi = Pi + MZ @ (Zw.T @ (Xw - (Pi.T @ Zw.T).T))
-        X_scores = (Pi.T @ Z.T).T  # = Z @ Pi, computed so that the result is Fortran-ordered
-        Xhw = X_scores if sw is None else X_scores * sw[:, None]
-        M = gram_inverse(Xhw, all_names, absorbed=absorbed.rank_fe > 0)
-        beta = solve_normal(Xhw, yw, M)
-    return X_scores, X, beta, M
 
 
 def fit_absorbed(
@@ -556,6 +579,8 @@ def fit_absorbed(
     df_terms: Sequence[str] | None = None,
     small_sample: str = "estimatr",
     report: Sequence[str] | None = None,
+    z_names: Sequence[str] | None = None,
+    warn: bool = True,
 ) -> LinearFit:
     r"""OLS (or 2SLS when ``z_cols`` is given) on columns of an :class:`Absorbed` matrix.
 
@@ -568,6 +593,11 @@ def fit_absorbed(
     (:func:`fieldexp.stats.covariance.contrast_covariance`: :math:`V_{jj} = \sum_g
     (\psi_g^\top e_g)^2` times the same small-sample factor), the same number as the
     :math:`(j, j)` element of the full sandwich for a fraction of the work.
+
+    Collinear columns are dropped as estimatr drops them (:func:`fit_ols`); a dropped
+    coefficient among ``report`` (or ``df_terms``) raises :class:`EstimationError`.
+    ``warn=False`` skips the :class:`~fieldexp.errors.CollinearWarning` (a first stage whose
+    2SLS warns about the same columns).
     """
     with single_thread_blas() if absorbed.dummies is None else nullcontext():
         return _fit_absorbed(
@@ -581,6 +611,8 @@ def fit_absorbed(
             df_terms=df_terms,
             small_sample=small_sample,
             report=report,
+            z_names=z_names,
+            warn=warn,
         )
 
 
@@ -596,7 +628,10 @@ def _fit_absorbed(
     df_terms: Sequence[str] | None,
     small_sample: str,
     report: Sequence[str] | None = None,
+    z_names: Sequence[str] | None = None,
+    warn: bool = True,
 ) -> LinearFit:
+    required = tuple(report) if report is not None else tuple(df_terms or ())
     solved = _solve_absorbed(
         absorbed,
         y_col=y_col,
@@ -607,20 +642,31 @@ def _fit_absorbed(
         z_cols=z_cols,
         df_terms=df_terms,
         small_sample=small_sample,
+        required=required,
+        z_names=z_names,
+        warn=warn,
     )
     if report is not None and se_type in CONTRAST_SE_TYPES:
         return _reported(solved, tuple(report), se_type, clusters)
     cov = get_covariance_estimator(se_type).compute(solved.inputs)
     sl = slice(0, solved.k)
+    coef, vcov, df = solved.beta[sl].copy(), cov.vcov[sl, sl].copy(), cov.df[sl].copy()
+    if solved.dropped:
+        gone = list(solved.dropped)
+        coef[gone] = np.nan
+        vcov[gone, :] = np.nan
+        vcov[:, gone] = np.nan
+        df[gone] = np.nan
     return LinearFit(
         names=solved.names,
-        coef=solved.beta[sl],
-        vcov=cov.vcov[sl, sl],
-        df=cov.df[sl],
+        coef=coef,
+        vcov=vcov,
+        df=df,
         se_type=se_type,
         nobs=solved.n,
         nclusters=None if clusters is None else clusters.n_groups,
         rank=solved.rank,
+        dropped=tuple(solved.names[j] for j in solved.dropped),
     )
 
 
@@ -653,6 +699,7 @@ def _reported(
         nobs=solved.n,
         nclusters=None if clusters is None else clusters.n_groups,
         rank=solved.rank,
+        dropped=tuple(solved.names[j] for j in solved.dropped),
     )
 
 
@@ -693,6 +740,8 @@ def fit_iv_and_first_stage_cr2(
         z_cols=None,
         df_terms=(),
         small_sample="estimatr",
+        required=fs_names[:1],
+        warn=False,
     )
     iv = _solve_absorbed(
         absorbed,
@@ -704,6 +753,8 @@ def fit_iv_and_first_stage_cr2(
         z_cols=[z_col, *exog_cols],
         df_terms=(),
         small_sample="estimatr",
+        required=iv_names[:1],
+        z_names=fs_names[:1],
     )
     cov = contrast_covariance(
         fs.inputs,

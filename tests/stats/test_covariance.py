@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy import linalg
 
-from fieldexp.errors import EstimationError, SpecificationError
+from fieldexp.errors import CollinearWarning, SpecificationError
 from fieldexp.stats.covariance import (
     SE_TYPES,
     SandwichInputs,
@@ -484,20 +484,30 @@ def test_singleton_clusters_cr0_equals_hc0() -> None:
     np.testing.assert_allclose(c.std_error, d.std_error, rtol=1e-11)
 
 
-def test_collinear_regressor_raises_estimation_error() -> None:
+def test_collinear_regressor_is_dropped_as_estimatr_drops_it() -> None:
+    # estimatr (Eigen's pivoted QR) keeps the larger-norm column of x1, 2 * x1: x1 gets NA
     s = simulate(14)
     X = np.column_stack([np.ones_like(s.z), s.z, s.x1, 2.0 * s.x1])
-    with pytest.raises(EstimationError, match=r"regressor 'x1_twice' is collinear with .*'x1'"):
-        fit_ols(X, s.y, names=("(Intercept)", "z", "x1", "x1_twice"), se_type="HC2")
+    names = ("(Intercept)", "z", "x1", "x1_twice")
+    with pytest.warns(CollinearWarning, match=r"'x1' \(it is collinear with 'x1_twice'\)"):
+        fit = fit_ols(X, s.y, names=names, se_type="HC2")
+    assert fit.dropped == ("x1",)
+    assert np.isnan(fit.coef[2]) and np.isnan(fit.std_error[2]) and np.isnan(fit.df[2])
+    ref = fit_ols(X[:, [0, 1, 3]], s.y, names=("(Intercept)", "z", "x1_twice"), se_type="HC2")
+    np.testing.assert_allclose(fit.coef[[0, 1, 3]], ref.coef, rtol=1e-10)
+    np.testing.assert_allclose(fit.std_error[[0, 1, 3]], ref.std_error, rtol=1e-10)
 
 
-def test_regressor_constant_within_blocks_raises_estimation_error() -> None:
+def test_regressor_constant_within_blocks_is_dropped() -> None:
     s = simulate(15)
     blocks = factorize(s.block)
     block_level = blocks.codes.astype(float)
     X = np.column_stack([s.z, block_level])
-    with pytest.raises(EstimationError, match=r"'bl'.*no variation left after absorbing"):
-        fit_ols(X, s.y, names=("z", "bl"), se_type="HC1", absorb=(blocks,))
+    with pytest.warns(CollinearWarning, match=r"'bl'.*no variation left after absorbing"):
+        fit = fit_ols(X, s.y, names=("z", "bl"), se_type="HC1", absorb=(blocks,))
+    ref = fit_ols(X[:, :1], s.y, names=("z",), se_type="HC1", absorb=(blocks,))
+    np.testing.assert_allclose(fit.std_error[0], ref.std_error[0], rtol=1e-10)
+    assert np.isnan(fit.coef[1])
 
 
 # --------------------------------------------------------------------------- registry
