@@ -356,7 +356,7 @@ def _fit_itt_ols(prepared: ExperimentData, y: np.ndarray, se_type: str, small: s
         absorb=() if prepared.blocks is None else (prepared.blocks,),
         clusters=prepared.clusters,
         own_columns=True,
-        absorb_names=(prepared.blocks_name or "blocks",),  # estna5: names it in messages
+        absorb_names=(prepared.blocks_name or "blocks",),  # named in messages
     )
     names = (prepared.assignment, *(("(Intercept)",) if lead else ()), *prepared.covariate_names)
     return fit_absorbed(
@@ -439,7 +439,7 @@ def iv_columns(
         absorb=() if prepared.blocks is None else (prepared.blocks,),
         clusters=prepared.clusters,
         own_columns=True,
-        absorb_names=(prepared.blocks_name or "blocks",),  # estna5: names it in messages
+        absorb_names=(prepared.blocks_name or "blocks",),  # named in messages
     )
     const = ("(Intercept)",) if lead else ()
     return absorbed, const, list(range(3, 3 + len(lead) + p))
@@ -539,7 +539,7 @@ def cace(
                 df_terms=(assignment,),
                 small_sample=small_sample,
                 report=(assignment,),
-                warn=False,  # estna5: the 2SLS below warns about the same dropped columns
+                warn=False,  # the 2SLS below warns about the same dropped columns
             )
             fit = fit_absorbed(
                 absorbed,
@@ -552,7 +552,7 @@ def cace(
                 df_terms=(treatment,),
                 small_sample=small_sample,
                 report=(treatment,),
-                z_names=(assignment,),  # estna5: names the instrument in messages
+                z_names=(assignment,),  # names the instrument in messages
             )
     except LeverageError as exc:
         raise _leverage_error(exc, prepared, function) from None
