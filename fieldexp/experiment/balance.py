@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fieldexp._validate import as_column_list, check_frame
+from fieldexp._validate import as_column_list, check_choice, check_frame
 from fieldexp.design.spec import ArmLabel, Design, design_roles
 from fieldexp.engine import is_engine_table
 from fieldexp.engine.balance import balance_engine
@@ -42,6 +42,7 @@ from fieldexp.errors import (
 )
 from fieldexp.experiment.heterogeneity import GroupLabels
 from fieldexp.experiment.ri_replay import (
+    ENGINES,
     check_reps_memory,
     cluster_sums,
     omnibus_f_test,
@@ -262,6 +263,7 @@ def balance(
     """
     from fieldexp.experiment.api import itt
 
+    check_choice(engine, ENGINES, argument="engine", function=_FUNCTION)
     if is_engine_table(data):  # Ibis/Polars/Arrow: aggregates only (fieldexp.engine.balance)
         e = balance_engine(data, assignment, covariates, blocks=blocks, clusters=clusters, design=design, reps=reps, seed=seed, control=control, engine=engine)  # fmt: skip
         return BalanceResult(table=e.table, omnibus=e.omnibus, arms=e.arms, control=e.control, nobs=e.nobs, notes=e.notes)  # fmt: skip

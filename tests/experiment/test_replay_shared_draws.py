@@ -263,3 +263,14 @@ def test_report_with_draws_made_ahead_equals_the_report_without(monkeypatch) -> 
         monkeypatch.setattr(ri_section, "prefetch", lambda run: None)
         plain = build_report(spec, run=run)
     assert repr(ahead.sections) == repr(plain.sections)
+
+
+def test_balance_refuses_an_unknown_engine_naming_the_choices():
+    import pandas as pd
+
+    import fieldexp as fx
+    from fieldexp.errors import SpecificationError
+
+    d = pd.DataFrame({"z": [0, 1, 0, 1, 0, 1], "x": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
+    with pytest.raises(SpecificationError, match="'engine' parameter of balance.*'shared'"):
+        fx.balance(d, "z", ["x"], reps=10, seed=1, engine="dens")
