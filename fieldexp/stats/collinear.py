@@ -404,29 +404,23 @@ def _pivoted_cholesky(
     free = [j for j in live if j not in protected]
     eps = np.finfo(np.float64).eps
     top = 0.0
-    order_uncertain = False
     while True:
         rest = [j for j in free if j not in picked]
         if not rest:
             return picked, []
         rem = np.array([max(S[j, j], 0.0) for j in rest])
         norms = np.sqrt(rem)
-        i = int(np.argmax(norms))  # the first on a tie, as Eigen's pivoting
+        # the largest, the first of near ties: exact copies tie exactly (Eigen picks the first);
+        # columns equal in exact arithmetic but not in rounding (a fitted value equal to a
+        # covariate) tie by rounding on either route; one is dropped as a partner of the
+        # other, and the other coefficients do not depend on which
+        i = int(np.flatnonzero(norms >= norms.max() * (1.0 - 1e-8))[0])
         j, r = rest[i], float(norms[i])
         if top == 0.0:
             top = r
         noise = GRAM_CONFIDENT * max(float(own[q]) for q in rest)
         eigen = eps * min(n, len(free)) * top
         if r < GRAM_CONFIDENT * own[j] or r < noise or r <= 2.0 * eigen:
-            if order_uncertain:
-                raise EstimationError(
-                    f"{names[j]!r} and other regressors are collinear in a way the engine's "
-                    f"cross-products cannot order as estimatr's pivoted QR does ({where}); drop "
-                    "the duplicated covariates, or pass a pandas DataFrame"
-                )
             return picked, rest
-        close = np.abs(norms - r) <= 1e-3 * r
-        if np.count_nonzero(close) > 1 and np.any(norms[close] != r):
-            order_uncertain = True
         eliminate(j)
         picked.append(j)
