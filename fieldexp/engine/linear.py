@@ -201,12 +201,18 @@ _FE_LABEL = "the block fixed effects"
 
 
 def _residual_norms(cen: Centred, B: np.ndarray, G: np.ndarray) -> Callable[..., np.ndarray]:
+    return residual_norms(cen.table, [centred_name(c) for c in cen.columns], B, G)
+
+
+def residual_norms(
+    table: ir.Table, columns: Sequence[str], B: np.ndarray, G: np.ndarray
+) -> Callable[[list[int], list[int]], np.ndarray]:
     r"""``residuals(picked, undecided)`` for :func:`gram_ranked`: the norm of each undecided
     design column minus its least-squares fit on the picked ones, summed in the engine
-    (one row). Design column *j* is :math:`\sum_c B_{cj}\,\tilde v_c`."""
+    (one row). Design column *j* is :math:`\sum_c B_{cj}\,v_c` over the table's ``columns``
+    (within-transformed), :math:`G = B^\top C B`."""
 
     def residuals(picked: list[int], undecided: list[int]) -> np.ndarray:
-        c = cen.table
         aggs: dict[str, ir.Value] = {}
         for q, u in enumerate(undecided):
             v = B[:, u].copy()
@@ -214,12 +220,12 @@ def _residual_norms(cen: Centred, B: np.ndarray, G: np.ndarray) -> Callable[...,
                 b = linalg.solve(G[np.ix_(picked, picked)], G[picked, u], assume_a="sym")
                 v = v - B[:, picked] @ b
             e: ir.Value | None = None
-            for i, col in enumerate(cen.columns):
+            for i, col in enumerate(columns):
                 if v[i] != 0.0:
-                    term = c[centred_name(col)] * float(v[i])
+                    term = table[col] * float(v[i])
                     e = term if e is None else e + term
             aggs[f"r{q}"] = (e * e).sum() if e is not None else ibis.literal(0.0)
-        row = pull(c.aggregate(**aggs), "collinearity residuals").to_pylist()[0]
+        row = pull(table.aggregate(**aggs), "collinearity residuals").to_pylist()[0]
         return np.sqrt([max(float(row[f"r{q}"] or 0.0), 0.0) for q in range(len(undecided))])
 
     return residuals

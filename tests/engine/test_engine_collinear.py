@@ -193,3 +193,48 @@ def test_gram_ranked_refuses_what_it_cannot_decide() -> None:
     # a diagonal-pivoted Cholesky makes the pivoted QR's picks (larger norm first)
     X[:, 2] = 0.5 * x
     assert gram_ranked(X.T @ X, ["1", "x", "xh"], residuals, n=n).dropped == (2,)
+
+
+# --------------------------------------------------------------------------- DiD (TWFE)
+def _did_both(p: pd.DataFrame, **kw: Any) -> tuple[Any, Any, list[str]]:
+    out, dropped = [], []
+    for src in (p, to_engine(p, "ibis-duckdb")):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            out.append(fx.did(src, outcome="y", unit="unit", time="year", treatment="treat",
+                              **kw))  # fmt: skip
+        dropped.append(_dropped_names(w))
+        msgs = [str(x.message) for x in w if issubclass(x.category, CollinearWarning)]
+        out.append(msgs[0])
+    assert out[1] == out[3]  # the same warning text
+    assert dropped[0] == dropped[1]
+    return out[0], out[2], dropped[0]
+
+
+@pytest.mark.parametrize("se_type", ["HC1", "HC2", "stata"])
+@pytest.mark.parametrize("balanced", [True, False])
+def test_did_time_invariant_covariate_and_multiple(se_type: str, balanced: bool) -> None:
+    p = pd.read_csv(REF / "collinear_panel.csv").assign(x2=lambda q: 2 * q["x"])
+    if not balanced:
+        p = p.drop(index=[3, 17, 30]).reset_index(drop=True)
+    kw: dict[str, Any] = {"se_type": se_type}
+    if se_type == "stata":
+        kw["clusters"] = "unit"
+    for covs, gone in ((["x", "zc"], ["zc"]), (["x", "x2"], ["x"])):
+        a, b, dropped = _did_both(p, covariates=covs, **kw)
+        assert dropped == gone
+        assert assert_same(a, b) < RTOL
+
+
+def test_did_refusals_are_the_dataframe_ones() -> None:
+    p = pd.read_csv(REF / "collinear_panel.csv")
+    for q, kw in (
+        (p.assign(tt=p["treat"]), {"covariates": ["tt"]}),
+        (p.assign(treat=(p["year"] >= 2003).astype(int)), {}),
+    ):
+        msgs = []
+        for src in (q, to_engine(q, "ibis-duckdb")):
+            with pytest.raises(EstimationError, match=r"'treat'.*not identified") as info:
+                fx.did(src, outcome="y", unit="unit", time="year", treatment="treat", **kw)
+            msgs.append(str(info.value))
+        assert msgs[0] == msgs[1]
