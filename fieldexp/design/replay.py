@@ -33,9 +33,12 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
-from itertools import combinations
+from itertools import combinations, pairwise
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 
 import numpy as np
 
@@ -51,8 +54,10 @@ __all__ = [
     "count_assignments_full",
     "enumerate_draws",
     "enumerate_draws_full",
+    "prefetch_dense",
     "replay_draws",
     "replay_draws_full",
+    "shared_draws",
 ]
 
 #: reducer(block index, S1 (draws x k), block totals (k,) or, replaying a whole multi-arm
@@ -134,6 +139,7 @@ def _dense_block(
     reps: int,
     rng: np.random.Generator,
     coin: Fraction | None = None,
+    key: tuple[object, ...] | None = None,
 ) -> Iterator[np.ndarray]:
     """Treated sums of ``reps`` uniformly random subsets, by sequential selection.
 
@@ -143,36 +149,242 @@ def _dense_block(
     are drawn in one call (row ``i`` of the ``n x r`` matrix is what the ``i``-th call of
     ``rng.random(r)`` would give) and scaled by :math:`n - i` at once; only the running
     count of treated clusters is sequential.
+
+    The treated sets depend only on the block's generator, its size and count distribution
+    and ``reps`` (``key``): inside :func:`shared_draws` they are kept (as bits) and the next
+    statistic replayed on the same block takes them instead of drawing them again.
     """
-    n = V.shape[0]
+    global _DRAWS_BYTES
+    cache = _DRAWS if key is not None else None
+    if cache is not None and key not in cache and _PENDING is not None:
+        _collect_prefetch()  # drawn ahead in a forked process (prefetch_dense)
+    kept = cache.get(key) if cache is not None else None  # type: ignore[arg-type]
+    if kept is not None:
+        for packed, r in kept:
+            chosen = np.unpackbits(packed, axis=1, count=r).view(bool)
+            yield chosen.T.astype(V.dtype) @ V
+        return
+    store: list[tuple[np.ndarray, int]] | None = [] if cache is not None else None
+    for chosen in _treated_sets(V.shape[0], support, reps, rng, coin):
+        if store is not None:
+            store.append((np.packbits(chosen, axis=1), chosen.shape[1]))
+        yield chosen.T.astype(V.dtype) @ V
+    if cache is not None and store is not None:
+        size = sum(p.nbytes for p, _ in store)
+        if _DRAWS_BYTES + size <= _DRAWS_MAX_BYTES:
+            cache[key] = tuple(store)  # type: ignore[index]
+            _DRAWS_BYTES += size
+
+
+def _treated_sets(
+    n: int,
+    support: Sequence[tuple[int, Fraction]],
+    reps: int,
+    rng: np.random.Generator,
+    coin: Fraction | None,
+) -> Iterator[np.ndarray]:
+    """The dense engine's treated sets of one block, ``(n x r)`` booleans per chunk."""
     chunk = max(1, _DENSE_CHUNK // max(n, 1))
     done = 0
     while done < reps:
         r = min(chunk, reps - done)
         if coin is not None:  # independent coin flips, one uniform per cluster and draw
-            yield (rng.random((n, r)) < float(coin)).astype(V.dtype).T @ V
-            done += r
-            continue
-        rem = _draw_m(rng, support, r).astype(np.float64)
-        u = rng.random((n, r))
-        u *= np.arange(n, 0, -1, dtype=np.float64)[:, None]  # u_i (n - i)
-        chosen = np.empty((n, r), dtype=bool)
-        for i in range(n):
-            np.less(u[i], rem, out=chosen[i])
-            rem -= chosen[i]
-        yield chosen.T.astype(V.dtype) @ V
+            chosen = rng.random((n, r)) < float(coin)
+        else:
+            rem = _draw_m(rng, support, r).astype(np.float64)
+            u = rng.random((n, r))
+            u *= np.arange(n, 0, -1, dtype=np.float64)[:, None]  # u_i (n - i)
+            chosen = np.empty((n, r), dtype=bool)
+            for i in range(n):
+                np.less(u[i], rem, out=chosen[i])
+                rem -= chosen[i]
+        yield chosen
         done += r
+
+
+def _block_key(plan: ReplayPlan, b: int, reps: int, seed: int) -> tuple[object, ...]:
+    """What a block's dense treated sets depend on (the key they are kept under)."""
+    coin = plan.coin[b] if plan.coin is not None else None
+    return (seed, plan.block_keys[b], plan.block_size(b), reps, plan.support[b], coin)
+
+
+def _prefetch_main(send: Connection, plan: ReplayPlan, reps: int, seed: int, blocks: range) -> None:
+    out = {}
+    for b in blocks:
+        if plan.block_size(b) == 0:
+            continue
+        key = _block_key(plan, b, reps, seed)
+        if _DRAWS is not None and key in _DRAWS:
+            continue
+        rng = block_rng(seed, plan.block_keys[b], _STREAM_RI)
+        coin = plan.coin[b] if plan.coin is not None else None
+        sets = _treated_sets(plan.block_size(b), plan.support[b], reps, rng, coin)
+        out[key] = tuple((np.packbits(c, axis=1), c.shape[1]) for c in sets)
+    send.send(out)
+    send.close()
+
+
+#: the forked processes drawing ahead (:func:`prefetch_dense`) and the ends of their pipes
+_PENDING: list[tuple[BaseProcess, Connection]] | None = None
+#: processes drawing ahead: two, so that both cores draw once the caller waits for them
+_PREFETCH_PROCESSES = 2
+
+
+def prefetch_dense(plan: ReplayPlan, *, reps: int, seed: int) -> bool:
+    """Start drawing the dense treated sets of every block of ``plan`` in a forked process.
+
+    Inside :func:`shared_draws` only (else nothing is started; returns whether a process
+    was). The first statistic that needs a block's sets takes all of them from the process
+    (waiting for it if it has not finished), so the draws overlap with other work of the
+    calling process: the sets, and so every number, are those the consumer would draw.
+    """
+    global _PENDING
+    if _DRAWS is None or _PENDING is not None or reps <= 0:
+        return False
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    ctx = multiprocessing.get_context("fork")
+    k = max(1, min(_PREFETCH_PROCESSES, plan.n_blocks))
+    cuts = [plan.n_blocks * i // k for i in range(k + 1)]
+    pending: list[tuple[BaseProcess, Connection]] = []
+    for lo, hi in pairwise(cuts):
+        recv, send = ctx.Pipe(duplex=False)
+        args = (send, plan, reps, seed, range(lo, hi))
+        proc = ctx.Process(target=_prefetch_main, args=args, daemon=True)
+        proc.start()
+        send.close()
+        pending.append((proc, recv))
+    _PENDING = pending
+    return True
+
+
+def _collect_prefetch() -> None:
+    """Take the sets drawn by :func:`prefetch_dense` into the kept draws."""
+    global _PENDING, _DRAWS_BYTES
+    if _PENDING is None:
+        return
+    pending, _PENDING = _PENDING, None
+    drawn: dict[tuple[object, ...], tuple[tuple[np.ndarray, int], ...]] = {}
+    for proc, recv in pending:
+        try:
+            drawn.update(recv.recv())
+        except (EOFError, OSError):  # a process died: the consumers draw those blocks
+            pass
+        finally:
+            recv.close()
+            proc.join()
+    if _DRAWS is None:
+        return
+    for k, v in drawn.items():
+        size = sum(p.nbytes for p, _ in v)
+        if k not in _DRAWS and _DRAWS_BYTES + size <= _DRAWS_MAX_BYTES:
+            _DRAWS[k] = v
+            _DRAWS_BYTES += size
+
+
+def _stop_prefetch() -> None:
+    global _PENDING
+    if _PENDING is None:
+        return
+    pending, _PENDING = _PENDING, None
+    for proc, recv in pending:
+        proc.terminate()
+        proc.join()
+        recv.close()
+
+
+#: treated sets of the dense engine kept inside :func:`shared_draws` (``None``: off), keyed
+#: by (seed, block key, clusters, reps, count distribution, coin)
+_DRAWS: dict[tuple[object, ...], tuple[tuple[np.ndarray, int], ...]] | None = None
+_DRAWS_BYTES = 0
+_DRAWS_MAX_BYTES = 1 << 30  # 8 billion cluster-draws
+
+
+@contextmanager
+def shared_draws() -> Iterator[None]:
+    """Within this block, the dense engine draws each block's treated sets once.
+
+    Randomisation inference, the balance omnibus test and the heterogeneity test of one
+    report replay the same design with the same seed: the dense engine's treated sets depend
+    only on the seed, the block (its label, clusters in id order and count distribution) and
+    the number of draws, not on the statistic, so they are drawn once and every statistic is
+    summed over the same sets (bit for bit what drawing them again gives). Kept as bits; at
+    most 1 GiB; dropped when the block ends.
+    """
+    global _DRAWS, _DRAWS_BYTES
+    outer = _DRAWS
+    if outer is None:
+        _DRAWS = {}
+        _DRAWS_BYTES = 0
+    try:
+        yield
+    finally:
+        if outer is None:
+            _stop_prefetch()
+            _DRAWS = None
+            _DRAWS_BYTES = 0
 
 
 def block_types(plan: ReplayPlan, V: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     """Per block, the distinct rows of ``V`` (in :func:`numpy.unique` order) and how many
-    clusters hold each: what the grouped engine draws from (computed once per replay)."""
+    clusters hold each: what the grouped engine draws from (computed once per replay).
+
+    The same arrays as ``np.unique(V[block], axis=0, return_counts=True)`` block by block,
+    found for all blocks at once: rows are grouped by a hash of (block, row bytes), each
+    group checked equal to its first row, and only the distinct rows are sorted
+    (lexicographically within block, as :func:`numpy.unique` does). Rows with ``NaN`` or
+    ``-0.0`` (where byte and value equality differ) take the :func:`numpy.unique` path.
+    """
+    fast = _block_types_hashed(plan, V)
+    if fast is not None:
+        return fast
     out = []
     for b in range(plan.n_blocks):
         Vb = V[plan.block_starts[b] : plan.block_starts[b + 1]]
         types, colors = np.unique(Vb, axis=0, return_counts=True)
         out.append((types, colors))
     return tuple(out)
+
+
+_HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _block_types_hashed(
+    plan: ReplayPlan, V: np.ndarray
+) -> tuple[tuple[np.ndarray, np.ndarray], ...] | None:
+    import pandas as pd
+
+    n, k = V.shape
+    if V.dtype != np.float64 or n == 0 or k == 0:
+        return None
+    Vc = np.ascontiguousarray(V)
+    if np.isnan(Vc).any() or (np.signbit(Vc) & (Vc == 0)).any():
+        return None
+    sizes: np.ndarray = np.diff(np.asarray(plan.block_starts, dtype=np.int64))
+    if int(sizes.sum()) != n:
+        return None
+    block = np.repeat(np.arange(plan.n_blocks, dtype=np.int64), sizes)
+    bits = Vc.view(np.uint64)
+    h = block.astype(np.uint64)
+    for j in range(k):  # polynomial hash, wrapping modulo 2**64
+        h = h * _HASH_MULT
+        h ^= bits[:, j]
+        h ^= h >> np.uint64(29)
+    codes, _ = pd.factorize(h)
+    _, first, counts = np.unique(codes, return_index=True, return_counts=True)
+    rep = first[codes]
+    if not (np.array_equal(block[rep], block) and np.array_equal(Vc[rep], Vc)):
+        return None  # a hash collision: the exact path
+    D = Vc[first]
+    db = block[first]
+    order = np.lexsort([D[:, j] for j in range(k - 1, -1, -1)] + [db])
+    D = D[order]
+    counts = counts[order].astype(np.intp)
+    bounds = np.searchsorted(db[order], np.arange(plan.n_blocks + 1))
+    return tuple(
+        (D[bounds[b] : bounds[b + 1]], counts[bounds[b] : bounds[b + 1]])
+        for b in range(plan.n_blocks)
+    )
 
 
 def _grouped_block(
@@ -238,8 +450,10 @@ def _block_contribution(job: _Job, b: int) -> np.ndarray:
         grouped = job.types[b] if job.types is not None else None
         S1 = _grouped_block(Vb, support, job.reps, rng, coin, grouped)
         return job.reducer(b, S1, job.totals[b])
+    key = _block_key(job.plan, b, job.reps, job.seed)
     parts = [
-        job.reducer(b, s1, job.totals[b]) for s1 in _dense_block(Vb, support, job.reps, rng, coin)
+        job.reducer(b, s1, job.totals[b])
+        for s1 in _dense_block(Vb, support, job.reps, rng, coin, key)
     ]
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
 
@@ -251,9 +465,16 @@ def _run_chunk(job: _Job, i: int) -> np.ndarray:
     return acc
 
 
-def _forked_chunk(i: int) -> np.ndarray:
+def _forked_chunk(
+    i: int,
+) -> tuple[np.ndarray, dict[tuple[object, ...], tuple[tuple[np.ndarray, int], ...]] | None]:
+    """A chunk's accumulators in a forked worker, with the treated sets it drew (to keep)."""
     assert _JOB is not None
-    return _run_chunk(_JOB, i)
+    before = set(_DRAWS) if _DRAWS is not None else None
+    acc = _run_chunk(_JOB, i)
+    if _DRAWS is None or before is None:
+        return acc, None
+    return acc, {k: v for k, v in _DRAWS.items() if k not in before}
 
 
 def default_workers(work: int, n_chunks: int) -> int:
@@ -288,7 +509,7 @@ def replay_draws(
     on Linux: ``workers`` or the ``FIELDEXP_WORKERS`` environment variable override).
     ``types``: the grouped engine's :func:`block_types` of ``V`` when already computed.
     """
-    global _JOB
+    global _JOB, _DRAWS_BYTES
     blocks = [b for b in range(plan.n_blocks) if plan.block_size(b) > 0]
     chunks = tuple(
         tuple(blocks[i : i + _BLOCKS_PER_CHUNK]) for i in range(0, len(blocks), _BLOCKS_PER_CHUNK)
@@ -303,12 +524,20 @@ def replay_draws(
         for i in range(len(chunks)):
             acc += _run_chunk(job, i)
         return acc
+    if engine == "dense" and _PENDING is not None:
+        _collect_prefetch()  # before forking: the workers inherit the sets drawn ahead
     _JOB = job
     try:
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
-            for part in pool.map(_forked_chunk, range(len(chunks))):  # in order: deterministic
+            for part, drawn in pool.map(_forked_chunk, range(len(chunks))):  # in order
                 acc += part
+                if drawn and _DRAWS is not None:
+                    for k, v in drawn.items():
+                        size = sum(p.nbytes for p, _ in v)
+                        if _DRAWS_BYTES + size <= _DRAWS_MAX_BYTES:
+                            _DRAWS[k] = v
+                            _DRAWS_BYTES += size
     finally:
         _JOB = None
     return acc

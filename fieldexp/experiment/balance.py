@@ -40,6 +40,7 @@ from fieldexp.errors import (
     did_you_mean,
     format_rows,
 )
+from fieldexp.experiment.heterogeneity import GroupLabels
 from fieldexp.experiment.ri_replay import (
     check_reps_memory,
     cluster_sums,
@@ -251,6 +252,8 @@ def balance(
         Required unless ``reps=0``.
     control : label, optional
         Control arm when no design is given (default: the smallest label).
+    engine : {"auto", "dense", "grouped", "exact", "shared"}
+        How the omnibus test's draws are made (as in :func:`fieldexp.randomization_inference`).
 
     Returns
     -------
@@ -321,20 +324,31 @@ def balance(
     }
     treated = [lab for lab in labels if lab != ctrl]
     pvals: dict[tuple[str, object], float] = {}
+    roles = list(dict.fromkeys(c for c in (blocks, clusters) if c))
+    group_labels = GroupLabels(frame, roles)  # hashed once for every covariate and arm
     for lab in treated:
         keep = masks[lab] | masks[ctrl]
-        sub = frame.loc[keep]
-        z = masks[lab][keep].astype(float)
+        # the block and cluster labels as stored (no conversion of text labels to Python
+        # objects and back); the compared rows are taken by the fit
+        base = pd.DataFrame({"__z__": masks[lab].astype(float)}, index=frame.index)
+        for role in roles:
+            base[role] = frame[role].array
         for col in X.columns:
-            tmp = pd.DataFrame({"__x__": X.loc[keep, col].to_numpy(), "__z__": z}, index=sub.index)
-            if blocks:
-                tmp[blocks] = sub[blocks].to_numpy()
-            if clusters:
-                tmp[clusters] = sub[clusters].to_numpy()
+            full = base.assign(__x__=X[col].to_numpy())
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RowsDroppedWarning)
-                    res = itt(tmp, "__x__", "__z__", blocks=blocks, clusters=clusters, method="dim")
+                    res = group_labels.fit(
+                        itt,
+                        full,
+                        keep,
+                        ("__x__", "__z__", *roles),
+                        "__x__",
+                        "__z__",
+                        blocks=blocks,
+                        clusters=clusters,
+                        method="dim",
+                    )
                 pvals[(col, lab)] = res.p_value
             except FieldexpError as exc:
                 pvals[(col, lab)] = math.nan

@@ -35,7 +35,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from fieldexp._validate import as_column_list, check_frame, resolve_estimand
+from fieldexp._validate import (
+    _missing_mask,
+    as_column_list,
+    check_choice,
+    check_frame,
+    resolve_estimand,
+)
 from fieldexp.design.spec import Design
 from fieldexp.errors import (
     ColumnNotFoundError,
@@ -46,7 +52,7 @@ from fieldexp.errors import (
     did_you_mean,
     format_rows,
 )
-from fieldexp.experiment.ri_replay import check_reps_memory, observed_acc, run_replay
+from fieldexp.experiment.ri_replay import ENGINES, check_reps_memory, observed_acc, run_replay
 from fieldexp.experiment.ri_stats import N_ACC, itt_reducer, prepare_statistic, tail_share
 from fieldexp.results import EffectResult, Estimates, Result, TestResult
 
@@ -198,7 +204,7 @@ def _contrast_wald(tau: np.ndarray, V: np.ndarray) -> tuple[float, int]:
     return w, G - 1
 
 
-def _demean(a: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+def _demean(a: np.ndarray, groups: np.ndarray | pd.Series | None) -> np.ndarray:
     if groups is None:
         return a
     # any numbering of the groups gives the same means (each summed in row order): hashing
@@ -211,14 +217,108 @@ def _demean(a: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
     return out
 
 
+class GroupLabels:
+    """The block and cluster columns of ``data`` hashed once, for estimators fitted on many
+    row subsets (subgroups, covariates).
+
+    :func:`fit` hands the estimator a frame of the columns it uses in which each label column
+    is replaced by float codes numbering its labels in order of first appearance in the
+    subset: the estimator's own factorisation (order of first appearance) then numbers the
+    groups exactly as on the labels, so every sum is added in the same order and the result
+    is the same to the last bit, without converting text labels to Python objects for each
+    subset. When the subset has a missing value in a used column (rows would be dropped),
+    or the fit raises or warns (messages name labels), the fit is made on the labels.
+    """
+
+    def __init__(self, data: pd.DataFrame, columns: Sequence[str | None]) -> None:
+        self.codes = {
+            c: np.asarray(pd.factorize(data[c])[0], dtype=np.int64)
+            for c in dict.fromkeys(x for x in columns if x is not None)
+            if c in data.columns and not _is_numeric(data[c])
+        }
+
+    def fit(
+        self,
+        fn: Any,
+        data: pd.DataFrame,
+        mask: np.ndarray,
+        used: Sequence[str | None],
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        cols = list(dict.fromkeys(c for c in used if c is not None))
+        fast = None
+        if self.codes and all(c in data.columns for c in cols):
+            narrow = data.loc[mask, cols]
+            if not any(_missing_mask(narrow[c]).any() for c in cols):
+                fast = narrow.assign(
+                    **{
+                        c: pd.factorize(g[mask])[0].astype(np.float64)
+                        for c, g in self.codes.items()
+                        if c in cols
+                    }
+                )
+        if fast is not None:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    result = fn(fast, *args, **kwargs)
+                except FieldexpError:
+                    result = None
+            if result is not None and not caught:
+                return result
+        return fn(data.loc[mask], *args, **kwargs)
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
+        series.dtype
+    )
+
+
+def _sorted_codes(values: np.ndarray | pd.Series) -> np.ndarray:
+    """Integer codes numbering the labels in sorted order: ``np.unique(values,
+    return_inverse=True)`` gives the same inverse on them as on the labels. Text labels are
+    hashed and only the distinct ones sorted (:func:`pandas.factorize` with ``sort=True``);
+    other labels are returned as they are."""
+    series = values if isinstance(values, pd.Series) else pd.Series(values, copy=False)
+    if not (pd.api.types.is_string_dtype(series.dtype) and not series.hasnans):
+        return np.asarray(values)
+    if series.dtype == object and not all(isinstance(v, str) for v in pd.unique(series)):
+        return np.asarray(values)  # mixed labels: sorted as numpy sorts them
+    codes, _ = pd.factorize(series, sort=True)
+    return np.asarray(codes, dtype=np.int64)
+
+
+def _level_codes(series: pd.Series, levels: Sequence[object]) -> np.ndarray:
+    """``pd.Categorical(series, categories=levels).codes`` (-1: missing or another value),
+    hashing the column once and matching only its distinct values to ``levels``."""
+    codes, uniques = pd.factorize(series)
+    cat = pd.Categorical(np.asarray(uniques, dtype=object), categories=list(levels)).codes
+    lut = np.append(cat.astype(np.int64), -1)  # code -1 (missing) -> last entry
+    return lut[np.asarray(codes, dtype=np.int64)]
+
+
+def _clusters_cross(clusters: pd.Series, group: np.ndarray) -> bool:
+    """True when some cluster (missing labels aside) holds rows of two subgroups ``group``."""
+    codes, uniques = pd.factorize(clusters)
+    ok = codes >= 0
+    codes, g = codes[ok], group[ok]
+    lo = np.full(len(uniques), np.iinfo(np.int64).max)
+    hi = np.full(len(uniques), np.iinfo(np.int64).min)
+    np.minimum.at(lo, codes, g)
+    np.maximum.at(hi, codes, g)
+    return bool((lo != hi).any())
+
+
 def interacted_fit(
     y: np.ndarray,
     z: np.ndarray,
     d: np.ndarray,
     group: np.ndarray,
     n_groups: int,
-    clusters: np.ndarray,
-    blocks: np.ndarray | None,
+    clusters: np.ndarray | pd.Series,
+    blocks: np.ndarray | pd.Series | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Subgroup effects and their CR1 covariance from one interacted (2SLS) regression.
 
@@ -241,7 +341,7 @@ def interacted_fit(
     bread = np.linalg.pinv(Xhat.T @ X)
     beta = bread @ (Xhat.T @ yd)
     u = yd - X @ beta
-    _, cinv = np.unique(clusters, return_inverse=True)
+    _, cinv = np.unique(_sorted_codes(clusters), return_inverse=True)
     nc = int(cinv.max()) + 1
     scores = np.zeros((nc, X.shape[1]))
     np.add.at(scores, cinv, Xhat * u[:, None])
@@ -268,6 +368,7 @@ def heterogeneity(
     reps: int = 0,
     seed: int | None = None,
     estimator: str | None = None,
+    engine: str = "auto",
 ) -> HeterogeneityResult:
     """ITT or CACE within each level of ``by`` and tests that the effects are equal.
 
@@ -287,6 +388,9 @@ def heterogeneity(
     reps, seed : int
         Draws and seed of the randomisation test (``reps`` whose draws could not fit in
         memory is refused at once, stating the memory needed).
+    engine : {"auto", "dense", "grouped", "exact", "shared"}
+        How the randomisation test's draws are made (as in
+        :func:`fieldexp.randomization_inference`).
 
     Returns
     -------
@@ -295,6 +399,7 @@ def heterogeneity(
     from fieldexp.experiment.api import cace, itt
 
     data = check_frame(data, function=_FUNCTION)
+    check_choice(engine, ENGINES, argument="engine", function=_FUNCTION)
     estimator = resolve_estimand(estimand, estimator, function=_FUNCTION).lower()
     if estimator == "cace" and treatment is None:
         raise SpecificationError(
@@ -334,12 +439,16 @@ def heterogeneity(
             )
         check_reps_memory(reps, N_ACC * len(levels), function=_FUNCTION)
     effects: list[EffectResult] = []
+    labels = GroupLabels(data, (blocks, clusters))
     for level in levels:
-        sub = data.loc[(col == level).to_numpy()]
+        mask = (col == level).to_numpy()
         try:
             if estimator == "itt":
-                eff = itt(
-                    sub,
+                eff = labels.fit(
+                    itt,
+                    data,
+                    mask,
+                    (outcome, assignment, blocks, clusters, *covs),
                     outcome,
                     assignment,
                     blocks=blocks,
@@ -351,8 +460,11 @@ def heterogeneity(
                 )
             else:
                 assert treatment is not None
-                eff = cace(
-                    sub,
+                eff = labels.fit(
+                    cace,
+                    data,
+                    mask,
+                    (outcome, treatment, assignment, blocks, clusters, *covs),
                     outcome,
                     treatment,
                     assignment,
@@ -369,9 +481,9 @@ def heterogeneity(
     notes: list[str] = []
     keep = ~missing_by
     crossing = False
+    level_code = _level_codes(col, levels)
     if clusters is not None:
-        per_cluster = data.loc[keep].groupby(clusters, sort=False)[by].nunique()
-        crossing = bool((per_cluster > 1).any())
+        crossing = _clusters_cross(data[clusters][keep], level_code[keep])
     if not crossing:
         V = np.diag([e.std_error**2 for e in effects])
         wald_method = "independent subgroups"
@@ -385,8 +497,9 @@ def heterogeneity(
             *([treatment] if treatment else []),
             *([blocks] if blocks else []),
         ]
-        sub = data.loc[keep, need].dropna()
-        code = pd.Categorical(sub[by], categories=levels).codes.astype(np.int64)
+        complete = keep & ~data[need].isna().any(axis=1).to_numpy()
+        sub = data.loc[complete, need]
+        code = level_code[complete]
         z = sub[assignment].to_numpy(float)
         d = sub[treatment].to_numpy(float) if estimator == "cace" else z
         beta, V = interacted_fit(
@@ -395,8 +508,8 @@ def heterogeneity(
             d,
             code,
             len(levels),
-            sub[clusters].to_numpy(),
-            sub[blocks].to_numpy() if blocks else None,
+            sub[clusters],  # Series: text labels hashed, not converted row by row
+            sub[blocks] if blocks else None,
         )
         wald_method = "interacted model, CR1 (clusters cross subgroups)"
         w, df = _contrast_wald(beta, V)
@@ -417,7 +530,7 @@ def heterogeneity(
                 "the randomisation test."
             )
         codes_all = np.full(len(data), -1, dtype=np.int64)
-        codes_all[keep] = pd.Categorical(data.loc[keep, by], categories=levels).codes
+        codes_all[keep] = level_code[keep]
         frame = data.assign(__fieldexp_group__=codes_all)
         frame = frame.loc[keep]
         prep = prepare_statistic(
@@ -459,7 +572,7 @@ def heterogeneity(
             n_acc,
             reps=reps,
             seed=seed,
-            engine="auto",
+            engine=engine,
             design=design,
         )
         ri_stat = float(het(obs.reshape(1, -1))[0])

@@ -304,10 +304,12 @@ def randomization_inference(
         cluster re-drawn into any arm with the design's probabilities/counts (randomizr's
         ``conduct_ra`` on the full declaration); valid under the sharp null that the other
         arms have no effect either. Needs ``engine`` ``"auto"``, ``"dense"`` or ``"exact"``.
-    engine : {"auto", "dense", "grouped", "exact"}
+    engine : {"auto", "dense", "grouped", "exact", "shared"}
         How draws are made (see :mod:`fieldexp.design.replay`); ``"dense"`` gives draws
         aligned across outcomes (for Westfall-Young); ``"auto"`` enumerates when possible,
-        else uses ``"grouped"`` when clusters take few distinct values, else ``"dense"``.
+        else uses ``"grouped"`` when clusters take few distinct values, else ``"dense"``;
+        ``"shared"`` enumerates when possible, else ``"dense"`` (what ``fieldexp report``
+        uses: its tests on one design share the dense draws).
     subset : column name or boolean array, optional
         An outcome defined on some units only (e.g. registration among voters unregistered
         before the campaign): a boolean column of ``data`` or a boolean Series/array aligned

@@ -42,6 +42,7 @@ from fieldexp.design.replay import (
     enumerate_draws_full,
     replay_draws,
     replay_draws_full,
+    shared_draws,
 )
 from fieldexp.design.spec import ArmLabel, Design
 from fieldexp.errors import (
@@ -72,7 +73,7 @@ __all__ = [
     "shared_replays",
 ]
 
-ENGINES = ("auto", "dense", "grouped", "exact")
+ENGINES = ("auto", "dense", "grouped", "exact", "shared")
 _MAX_ENUMERATION = 200_000
 _ENUMERABLE_COIN_BLOCK = 64
 #: float64 numbers held per draw besides the accumulators: the draw's statistic, its weight,
@@ -194,7 +195,10 @@ def _arm_codes(series: pd.Series, design: Design, *, function: str) -> np.ndarra
     values = series[present]
     idx = np.full(len(values), -2, dtype=np.int64)
     if isinstance(labels[0], int):
-        num = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+        # each distinct value converted once (an arm column holds a handful)
+        inv, uniq = pd.factorize(values)
+        num_u = pd.to_numeric(pd.Series(np.asarray(uniq, dtype=object)), errors="coerce")
+        num = num_u.to_numpy(dtype=np.float64)[inv]
         for i, lab in enumerate(labels):
             idx[num == float(lab)] = i
     else:
@@ -232,7 +236,8 @@ def shared_replays() -> Iterator[None]:
     if outer is None:
         _SHARED = {}
     try:
-        yield
+        with shared_draws():  # and the dense engine's treated sets, drawn once per block
+            yield
     finally:
         if outer is None:
             _SHARED = None
@@ -619,8 +624,16 @@ def run_replay(
     engine: str,
     design: Design,
 ) -> tuple[np.ndarray, np.ndarray, bool, str, str | None]:
-    """Draws of the accumulators: ``(acc, weights, exact, engine, draw_key)``."""
+    """Draws of the accumulators: ``(acc, weights, exact, engine, draw_key)``.
+
+    ``engine="shared"``: every assignment enumerated when there are at most ``reps`` (as
+    ``"auto"``), else the ``"dense"`` draws, which depend only on the design, the seed and
+    the units, so statistics replayed on the same design share them (a report's randomisation
+    inference, balance and heterogeneity tests; drawn once inside :func:`shared_replays`).
+    """
     plan = setup.plan
+    if engine == "shared" and isinstance(plan, FullPlan):
+        engine = "auto"  # a whole multi-arm design: enumerated, else dense draws
     if isinstance(plan, FullPlan):
         return _run_full(
             setup, plan, V, reducer, n_acc, reps=reps, seed=seed, engine=engine, design=design
@@ -631,6 +644,8 @@ def run_replay(
             f"engine='exact': there are more than {min(reps, _MAX_ENUMERATION):,} possible "
             "assignments; raise reps or use engine='auto'"
         )
+    if engine == "shared":
+        engine = "auto" if n_assign is not None else "dense"
     if n_assign is not None and engine in ("auto", "exact"):
         acc, prob = enumerate_draws(plan, V, reducer, n_acc)
         used = "exact"

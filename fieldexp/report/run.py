@@ -26,7 +26,7 @@ from fieldexp.report.model import DidSummary, Headline, Provenance, Report, Sect
 from fieldexp.report.plan import adjust_effects, estimate_effects, plan_effects
 from fieldexp.report.prepare import AnalysisRun, Step, no_progress, prepare_analysis
 from fieldexp.report.sections import SECTIONS, ReportContext
-from fieldexp.report.sections.ri import randomize
+from fieldexp.report.sections.ri import prefetch, randomize
 from fieldexp.spec.model import AnalysisSpec
 from fieldexp.stats.blas import single_thread_blas
 
@@ -54,6 +54,7 @@ def build_report(
             run = prepare_analysis(spec, step)
         elif run.spec is not spec:
             run = replace(run, spec=spec)
+        prefetch(run)  # the re-randomisations, drawn in a forked process meanwhile
         step("estimating effects")
         plan = plan_effects(run)
         effects = estimate_effects(run, plan)

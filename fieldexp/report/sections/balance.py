@@ -40,7 +40,13 @@ def build(ctx: ReportContext) -> Section | None:
     design = ctx.spec.design.design if ctx.spec.design is not None else None
     if design is not None:
         res = balance(
-            t, "arm", covs, design=design, reps=ri.reps if ri else 0, seed=ri.seed if ri else None
+            t,
+            "arm",
+            covs,
+            design=design,
+            reps=ri.reps if ri else 0,
+            seed=ri.seed if ri else None,
+            engine="shared",  # the draws of randomisation inference (sections/ri.py)
         )
     else:
         res = balance(

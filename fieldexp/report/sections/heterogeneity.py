@@ -75,6 +75,7 @@ def build(ctx: ReportContext) -> Section | None:
                 design=design if use_design else None,
                 reps=ri.reps if use_design and ri is not None else 0,
                 seed=ri.seed if use_design and ri is not None else None,
+                engine="shared",  # the draws of randomisation inference (sections/ri.py)
             )
         except (DataError, EstimationError) as exc:
             if est == "ITT":

@@ -17,7 +17,7 @@ from fieldexp.report.prepare import AnalysisRun, arm_label, outcome_units
 from fieldexp.report.sections.context import RandomizationRun, ReportContext
 from fieldexp.spec.model import OutcomeSpec
 
-__all__ = ["build", "randomize"]
+__all__ = ["build", "prefetch", "randomize"]
 
 TITLE = ENGLISH("ri.title")
 
@@ -32,7 +32,10 @@ def randomize(run: AnalysisRun) -> RandomizationRun | None:
 
     design = run.spec.design.design
     names = ri.outcomes or tuple(o.name for o in run.spec.outcomes)
-    engine = "dense" if run.spec.analysis.multiplicity == "westfall-young" else "auto"
+    # Westfall-Young needs draws aligned across outcomes; otherwise "shared": exact when the
+    # assignments can be enumerated, else the dense draws, drawn once per block and shared
+    # with the balance and heterogeneity tests of the same design and seed
+    engine = "dense" if run.spec.analysis.multiplicity == "westfall-young" else "shared"
     results: list[RandomizationResult] = []
     rows: list[tuple[str, str, str]] = []
     skipped: list[str] = []
@@ -71,6 +74,34 @@ def randomize(run: AnalysisRun) -> RandomizationRun | None:
                 results.append(r)
                 rows.append((o.label, arm, est))
     return RandomizationRun(tuple(results), tuple(rows), tuple(skipped), stations)
+
+
+def prefetch(run: AnalysisRun) -> None:
+    """Start drawing the re-randomisations :func:`randomize` will use, in a forked process,
+    so that they are drawn while the effects are estimated (inside
+    :func:`~fieldexp.experiment.ri_replay.shared_replays`; two-arm designs replayed by the
+    dense draws only: whatever is not drawn ahead is drawn when needed, the same sets)."""
+    ri = run.spec.randomization_inference
+    if ri is None or run.spec.design is None or run.table is None:
+        return
+    design = run.spec.design.design
+    if len(design.arm_labels) != 2 or design.unit not in run.table.columns:
+        return
+    if not any(o.level == "voter" for o in run.spec.outcomes):
+        return
+    from fieldexp.design.replay import ReplayPlan, count_assignments, prefetch_dense
+    from fieldexp.errors import FieldexpError
+    from fieldexp.experiment.ri_replay import prepare_replay
+
+    try:  # the preparation randomize will make (kept by shared_replays)
+        setup, _ = prepare_replay(
+            run.table, "arm", design, arm=None, function="randomization_inference"
+        )
+    except FieldexpError:
+        return  # randomize raises it, in its place
+    plan = setup.plan
+    if isinstance(plan, ReplayPlan) and count_assignments(plan, ri.reps) is None:
+        prefetch_dense(plan, reps=ri.reps, seed=ri.seed)
 
 
 def _subset_rows(data: pd.DataFrame, o: OutcomeSpec) -> np.ndarray:
