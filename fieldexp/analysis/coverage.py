@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from fieldexp.errors import ColumnNotFoundError, did_you_mean
+from fieldexp.stats.groups import arrow_positions, arrow_text_of, factorize
 
 __all__ = [
     "UsedContacts",
@@ -113,11 +114,24 @@ def contacts_in_analysis(
             keep &= (ts >= start).fillna(False).to_numpy(dtype=bool)
         if end is not None:
             keep &= (ts < end).fillna(False).to_numpy(dtype=bool)
-    hh_of = np.full(len(c), None, dtype=object)
     is_voter = (level == "voter").fillna(False).to_numpy(dtype=bool)
+    ids = unit_id[is_voter]
+    fast = _household_codes(c, treat, ids, is_voter, unit_id, level, household)
+    if fast is not None:  # Arrow text ids: integer codes, no Python strings
+        hh_code, hh_labels = fast
+        keep &= hh_code >= 0
+        if "canvasser" in c.columns:
+            keep &= c["canvasser"].notna().to_numpy()
+        else:
+            keep &= False
+        return UsedContacts(
+            _used_frame(c, keep, hh_labels.take(hh_code[keep]).to_numpy()),
+            len(c),
+            int((~keep).sum()),
+        )
+    hh_of = np.full(len(c), None, dtype=object)
     voters_index = pd.Index(treat["voter_id"])
     voter_hh = treat[household].to_numpy(dtype=object)
-    ids = unit_id[is_voter]
     if voters_index.is_unique:
         # one hash lookup per contact row (Series.map/isin on Arrow strings is much slower)
         pos = voters_index.get_indexer(pd.Index(ids))
@@ -138,9 +152,14 @@ def contacts_in_analysis(
         keep &= c["canvasser"].notna().to_numpy()
     else:
         keep &= False
-    used = pd.DataFrame(
+    used = _used_frame(c, keep, pd.Series(hh_of[keep], dtype=object).astype(str).to_numpy())
+    return UsedContacts(used, len(c), int((~keep).sum()))
+
+
+def _used_frame(c: pd.DataFrame, keep: np.ndarray, households: object) -> pd.DataFrame:
+    return pd.DataFrame(
         {
-            "household": pd.Series(hh_of[keep], dtype=object).astype(str).to_numpy(),
+            "household": households,
             "canvasser": c.loc[keep, "canvasser"].astype(str).to_numpy()
             if "canvasser" in c.columns
             else [],
@@ -148,7 +167,45 @@ def contacts_in_analysis(
             "contacted": pd.to_numeric(c.loc[keep, "contacted"]).fillna(0).astype(int).to_numpy(),
         }
     )
-    return UsedContacts(used, len(c), int((~keep).sum()))
+
+
+def _household_codes(
+    c: pd.DataFrame,
+    treat: pd.DataFrame,
+    ids: pd.Series,
+    is_voter: np.ndarray,
+    unit_id: pd.Series,
+    level: pd.Series,
+    household: str,
+) -> tuple[np.ndarray, pd.Series] | None:
+    """For Arrow text ids: the household of each contact row as a code into the treatment
+    households' labels (-1: none), by the lookups of the general path (a voter row by its
+    voter, a household row when the household is a treatment one); ``None`` otherwise or when
+    the treatment voter ids repeat."""
+    hh_col = treat[household]
+    if arrow_text_of(treat["voter_id"]) is None or arrow_text_of(hh_col) is None:
+        return None
+    if arrow_text_of(ids) is None or bool(hh_col.isna().any() or treat["voter_id"].isna().any()):
+        return None
+    voters = factorize(treat["voter_id"])
+    if voters.n_groups != len(treat):
+        return None
+    households = factorize(hh_col)
+    first = np.full(households.n_groups, len(treat), dtype=np.int64)
+    np.minimum.at(first, households.codes, np.arange(len(treat)))
+    labels = hh_col.iloc[first].reset_index(drop=True)  # one label per household code
+    code = np.full(len(c), -1, dtype=np.int64)
+    pos = arrow_positions(treat["voter_id"], ids)
+    assert pos is not None
+    code[np.flatnonzero(is_voter)] = np.where(pos >= 0, households.codes[np.maximum(pos, 0)], -1)
+    if household != "voter_id":
+        is_hh = (level == "household").fillna(False).to_numpy(dtype=bool)
+        hids = unit_id[is_hh]
+        at = arrow_positions(labels, hids)
+        if at is None:
+            return None
+        code[np.flatnonzero(is_hh)] = at
+    return code, labels
 
 
 def household_coverage(
@@ -187,11 +244,29 @@ def canvasser_coverage(used: UsedContacts) -> pd.DataFrame:
     d = used.data
     if d.empty:
         return pd.DataFrame({"canvasser": [], "households": [], "contacted": []})
-    per = d.groupby(["canvasser", "household"], sort=True).agg(
-        attempted=("attempted", "max"), contacted=("contacted", "max")
+    # integer codes for canvassers and households; one sort of the (canvasser, household)
+    # keys gives each pair's maxima (the groupby of two text columns, without it)
+    cv, hh = factorize(d["canvasser"]), factorize(d["household"])
+    key = cv.codes * hh.n_groups + hh.codes
+    order = np.argsort(key, kind="stable")
+    k = key[order]
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    att = np.maximum.reduceat(d["attempted"].to_numpy()[order], starts)
+    con = np.maximum.reduceat(d["contacted"].to_numpy()[order], starts)
+    pair_cv = k[starts] // hh.n_groups
+    knocked = att > 0
+    households = np.bincount(pair_cv[knocked], minlength=cv.n_groups)
+    contacted = np.bincount(pair_cv[knocked], weights=con[knocked], minlength=cv.n_groups)
+    # canvasser labels of each code (its first row), in the groupby's sorted order
+    first = np.full(cv.n_groups, len(d), dtype=np.int64)
+    np.minimum.at(first, cv.codes, np.arange(len(d)))
+    labels = d["canvasser"].iloc[first].reset_index(drop=True)
+    present = np.flatnonzero(households > 0)
+    out = pd.DataFrame(
+        {
+            "canvasser": labels.iloc[present].to_numpy(),
+            "households": households[present].astype(int),
+            "contacted": np.round(contacted[present]).astype(int),
+        }
     )
-    per = per[per["attempted"] > 0]
-    g = per.groupby(level=0, sort=True).agg(
-        households=("attempted", "size"), contacted=("contacted", "sum")
-    )
-    return g.reset_index().astype({"households": int, "contacted": int})
+    return out.sort_values("canvasser", kind="stable").reset_index(drop=True)

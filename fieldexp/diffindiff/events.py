@@ -56,7 +56,7 @@ from fieldexp.diffindiff.twfe import label_index, panel_index
 from fieldexp.errors import DataError, RowsDroppedWarning, SpecificationError, format_rows
 from fieldexp.results import Estimates, Result, TestResult
 from fieldexp.stats.covariance import check_small_sample, resolve_se_type
-from fieldexp.stats.groups import GroupIndex
+from fieldexp.stats.groups import GroupIndex, arrow_text, factorize
 from fieldexp.stats.inference import t_inference
 from fieldexp.stats.linear import LinearFit, fit_ols
 
@@ -165,6 +165,16 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _labels(values: pd.Series) -> pd.Series | np.ndarray:
+    """An Arrow text column's codes in order of first appearance (what :func:`label_index`
+    gives it) by :func:`fieldexp.stats.groups.factorize`, which encodes a voter-major
+    panel's runs of ids once, or not at all when they are sorted; other columns as they are.
+    :func:`label_index` keeps integer codes 0..G-1 as they are."""
+    if arrow_text(values) is not None:
+        return factorize(values).codes
+    return values
+
+
 def event_study(
     data: pd.DataFrame,
     outcome: str,
@@ -262,7 +272,7 @@ def event_study(
     kept_rows = data[needed].notna().all(axis=1).to_numpy()
     g = numeric(data[cohort].fillna(0), argument="cohort", function=_FN)[kept_rows]
     w = check_positive(sub[weights], argument="weights", function=_FN) if weights else None
-    units, periods = panel_index(sub[unit], t, labels=sub.index, unit=unit, time=time)
+    units, periods = panel_index(_labels(sub[unit]), t, labels=sub.index, unit=unit, time=time)
     first = np.full(units.n_groups, np.nan)
     first[units.codes[::-1]] = g[::-1]
     bad = first[units.codes] != g
@@ -311,9 +321,11 @@ def event_study(
         y, t, g = y[idx], t[idx], g[idx]
         w = None if w is None else w[idx]
         labels = sub.index[idx]
-        units, periods = panel_index(sub[unit].iloc[idx], t, labels=labels, unit=unit, time=time)
+        units, periods = panel_index(
+            _labels(sub[unit].iloc[idx]), t, labels=labels, unit=unit, time=time
+        )
         sub = sub.iloc[idx]
-    cl = label_index(sub[clusters]) if clusters is not None else None
+    cl = label_index(_labels(sub[clusters])) if clusters is not None else None
 
     treated = g > 0
     e = np.where(treated, t - g, np.nan)

@@ -35,6 +35,7 @@ from fieldexp.errors import (
     format_rows,
 )
 from fieldexp.results import Result
+from fieldexp.stats.groups import arrow_positions, arrow_text_of, run_heads, strictly_increasing
 
 __all__ = ["DiDPanel", "PanelReport", "positions", "precinct_panel", "voter_panel"]
 
@@ -119,20 +120,66 @@ def positions(keys: pd.Index, values: pd.Series | pd.Index) -> np.ndarray:
     """Position of each of ``values`` in the unique index ``keys`` (-1 when absent).
 
     ``keys.get_indexer(values)``; for Arrow strings (pandas' ``str`` dtype) the same lookup
-    is done by ``pyarrow.compute.index_in`` without converting millions of ids to Python
-    strings (missing values match missing values in both).
+    without converting millions of ids to Python strings
+    (:func:`fieldexp.stats.groups.arrow_positions`).
     """
-    k, v = getattr(keys, "array", None), getattr(values, "array", None)
-    ka, va = getattr(k, "_pa_array", None), getattr(v, "_pa_array", None)
-    if ka is not None and va is not None:
-        import pyarrow as pa
-        import pyarrow.compute as pc
+    found = arrow_positions(keys, values)
+    if found is not None:
+        return found
+    return np.asarray(keys.get_indexer(pd.Index(values)), dtype=np.int64)
 
-        text = (pa.string(), pa.large_string())
-        if ka.type in text and va.type in text:
-            kset = ka.cast(pa.large_string()).combine_chunks()
-            found = pc.index_in(va.cast(pa.large_string()), value_set=kset)
-            return np.asarray(found.fill_null(-1).to_numpy(), dtype=np.int64)
+
+def _duplicated_pairs(long: pd.DataFrame) -> np.ndarray:
+    """``long.duplicated(["voter_id", "election_id"], keep=False)``: for Arrow text ids from
+    integer codes (voters by their runs, elections by a small dictionary; a missing id is a
+    value of its own, as in pandas)."""
+    va, ea = arrow_text_of(long["voter_id"]), arrow_text_of(long["election_id"])
+    if va is not None and ea is not None:
+        import pyarrow as pa
+
+        n = len(va)
+        heads = run_heads(va)
+        hv = va.take(pa.array(heads))
+        e_enc = ea.dictionary_encode(null_encoding="encode")
+        n_e = len(e_enc.dictionary)
+        if strictly_increasing(hv):  # a file sorted by voter: one run per voter
+            n_v = len(heads)
+            v_idx = np.arange(n_v, dtype=np.int64)
+        else:
+            v_enc = hv.dictionary_encode(null_encoding="encode")
+            n_v = len(v_enc.dictionary)
+            v_idx = np.asarray(v_enc.indices, dtype=np.int64)
+        if n_v * n_e <= 8 * n + 1024:
+            v = np.repeat(v_idx, np.diff(np.append(heads, n)))
+            key = v * n_e + np.asarray(e_enc.indices, dtype=np.int64)
+            return np.bincount(key, minlength=n_v * n_e)[key] > 1
+    return long.duplicated(["voter_id", "election_id"], keep=False).to_numpy()
+
+
+def _unique_in_order(values: pd.Series) -> Any:
+    """``pd.unique(values)``; for Arrow text, of the run heads only (the same values in the
+    same order of first appearance)."""
+    va = arrow_text_of(values)
+    if va is not None:
+        import pyarrow as pa
+
+        heads = run_heads(va)
+        if strictly_increasing(va.take(pa.array(heads))):  # sorted: the heads are unique
+            return values.iloc[heads].array
+        if len(heads) < len(va):
+            return pd.unique(values.iloc[heads])
+    return pd.unique(values)
+
+
+def _codes_in(keys: pd.Index, values: pd.Series) -> np.ndarray:
+    """``keys.get_indexer(values)`` for few ``keys`` (elections): an Arrow text column is
+    dictionary-encoded and only its dictionary looked up."""
+    va = arrow_text_of(values)
+    if va is not None:
+        enc = va.dictionary_encode()
+        at = np.append(keys.get_indexer(pd.Index(enc.dictionary.to_pylist())), -1)
+        idx = np.asarray(enc.indices.fill_null(-1), dtype=np.int64)
+        return at[idx]
     return np.asarray(keys.get_indexer(pd.Index(values)), dtype=np.int64)
 
 
@@ -270,7 +317,7 @@ def voter_panel(
         if election_dates:
             given = _election_dates(list(election_dates), election_dates, "election_dates")
             long["election_date"] = long["election_id"].map(given).fillna(long["election_date"])
-    dup = long.duplicated(["voter_id", "election_id"], keep=False).to_numpy()
+    dup = _duplicated_pairs(long)
     if dup.any():
         raise DataError(
             "vote_history must have one row per voter and election; found "
@@ -302,7 +349,7 @@ def voter_panel(
             long.groupby("election_id")["election_type"].first()
         )
 
-    vids = pd.Index(pd.unique(long["voter_id"]))
+    vids = pd.Index(_unique_in_order(long["voter_id"]))
     if voters is not None:
         _need(voters, ["voter_id"], "voters")
         vids = vids.union(pd.Index(voters["voter_id"]))
@@ -321,7 +368,7 @@ def voter_panel(
     # the grid is voter-major: history row (voter v, election e) lands at v * n_e + e (one
     # row per voter and election, checked above); positions instead of a merge on text keys
     v_code = positions(vids, long["voter_id"])
-    e_code = pd.Index(el_frame["election_id"]).get_indexer(pd.Index(long["election_id"]))
+    e_code = _codes_in(pd.Index(el_frame["election_id"]), long["election_id"])
     found = (v_code >= 0) & (e_code >= 0)
     pos = v_code[found].astype(np.int64) * n_e + e_code[found]
     hist_voted = long["voted"].to_numpy()[found]
@@ -334,7 +381,11 @@ def voter_panel(
     absent_rows = grid["voted"].isna().to_numpy()
     n_filled = 0
     for col in el_frame.columns[1:]:
-        grid[col] = el_frame[col].iloc[e_of_row].reset_index(drop=True)
+        column = el_frame[col]
+        if isinstance(column.dtype, np.dtype):  # the grid is voter-major: elections repeat
+            grid[col] = np.tile(column.to_numpy(), n_v)
+        else:
+            grid[col] = column.iloc[e_of_row].reset_index(drop=True)
     n_before_reg = 0
     if voters is not None and "registration_date" in voters.columns:
         reg = pd.to_datetime(voters.set_index("voter_id")["registration_date"], errors="coerce")
@@ -386,8 +437,10 @@ def voter_panel(
         n_v,
     )
     # first is one value per voter of vids (0: never), repeated over the elections
-    grid["cohort"] = first[v_of_row]
-    grid["treated"] = ((grid["cohort"] > 0) & (grid["period"] >= grid["cohort"])).astype(np.int8)
+    cohort = np.repeat(first, n_e)
+    grid["cohort"] = cohort
+    period = np.tile(el_frame["period"].to_numpy(), n_v)
+    grid["treated"] = ((cohort > 0) & (period >= cohort)).astype(np.int8)
     warn_set_aside(n_not, n_unmatched, n_undated, n_after, stacklevel=3)
     report = PanelReport(
         n_units=n_v,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
 
 from fieldexp._validate import (
     as_column_list,
@@ -58,8 +59,8 @@ class ExperimentData:
         difference in means' error).
     row_labels : Index or None
         Labels of the rows used (to name offending rows in later errors).
-    block_values : ndarray or None
-        The ``blocks`` label of each row used.
+    block_values : array or None
+        The ``blocks`` label of each row used (the column's array, not converted).
     blocks_name, clusters_name : str or None
         The column names.
     cluster_treated : ndarray or None
@@ -84,7 +85,7 @@ class ExperimentData:
     clusters_cross_blocks: bool = False
     cluster_issue: str = ""
     row_labels: pd.Index | None = None
-    block_values: np.ndarray | None = None
+    block_values: np.ndarray | ExtensionArray | None = None
     blocks_name: str | None = None
     clusters_name: str | None = None
     cluster_treated: np.ndarray | None = None
@@ -205,12 +206,8 @@ def prepare_experiment(
             f"column {outcome!r} (argument 'outcome' of {function}) has no variation: every one of "
             f"the {len(y):,} rows used is {y[0]:g}."
         )
-    block_idx = factorize(sub[blocks].to_numpy()) if blocks else None
-    cluster_idx = (
-        block_idx
-        if same_fe_cluster
-        else (factorize(sub[clusters].to_numpy()) if clusters else None)
-    )
+    block_idx = factorize(sub[blocks]) if blocks else None
+    cluster_idx = block_idx if same_fe_cluster else (factorize(sub[clusters]) if clusters else None)
     coarse = cross = False
     cluster_treated: np.ndarray | None = None
     issues: list[str] = []
@@ -275,7 +272,7 @@ def prepare_experiment(
         clusters_cross_blocks=cross,
         cluster_issue="; ".join(issues),
         row_labels=sub.index,
-        block_values=sub[blocks].to_numpy() if blocks else None,
+        block_values=sub[blocks].array if blocks else None,
         blocks_name=blocks,
         clusters_name=clusters,
         cluster_treated=cluster_treated,

@@ -50,7 +50,14 @@ def _bom_encoding(head: bytes) -> str | None:
 
 
 def _check_decodes(path: Path, encoding: str) -> int | None:
-    """Return the byte offset of the first undecodable byte, or None if the file decodes."""
+    """Return the byte offset of the first undecodable byte, or None if the file decodes.
+
+    UTF-8 is first validated by Arrow, block by block without a Python string (its validator
+    refuses what Python's codec refuses: overlong forms, surrogates, code points beyond
+    U+10FFFF, cut sequences); a file it refuses is decoded by Python for the exact offset.
+    """
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig") and _valid_utf8(path):
+        return None
     decoder = codecs.getincrementaldecoder(encoding)()
     offset = 0
     with path.open("rb") as fh:
@@ -65,6 +72,32 @@ def _check_decodes(path: Path, encoding: str) -> int | None:
         except UnicodeDecodeError:
             return offset
     return None
+
+
+def _valid_utf8(path: Path) -> bool:
+    """True when Arrow finds the whole file valid UTF-8 (blocks cut after a line break, which
+    is never inside a multi-byte sequence)."""
+    import pyarrow as pa
+
+    carry = b""
+    with path.open("rb") as fh:
+        while True:
+            block = fh.read(_UTF8_BLOCK)
+            data = carry + block
+            if block:
+                cut = data.rfind(b"\n") + 1
+                data, carry = data[:cut], data[cut:]
+            if data:
+                try:
+                    pa.array([data], type=pa.binary()).cast(pa.string())
+                except pa.ArrowInvalid:
+                    return False
+            if not block:
+                return True
+
+
+#: bytes validated at a time
+_UTF8_BLOCK = 1 << 24
 
 
 def _line_of(path: Path, offset: int) -> int:
@@ -214,10 +247,24 @@ def read_delimited(
         kwargs["header"] = None
         if names is not None:
             kwargs["names"] = list(names)
+    plain = None
+    if header:  # a plain file (no quotes, one record per line): Arrow reads it
+        from fieldexp.io._arrowcsv import read_plain_csv
+
+        plain = read_plain_csv(
+            p,
+            encoding=info.encoding,
+            delimiter=delim,
+            first_line=info.first_line,
+            columns=_split(info.first_line, delim),
+        )
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            df = _read_csv(p, kwargs, table)
+        if plain is not None:
+            df = plain
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                df = _read_csv(p, kwargs, table)
     except pd.errors.ParserWarning as exc:
         raise FileFormatError(
             f"{table}: file {p.name!r}: a row has more fields than the header (extra columns "
@@ -240,7 +287,7 @@ def read_delimited(
             f"{table}: file {p.name!r} does not decode as {info.encoding}: {exc.reason}"
         ) from None
     df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
-    if check_short:
+    if check_short and plain is None:  # Arrow refused any record with fewer fields
         from fieldexp.io._fields import refuse_short_rows
 
         refuse_short_rows(p, info.encoding, delim, len(df.columns), header=header, table=table)

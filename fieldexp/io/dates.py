@@ -17,11 +17,15 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from fieldexp.errors import FieldexpWarning
+from fieldexp.io._distinct import arrow_text
 from fieldexp.io._text import DATE_FORMATS, parse_dates
 
 __all__ = ["AmbiguousDateWarning", "date_order", "parse_layout_dates"]
@@ -53,20 +57,82 @@ def date_order(values: pd.Series) -> Literal["day_first", "month_first", "ambigu
     contradict each other, which the parser then reports as mixed formats), ``none``
     when no value looks like ``NN/NN/YYYY``.
     """
+    return slash_dates(values).order
+
+
+@dataclass(frozen=True, slots=True)
+class SlashDates:
+    """What the ``NN/NN/YYYY`` values of a column say about their order.
+
+    ``first``: the first non-missing value (text); ``found``: some value looks like
+    ``NN/NN/YYYY``; ``first_big``/``second_big``: some first/second number exceeds 12;
+    ``differ``: some value's first and second numbers differ (as written).
+    """
+
+    first: str | None
+    found: bool
+    first_big: bool
+    second_big: bool
+    differ: bool
+
+    @property
+    def order(self) -> Literal["day_first", "month_first", "ambiguous", "none"]:
+        if not self.found:
+            return "none"
+        if self.first_big and not self.second_big:
+            return "day_first"
+        if self.second_big and not self.first_big:
+            return "month_first"
+        return "ambiguous"
+
+
+#: ``_SLASH`` for ASCII text, in Arrow's (RE2) syntax: Python's ``\\s`` on ASCII is these
+#: characters, its ``\\d`` the ASCII digits and its ``\\b`` the ASCII word boundary
+_SLASH_ASCII = (
+    r"^[\t\n\x0b\x0c\r\x1c-\x1f ]*(?P<a>[0-9]{1,2})[/.-](?P<b>[0-9]{1,2})[/.-](?P<c>[0-9]{2,4})\b"
+)
+
+#: rows from which Arrow matches the values (fewer: Python's ``re`` on the distinct values)
+ARROW_MIN = 256
+
+
+def slash_dates(values: pd.Series) -> SlashDates:
+    """:class:`SlashDates` of a column.
+
+    A column of ASCII text held by Arrow is matched by Arrow's regular expressions, every row
+    (no Python object per value: a contact log's timestamps are nearly all distinct); other
+    columns through :data:`_SLASH` on the distinct values (its ``\\s`` and ``\\d`` are
+    Unicode). Both give the same answer: it depends on the set of values only.
+    """
+    arr = arrow_text(values) if len(values) >= ARROW_MIN else None
+    if arr is not None and values.iloc[:1000].nunique() * 2 <= min(len(values), 1000):
+        arr = None  # few distinct values (election dates): matched once each
+    if arr is not None and pc.all(pc.string_is_ascii(arr)).as_py() is not False:
+        valid = pc.is_valid(arr)
+        at = pc.index(valid, True).as_py()
+        first = arr[at].as_py() if at >= 0 else None
+        parts = pc.extract_regex(arr, _SLASH_ASCII)
+        parts = parts.filter(pc.is_valid(parts))
+        if not len(parts):
+            return SlashDates(first, False, False, False, False)
+        a, b = pc.struct_field(parts, [0]), pc.struct_field(parts, [1])
+
+        def big(x: pa.ChunkedArray) -> bool:
+            return bool(pc.max(pc.cast(x, pa.int64())).as_py() > 12)
+
+        return SlashDates(first, True, big(a), big(b), bool(pc.any(pc.not_equal(a, b)).as_py()))
     text = pd.Series(pd.unique(values.dropna().astype("str")), dtype="object")
-    m = text.str.extract(_SLASH)
-    m = m.dropna()
+    first = str(text.iloc[0]) if len(text) else None
+    m = text.str.extract(_SLASH).dropna()
     if m.empty:
-        return "none"
-    a = m[0].astype(int)
-    b = m[1].astype(int)
-    first_big = bool((a > 12).any())
-    second_big = bool((b > 12).any())
-    if first_big and not second_big:
-        return "day_first"
-    if second_big and not first_big:
-        return "month_first"
-    return "ambiguous"
+        return SlashDates(first, False, False, False, False)
+    return SlashDates(
+        first,
+        True,
+        bool((m[0].astype(int) > 12).any()),
+        bool((m[1].astype(int) > 12).any()),
+        bool((m[0] != m[1]).any()),
+    )
 
 
 def _ordered(convention: Convention) -> tuple[str, ...]:
@@ -101,12 +167,11 @@ def parse_layout_dates(
     """
     if formats is not None:
         return parse_dates(values, column=column, table=table, formats=formats)
-    order = date_order(values)
+    found = slash_dates(values)
+    order = found.order
     if order == "ambiguous":
-        sample = pd.Series(pd.unique(values.dropna().astype("str")), dtype="object")
-        m = sample.str.extract(_SLASH).dropna()
-        if not documented and not m.empty and bool((m[0] != m[1]).any()):
-            example = sample.iloc[0]
+        if not documented and found.differ:
+            example = found.first
             reading = "month/day" if convention == "month_first" else "day/month"
             warnings.warn(
                 f"{table}: column {column!r}: every date fits both day-first and month-first "

@@ -17,6 +17,7 @@ import pandas as pd
 
 from fieldexp.errors import FileFormatError, SpecificationError, did_you_mean, format_rows
 from fieldexp.io._common import election_id, require
+from fieldexp.io._distinct import distinct, unique_rows
 from fieldexp.io._text import read_delimited, warn_dropped
 from fieldexp.io.accounting import record_import
 from fieldexp.io.dates import parse_layout_dates
@@ -48,7 +49,12 @@ def _election_type(
 
     Unknown words become ``other`` (with one warning; refused when strict).
     """
-    codes_idx, uniques = pd.factorize(raw.astype("str"), use_na_sentinel=False)
+    d = distinct(raw)
+    if d is not None:  # Arrow text: hashed without a Python object per row
+        codes_idx, uniques = d.codes, list(d.uniques)
+    else:
+        codes_idx, index = pd.factorize(raw.astype("str"), use_na_sentinel=False)
+        uniques = list(index)
     u_words = [
         re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(s)).strip().lower().replace("_", " ")
         for s in uniques
@@ -279,8 +285,10 @@ def read_vote_history(
         df["election_type"] = _election_type(df["election_type"], spec, p, unknown)
         if "election_id" not in df.columns:
             df["election_id"] = election_id(df["election_type"], df["election_date"])
-        dup = df.duplicated(["voter_id", "election_id"], keep=False)
-        if dup.any():
+        # one pass over the key (Arrow text) first: the repeated rows are looked for only
+        # when some pair repeats
+        repeats = not unique_rows(df["voter_id"], df["election_id"])
+        if repeats and df.duplicated(["voter_id", "election_id"], keep=False).any():
             # keep one row per voter and election, whatever the row order: a counted ballot
             # wins, then a known method, then the smallest method name, then the first row
             method = df["method"].astype("object")

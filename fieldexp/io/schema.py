@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 from fieldexp.errors import ColumnNotFoundError, DataError, did_you_mean, format_rows
+from fieldexp.io import _distinct
+from fieldexp.io._distinct import Distinct, distinct, spread, unique_rows
 
 __all__ = [
     "ASSIGNMENT",
@@ -305,6 +307,11 @@ def _offending(mask: np.ndarray | pd.Series, index: pd.Index) -> str:
 
 
 def _coerce(series: pd.Series, col: Column, table: str) -> pd.Series:
+    fast = _coerce_distinct(series, col, table)
+    return fast if fast is not None else _coerce_rows(series, col, table)
+
+
+def _coerce_rows(series: pd.Series, col: Column, table: str) -> pd.Series:
     name = col.name
     s = series
     if col.kind == "str":
@@ -372,6 +379,34 @@ def _coerce(series: pd.Series, col: Column, table: str) -> pd.Series:
     raise DataError(f"{table}: unknown column kind {col.kind!r} for {name!r}")  # pragma: no cover
 
 
+def _coerce_distinct(s: pd.Series, col: Column, table: str) -> pd.Series | None:
+    """:func:`_coerce` computed once per distinct value and spread to the rows (the same
+    values and dtype: the coercion is elementwise), or None when that does not pay or a
+    value is refused (the rows are then coerced one by one, so that the error names them).
+
+    Two cases: a column of Arrow text with few distinct values (numbers or dates read from a
+    file), and a column of ``None`` only (a schema column the file does not have).
+    """
+    if col.kind == "str" and isinstance(s.dtype, pd.StringDtype):
+        return None  # nothing to do
+    if len(s) < _distinct.MIN_ROWS:
+        return None
+    if s.dtype == object:
+        if not bool(np.equal(s.to_numpy(), None).all()):  # type: ignore[call-overload]
+            return None
+        d = Distinct(np.zeros(len(s), dtype=np.intp), s.iloc[:1])
+    else:
+        found = distinct(s)
+        if found is None or 2 * len(found.uniques) > len(s):
+            return None
+        d = found
+    try:
+        out = _coerce_rows(d.uniques.reset_index(drop=True), col, table)
+    except DataError:
+        return None
+    return spread(out, d, s.index, s.name)
+
+
 def validate_table(
     df: pd.DataFrame, schema: TableSchema, *, key_checked: bool = False
 ) -> pd.DataFrame:
@@ -398,10 +433,9 @@ def validate_table(
     for col in schema.columns:
         if col.name in df.columns:
             s = _coerce(df[col.name], col, schema.name)
-        else:
-            s = _coerce(
-                pd.Series([None] * len(df), index=df.index, dtype="object"), col, schema.name
-            )
+        else:  # absent: all missing (coerced once, see _coerce_distinct)
+            absent = pd.Series(np.full(len(df), None, dtype=object), index=df.index)
+            s = _coerce(absent, col, schema.name)
         if not col.nullable:
             na = s.isna()
             if na.any():
@@ -437,7 +471,7 @@ def validate_table(
     result = pd.DataFrame(out, index=df.index)
     if extras:
         result = pd.concat([result, df[extras]], axis=1)
-    if schema.key and not key_checked:
+    if schema.key and not key_checked and not unique_rows(*(result[c] for c in schema.key)):
         dupkey = result.duplicated(list(schema.key), keep="first")
         if dupkey.any():
             raise DataError(

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from fieldexp.errors import FieldexpWarning, FileFormatError, format_rows
+from fieldexp.io._distinct import distinct as distinct_values
 
 __all__ = ["CodeLookup", "UnknownCodeWarning", "code_key", "map_codes", "snippets"]
 
@@ -77,6 +78,11 @@ def factorize_text(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         texts = np.array([cats[c] if c >= 0 else "" for c in order], dtype=object)
         merged, uniques = pd.factorize(texts)  # equal texts (a blank category) are one value
         return merged[first], np.asarray(uniques, dtype=object)
+    d = distinct_values(values)
+    if d is not None:  # Arrow text: hashed without a Python object per row
+        texts = np.asarray(d.uniques.astype(object).where(d.uniques.notna(), ""), dtype=object)
+        merged, uniques = pd.factorize(texts)  # missing and "" are one value
+        return merged[d.codes], np.asarray(uniques, dtype=object)
     filled = values.astype("str").where(values.notna(), "")
     codes, distinct = pd.factorize(filled, use_na_sentinel=False)
     return codes, np.asarray(distinct, dtype=object)

@@ -25,6 +25,7 @@ from fieldexp.errors import (
     SpecificationError,
     did_you_mean,
 )
+from fieldexp.io._distinct import distinct, spread
 from fieldexp.report.inputs import Inputs, read_inputs
 from fieldexp.spec.model import AnalysisSpec, OutcomeSpec
 from fieldexp.spec.stations import StationsSpec
@@ -316,7 +317,7 @@ def _voter_table(
     if "arm" not in table.columns:
         table = table.assign(arm=table["assigned"].map(arm_label, na_action="ignore"))
         return table, "0", ("1",)
-    labels = table["arm"].map(arm_label, na_action="ignore")
+    labels = _arm_labels(table["arm"])
     table = table.assign(arm=labels)
     if spec.design is not None:
         control = arm_label(spec.design.design.control)
@@ -325,6 +326,14 @@ def _voter_table(
         control = str(ctrl[0]) if len(ctrl) else "0"
     arms = tuple(sorted(x for x in labels.dropna().unique() if x != control))
     return table, control, arms
+
+
+def _arm_labels(arm: pd.Series) -> pd.Series:
+    """``arm.map(arm_label)`` (missing stays missing), once per distinct label of Arrow text."""
+    d = distinct(arm)
+    if d is None:
+        return arm.map(arm_label, na_action="ignore")
+    return spread(d.uniques.map(arm_label, na_action="ignore"), d, arm.index, arm.name)
 
 
 def assignment_balance(

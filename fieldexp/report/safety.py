@@ -23,7 +23,9 @@ import os
 import re
 import tempfile
 import unicodedata
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -368,13 +370,41 @@ def _text_array(s: pd.Series) -> pa.Array | None:
         return None  # an object column mixing numbers and text: printed one by one
     if isinstance(arr, pa.ChunkedArray):  # pragma: no cover - pa.array gives one chunk
         arr = arr.combine_chunks()
-    plain = pc.match_substring_regex(arr, _UNSTRIPPED)
-    if not pc.all(plain).as_py():
+    plain = _plain_ends(arr)
+    if not plain.all():
         # values with surrounding blanks (or unusual ends): strip them as Python does
-        odd = pc.invert(plain)
+        keep, odd = pa.array(plain), pa.array(~plain)
         stripped = pa.array([v.strip() for v in pc.filter(arr, odd).to_pylist()], type=pa.string())
-        arr = pa.concat_arrays([pc.filter(arr, plain), stripped])
+        arr = pa.concat_arrays([pc.filter(arr, keep), stripped])
     return arr
+
+
+#: the bytes :data:`_UNSTRIPPED` accepts first and last (ASCII: a UTF-8 text starts with one
+#: exactly when its first character is it, and ends with one when its last character is)
+_PLAIN_BYTES = np.zeros(256, dtype=bool)
+_PLAIN_BYTES[list(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.@+:/#")] = True
+
+
+def _plain_ends(arr: pa.Array) -> np.ndarray:
+    """Per value, whether it matches :data:`_UNSTRIPPED` (so ``str.strip`` leaves it as it
+    is), read from the Arrow buffers: its first and last bytes, no regular expression."""
+    large = pa.types.is_large_string(arr.type)
+    if not (large or pa.types.is_string(arr.type)) or arr.null_count:
+        return np.asarray(pc.match_substring_regex(arr, _UNSTRIPPED).to_numpy(zero_copy_only=False))
+    _, off_buf, data_buf = arr.buffers()
+    raw = np.frombuffer(off_buf, dtype=np.int64 if large else np.int32)
+    offsets = raw[arr.offset : arr.offset + len(arr) + 1].astype(np.int64)
+    if data_buf is None or not len(offsets) or offsets[-1] == offsets[0]:
+        return np.zeros(len(arr), dtype=bool)  # empty texts only
+    data = np.frombuffer(data_buf, dtype=np.uint8)
+    starts, ends = offsets[:-1], offsets[1:]
+    filled = ends > starts
+    if filled.all():  # no empty text (ids): one gather of the first and of the last bytes
+        return np.asarray(_PLAIN_BYTES[data[starts]] & _PLAIN_BYTES[data[ends - 1]])
+    at = np.flatnonzero(filled)
+    out = np.zeros(len(arr), dtype=bool)
+    out[at] = _PLAIN_BYTES[data[starts[at]]] & _PLAIN_BYTES[data[ends[at] - 1]]
+    return out
 
 
 def _unique_column(s: pd.Series) -> bool:
@@ -399,38 +429,69 @@ def forbidden_values(
     Id columns: ``id_columns`` and every column named like a per-person identifier
     (:func:`fieldexp.spec.guards.identifier_kind`); personal columns: every column named
     like personal data (:func:`fieldexp.spec.guards.personal_kind`), whatever the spelling.
+    The columns are read two at a time (their work is in Arrow and pandas' hash tables, which
+    release the GIL); what is collected does not depend on it.
     """
+    columns = [
+        (str(col), frame[col])
+        for frame in frames
+        if isinstance(frame, pd.DataFrame)
+        for col in frame.columns
+    ]
+    with warnings.catch_warnings(), ThreadPoolExecutor(max_workers=2) as pool:
+        # (catch_warnings: any filter a worker's library code sets is dropped at the end)
+        facts = list(pool.map(lambda c: _column_facts(c[0], c[1], id_columns), columns))
     ids: set[str] = set()
     arrays: list[pa.Array] = []
     personal: set[str] = set()
     unique: set[str] = set()
     pcols: list[str] = []
-    for frame in frames:
-        if not isinstance(frame, pd.DataFrame):
-            continue
-        for col in frame.columns:
-            name = str(col)
-            s = frame[col]
-            if name in id_columns or identifier_kind(name) is not None:
-                arr = _text_array(s)
-                if arr is not None:
-                    arrays.append(arr)
-                    values = (
-                        [v for v in pc.unique(arr).to_pylist() if v is not None]
-                        if "canvasser" in name.lower()
-                        else []
-                    )
-                else:
-                    values = _texts(s)
-                    ids.update(v for v in values if v)
-                if "canvasser" in name.lower():
-                    personal.update(_norm(v) for v in values if len(v) >= 2)
-            if personal_kind(name) is not None:
-                pcols.append(name)
-                personal.update(n for n in (_norm(v) for v in _texts(s)) if len(n) >= 2)
-            elif _unique_column(s):
-                unique.add(name)
+    for (name, _), fact in zip(columns, facts, strict=True):
+        arrays.extend(fact.arrays)
+        ids.update(fact.ids)
+        personal.update(fact.personal)
+        if fact.personal_column:
+            pcols.append(name)
+        if fact.unique:
+            unique.add(name)
     return Forbidden(IdValues(ids, arrays), frozenset(personal), frozenset(unique), tuple(pcols))
+
+
+@dataclass(frozen=True, slots=True)
+class _ColumnFacts:
+    arrays: tuple[pa.Array, ...]
+    ids: tuple[str, ...]
+    personal: tuple[str, ...]
+    personal_column: bool
+    unique: bool
+
+
+def _column_facts(name: str, s: pd.Series, id_columns: Sequence[str]) -> _ColumnFacts:
+    """What one input column adds to :class:`Forbidden` (see :func:`forbidden_values`)."""
+    arrays: list[pa.Array] = []
+    ids: list[str] = []
+    personal: list[str] = []
+    if name in id_columns or identifier_kind(name) is not None:
+        arr = _text_array(s)
+        if arr is not None:
+            arrays.append(arr)
+            values = (
+                [v for v in pc.unique(arr).to_pylist() if v is not None]
+                if "canvasser" in name.lower()
+                else []
+            )
+        else:
+            values = _texts(s)
+            ids.extend(v for v in values if v)
+        if "canvasser" in name.lower():
+            personal.extend(_norm(v) for v in values if len(v) >= 2)
+    is_personal = personal_kind(name) is not None
+    unique = False
+    if is_personal:
+        personal.extend(n for n in (_norm(v) for v in _texts(s)) if len(n) >= 2)
+    else:
+        unique = _unique_column(s)
+    return _ColumnFacts(tuple(arrays), tuple(ids), tuple(personal), is_personal, unique)
 
 
 def _distinctive_personal(value: str) -> bool:

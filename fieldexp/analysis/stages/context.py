@@ -21,7 +21,7 @@ from fieldexp.errors import (
     did_you_mean,
 )
 
-__all__ = ["Build", "Inputs", "Source", "ident", "quote"]
+__all__ = ["Build", "Inputs", "Source", "arrow_frame", "ident", "quote"]
 
 Source = pd.DataFrame | str | Path
 
@@ -51,6 +51,7 @@ class Inputs:
         self._held: dict[str, pd.DataFrame | pa.Table] = {}  # rows DuckDB scans
         self._pending: dict[str, tuple[Path, Sequence[str] | None]] = {}  # lazy CSV inputs
         self._limit: int | None = None  # DuckDB's memory limit (bytes) before any CSV was held
+        self._csv: set[str] = set()  # inputs read from CSV (held outside the caller's data)
 
     def add(
         self, name: str, obj: Source, keep: Sequence[str] | None = None, *, lazy: bool = False
@@ -67,8 +68,9 @@ class Inputs:
                 self.imports.append({"table": name, **imp})
             frame = obj.reset_index(drop=True)
             frame = frame.assign(_row=np.arange(len(frame), dtype=np.int64))
-            self._held[name] = frame
-            self.con.register(view, frame)
+            held: pd.DataFrame | pa.Table = arrow_frame(frame) or frame
+            self._held[name] = held
+            self.con.register(view, held)
             idx = obj.index
             trivial = isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1
             self.labels[name] = None if trivial else idx
@@ -91,6 +93,7 @@ class Inputs:
                 else:
                     table, listed = self._read_csv(name, p, keep)
                     self._held[name] = table
+                    self._csv.add(name)
                     self.con.register(view, table)
                     self._budget()
             else:
@@ -113,6 +116,7 @@ class Inputs:
         if pending is not None:
             table, _ = self._read_csv(name, *pending)
             self._held[name] = table
+            self._csv.add(name)
             self.con.register(f"raw_{name}", table)
             self._budget()
 
@@ -124,7 +128,7 @@ class Inputs:
             self._limit = _setting_bytes(rows[0][0])
         if self._limit is None:
             return
-        held = sum(t.nbytes for t in self._held.values() if isinstance(t, pa.Table))
+        held = sum(t.nbytes for n, t in self._held.items() if n in self._csv)
         left = max(self._limit - held, self._limit // 4)
         self.con.execute(f"SET memory_limit = '{max(left // 2**20, 64)}MiB'")
 
@@ -252,6 +256,39 @@ class Build:
             status = USED if reason.startswith("used") else SET_ASIDE
             rows = self.firsts(table, first) if status == SET_ASIDE else ()
             self.entries.append(ReconciliationEntry(table, status, reason, int(n), rows))
+
+
+#: NumPy dtypes that DuckDB reads the same from a DataFrame and from its Arrow table
+_NUMPY_KINDS = frozenset(
+    ["bool", "float32", "float64", "datetime64[us]"]
+    + [f"{u}int{b}" for u in ("", "u") for b in (8, 16, 32, 64)]
+)
+
+
+def arrow_frame(frame: pd.DataFrame) -> pa.Table | None:
+    """``frame`` as an Arrow table when every column converts without a Python object per
+    value (Arrow text, NumPy numbers and booleans, pandas' nullable numbers, naive datetimes),
+    else None. DuckDB scans it natively (in parallel, no per-value conversion) and reads the
+    same values and types as from the DataFrame: text, numbers, timestamps, with a missing
+    value (``NaN`` in a float column included) as NULL."""
+    for dtype in frame.dtypes:
+        if isinstance(dtype, pd.StringDtype):
+            if dtype.storage != "pyarrow":
+                return None
+        elif isinstance(dtype, pd.api.extensions.ExtensionDtype):
+            if not isinstance(dtype, (pd.Int8Dtype, pd.Int16Dtype, pd.Int32Dtype, pd.Int64Dtype,
+                                      pd.Float32Dtype, pd.Float64Dtype, pd.BooleanDtype)):  # fmt: skip
+                return None
+        elif str(dtype) not in _NUMPY_KINDS:
+            return None
+    if len(set(frame.columns)) != len(frame.columns) or not all(
+        isinstance(c, str) for c in frame.columns
+    ):
+        return None
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowException, ValueError, TypeError):  # pragma: no cover - checked above
+        return None
 
 
 def _setting_bytes(value: object) -> int | None:

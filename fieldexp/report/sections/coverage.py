@@ -235,7 +235,8 @@ def _section(ctx: ReportContext, counts: CoverageCounts) -> Section:
             )
         g = counts.by_group(by)
         g = g.assign(group=g["group"].astype(str))
-        g = g.iloc[sorted(range(len(g)), key=lambda i: natural_key(g["group"].iloc[i]))]
+        names = g["group"].tolist()
+        g = g.iloc[sorted(range(len(g)), key=lambda i: natural_key(names[i]))]
         rows, small = suppressed_rows(
             g["group"].tolist(),
             list(zip(g["households"], g["attempted"], g["contacted"], strict=True)),
@@ -279,6 +280,7 @@ def _section(ctx: ReportContext, counts: CoverageCounts) -> Section:
         window = rec.campaign_window if rec is not None else None
         g, rows_read, set_aside = counts.by_canvasser(window)
         salt = spec.privacy.salt
+        households, contacted = g["households"].tolist(), g["contacted"].tolist()
         labels = [pseudonym(str(x), salt, i, lang) for i, x in enumerate(g["canvasser"])]
         # numbered canvassers in natural order (2 before 10); pseudonyms alphabetically
         order = sorted(
@@ -286,7 +288,7 @@ def _section(ctx: ReportContext, counts: CoverageCounts) -> Section:
         )
         rows, small = suppressed_rows(
             [labels[i] for i in order],
-            [(int(g["households"].iloc[i]), int(g["contacted"].iloc[i])) for i in order],
+            [(int(households[i]), int(contacted[i])) for i in order],
             k,
             lang("coverage.canvassers_pooled"),
             lang,

@@ -29,6 +29,7 @@ from fieldexp.report.sections.common import cell
 from fieldexp.report.sections.context import ReportContext
 from fieldexp.report.sections.did_panel import PanelRun, voter_panel_run
 from fieldexp.report.sections.did_stations import station_panel_for
+from fieldexp.stats.groups import arrow_text, factorize
 
 __all__ = ["build", "exposure_contacts"]
 
@@ -76,6 +77,22 @@ def exposure_contacts(
     )
 
 
+def _first_rows(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``frame.drop_duplicates(column)`` (the first row of each value, in row order): for a
+    text column from its integer codes (:func:`fieldexp.stats.groups.factorize`, whose codes
+    follow the order of first appearance), the frame itself when no value repeats."""
+    values = frame[column]
+    if arrow_text(values) is None:
+        return frame.drop_duplicates(column)
+    g = factorize(values)
+    if g.n_groups == len(frame):
+        return frame
+    # a row is a first occurrence when its code exceeds every earlier code
+    seen = np.maximum.accumulate(g.codes)
+    first = np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]])
+    return frame.iloc[first]
+
+
 def build(ctx: ReportContext) -> Section | None:
     """Left out without ``[did]``; its :class:`DidSummary` is ``Section.summary``."""
     spec = ctx.spec
@@ -111,8 +128,8 @@ def _voter_panel(ctx: ReportContext) -> PanelRun | Section:
     from fieldexp.diffindiff.panels import positions, voter_panel
 
     elections = (
-        hist[["election_id", "election_date"]]
-        .drop_duplicates("election_id")
+        _first_rows(hist, "election_id")
+        .loc[:, ["election_id", "election_date"]]
         .sort_values(["election_date", "election_id"], kind="stable")
     )
     target = spec.analysis.election
@@ -147,7 +164,7 @@ def _voter_panel(ctx: ReportContext) -> PanelRun | Section:
             raise ColumnNotFoundError(f"[did] clusters: column {clusters!r} not found")
         # the panel is voter-major over built.elections: each voter's cluster by position
         # (a left join on voter_id, without a merge on 4M text keys)
-        once = source[["voter_id", clusters]].drop_duplicates("voter_id")
+        once = _first_rows(source.loc[:, ["voter_id", clusters]], "voter_id")
         n_e = len(built.elections)
         vids = pd.Index(panel["voter_id"].iloc[::n_e])
         at = positions(pd.Index(once["voter_id"]), pd.Series(vids))
