@@ -26,16 +26,18 @@ df :math:`n-r` or :math:`G-1`, :math:`r = k + B`). CR2 needs each cluster's
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import ibis
 import numpy as np
+from scipy import linalg
 
 from fieldexp.engine.prepare import BLOCK, CLUSTER, EngineData, Z
 from fieldexp.engine.tables import pull
 from fieldexp.errors import DesignError, EstimationError, SpecificationError
-from fieldexp.stats.linear import gram_inverse
+from fieldexp.stats.collinear import Ranked, check_required, cho_inverse, gram_ranked, warn_dropped
 
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
@@ -76,6 +78,22 @@ class Centred:
     block_n: np.ndarray
     block_sum_z: np.ndarray
     extra: dict[str, float]
+    #: block means of every column (*B* x columns): the raw sums of squares are
+    #: :math:`C_{jj} + \sum_b n_b \bar v_{bj}^2` (no extra pass)
+    block_means: np.ndarray | None = None
+
+    @property
+    def raw_norms(self) -> np.ndarray:
+        """Norms of the columns before the block means are taken out."""
+        assert self.block_means is not None
+        ss = np.diag(self.cross) + self.block_n @ (self.block_means**2)
+        return np.sqrt(np.clip(ss, 0.0, None))
+
+    @property
+    def means(self) -> np.ndarray:
+        """Overall means of the columns."""
+        assert self.block_means is not None
+        return (self.block_n @ self.block_means) / float(self.block_n.sum())
 
 
 def centred_name(col: str) -> str:
@@ -129,7 +147,12 @@ def centre(data: EngineData, columns: Sequence[str], *, function: str) -> Centre
     for a in range(m):
         for b in range(a, m):
             C[a, b] = C[b, a] = float(row[f"cp_{a}_{b}"])
-    return Centred(c, tuple(columns), C, int(block_n.sum()), len(block_n), block_n, block_z, {})
+    means = np.column_stack(
+        [mrows[f"{col}_m"].to_numpy().astype(np.float64) for col in columns]
+    ).reshape(len(block_n), m)
+    return Centred(
+        c, tuple(columns), C, int(block_n.sum()), len(block_n), block_n, block_z, {}, means
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,37 +188,194 @@ class EngineFit:
 @dataclass(frozen=True, slots=True, eq=False)
 class _Solved:
     coef: np.ndarray
-    bread: np.ndarray  # M
+    bread: np.ndarray  # M (zero in the rows and columns of dropped regressors)
     pi: np.ndarray  # maps scores on s to scores on the regressors (identity for OLS)
     scores: tuple[str, ...]
+    #: dropped regressors (positions in the reported names, the intercept included when
+    #: unblocked) and the names and reasons for the warning
+    ranked: Ranked
+    names: tuple[str, ...]
 
 
-def _solve(cen: Centred, spec: FitSpec, *, blocked: bool) -> _Solved:
+_FE_LABEL = "the block fixed effects"
+
+
+def _residual_norms(cen: Centred, B: np.ndarray, G: np.ndarray) -> Callable[..., np.ndarray]:
+    return residual_norms(cen.table, [centred_name(c) for c in cen.columns], B, G)
+
+
+def residual_norms(
+    table: ir.Table, columns: Sequence[str], B: np.ndarray, G: np.ndarray
+) -> Callable[[list[int], list[int]], np.ndarray]:
+    r"""``residuals(picked, undecided)`` for :func:`gram_ranked`: the norm of each undecided
+    design column minus its least-squares fit on the picked ones, summed in the engine
+    (one row). Design column *j* is :math:`\sum_c B_{cj}\,v_c` over the table's ``columns``
+    (within-transformed), :math:`G = B^\top C B`."""
+
+    def residuals(picked: list[int], undecided: list[int]) -> np.ndarray:
+        aggs: dict[str, ir.Value] = {}
+        for q, u in enumerate(undecided):
+            v = B[:, u].copy()
+            if picked:
+                b = linalg.solve(G[np.ix_(picked, picked)], G[picked, u], assume_a="sym")
+                v = v - B[:, picked] @ b
+            e: ir.Value | None = None
+            for i, col in enumerate(columns):
+                if v[i] != 0.0:
+                    term = table[col] * float(v[i])
+                    e = term if e is None else e + term
+            aggs[f"r{q}"] = (e * e).sum() if e is not None else ibis.literal(0.0)
+        row = pull(table.aggregate(**aggs), "collinearity residuals").to_pylist()[0]
+        return np.sqrt([max(float(row[f"r{q}"] or 0.0), 0.0) for q in range(len(undecided))])
+
+    return residuals
+
+
+def _ranked(
+    cen: Centred,
+    B: np.ndarray,
+    names: Sequence[str],
+    *,
+    blocked: bool,
+    raw_hat: np.ndarray | None = None,
+) -> tuple[np.ndarray, Ranked, tuple[str, ...]]:
+    r"""The inverse of :math:`G = B^\top C B` (the design's centred Gram matrix) dropping the
+    columns the DataFrame route drops (:func:`fieldexp.stats.collinear.gram_ranked`).
+
+    Blocked: the block effects are absorbed as on the DataFrame, the rule applies to the
+    centred columns, with their raw norms for a column constant within blocks. Unblocked: the
+    DataFrame route has an ``(Intercept)`` column (second, after the effect) in the pivoted QR;
+    its uncentred Gram matrix is :math:`G + n\mu\mu^\top` with the intercept row
+    :math:`n\mu`; a constant covariate kept in place of the intercept plays its part.
+    Returns the bread over the design columns, the ranking (over the reported names) and
+    those names.
+    """
+    C = cen.cross
+    G = B.T @ C @ B
+    G = (G + G.T) / 2.0
+    k = G.shape[0]
+    residuals = _residual_norms(cen, B, G)
+    if blocked:
+        raw = cen.raw_norms @ np.abs(B) if raw_hat is None else raw_hat
+        # a design column that is one raw column: its raw norm (fitted values: none, 0)
+        rk = gram_ranked(G, names, residuals, n=cen.n, raw_norms=raw, fe_label=_FE_LABEL)
+        return rk.inverse, rk, tuple(names)
+    n = float(cen.n)
+    mu = B.T @ cen.means
+    order = [0, k, *range(1, k)]  # (effect, intercept, covariates): the DataFrame's order
+    U = np.zeros((k + 1, k + 1))
+    U[:k, :k] = G + n * np.outer(mu, mu)
+    U[k, :k] = U[:k, k] = n * mu
+    U[k, k] = n
+    Uo = U[np.ix_(order, order)]
+    full_names = (names[0], "(Intercept)", *names[1:])
+    own = np.sqrt(np.clip(np.diag(Uo), 0.0, None))
+    constant = [i for i in range(k + 1) if i == 1 or G[order[i], order[i]] <= (1e-11 * own[i]) ** 2]
+
+    def residuals_full(picked: list[int], undecided: list[int]) -> np.ndarray:
+        if not any(i in constant for i in picked):
+            raise EstimationError(
+                f"{full_names[undecided[0]]!r} is collinear with the other regressors in a "
+                "way that involves the intercept, which the engine's centred cross-products "
+                "cannot decide as estimatr's pivoted QR does; drop the duplicated covariates, "
+                "or pass a pandas DataFrame"
+            )
+        p = [order[i] for i in picked if i not in constant]
+        # the intercept's centred column is zero: its residual on a constant covariate is 0
+        cols = [order[i] for i in undecided if i != 1]
+        got = iter(residuals(p, cols) if cols else [])
+        return np.array([0.0 if i == 1 else next(got) for i in undecided])
+
+    rk = gram_ranked(Uo, full_names, residuals_full, n=cen.n, own=own)
+    if not rk.dropped:
+        return cho_inverse(G), rk, full_names
+    kept = [order[i] for i in range(k + 1) if i not in rk.dropped and i not in constant]
+    M = np.zeros((k, k))
+    if kept:
+        M[np.ix_(kept, kept)] = cho_inverse(G[np.ix_(kept, kept)])
+    return M, rk, full_names
+
+
+def _position(full: tuple[str, ...], blocked: bool, j: int) -> int:
+    """Position of design column ``j`` in the reported names (after the intercept)."""
+    return j if blocked or j == 0 else j + 1
+
+
+def _solve(
+    cen: Centred, spec: FitSpec, *, blocked: bool, z_names: Sequence[str] | None = None
+) -> _Solved:
     idx = {c: i for i, c in enumerate(cen.columns)}
+    m = len(cen.columns)
     xi = [idx[c] for c in spec.x]
     yi = idx[spec.y]
     C = cen.cross
 
-    def inverse(cols: list[int], names: Sequence[str]) -> np.ndarray:
-        G = C[np.ix_(cols, cols)]
-        lam, V = np.linalg.eigh(G)
-        R = np.sqrt(np.clip(lam, 0.0, None))[:, None] * V.T  # R'R = G
-        return gram_inverse(R, names, absorbed=blocked)
+    def basis(cols: list[int]) -> np.ndarray:
+        B = np.zeros((m, len(cols)))
+        B[cols, range(len(cols))] = 1.0
+        return B
 
     if spec.z is None:
-        M = inverse(xi, spec.names)
+        M, rk, full = _ranked(cen, basis(xi), spec.names, blocked=blocked)
+        check_required(full, rk, spec.names[:1])
         beta = M @ C[xi, yi]
-        return _Solved(beta, M, np.eye(len(xi)), spec.x)
+        return _Solved(beta, M, np.eye(len(xi)), spec.x, rk, full)
     zi = [idx[c] for c in spec.z]
-    MZ = inverse(zi, [f"instrument {j}" for j in range(len(zi))])
+    zn = tuple(z_names) if z_names else tuple(f"instrument {j}" for j in range(len(zi)))
+    MZ, rz, zfull = _ranked(cen, basis(zi), zn, blocked=blocked)
+    if rz.dropped:
+        _check_instrument(rz, zfull, zi, xi, zn, spec.names, blocked)
     Pi = MZ @ C[np.ix_(zi, xi)]  # (l, k)
-    gram = Pi.T @ C[np.ix_(zi, xi)]
-    gram = (gram + gram.T) / 2.0
-    lam, V = np.linalg.eigh(gram)
-    R = np.sqrt(np.clip(lam, 0.0, None))[:, None] * V.T
-    M = gram_inverse(R, spec.names, absorbed=blocked)
+    for j, c in enumerate(xi):
+        if c in zi:  # an exogenous regressor is its own first-stage fit
+            Pi[:, j] = 0.0
+            Pi[zi.index(c), j] = 1.0
+    Bhat = basis(zi) @ Pi  # the fitted values on the centred columns
+    raw_hat = None
+    if blocked:
+        raw_hat = np.where([c in zi for c in xi], cen.raw_norms[xi], 0.0)
+    M, rk, full = _ranked(cen, Bhat, spec.names, blocked=blocked, raw_hat=raw_hat)
+    lost = [spec.names[j] for j, c in enumerate(xi) if c not in zi if
+            _position(full, blocked, j) in rk.dropped]  # fmt: skip
+    if lost:
+        label = _FE_LABEL if blocked else "the fixed effects"
+        raise EstimationError(
+            f"the fitted values of {', '.join(map(repr, lost))} from the instruments are "
+            "collinear with the exogenous regressors: the instruments do not move "
+            f"{'it' if len(lost) == 1 else 'them'} once the covariates and {label} are held "
+            "fixed, so the 2SLS estimate is not identified; drop the covariates that "
+            "duplicate the instrument"
+        )
+    check_required(full, rk, spec.names[:1])
     beta = M @ (Pi.T @ C[zi, yi])
-    return _Solved(beta, M, Pi, spec.z)
+    return _Solved(beta, M, Pi, spec.z, rk, full)
+
+
+def _check_instrument(
+    rz: Ranked,
+    zfull: tuple[str, ...],
+    zi: list[int],
+    xi: list[int],
+    zn: Sequence[str],
+    names: Sequence[str],
+    blocked: bool,
+) -> None:
+    """Refuse a 2SLS whose excluded instrument is one of a collinear set with the exogenous
+    regressors (the DataFrame route's message)."""
+    excluded = [j for j, c in enumerate(zi) if c not in xi]
+    pos = {_position(zfull, blocked, j) for j in excluded}
+    hit = any(j in pos or pos & set(p) for j, p in zip(rz.dropped, rz.partners, strict=True))
+    if not hit:
+        return
+    label = _FE_LABEL if blocked else "the fixed effects"
+    ex = ", ".join(repr(zn[j]) for j in excluded)
+    covs = [repr(names[xi.index(c)]) for c in zi if c in xi]
+    raise EstimationError(
+        f"the instrument {ex} is collinear with "
+        + (", ".join(covs) + f" and {label}" if covs else label)
+        + ": once they are held fixed it does not vary, so the 2SLS (CACE) estimate is not "
+        "identified; drop the covariate(s) that duplicate the instrument"
+    )
 
 
 def fit_engine(
@@ -214,7 +394,24 @@ def fit_engine(
     clusters (every block inside one cluster; counted in the engine) are left out, as
     :func:`fieldexp.stats.covariance.fixest_fe_count`.
     """
-    solved = [_solve(cen, s, blocked=blocked) for s in specs]
+    name_of = {c: nm for s in specs for c, nm in zip(s.x, s.names, strict=True)}
+    solved = [
+        _solve(
+            cen,
+            s,
+            blocked=blocked,
+            z_names=None
+            if s.z is None
+            else [name_of.get(c, f"instrument {j}") for j, c in enumerate(s.z)],
+        )
+        for s in specs
+    ]
+    # one warning, from the last fit that dropped columns (the 2SLS of fx.cace; its first
+    # stage is silent, as on a DataFrame)
+    for sol in reversed(solved):
+        if sol.ranked.dropped:
+            warn_dropped(sol.names, sol.ranked.dropped, sol.ranked.reasons)
+            break
     c = cen.table
     power = {"HC2": 0.5, "HC3": 1.0}.get(se_type, 0.0)
     # residual (and, for HC, squared residual times leverage weight) as named columns
@@ -282,7 +479,7 @@ def fit_engine(
     for f, (spec, sol) in enumerate(zip(specs, solved, strict=True)):
         k = len(spec.x)
         ls = len(sol.scores)
-        rank = k + cen.n_blocks
+        rank = k + cen.n_blocks - len(sol.ranked.dropped)
         if rank >= n:
             raise EstimationError(
                 f"the model has {rank:,} parameters (regressors and fixed effects) for {n:,} rows: "
@@ -304,7 +501,14 @@ def fit_engine(
                 rank_cr1 = rank - (cen.n_blocks - 1)
             v = v * (G * (n - 1) / ((G - 1) * (n - rank_cr1)))
         df = np.full(k, float(G - 1) if clustered else float(n - rank))
-        out.append(EngineFit(spec.names, sol.coef, v, df, se_type, n, G if clustered else None))
+        coef = sol.coef.copy()
+        gone = [j for j in range(k) if _position(sol.names, blocked, j) in sol.ranked.dropped]
+        if gone:  # estimatr's NA: NaN rows (the reported effect is never one, check_required)
+            coef[gone] = np.nan
+            v[gone, :] = np.nan
+            v[:, gone] = np.nan
+            df[gone] = np.nan
+        out.append(EngineFit(spec.names, coef, v, df, se_type, n, G if clustered else None))
     return out
 
 

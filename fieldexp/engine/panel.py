@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fieldexp._validate import as_column_list, check_alpha, check_choice
+from fieldexp.engine.linear import residual_norms
 from fieldexp.engine.tables import as_ibis, pull
 from fieldexp.errors import (
     ColumnNotFoundError,
@@ -65,6 +66,7 @@ from fieldexp.errors import (
     SpecificationError,
 )
 from fieldexp.results import EffectResult
+from fieldexp.stats.collinear import check_required, gram_ranked, warn_dropped
 from fieldexp.stats.covariance import (
     LEVERAGE_TOL,
     SE_TYPES,
@@ -72,7 +74,6 @@ from fieldexp.stats.covariance import (
     check_small_sample,
     resolve_se_type,
 )
-from fieldexp.stats.linear import gram_inverse
 
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
@@ -270,11 +271,23 @@ def did_engine(
             C[a, b] = C[b, a] = float(cp[f"cp_{a}_{b}"])
     names = [treatment, *covs]
     XX = C[1:, 1:]
-    lam, V = np.linalg.eigh(XX)
-    R = np.sqrt(np.clip(lam, 0.0, None))[:, None] * V.T
-    M = gram_inverse(R, names, absorbed=True)
+    # collinear regressors are dropped as on a DataFrame (estimatr's NA), decided from the
+    # cross-products, the raw norms (one row) and, when those cannot decide, one residual pass
+    raw_row = pull(
+        t.aggregate(**{f"ss_{a}": (t[c] * t[c]).sum() for a, c in enumerate(cols[1:])}),
+        "raw norms",
+    ).to_pylist()[0]
+    raw = np.sqrt([max(float(raw_row[f"ss_{a}"] or 0.0), 0.0) for a in range(k)])
+    ranked = gram_ranked(
+        XX, names, residual_norms(w, [_c(c) for c in cols[1:]], np.eye(k), XX), n=n,
+        raw_norms=raw, fe_label=f"the fixed effects of {unit!r} and {time!r}",
+    )  # fmt: skip
+    check_required(tuple(names), ranked, names[:1])
+    if ranked.dropped:
+        warn_dropped(names, ranked.dropped, ranked.reasons)
+    M = ranked.inverse
     beta = M @ C[1:, 0]
-    rank = k + U + T - 1
+    rank = k - len(ranked.dropped) + U + T - 1
     if rank >= n:
         raise EstimationError(
             f"the model has {rank:,} parameters (regressors and fixed effects) for {n:,} rows: "
@@ -348,7 +361,7 @@ def did_engine(
     elif resolved == "stata":
         rank_cr1 = rank
         if small_sample == "fixest":
-            rank_cr1 = k + _fixest_fe(t, U, T)
+            rank_cr1 = k - len(ranked.dropped) + _fixest_fe(t, U, T)
         v = v * (G * (n - 1) / ((G - 1) * (n - rank_cr1)))
     df = float(G - 1) if clusters is not None else float(n - rank)
     return EffectResult.from_estimate(

@@ -375,7 +375,16 @@ def _fit(
         XX = C[D, D]
     lam, V = np.linalg.eigh((XX + XX.T) / 2.0)
     R = np.sqrt(np.clip(lam, 0.0, None))[:, None] * V.T
-    M = gram_inverse(R, names, absorbed=True)
+    try:
+        M = gram_inverse(R, names, absorbed=True)
+    except EstimationError as err:
+        # the DataFrame route (fit_ols) drops collinear indicators with NaN rows; the engine
+        # event study does not reproduce that yet: say so rather than differ
+        raise EstimationError(
+            f"{err}. On an engine table the event study does not drop collinear event-time "
+            "indicators as fx.event_study on a pandas DataFrame does (estimatr's NA rows); "
+            "pass the panel as a DataFrame, or bin the sparse event times with leads/lags"
+        ) from None
     theta = np.array([float(x) for x in _solve_exact(C_exact, c_exact)])
     beta = theta[:K]
     rank = K + U + T - 1

@@ -283,3 +283,144 @@ def _caller_level() -> int:
         frame = frame.f_back  # type: ignore[assignment]
         level += 1
     return level
+
+
+#: a column keeping at least this share of its own norm after the pivots before it is decided
+#: from a Gram matrix alone (the Schur complement loses :math:`\varepsilon\,\|x\|^2`, so a share
+#: below about :math:`\sqrt{\varepsilon}` is rounding noise there)
+GRAM_CONFIDENT = 1e-6
+
+#: a residual (computed from the rows by the engine) at most this share of the column's own norm
+#: is exact collinearity, which estimatr's QR drops too (:data:`RANK_TOL` with room for rounding)
+GRAM_EXACT = 1e-13
+
+
+def gram_ranked(
+    G: np.ndarray,
+    names: Sequence[str],
+    residuals: Callable[[list[int], list[int]], np.ndarray],
+    *,
+    n: int,
+    own: np.ndarray | None = None,
+    raw_norms: np.ndarray | None = None,
+    fe_label: str = "the fixed effects",
+    where: str = "on an engine table",
+) -> Ranked:
+    r""":func:`gram_inverse_ranked` from aggregates only: the columns estimatr keeps, decided
+    from the Gram matrix :math:`G = X^\top X` and, for the columns it cannot decide, their
+    residual norms computed from the rows (``residuals(picked, undecided)``, one more pass).
+
+    Column-pivoted QR picks the column with the largest norm left after the picked ones; that
+    norm is the square root of the diagonal of the Schur complement of the picked block, so a
+    diagonal-pivoted Cholesky factor of :math:`G` makes the same picks. In floating point the
+    Schur complement loses :math:`\varepsilon\,\|x_j\|^2`: a column keeping at least
+    :data:`GRAM_CONFIDENT` of its own norm (``own``, default :math:`\sqrt{G_{jj}}`) is decided
+    from :math:`G`; the columns left are the undecided ones. Their residual norms on the picked
+    columns, computed from the rows, at most :data:`GRAM_EXACT` of their own norm are exact
+    collinearity (dropped, as estimatr drops them); a larger residual is a nearly collinear
+    column estimatr may keep, whose fit :math:`G` cannot reproduce: refused with what to do.
+    ``raw_norms``: as in :func:`gram_inverse_ranked`. The inverse of the kept block is a
+    Cholesky inverse of :math:`G` (padded with zeros).
+    """
+    k = G.shape[0]
+    if k == 0:
+        return Ranked(np.empty((0, 0)))
+    d = np.sqrt(np.clip(np.diag(G), 0.0, None))
+    absorbed = raw_norms is not None and bool(np.any(d <= 1e-6 * raw_norms))
+    if not absorbed and d.min() > 1e-8 * d.max() and first_collinear(G) is None:
+        return Ranked(cho_inverse(G))
+    own = d if own is None else np.asarray(own, dtype=np.float64)
+    protected = [j for j in range(k) if names[j].startswith("_")]
+    reasons: dict[int, str] = {}
+    for j in range(k):
+        if j in protected:
+            continue
+        if d[j] == 0.0:
+            reasons[j] = "it has no variation" + (
+                f" left after absorbing {fe_label} (a function of their levels alone)"
+                if raw_norms is not None
+                else " (constant in every row used)"
+            )
+        elif raw_norms is not None and d[j] <= ABSORBED_TOL * raw_norms[j]:
+            reasons[j] = (
+                f"it has no variation left after absorbing {fe_label} "
+                "(a function of their levels alone)"
+            )
+    live = [j for j in range(k) if j not in reasons]
+    picked, undecided = _pivoted_cholesky(G, live, protected, own, n, names, where)
+    kept = list(picked)
+    if undecided:
+        res = np.asarray(residuals(sorted(picked), undecided), dtype=np.float64)
+        for j, r in zip(undecided, res, strict=True):
+            if not r <= GRAM_EXACT * own[j]:
+                raise EstimationError(
+                    f"{names[j]!r} is nearly collinear with the other regressors (it keeps "
+                    f"{r / own[j]:.1e} of its norm {where}): estimatr's pivoted QR decides such "
+                    "a column from the unit rows, which the engine's cross-products cannot "
+                    f"reproduce; drop {names[j]!r} (or the columns it nearly duplicates), or "
+                    "pass a pandas DataFrame"
+                )
+    kept.sort()
+    for j in live:
+        if j not in kept:
+            reasons[j] = _collinear_reason(names, _partners(G, kept, j), fe_label)
+    partners = {j: _partners(G, kept, j) for j in live if j not in kept}
+    dropped = tuple(sorted(reasons))
+    M = np.zeros((k, k))
+    if kept:
+        M[np.ix_(kept, kept)] = cho_inverse(G[np.ix_(kept, kept)])
+    return Ranked(
+        M,
+        dropped,
+        tuple(reasons[j] for j in dropped),
+        tuple(partners.get(j, ()) for j in dropped),
+    )
+
+
+def _pivoted_cholesky(
+    G: np.ndarray,
+    live: list[int],
+    protected: list[int],
+    own: np.ndarray,
+    n: int,
+    names: Sequence[str],
+    where: str,
+) -> tuple[list[int], list[int]]:
+    """Diagonal-pivoted Cholesky of ``G[live, live]`` with estimatr's pivot rule (protected
+    columns first): the confidently picked columns and the undecided rest."""
+    S = G.astype(np.float64, copy=True)
+    picked: list[int] = []
+
+    def eliminate(j: int) -> None:
+        piv = S[j, j]
+        col = S[:, j].copy()
+        S[:, :] -= np.outer(col, col) / piv
+
+    for j in protected:
+        if S[j, j] <= 0:  # pragma: no cover - dummies of non-empty levels
+            raise EstimationError("a fixed-effect level has no rows")
+        eliminate(j)
+        picked.append(j)
+    free = [j for j in live if j not in protected]
+    eps = np.finfo(np.float64).eps
+    top = 0.0
+    while True:
+        rest = [j for j in free if j not in picked]
+        if not rest:
+            return picked, []
+        rem = np.array([max(S[j, j], 0.0) for j in rest])
+        norms = np.sqrt(rem)
+        # the largest, the first of near ties: exact copies tie exactly (Eigen picks the first);
+        # columns equal in exact arithmetic but not in rounding (a fitted value equal to a
+        # covariate) tie by rounding on either route; one is dropped as a partner of the
+        # other, and the other coefficients do not depend on which
+        i = int(np.flatnonzero(norms >= norms.max() * (1.0 - 1e-8))[0])
+        j, r = rest[i], float(norms[i])
+        if top == 0.0:
+            top = r
+        noise = GRAM_CONFIDENT * max(float(own[q]) for q in rest)
+        eigen = eps * min(n, len(free)) * top
+        if r < GRAM_CONFIDENT * own[j] or r < noise or r <= 2.0 * eigen:
+            return picked, rest
+        eliminate(j)
+        picked.append(j)

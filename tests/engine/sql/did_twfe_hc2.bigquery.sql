@@ -237,6 +237,34 @@ FROM (
   ) AS `t9`
 ) AS `t10`;
 
+-- pull: raw norms
+SELECT
+  SUM(`t1`.`_fx_d` * `t1`.`_fx_d`) AS `ss_0`
+FROM (
+  SELECT
+    `t0`.`y` AS `_fx_y`,
+    CAST(`t0`.`d` AS FLOAT64) AS `_fx_d`,
+    `t0`.`unit` AS `_fx_unit`,
+    `t0`.`year` AS `_fx_time`
+  FROM `panel` AS `t0`
+  WHERE
+    TRUE
+    AND NOT (
+      (
+        `t0`.`y` IS NULL
+      ) OR IS_NAN(`t0`.`y`)
+    )
+    AND NOT (
+      `t0`.`unit` IS NULL
+    )
+    AND NOT (
+      `t0`.`year` IS NULL
+    )
+    AND NOT (
+      `t0`.`d` IS NULL
+    )
+) AS `t1`;
+
 -- pull: score cross-products
 WITH `t1` AS (
   SELECT
