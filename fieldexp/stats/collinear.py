@@ -131,6 +131,29 @@ def estimatr_kept(A: np.ndarray, protected: Sequence[int] = ()) -> list[int]:
     return sorted(prot + [free[int(j)] for j in piv[:rank]])
 
 
+def _no_variation(
+    norms: np.ndarray, raw_norms: np.ndarray | None, protected: Sequence[int], fe_label: str
+) -> dict[int, str]:
+    """Columns (not ``protected``) with no variation left, and why: a zero norm, or at most
+    :data:`ABSORBED_TOL` of the norm they had before the fixed effects were absorbed."""
+    reasons: dict[int, str] = {}
+    for j in range(len(norms)):
+        if j in protected:
+            continue
+        if norms[j] == 0.0:
+            reasons[j] = "it has no variation" + (
+                f" left after absorbing {fe_label} (a function of their levels alone)"
+                if raw_norms is not None
+                else " (constant in every row used)"
+            )
+        elif raw_norms is not None and norms[j] <= ABSORBED_TOL * raw_norms[j]:
+            reasons[j] = (
+                f"it has no variation left after absorbing {fe_label} "
+                "(a function of their levels alone)"
+            )
+    return reasons
+
+
 def gram_inverse_ranked(
     G: np.ndarray,
     names: Sequence[str],
@@ -162,23 +185,9 @@ def gram_inverse_ranked(
         return Ranked(cho_inverse(G))
     A = columns()
     protected = [j for j in range(k) if names[j].startswith("_")]
-    reasons: dict[int, str] = {}
     partners: dict[int, tuple[int, ...]] = {}
     norms = np.sqrt(np.einsum("ij,ij->j", A, A))
-    for j in range(k):
-        if j in protected:
-            continue
-        if norms[j] == 0.0:
-            reasons[j] = "it has no variation" + (
-                f" left after absorbing {fe_label} (a function of their levels alone)"
-                if raw_norms is not None
-                else " (constant in every row used)"
-            )
-        elif raw_norms is not None and norms[j] <= ABSORBED_TOL * raw_norms[j]:
-            reasons[j] = (
-                f"it has no variation left after absorbing {fe_label} "
-                "(a function of their levels alone)"
-            )
+    reasons = _no_variation(norms, raw_norms, protected, fe_label)
     live = [j for j in range(k) if j not in reasons]
     kept_live = estimatr_kept(A[:, live], [live.index(j) for j in protected])
     kept = [live[i] for i in kept_live]
@@ -331,21 +340,7 @@ def gram_ranked(
         return Ranked(cho_inverse(G))
     own = d if own is None else np.asarray(own, dtype=np.float64)
     protected = [j for j in range(k) if names[j].startswith("_")]
-    reasons: dict[int, str] = {}
-    for j in range(k):
-        if j in protected:
-            continue
-        if d[j] == 0.0:
-            reasons[j] = "it has no variation" + (
-                f" left after absorbing {fe_label} (a function of their levels alone)"
-                if raw_norms is not None
-                else " (constant in every row used)"
-            )
-        elif raw_norms is not None and d[j] <= ABSORBED_TOL * raw_norms[j]:
-            reasons[j] = (
-                f"it has no variation left after absorbing {fe_label} "
-                "(a function of their levels alone)"
-            )
+    reasons = _no_variation(d, raw_norms, protected, fe_label)
     live = [j for j in range(k) if j not in reasons]
     picked, undecided = _pivoted_cholesky(G, live, protected, own, n, names, where)
     kept = list(picked)

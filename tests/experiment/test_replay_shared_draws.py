@@ -272,5 +272,5 @@ def test_balance_refuses_an_unknown_engine_naming_the_choices():
     from fieldexp.errors import SpecificationError
 
     d = pd.DataFrame({"z": [0, 1, 0, 1, 0, 1], "x": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
-    with pytest.raises(SpecificationError, match="'engine' parameter of balance.*'shared'"):
+    with pytest.raises(SpecificationError, match=r"'engine' parameter of balance.*'shared'"):
         fx.balance(d, "z", ["x"], reps=10, seed=1, engine="dens")
