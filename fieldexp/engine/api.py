@@ -163,6 +163,7 @@ def itt_engine(
         clustered=prepared.clustered,
         function=function,
         small_sample=small_sample,
+        blocks_name=prepared.blocks_name,
     )
     return EffectResult.from_estimate(
         estimate=float(fit.coef[0]),
@@ -222,6 +223,7 @@ def cace_engine(
         clustered=prepared.clustered,
         function=function,
         small_sample=small_sample,
+        blocks_name=prepared.blocks_name,
     )
     rates = _contact_rates(prepared)
     first_stage = FirstStage.from_estimate(

@@ -37,7 +37,14 @@ from scipy import linalg
 from fieldexp.engine.prepare import BLOCK, CLUSTER, EngineData, Z
 from fieldexp.engine.tables import pull
 from fieldexp.errors import DesignError, EstimationError, SpecificationError
-from fieldexp.stats.collinear import Ranked, check_required, cho_inverse, gram_ranked, warn_dropped
+from fieldexp.stats.collinear import (
+    Ranked,
+    check_required,
+    cho_inverse,
+    fe_label,
+    gram_ranked,
+    warn_dropped,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
@@ -197,9 +204,6 @@ class _Solved:
     names: tuple[str, ...]
 
 
-_FE_LABEL = "the block fixed effects"
-
-
 def _residual_norms(cen: Centred, B: np.ndarray, G: np.ndarray) -> Callable[..., np.ndarray]:
     return residual_norms(cen.table, [centred_name(c) for c in cen.columns], B, G)
 
@@ -237,6 +241,7 @@ def _ranked(
     names: Sequence[str],
     *,
     blocked: bool,
+    label: str = "the fixed effects",
     raw_hat: np.ndarray | None = None,
 ) -> tuple[np.ndarray, Ranked, tuple[str, ...]]:
     r"""The inverse of :math:`G = B^\top C B` (the design's centred Gram matrix) dropping the
@@ -258,7 +263,7 @@ def _ranked(
     if blocked:
         raw = cen.raw_norms @ np.abs(B) if raw_hat is None else raw_hat
         # a design column that is one raw column: its raw norm (fitted values: none, 0)
-        rk = gram_ranked(G, names, residuals, n=cen.n, raw_norms=raw, fe_label=_FE_LABEL)
+        rk = gram_ranked(G, names, residuals, n=cen.n, raw_norms=raw, fe_label=label)
         return rk.inverse, rk, tuple(names)
     n = float(cen.n)
     mu = B.T @ cen.means
@@ -302,7 +307,12 @@ def _position(full: tuple[str, ...], blocked: bool, j: int) -> int:
 
 
 def _solve(
-    cen: Centred, spec: FitSpec, *, blocked: bool, z_names: Sequence[str] | None = None
+    cen: Centred,
+    spec: FitSpec,
+    *,
+    blocked: bool,
+    label: str,
+    z_names: Sequence[str] | None = None,
 ) -> _Solved:
     idx = {c: i for i, c in enumerate(cen.columns)}
     m = len(cen.columns)
@@ -316,15 +326,15 @@ def _solve(
         return B
 
     if spec.z is None:
-        M, rk, full = _ranked(cen, basis(xi), spec.names, blocked=blocked)
+        M, rk, full = _ranked(cen, basis(xi), spec.names, blocked=blocked, label=label)
         check_required(full, rk, spec.names[:1])
         beta = M @ C[xi, yi]
         return _Solved(beta, M, np.eye(len(xi)), spec.x, rk, full)
     zi = [idx[c] for c in spec.z]
     zn = tuple(z_names) if z_names else tuple(f"instrument {j}" for j in range(len(zi)))
-    MZ, rz, zfull = _ranked(cen, basis(zi), zn, blocked=blocked)
+    MZ, rz, zfull = _ranked(cen, basis(zi), zn, blocked=blocked, label=label)
     if rz.dropped:
-        _check_instrument(rz, zfull, zi, xi, zn, spec.names, blocked)
+        _check_instrument(rz, zfull, zi, xi, zn, spec.names, blocked, label)
     Pi = MZ @ C[np.ix_(zi, xi)]  # (l, k)
     for j, c in enumerate(xi):
         if c in zi:  # an exogenous regressor is its own first-stage fit
@@ -334,11 +344,10 @@ def _solve(
     raw_hat = None
     if blocked:
         raw_hat = np.where([c in zi for c in xi], cen.raw_norms[xi], 0.0)
-    M, rk, full = _ranked(cen, Bhat, spec.names, blocked=blocked, raw_hat=raw_hat)
+    M, rk, full = _ranked(cen, Bhat, spec.names, blocked=blocked, label=label, raw_hat=raw_hat)
     lost = [spec.names[j] for j, c in enumerate(xi) if c not in zi if
             _position(full, blocked, j) in rk.dropped]  # fmt: skip
     if lost:
-        label = _FE_LABEL if blocked else "the fixed effects"
         raise EstimationError(
             f"the fitted values of {', '.join(map(repr, lost))} from the instruments are "
             "collinear with the exogenous regressors: the instruments do not move "
@@ -359,6 +368,7 @@ def _check_instrument(
     zn: Sequence[str],
     names: Sequence[str],
     blocked: bool,
+    label: str,
 ) -> None:
     """Refuse a 2SLS whose excluded instrument is one of a collinear set with the exogenous
     regressors (the DataFrame route's message)."""
@@ -367,7 +377,6 @@ def _check_instrument(
     hit = any(j in pos or pos & set(p) for j, p in zip(rz.dropped, rz.partners, strict=True))
     if not hit:
         return
-    label = _FE_LABEL if blocked else "the fixed effects"
     ex = ", ".join(repr(zn[j]) for j in excluded)
     covs = [repr(names[xi.index(c)]) for c in zi if c in xi]
     raise EstimationError(
@@ -387,6 +396,7 @@ def fit_engine(
     clustered: bool,
     function: str,
     small_sample: str = "estimatr",
+    blocks_name: str | None = None,
 ) -> list[EngineFit]:
     """Pass 3 for several fits at once (their score sums share one GROUP BY).
 
@@ -395,11 +405,14 @@ def fit_engine(
     :func:`fieldexp.stats.covariance.fixest_fe_count`.
     """
     name_of = {c: nm for s in specs for c, nm in zip(s.x, s.names, strict=True)}
+    # named as the DataFrame route names them (fieldexp.stats.collinear.fe_label)
+    label = fe_label((blocks_name or "blocks",)) if blocked else "the fixed effects"
     solved = [
         _solve(
             cen,
             s,
             blocked=blocked,
+            label=label,
             z_names=None
             if s.z is None
             else [name_of.get(c, f"instrument {j}") for j, c in enumerate(s.z)],

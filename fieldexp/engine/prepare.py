@@ -54,6 +54,8 @@ class EngineData:
     has_d: bool
     notes: tuple[str, ...]
     n_clusters: int = 0
+    #: the caller's block column (messages name it as the DataFrame route does)
+    blocks_name: str | None = None
 
 
 def _numeric_expr(t: ir.Table, col: str, argument: str, function: str) -> ir.Column:
@@ -223,4 +225,5 @@ def prepare_engine(
         has_d=treatment is not None,
         notes=tuple(notes),
         n_clusters=int(row.get("n_clusters") or 0),
+        blocks_name=blocks,
     )

@@ -31,6 +31,7 @@ __all__ = [
     "check_required",
     "cho_inverse",
     "estimatr_kept",
+    "fe_label",
     "first_collinear",
     "gram_inverse_ranked",
     "warn_dropped",
@@ -129,6 +130,14 @@ def estimatr_kept(A: np.ndarray, protected: Sequence[int] = ()) -> list[int]:
     passing = (diag > eigen) & (diag > RANK_TOL * own[piv[: len(diag)]])
     rank = int(np.count_nonzero(passing)) if top > 0 else 0
     return sorted(prot + [free[int(j)] for j in piv[:rank]])
+
+
+def fe_label(absorb_names: Sequence[str]) -> str:
+    """How messages name the absorbed fixed effects: ``the fixed effects of 'blk'``."""
+    names = [repr(n) for n in absorb_names]
+    if not names:
+        return "the fixed effects"
+    return "the fixed effects of " + " and ".join(names)
 
 
 def _no_variation(

@@ -28,7 +28,7 @@ import numpy as np
 from fieldexp.errors import EstimationError
 from fieldexp.stats.absorb import demean, fe_rank
 from fieldexp.stats.blas import single_thread_blas, with_single_thread_blas
-from fieldexp.stats.collinear import COLLINEAR_TOL, check_required, warn_dropped
+from fieldexp.stats.collinear import COLLINEAR_TOL, check_required, fe_label, warn_dropped
 from fieldexp.stats.covariance import (
     SandwichInputs,
     check_small_sample,
@@ -220,7 +220,7 @@ def absorb_columns(
     plan = _plan_fixed_effects(absorb, se_type, w is not None, clusters)
     callers_array = columns.dtype == np.float64 and columns.flags.f_contiguous
     cols = np.asfortranarray(columns, dtype=np.float64)
-    label = _fe_label(absorb_names)
+    label = fe_label(absorb_names)
     if plan.dummies:
         return Absorbed(cols, _dummies(plan.dummies, cols.shape[0]), w, None, 0, fe_label=label)
     raw = None
@@ -241,13 +241,6 @@ def absorb_columns(
         raw,
         label,
     )
-
-
-def _fe_label(absorb_names: Sequence[str]) -> str:
-    names = [repr(n) for n in absorb_names]
-    if not names:
-        return "the fixed effects"
-    return "the fixed effects of " + " and ".join(names)
 
 
 def fit_ols(
